@@ -1,0 +1,27 @@
+/** @jest-config-loader esbuild-register */
+import type { Config } from "jest";
+
+// ESM throughout (the MCP SDKs, mcp-framework and oidc-provider are ESM-only): run with
+// `node --experimental-vm-modules`, TypeScript transformed by swc (type checking is the
+// separate `tsc` step of `pnpm test`).
+const config: Config = {
+  testEnvironment: "node",
+  extensionsToTreatAsEsm: [".ts"],
+  transform: {
+    "^.+\\.ts$": ["@swc/jest", {
+      jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+      module: { type: "es6" },
+    }],
+  },
+  moduleNameMapper: {
+    "^@mcp-oauth/(core|express|local-authorization-server)$": "<rootDir>/packages/$1/src/index.ts",
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+  testMatch: ["<rootDir>/packages/*/test/**/*.test.ts", "<rootDir>/examples/*/test/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
+  // Every test talks to loopback servers it starts itself; give slow CI machines room.
+  testTimeout: 30_000,
+  // Two cores: one worker per core.
+  maxWorkers: 2,
+};
+
+export default config;

@@ -1,0 +1,49 @@
+/**
+ * Splitting and decoding a compact JWS (RFC 7515 section 7.1) before any signature work,
+ * so that the header and the unverified `iss` can be checked without network calls.
+ */
+import { McpOAuthError } from "../errors.js";
+
+export interface DecodedJwt {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+function decodePart(part: string, what: string): Record<string, unknown> {
+  if (part === "" || !BASE64URL.test(part)) throw new McpOAuthError("token_malformed", `${what} is not base64url`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  } catch {
+    throw new McpOAuthError("token_malformed", `${what} is not JSON`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new McpOAuthError("token_malformed", `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Decodes without verifying. Five-part tokens (JWE) and anything but three parts are
+ * refused: access tokens here are signed, not encrypted.
+ */
+export function decodeJwt(token: string): DecodedJwt {
+  const first = token.indexOf(".");
+  const second = first === -1 ? -1 : token.indexOf(".", first + 1);
+  if (first === -1 || second === -1 || token.indexOf(".", second + 1) !== -1) {
+    throw new McpOAuthError("token_malformed", "not a three-part JWS");
+  }
+  const signature = token.slice(second + 1);
+  if (signature === "" || !BASE64URL.test(signature)) throw new McpOAuthError("token_malformed", "signature missing or not base64url");
+  return {
+    header: decodePart(token.slice(0, first), "header"),
+    payload: decodePart(token.slice(first + 1, second), "payload"),
+  };
+}
+
+/** Whether a token has the shape of a JWS; opaque tokens do not. */
+export function looksLikeJwt(token: string): boolean {
+  return token.split(".").length === 3;
+}

@@ -1,0 +1,276 @@
+/**
+ * Options: their types (documented where they are declared) and their validation,
+ * done once when a middleware or provider is built. Anything wrong fails at start-up
+ * with an `McpOAuthConfigError` that names the option and what to change.
+ */
+import { createSecretKey, type KeyObject } from "node:crypto";
+import { McpOAuthConfigError } from "./errors.js";
+import { AudienceMatcher, isLoopbackHost } from "./resource-uri.js";
+import { compileScopeHierarchy, isValidScopeToken, type McpScopePolicy, type ScopeHierarchy } from "./scopes.js";
+
+/** Asymmetric JWS algorithms accepted by default (RFC 7518 section 3.1). */
+export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"] as const;
+/** HMAC algorithms: only with an explicit shared `secret`. */
+export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
+
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+export type JwtAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
+
+/** Local validation of JWT access tokens (RFC 9068, RFC 8725). */
+export interface JwtValidationOptions {
+  type?: "jwt";
+  /**
+   * The JSON Web Key Set URL. Default: `jwks_uri` from each authorization server's
+   * metadata (RFC 8414 / OpenID Connect Discovery), fetched on first use.
+   */
+  jwksUri?: string;
+  /** Accepted `aud` values. Default: the `resource`. Env: `OAUTH_AUDIENCE`. */
+  audience?: string | readonly string[];
+  /** Accepted `iss` values, compared exactly. Default: the `authorizationServers`. Env: `OAUTH_ISSUER`. */
+  issuer?: string | readonly string[];
+  /** Allowed `alg` values. Default: the RS, PS and ES families. `none` is never allowed. */
+  algorithms?: readonly JwtAlgorithm[];
+  /**
+   * Shared secret for HS256/384/512 tokens. HMAC algorithms are refused unless this is
+   * set, and they never verify with a key from the key set (RFC 8725 section 2.1).
+   */
+  secret?: string | Uint8Array;
+  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 60. */
+  clockTolerance?: number;
+  /**
+   * Require the RFC 9068 profile: `typ: at+jwt` and the claims `iss`, `exp`, `aud`, `sub`,
+   * `client_id`, `iat`, `jti`. Default false: `at+jwt` is accepted, not required.
+   */
+  strict?: boolean;
+  /** Longest token accepted, in characters; longer ones are refused before any parsing. Default 8192. */
+  maxTokenLength?: number;
+  /** How long fetched keys are trusted before the key set is read again, in ms. Default 10 minutes. */
+  jwksCacheMaxAge?: number;
+  /** Key-set fetches allowed per minute when tokens carry unknown `kid`s. Default 10. */
+  jwksRequestsPerMinute?: number;
+}
+
+export type ValidationOptions = JwtValidationOptions;
+
+export interface McpOAuthOptions {
+  /**
+   * Canonical URI of the MCP endpoint (RFC 8707 section 2), such as `https://mcp.example.com/mcp`.
+   * Published verbatim as `resource`: never normalised, so no trailing slash is added.
+   * Env: `OAUTH_RESOURCE`.
+   */
+  resource: string;
+  /**
+   * Issuer identifiers of the authorization servers, exactly as each publishes `issuer`
+   * in its metadata (Auth0's trailing slash included). Env: `OAUTH_AUTHORIZATION_SERVER`,
+   * comma-separated.
+   */
+  authorizationServers: string | readonly string[];
+  /**
+   * Scopes every MCP request needs. Sent in `scope` of every challenge and published as
+   * `scopes_supported` unless that is set. Env: `OAUTH_SCOPES`.
+   */
+  scopes?: readonly string[];
+  /** Published `scopes_supported`. Default: `scopes`. Never `offline_access` (MCP 2026-07-28). */
+  scopesSupported?: readonly string[];
+  /** Scopes that imply others (`{ "mcp:admin": ["mcp:write", "mcp:read"] }`). */
+  scopeHierarchy?: ScopeHierarchy;
+  /** Extra scopes by JSON-RPC method and tool, prompt or resource name. */
+  scopePolicy?: McpScopePolicy;
+  /** `resource_name` in the metadata document. */
+  resourceName?: string;
+  /** `resource_documentation` in the metadata document. */
+  resourceDocumentation?: string;
+  /** More RFC 9728 fields to publish (for example `resource_policy_uri`). */
+  metadata?: Readonly<Record<string, unknown>>;
+  /** How tokens are validated. Default: JWT with the defaults of `JwtValidationOptions`. */
+  validation?: ValidationOptions;
+  /** Accept `http:` URLs on hosts other than loopback. Default false: use HTTPS. */
+  allowInsecureHttp?: boolean;
+  /** Timeout for every outbound call (discovery, key set), in ms. Default 5000. */
+  timeout?: number;
+  /** `Retry-After` seconds on 503 answers when the key set is unreachable. Default 5. */
+  retryAfter?: number;
+}
+
+/** Options after validation: everything the hot path needs, computed once. */
+export interface ResolvedOptions {
+  readonly resource: string;
+  readonly resourceUrl: URL;
+  readonly authorizationServers: readonly string[];
+  readonly requiredScopes: readonly string[];
+  readonly scopesSupported: readonly string[] | undefined;
+  readonly expandScopes: (granted: readonly string[]) => ReadonlySet<string>;
+  readonly scopePolicy: McpScopePolicy | undefined;
+  readonly resourceName: string | undefined;
+  readonly resourceDocumentation: string | undefined;
+  readonly extraMetadata: Readonly<Record<string, unknown>>;
+  /** Path of the RFC 9728 document for this resource (`/.well-known/oauth-protected-resource/mcp`). */
+  readonly metadataPath: string;
+  /** Absolute URL of that document: the `resource_metadata` of every challenge. */
+  readonly resourceMetadataUrl: string;
+  readonly timeout: number;
+  readonly retryAfter: number;
+  readonly allowInsecureHttp: boolean;
+  readonly jwt: ResolvedJwtOptions;
+}
+
+export interface ResolvedJwtOptions {
+  readonly issuers: readonly string[];
+  readonly jwksUri: string | undefined;
+  readonly audiences: readonly string[];
+  readonly audienceMatcher: AudienceMatcher;
+  readonly algorithms: ReadonlySet<string>;
+  readonly secretKey: KeyObject | undefined;
+  readonly clockTolerance: number;
+  readonly strict: boolean;
+  readonly maxTokenLength: number;
+  readonly jwksCacheMaxAge: number;
+  readonly jwksRequestsPerMinute: number;
+}
+
+export const WELL_KNOWN_PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
+
+function fail(option: string, message: string): never {
+  throw new McpOAuthConfigError(option, message);
+}
+
+function toList(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return (typeof value === "string" ? [value] : [...value]).map((v) => v.trim()).filter((v) => v.length > 0);
+}
+
+/** Checks an https URL (http only on loopback unless allowed); returns the parsed URL. */
+function checkUrl(option: string, value: unknown, allowInsecureHttp: boolean): URL {
+  if (typeof value !== "string" || value.trim() === "") fail(option, "set it to an absolute https URL");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(option, `"${value}" is not an absolute URL; use the form https://host/path`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") fail(option, `use an https URL, not ${url.protocol}`);
+  if (url.protocol === "http:" && !allowInsecureHttp && !isLoopbackHost(url.hostname)) {
+    fail(option, `"${value}" uses plain http on a non-loopback host; use https, or set allowInsecureHttp: true for a trusted private network`);
+  }
+  if (url.hash !== "" || value.includes("#")) fail(option, `"${value}" must not contain a fragment (#)`);
+  if (url.username !== "" || url.password !== "") fail(option, "must not contain credentials");
+  return url;
+}
+
+function checkScopes(option: string, scopes: readonly string[] | undefined): string[] {
+  if (scopes === undefined) return [];
+  if (!Array.isArray(scopes)) fail(option, "must be an array of scope strings");
+  for (const scope of scopes) {
+    if (typeof scope !== "string" || !isValidScopeToken(scope)) fail(option, `"${String(scope)}" is not a valid scope (RFC 6749 section 3.3)`);
+  }
+  return [...new Set(scopes)];
+}
+
+function positive(option: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    fail(option, `must be a ${allowZero ? "non-negative" : "positive"} number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates options and computes everything derived from them. Throws `McpOAuthConfigError`. */
+export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
+  if (options === null || typeof options !== "object") fail("options", "pass an options object with at least `resource` and `authorizationServers`");
+  const allowInsecureHttp = options.allowInsecureHttp === true;
+
+  const resourceUrl = checkUrl("resource", options.resource, allowInsecureHttp);
+  const resource = options.resource.trim();
+  if (resource !== options.resource) fail("resource", "must not have leading or trailing whitespace");
+
+  const authorizationServers = toList(options.authorizationServers);
+  if (authorizationServers.length === 0) {
+    fail("authorizationServers", "list at least one authorization server issuer URL (env OAUTH_AUTHORIZATION_SERVER), e.g. https://tenant.auth0.com/");
+  }
+  authorizationServers.forEach((as, i) => {
+    const url = checkUrl(`authorizationServers[${i}]`, as, allowInsecureHttp);
+    if (url.search !== "") fail(`authorizationServers[${i}]`, "an issuer identifier has no query (RFC 8414 section 2)");
+  });
+
+  const requiredScopes = checkScopes("scopes", options.scopes);
+  const scopesSupported = options.scopesSupported === undefined ? (requiredScopes.length > 0 ? requiredScopes : undefined) : checkScopes("scopesSupported", options.scopesSupported);
+  for (const [option, list] of [["scopes", requiredScopes], ["scopesSupported", scopesSupported ?? []]] as const) {
+    // MCP 2026-07-28: offline_access is the authorization server's business; advertising it
+    // as a resource scope makes clients ask every user for refresh tokens.
+    if (list.includes("offline_access")) fail(option, "remove offline_access: it is not a resource scope and MCP clients must not be told to request it");
+  }
+
+  const validation = options.validation ?? {};
+  if (validation.type !== undefined && validation.type !== "jwt") {
+    fail("validation.type", `"${String(validation.type)}" is not supported; use "jwt"`);
+  }
+  const issuers = validation.issuer === undefined ? authorizationServers : toList(validation.issuer);
+  if (issuers.length === 0) fail("validation.issuer", "list at least one issuer, or leave it unset to use the authorization servers");
+  const audiences = validation.audience === undefined ? [resource] : toList(validation.audience);
+  if (audiences.length === 0) fail("validation.audience", "must not be empty; leave it unset to use the resource (env OAUTH_AUDIENCE)");
+  const jwksUri = validation.jwksUri === undefined ? undefined : checkUrl("validation.jwksUri", validation.jwksUri, allowInsecureHttp).href;
+
+  const secretKey = validation.secret === undefined ? undefined : createSecretKey(
+    typeof validation.secret === "string" ? Buffer.from(validation.secret, "utf8") : Buffer.from(validation.secret),
+  );
+  if (secretKey && secretKey.symmetricKeySize! < 32) fail("validation.secret", "use a shared secret of at least 32 bytes (RFC 7518 section 3.2)");
+  const algorithms = validation.algorithms === undefined
+    ? [...ASYMMETRIC_ALGORITHMS, ...(secretKey ? HMAC_ALGORITHMS : [])]
+    : [...validation.algorithms];
+  if (algorithms.length === 0) fail("validation.algorithms", "list at least one algorithm");
+  for (const alg of algorithms) {
+    if ((HMAC_ALGORITHMS as readonly string[]).includes(alg)) {
+      if (!secretKey) fail("validation.algorithms", `${alg} needs a shared secret in validation.secret`);
+    } else if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
+      fail("validation.algorithms", `"${String(alg)}" is not supported; use ${ASYMMETRIC_ALGORITHMS.join(", ")}`);
+    }
+  }
+
+  const hierarchy = options.scopeHierarchy;
+  if (hierarchy !== undefined) {
+    for (const [scope, implied] of Object.entries(hierarchy)) {
+      checkScopes(`scopeHierarchy.${scope}`, [scope, ...(Array.isArray(implied) ? implied : fail(`scopeHierarchy.${scope}`, "must be an array of scopes"))]);
+    }
+  }
+
+  for (const [option, value] of [["resourceName", options.resourceName], ["resourceDocumentation", options.resourceDocumentation]] as const) {
+    if (value !== undefined && (typeof value !== "string" || value === "")) fail(option, "must be a non-empty string");
+  }
+  if (options.resourceDocumentation !== undefined) checkUrl("resourceDocumentation", options.resourceDocumentation, true);
+
+  // RFC 9728 section 3.1: the well-known suffix is inserted between host and path.
+  const resourcePath = resourceUrl.pathname === "/" ? "" : resourceUrl.pathname.replace(/\/$/, "");
+  const metadataPath = `${WELL_KNOWN_PROTECTED_RESOURCE}${resourcePath}`;
+
+  return Object.freeze({
+    resource,
+    resourceUrl,
+    authorizationServers,
+    requiredScopes,
+    scopesSupported,
+    expandScopes: compileScopeHierarchy(hierarchy),
+    scopePolicy: options.scopePolicy,
+    resourceName: options.resourceName,
+    resourceDocumentation: options.resourceDocumentation,
+    extraMetadata: { ...(options.metadata ?? {}) },
+    metadataPath,
+    resourceMetadataUrl: `${resourceUrl.origin}${metadataPath}`,
+    timeout: positive("timeout", options.timeout, 5000),
+    retryAfter: positive("retryAfter", options.retryAfter, 5),
+    allowInsecureHttp,
+    jwt: Object.freeze({
+      issuers,
+      jwksUri,
+      audiences,
+      audienceMatcher: new AudienceMatcher(audiences),
+      algorithms: new Set<string>(algorithms),
+      secretKey,
+      clockTolerance: positive("validation.clockTolerance", validation.clockTolerance, 60, true),
+      strict: validation.strict === true,
+      maxTokenLength: positive("validation.maxTokenLength", validation.maxTokenLength, 8192),
+      jwksCacheMaxAge: positive("validation.jwksCacheMaxAge", validation.jwksCacheMaxAge, 10 * 60 * 1000),
+      jwksRequestsPerMinute: positive("validation.jwksRequestsPerMinute", validation.jwksRequestsPerMinute, 10),
+    }),
+  });
+}

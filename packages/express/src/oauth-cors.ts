@@ -1,0 +1,62 @@
+/**
+ * `oauthCors()`: CORS for browser-based MCP clients, built on `cors`, plus the Streamable
+ * HTTP transport's Origin rule (DNS rebinding): a present, disallowed `Origin` gets 403.
+ */
+import cors from "cors";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
+import { sendAnswer } from "./http.js";
+import type { Middleware, NextFunction } from "./types.js";
+
+/** Request headers MCP clients send (2025-06-18 to 2026-07-28). */
+export const MCP_ALLOWED_HEADERS = [
+  "Authorization", "Content-Type", "Accept", "Mcp-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID", "Mcp-Method", "Mcp-Name",
+] as const;
+/** Response headers browser clients must be able to read: the challenge and the session. */
+export const MCP_EXPOSED_HEADERS = ["WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version"] as const;
+
+export interface OAuthCorsOptions {
+  /**
+   * Origins allowed to call the MCP endpoint, exactly as browsers send them
+   * (`https://app.example.com`), or `"*"` for any. Default: only the resource's own origin.
+   * Env: `OAUTH_ALLOWED_ORIGINS`.
+   */
+  allowedOrigins?: readonly string[] | "*";
+  /** Seconds browsers may cache a preflight. Default 86400. */
+  maxAge?: number;
+  /** The resource server, whose origin is allowed by default and whose answers are used. */
+  server?: ResourceServer;
+}
+
+export function oauthCors(options: OAuthCorsOptions = {}): Middleware {
+  const anyOrigin = options.allowedOrigins === "*";
+  const allowed = new Set<string>(anyOrigin ? [] : (options.allowedOrigins as readonly string[] | undefined) ?? []);
+  if (options.server) allowed.add(options.server.options.resourceUrl.origin);
+  const isAllowed = (origin: string): boolean => anyOrigin || allowed.has(origin);
+
+  const corsMiddleware = cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && isAllowed(origin) ? origin : false),
+    methods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowedHeaders: [...MCP_ALLOWED_HEADERS],
+    exposedHeaders: [...MCP_EXPOSED_HEADERS],
+    maxAge: options.maxAge ?? 86400,
+  });
+  const refuse = (req: IncomingMessage, res: ServerResponse): void => {
+    const error = new McpOAuthError("origin_not_allowed", "Origin not in the allow-list");
+    const answer = options.server?.answer(error) ?? {
+      status: 403,
+      headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+      body: { error: "access_denied", error_description: "The request Origin is not allowed" },
+    };
+    sendAnswer(req, res, answer);
+  };
+
+  return function oauthCorsMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isAllowed(origin)) {
+      refuse(req, res);
+      return;
+    }
+    corsMiddleware(req, res, next);
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * `protectedResourceMetadata()`: the RFC 9728 document at its path-suffixed URL and at
+ * the root URL. Public by design: clients read it before they have any token.
+ */
+import cors from "cors";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pathOf, sendAnswer } from "./http.js";
+import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
+import type { Middleware, NextFunction } from "./types.js";
+
+export interface ProtectedResourceMetadataOptions {
+  /** Also serve the document at `/.well-known/oauth-protected-resource`. Default true. */
+  serveAtRoot?: boolean;
+  /** `Cache-Control` of the document. Default `public, max-age=3600`. */
+  cacheControl?: string;
+}
+
+const ALLOW = "GET, HEAD, OPTIONS";
+
+export function protectedResourceMetadata(source: ResourceServerSource, options: ProtectedResourceMetadataOptions = {}): Middleware {
+  const server = resourceServerFrom(source);
+  const paths = new Set(options.serveAtRoot === false ? server.metadataPaths.slice(0, 1) : server.metadataPaths);
+  const body = Buffer.from(server.metadataJson);
+  const cacheControl = options.cacheControl ?? "public, max-age=3600";
+  // Any origin may read public metadata; browser-based MCP clients need it before login.
+  const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: 86400 });
+
+  return function protectedResourceMetadataMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    if (!paths.has(pathOf(req))) {
+      next();
+      return;
+    }
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
+      res.setHeader("Allow", ALLOW);
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      sendAnswer(req, res, {
+        status: 405,
+        headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+        body: { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` },
+      });
+      return;
+    }
+    allowAnyOrigin(req, res, () => {
+      if (method === "OPTIONS") {
+        // A plain OPTIONS (not a preflight, which cors already answered).
+        res.statusCode = 204;
+        res.setHeader("Allow", ALLOW);
+        res.end();
+        return;
+      }
+      res.statusCode = 200;
+      res.setHeader("Content-Type", "application/json");
+      res.setHeader("Content-Length", body.length);
+      res.setHeader("Cache-Control", cacheControl);
+      res.setHeader("X-Content-Type-Options", "nosniff");
+      res.end(method === "HEAD" ? undefined : body);
+    });
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * A real OAuth 2.1 authorization server on a loopback port, built on `oidc-provider`:
+ * RFC 8414 and OpenID Connect discovery, PKCE S256 required, open dynamic client
+ * registration (RFC 7591), resource indicators (RFC 8707) producing RFC 9068 JWT access
+ * tokens whose audience is the MCP resource, introspection (RFC 7662), refresh tokens.
+ * Its login and consent pages are oidc-provider's development interactions: any login
+ * name signs in.
+ *
+ * For local development, tests and the demo. It keeps everything in memory.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import Provider, { errors, type Configuration } from "oidc-provider";
+import { generateSigningKey, type PrivateJwk, type SigningAlgorithm } from "./keys.js";
+
+export interface LocalAuthorizationServerOptions {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; default 0 (an ephemeral port). */
+  port?: number;
+  /**
+   * Resource indicators (RFC 8707) tokens may be issued for. Default: any http(s) URL
+   * on a loopback host.
+   */
+  resources?: readonly string[];
+  /** Scopes on offer for resources. Default `mcp:read mcp:write`. */
+  scopes?: readonly string[];
+  /** Access token lifetime in seconds. Default 3600. */
+  accessTokenTTL?: number;
+  /** Signing algorithm of access tokens. Default RS256. */
+  signingAlg?: SigningAlgorithm;
+  /** Private signing keys; default one fresh key. The first one signs. */
+  keys?: readonly PrivateJwk[];
+  /** A confidential client for introspection. Default `mcp-resource-server` with a random secret. */
+  introspectionClient?: { clientId: string; clientSecret: string };
+  /** Pre-registered clients, in oidc-provider's client metadata form. */
+  clients?: readonly Record<string, unknown>[];
+}
+
+export interface LocalAuthorizationServer {
+  /** The issuer identifier, `http://127.0.0.1:PORT` (no trailing slash). */
+  readonly issuer: string;
+  /** `jwks_uri` of the server. */
+  readonly jwksUri: string;
+  /** The introspection endpoint and the client allowed to call it. */
+  readonly introspection: { endpoint: string; clientId: string; clientSecret: string };
+  /** The private signing keys (tests sign their own tokens with them). */
+  readonly keys: readonly PrivateJwk[];
+  /** Scopes on offer. */
+  readonly scopes: readonly string[];
+  /** The underlying oidc-provider instance. */
+  readonly provider: Provider;
+  /** How many requests each path received (`/jwks`, `/token/introspection`, ...): tests count upstream calls. */
+  readonly requestCounts: ReadonlyMap<string, number>;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_URL = /^https?:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:\/|$)/i;
+
+export async function startLocalAuthorizationServer(options: LocalAuthorizationServerOptions = {}): Promise<LocalAuthorizationServer> {
+  const host = options.host ?? "127.0.0.1";
+  const scopes = [...(options.scopes ?? ["mcp:read", "mcp:write"])];
+  const keys = options.keys ? [...options.keys] : [generateSigningKey(options.signingAlg ?? "RS256")];
+  const signingAlg = keys[0]!.alg;
+  const introspectionClient = options.introspectionClient ?? { clientId: "mcp-resource-server", clientSecret: randomBytes(24).toString("base64url") };
+  const allowedResources = options.resources ? new Set(options.resources) : undefined;
+  const isAllowedResource = (resource: string): boolean => allowedResources ? allowedResources.has(resource) : LOOPBACK_URL.test(resource);
+
+  // The issuer must be known before the provider exists, so bind the port first.
+  const httpServer: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const issuer = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  const configuration: Configuration = {
+    clients: [
+      {
+        client_id: introspectionClient.clientId,
+        client_secret: introspectionClient.clientSecret,
+        grant_types: ["client_credentials"],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: "client_secret_basic",
+      },
+      ...((options.clients ?? []) as Configuration["clients"] & object),
+    ],
+    jwks: { keys: keys as unknown as NonNullable<Configuration["jwks"]>["keys"] },
+    scopes: ["openid", "offline_access", ...scopes],
+    claims: { openid: ["sub"] },
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    features: {
+      devInteractions: { enabled: true },
+      registration: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Tokens are always for a resource: with one requested, that one.
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined as unknown as string,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resourceIndicator) => {
+          if (!isAllowedResource(resourceIndicator)) throw new errors.InvalidTarget("resource not served by this authorization server");
+          return {
+            scope: scopes.join(" "),
+            audience: resourceIndicator,
+            accessTokenTTL: options.accessTokenTTL ?? 3600,
+            accessTokenFormat: "jwt",
+            jwt: { sign: { alg: signingAlg } },
+          };
+        },
+      },
+    },
+    // MCP clients refuse an authorization server without S256; require it for every client.
+    pkce: { required: () => true },
+    // Refresh tokens for every client allowed the grant, not only when offline_access was asked.
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+    ttl: { AccessToken: options.accessTokenTTL ?? 3600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 * 14 },
+    cookies: { keys: [randomBytes(32).toString("base64url")] },
+    // Loopback http is this server's whole purpose; the default would refuse http redirect URIs.
+    clientDefaults: { grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" },
+  };
+  const provider = new Provider(issuer, configuration);
+  const requestCounts = new Map<string, number>();
+  httpServer.on("request", (req) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    requestCounts.set(path, (requestCounts.get(path) ?? 0) + 1);
+  });
+  httpServer.on("request", provider.callback());
+
+  return {
+    issuer,
+    jwksUri: `${issuer}/jwks`,
+    introspection: { endpoint: `${issuer}/token/introspection`, ...introspectionClient },
+    keys,
+    scopes,
+    provider,
+    requestCounts,
+    close: () => new Promise<void>((resolve) => {
+      httpServer.close(() => resolve());
+      httpServer.closeAllConnections();
+    }),
+  };
+}
