@@ -34,7 +34,7 @@ function hasQueryToken(url: string | undefined): boolean {
   const q = url.indexOf("?");
   if (q === -1) return false;
   const query = url.slice(q + 1);
-  if (!query.includes("access_token")) return false;
+  // Decoded, so `access%5Ftoken` is caught too.
   return QUERY_TOKEN.test(query) || new URLSearchParams(query).has("access_token");
 }
 
@@ -69,7 +69,9 @@ export function extractBearerToken(request: TokenRequest, maxTokenLength: number
   const match = CREDENTIALS.exec(header);
   if (!match) throw new McpOAuthError("malformed_authorization_header", "unparseable Authorization header");
   if (match[1]!.toLowerCase() !== "bearer") throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
-  const token = match[2]?.trim() ?? "";
+  // Not trimmed: Node already strips the header's surrounding whitespace, and anything else
+  // around the token (tabs, NBSP) makes it a malformed b64token.
+  const token = match[2] ?? "";
   if (token === "") throw new McpOAuthError("malformed_authorization_header", "Bearer scheme without a token");
   if (token.length > maxTokenLength) throw new McpOAuthError("token_too_large", "access token too long");
   if (!B64TOKEN.test(token)) throw new McpOAuthError("malformed_authorization_header", "token is not an RFC 6750 b64token");

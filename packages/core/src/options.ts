@@ -45,9 +45,14 @@ export interface JwtValidationOptions {
   strict?: boolean;
   /** Longest token accepted, in characters; longer ones are refused before any parsing. Default 8192. */
   maxTokenLength?: number;
-  /** How long fetched keys are trusted before the key set is read again, in ms. Default 10 minutes. */
+  /** How long a fetched key set is used before it is read again, in ms. Default 10 minutes. */
   jwksCacheMaxAge?: number;
-  /** Key-set fetches allowed per minute when tokens carry unknown `kid`s. Default 10. */
+  /**
+   * How long keys already held keep validating past `jwksCacheMaxAge` while the key set is
+   * unreachable, in ms. Default 30 minutes; 0 turns it off.
+   */
+  jwksStaleWindow?: number;
+  /** Key-set fetches allowed per minute for unknown `kid`s and retries after failures. Default 10. */
   jwksRequestsPerMinute?: number;
 }
 
@@ -126,6 +131,7 @@ export interface ResolvedJwtOptions {
   readonly strict: boolean;
   readonly maxTokenLength: number;
   readonly jwksCacheMaxAge: number;
+  readonly jwksStaleWindow: number;
   readonly jwksRequestsPerMinute: number;
 }
 
@@ -234,6 +240,16 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     }
   }
 
+  const policy = options.scopePolicy;
+  if (policy !== undefined) {
+    for (const table of ["methods", "tools", "prompts", "resources"] as const) {
+      for (const [name, scopes] of Object.entries(policy[table] ?? {})) {
+        checkScopes(`scopePolicy.${table}.${name}`, Array.isArray(scopes) ? scopes : fail(`scopePolicy.${table}.${name}`, "must be an array of scopes"));
+      }
+    }
+    if (policy.custom !== undefined && typeof policy.custom !== "function") fail("scopePolicy.custom", "must be a function");
+  }
+
   for (const [option, value] of [["resourceName", options.resourceName], ["resourceDocumentation", options.resourceDocumentation]] as const) {
     if (value !== undefined && (typeof value !== "string" || value === "")) fail(option, "must be a non-empty string");
   }
@@ -270,6 +286,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
       strict: validation.strict === true,
       maxTokenLength: positive("validation.maxTokenLength", validation.maxTokenLength, 8192),
       jwksCacheMaxAge: positive("validation.jwksCacheMaxAge", validation.jwksCacheMaxAge, 10 * 60 * 1000),
+      jwksStaleWindow: positive("validation.jwksStaleWindow", validation.jwksStaleWindow, 30 * 60 * 1000, true),
       jwksRequestsPerMinute: positive("validation.jwksRequestsPerMinute", validation.jwksRequestsPerMinute, 10),
     }),
   });

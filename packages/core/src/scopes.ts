@@ -41,7 +41,8 @@ export function compileScopeHierarchy(hierarchy: ScopeHierarchy | undefined): (g
   const expand = (scope: string, seen: Set<string>): void => {
     if (seen.has(scope)) return;
     seen.add(scope);
-    for (const implied of hierarchy[scope] ?? []) expand(implied, seen);
+    // Own keys only: a scope named `constructor` or `__proto__` is just a scope.
+    for (const implied of Object.hasOwn(hierarchy, scope) ? hierarchy[scope] ?? [] : []) expand(implied, seen);
   };
   for (const scope of Object.keys(hierarchy)) {
     const seen = new Set<string>();

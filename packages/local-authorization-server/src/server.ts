@@ -56,6 +56,24 @@ export interface LocalAuthorizationServer {
   close(): Promise<void>;
 }
 
+/**
+ * oidc-provider warns, on every start, about what this server is by design: Node 20, the
+ * in-memory adapter, development interactions. Those lines are dropped; any other warning
+ * is printed.
+ */
+function withoutKnownWarnings<T>(build: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && /^oidc-provider WARNING: (Unsupported runtime|a quick start development-only)/.test(args[0])) return;
+    warn(...args);
+  };
+  try {
+    return build();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 const LOOPBACK_URL = /^https?:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:\/|$)/i;
 
 export async function startLocalAuthorizationServer(options: LocalAuthorizationServerOptions = {}): Promise<LocalAuthorizationServer> {
@@ -122,9 +140,13 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
     ttl: { AccessToken: options.accessTokenTTL ?? 3600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 * 14 },
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     // Loopback http is this server's whole purpose; the default would refuse http redirect URIs.
-    clientDefaults: { grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" },
+    clientDefaults: {
+      grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none",
+      // ID tokens are signed with the one key this server has.
+      id_token_signed_response_alg: signingAlg,
+    },
   };
-  const provider = new Provider(issuer, configuration);
+  const provider = withoutKnownWarnings(() => new Provider(issuer, configuration));
   const requestCounts = new Map<string, number>();
   httpServer.on("request", (req) => {
     const path = (req.url ?? "/").split("?")[0]!;

@@ -1,10 +1,20 @@
 /**
- * Verification keys from a JSON Web Key Set, fetched by jwks-rsa (caching, rate-limited
- * refetch on an unknown `kid`, request timeout) and held here as `KeyObject`s.
+ * Verification keys from a JSON Web Key Set. jwks-rsa fetches the set (with a timeout)
+ * and turns each JWK into a public key; this module decides when to fetch and holds each
+ * key as a `KeyObject`.
  *
- * Why the second layer: jwks-rsa hands out PEM strings, and jsonwebtoken re-parses a PEM
- * on every verify (about 120 µs per token on our machine, against about 22 µs with a
- * `KeyObject`). So each key is parsed once per `kid` and reused until `maxAge` passes.
+ * Why not jwks-rsa's own cache and rate limiter: its cache hands out PEM strings, which
+ * jsonwebtoken re-parses on every verify (about 120 µs per token on our machine, against
+ * about 22 µs with a `KeyObject`); its rate limiter makes callers over the limit wait for
+ * the next window instead of answering (a flood of unknown `kid`s would hang requests);
+ * and it has no single flight and no stale window for outages.
+ *
+ * The rules here:
+ * - one fetch at a time per key set (single flight), shared by every waiting request;
+ * - an unknown `kid` triggers a refetch (key rotation) at most once per `cooldown`;
+ * - after `maxAge` the set is read again; if that fails, the keys already held keep
+ *   working for `staleWindow` more (a key-set outage is not a full outage);
+ * - a failed fetch is retried no sooner than `cooldown` later, and never cached as a result.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
@@ -12,87 +22,130 @@ import { McpOAuthError } from "../errors.js";
 
 export interface KeySourceOptions {
   jwksUri: string;
-  /** How long a key is used before the key set is read again, in ms. */
+  /** How long a fetched key set is used before it is read again, in ms. */
   maxAge: number;
-  /** Key-set fetches per minute for unknown `kid`s (jwks-rsa's rate limit). */
-  requestsPerMinute: number;
+  /** How long held keys keep working past `maxAge` while the key set is unreachable, in ms. */
+  staleWindow: number;
+  /** Minimum time between two fetches caused by unknown `kid`s or failures, in ms. */
+  cooldown: number;
   /** Timeout of each key-set request, in ms. */
   timeout: number;
   /** `Retry-After` seconds when the key set is unreachable. */
   retryAfter: number;
 }
 
-interface CachedKey {
+interface HeldKey {
   key: KeyObject;
+  /** The JWK's `alg`, when it names one. */
   alg: string | undefined;
-  expiresAt: number;
 }
-
-const NO_KID = "\u0000no-kid";
 
 export class JwksKeySource {
   readonly jwksUri: string;
   readonly #client: jwksRsa.JwksClient;
-  readonly #keys = new Map<string, CachedKey>();
   readonly #options: KeySourceOptions;
+  #keys = new Map<string, HeldKey>();
+  /** When the held keys were fetched (0: never). */
+  #fetchedAt = 0;
+  /** When the last fetch caused by an unknown `kid` started. */
+  #missFetchAt = 0;
+  /** When the last failed fetch started. */
+  #failedAt = 0;
+  #inflight: Promise<void> | undefined;
+  /** Key-set fetches started, for tests and events. */
+  fetchCount = 0;
 
   constructor(options: KeySourceOptions) {
     this.jwksUri = options.jwksUri;
     this.#options = options;
-    this.#client = new jwksRsa.JwksClient({
-      jwksUri: options.jwksUri,
-      cache: true,
-      cacheMaxAge: options.maxAge,
-      rateLimit: true,
-      jwksRequestsPerMinute: options.requestsPerMinute,
-      timeout: options.timeout,
-    });
+    this.#client = new jwksRsa.JwksClient({ jwksUri: options.jwksUri, cache: false, rateLimit: false, timeout: options.timeout });
   }
 
-  /** The key for `kid` when it is already held: the hot path, no promise involved. */
+  /** The key for `kid` when held and fresh: the hot path, no promise involved. */
   cachedKey(kid: string | undefined, alg: string): KeyObject | undefined {
-    const hit = this.#keys.get(kid ?? NO_KID);
-    if (hit === undefined || hit.expiresAt <= Date.now()) return undefined;
-    checkKeyAlgorithm(hit, alg);
-    return hit.key;
+    if (Date.now() >= this.#fetchedAt + this.#options.maxAge) return undefined;
+    const held = this.#find(kid);
+    if (held === undefined) return undefined;
+    checkKeyAlgorithm(held, alg);
+    return held.key;
   }
 
-  /** The key for `kid`, fetching the key set when it is not held or has aged out. */
+  /** The key for `kid`, reading the key set when that is allowed and needed. */
   async key(kid: string | undefined, alg: string): Promise<KeyObject> {
     const cached = this.cachedKey(kid, alg);
     if (cached) return cached;
-    let signingKey: jwksRsa.SigningKey;
-    try {
-      signingKey = await this.#client.getSigningKey(kid);
-    } catch (error) {
-      throw this.#mapError(error);
+    const now = Date.now();
+    const { cooldown } = this.#options;
+    const fresh = now < this.#fetchedAt + this.#options.maxAge;
+    // A rotation is picked up by the first token that needs the new key; a flood of unknown
+    // kids costs one fetch per cooldown; a failing key set is retried once per cooldown.
+    const mayFetch = this.#inflight !== undefined
+      || (now >= this.#failedAt + cooldown && (!fresh || now >= this.#missFetchAt + cooldown));
+    let failure: unknown;
+    if (mayFetch) {
+      if (fresh && this.#inflight === undefined) this.#missFetchAt = now;
+      try {
+        await this.#refresh();
+      } catch (error) {
+        failure = error;
+      }
+    } else if (!fresh && this.#fetchedAt + this.#options.maxAge + this.#options.staleWindow <= now) {
+      failure = new McpOAuthError("upstream_unavailable", "key set unreachable (cooling down before the next attempt)", { retryAfter: this.#options.retryAfter });
     }
-    let key: KeyObject;
-    try {
-      key = createPublicKey(signingKey.getPublicKey());
-    } catch (error) {
-      throw new McpOAuthError("upstream_unavailable", "key set holds an unusable key", { cause: error, retryAfter: this.#options.retryAfter });
+    const withinStaleWindow = Date.now() < this.#fetchedAt + this.#options.maxAge + this.#options.staleWindow;
+    if (failure !== undefined && !withinStaleWindow) throw failure;
+    const held = this.#find(kid);
+    if (held === undefined) {
+      // The key set was just read (or was read within the cooldown) and has no such key.
+      if (failure !== undefined) throw failure;
+      throw new McpOAuthError("key_not_found", kid === undefined ? "no kid and several keys" : "kid not in the key set");
     }
-    const entry: CachedKey = { key, alg: signingKey.alg || undefined, expiresAt: Date.now() + this.#options.maxAge };
-    this.#keys.set(kid ?? NO_KID, entry);
-    checkKeyAlgorithm(entry, alg);
-    return key;
+    checkKeyAlgorithm(held, alg);
+    return held.key;
   }
 
-  #mapError(error: unknown): McpOAuthError {
-    const name = (error as { name?: unknown } | null)?.name;
-    if (name === "SigningKeyNotFoundError" || name === "JwksRateLimitError") {
-      // Unknown kid after a fresh (or rate-limited) read of the key set: the token's key is
-      // not one the authorization server publishes.
-      return new McpOAuthError("key_not_found", "kid not in the key set", { cause: error });
-    }
-    return new McpOAuthError("upstream_unavailable", "key set unreachable or unusable", { cause: error, retryAfter: this.#options.retryAfter });
+  #find(kid: string | undefined): HeldKey | undefined {
+    if (kid !== undefined) return this.#keys.get(kid);
+    // RFC 7515 section 4.1.4: without `kid`, only an unambiguous key set will do.
+    return this.#keys.size === 1 ? this.#keys.values().next().value : undefined;
+  }
+
+  #refresh(): Promise<void> {
+    if (this.#inflight) return this.#inflight;
+    const startedAt = Date.now();
+    this.fetchCount++;
+    this.#inflight = (async () => {
+      let signingKeys: jwksRsa.SigningKey[];
+      try {
+        signingKeys = await this.#client.getSigningKeys();
+      } catch (error) {
+        this.#failedAt = startedAt;
+        throw new McpOAuthError("upstream_unavailable", "key set unreachable or unusable", { cause: error, retryAfter: this.#options.retryAfter });
+      }
+      const keys = new Map<string, HeldKey>();
+      for (const signingKey of signingKeys) {
+        try {
+          keys.set(signingKey.kid ?? "", { key: createPublicKey(signingKey.getPublicKey()), alg: signingKey.alg || undefined });
+        } catch {
+          // One unusable key must not take the others down with it.
+        }
+      }
+      if (keys.size === 0) {
+        this.#failedAt = startedAt;
+        throw new McpOAuthError("upstream_unavailable", "key set has no usable signing key", { retryAfter: this.#options.retryAfter });
+      }
+      this.#keys = keys;
+      this.#fetchedAt = Date.now();
+    })().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
   }
 }
 
 // RFC 8725 section 3.1: when the JWK names its algorithm, the token must use that one.
-function checkKeyAlgorithm(entry: CachedKey, alg: string): void {
-  if (entry.alg !== undefined && entry.alg !== alg) throw new McpOAuthError("algorithm_not_allowed", "alg differs from the key's alg");
+function checkKeyAlgorithm(held: HeldKey, alg: string): void {
+  if (held.alg !== undefined && held.alg !== alg) throw new McpOAuthError("algorithm_not_allowed", "alg differs from the key's alg");
 }
 
 /**

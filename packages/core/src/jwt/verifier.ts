@@ -94,7 +94,8 @@ export class JwtVerifier {
     return keySourceFor({
       jwksUri,
       maxAge: jwt.jwksCacheMaxAge,
-      requestsPerMinute: jwt.jwksRequestsPerMinute,
+      staleWindow: jwt.jwksStaleWindow,
+      cooldown: 60_000 / jwt.jwksRequestsPerMinute,
       timeout: this.#options.timeout,
       retryAfter: this.#options.retryAfter,
     });

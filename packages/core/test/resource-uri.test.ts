@@ -1,0 +1,148 @@
+/**
+ * Resource identifiers and audience matching (RFC 8707, MCP): uppercase scheme/host and
+ * one trailing slash are the same resource; anything else is not.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { AudienceMatcher, isLoopbackHost, normalizeResourceUri } from "../src/resource-uri.js";
+
+const RESOURCE = "https://mcp.example.com/mcp";
+
+describe("normalizeResourceUri", () => {
+  it.each<[string, string]>([
+    ["https://mcp.example.com/mcp", "https://mcp.example.com/mcp"],
+    ["HTTPS://MCP.EXAMPLE.COM/mcp", "https://mcp.example.com/mcp"],
+    ["https://mcp.example.com/mcp/", "https://mcp.example.com/mcp"],
+    ["https://mcp.example.com/mcp//", "https://mcp.example.com/mcp/"],
+    ["https://mcp.example.com:443/mcp", "https://mcp.example.com/mcp"],
+    ["http://mcp.example.com:80/mcp", "http://mcp.example.com/mcp"],
+    ["https://mcp.example.com:8443/mcp", "https://mcp.example.com:8443/mcp"],
+    ["https://mcp.example.com:80/mcp", "https://mcp.example.com:80/mcp"],
+    ["https://mcp.example.com", "https://mcp.example.com"],
+    ["https://mcp.example.com/", "https://mcp.example.com"],
+    ["https://mcp.example.com/MCP", "https://mcp.example.com/MCP"],
+    ["https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp?x=1"],
+    ["http://[::1]:3000/mcp/", "http://[::1]:3000/mcp"],
+  ])("%s -> %s", (input, expected) => {
+    expect(normalizeResourceUri(input)).toBe(expected);
+  });
+
+  it.each([
+    "api://default",
+    "API://Default/",
+    "8f3c2b1a-0000-4000-8000-123456789abc",
+    "urn:example:mcp",
+    "mcp.example.com/mcp",
+    "https://",
+    "",
+  ])("leaves the non-URL %j as it is", (input) => {
+    expect(normalizeResourceUri(input)).toBe(input);
+  });
+});
+
+describe("AudienceMatcher", () => {
+  const matcher = new AudienceMatcher([RESOURCE]);
+
+  it.each([
+    RESOURCE,
+    "HTTPS://MCP.EXAMPLE.COM/mcp",
+    "https://Mcp.Example.Com/mcp",
+    "https://mcp.example.com/mcp/",
+    "HTTPS://MCP.EXAMPLE.COM/mcp/",
+    "https://mcp.example.com:443/mcp",
+    "https://mcp.example.com:443/mcp/",
+  ])("accepts %s", (aud) => {
+    expect(matcher.matches(aud)).toBe(true);
+  });
+
+  it.each([
+    ["two trailing slashes", "https://mcp.example.com/mcp//"],
+    ["a different path", "https://mcp.example.com/other"],
+    ["a longer path", "https://mcp.example.com/mcp/admin"],
+    ["a path prefix", "https://mcp.example.com/mc"],
+    ["a path in another case", "https://mcp.example.com/MCP"],
+    ["a different port", "https://mcp.example.com:8443/mcp"],
+    ["the http default port", "https://mcp.example.com:80/mcp"],
+    ["a different scheme", "http://mcp.example.com/mcp"],
+    ["a different host", "https://evil.example.com/mcp"],
+    ["a suffix host", "https://mcp.example.com.evil.example/mcp"],
+    ["the origin only", "https://mcp.example.com"],
+    ["a query", "https://mcp.example.com/mcp?x=1"],
+    ["an empty string", ""],
+    ["the host only", "mcp.example.com"],
+  ])("rejects %s", (_label, aud) => {
+    expect(matcher.matches(aud)).toBe(false);
+  });
+
+  it("treats the http default port as equivalent for http resources", () => {
+    const http = new AudienceMatcher(["http://127.0.0.1/mcp"]);
+    expect(http.matches("http://127.0.0.1:80/mcp")).toBe(true);
+    expect(http.matches("http://127.0.0.1:443/mcp")).toBe(false);
+  });
+
+  it("normalises the configured audience too", () => {
+    const configured = new AudienceMatcher(["HTTPS://MCP.EXAMPLE.COM:443/mcp/"]);
+    expect(configured.matches(RESOURCE)).toBe(true);
+    expect(configured.matches("https://mcp.example.com/mcp//")).toBe(false);
+  });
+
+  it("matches a root resource with or without its slash", () => {
+    const root = new AudienceMatcher(["https://mcp.example.com"]);
+    expect(root.matches("https://mcp.example.com/")).toBe(true);
+    expect(root.matches("https://MCP.example.com")).toBe(true);
+    expect(root.matches("https://mcp.example.com//")).toBe(false);
+    expect(root.matches("https://mcp.example.com/mcp")).toBe(false);
+  });
+
+  it("accepts an array that contains the resource in any accepted form", () => {
+    expect(matcher.matches(["https://other.example.com", RESOURCE])).toBe(true);
+    expect(matcher.matches(["api://x", "HTTPS://MCP.EXAMPLE.COM/mcp/"])).toBe(true);
+  });
+
+  it("rejects arrays without the resource", () => {
+    expect(matcher.matches([])).toBe(false);
+    expect(matcher.matches(["https://other.example.com/mcp", "https://mcp.example.com/mcp//"])).toBe(false);
+    expect(matcher.matches([123, null, { toString: () => RESOURCE }])).toBe(false);
+    expect(matcher.matches([[RESOURCE]])).toBe(false);
+  });
+
+  it.each<[string, unknown]>([
+    ["undefined", undefined],
+    ["null", null],
+    ["a number", 1],
+    ["an object", { aud: RESOURCE }],
+    ["a URL object", new URL(RESOURCE)],
+  ])("rejects %s", (_label, aud) => {
+    expect(matcher.matches(aud)).toBe(false);
+  });
+
+  it("compares non-URL audiences exactly", () => {
+    const ids = new AudienceMatcher(["api://default", "8f3c2b1a-0000-4000-8000-123456789abc"]);
+    expect(ids.matches("api://default")).toBe(true);
+    expect(ids.matches("8f3c2b1a-0000-4000-8000-123456789abc")).toBe(true);
+    expect(ids.matches("API://default")).toBe(false);
+    expect(ids.matches("api://default/")).toBe(false);
+    expect(ids.matches("api://DEFAULT")).toBe(false);
+    expect(ids.matches("8F3C2B1A-0000-4000-8000-123456789ABC")).toBe(false);
+    expect(ids.matches(" api://default")).toBe(false);
+  });
+
+  it("matches any of several configured audiences", () => {
+    const several = new AudienceMatcher([RESOURCE, "api://default"]);
+    expect(several.matches("api://default")).toBe(true);
+    expect(several.matches("https://mcp.example.com/mcp/")).toBe(true);
+    expect(several.matches("api://other")).toBe(false);
+  });
+});
+
+describe("isLoopbackHost", () => {
+  it.each(["localhost", "127.0.0.1", "127.255.0.9", "[::1]", "::1", "app.localhost"])("%s is loopback", (host) => {
+    expect(isLoopbackHost(host)).toBe(true);
+  });
+
+  it.each(["example.com", "localhost.example.com", "10.0.0.1", "0.0.0.0", "127.0.0", "128.0.0.1", "[::2]", "notlocalhost"])(
+    "%s is not loopback",
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false);
+    },
+  );
+});
