@@ -20,7 +20,7 @@ export function requireBearer(source: ResourceServerSource): Middleware {
     }
     const request = req as AuthenticatedRequest;
     const contentType = req.headers["content-type"];
-    const bodyRead = contentType !== undefined && contentType.includes("x-www-form-urlencoded") ? formBody(request) : undefined;
+    const bodyRead = contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded") ? formBody(request) : undefined;
     (bodyRead ?? Promise.resolve())
       .then(() => server.authenticate(request))
       .then((auth) => {

@@ -96,6 +96,30 @@ describe("a valid token", () => {
   });
 });
 
+describe("the audience", () => {
+  it.each([
+    ["exactly the resource", RESOURCE],
+    ["with an uppercase scheme and host", "HTTP://127.0.0.1:4444/mcp"],
+    ["with one trailing slash", `${RESOURCE}/`],
+    ["in an array with another audience", ["https://other.example/api", RESOURCE]],
+  ])("is accepted %s", async (_name, aud) => {
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { aud })}`);
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ["with two trailing slashes", `${RESOURCE}//`],
+    ["with a different path case", "http://127.0.0.1:4444/MCP"],
+    ["as a prefix of the resource", "http://127.0.0.1:4444"],
+    ["as a longer path", `${RESOURCE}/tools`],
+    ["in an array without the resource", ["https://other.example/api", "http://127.0.0.1:4444/other"]],
+  ])("is refused %s", async (_name, aud) => {
+    const token = as.mint(RESOURCE, { aud });
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`);
+    expectRefusal(res, 401, "invalid_token", token);
+  });
+});
+
 describe("no token", () => {
   it("answers 401 with a Bearer challenge that carries resource_metadata and no error", async () => {
     const res = await request(app).post("/mcp").send({ jsonrpc: "2.0", id: 1, method: "ping" });
@@ -210,6 +234,19 @@ describe("tokens in the wrong place", () => {
     expectRefusal(res, 400, "invalid_request", token);
   });
 
+  it("refuses a percent-encoded access_token query parameter (?access%5Ftoken=)", async () => {
+    const token = as.mint(RESOURCE);
+    const res = await request(app).post(`/mcp?access%5Ftoken=${token}`).set("Authorization", `Bearer ${token}`);
+    expectRefusal(res, 400, "invalid_request", token);
+  });
+
+  it("refuses a form-body token whatever the case of the media type (application/x-www-form-urlencoded is case-insensitive)", async () => {
+    const token = as.mint(RESOURCE);
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`)
+      .set("Content-Type", "Application/X-WWW-Form-Urlencoded").send(`access_token=${token}`);
+    expectRefusal(res, 400, "invalid_request", token);
+  });
+
   it("accepts a form body without access_token", async () => {
     const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE)}`).type("form").send("a=1&b=2");
     expect(res.status).toBe(200);
@@ -292,6 +329,18 @@ describe("CORS preflight", () => {
       .set("Access-Control-Request-Headers", "authorization, content-type");
     expect(res.status).toBe(204);
     expect(res.headers["x-reached"]).toBe("route");
+    expect(res.headers["www-authenticate"]).toBeUndefined();
+  });
+});
+
+describe("an authorization server that cannot be reached", () => {
+  it("answers 503 temporarily_unavailable with Retry-After, not invalid_token", async () => {
+    const down = "http://127.0.0.1:9";
+    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeout: 500, retryAfter: 7 });
+    const token = as.mint(RESOURCE, { iss: down });
+    const res = await request(unreachable).post("/mcp").set("Authorization", `Bearer ${token}`);
+    expectRefusal(res, 503, "temporarily_unavailable", token);
+    expect(res.headers["retry-after"]).toBe("7");
     expect(res.headers["www-authenticate"]).toBeUndefined();
   });
 });

@@ -14,10 +14,15 @@ export interface RawResponse {
   body: string;
 }
 
-/** One request over a fresh connection (no keep-alive, so no socket outlives the test). */
-export function rawRequest(url: string, options: { method?: string; headers?: OutgoingHttpHeaders; body?: string } = {}): Promise<RawResponse> {
+/**
+ * One request over a fresh connection (no keep-alive, so no socket outlives the test). A
+ * header given as an array is sent as that many header lines.
+ */
+export function rawRequest(url: string, options: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? "GET", headers: options.headers ?? {}, agent: false }, (res) => {
+    // Node's type narrows `authorization` to one string; on the wire an array is several lines.
+    const headers = (options.headers ?? {}) as OutgoingHttpHeaders;
+    const req = httpRequest(url, { method: options.method ?? "GET", headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));

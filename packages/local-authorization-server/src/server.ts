@@ -11,7 +11,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import Provider, { errors, type Configuration } from "oidc-provider";
+import type Provider from "oidc-provider";
+import type { Configuration } from "oidc-provider";
 import { generateSigningKey, type PrivateJwk, type SigningAlgorithm } from "./keys.js";
 
 export interface LocalAuthorizationServerOptions {
@@ -61,22 +62,27 @@ export interface LocalAuthorizationServer {
  * in-memory adapter, development interactions. Those lines are dropped; any other warning
  * is printed.
  */
-function withoutKnownWarnings<T>(build: () => T): T {
+async function withoutKnownWarnings<T>(build: () => T | Promise<T>): Promise<T> {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (typeof args[0] === "string" && /^oidc-provider WARNING: (Unsupported runtime|a quick start development-only)/.test(args[0])) return;
     warn(...args);
   };
   try {
-    return build();
+    return await build();
   } finally {
     console.warn = warn;
   }
 }
 
+// Loaded on first start: the runtime warning is printed when the module is evaluated.
+let oidcProvider: Promise<typeof import("oidc-provider")> | undefined;
+
 const LOOPBACK_URL = /^https?:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:\/|$)/i;
 
 export async function startLocalAuthorizationServer(options: LocalAuthorizationServerOptions = {}): Promise<LocalAuthorizationServer> {
+  oidcProvider ??= withoutKnownWarnings(() => import("oidc-provider"));
+  const { default: Provider, errors } = await oidcProvider;
   const host = options.host ?? "127.0.0.1";
   const scopes = [...(options.scopes ?? ["mcp:read", "mcp:write"])];
   const keys = options.keys ? [...options.keys] : [generateSigningKey(options.signingAlg ?? "RS256")];
@@ -146,7 +152,7 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
       id_token_signed_response_alg: signingAlg,
     },
   };
-  const provider = withoutKnownWarnings(() => new Provider(issuer, configuration));
+  const provider = await withoutKnownWarnings(() => new Provider(issuer, configuration));
   const requestCounts = new Map<string, number>();
   httpServer.on("request", (req) => {
     const path = (req.url ?? "/").split("?")[0]!;
