@@ -21,7 +21,9 @@ export async function startExampleServer(env: Environment = process.env): Promis
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
+  // A wildcard bind address is no URL a client can use: default the resource to loopback.
+  const publicHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const urlHost = publicHost.includes(":") ? `[${publicHost}]` : publicHost;
   let example: ExampleApp;
   try {
     example = createExampleApp({ env, defaultResource: `http://${urlHost}:${address.port}/mcp` });
