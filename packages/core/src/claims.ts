@@ -66,34 +66,90 @@ function requireString(payload: Record<string, unknown>, claim: string): void {
   if (typeof value !== "string" || value === "") throw new McpOAuthError("claim_invalid", `${claim} is not a string`);
 }
 
+/** `exp` required, `nbf` and `iat` within the clock tolerance (RFC 7519 section 4.1, RFC 7662 section 2.2). */
+function checkTimes(claims: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
+  const skew = options.clockTolerance;
+  const exp = numericDate(claims, "exp", true)!;
+  if (nowSeconds >= exp + skew) throw new McpOAuthError("token_expired", "exp in the past");
+  const nbf = numericDate(claims, "nbf", false);
+  if (nbf !== undefined && nowSeconds + skew < nbf) throw new McpOAuthError("token_not_yet_valid", "nbf in the future");
+  const iat = numericDate(claims, "iat", options.strict);
+  if (iat !== undefined && iat > nowSeconds + skew) throw new McpOAuthError("token_issued_in_future", "iat in the future");
+}
+
 /**
- * Claim rules, checked after the signature: `exp` required, `nbf` and `iat` within the
- * clock tolerance, `iss` allowed, `aud` naming this resource, and in strict mode the
- * claims RFC 9068 section 2.2 requires. `nowSeconds` is injectable for tests.
+ * RFC 8707 / MCP: the token MUST have been issued for this resource. `audienceClaims` are
+ * read in order (introspection answers may name the resource in `resource`). Without any
+ * audience, a `client_id` listed in `clientIdAsAudience` is accepted instead (Cognito,
+ * explicit opt-in only).
+ */
+function checkAudience(claims: Record<string, unknown>, options: ResolvedJwtOptions, audienceClaims: readonly string[]): void {
+  let present = false;
+  for (const claim of audienceClaims) {
+    const value = claims[claim];
+    if (value === undefined) continue;
+    present = true;
+    if (options.audienceMatcher.matches(value)) return;
+  }
+  if (!present && options.clientIdAsAudience.size > 0) {
+    const clientId = claims["client_id"];
+    if (typeof clientId === "string" && options.clientIdAsAudience.has(clientId)) return;
+  }
+  throw new McpOAuthError("audience_mismatch", present ? "aud does not name this resource" : "aud missing");
+}
+
+function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedJwtOptions): void {
+  for (const [claim, allowed] of options.requiredClaims) {
+    const value = claims[claim];
+    if (value === undefined) throw new McpOAuthError("claim_missing", `${claim} missing`);
+    if (typeof value !== "string" || !allowed.has(value)) throw new McpOAuthError("claim_invalid", `${claim} has a value that is not accepted`);
+  }
+}
+
+function checkStringClaims(claims: Record<string, unknown>): void {
+  for (const claim of ["sub", "client_id", "azp", "scope"]) {
+    const value = claims[claim];
+    if (value !== undefined && typeof value !== "string") throw new McpOAuthError("claim_invalid", `${claim} is not a string`);
+  }
+}
+
+/**
+ * Claim rules for a JWT, checked after the signature: times, `iss` allowed, `aud` naming
+ * this resource, required claims, and in strict mode the claims RFC 9068 section 2.2
+ * requires. `nowSeconds` is injectable for tests.
  */
 export function checkClaims(payload: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
-  const skew = options.clockTolerance;
-  const exp = numericDate(payload, "exp", true)!;
-  if (nowSeconds >= exp + skew) throw new McpOAuthError("token_expired", "exp in the past");
-  const nbf = numericDate(payload, "nbf", false);
-  if (nbf !== undefined && nowSeconds + skew < nbf) throw new McpOAuthError("token_not_yet_valid", "nbf in the future");
-  const iat = numericDate(payload, "iat", options.strict);
-  if (iat !== undefined && iat > nowSeconds + skew) throw new McpOAuthError("token_issued_in_future", "iat in the future");
-
+  checkTimes(payload, options, nowSeconds);
   checkIssuer(payload, options);
-
-  // RFC 8707 / MCP: the token MUST have been issued for this resource.
-  const aud = payload["aud"];
-  if (aud === undefined) throw new McpOAuthError("audience_mismatch", "aud missing");
-  if (!options.audienceMatcher.matches(aud)) throw new McpOAuthError("audience_mismatch", "aud does not name this resource");
-
+  checkAudience(payload, options, JWT_AUDIENCE);
   if (options.strict) {
     requireString(payload, "sub");
     requireString(payload, "client_id");
     requireString(payload, "jti");
   }
-  for (const claim of ["sub", "client_id", "azp", "scope"]) {
-    const value = payload[claim];
-    if (value !== undefined && typeof value !== "string") throw new McpOAuthError("claim_invalid", `${claim} is not a string`);
+  checkStringClaims(payload);
+  checkRequiredClaims(payload, options);
+}
+
+const JWT_AUDIENCE = ["aud"] as const;
+const INTROSPECTION_AUDIENCE = ["aud", "resource"] as const;
+// RFC 7662 section 2.2 `token_type` (RFC 6749 section 7.1 values), and RFC 8693's URI.
+const ACCESS_TOKEN_TYPE_NAMES = new Set(["bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"]);
+
+/**
+ * Rules for an introspection answer (RFC 7662 section 2.2): `active` true, a bearer
+ * access token (a refresh token is active too, but is no access token), `exp` in the
+ * future, `iss` (when present) allowed, and an audience (`aud` or `resource`) naming us.
+ */
+export function checkIntrospection(answer: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
+  if (answer["active"] !== true) throw new McpOAuthError("token_inactive", "introspection says inactive");
+  const tokenType = answer["token_type"];
+  if (tokenType !== undefined && (typeof tokenType !== "string" || !ACCESS_TOKEN_TYPE_NAMES.has(tokenType.toLowerCase()))) {
+    throw new McpOAuthError("invalid_token_type", "introspected token is not a bearer access token");
   }
+  checkTimes(answer, options, nowSeconds);
+  if (answer["iss"] !== undefined) checkIssuer(answer, options);
+  checkAudience(answer, options, INTROSPECTION_AUDIENCE);
+  checkStringClaims(answer);
+  checkRequiredClaims(answer, options);
 }

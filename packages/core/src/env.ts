@@ -20,8 +20,10 @@ function read(env: Environment, name: string): string | undefined {
 
 /**
  * Reads `OAUTH_AUTHORIZATION_SERVER` (comma-separated for several), `OAUTH_RESOURCE`,
- * `OAUTH_AUDIENCE`, `OAUTH_ISSUER`, `OAUTH_JWKS_URI`, `OAUTH_SCOPES` and
- * `OAUTH_CLOCK_TOLERANCE`. `overrides` win over the environment.
+ * `OAUTH_AUDIENCE`, `OAUTH_ISSUER`, `OAUTH_JWKS_URI`, `OAUTH_SCOPES`,
+ * `OAUTH_CLOCK_TOLERANCE`, `OAUTH_VALIDATION` (`jwt`, `introspection` or `auto`),
+ * `OAUTH_INTROSPECTION_ENDPOINT`, `OAUTH_CLIENT_ID` and `OAUTH_CLIENT_SECRET`.
+ * `overrides` win over the environment.
  */
 export function optionsFromEnv(env: Environment = process.env, overrides: Partial<McpOAuthOptions> = {}): McpOAuthOptions {
   const resource = overrides.resource ?? read(env, "OAUTH_RESOURCE");
@@ -40,13 +42,24 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
     clockSeconds = Number(clockTolerance);
     if (!Number.isFinite(clockSeconds) || clockSeconds < 0) throw new McpOAuthConfigError("OAUTH_CLOCK_TOLERANCE", `"${clockTolerance}" is not a number of seconds`);
   }
+  const validationType = read(env, "OAUTH_VALIDATION");
+  if (validationType !== undefined && validationType !== "jwt" && validationType !== "introspection" && validationType !== "auto") {
+    throw new McpOAuthConfigError("OAUTH_VALIDATION", `"${validationType}" is not one of jwt, introspection, auto`);
+  }
+  const clientId = read(env, "OAUTH_CLIENT_ID");
+  const clientSecret = read(env, "OAUTH_CLIENT_SECRET");
+  const introspectionEndpoint = read(env, "OAUTH_INTROSPECTION_ENDPOINT");
+  const introspection = clientId !== undefined || clientSecret !== undefined || introspectionEndpoint !== undefined
+    ? { clientId: clientId ?? "", clientSecret: clientSecret ?? "", ...(introspectionEndpoint !== undefined ? { endpoint: introspectionEndpoint } : {}) }
+    : undefined;
   return {
+    ...(introspection !== undefined ? { introspection } : {}),
     ...overrides,
     resource,
     authorizationServers,
     ...(scopes.length > 0 && overrides.scopes === undefined ? { scopes } : {}),
     validation: {
-      type: "jwt",
+      type: validationType ?? "jwt",
       ...(jwksUri !== undefined ? { jwksUri } : {}),
       ...(audience.length > 0 ? { audience } : {}),
       ...(issuer.length > 0 ? { issuer } : {}),

@@ -50,6 +50,7 @@ export const ERROR_RESPONSES: Readonly<Record<McpOAuthErrorCode, ErrorResponse>>
 
   token_too_large: invalidToken("The access token is too large"),
   token_malformed: invalidToken("The access token is malformed"),
+  token_inactive: invalidToken("The access token is not active"),
   algorithm_not_allowed: invalidToken("The access token is signed with an algorithm that is not allowed"),
   unsupported_critical_header: invalidToken("The access token has an unsupported critical header"),
   invalid_token_type: invalidToken("The token is not an access token"),

@@ -17,6 +17,7 @@ export type McpOAuthErrorCode =
   // RFC 6750 section 3.1 `invalid_token`.
   | "token_too_large"
   | "token_malformed"
+  | "token_inactive"
   | "algorithm_not_allowed"
   | "unsupported_critical_header"
   | "invalid_token_type"

@@ -4,7 +4,9 @@
  * with an `McpOAuthConfigError` that names the option and what to change.
  */
 import { createSecretKey, type KeyObject } from "node:crypto";
-import { McpOAuthConfigError } from "./errors.js";
+import { MemoryTokenCache, type TokenCacheStore } from "./cache.js";
+import { McpOAuthConfigError, type McpOAuthErrorCode } from "./errors.js";
+import type { McpOAuthEventListener } from "./events.js";
 import { AudienceMatcher, isLoopbackHost } from "./resource-uri.js";
 import { compileScopeHierarchy, isValidScopeToken, type McpScopePolicy, type ScopeHierarchy } from "./scopes.js";
 
@@ -17,9 +19,14 @@ export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
 export type JwtAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
 
-/** Local validation of JWT access tokens (RFC 9068, RFC 8725). */
-export interface JwtValidationOptions {
-  type?: "jwt";
+/**
+ * How tokens are validated: locally as JWTs (RFC 9068, RFC 8725), by the authorization
+ * server's introspection endpoint (RFC 7662), or `auto` (JWT-shaped tokens locally,
+ * opaque ones by introspection).
+ */
+export interface ValidationOptions {
+  /** Default `jwt`. Env: `OAUTH_VALIDATION`. */
+  type?: "jwt" | "introspection" | "auto";
   /**
    * The JSON Web Key Set URL. Default: `jwks_uri` from each authorization server's
    * metadata (RFC 8414 / OpenID Connect Discovery), fetched on first use.
@@ -54,9 +61,60 @@ export interface JwtValidationOptions {
   jwksStaleWindow?: number;
   /** Key-set fetches allowed per minute for unknown `kid`s and retries after failures. Default 10. */
   jwksRequestsPerMinute?: number;
+  /**
+   * Claims holding granted scopes, as a space-separated string or an array. Default
+   * `["scope", "scp"]`; Auth0 RBAC adds `permissions`, Entra ID app roles `roles`.
+   */
+  scopeClaims?: readonly string[];
+  /** Claims that must have exactly this value (or one of these values), e.g. Cognito's `{ token_use: "access" }`. */
+  requiredClaims?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Accept a token without `aud` when its `client_id` is one of these. Only for
+   * authorization servers whose access tokens carry no audience (AWS Cognito): an explicit
+   * opt-in, never a default.
+   */
+  clientIdAsAudience?: readonly string[];
 }
 
-export type ValidationOptions = JwtValidationOptions;
+/** @deprecated Use `ValidationOptions`. */
+export type JwtValidationOptions = ValidationOptions;
+
+/** The resource server's credentials at the introspection endpoint (RFC 7662 section 2.1). */
+export interface IntrospectionOptions {
+  /** Default: `introspection_endpoint` from the first authorization server's metadata. Env: `OAUTH_INTROSPECTION_ENDPOINT`. */
+  endpoint?: string;
+  /** Env: `OAUTH_CLIENT_ID`. */
+  clientId: string;
+  /** Env: `OAUTH_CLIENT_SECRET`. Never logged. */
+  clientSecret: string;
+  /** How the credentials are sent (RFC 6749 section 2.3.1). Default `client_secret_basic`. */
+  authMethod?: "client_secret_basic" | "client_secret_post";
+}
+
+/** What is cached about a token, keyed by its SHA-256. */
+export type CachedValidation =
+  | { ok: true; method: "jwt" | "introspection"; claims: Readonly<Record<string, unknown>>; scopes: readonly string[]; clientId: string; expiresAt: number }
+  | { ok: false; code: McpOAuthErrorCode };
+
+export interface CacheOptions {
+  /** Most entries held in memory. Default 10000. */
+  maxEntries?: number;
+  /** Longest time a verified JWT is served from the cache, in seconds (never past `exp`). Default 300. */
+  ttl?: number;
+  /** Longest time an introspection answer is reused, in seconds (never past `exp`). Default 60. */
+  introspectionTtl?: number;
+  /** How long a rejection is remembered, in seconds. Default 10; 0 turns it off. */
+  negativeTtl?: number;
+  /** A shared store instead of the in-memory LRU. */
+  store?: TokenCacheStore<CachedValidation>;
+}
+
+/** Options an authorization-server preset fills in (see `presets`). */
+export interface ProviderPreset {
+  readonly name: string;
+  readonly authorizationServers: readonly string[];
+  readonly validation: ValidationOptions;
+}
 
 export interface McpOAuthOptions {
   /**
@@ -68,9 +126,9 @@ export interface McpOAuthOptions {
   /**
    * Issuer identifiers of the authorization servers, exactly as each publishes `issuer`
    * in its metadata (Auth0's trailing slash included). Env: `OAUTH_AUTHORIZATION_SERVER`,
-   * comma-separated.
+   * comma-separated. May come from `preset` instead.
    */
-  authorizationServers: string | readonly string[];
+  authorizationServers?: string | readonly string[];
   /**
    * Scopes every MCP request needs. Sent in `scope` of every challenge and published as
    * `scopes_supported` unless that is set. Env: `OAUTH_SCOPES`.
@@ -88,8 +146,19 @@ export interface McpOAuthOptions {
   resourceDocumentation?: string;
   /** More RFC 9728 fields to publish (for example `resource_policy_uri`). */
   metadata?: Readonly<Record<string, unknown>>;
-  /** How tokens are validated. Default: JWT with the defaults of `JwtValidationOptions`. */
+  /** How tokens are validated. Default: JWT with the defaults of `ValidationOptions`. */
   validation?: ValidationOptions;
+  /** Credentials for introspection; required when `validation.type` is `introspection` or `auto`. */
+  introspection?: IntrospectionOptions;
+  /** Caching of validation results; `false` turns it off (single flight stays). */
+  cache?: CacheOptions | false;
+  /** Structured events (accepted, rejected with a code, key set refreshed, upstream errors). */
+  onEvent?: McpOAuthEventListener;
+  /**
+   * Settings for a known authorization server (`presets.auth0({...})`, ...). Explicit options
+   * win over the preset's.
+   */
+  preset?: ProviderPreset;
   /** Accept `http:` URLs on hosts other than loopback. Default false: use HTTPS. */
   allowInsecureHttp?: boolean;
   /** Timeout for every outbound call (discovery, key set), in ms. Default 5000. */
@@ -117,7 +186,11 @@ export interface ResolvedOptions {
   readonly timeout: number;
   readonly retryAfter: number;
   readonly allowInsecureHttp: boolean;
+  readonly validationType: "jwt" | "introspection" | "auto";
   readonly jwt: ResolvedJwtOptions;
+  readonly introspection: Readonly<Required<Omit<IntrospectionOptions, "endpoint">> & { endpoint: string | undefined }> | undefined;
+  readonly cache: Readonly<{ store: TokenCacheStore<CachedValidation>; ttl: number; introspectionTtl: number; negativeTtl: number }> | undefined;
+  readonly onEvent: McpOAuthEventListener | undefined;
 }
 
 export interface ResolvedJwtOptions {
@@ -133,6 +206,9 @@ export interface ResolvedJwtOptions {
   readonly jwksCacheMaxAge: number;
   readonly jwksStaleWindow: number;
   readonly jwksRequestsPerMinute: number;
+  readonly scopeClaims: readonly string[];
+  readonly requiredClaims: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly clientIdAsAudience: ReadonlySet<string>;
 }
 
 export const WELL_KNOWN_PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
@@ -190,7 +266,8 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   const resource = options.resource.trim();
   if (resource !== options.resource) fail("resource", "must not have leading or trailing whitespace");
 
-  const authorizationServers = toList(options.authorizationServers);
+  const preset = options.preset;
+  const authorizationServers = toList(options.authorizationServers ?? preset?.authorizationServers);
   if (authorizationServers.length === 0) {
     fail("authorizationServers", "list at least one authorization server issuer URL (env OAUTH_AUTHORIZATION_SERVER), e.g. https://tenant.auth0.com/");
   }
@@ -207,10 +284,42 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     if (list.includes("offline_access")) fail(option, "remove offline_access: it is not a resource scope and MCP clients must not be told to request it");
   }
 
-  const validation = options.validation ?? {};
-  if (validation.type !== undefined && validation.type !== "jwt") {
-    fail("validation.type", `"${String(validation.type)}" is not supported; use "jwt"`);
+  const validation: ValidationOptions = { ...preset?.validation, ...options.validation };
+  const validationType = validation.type ?? "jwt";
+  if (validationType !== "jwt" && validationType !== "introspection" && validationType !== "auto") {
+    fail("validation.type", `"${String(validationType)}" is not supported; use "jwt", "introspection" or "auto"`);
   }
+  let introspection: ResolvedOptions["introspection"];
+  if (validationType !== "jwt") {
+    const given = options.introspection;
+    if (!given || typeof given.clientId !== "string" || given.clientId === "" || typeof given.clientSecret !== "string" || given.clientSecret === "") {
+      fail("introspection", "introspection needs the resource server's clientId and clientSecret at the authorization server (env OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)");
+    }
+    const authMethod = given.authMethod ?? "client_secret_basic";
+    if (authMethod !== "client_secret_basic" && authMethod !== "client_secret_post") fail("introspection.authMethod", "use client_secret_basic or client_secret_post");
+    introspection = Object.freeze({
+      endpoint: given.endpoint === undefined ? undefined : checkUrl("introspection.endpoint", given.endpoint, allowInsecureHttp).href,
+      clientId: given.clientId,
+      clientSecret: given.clientSecret,
+      authMethod,
+    });
+  }
+  const cacheOptions = options.cache === false ? undefined : options.cache ?? {};
+  const cache: ResolvedOptions["cache"] = cacheOptions === undefined ? undefined : Object.freeze({
+    store: cacheOptions.store ?? new MemoryTokenCache<CachedValidation>(positive("cache.maxEntries", cacheOptions.maxEntries, 10_000, true)),
+    ttl: positive("cache.ttl", cacheOptions.ttl, 300, true) * 1000,
+    introspectionTtl: positive("cache.introspectionTtl", cacheOptions.introspectionTtl, 60, true) * 1000,
+    negativeTtl: positive("cache.negativeTtl", cacheOptions.negativeTtl, 10, true) * 1000,
+  });
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function") fail("onEvent", "must be a function");
+  const scopeClaims = validation.scopeClaims === undefined ? ["scope", "scp"] : [...validation.scopeClaims];
+  if (scopeClaims.length === 0 || scopeClaims.some((c) => typeof c !== "string" || c === "")) fail("validation.scopeClaims", "list claim names, e.g. [\"scope\", \"scp\"]");
+  const requiredClaims = new Map<string, ReadonlySet<string>>();
+  for (const [claim, value] of Object.entries(validation.requiredClaims ?? {})) {
+    const values = typeof value === "string" ? [value] : Array.isArray(value) ? value : fail(`validation.requiredClaims.${claim}`, "must be a string or an array of strings");
+    requiredClaims.set(claim, new Set(values));
+  }
+  const clientIdAsAudience = new Set(toList(validation.clientIdAsAudience));
   const issuers = validation.issuer === undefined ? authorizationServers : toList(validation.issuer);
   if (issuers.length === 0) fail("validation.issuer", "list at least one issuer, or leave it unset to use the authorization servers");
   const audiences = validation.audience === undefined ? [resource] : toList(validation.audience);
@@ -275,6 +384,10 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     timeout: positive("timeout", options.timeout, 5000),
     retryAfter: positive("retryAfter", options.retryAfter, 5),
     allowInsecureHttp,
+    validationType,
+    introspection,
+    cache,
+    onEvent: options.onEvent,
     jwt: Object.freeze({
       issuers,
       jwksUri,
@@ -288,6 +401,9 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
       jwksCacheMaxAge: positive("validation.jwksCacheMaxAge", validation.jwksCacheMaxAge, 10 * 60 * 1000),
       jwksStaleWindow: positive("validation.jwksStaleWindow", validation.jwksStaleWindow, 30 * 60 * 1000, true),
       jwksRequestsPerMinute: positive("validation.jwksRequestsPerMinute", validation.jwksRequestsPerMinute, 10),
+      scopeClaims,
+      requiredClaims,
+      clientIdAsAudience,
     }),
   });
 }

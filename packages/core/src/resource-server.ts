@@ -3,19 +3,34 @@
  * mcp-framework provider) needs, built once from options. Adapters translate requests
  * and answers; every decision is made here.
  */
-import type { AuthInfo } from "./auth-info.js";
+import { clientIdFromClaims, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
 import { extractBearerToken, type TokenRequest } from "./authorization-header.js";
+import { tokenCacheKey } from "./cache.js";
 import { answerFor, type ErrorAnswer } from "./challenge.js";
-import { McpOAuthError } from "./errors.js";
-import { JwtVerifier } from "./jwt/verifier.js";
+import { AuthorizationServerDirectory } from "./discovery.js";
+import { McpOAuthError, type McpOAuthErrorCode } from "./errors.js";
+import { emitter, type AuthorizationServerReport, type McpOAuthEventListener, type ValidationStats } from "./events.js";
+import { IntrospectionVerifier } from "./introspection.js";
+import { looksLikeJwt } from "./jwt/decode.js";
+import { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
 import { buildProtectedResourceMetadata, metadataPaths, type ProtectedResourceMetadata } from "./metadata.js";
-import { resolveOptions, type McpOAuthOptions, type ResolvedOptions } from "./options.js";
-import { policyIsEmpty, scopesForJsonRpc } from "./scopes.js";
+import { resolveOptions, type CachedValidation, type McpOAuthOptions, type ResolvedOptions } from "./options.js";
+import { policyIsEmpty, scopesFromClaims, scopesForJsonRpc } from "./scopes.js";
 
 export interface ResourceServerInternals {
-  /** Replaces the global `fetch` for discovery (tests of misbehaving servers). */
+  /** Replaces the global `fetch` for discovery and introspection (tests of misbehaving servers). */
   fetch?: typeof fetch;
 }
+
+type Accepted = Extract<CachedValidation, { ok: true }>;
+
+// Rejections worth remembering for a few seconds: the same bad token sent again gets the
+// same answer without new work. Not upstream failures (nothing is known about the token)
+// and not unknown keys (a rotation may publish the key in a moment).
+const NEGATIVELY_CACHED = new Set<McpOAuthErrorCode>([
+  "token_malformed", "token_inactive", "algorithm_not_allowed", "unsupported_critical_header", "invalid_token_type",
+  "signature_invalid", "token_expired", "token_issued_in_future", "claim_missing", "claim_invalid", "issuer_not_allowed", "audience_mismatch",
+]);
 
 export class ResourceServer {
   readonly options: ResolvedOptions;
@@ -26,7 +41,12 @@ export class ResourceServer {
   readonly metadataPaths: readonly string[];
   /** Whether the scope policy can require anything, so adapters read bodies only when needed. */
   readonly needsBody: boolean;
-  readonly #verifier: JwtVerifier;
+  readonly #emit: McpOAuthEventListener;
+  readonly #directory: AuthorizationServerDirectory;
+  readonly #jwt: JwtVerifier | undefined;
+  readonly #introspection: IntrospectionVerifier | undefined;
+  readonly #inflight = new Map<string, Promise<CachedValidation>>();
+  readonly #stats: ValidationStats = { accepted: 0, rejected: 0, cacheHits: 0, cacheMisses: 0, upstreamErrors: 0, validations: 0, introspectionCalls: 0 };
 
   constructor(options: McpOAuthOptions, internals: ResourceServerInternals = {}) {
     this.options = resolveOptions(options);
@@ -34,18 +54,129 @@ export class ResourceServer {
     this.metadataJson = JSON.stringify(this.metadata);
     this.metadataPaths = metadataPaths(this.options);
     this.needsBody = !policyIsEmpty(this.options.scopePolicy);
-    this.#verifier = new JwtVerifier(this.options, internals.fetch);
+    const emit = emitter(this.options.onEvent);
+    this.#emit = emit;
+    this.#directory = new AuthorizationServerDirectory(
+      { timeout: this.options.timeout, retryAfter: this.options.retryAfter, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
+      (report) => emit({ type: "authorization_server_discovered", report }),
+    );
+    const type = this.options.validationType;
+    this.#jwt = type === "introspection" ? undefined : new JwtVerifier(this.options, this.#directory, {
+      refreshed: (jwksUri, keyCount) => emit({ type: "key_set_refreshed", jwksUri, keyCount }),
+      failed: (url, reason) => emit({ type: "upstream_error", upstream: "jwks", url, reason }),
+    });
+    this.#introspection = type === "jwt" ? undefined : new IntrospectionVerifier(this.options, this.#directory, {
+      called: () => void this.#stats.introspectionCalls++,
+      failed: (url, reason) => emit({ type: "upstream_error", upstream: "introspection", url, reason }),
+    }, internals.fetch);
   }
 
   /** Finds and verifies the request's bearer token. Throws `McpOAuthError`. */
-  async authenticate(request: TokenRequest): Promise<AuthInfo> {
-    const token = extractBearerToken(request, this.options.jwt.maxTokenLength);
-    return this.#verifier.verify(token);
+  authenticate(request: TokenRequest): Promise<AuthInfo> {
+    let token: string;
+    try {
+      token = extractBearerToken(request, this.options.jwt.maxTokenLength);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.verifyToken(token);
   }
 
-  /** Verifies a token already taken from a request. Throws `McpOAuthError`. */
-  verifyToken(token: string): Promise<AuthInfo> {
-    return this.#verifier.verify(token);
+  /**
+   * Verifies a token already taken from a request: from the cache when it was seen
+   * recently, else once however many requests carry it at the same moment (single flight).
+   * Throws `McpOAuthError`.
+   */
+  async verifyToken(token: string): Promise<AuthInfo> {
+    const key = tokenCacheKey(token);
+    const cache = this.options.cache;
+    if (cache !== undefined) {
+      const hit = cache.store.get(key);
+      const cached = hit instanceof Promise ? await hit.catch(() => undefined) : hit;
+      if (cached !== undefined && (!cached.ok || cached.expiresAt > Date.now() / 1000)) {
+        this.#stats.cacheHits++;
+        return this.#settle(token, cached, true);
+      }
+      this.#stats.cacheMisses++;
+    }
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = this.#validate(token, key).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return this.#settle(token, await pending, false);
+  }
+
+  async #validate(token: string, key: string): Promise<CachedValidation> {
+    let verified: VerifiedToken;
+    this.#stats.validations++;
+    try {
+      verified = await this.#verifier(token).verify(token);
+    } catch (error) {
+      const code: McpOAuthErrorCode = error instanceof McpOAuthError ? error.code : "upstream_unavailable";
+      if (code === "upstream_unavailable") {
+        this.#stats.upstreamErrors++;
+        throw error instanceof McpOAuthError ? error : new McpOAuthError(code, "unexpected failure while checking the token", { cause: error });
+      }
+      const rejected: CachedValidation = { ok: false, code };
+      const cache = this.options.cache;
+      if (cache !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
+      return rejected;
+    }
+    const accepted: Accepted = {
+      ok: true,
+      method: verified.method,
+      claims: Object.freeze(verified.claims),
+      scopes: Object.freeze(scopesFromClaims(verified.claims, this.options.jwt.scopeClaims)),
+      clientId: clientIdFromClaims(verified.claims),
+      expiresAt: verified.expiresAt,
+    };
+    const cache = this.options.cache;
+    if (cache !== undefined) {
+      const ttl = Math.min(verified.method === "jwt" ? cache.ttl : cache.introspectionTtl, verified.expiresAt * 1000 - Date.now());
+      this.#store(key, accepted, ttl);
+    }
+    return accepted;
+  }
+
+  #store(key: string, value: CachedValidation, ttlMs: number): void {
+    try {
+      const done = this.options.cache!.store.set(key, value, ttlMs);
+      if (done instanceof Promise) done.catch(() => {});
+    } catch {
+      // A failing shared store degrades to no caching, never to a refused request.
+    }
+  }
+
+  #verifier(token: string): JwtVerifier | IntrospectionVerifier {
+    if (this.#jwt && (this.#introspection === undefined || looksLikeJwt(token))) return this.#jwt;
+    return this.#introspection!;
+  }
+
+  #settle(token: string, result: CachedValidation, cached: boolean): AuthInfo {
+    const listening = this.options.onEvent !== undefined;
+    if (!result.ok) {
+      this.#stats.rejected++;
+      if (listening) this.#emit({ type: "token_rejected", code: result.code, method: undefined, cached });
+      throw new McpOAuthError(result.code, cached ? "rejected (cached)" : "rejected");
+    }
+    this.#stats.accepted++;
+    const claims = result.claims;
+    const extra: AuthInfoExtra = {
+      sub: typeof claims["sub"] === "string" ? claims["sub"] : undefined,
+      iss: typeof claims["iss"] === "string" ? claims["iss"] : "",
+      aud: claims["aud"] as string | string[] | undefined,
+      claims,
+    };
+    if (listening) this.#emit({ type: "token_accepted", method: result.method, cached, clientId: result.clientId, sub: extra.sub });
+    return {
+      token,
+      clientId: result.clientId,
+      scopes: [...result.scopes],
+      expiresAt: result.expiresAt,
+      resource: new URL(this.options.resource),
+      extra: extra as unknown as Record<string, unknown>,
+    };
   }
 
   /**
@@ -85,13 +216,28 @@ export class ResourceServer {
     });
   }
 
+  /** Counters since this resource server was built (cache hit ratio, upstream errors). */
+  stats(): Readonly<ValidationStats> {
+    return { ...this.#stats };
+  }
+
   /**
-   * Discovers each authorization server and loads its key set, so that a broken setup
-   * fails at start-up instead of on the first request. Optional: without it, the same
-   * happens lazily (with timeouts) on the first token.
+   * What each authorization server offers MCP clients (PKCE S256, registration, Client ID
+   * Metadata Documents), discovering those not yet known. Never throws.
    */
-  ready(): Promise<void> {
-    return this.#verifier.ready();
+  inspectAuthorizationServers(): Promise<AuthorizationServerReport[]> {
+    return this.#directory.reports(this.options.authorizationServers);
+  }
+
+  /**
+   * The explicit start-up check: discovers each authorization server, loads the key sets
+   * (JWT) and finds the introspection endpoint, so a broken setup fails at start-up instead
+   * of on the first request. Resolves to the authorization-server reports; rejects with
+   * `McpOAuthError` when tokens could not be validated.
+   */
+  async ready(): Promise<AuthorizationServerReport[]> {
+    await Promise.all([this.#jwt?.ready(), this.#introspection?.endpoint()]);
+    return this.inspectAuthorizationServers();
   }
 }
 

@@ -16,12 +16,14 @@ export function splitScopes(value: string): string[] {
 }
 
 /**
- * Scopes granted by a token's claims: `scope` (RFC 8693 / RFC 9068, a string) and `scp`
- * (Okta: an array; Entra ID: a space-separated string). Both are read and merged.
+ * Scopes granted by a token's claims: by default `scope` (RFC 9068 / RFC 7662, a string)
+ * and `scp` (Okta: an array; Entra ID: a space-separated string), merged. Presets add
+ * more (Auth0's `permissions`, Entra's `roles`).
  */
-export function scopesFromClaims(claims: Record<string, unknown>): string[] {
+export function scopesFromClaims(claims: Record<string, unknown>, names: readonly string[] = ["scope", "scp"]): string[] {
   const out = new Set<string>();
-  for (const value of [claims["scope"], claims["scp"]]) {
+  for (const name of names) {
+    const value = claims[name];
     if (typeof value === "string") for (const s of splitScopes(value)) out.add(s);
     else if (Array.isArray(value)) for (const s of value) if (typeof s === "string" && s.length > 0) out.add(s);
   }

@@ -141,6 +141,7 @@ const CHALLENGED: [McpOAuthErrorCode, number, string | undefined][] = [
   ["token_in_body", 400, "invalid_request"],
   ["token_too_large", 401, "invalid_token"],
   ["token_malformed", 401, "invalid_token"],
+  ["token_inactive", 401, "invalid_token"],
   ["algorithm_not_allowed", 401, "invalid_token"],
   ["unsupported_critical_header", 401, "invalid_token"],
   ["invalid_token_type", 401, "invalid_token"],

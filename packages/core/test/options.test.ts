@@ -263,8 +263,15 @@ describe("resolveOptions: validation", () => {
   });
 
   it("refuses an unsupported validation type", () => {
-    const validation = { type: "introspection" } as unknown as { type: "jwt" };
+    const validation = { type: "remote" } as unknown as { type: "jwt" };
     expectConfigError(() => resolveOptions(base({ validation })), "validation.type");
+  });
+
+  it.each(["introspection", "auto"] as const)("refuses %s validation without introspection credentials", (type) => {
+    expectConfigError(() => resolveOptions(base({ validation: { type } })), "introspection");
+    expectConfigError(() => resolveOptions(base({ validation: { type }, introspection: { clientId: "rs", clientSecret: "" } })), "introspection");
+    expect(resolveOptions(base({ validation: { type }, introspection: { clientId: "rs", clientSecret: "s" } })).introspection)
+      .toEqual({ clientId: "rs", clientSecret: "s", authMethod: "client_secret_basic", endpoint: undefined });
   });
 
   it("refuses an http jwksUri on a non-loopback host", () => {

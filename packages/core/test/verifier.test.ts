@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPublicKey } from "node:crypto";
 import { generateSigningKey, obtainAccessToken, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
-import { clearKeySources, McpOAuthError, ResourceServer, type McpOAuthErrorCode } from "../src/index.js";
+import { clearKeySources, McpOAuthError, ResourceServer, type McpOAuthErrorCode, type McpOAuthEvent } from "../src/index.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
@@ -105,9 +105,16 @@ describe("with the real authorization server", () => {
     expect(await codeOf(server.verifyToken(signJwt({ alg: "HS256" }, claims, createSecretKey(Buffer.from(`${secret}x`)))))).toBe("signature_invalid");
   });
 
-  it("ready() discovers and loads the key set of every authorization server", async () => {
-    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer] });
-    await expect(server.ready()).resolves.toBeUndefined();
+  it("ready() discovers, loads the key set, and reports what MCP clients need", async () => {
+    const events: McpOAuthEvent[] = [];
+    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], onEvent: (e) => events.push(e) });
+    const [report] = await server.ready();
+    expect(report).toEqual({
+      issuer: as.issuer, ok: true, metadataUrl: `${as.issuer}/.well-known/oauth-authorization-server`, pkceS256: true,
+      registrationEndpoint: `${as.issuer}/reg`, clientIdMetadataDocumentSupported: false,
+      jwksUri: `${as.issuer}/jwks`, introspectionEndpoint: `${as.issuer}/token/introspection`, warnings: [],
+    });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["authorization_server_discovered", "key_set_refreshed"]));
   });
 });
 

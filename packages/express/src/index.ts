@@ -5,5 +5,5 @@ export { requireBearer } from "./require-bearer.js";
 export { requireScopes, type RequireScopesOptions } from "./require-scopes.js";
 export { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
 export type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
-export { createResourceServer, McpOAuthConfigError, McpOAuthError, optionsFromEnv, ResourceServer } from "@mcp-oauth/core";
-export type { AuthInfo, McpOAuthOptions, McpScopePolicy } from "@mcp-oauth/core";
+export { createResourceServer, McpOAuthConfigError, McpOAuthError, optionsFromEnv, presets, ResourceServer } from "@mcp-oauth/core";
+export type { AuthInfo, McpOAuthEvent, McpOAuthOptions, McpScopePolicy } from "@mcp-oauth/core";

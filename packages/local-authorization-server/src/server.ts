@@ -29,6 +29,8 @@ export interface LocalAuthorizationServerOptions {
   scopes?: readonly string[];
   /** Access token lifetime in seconds. Default 3600. */
   accessTokenTTL?: number;
+  /** Access token format: RFC 9068 JWTs, or opaque tokens only introspection can read. Default `jwt`. */
+  accessTokenFormat?: "jwt" | "opaque";
   /** Signing algorithm of access tokens. Default RS256. */
   signingAlg?: SigningAlgorithm;
   /** Private signing keys; default one fresh key. The first one signs. */
@@ -119,7 +121,8 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
     features: {
       devInteractions: { enabled: true },
       registration: { enabled: true },
-      introspection: { enabled: true },
+      // Only the resource server's own client may introspect (RFC 7662 section 2.1).
+      introspection: { enabled: true, allowedPolicy: (_ctx, client) => client.clientId === introspectionClient.clientId },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       resourceIndicators: {
@@ -133,8 +136,9 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
             scope: scopes.join(" "),
             audience: resourceIndicator,
             accessTokenTTL: options.accessTokenTTL ?? 3600,
-            accessTokenFormat: "jwt",
-            jwt: { sign: { alg: signingAlg } },
+            ...(options.accessTokenFormat === "opaque"
+              ? { accessTokenFormat: "opaque" as const }
+              : { accessTokenFormat: "jwt" as const, jwt: { sign: { alg: signingAlg } } }),
           };
         },
       },

@@ -34,6 +34,12 @@ export interface KeySourceOptions {
   retryAfter: number;
 }
 
+/** Told about fetches, for events; never given key material. */
+export interface KeySourceObserver {
+  refreshed?(jwksUri: string, keyCount: number): void;
+  failed?(jwksUri: string, reason: string): void;
+}
+
 interface HeldKey {
   key: KeyObject;
   /** The JWK's `alg`, when it names one. */
@@ -71,7 +77,7 @@ export class JwksKeySource {
   }
 
   /** The key for `kid`, reading the key set when that is allowed and needed. */
-  async key(kid: string | undefined, alg: string): Promise<KeyObject> {
+  async key(kid: string | undefined, alg: string, observer?: KeySourceObserver): Promise<KeyObject> {
     const cached = this.cachedKey(kid, alg);
     if (cached) return cached;
     const now = Date.now();
@@ -85,7 +91,7 @@ export class JwksKeySource {
     if (mayFetch) {
       if (fresh && this.#inflight === undefined) this.#missFetchAt = now;
       try {
-        await this.#refresh();
+        await this.#refresh(observer);
       } catch (error) {
         failure = error;
       }
@@ -110,7 +116,7 @@ export class JwksKeySource {
     return this.#keys.size === 1 ? this.#keys.values().next().value : undefined;
   }
 
-  #refresh(): Promise<void> {
+  #refresh(observer: KeySourceObserver | undefined): Promise<void> {
     if (this.#inflight) return this.#inflight;
     const startedAt = Date.now();
     this.fetchCount++;
@@ -120,6 +126,7 @@ export class JwksKeySource {
         signingKeys = await this.#client.getSigningKeys();
       } catch (error) {
         this.#failedAt = startedAt;
+        observer?.failed?.(this.jwksUri, (error as Error).message ?? String(error));
         throw new McpOAuthError("upstream_unavailable", "key set unreachable or unusable", { cause: error, retryAfter: this.#options.retryAfter });
       }
       const keys = new Map<string, HeldKey>();
@@ -132,10 +139,12 @@ export class JwksKeySource {
       }
       if (keys.size === 0) {
         this.#failedAt = startedAt;
+        observer?.failed?.(this.jwksUri, "no usable signing key");
         throw new McpOAuthError("upstream_unavailable", "key set has no usable signing key", { retryAfter: this.#options.retryAfter });
       }
       this.#keys = keys;
       this.#fetchedAt = Date.now();
+      observer?.refreshed?.(this.jwksUri, keys.size);
     })().finally(() => {
       this.#inflight = undefined;
     });

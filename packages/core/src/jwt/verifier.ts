@@ -4,39 +4,40 @@
  */
 import type { KeyObject } from "node:crypto";
 import jsonwebtoken from "jsonwebtoken";
-import { clientIdFromClaims, type AuthInfo, type AuthInfoExtra } from "../auth-info.js";
 import { checkClaims, checkHeader, checkIssuer } from "../claims.js";
-import { discoverAuthorizationServer } from "../discovery.js";
+import type { AuthorizationServerDirectory } from "../discovery.js";
 import { McpOAuthError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
-import { scopesFromClaims } from "../scopes.js";
 import { decodeJwt } from "./decode.js";
-import { keySourceFor, type JwksKeySource } from "./key-source.js";
+import { keySourceFor, type JwksKeySource, type KeySourceObserver } from "./key-source.js";
 
-interface IssuerKeys {
-  source: Promise<JwksKeySource> | undefined;
-  resolved: JwksKeySource | undefined;
-  /** After a failed discovery: no new attempt before this time (ms), doubling up to a minute. */
-  retryAt: number;
-  backoff: number;
+/** What a verifier establishes about a token; the resource server builds `AuthInfo` from it. */
+export interface VerifiedToken {
+  method: "jwt" | "introspection";
+  claims: Record<string, unknown>;
+  /** `exp`, seconds since the epoch. */
+  expiresAt: number;
 }
 
 export class JwtVerifier {
   readonly #options: ResolvedOptions;
-  readonly #issuers = new Map<string, IssuerKeys>();
-  readonly #fetch: typeof fetch | undefined;
+  readonly #directory: AuthorizationServerDirectory;
+  readonly #observer: KeySourceObserver;
+  /** Each issuer's key source, once known (configured `jwksUri`, or discovered). */
+  readonly #sources = new Map<string, JwksKeySource | Promise<JwksKeySource>>();
 
-  constructor(options: ResolvedOptions, fetchImpl?: typeof fetch) {
+  constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: KeySourceObserver = {}) {
     this.#options = options;
-    this.#fetch = fetchImpl;
-    for (const issuer of options.jwt.issuers) {
-      const fixed = options.jwt.jwksUri === undefined ? undefined : this.#keySource(options.jwt.jwksUri);
-      this.#issuers.set(issuer, { source: fixed && Promise.resolve(fixed), resolved: fixed, retryAt: 0, backoff: 1000 });
+    this.#directory = directory;
+    this.#observer = observer;
+    if (options.jwt.jwksUri !== undefined) {
+      const source = this.#keySource(options.jwt.jwksUri);
+      for (const issuer of options.jwt.issuers) this.#sources.set(issuer, source);
     }
   }
 
-  /** Verifies a token and returns the request's `AuthInfo`, or throws `McpOAuthError`. */
-  async verify(token: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<AuthInfo> {
+  /** Verifies signature and claims, or throws `McpOAuthError`. */
+  async verify(token: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<VerifiedToken> {
     const jwt = this.#options.jwt;
     const { header, payload } = decodeJwt(token);
     const alg = checkHeader(header, jwt);
@@ -49,8 +50,9 @@ export class JwtVerifier {
       // secret, never with a public key from the key set.
       key = jwt.secretKey;
     } else {
-      const issuerKeys = this.#issuers.get(iss)!;
-      key = issuerKeys.resolved?.cachedKey(kid, alg) ?? await (await this.#sourceFor(iss, issuerKeys)).key(kid, alg);
+      const known = this.#sources.get(iss);
+      key = (known !== undefined && !(known instanceof Promise) ? known.cachedKey(kid, alg) : undefined)
+        ?? await (await this.#sourceFor(iss)).key(kid, alg, this.#observer);
     }
     if (key === undefined) throw new McpOAuthError("algorithm_not_allowed", "no key for alg");
 
@@ -61,29 +63,15 @@ export class JwtVerifier {
       throw new McpOAuthError("signature_invalid", "signature does not verify", { cause: error });
     }
     checkClaims(payload, jwt, nowSeconds);
-
-    const extra: AuthInfoExtra = {
-      sub: payload["sub"] as string | undefined,
-      iss,
-      aud: payload["aud"] as string | string[] | undefined,
-      claims: payload,
-    };
-    return {
-      token,
-      clientId: clientIdFromClaims(payload),
-      scopes: scopesFromClaims(payload),
-      expiresAt: payload["exp"] as number,
-      resource: new URL(this.#options.resource),
-      extra: extra as unknown as Record<string, unknown>,
-    };
+    return { method: "jwt", claims: payload, expiresAt: payload["exp"] as number };
   }
 
-  /** Discovers every issuer's key set and loads it: the explicit start-up check. */
+  /** Loads every issuer's key set: part of the explicit start-up check. */
   async ready(): Promise<void> {
-    await Promise.all([...this.#issuers.entries()].map(async ([iss, entry]) => {
-      const source = await this.#sourceFor(iss, entry);
-      await source.key(undefined, "RS256").catch((error: unknown) => {
-        // A key set with several keys answers "no kid" with key_not_found: it is reachable.
+    await Promise.all(this.#options.jwt.issuers.map(async (issuer) => {
+      const source = await this.#sourceFor(issuer);
+      await source.key(undefined, "RS256", this.#observer).catch((error: unknown) => {
+        // key_not_found (several keys, no kid asked) or an alg mismatch still prove the set loads.
         if (!(error instanceof McpOAuthError) || error.code === "upstream_unavailable") throw error;
       });
     }));
@@ -101,33 +89,22 @@ export class JwtVerifier {
     });
   }
 
-  #sourceFor(issuer: string, entry: IssuerKeys): Promise<JwksKeySource> {
-    if (entry.source) return entry.source;
-    if (Date.now() < entry.retryAt) {
-      return Promise.reject(new McpOAuthError("upstream_unavailable", "authorization server discovery is backing off", {
-        retryAfter: Math.max(1, Math.ceil((entry.retryAt - Date.now()) / 1000)),
-      }));
-    }
-    entry.source = (async () => {
-      const metadata = await discoverAuthorizationServer(issuer, {
-        timeout: this.#options.timeout,
-        retryAfter: this.#options.retryAfter,
-        ...(this.#fetch ? { fetch: this.#fetch } : {}),
-      });
+  async #sourceFor(issuer: string): Promise<JwksKeySource> {
+    const known = this.#sources.get(issuer);
+    if (known !== undefined) return known;
+    const pending = this.#directory.discover(issuer).then(({ metadata }) => {
       if (typeof metadata.jwks_uri !== "string") {
         throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no jwks_uri; set validation.jwksUri`, { retryAfter: this.#options.retryAfter });
       }
       const source = this.#keySource(metadata.jwks_uri);
-      entry.resolved = source;
-      entry.backoff = 1000;
+      this.#sources.set(issuer, source);
       return source;
-    })();
-    // Failed discovery is never cached: forget it, and retry after a growing pause.
-    entry.source.catch(() => {
-      entry.source = undefined;
-      entry.retryAt = Date.now() + entry.backoff;
-      entry.backoff = Math.min(entry.backoff * 2, 60_000);
     });
-    return entry.source;
+    this.#sources.set(issuer, pending);
+    // The directory owns retries and backoff; forget a failed attempt here.
+    pending.catch(() => {
+      if (this.#sources.get(issuer) === pending) this.#sources.delete(issuer);
+    });
+    return pending;
   }
 }
