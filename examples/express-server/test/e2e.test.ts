@@ -164,3 +164,29 @@ describe("Streamable HTTP with the MCP SDK v2 client", () => {
     await client.close();
   });
 });
+
+describe("introspection-based validation (OAUTH_VALIDATION=introspection)", () => {
+  it("serves whoami to a client holding an opaque token", async () => {
+    const opaqueAs = await startTestAuthorizationServer({ accessTokenFormat: "opaque" });
+    const server = await startExampleServer({
+      OAUTH_AUTHORIZATION_SERVER: opaqueAs.issuer,
+      OAUTH_VALIDATION: "introspection",
+      OAUTH_CLIENT_ID: opaqueAs.introspection.clientId,
+      OAUTH_CLIENT_SECRET: opaqueAs.introspection.clientSecret,
+      PORT: "0",
+    });
+    try {
+      const tokens = await obtainAccessToken(opaqueAs.issuer, { resource: server.url, scope: "mcp:read", login: "grace" });
+      const client = new Client({ name: "e2e-introspection", version: "0.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(server.url), {
+        requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } },
+      }));
+      expect(JSON.parse(textOf(await client.callTool({ name: "whoami", arguments: {} }))).sub).toBe("grace");
+      await client.close();
+      expect(opaqueAs.requestCounts.get("/token/introspection")).toBeGreaterThanOrEqual(1);
+    } finally {
+      await server.close();
+      await opaqueAs.close();
+    }
+  });
+});

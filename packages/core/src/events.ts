@@ -29,7 +29,7 @@ export interface AuthorizationServerReport {
 
 export type McpOAuthEvent =
   | { type: "token_accepted"; method: ValidationMethod; cached: boolean; clientId: string; sub: string | undefined }
-  | { type: "token_rejected"; code: McpOAuthErrorCode; method: ValidationMethod | undefined; cached: boolean }
+  | { type: "token_rejected"; code: McpOAuthErrorCode; method: ValidationMethod; cached: boolean }
   | { type: "key_set_refreshed"; jwksUri: string; keyCount: number }
   | { type: "upstream_error"; upstream: "jwks" | "introspection" | "discovery"; url: string; reason: string }
   | { type: "authorization_server_discovered"; report: AuthorizationServerReport };

@@ -94,7 +94,7 @@ export interface IntrospectionOptions {
 /** What is cached about a token, keyed by its SHA-256. */
 export type CachedValidation =
   | { ok: true; method: "jwt" | "introspection"; claims: Readonly<Record<string, unknown>>; scopes: readonly string[]; clientId: string; expiresAt: number }
-  | { ok: false; code: McpOAuthErrorCode };
+  | { ok: false; method: "jwt" | "introspection"; code: McpOAuthErrorCode };
 
 export interface CacheOptions {
   /** Most entries held in memory. Default 10000. */

@@ -110,15 +110,16 @@ export class ResourceServer {
   async #validate(token: string, key: string): Promise<CachedValidation> {
     let verified: VerifiedToken;
     this.#stats.validations++;
+    const verifier = this.#verifier(token);
     try {
-      verified = await this.#verifier(token).verify(token);
+      verified = await verifier.verify(token);
     } catch (error) {
       const code: McpOAuthErrorCode = error instanceof McpOAuthError ? error.code : "upstream_unavailable";
       if (code === "upstream_unavailable") {
         this.#stats.upstreamErrors++;
         throw error instanceof McpOAuthError ? error : new McpOAuthError(code, "unexpected failure while checking the token", { cause: error });
       }
-      const rejected: CachedValidation = { ok: false, code };
+      const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code };
       const cache = this.options.cache;
       if (cache !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
       return rejected;
@@ -157,7 +158,7 @@ export class ResourceServer {
     const listening = this.options.onEvent !== undefined;
     if (!result.ok) {
       this.#stats.rejected++;
-      if (listening) this.#emit({ type: "token_rejected", code: result.code, method: undefined, cached });
+      if (listening) this.#emit({ type: "token_rejected", code: result.code, method: result.method, cached });
       throw new McpOAuthError(result.code, cached ? "rejected (cached)" : "rejected");
     }
     this.#stats.accepted++;
