@@ -157,6 +157,21 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
     },
   };
   const provider = await withoutKnownWarnings(() => new Provider(issuer, configuration));
+  // MCP clients register with the scopes of their first challenge (the SDKs send the
+  // resolved `scope` in the registration) and must still be able to step up later
+  // (MCP scope challenge handling). oidc-provider would treat a registered `scope` as the
+  // client's limit, so the stored registration drops it: every offered scope stays open.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.method !== "POST" || ctx.path !== "/reg" || ctx.status !== 201) return;
+    const clientId = (ctx.body as { client_id?: string } | undefined)?.client_id;
+    const adapter = (provider.Client as unknown as { adapter: { find(id: string): Promise<Record<string, unknown> | undefined>; upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> } }).adapter;
+    if (clientId === undefined || adapter === undefined) return;
+    const stored = await adapter.find(clientId);
+    if (stored?.["scope"] === undefined) return;
+    delete stored["scope"];
+    await adapter.upsert(clientId, stored);
+  });
   const requestCounts = new Map<string, number>();
   httpServer.on("request", (req) => {
     const path = (req.url ?? "/").split("?")[0]!;

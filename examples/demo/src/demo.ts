@@ -1,0 +1,70 @@
+/**
+ * Starts a local authorization server and the Express example protected by mcpOAuth,
+ * then runs the client flow against them: once with JWT validation, once with
+ * introspection (the authorization server then issues opaque tokens).
+ */
+import { startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import { startExampleServer, type RunningExample } from "../../express-server/src/server.js";
+import { runFlow, type Check, type ClientGeneration } from "./flow.js";
+
+export type DemoValidation = "jwt" | "introspection";
+
+export interface DemoStack {
+  authorizationServer: LocalAuthorizationServer;
+  mcp: RunningExample;
+  close(): Promise<void>;
+}
+
+/** The two servers of one demo run, on ephemeral loopback ports unless given. */
+export async function startDemoStack(validation: DemoValidation, ports: { as?: number; mcp?: number } = {}): Promise<DemoStack> {
+  const authorizationServer = await startLocalAuthorizationServer({
+    accessTokenFormat: validation === "jwt" ? "jwt" : "opaque",
+    ...(ports.as !== undefined ? { port: ports.as } : {}),
+  });
+  try {
+    const mcp = await startExampleServer({
+      OAUTH_AUTHORIZATION_SERVER: authorizationServer.issuer,
+      OAUTH_SCOPES: "mcp:read",
+      OAUTH_VALIDATION: validation,
+      ...(validation === "introspection"
+        ? { OAUTH_CLIENT_ID: authorizationServer.introspection.clientId, OAUTH_CLIENT_SECRET: authorizationServer.introspection.clientSecret }
+        : {}),
+      PORT: String(ports.mcp ?? 0),
+    });
+    return {
+      authorizationServer,
+      mcp,
+      close: async () => {
+        await mcp.close();
+        await authorizationServer.close();
+      },
+    };
+  } catch (error) {
+    await authorizationServer.close();
+    throw error;
+  }
+}
+
+export interface DemoRun {
+  validation: DemoValidation;
+  generation: ClientGeneration;
+  checks: Check[];
+}
+
+/** One full run: servers up, flow, servers down. A thrown error becomes a failed check. */
+export async function runDemo(validation: DemoValidation, generation: ClientGeneration, log: (line: string) => void): Promise<DemoRun> {
+  const stack = await startDemoStack(validation);
+  log(`\n#### ${validation === "jwt" ? "JWT validation" : "Introspection (RFC 7662)"} with the MCP SDK ${generation} client`);
+  log(`authorization server: ${stack.authorizationServer.issuer}`);
+  log(`MCP server:           ${stack.mcp.url} (validation: ${validation})`);
+  let checks: Check[];
+  try {
+    checks = await runFlow({ mcpUrl: stack.mcp.url, generation, login: "alice", log });
+  } catch (error) {
+    log(`   FAIL the flow stopped: ${(error as Error).message}`);
+    checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];
+  } finally {
+    await stack.close();
+  }
+  return { validation, generation, checks };
+}
