@@ -140,6 +140,12 @@ export interface McpOAuthOptions {
   scopeHierarchy?: ScopeHierarchy;
   /** Extra scopes by JSON-RPC method and tool, prompt or resource name. */
   scopePolicy?: McpScopePolicy;
+  /**
+   * Absolute URL of the metadata document named in every challenge (`resource_metadata`).
+   * Default: the path-suffixed URL (RFC 9728 section 3.1). Set it when the document is
+   * served elsewhere, as mcp-framework's transports serve it only at the root.
+   */
+  resourceMetadataUrl?: string;
   /** `resource_name` in the metadata document. */
   resourceName?: string;
   /** `resource_documentation` in the metadata document. */
@@ -380,7 +386,9 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     resourceDocumentation: options.resourceDocumentation,
     extraMetadata: { ...(options.metadata ?? {}) },
     metadataPath,
-    resourceMetadataUrl: `${resourceUrl.origin}${metadataPath}`,
+    resourceMetadataUrl: options.resourceMetadataUrl === undefined
+      ? `${resourceUrl.origin}${metadataPath}`
+      : checkUrl("resourceMetadataUrl", options.resourceMetadataUrl, allowInsecureHttp).href,
     timeout: positive("timeout", options.timeout, 5000),
     retryAfter: positive("retryAfter", options.retryAfter, 5),
     allowInsecureHttp,

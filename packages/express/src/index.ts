@@ -1,5 +1,6 @@
 export { mcpOAuth, type McpOAuthMiddleware, type McpOAuthMiddlewareOptions } from "./mcp-oauth.js";
-export { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, oauthCors, type OAuthCorsOptions } from "./oauth-cors.js";
+export { oauthCors, type OAuthCorsOptions } from "./oauth-cors.js";
+export { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS } from "@mcp-oauth/core";
 export { protectedResourceMetadata, type ProtectedResourceMetadataOptions } from "./protected-resource-metadata.js";
 export { requireBearer } from "./require-bearer.js";
 export { requireScopes, type RequireScopesOptions } from "./require-scopes.js";

@@ -4,16 +4,10 @@
  */
 import cors from "cors";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
+import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
 import { sendAnswer } from "./http.js";
 import type { Middleware, NextFunction } from "./types.js";
 
-/** Request headers MCP clients send (2025-06-18 to 2026-07-28). */
-export const MCP_ALLOWED_HEADERS = [
-  "Authorization", "Content-Type", "Accept", "Mcp-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID", "Mcp-Method", "Mcp-Name",
-] as const;
-/** Response headers browser clients must be able to read: the challenge and the session. */
-export const MCP_EXPOSED_HEADERS = ["WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version"] as const;
 
 export interface OAuthCorsOptions {
   /**
