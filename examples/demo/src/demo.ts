@@ -3,7 +3,9 @@
  * then runs the client flow against them: once with JWT validation, once with
  * introspection (the authorization server then issues opaque tokens).
  */
+import { createServer } from "node:net";
 import { startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import { createFrameworkExample } from "../../mcp-framework-server/src/server.js";
 import { startExampleServer, type RunningExample } from "../../express-server/src/server.js";
 import { runFlow, type Check, type ClientGeneration } from "./flow.js";
 
@@ -46,7 +48,7 @@ export async function startDemoStack(validation: DemoValidation, ports: { as?: n
 }
 
 export interface DemoRun {
-  validation: DemoValidation;
+  validation: DemoValidation | "mcp-framework";
   generation: ClientGeneration;
   checks: Check[];
 }
@@ -67,4 +69,53 @@ export async function runDemo(validation: DemoValidation, generation: ClientGene
     await stack.close();
   }
   return { validation, generation, checks };
+}
+
+/** A port free right now on loopback (mcp-framework's transports need a fixed port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Waits until `url` answers at all. */
+export async function waitForUrl(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await (await fetch(url)).body?.cancel();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+/**
+ * Steps 1-4 against the mcp-framework example (its own HTTP Stream transport, protected by
+ * @mcp-oauth/mcp-framework's OAuthAuthProvider). Step 5 needs per-tool scopes, which the
+ * framework's transports cannot answer (docs/mcp-framework.md).
+ */
+export async function runFrameworkDemo(generation: ClientGeneration, log: (line: string) => void): Promise<DemoRun> {
+  const authorizationServer = await startLocalAuthorizationServer();
+  const example = createFrameworkExample({ OAUTH_AUTHORIZATION_SERVER: authorizationServer.issuer, OAUTH_SCOPES: "mcp:read", PORT: String(await freePort()) });
+  const metadataUrl = `${new URL(example.url).origin}/.well-known/oauth-protected-resource`;
+  log(`\n#### mcp-framework (HTTP Stream) with @mcp-oauth/mcp-framework, MCP SDK ${generation} client`);
+  log(`authorization server: ${authorizationServer.issuer}`);
+  log(`MCP server:           ${example.url}`);
+  let checks: Check[];
+  try {
+    void example.server.start();
+    await waitForUrl(metadataUrl);
+    checks = await runFlow({ mcpUrl: example.url, generation, login: "alice", log, stepUp: false, metadataUrl });
+  } catch (error) {
+    log(`   FAIL the flow stopped: ${(error as Error).message}`);
+    checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];
+  } finally {
+    await example.server.stop();
+    await authorizationServer.close();
+  }
+  return { validation: "mcp-framework", generation, checks };
 }

@@ -27,6 +27,13 @@ export interface FlowOptions {
   login: string;
   /** Receives every line the flow prints. */
   log: (line: string) => void;
+  /** Where the server serves its metadata. Default: the path-suffixed RFC 9728 URL. */
+  metadataUrl?: string;
+  /**
+   * Run step 5 (403 insufficient_scope for write_note, step-up). Needs a server that can
+   * answer per-operation scopes; mcp-framework's own transports cannot. Default true.
+   */
+  stepUp?: boolean;
 }
 
 interface Exchange {
@@ -41,6 +48,12 @@ function challengeParams(challenge: string | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of (challenge ?? "").matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) out[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
   return out;
+}
+
+/** Tool text as JSON; mcp-framework tools that return a string have it JSON-encoded once more. */
+function parseJson(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  return typeof value === "string" ? JSON.parse(value) : value;
 }
 
 interface Session {
@@ -105,7 +118,7 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
     return response;
   };
   const provider = new HeadlessOAuthProvider({ login: options.login, clientName: `mcp-oauth demo (SDK ${options.generation})`, log: (line) => log(`   ${line}`) });
-  const metadataUrl = `${url.origin}/.well-known/oauth-protected-resource${url.pathname === "/" ? "" : url.pathname}`;
+  const metadataUrl = options.metadataUrl ?? `${url.origin}/.well-known/oauth-protected-resource${url.pathname === "/" ? "" : url.pathname}`;
 
   heading("1. initialize without a token");
   const anonymous = await fetch(url, {
@@ -148,10 +161,15 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
   const tools = await opened.session.listTools();
   log(`   tools: ${tools.join(", ")}`);
   expect(tools.includes("whoami") && tools.includes("write_note"), "tools/list answered");
-  const who = JSON.parse(await opened.session.callTool("whoami", {})) as { sub: string; clientId: string; scopes: string[] };
+  const who = parseJson(await opened.session.callTool("whoami", {})) as { sub: string; clientId: string; scopes: string[] };
   log(`   whoami -> ${JSON.stringify(who)}`);
   expect(who.sub === options.login, "the tool sees who is calling", who.sub);
   expect(!who.scopes.includes("mcp:write"), "the first token lacks mcp:write");
+
+  if (options.stepUp === false) {
+    await opened.session.close();
+    return checks;
+  }
 
   heading("5. write_note needs mcp:write: 403 insufficient_scope, step up, retry");
   const before = exchanges.length;
@@ -176,7 +194,7 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
   const saved = await opened.session.callTool("write_note", { text: "hello from the demo" });
   log(`   write_note -> ${saved}`);
   expect(saved.startsWith("saved note"), "write_note succeeded after step-up");
-  const whoAfter = JSON.parse(await opened.session.callTool("whoami", {})) as { scopes: string[] };
+  const whoAfter = parseJson(await opened.session.callTool("whoami", {})) as { scopes: string[] };
   expect(whoAfter.scopes.includes("mcp:write") && whoAfter.scopes.includes("mcp:read"), "the new token has mcp:read and mcp:write", whoAfter.scopes.join(" "));
   await opened.session.close();
   return checks;

@@ -3,7 +3,7 @@
  * `pnpm demo --serve`: keep a local authorization server and the protected MCP server
  * running, and print how to connect a client to them.
  */
-import { startDemoStack, runDemo, type DemoRun } from "./demo.js";
+import { runDemo, runFrameworkDemo, startDemoStack, type DemoRun } from "./demo.js";
 
 const args = new Set(process.argv.slice(2));
 const log = (line: string): void => console.log(line);
@@ -33,6 +33,7 @@ if (args.has("--serve")) {
   const generation = args.has("--v2") ? "v2" : "v1";
   const runs: DemoRun[] = [];
   for (const validation of ["jwt", "introspection"] as const) runs.push(await runDemo(validation, generation, log));
+  runs.push(await runFrameworkDemo(generation, log));
   const checks = runs.flatMap((run) => run.checks.map((check) => ({ ...check, run: `${run.validation}/${run.generation}` })));
   const failed = checks.filter((check) => !check.ok);
   log(`\n${checks.length - failed.length} passed, ${failed.length} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
