@@ -1,6 +1,7 @@
 /** Small `node:http` helpers shared by the middlewares. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ErrorAnswer } from "@mcp-oauth/core";
+import { setSecurityHeaders } from "./security-headers.js";
 
 /** The path of a request URL, without the query. */
 export function pathOf(req: IncomingMessage): string {
@@ -19,7 +20,7 @@ export function isPreflight(req: IncomingMessage): boolean {
   return req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
 }
 
-/** Writes a refusal: status, challenge, `no-store`, `nosniff`, and the JSON body. */
+/** Writes a refusal: status, challenge, `no-store`, security headers, and the JSON body. */
 export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: ErrorAnswer): void {
   if (res.headersSent) {
     res.destroy();
@@ -27,6 +28,11 @@ export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: Er
   }
   res.statusCode = answer.status;
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  res.setHeader("X-Content-Type-Options", "nosniff");
+  setSecurityHeaders(req, res);
   res.end(req.method === "HEAD" ? undefined : JSON.stringify(answer.body));
+}
+
+/** A JSON error that is not an OAuth refusal (405, 429): same headers, no challenge. */
+export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: { error: string; error_description: string }): void {
+  sendAnswer(req, res, { status, headers: { "Content-Type": "application/json", "Cache-Control": "no-store" }, body });
 }

@@ -4,7 +4,9 @@
  */
 import cors from "cors";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pathOf, sendAnswer } from "./http.js";
+import { pathOf, sendJson } from "./http.js";
+import { publicEndpointRateLimit, type RateLimitOptions } from "./rate-limit.js";
+import { setSecurityHeaders } from "./security-headers.js";
 import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
 import type { Middleware, NextFunction } from "./types.js";
 
@@ -13,6 +15,8 @@ export interface ProtectedResourceMetadataOptions {
   serveAtRoot?: boolean;
   /** `Cache-Control` of the document. Default `public, max-age=3600`. */
   cacheControl?: string;
+  /** Rate limiting per client address (express-rate-limit). Default off: the document is static and cheap. */
+  rateLimit?: RateLimitOptions | false;
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
@@ -24,21 +28,23 @@ export function protectedResourceMetadata(source: ResourceServerSource, options:
   const cacheControl = options.cacheControl ?? "public, max-age=3600";
   // Any origin may read public metadata; browser-based MCP clients need it before login.
   const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: 86400 });
+  const limit = options.rateLimit ? publicEndpointRateLimit(options.rateLimit) : undefined;
 
-  return function protectedResourceMetadataMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+  const middleware = function protectedResourceMetadataMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     if (!paths.has(pathOf(req))) {
       next();
       return;
     }
+    if (limit) limit(req, res, () => serve(req, res, next));
+    else serve(req, res, next);
+  };
+
+  function serve(req: IncomingMessage, res: ServerResponse, _next: NextFunction): void {
     const method = req.method ?? "GET";
     if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
       res.setHeader("Allow", ALLOW);
       res.setHeader("Access-Control-Allow-Origin", "*");
-      sendAnswer(req, res, {
-        status: 405,
-        headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
-        body: { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` },
-      });
+      sendJson(req, res, 405, { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` });
       return;
     }
     allowAnyOrigin(req, res, () => {
@@ -53,8 +59,10 @@ export function protectedResourceMetadata(source: ResourceServerSource, options:
       res.setHeader("Content-Type", "application/json");
       res.setHeader("Content-Length", body.length);
       res.setHeader("Cache-Control", cacheControl);
-      res.setHeader("X-Content-Type-Options", "nosniff");
+      setSecurityHeaders(req, res);
       res.end(method === "HEAD" ? undefined : body);
     });
-  };
+  }
+
+  return middleware;
 }

@@ -1,0 +1,41 @@
+/**
+ * Optional rate limiting of the public endpoints, built on express-rate-limit, adapted to
+ * the plain `node:http` API: the client key is the socket address (no `req.ip` outside
+ * Express) and the 429 answer is written here, in the library's JSON shape.
+ */
+import { rateLimit, type Options } from "express-rate-limit";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { sendJson } from "./http.js";
+import type { Middleware } from "./types.js";
+
+export interface RateLimitOptions {
+  /** Requests allowed per window and client address. Default 60. */
+  limit?: number;
+  /** Window length in ms. Default 60000. */
+  windowMs?: number;
+  /** Another express-rate-limit store (Redis, memcached) for several instances. */
+  store?: Options["store"];
+  /** The client key; default the socket's remote address. Behind a proxy, derive it from your trusted proxy header. */
+  keyGenerator?: (req: IncomingMessage) => string;
+}
+
+export function publicEndpointRateLimit(options: RateLimitOptions): Middleware {
+  const limiter = rateLimit({
+    limit: options.limit ?? 60,
+    windowMs: options.windowMs ?? 60_000,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    ...(options.store ? { store: options.store } : {}),
+    keyGenerator: (req) => options.keyGenerator?.(req as unknown as IncomingMessage) ?? (req as unknown as IncomingMessage).socket.remoteAddress ?? "unknown",
+    handler: (req, res) => {
+      sendJson(req as unknown as IncomingMessage, res as unknown as ServerResponse, 429, {
+        error: "too_many_requests", error_description: "Too many requests; retry later",
+      });
+    },
+    // Its checks assume Express (req.ip, app.set("trust proxy")); this adapter supplies the key itself.
+    validate: false,
+  });
+  return (req, res, next) => {
+    void limiter(req as never, res as never, next as never);
+  };
+}
