@@ -1,4 +1,4 @@
 export { frameworkCors, type FrameworkCorsConfig, type FrameworkCorsOptions } from "./cors.js";
-export { OAuthAuthProvider, type OAuthAuthProviderOptions, type OAuthRequestContext } from "./oauth-auth-provider.js";
+export { OAuthAuthProvider, type FrameworkAuthProvider, type OAuthAuthProviderOptions, type OAuthRequestContext } from "./oauth-auth-provider.js";
 export { frameworkRequestHandler, type WebRequestHandler } from "./request-handler.js";
 export { optionsFromEnv, presets } from "@mcp-oauth/core";

@@ -32,7 +32,19 @@ export interface OAuthRequestContext extends Record<string, unknown> {
   claims: Readonly<Record<string, unknown>>;
 }
 
-export type OAuthAuthProviderOptions = McpOAuthOptions;
+/** The framework's provider interface, for `alsoAccept`. */
+export interface FrameworkAuthProvider {
+  authenticate(req: IncomingMessage): Promise<boolean | { data?: Record<string, unknown> }>;
+}
+
+export interface OAuthAuthProviderOptions extends McpOAuthOptions {
+  /**
+   * Other mcp-framework providers (an `APIKeyAuthProvider`, say) tried when a request
+   * carries no bearer token at all. A request that does carry one is decided by OAuth
+   * alone: a bad token is never rescued by another scheme.
+   */
+  alsoAccept?: readonly FrameworkAuthProvider[];
+}
 
 // Refusals waiting for the transport to ask for them; bounded in case a caller never asks.
 const MAX_PENDING = 1024;
@@ -43,11 +55,13 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
   readonly #pending: ErrorAnswer[] = [];
   #current: ErrorAnswer | undefined;
   readonly #missing: ErrorAnswer;
+  readonly #alsoAccept: readonly FrameworkAuthProvider[];
 
   constructor(options: OAuthAuthProviderOptions) {
+    const { alsoAccept, ...resourceOptions } = options;
     const resourceUrl = new URL(options.resource);
     const server = new ResourceServer({
-      ...options,
+      ...resourceOptions,
       // The framework serves the metadata document only at the root path.
       resourceMetadataUrl: options.resourceMetadataUrl ?? `${resourceUrl.origin}${WELL_KNOWN_PROTECTED_RESOURCE}`,
     });
@@ -65,9 +79,10 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
     });
     this.resourceServer = server;
     this.#missing = server.answer(new McpOAuthError("token_missing", "no token"));
+    this.#alsoAccept = alsoAccept ?? [];
   }
 
-  override async authenticate(req: IncomingMessage): Promise<false | { data: OAuthRequestContext }> {
+  override async authenticate(req: IncomingMessage): Promise<false | { data: OAuthRequestContext | Record<string, unknown> }> {
     try {
       const authInfo = await this.resourceServer.authenticate(req);
       this.resourceServer.checkScopes(authInfo, this.resourceServer.options.requiredScopes);
@@ -75,6 +90,13 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
       const extra = authInfo.extra as { sub?: string; claims: Readonly<Record<string, unknown>> };
       return { data: { authInfo, sub: extra.sub, clientId: authInfo.clientId, scopes: authInfo.scopes, claims: extra.claims } };
     } catch (error) {
+      const noBearer = error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
+      if (noBearer) {
+        for (const other of this.#alsoAccept) {
+          const result = await other.authenticate(req).catch(() => false);
+          if (result) return { data: result === true ? {} : result.data ?? {} };
+        }
+      }
       if (this.#pending.length >= MAX_PENDING) this.#pending.shift();
       this.#pending.push(this.resourceServer.answer(error));
       return false;
