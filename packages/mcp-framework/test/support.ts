@@ -1,0 +1,200 @@
+/**
+ * Helpers for the mcp-framework bridge tests: free ports (the framework's transports need
+ * a fixed port), starting an `MCPServer` whose `start()` only resolves at `stop()`, raw
+ * requests over fresh connections, strict challenge parsing, and the MCP SDK v1 client.
+ */
+import { expect } from "@jest/globals";
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { MCPServer } from "mcp-framework";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
+import { createFrameworkExample, type FrameworkExample } from "../../../examples/mcp-framework-server/src/server.js";
+
+/** A port nobody listens on right now: listen on 0, read the number, close. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface Started {
+  port: number;
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a framework server on `port`: `start()` never resolves before `stop()`, so it is
+ * not awaited; the framework's `/health` endpoint answering means it listens.
+ */
+export async function startFramework(server: MCPServer, port: number): Promise<Started> {
+  let failure: unknown;
+  const running = server.start().catch((error: unknown) => {
+    failure = error;
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (failure !== undefined) throw failure;
+    try {
+      const res = await rawRequest(`${origin}/health`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`framework server on port ${port} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    port,
+    origin,
+    stop: async () => {
+      await server.stop();
+      await running;
+    },
+  };
+}
+
+export type RunningExample = FrameworkExample & Started;
+
+/** The example server, configured only by `env` (PORT and HOST are filled in). */
+export async function startExample(env: Record<string, string>): Promise<RunningExample> {
+  const port = await freePort();
+  const example = createFrameworkExample({ HOST: "127.0.0.1", PORT: String(port), ...env });
+  const started = await startFramework(example.server, port);
+  return { ...example, ...started };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request over a fresh connection; a header given as an array is sent as that many lines. */
+export function rawRequest(url: string, options: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const headers = (options.headers ?? {}) as OutgoingHttpHeaders;
+    const req = httpRequest(url, { method: options.method ?? "GET", headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+export const INITIALIZE = {
+  jsonrpc: "2.0", id: 1, method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-test", version: "0" } },
+} as const;
+
+/** A JSON-RPC POST as the Streamable HTTP client sends it. */
+export function postJson(url: string, body: unknown, headers: Record<string, string | string[]> = {}): Promise<RawResponse> {
+  return rawRequest(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The `WWW-Authenticate` header parsed strictly (RFC 7235); fails unless it is one Bearer challenge. */
+export function bearerChallenge(header: string | string[] | Headers | null | undefined): Record<string, string> {
+  const value = header instanceof Headers ? header.get("www-authenticate") : header;
+  expect(typeof value).toBe("string");
+  const { scheme, params } = parseChallenge(value as string);
+  expect(scheme).toBe("Bearer");
+  return params;
+}
+
+/** A comma-separated header value as a lowercase list. */
+export function headerList(value: string | string[] | null | undefined): string[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value.join(",") : value).split(",").map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
+}
+
+/** The payload of a JWT, unverified (to learn the client_id the real flow registered). */
+export function jwtPayload(token: string): Record<string, unknown> {
+  const part = token.split(".")[1];
+  if (part === undefined) throw new Error("not a JWT");
+  return JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** The framework's refusal body: `{ error: <message>, status, type: "authentication_error" }`. */
+export function frameworkErrorBody(status: number, message: string): Record<string, unknown> {
+  return { error: message, status, type: "authentication_error" };
+}
+
+export const DESCRIPTIONS = {
+  missing: "A bearer token is required",
+  scheme: "Use the Bearer authentication scheme",
+  malformedHeader: "The Authorization header is malformed",
+  queryToken: "Access tokens are accepted only in the Authorization header",
+  malformed: "The access token is malformed",
+  expired: "The access token expired",
+  audience: "The access token was not issued for this resource",
+  signature: "The access token signature is invalid",
+  notYetValid: "The access token is not valid yet",
+  scope: "The access token lacks the scope this request needs",
+  outage: "The access token cannot be checked right now; retry later",
+} as const;
+
+export interface Whoami {
+  sub: string | undefined;
+  clientId: string | undefined;
+  scopes: string[];
+}
+
+/** Calls `whoami` and returns what the tool read from `getRequestContext()`. */
+export async function callWhoami(client: Client): Promise<Whoami> {
+  const result = await client.callTool({ name: "whoami", arguments: {} });
+  expect(result.isError).toBeFalsy();
+  const content = result.content as Array<{ type: string; text?: string }>;
+  expect(content).toHaveLength(1);
+  expect(content[0]!.type).toBe("text");
+  return JSON.parse(content[0]!.text!) as Whoami;
+}
+
+/** A connected SDK v1 client over Streamable HTTP, sending `token` on every request. */
+export async function connectStreamableHttp(url: string, token: string, fetchImpl?: typeof fetch): Promise<Client> {
+  const client = new Client({ name: "mcp-oauth-test", version: "0.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+  await client.connect(transport);
+  return client;
+}
+
+/**
+ * A connected SDK v1 client over the legacy SSE transport. `streamToken` goes on the
+ * event stream (undefined: none), `messageToken` on the POSTed messages.
+ */
+export async function connectSse(url: string, streamToken: string | undefined, messageToken: string): Promise<Client> {
+  const client = new Client({ name: "mcp-oauth-test", version: "0.0.0" });
+  const transport = new SSEClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${messageToken}` } },
+    eventSourceInit: {
+      fetch: (input, init) => {
+        const headers = new Headers(init?.headers);
+        if (streamToken === undefined) headers.delete("authorization");
+        else headers.set("authorization", `Bearer ${streamToken}`);
+        return fetch(input, { ...init, headers });
+      },
+    },
+  });
+  await client.connect(transport);
+  return client;
+}
