@@ -219,6 +219,11 @@ export interface ResolvedJwtOptions {
 
 export const WELL_KNOWN_PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
 
+function definedEntries<T extends object>(value: T | undefined): Partial<T> {
+  if (value === undefined) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 function fail(option: string, message: string): never {
   throw new McpOAuthConfigError(option, message);
 }
@@ -290,7 +295,8 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     if (list.includes("offline_access")) fail(option, "remove offline_access: it is not a resource scope and MCP clients must not be told to request it");
   }
 
-  const validation: ValidationOptions = { ...preset?.validation, ...options.validation };
+  // Explicit options win over the preset's; an option left `undefined` does not erase it.
+  const validation: ValidationOptions = { ...preset?.validation, ...definedEntries(options.validation) };
   const validationType = validation.type ?? "jwt";
   if (validationType !== "jwt" && validationType !== "introspection" && validationType !== "auto") {
     fail("validation.type", `"${String(validationType)}" is not supported; use "jwt", "introspection" or "auto"`);
