@@ -7,18 +7,10 @@ import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { clearKeySources, McpOAuthError, ResourceServer, type McpOAuthErrorCode, type McpOAuthEvent, type McpOAuthOptions } from "../src/index.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
+import { codeOf } from "../../../test/helpers/error-code.js";
 
 const RESOURCE = "http://127.0.0.1:4555/mcp";
 
-async function codeOf(promise: Promise<unknown>): Promise<McpOAuthErrorCode | "ok"> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    if (error instanceof McpOAuthError) return error.code;
-    throw error;
-  }
-}
 
 afterEach(() => clearKeySources());
 

@@ -8,11 +8,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/glob
 import { createPublicKey, randomUUID } from "node:crypto";
 import { generateSigningKey, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
 import {
-  clearKeySources, McpOAuthConfigError, McpOAuthError, presets, ResourceServer,
-  type AuthInfo, type AuthInfoExtra, type CognitoPresetOptions, type McpOAuthErrorCode, type McpOAuthOptions, type ProviderPreset,
+  clearKeySources, McpOAuthConfigError, presets, ResourceServer,
+  type AuthInfo, type AuthInfoExtra, type CognitoPresetOptions, type McpOAuthOptions, type ProviderPreset,
 } from "../src/index.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
+import { codeOf } from "../../../test/helpers/error-code.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 
@@ -50,15 +51,6 @@ function serverFor(preset: ProviderPreset, extra: Partial<McpOAuthOptions> = {})
   return new ResourceServer({ resource: RESOURCE, preset, ...rest, validation: { jwksUri, ...validation } });
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<McpOAuthErrorCode | "ok"> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    if (error instanceof McpOAuthError) return error.code;
-    throw error;
-  }
-}
 
 function configErrorOf(build: () => unknown): McpOAuthConfigError {
   try {

@@ -5,22 +5,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPublicKey } from "node:crypto";
 import { generateSigningKey, obtainAccessToken, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
-import { clearKeySources, McpOAuthError, ResourceServer, type McpOAuthErrorCode, type McpOAuthEvent } from "../src/index.js";
+import { clearKeySources, McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
+import { codeOf } from "../../../test/helpers/error-code.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 
-async function codeOf(promise: Promise<unknown>): Promise<McpOAuthErrorCode | "ok"> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    if (error instanceof McpOAuthError) return error.code;
-    throw error;
-  }
-}
 
 afterEach(() => clearKeySources());
 

@@ -4,7 +4,6 @@
  * requests over fresh connections, strict challenge parsing, and the MCP SDK v1 client.
  */
 import { expect } from "@jest/globals";
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import type { MCPServer } from "mcp-framework";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -73,26 +72,8 @@ export async function startExample(env: Record<string, string>): Promise<Running
   return { ...example, ...started };
 }
 
-export interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** One request over a fresh connection; a header given as an array is sent as that many lines. */
-export function rawRequest(url: string, options: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const headers = (options.headers ?? {}) as OutgoingHttpHeaders;
-    const req = httpRequest(url, { method: options.method ?? "GET", headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(options.body);
-  });
-}
+import { rawRequest, type RawResponse } from "../../../test/helpers/raw-request.js";
+export { rawRequest, type RawResponse };
 
 export const INITIALIZE = {
   jsonrpc: "2.0", id: 1, method: "initialize",
