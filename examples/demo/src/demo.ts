@@ -3,9 +3,10 @@
  * then runs the client flow against them: once with JWT validation, once with
  * introspection (the authorization server then issues opaque tokens).
  */
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import { startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
-import { createFrameworkExample } from "../../mcp-framework-server/src/server.js";
 import { startExampleServer, type RunningExample } from "../../express-server/src/server.js";
 import { runFlow, type Check, type ClientGeneration } from "./flow.js";
 
@@ -80,9 +81,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Waits until `url` answers at all. */
+/** Waits until `url` answers at all (up to about 20 s: a child process compiles on start). */
 export async function waitForUrl(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 400; i++) {
     try {
       await (await fetch(url)).body?.cancel();
       return;
@@ -95,26 +96,36 @@ export async function waitForUrl(url: string): Promise<void> {
 
 /**
  * Steps 1-4 against the mcp-framework example (its own HTTP Stream transport, protected by
- * @mcp-oauth/mcp-framework's OAuthAuthProvider). Step 5 needs per-tool scopes, which the
+ * @mcp-oauth/mcp-framework's OAuthAuthProvider), started as its own process configured
+ * only by the environment, as a deployment would. Step 5 needs per-tool scopes, which the
  * framework's transports cannot answer (docs/mcp-framework.md).
  */
 export async function runFrameworkDemo(generation: ClientGeneration, log: (line: string) => void): Promise<DemoRun> {
   const authorizationServer = await startLocalAuthorizationServer();
-  const example = createFrameworkExample({ OAUTH_AUTHORIZATION_SERVER: authorizationServer.issuer, OAUTH_SCOPES: "mcp:read", PORT: String(await freePort()) });
-  const metadataUrl = `${new URL(example.url).origin}/.well-known/oauth-protected-resource`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const metadataUrl = `http://127.0.0.1:${port}/.well-known/oauth-protected-resource`;
+  const entry = fileURLToPath(new URL("../../mcp-framework-server/src/index.ts", import.meta.url));
+  const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
+  // The framework logs every request to stderr; the demo prints its own account instead.
+  const child = spawn(tsx, [entry], {
+    env: { ...process.env, OAUTH_AUTHORIZATION_SERVER: authorizationServer.issuer, OAUTH_SCOPES: "mcp:read", PORT: String(port), HOST: "127.0.0.1" },
+    stdio: "ignore",
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   log(`\n#### mcp-framework (HTTP Stream) with @mcp-oauth/mcp-framework, MCP SDK ${generation} client`);
   log(`authorization server: ${authorizationServer.issuer}`);
-  log(`MCP server:           ${example.url}`);
+  log(`MCP server:           ${url} (pnpm example:mcp-framework, its own process)`);
   let checks: Check[];
   try {
-    void example.server.start();
     await waitForUrl(metadataUrl);
-    checks = await runFlow({ mcpUrl: example.url, generation, login: "alice", log, stepUp: false, metadataUrl });
+    checks = await runFlow({ mcpUrl: url, generation, login: "alice", log, stepUp: false, metadataUrl });
   } catch (error) {
     log(`   FAIL the flow stopped: ${(error as Error).message}`);
     checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];
   } finally {
-    await example.server.stop();
+    child.kill("SIGTERM");
+    await exited;
     await authorizationServer.close();
   }
   return { validation: "mcp-framework", generation, checks };
