@@ -77,6 +77,18 @@ export class HeadlessOAuthProvider {
     return this.#tokens?.scope;
   }
 
+  // SDK v2 binds the callback to the authorization server it discovered (SEP-2352): keep
+  // what it saves, unchanged, next to the code verifier.
+  #discovery: unknown;
+
+  saveDiscoveryState(state: unknown): void {
+    this.#discovery = state;
+  }
+
+  discoveryState(): unknown {
+    return this.#discovery;
+  }
+
   saveCodeVerifier(verifier: string): void {
     this.#verifier = verifier;
   }
