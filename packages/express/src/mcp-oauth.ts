@@ -15,8 +15,9 @@ import type { Middleware, NextFunction } from "./types.js";
 export interface McpOAuthMiddlewareOptions extends McpOAuthOptions {
   /**
    * MCP endpoint paths to protect, relative to where the middleware is mounted; each also
-   * covers the paths below it. Default: the path of `resource` (`/mcp` for
-   * `https://host/mcp`), or `/mcp` for a root resource.
+   * covers the paths below it. Default: the path of `resource` and `/mcp` (so a proxy that
+   * strips a path prefix does not leave the usual endpoint open). Set it when the MCP
+   * endpoint lives elsewhere.
    */
   paths?: readonly string[];
   /** Also protect the legacy HTTP+SSE transport's `/sse` and `/messages`. Default false. */
@@ -52,7 +53,7 @@ export interface McpOAuthMiddleware extends Middleware {
 export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware {
   const server = new ResourceServer(options);
   const resourcePath = server.options.resourceUrl.pathname.replace(/\/$/, "");
-  const paths = [...(options.paths ?? [resourcePath === "" ? "/mcp" : resourcePath]), ...(options.sse ? ["/sse", "/messages"] : [])];
+  const paths = [...new Set([...(options.paths ?? [resourcePath === "" ? "/mcp" : resourcePath, "/mcp"]), ...(options.sse ? ["/sse", "/messages"] : [])])];
   for (const path of paths) {
     if (!path.startsWith("/")) throw new McpOAuthConfigError("paths", `"${path}" must start with /`);
   }

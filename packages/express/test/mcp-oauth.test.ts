@@ -211,6 +211,13 @@ describe("options", () => {
     expect(mcp.headers["x-reached"]).toBe("route");
   });
 
+  it("protects the resource's path and /mcp by default, so a prefix-stripping proxy leaves nothing open", async () => {
+    const app = appFor({ resource: "http://127.0.0.1:4444/api/mcp", authorizationServers: [as.issuer] });
+    expect((await request(app).post("/api/mcp")).status).toBe(401);
+    expect((await request(app).post("/mcp")).status).toBe(401);
+    expect((await request(app).post("/other")).headers["x-reached"]).toBe("route");
+  });
+
   it("protects /mcp for a root resource", async () => {
     const app = appFor({ resource: "http://127.0.0.1:4444", authorizationServers: [as.issuer] });
     const res = await request(app).post("/mcp");
