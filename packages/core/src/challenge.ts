@@ -4,14 +4,16 @@
  */
 import { ERROR_RESPONSES, type ErrorResponse } from "./error-responses.js";
 import type { McpOAuthError } from "./errors.js";
+import { isValidScopeToken } from "./scopes.js";
 
 /**
- * An RFC 7230 quoted-string: `"` and `\` escaped. Control characters cannot appear in a
- * header at all, so they are dropped rather than allowed to split or break it.
+ * An RFC 7230 quoted-string: `"` and `\` escaped. Only visible ASCII, space and tab are
+ * kept: control characters would split or break the header, and Node refuses a header
+ * with characters above U+00FF outright (the answer would never be sent).
  */
 export function quoteAuthParam(value: string): string {
   // eslint-disable-next-line no-control-regex
-  return `"${value.replace(/[\x00-\x08\x0A-\x1F\x7F]/g, "").replace(/[\\"]/g, "\\$&")}"`;
+  return `"${value.replace(/[^\x09\x20-\x7E]/g, "").replace(/[\\"]/g, "\\$&")}"`;
 }
 
 export interface ChallengeParams {
@@ -25,17 +27,22 @@ export interface ChallengeParams {
 }
 
 /**
- * `Bearer error="…", error_description="…", resource_metadata="…", scope="…"`. Every value
- * is quoted: a widely used client parser cannot read an unquoted URL.
+ * `Bearer error="…", resource_metadata="…", scope="…", error_description="…"`. Every value
+ * is quoted: a widely used client parser cannot read an unquoted URL. The free-text
+ * description comes last: the MCP SDK v1 client finds each parameter by searching for
+ * `name=` anywhere in the header, so text before `scope` could shadow it.
  */
 export function buildChallenge(params: ChallengeParams): string {
   const parts: string[] = [];
   if (params.error !== undefined) parts.push(`error=${quoteAuthParam(params.error)}`);
+  parts.push(`resource_metadata=${quoteAuthParam(params.resourceMetadata)}`);
+  // A custom scope policy may build scopes from request data: a string that is no RFC 6749
+  // scope token is still required (so never granted) but is not offered in the challenge.
+  const scopes = params.scopes?.filter(isValidScopeToken) ?? [];
+  if (scopes.length > 0) parts.push(`scope=${quoteAuthParam(scopes.join(" "))}`);
   if (params.error !== undefined && params.errorDescription !== undefined) {
     parts.push(`error_description=${quoteAuthParam(params.errorDescription)}`);
   }
-  parts.push(`resource_metadata=${quoteAuthParam(params.resourceMetadata)}`);
-  if (params.scopes !== undefined && params.scopes.length > 0) parts.push(`scope=${quoteAuthParam(params.scopes.join(" "))}`);
   return `Bearer ${parts.join(", ")}`;
 }
 

@@ -26,9 +26,15 @@ export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: Er
     res.destroy();
     return;
   }
-  res.statusCode = answer.status;
-  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  setSecurityHeaders(req, res);
+  try {
+    res.statusCode = answer.status;
+    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+    setSecurityHeaders(req, res);
+  } catch {
+    // A header Node refuses must not leave the request hanging or the rejection unhandled.
+    res.destroy();
+    return;
+  }
   res.end(req.method === "HEAD" ? undefined : JSON.stringify(answer.body));
 }
 
