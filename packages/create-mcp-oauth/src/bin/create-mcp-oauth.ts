@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { processIo } from "../io.js";
+import { createMain } from "../scaffold/cli.js";
+
+process.exitCode = await createMain(process.argv.slice(2), processIo);

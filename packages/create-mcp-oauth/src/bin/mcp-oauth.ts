@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { mcpOAuthMain } from "../doctor/cli.js";
+import { processIo } from "../io.js";
+
+process.exitCode = await mcpOAuthMain(process.argv.slice(2), processIo);
