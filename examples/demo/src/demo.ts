@@ -19,7 +19,7 @@ export interface DemoStack {
 }
 
 /** The two servers of one demo run, on ephemeral loopback ports unless given. */
-export async function startDemoStack(validation: DemoValidation, ports: { as?: number; mcp?: number } = {}): Promise<DemoStack> {
+export async function startDemoStack(validation: DemoValidation, ports: { as?: number; mcp?: number } = {}, extraEnv: Record<string, string> = {}): Promise<DemoStack> {
   const authorizationServer = await startLocalAuthorizationServer({
     accessTokenFormat: validation === "jwt" ? "jwt" : "opaque",
     ...(ports.as !== undefined ? { port: ports.as } : {}),
@@ -33,6 +33,7 @@ export async function startDemoStack(validation: DemoValidation, ports: { as?: n
         ? { OAUTH_CLIENT_ID: authorizationServer.introspection.clientId, OAUTH_CLIENT_SECRET: authorizationServer.introspection.clientSecret }
         : {}),
       PORT: String(ports.mcp ?? 0),
+      ...extraEnv,
     });
     return {
       authorizationServer,

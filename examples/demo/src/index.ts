@@ -15,7 +15,8 @@ if (args.has("--help") || args.has("-h")) {
 
 if (args.has("--serve")) {
   const validation = args.has("--introspection") ? "introspection" : "jwt";
-  const stack = await startDemoStack(validation, { as: 9000, mcp: 3000 });
+  // The MCP Inspector's browser page calls the server directly: allow its origin.
+  const stack = await startDemoStack(validation, { as: 9000, mcp: 3000 }, { OAUTH_ALLOWED_ORIGINS: "http://localhost:6274,http://127.0.0.1:6274" });
   log(`authorization server: ${stack.authorizationServer.issuer} (sign in with any name; dynamic client registration open)`);
   log(`MCP server:           ${stack.mcp.url} (Streamable HTTP; legacy SSE at /sse)`);
   log(`protected resource metadata: ${stack.mcp.example.oauth.resourceServer.options.resourceMetadataUrl}`);
