@@ -25,6 +25,8 @@ describe("decodeJwt", () => {
     expect(decodeJwt(`${HEADER}.${PAYLOAD}.${SIG}`)).toEqual({
       header: { alg: "RS256", typ: "at+jwt", kid: "k1" },
       payload: { iss: "https://auth.example.com", sub: "alice", exp: 1_700_000_000 },
+      signingInput: `${HEADER}.${PAYLOAD}`,
+      signature: Buffer.from(SIG, "base64url"),
     });
   });
 

@@ -7,6 +7,9 @@ import { McpOAuthError } from "../errors.js";
 export interface DecodedJwt {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
+  /** `BASE64URL(header) "." BASE64URL(payload)`: what the signature covers. */
+  signingInput: string;
+  signature: Buffer;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -40,6 +43,8 @@ export function decodeJwt(token: string): DecodedJwt {
   return {
     header: decodePart(token.slice(0, first), "header"),
     payload: decodePart(token.slice(first + 1, second), "payload"),
+    signingInput: token.slice(0, second),
+    signature: Buffer.from(signature, "base64url"),
   };
 }
 

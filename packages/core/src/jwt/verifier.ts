@@ -1,14 +1,14 @@
 /**
  * JWT access-token verification: decode, header rules, issuer allow-list (all before any
- * network call), key from the issuer's key set, signature (jsonwebtoken), then claims.
+ * network call), key from the issuer's key set, signature (node:crypto), then claims.
  */
 import type { KeyObject } from "node:crypto";
-import jsonwebtoken from "jsonwebtoken";
 import { checkClaims, checkHeader, checkIssuer } from "../claims.js";
 import type { AuthorizationServerDirectory } from "../discovery.js";
 import { McpOAuthError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
 import { decodeJwt } from "./decode.js";
+import { verifySignature } from "./signature.js";
 import { keySourceFor, type JwksKeySource, type KeySourceObserver } from "./key-source.js";
 
 /** What a verifier establishes about a token; the resource server builds `AuthInfo` from it. */
@@ -39,7 +39,7 @@ export class JwtVerifier {
   /** Verifies signature and claims, or throws `McpOAuthError`. */
   async verify(token: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<VerifiedToken> {
     const jwt = this.#options.jwt;
-    const { header, payload } = decodeJwt(token);
+    const { header, payload, signingInput, signature } = decodeJwt(token);
     const alg = checkHeader(header, jwt);
     const iss = checkIssuer(payload, jwt);
     const kid = header["kid"] as string | undefined;
@@ -56,12 +56,7 @@ export class JwtVerifier {
     }
     if (key === undefined) throw new McpOAuthError("algorithm_not_allowed", "no key for alg");
 
-    try {
-      // Claims are checked by checkClaims below, the one place for them.
-      jsonwebtoken.verify(token, key, { algorithms: [alg as jsonwebtoken.Algorithm], ignoreExpiration: true, ignoreNotBefore: true });
-    } catch (error) {
-      throw new McpOAuthError("signature_invalid", "signature does not verify", { cause: error });
-    }
+    if (!verifySignature(alg, key, signingInput, signature)) throw new McpOAuthError("signature_invalid", "signature does not verify");
     checkClaims(payload, jwt, nowSeconds);
     return { method: "jwt", claims: payload, expiresAt: payload["exp"] as number };
   }

@@ -1,0 +1,54 @@
+/** JWS signature verification: every algorithm family, and keys that do not suit the algorithm. */
+import { describe, expect, it } from "@jest/globals";
+import { createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { verifySignature } from "../src/jwt/signature.js";
+import { decodeJwt } from "../src/jwt/decode.js";
+import { signJwt } from "../../../test/helpers/jwt.js";
+
+const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const rsaSmall = generateKeyPairSync("rsa", { modulusLength: 1024 });
+const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" });
+const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" });
+const p521 = generateKeyPairSync("ec", { namedCurve: "P-521" });
+const secret = createSecretKey(Buffer.alloc(32, 7));
+
+function check(alg: string, signWith: KeyObject, verifyWith: KeyObject): boolean {
+  const { signingInput, signature } = decodeJwt(signJwt({ alg }, { sub: "x" }, signWith));
+  return verifySignature(alg, verifyWith, signingInput, signature);
+}
+
+describe("verifySignature", () => {
+  it.each([
+    ["RS256", rsa.privateKey, rsa.publicKey], ["RS384", rsa.privateKey, rsa.publicKey], ["RS512", rsa.privateKey, rsa.publicKey],
+    ["PS256", rsa.privateKey, rsa.publicKey], ["PS384", rsa.privateKey, rsa.publicKey], ["PS512", rsa.privateKey, rsa.publicKey],
+    ["ES256", p256.privateKey, p256.publicKey], ["ES384", p384.privateKey, p384.publicKey], ["ES512", p521.privateKey, p521.publicKey],
+    ["HS256", secret, secret], ["HS384", secret, secret], ["HS512", secret, secret],
+  ] as const)("accepts a good %s signature", (alg, signWith, verifyWith) => {
+    expect(check(alg, signWith, verifyWith)).toBe(true);
+  });
+
+  it("refuses a signature over other content", () => {
+    const token = signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey);
+    const other = signJwt({ alg: "RS256" }, { sub: "y" }, rsa.privateKey);
+    const { signingInput } = decodeJwt(token);
+    expect(verifySignature("RS256", rsa.publicKey, signingInput, decodeJwt(other).signature)).toBe(false);
+  });
+
+  it.each([
+    ["HS256 with the RSA public key as the HMAC secret", "HS256", createSecretKey(Buffer.from(rsa.publicKey.export({ format: "pem", type: "spki" }))), rsa.publicKey],
+    ["RS256 with an EC key", "RS256", rsa.privateKey, p256.publicKey],
+    ["RS256 with a 1024-bit RSA key", "RS256", rsaSmall.privateKey, rsaSmall.publicKey],
+    ["ES256 with a P-384 key", "ES256", p384.privateKey, p384.publicKey],
+    ["ES384 with a P-256 key", "ES384", p256.privateKey, p256.publicKey],
+    ["PS256 with an EC key", "PS256", rsa.privateKey, p256.publicKey],
+    ["RS256 with a secret", "RS256", rsa.privateKey, secret],
+  ] as const)("refuses %s", (_name, alg, signWith, verifyWith) => {
+    expect(check(alg, signWith as KeyObject, verifyWith as KeyObject)).toBe(false);
+  });
+
+  it("refuses unknown algorithms and never throws on garbage", () => {
+    expect(verifySignature("none", secret, "a.b", Buffer.alloc(0))).toBe(false);
+    expect(verifySignature("RS999", rsa.publicKey, "a.b", Buffer.alloc(0))).toBe(false);
+    expect(verifySignature("ES256", createPublicKey(p256.privateKey), "a.b", Buffer.from("short"))).toBe(false);
+  });
+});
