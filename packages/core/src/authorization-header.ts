@@ -16,7 +16,7 @@ export interface TokenRequest {
 }
 
 // RFC 7235 section 2.1 token (the scheme), then RFC 6750 section 2.1 b64token.
-const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s;
+const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const QUERY_TOKEN = /(?:^|&)access_token=/;
 
@@ -66,12 +66,17 @@ export function extractBearerToken(request: TokenRequest, maxTokenLength: number
   if (typeof header !== "string") throw new McpOAuthError("multiple_authorization_headers", "more than one Authorization header");
   if (header.length > maxTokenLength + 64) throw new McpOAuthError("token_too_large", "Authorization header too long");
 
-  const match = CREDENTIALS.exec(header);
-  if (!match) throw new McpOAuthError("malformed_authorization_header", "unparseable Authorization header");
-  if (match[1]!.toLowerCase() !== "bearer") throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
+  // `credentials = auth-scheme [ 1*SP token68 ]`, read without a regex over the whole
+  // (possibly 8 KiB) value: this runs on every request.
+  const space = header.indexOf(" ");
+  const scheme = space === -1 ? header : header.slice(0, space);
+  if (!SCHEME.test(scheme)) throw new McpOAuthError("malformed_authorization_header", "unparseable Authorization header");
+  if (scheme.length !== 6 || scheme.toLowerCase() !== "bearer") throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
+  let start = space === -1 ? header.length : space;
+  while (header.charCodeAt(start) === 32) start++;
   // Not trimmed: Node already strips the header's surrounding whitespace, and anything else
   // around the token (tabs, NBSP) makes it a malformed b64token.
-  const token = match[2] ?? "";
+  const token = header.slice(start);
   if (token === "") throw new McpOAuthError("malformed_authorization_header", "Bearer scheme without a token");
   if (token.length > maxTokenLength) throw new McpOAuthError("token_too_large", "access token too long");
   if (!B64TOKEN.test(token)) throw new McpOAuthError("malformed_authorization_header", "token is not an RFC 6750 b64token");
