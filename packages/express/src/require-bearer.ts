@@ -21,6 +21,22 @@ export function requireBearer(source: ResourceServerSource): Middleware {
     const request = req as AuthenticatedRequest;
     const contentType = req.headers["content-type"];
     const bodyRead = contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded") ? formBody(request) : undefined;
+    if (bodyRead === undefined) {
+      // A token the cache already knows is decided synchronously: no promise, no deferred next().
+      let known;
+      try {
+        known = server.authenticateCached(request);
+        if (known !== undefined) server.checkScopes(known, baseScopes);
+      } catch (error) {
+        sendAnswer(req, res, server.answer(error));
+        return;
+      }
+      if (known !== undefined) {
+        request.auth = known;
+        next();
+        return;
+      }
+    }
     (bodyRead ?? Promise.resolve())
       .then(() => server.authenticate(request))
       .then((auth) => {

@@ -40,8 +40,18 @@ export function requireScopes(source: ResourceServerSource, options: RequireScop
       sendAnswer(req, res, server.answer(new McpOAuthError("token_missing", "requireScopes without an authenticated request")));
       return;
     }
-    const bodyRead = usesBody && req.method === "POST" ? jsonBody(request, bodyLimit) : Promise.resolve(undefined);
-    bodyRead
+    // Synchronous when nothing has to be read (no policy, or a body parser already ran).
+    if (!usesBody || req.method !== "POST" || request.body !== undefined) {
+      try {
+        server.checkScopes(auth, required(usesBody ? request.body : undefined));
+      } catch (error) {
+        sendAnswer(req, res, server.answer(error));
+        return;
+      }
+      next();
+      return;
+    }
+    jsonBody(request, bodyLimit)
       .then((body) => server.checkScopes(auth, required(body)))
       .then(() => next(), (error: unknown) => sendAnswer(req, res, server.answer(error)));
   };
