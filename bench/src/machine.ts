@@ -1,0 +1,53 @@
+/** The machine: what it is, and whether something else is using its CPUs right now. */
+import { readFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+
+export interface MachineInfo {
+  node: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+}
+
+export function machineInfo(): MachineInfo {
+  let cpuinfo = "";
+  try {
+    cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    // Not Linux: the model from os.cpus() below.
+  }
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown";
+  return { node: process.version, cpu: model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${process.platform} ${release()}` };
+}
+
+function cpuTimes(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of all CPUs busy over `ms` (0..1), or NaN where /proc/stat is missing. */
+export async function cpuBusy(ms = 500): Promise<number> {
+  const a = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = cpuTimes();
+  if (!a || !b || b.total === a.total) return NaN;
+  return (b.busy - a.busy) / (b.total - a.total);
+}
+
+/**
+ * Waits (up to `maxMs`) for the CPUs to be nearly idle before a row: on a shared machine,
+ * another process's load would be measured as the row's. Returns the last busy share seen.
+ */
+export async function waitForQuiet(threshold = 0.1, maxMs = 10_000): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let busy = await cpuBusy();
+  while (busy > threshold && Date.now() < deadline) busy = await cpuBusy(1000);
+  return busy;
+}
