@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import express from "express";
 import { createHmac, createPrivateKey, createPublicKey, createSecretKey, randomBytes, sign, type JsonWebKey } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import { connect } from "node:net";
 import { ERROR_RESPONSES, type McpOAuthErrorCode } from "@mcp-oauth/core";
 import { mcpOAuth, type McpOAuthMiddlewareOptions } from "@mcp-oauth/express";
 import { generateSigningKey, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
@@ -18,6 +18,7 @@ import { parseChallenge } from "../helpers/challenge-parser.js";
 import { nowSeconds, publicPem, signJwt, unsignedJwt } from "../helpers/jwt.js";
 import { rawRequest, type RawResponse } from "../helpers/raw-request.js";
 import { json, startStubServer, type StubServer } from "../helpers/stub-server.js";
+import { listen, type Listening } from "../helpers/listen.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 const METADATA_URL = "http://127.0.0.1:4444/.well-known/oauth-protected-resource/mcp";
@@ -30,24 +31,6 @@ function signParts(headerPart: string, payloadPart: string, key: JsonWebKey): st
   return `${input}.${sign("sha256", Buffer.from(input), createPrivateKey({ key, format: "jwk" })).toString("base64url")}`;
 }
 
-interface Listening {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-async function listen(server: Server): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
 
 /** An app whose route says it was reached: a refusal must never get there. */
 async function protectedApp(options: McpOAuthMiddlewareOptions): Promise<Listening> {

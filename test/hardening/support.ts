@@ -4,32 +4,15 @@
  */
 import { expect } from "@jest/globals";
 import express from "express";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { runInThisContext } from "node:vm";
 import { ERROR_RESPONSES, type McpOAuthErrorCode } from "@mcp-oauth/core";
 import { mcpOAuth, type McpOAuthMiddleware, type McpOAuthMiddlewareOptions } from "@mcp-oauth/express";
 import { parseChallenge } from "../helpers/challenge-parser.js";
 import type { RawResponse } from "../helpers/raw-request.js";
 
-export interface Listening {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-export async function listen(server: Server): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
+import { listen, type Listening } from "../helpers/listen.js";
+export { listen, type Listening };
 
 export interface ProtectedApp extends Listening {
   oauth: McpOAuthMiddleware;

@@ -4,30 +4,13 @@
  * that always closes its connections, and challenge/list parsing.
  */
 import { expect } from "@jest/globals";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
 
 import { rawRequest, type RawResponse } from "../../../test/helpers/raw-request.js";
 export { rawRequest, type RawResponse };
 
-export interface Listening {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Starts `server` on an ephemeral loopback port. */
-export async function listen(server: Server): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
+import { listen, type Listening } from "../../../test/helpers/listen.js";
+export { listen, type Listening };
 
 /** The `WWW-Authenticate` header, parsed strictly; fails the test when absent or not a Bearer challenge. */
 export function bearerChallenge(header: string | string[] | undefined): Record<string, string> {
