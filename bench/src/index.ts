@@ -5,7 +5,8 @@
  * Writes bench/results.md and bench/results.json. Never part of `pnpm test`.
  *
  * Options: --no-profile (skip the CPU profile of the rows behind a missed target, taken in
- * a separate window after the measured ones), --rows=id,id (a subset, in that order),
+ * a separate window after the measured ones), --profile-rows=id,id (profile these rows
+ * instead), --rows=id,id (a subset, in that order),
  * --no-micro. Environment:
  * BENCH_CONNECTIONS (10), BENCH_WARMUP (2 s), BENCH_ROUNDS (5), BENCH_WINDOW (1 s),
  * BENCH_COLD_TOKENS (cold pool size).
@@ -14,7 +15,7 @@ import type { ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateSigningKey, obtainAccessToken, startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
-import { machineInfo, waitForQuiet } from "./machine.js";
+import { commitInfo, machineInfo, waitForQuiet } from "./machine.js";
 import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
 import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
@@ -42,6 +43,7 @@ const COLD_TOKENS = envNumber("BENCH_COLD_TOKENS", 50_000);
 const PROFILE = !flag("no-profile");
 const MICRO = !flag("no-micro");
 const ONLY = option("rows")?.split(",");
+const PROFILE_ROWS = option("profile-rows")?.split(",");
 
 const LOG_DIR = join(CACHE_DIR, "logs");
 const PROFILE_DIR = join(CACHE_DIR, "profiles");
@@ -428,8 +430,8 @@ async function main(): Promise<void> {
   const profiles: Record<string, ProfileSummary> = {};
   if (PROFILE) {
     // A separate window with the profiler on: its own cost must not touch the figures above.
-    const wanted = new Set(targetList.filter((t) => !t.met).flatMap((t) => t.rows));
-    if (wanted.size > 0) wanted.add("baseline");
+    const wanted = new Set(PROFILE_ROWS ?? targetList.filter((t) => !t.met).flatMap((t) => t.rows));
+    if (wanted.size > 0 && PROFILE_ROWS === undefined) wanted.add("baseline");
     for (const id of wanted) {
       const row = live.find((r) => r?.spec.id === id);
       if (row === undefined) continue;
@@ -446,6 +448,7 @@ async function main(): Promise<void> {
 
   const results: BenchResults = {
     date: new Date().toISOString(),
+    commit: commitInfo(BENCH_DIR),
     machine: info,
     busyBeforeRounds: busyBefore,
     settings: { connections: CONNECTIONS, warmupSeconds: WARMUP, rounds: ROUNDS, windowSeconds: WINDOW, coldPool: tokens.coldCount, warmupTokens: WARMUP_TOKENS, cachedTokens: tokens.cached.length, opaqueTokens: opaqueTokens.length },

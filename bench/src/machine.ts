@@ -1,4 +1,5 @@
 /** The machine: what it is, and whether something else is using its CPUs right now. */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 
@@ -50,4 +51,15 @@ export async function waitForQuiet(threshold = 0.1, maxMs = 10_000): Promise<num
   let busy = await cpuBusy();
   while (busy > threshold && Date.now() < deadline) busy = await cpuBusy(1000);
   return busy;
+}
+
+/** The commit measured (`abc1234`, `+dirty` when packages/ has uncommitted changes), or `unknown`. */
+export function commitInfo(cwd: string): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
+    return `${head}${dirty ? "+dirty" : ""}`;
+  } catch {
+    return "unknown";
+  }
 }
