@@ -8,14 +8,14 @@
  * a separate window after the measured ones), --profile-rows=id,id (profile these rows
  * instead), --rows=id,id (a subset, in that order),
  * --no-micro. Environment:
- * BENCH_CONNECTIONS (10), BENCH_WARMUP (2 s), BENCH_ROUNDS (5), BENCH_WINDOW (1 s),
+ * BENCH_CONNECTIONS (10), BENCH_WARMUP (1.5 s), BENCH_ROUNDS (5), BENCH_WINDOW (1 s),
  * BENCH_COLD_TOKENS (cold pool size).
  */
 import type { ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateSigningKey, obtainAccessToken, startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
-import { commitInfo, machineInfo, waitForQuiet } from "./machine.js";
+import { commitInfo, cpuSnapshot, foreignShare, machineInfo, waitForQuiet } from "./machine.js";
 import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
 import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
@@ -32,11 +32,16 @@ const envNumber = (name: string, fallback: number): number => {
 };
 
 const CONNECTIONS = envNumber("BENCH_CONNECTIONS", 10);
-const WARMUP = envNumber("BENCH_WARMUP", 2);
+const WARMUP = envNumber("BENCH_WARMUP", 1.5);
 /** Measured windows per row, one per round; the rows take turns within a round. */
 const ROUNDS = envNumber("BENCH_ROUNDS", 5);
 const WINDOW = envNumber("BENCH_WINDOW", 1);
+/** Unmeasured load at the start of each window: the row's server has been idle meanwhile. */
+const SETTLE = 0.25;
 const PROFILE_SECONDS = 3;
+/** Share of the machine's CPU other processes may take during a window before it is taken again. */
+const FOREIGN_LIMIT = 0.1;
+const MAX_RETRIES = 3;
 /** Tokens the cold warm-up cycles over; the measured run takes distinct tokens after them. */
 const WARMUP_TOKENS = 5_000;
 const COLD_TOKENS = envNumber("BENCH_COLD_TOKENS", 50_000);
@@ -155,12 +160,15 @@ interface Measured {
   rps: number;
   latencies: number[];
   cpuUs: number;
+  allRequests: number;
   upstream: Upstream;
   non2xx: number;
   errors: number;
   timeouts: number;
   distinctTokens: number;
   repeated: boolean;
+  /** Share of the machine's CPU used by other processes during the window. */
+  foreign: number;
 }
 
 const sumUpstream = (list: Upstream[]): Upstream => list.reduce((a, b) => ({ jwks: a.jwks + b.jwks, introspection: a.introspection + b.introspection, discovery: a.discovery + b.discovery }), { jwks: 0, introspection: 0, discovery: 0 });
@@ -198,12 +206,14 @@ async function serverAsk<K extends string>(server: ChildProcess, command: object
 }
 
 async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "measure", seconds: number, round: number, profileFile?: string): Promise<Measured> {
+  const pids = [process.pid, load.pid!, row.server.pid!];
   const window: LoadWindow = {
     row: row.key,
     url: row.url,
     connections: CONNECTIONS,
     seconds,
     phase,
+    settleSeconds: SETTLE,
     tokensFile: row.spec.tokens === "cold" ? COLD_FILE : row.spec.tokens === "opaque" ? OPAQUE_FILE : CACHED_FILE,
     mode: row.spec.tokens === "cold" ? "pool" : "cycle",
     warmupTokens: WARMUP_TOKENS,
@@ -211,8 +221,10 @@ async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "me
   if (profileFile) await serverAsk(row.server, { type: "profile-start" }, "profile");
   const before = upstreamCounts();
   const cpuBefore = await serverAsk(row.server, { type: "cpu" }, "cpu");
+  const machineBefore = cpuSnapshot(pids);
   load.send({ type: "run", window } satisfies LoadCommand);
   const answer = await nextMessage(load, (m: unknown): m is { type: string } => isType("done")(m) || isType("failed")(m), (seconds + 60) * 1000) as unknown as { type: string; result?: WindowResult; message?: string };
+  const machineAfter = cpuSnapshot(pids);
   if (answer.type === "failed") throw new Error(`load generator: ${answer.message}`);
   const cpuAfter = await serverAsk(row.server, { type: "cpu" }, "cpu");
   const after = upstreamCounts();
@@ -226,12 +238,14 @@ async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "me
     rps: r.requests / r.seconds,
     latencies: r.latencies,
     cpuUs: cpu(cpuAfter) - cpu(cpuBefore),
+    allRequests: r.allRequests,
     upstream: diff(before, after),
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
     distinctTokens: r.distinctTokens,
     repeated: r.repeated,
+    foreign: foreignShare(machineBefore, machineAfter),
   };
 }
 
@@ -251,6 +265,8 @@ function summarise(row: LiveRow): RowResult {
   return {
     id: row.spec.id,
     label: row.spec.label,
+    foreignMax: Math.max(...w.map((m) => m.foreign)),
+    windowRps: w.map((m) => Math.round(m.rps)),
     group: row.spec.group,
     tokens: row.spec.tokens,
     requests,
@@ -267,7 +283,7 @@ function summarise(row: LiveRow): RowResult {
     timeouts: w.reduce((a, m) => a + m.timeouts, 0),
     distinctTokens: row.spec.tokens === "cold" ? w.reduce((a, m) => a + m.distinctTokens, 0) : w[0]?.distinctTokens ?? 0,
     repeated: w.some((m) => m.repeated),
-    serverCpuUsPerRequest: w.reduce((a, m) => a + m.cpuUs, 0) / Math.max(1, requests),
+    serverCpuUsPerRequest: w.reduce((a, m) => a + m.cpuUs, 0) / Math.max(1, w.reduce((a, m) => a + m.allRequests, 0)),
     upstreamMeasured: sumUpstream(w.map((m) => m.upstream)),
     upstreamTotal: sumUpstream([row.startup, ...w.map((m) => m.upstream)]),
     ratioToBaseline: NaN,
@@ -316,23 +332,43 @@ function computeRatios(results: RowResult[], live: (LiveRow | undefined)[]): voi
   }
 }
 
+/**
+ * The targets, judged on the paired throughput ratio and cross-checked against the server's
+ * CPU time per request (the cost itself, less sensitive to how the two processes share the
+ * CPUs): when the two disagree about a throughput target, it is `unclear`, not met.
+ */
 function targets(rows: RowResult[], cold: ColdResult | undefined, heap: HeapResult | undefined): Target[] {
   const out: Target[] = [];
+  const judge = (byThroughput: boolean, byCpu: boolean): Target["status"] => (byThroughput && byCpu ? "met" : !byThroughput && !byCpu ? "missed" : "unclear");
+  const pct = (value: number): string => `${(value * 100).toFixed(0)}%`;
+  const baseline = rows.find((r) => r.id === "baseline");
   const cached = rows.find((r) => r.id === "mcp-oauth:cached");
-  if (cached && Number.isFinite(cached.ratioToBaseline)) {
-    out.push({ id: "cached", what: "cached path ≥ 97% of baseline throughput", measured: `${(cached.ratioToBaseline * 100).toFixed(1)}% of baseline`, met: cached.ratioToBaseline >= 0.97, rows: ["mcp-oauth:cached"] });
+  if (cached && baseline && Number.isFinite(cached.ratioToBaseline)) {
+    const cpuRatio = baseline.serverCpuUsPerRequest / cached.serverCpuUsPerRequest;
+    const status = judge(cached.ratioToBaseline >= 0.97, cpuRatio >= 0.97);
+    out.push({
+      id: "cached", what: "cached path ≥ 97% of baseline throughput", status, met: status === "met", rows: ["mcp-oauth:cached"],
+      measured: `${pct(cached.ratioToBaseline)} of baseline (median of per-round ratios; ratio of median req/s ${pct(cached.rps / baseline.rps)}); server CPU ${cached.serverCpuUsPerRequest.toFixed(0)} vs ${baseline.serverCpuUsPerRequest.toFixed(0)} µs/request (${pct(cpuRatio)})`,
+    });
   }
   const ours = rows.find((r) => r.id === "mcp-oauth:cold");
-  const peersCold = rows.filter((r) => r.group === "peer" && r.tokens === "cold");
+  const peersCold = rows.filter((r) => r.group === "peer" && r.tokens === "cold" && Number.isFinite(r.rps));
   if (ours && peersCold.length > 0) {
     const best = peersCold.reduce((a, b) => (b.rps > a.rps ? b : a));
-    out.push({ id: "cold", what: "cold path ahead of every peer's cold path", measured: `${ours.ratioToBestPeer.toFixed(2)}x the best peer of each round (medians: ${ours.rps.toFixed(0)} req/s; best peer ${best.label} ${best.rps.toFixed(0)} req/s)`, met: ours.ratioToBestPeer > 1, rows: ["mcp-oauth:cold"] });
+    const cheapest = peersCold.reduce((a, b) => (b.serverCpuUsPerRequest < a.serverCpuUsPerRequest ? b : a));
+    const status = judge(ours.ratioToBestPeer > 1, ours.serverCpuUsPerRequest < cheapest.serverCpuUsPerRequest);
+    out.push({
+      id: "cold", what: "cold path ahead of every peer's cold path", status, met: status === "met", rows: ["mcp-oauth:cold"],
+      measured: `${ours.ratioToBestPeer.toFixed(2)}x the best peer of each round (median req/s ${ours.rps.toFixed(0)} vs ${best.label} ${best.rps.toFixed(0)}); server CPU ${ours.serverCpuUsPerRequest.toFixed(0)} µs/request vs ${cheapest.serverCpuUsPerRequest.toFixed(0)} for the cheapest peer (${cheapest.label})`,
+    });
   }
   if (cold) {
-    out.push({ id: "verify", what: "cold verification ≤ 1.5x a bare signature check", measured: `${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x)`, met: cold.ratio <= 1.5, rows: ["mcp-oauth:cold"] });
+    const met = cold.ratio <= 1.5;
+    out.push({ id: "verify", what: "cold verification ≤ 1.5x a bare signature check", status: met ? "met" : "missed", met, rows: ["mcp-oauth:cold"], measured: `${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x, median of per-round ratios)` });
   }
   if (heap) {
-    out.push({ id: "heap", what: "100k cached tokens < 50 MB of heap", measured: `${heap.growthMB.toFixed(1)} MB (${heap.bytesPerToken.toFixed(0)} bytes per token)`, met: heap.growthMB < 50, rows: [] });
+    const met = heap.growthMB < 50;
+    out.push({ id: "heap", what: "100k cached tokens < 50 MB of heap", status: met ? "met" : "missed", met, rows: [], measured: `${heap.growthMB.toFixed(1)} MB (${heap.bytesPerToken.toFixed(0)} bytes per token)` });
   }
   return out;
 }
@@ -405,6 +441,7 @@ async function main(): Promise<void> {
     }
   }
   const busyBefore: number[] = [];
+  let retried = 0;
   for (let round = 0; round < ROUNDS; round++) {
     busyBefore.push(await waitForQuiet());
     const order = live.map((_, i) => i);
@@ -413,7 +450,15 @@ async function main(): Promise<void> {
     for (const i of rotated) {
       const row = live[i];
       if (row === undefined) continue;
-      row.windows.push(await runWindow(load, row, "measure", WINDOW, round));
+      // A window during which another process took a real share of the CPUs measured that
+      // process as much as the row: it is taken again (a few times at most).
+      let measured = await runWindow(load, row, "measure", WINDOW, round);
+      for (let retry = 0; retry < MAX_RETRIES && measured.foreign > FOREIGN_LIMIT; retry++) {
+        retried++;
+        await waitForQuiet();
+        measured = await runWindow(load, row, "measure", WINDOW, round);
+      }
+      row.windows.push(measured);
     }
     log(`  round ${round + 1}/${ROUNDS} done`);
   }
@@ -451,7 +496,8 @@ async function main(): Promise<void> {
     commit: commitInfo(BENCH_DIR),
     machine: info,
     busyBeforeRounds: busyBefore,
-    settings: { connections: CONNECTIONS, warmupSeconds: WARMUP, rounds: ROUNDS, windowSeconds: WINDOW, coldPool: tokens.coldCount, warmupTokens: WARMUP_TOKENS, cachedTokens: tokens.cached.length, opaqueTokens: opaqueTokens.length },
+    retriedWindows: retried,
+    settings: { connections: CONNECTIONS, warmupSeconds: WARMUP, rounds: ROUNDS, windowSeconds: WINDOW, settleSeconds: SETTLE, coldPool: tokens.coldCount, warmupTokens: WARMUP_TOKENS, cachedTokens: tokens.cached.length, opaqueTokens: opaqueTokens.length },
     rows,
     micro: { cold, heap },
     targets: targetList,

@@ -22,7 +22,7 @@ export function machineInfo(): MachineInfo {
   return { node: process.version, cpu: model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${process.platform} ${release()}` };
 }
 
-function cpuTimes(): { busy: number; total: number } | undefined {
+export function cpuTimes(): { busy: number; total: number } | undefined {
   try {
     const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
     const total = fields.reduce((a, b) => a + b, 0);
@@ -62,4 +62,38 @@ export function commitInfo(cwd: string): string {
   } catch {
     return "unknown";
   }
+}
+
+/** CPU jiffies used so far by a process (user + system, itself only), or NaN. */
+export function processJiffies(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return NaN;
+  }
+}
+
+export interface CpuSnapshot {
+  busy: number;
+  total: number;
+  ours: number;
+}
+
+/** All CPUs' busy and total jiffies, and those of the given processes (the benchmark's own). */
+export function cpuSnapshot(pids: readonly number[]): CpuSnapshot | undefined {
+  const times = cpuTimes();
+  if (!times) return undefined;
+  return { ...times, ours: pids.reduce((sum, pid) => sum + processJiffies(pid), 0) };
+}
+
+/**
+ * Share of the machine's CPU time used by processes other than `pids` between two snapshots
+ * (0..1; the kernel's own network work for the benchmark's traffic counts here too, a few %).
+ */
+export function foreignShare(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined): number {
+  if (!a || !b || b.total === a.total || !Number.isFinite(a.ours) || !Number.isFinite(b.ours)) return NaN;
+  return Math.max(0, (b.busy - a.busy - (b.ours - a.ours)) / (b.total - a.total));
 }

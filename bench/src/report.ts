@@ -24,6 +24,10 @@ export interface RowResult extends LoadResult {
   upstreamTotal: UpstreamCount;
   /** mcp-oauth's `server.stats()` at the end of the row. */
   serverStats?: Record<string, number>;
+  /** Largest share of the machine's CPU other processes took during one of the row's windows. */
+  foreignMax?: number;
+  /** Each measured window's requests per second, in round order. */
+  windowRps?: number[];
   ratioToBaseline: number;
   /** Against the fastest peer on the same token set. */
   ratioToBestPeer: number;
@@ -34,6 +38,7 @@ export interface Target {
   id: string;
   what: string;
   measured: string;
+  status: "met" | "missed" | "unclear";
   met: boolean;
   /** Rows to profile when missed. */
   rows: string[];
@@ -46,7 +51,9 @@ export interface BenchResults {
   machine: MachineInfo;
   /** Share of the machine's CPUs busy (with every bench process idle) before each round: something else was running when high. */
   busyBeforeRounds: number[];
-  settings: { connections: number; warmupSeconds: number; rounds: number; windowSeconds: number; coldPool: number; warmupTokens: number; cachedTokens: number; opaqueTokens: number };
+  /** Measured windows taken again because another process used the CPUs meanwhile. */
+  retriedWindows: number;
+  settings: { connections: number; warmupSeconds: number; rounds: number; windowSeconds: number; settleSeconds: number; coldPool: number; warmupTokens: number; cachedTokens: number; opaqueTokens: number };
   rows: RowResult[];
   micro: { cold: ColdResult | undefined; heap: HeapResult | undefined };
   targets: Target[];
@@ -70,6 +77,7 @@ function notes(row: RowResult): string {
   if (row.failure) return `failed: ${row.failure}`;
   const out: string[] = [];
   if (row.non2xx + row.errors + row.timeouts > 0) out.push(`${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts`);
+  if (row.foreignMax !== undefined && row.foreignMax > 0.1) out.push(`other processes took ${(row.foreignMax * 100).toFixed(0)}% of the CPUs in a window`);
   if (row.tokens === "cold") out.push(row.repeated ? "tokens repeated (pool too small)" : `${row.distinctTokens} distinct tokens`);
   return out.join("; ");
 }
@@ -84,9 +92,9 @@ export function tableRows(results: BenchResults): string[][] {
   ]);
 }
 
-function markdownTable(header: string[], rows: string[][]): string {
+function markdownTable(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string {
   const escape = (cell: string): string => cell.replace(/\|/g, "\\|");
-  return [`| ${header.join(" | ")} |`, `| ${header.map((_, i) => (NUMERIC.has(i) ? "---:" : "---")).join(" | ")} |`, ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`)].join("\n");
+  return [`| ${header.join(" | ")} |`, `| ${header.map((_, i) => (numeric.has(i) ? "---:" : "---")).join(" | ")} |`, ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`)].join("\n");
 }
 
 export function renderTerminal(results: BenchResults): string {
@@ -100,8 +108,9 @@ export function renderTerminal(results: BenchResults): string {
   if (heap) out.push(`heap: ${heap.growthMB.toFixed(1)} MB for ${heap.tokens} cached tokens (${heap.bytesPerToken.toFixed(0)} bytes each)`);
   const busy = results.busyBeforeRounds.filter((b) => b > 0.1);
   if (busy.length > 0) out.push(`WARNING: other processes kept the CPUs ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} busy before ${busy.length} of ${results.busyBeforeRounds.length} rounds: figures are noisier than usual`);
+  if (results.retriedWindows > 0) out.push(`${results.retriedWindows} measured windows were taken again: other processes used the CPUs meanwhile`);
   out.push("", "targets:");
-  for (const t of results.targets) out.push(`  [${t.met ? "met" : "MISSED"}] ${t.what}: ${t.measured}`);
+  for (const t of results.targets) out.push(`  [${t.status === "met" ? "met" : t.status === "missed" ? "MISSED" : "UNCLEAR"}] ${t.what}: ${t.measured}`);
   for (const [id, profile] of Object.entries(results.profiles)) {
     out.push("", `profile ${id} (self time, measured window):`);
     for (const p of profile.packages.slice(0, 8)) out.push(`  ${p.percent.toFixed(1).padStart(5)}%  ${p.usPerRequest.toFixed(1).padStart(6)} µs/req  ${p.name}`);
@@ -123,20 +132,23 @@ export function renderMarkdown(results: BenchResults): string {
     ...(results.busyBeforeRounds.some((b) => b > 0.1)
       ? [`**Warning:** other processes kept the CPUs busy (${results.busyBeforeRounds.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} before the ${results.busyBeforeRounds.length} rounds) during this run: figures are noisier than usual.`, ""]
       : []),
+    ...(results.retriedWindows > 0 ? [`${results.retriedWindows} measured windows were taken again because other processes used more than 10% of the CPUs during them.`, ""] : []),
     `Each row: an Express 5 server in its own process, one protected \`GET /mcp\` returning \`{"ok":true}\`; autocannon in another process, ${s.connections} connections. ` +
-      `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (${s.rounds * s.windowSeconds} s per row in all), so a slow moment of the machine falls on every row alike. ` +
+      `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (${s.rounds * s.windowSeconds} s per row in all, each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
       `**cached** = ${s.cachedTokens} tokens sent round-robin; **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once. ` +
       `The introspection row uses ${s.opaqueTokens} opaque tokens issued by a second local authorization server (oidc-provider) through the real authorization-code flow, and its real introspection endpoint.`,
     "",
-    markdownTable(TABLE_HEADER, tableRows(results)),
+    markdownTable(TABLE_HEADER, tableRows(results), NUMERIC),
     "",
     "*vs best peer*: against the fastest of the five peers on the same token set in the same round. *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
     "",
     "## Targets",
     "",
-    markdownTable(["Target", "Measured", "Status"], results.targets.map((t) => [t.what, t.measured, t.met ? "met" : "**missed**"])),
+    markdownTable(["Target", "Measured", "Status"], results.targets.map((t) => [t.what, t.measured, t.status === "met" ? "met" : `**${t.status}**`])),
+    "",
+    "A throughput target is *met* when the paired throughput ratio and the server's CPU time per request both say so, *missed* when neither does, *unclear* when they disagree (throughput on a shared 2-core machine is noisy; CPU time per request is the steadier measure of cost).",
     "",
   ];
   const { cold, heap } = results.micro;
@@ -146,11 +158,11 @@ export function renderMarkdown(results: BenchResults): string {
       `Cold verification (${cold.rounds} interleaved rounds of ${cold.ops} distinct tokens, keys already loaded, cache off; medians, the ratio taken per round): ` +
         `\`ResourceServer.verifyToken\` **${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op**; bare \`crypto.verify("RSA-SHA256")\` of the same signature **${cold.bareVerifyUs.toFixed(1)} µs/op**; ratio **${cold.ratio.toFixed(2)}x**.`,
       "",
-      markdownTable(["Part of the cold path (same tokens)", "µs/op"], Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)])),
+      markdownTable(["Part of the cold path (same tokens)", "µs/op"], Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)]), new Set([1])),
       "",
       `Cached path: \`verifyToken\` of a token already in the cache **${cold.cachedVerifyUs.toFixed(2)} µs/op**.`,
       "",
-      markdownTable(["Part of the cached path", "µs/op"], Object.entries(cold.cachedParts).map(([k, v]) => [k, v.toFixed(2)])),
+      markdownTable(["Part of the cached path", "µs/op"], Object.entries(cold.cachedParts).map(([k, v]) => [k, v.toFixed(2)]), new Set([1])),
       "",
     );
   }
@@ -162,8 +174,8 @@ export function renderMarkdown(results: BenchResults): string {
     out.push("## CPU profiles", "", "Self time during the measured window of a separate, profiled run of the row (`node:inspector` CPU profiler, 250 µs sampling).", "");
     for (const [id, profile] of profiles) {
       out.push(`### ${id} (${profile.requests} requests, ${(profile.totalMs / profile.requests * 1000).toFixed(0)} µs sampled per request)`, "",
-        markdownTable(["Package", "self %", "µs/request"], profile.packages.slice(0, 10).map((p) => [p.name, p.percent.toFixed(1), p.usPerRequest.toFixed(1)])), "",
-        markdownTable(["Function", "Where", "self %", "µs/request"], profile.functions.slice(0, 15).map((f) => [f.name, f.where, f.percent.toFixed(1), f.usPerRequest.toFixed(1)])), "");
+        markdownTable(["Package", "self %", "µs/request"], profile.packages.slice(0, 10).map((p) => [p.name, p.percent.toFixed(1), p.usPerRequest.toFixed(1)]), new Set([1, 2])), "",
+        markdownTable(["Function", "Where", "self %", "µs/request"], profile.functions.slice(0, 15).map((f) => [f.name, f.where, f.percent.toFixed(1), f.usPerRequest.toFixed(1)]), new Set([2, 3])), "");
     }
   }
   return `${out.join("\n").trimEnd()}\n`;

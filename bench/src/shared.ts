@@ -40,6 +40,8 @@ export interface LoadWindow {
   connections: number;
   seconds: number;
   phase: "warmup" | "measure";
+  /** Load before a measured window's own `seconds` begin, not counted. */
+  settleSeconds: number;
   /** Newline-separated tokens. */
   tokensFile: string;
   /**
@@ -52,8 +54,11 @@ export interface LoadWindow {
 }
 
 export interface WindowResult {
+  /** Responses within the measured part of the window, and its length. */
   requests: number;
   seconds: number;
+  /** Every response, settling part included (the server's CPU time covers them all). */
+  allRequests: number;
   /** Latency of every 2xx response of a measured window, in ms. */
   latencies: number[];
   non2xx: number;
