@@ -90,52 +90,59 @@ export class ResourceServer {
     }, internals.fetch);
   }
 
-  /** Finds and verifies the request's bearer token. Throws `McpOAuthError`. */
+  /** Finds and verifies the request's bearer token. Rejects with `McpOAuthError`. */
   authenticate(request: TokenRequest): Promise<AuthInfo> {
-    let token: string;
     try {
-      token = extractBearerToken(request, this.options.jwt.maxTokenLength);
+      const result = this.check(request);
+      return result instanceof Promise ? result : Promise.resolve(result);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.verifyToken(token);
   }
 
   /**
-   * The request's verdict when the cache already holds it and answers synchronously (the
-   * in-memory store does): the `AuthInfo`, or a thrown `McpOAuthError` for a malformed
-   * request or a remembered rejection. `undefined` means "not known yet: use
-   * `authenticate`". Adapters call this first so a cached token costs no promise, no
-   * deferred `next()` and no extra allocations on the hot path.
+   * Like `authenticate`, but answers synchronously when it can: a malformed request, or a
+   * token the cache holds (the in-memory store answers synchronously), is decided before
+   * this returns (an `AuthInfo`, or a thrown `McpOAuthError`); anything else is a promise.
+   * Adapters use it so a cached token costs no promise and no deferred `next()`. The token
+   * is extracted and hashed once either way.
    */
-  authenticateCached(request: TokenRequest): AuthInfo | undefined {
-    const cache = this.options.cache;
-    if (cache === undefined) return undefined;
+  check(request: TokenRequest): AuthInfo | Promise<AuthInfo> {
     const token = extractBearerToken(request, this.options.jwt.maxTokenLength);
-    const hit = cache.store.get(tokenCacheKey(token));
-    if (hit === undefined || hit instanceof Promise) return undefined;
-    if (hit.ok && hit.expiresAt <= Date.now() / 1000) return undefined;
-    this.#stats.cacheHits++;
-    return this.#settle(token, hit, true);
+    return this.#verify(token, tokenCacheKey(token));
   }
 
   /**
    * Verifies a token already taken from a request: from the cache when it was seen
    * recently, else once however many requests carry it at the same moment (single flight).
-   * Throws `McpOAuthError`.
+   * Rejects with `McpOAuthError`.
    */
   async verifyToken(token: string): Promise<AuthInfo> {
-    const key = tokenCacheKey(token);
+    return this.#verify(token, tokenCacheKey(token));
+  }
+
+  #verify(token: string, key: string): AuthInfo | Promise<AuthInfo> {
     const cache = this.options.cache;
     if (cache !== undefined) {
       const hit = cache.store.get(key);
-      const cached = hit instanceof Promise ? await hit.catch(() => undefined) : hit;
-      if (cached !== undefined && (!cached.ok || cached.expiresAt > Date.now() / 1000)) {
-        this.#stats.cacheHits++;
-        return this.#settle(token, cached, true);
-      }
-      this.#stats.cacheMisses++;
+      if (hit instanceof Promise) return hit.catch(() => undefined).then((cached) => this.#afterLookup(token, key, cached));
+      const known = this.#fresh(hit);
+      if (known !== undefined) return this.#settle(token, known, true);
     }
+    return this.#afterLookup(token, key, undefined);
+  }
+
+  /** A cached verdict still usable: any rejection, or an acceptance before its `exp`. */
+  #fresh(cached: CachedValidation | undefined): CachedValidation | undefined {
+    if (cached === undefined || (cached.ok && cached.expiresAt <= Date.now() / 1000)) return undefined;
+    this.#stats.cacheHits++;
+    return cached;
+  }
+
+  async #afterLookup(token: string, key: string, cached: CachedValidation | undefined): Promise<AuthInfo> {
+    const known = this.#fresh(cached);
+    if (known !== undefined) return this.#settle(token, known, true);
+    if (this.options.cache !== undefined) this.#stats.cacheMisses++;
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
       pending = this.#validate(token, key).finally(() => this.#inflight.delete(key));

@@ -58,6 +58,23 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1, accepted: 31 });
   });
 
+  it("check() answers synchronously for a malformed request or a cached verdict, else with a promise", async () => {
+    const server = build();
+    const token = as.mint(RESOURCE);
+    const request = { headers: { authorization: `Bearer ${token}` } };
+    expect(() => server.check({ headers: { authorization: "Basic abc" } })).toThrow(McpOAuthError);
+    const first = server.check(request);
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    const second = server.check(request);
+    expect(second).not.toBeInstanceOf(Promise);
+    expect(second).toMatchObject({ token, clientId: expect.any(String) });
+    expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1, cacheMisses: 1 });
+    const bad = as.mint("http://127.0.0.1:4666/elsewhere");
+    await expect(server.check({ headers: { authorization: `Bearer ${bad}` } })).rejects.toMatchObject({ code: "audience_mismatch" });
+    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(expect.objectContaining({ code: "audience_mismatch" }));
+  });
+
   it("gives each request its own AuthInfo object", async () => {
     const server = build();
     const token = as.mint(RESOURCE);

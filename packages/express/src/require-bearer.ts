@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isPreflight, sendAnswer } from "./http.js";
 import { formBody } from "./read-body.js";
 import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
+import type { AuthInfo } from "@mcp-oauth/core";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
 export function requireBearer(source: ResourceServerSource): Middleware {
@@ -19,30 +20,27 @@ export function requireBearer(source: ResourceServerSource): Middleware {
       return;
     }
     const request = req as AuthenticatedRequest;
+    const refuse = (error: unknown): void => sendAnswer(req, res, server.answer(error));
+    const accept = (auth: AuthInfo): void => {
+      server.checkScopes(auth, baseScopes);
+      request.auth = auth;
+    };
     const contentType = req.headers["content-type"];
-    const bodyRead = contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded") ? formBody(request) : undefined;
-    if (bodyRead === undefined) {
-      // A token the cache already knows is decided synchronously: no promise, no deferred next().
-      let known;
-      try {
-        known = server.authenticateCached(request);
-        if (known !== undefined) server.checkScopes(known, baseScopes);
-      } catch (error) {
-        sendAnswer(req, res, server.answer(error));
-        return;
-      }
-      if (known !== undefined) {
-        request.auth = known;
-        next();
-        return;
-      }
+    if (contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded")) {
+      // The form body must be read first, so a token in it can be refused (RFC 6750 section 2.2).
+      formBody(request).then(() => server.authenticate(request)).then(accept).then(() => next(), refuse);
+      return;
     }
-    (bodyRead ?? Promise.resolve())
-      .then(() => server.authenticate(request))
-      .then((auth) => {
-        server.checkScopes(auth, baseScopes);
-        request.auth = auth;
-      })
-      .then(() => next(), (error: unknown) => sendAnswer(req, res, server.answer(error)));
+    let result: AuthInfo | Promise<AuthInfo>;
+    try {
+      result = server.check(request);
+      // A token the cache already knows is decided here: no promise, no deferred next().
+      if (!(result instanceof Promise)) accept(result);
+    } catch (error) {
+      refuse(error);
+      return;
+    }
+    if (result instanceof Promise) result.then(accept).then(() => next(), refuse);
+    else next();
   };
 }
