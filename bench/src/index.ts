@@ -20,7 +20,7 @@ import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
 import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
 import { ROWS, type RowSpec } from "./rows.js";
-import { BENCH_DIR, isType, nextMessage, RESOURCE, ROUTE, spawnTs, waitExit, type LoadCommand, type LoadWindow, type ServerConfig, type WindowResult } from "./shared.js";
+import { BENCH_DIR, isType, nextMessage, PINNING, RESOURCE, ROUTE, spawnTs, waitExit, type LoadCommand, type LoadWindow, type ServerConfig, type WindowResult } from "./shared.js";
 import { CACHE_DIR, CACHED_FILE, COLD_FILE, loadMinted, mintAll, type MintedTokens } from "./tokens.js";
 
 const args = process.argv.slice(2);
@@ -181,6 +181,7 @@ async function startRow(spec: RowSpec, index: number, ctx: Context): Promise<Liv
   const server = track(spawnTs("server.ts", [JSON.stringify({ ...ctx.serverConfig, impl: spec.impl } satisfies ServerConfig)], {
     stdio: ["ignore", errFd, errFd, "ipc"],
     env: { ...process.env, NODE_ENV: "production" },
+    ...(PINNING ? { cpus: PINNING.server } : {}),
   }));
   closeSync(errFd);
   try {
@@ -343,12 +344,16 @@ function targets(rows: RowResult[], cold: ColdResult | undefined, heap: HeapResu
   const pct = (value: number): string => `${(value * 100).toFixed(0)}%`;
   const baseline = rows.find((r) => r.id === "baseline");
   const cached = rows.find((r) => r.id === "mcp-oauth:cached");
+  const noop = rows.find((r) => r.id === "sync-noop");
+  const floor = rows.find((r) => r.id === "sets-auth");
   if (cached && baseline && Number.isFinite(cached.ratioToBaseline)) {
     const cpuRatio = baseline.serverCpuUsPerRequest / cached.serverCpuUsPerRequest;
     const status = judge(cached.ratioToBaseline >= 0.97, cpuRatio >= 0.97);
     out.push({
       id: "cached", what: "cached path ≥ 97% of baseline throughput", status, met: status === "met", rows: ["mcp-oauth:cached"],
-      measured: `${pct(cached.ratioToBaseline)} of baseline (median of per-round ratios; ratio of median req/s ${pct(cached.rps / baseline.rps)}); server CPU ${cached.serverCpuUsPerRequest.toFixed(0)} vs ${baseline.serverCpuUsPerRequest.toFixed(0)} µs/request (${pct(cpuRatio)})`,
+      measured: `${pct(cached.ratioToBaseline)} of baseline (median of per-round ratios; ratio of median req/s ${pct(cached.rps / baseline.rps)}); server CPU ${cached.serverCpuUsPerRequest.toFixed(0)} vs ${baseline.serverCpuUsPerRequest.toFixed(0)} µs/request (${pct(cpuRatio)})` +
+        (noop && Number.isFinite(noop.ratioToBaseline) ? `; for scale, a synchronous no-op middleware: ${pct(noop.ratioToBaseline)}, ${noop.serverCpuUsPerRequest.toFixed(0)} µs/request` : "") +
+        (floor && Number.isFinite(floor.ratioToBaseline) ? `; one that only sets req.auth: ${pct(floor.ratioToBaseline)}, ${floor.serverCpuUsPerRequest.toFixed(0)} µs/request` : ""),
     });
   }
   const ours = rows.find((r) => r.id === "mcp-oauth:cold");
@@ -376,7 +381,7 @@ function targets(rows: RowResult[], cold: ColdResult | undefined, heap: HeapResu
 async function main(): Promise<void> {
   const started = performance.now();
   const info = machineInfo();
-  log(`mcp-oauth bench: node ${info.node}, ${info.cpu}, ${info.cores} cores; ${CONNECTIONS} connections; per row ${WARMUP} s warm-up, then ${ROUNDS} measured windows of ${WINDOW} s taken in turns`);
+  log(`mcp-oauth bench: node ${info.node}, ${info.cpu}, ${info.cores} cores; ${PINNING ? `server on CPU ${PINNING.server}, load on CPU ${PINNING.load}` : "not pinned"}; ${CONNECTIONS} connections; per row ${WARMUP} s warm-up, then ${ROUNDS} measured windows of ${WINDOW} s taken in turns`);
 
   const { as, tokens } = await jwtAuthorizationServer();
   servers.push(as);
@@ -419,7 +424,7 @@ async function main(): Promise<void> {
 
   // --rows keeps the order given and may repeat a row (A/B runs when checking noise).
   const specs = ONLY === undefined ? [...ROWS] : ONLY.flatMap((id) => ROWS.filter((row) => row.id === id));
-  const load = track(spawnTs("loadgen.ts", []));
+  const load = track(spawnTs("loadgen.ts", [], PINNING ? { cpus: PINNING.load } : {}));
   await nextMessage(load, isType("ready"));
 
   // Every row server is started, checked and warmed up, then stays up (idle) while the
@@ -497,7 +502,7 @@ async function main(): Promise<void> {
     machine: info,
     busyBeforeRounds: busyBefore,
     retriedWindows: retried,
-    settings: { connections: CONNECTIONS, warmupSeconds: WARMUP, rounds: ROUNDS, windowSeconds: WINDOW, settleSeconds: SETTLE, coldPool: tokens.coldCount, warmupTokens: WARMUP_TOKENS, cachedTokens: tokens.cached.length, opaqueTokens: opaqueTokens.length },
+    settings: { pinning: PINNING ? `row servers pinned to CPU ${PINNING.server} and the load generator to CPU ${PINNING.load} (taskset), so each row is measured on one core of its own` : undefined, connections: CONNECTIONS, warmupSeconds: WARMUP, rounds: ROUNDS, windowSeconds: WINDOW, settleSeconds: SETTLE, coldPool: tokens.coldCount, warmupTokens: WARMUP_TOKENS, cachedTokens: tokens.cached.length, opaqueTokens: opaqueTokens.length },
     rows,
     micro: { cold, heap },
     targets: targetList,

@@ -22,6 +22,8 @@ export const PEERS: readonly { impl: Impl; label: string }[] = [
 
 export const ROWS: readonly RowSpec[] = [
   { id: "baseline", label: "baseline (no auth)", impl: "baseline", tokens: "cached", group: "baseline" },
+  { id: "sync-noop", label: "sync no-op middleware", impl: "sync-noop", tokens: "cached", group: "reference" },
+  { id: "sets-auth", label: "sync middleware setting req.auth", impl: "sets-auth", tokens: "cached", group: "reference" },
   { id: "async-noop", label: "async no-op middleware", impl: "async-noop", tokens: "cached", group: "reference" },
   { id: "mcp-oauth:cached", label: "mcp-oauth JWT, cached", impl: "mcp-oauth", tokens: "cached", group: "ours" },
   ...PEERS.map((peer): RowSpec => ({ id: `${peer.impl}:cached`, label: peer.label, impl: peer.impl, tokens: "cached", group: "peer" })),

@@ -2,7 +2,8 @@
  * What the orchestrator, the row servers, the load generator and the micro-benchmarks
  * share: paths, the child-process launcher and the messages they exchange.
  */
-import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 
 export const BENCH_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -23,6 +24,8 @@ export interface ServerConfig {
 
 export type Impl =
   | "baseline"
+  | "sync-noop"
+  | "sets-auth"
   | "async-noop"
   | "mcp-oauth"
   | "mcp-oauth-nocache"
@@ -100,9 +103,28 @@ export type ServerCommand = { type: "stats" } | { type: "cpu" } | { type: "profi
 
 const TSX = import.meta.resolve("tsx");
 
-/** Starts `src/<file>` under tsx in its own process with an IPC channel. */
-export function spawnTs(file: string, args: readonly string[], options: { nodeArgs?: readonly string[]; stdio?: StdioOptions; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", TSX, `${SRC_DIR}${file}`, ...args], {
+/**
+ * CPU pinning: on a small machine the row server and autocannon otherwise fight over the
+ * same cores and the scheduler decides the throughput (runs of one unchanged row varied
+ * by 40%). With `taskset` and two or more CPUs, row servers run on CPU 0 and the load
+ * generator on CPU 1, so a row's throughput is what one core of server can do.
+ * BENCH_PIN=0 turns it off.
+ */
+export const PINNING: { server: string; load: string } | undefined = (() => {
+  if (process.env["BENCH_PIN"] === "0" || process.platform !== "linux" || availableParallelism() < 2) return undefined;
+  try {
+    execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
+  } catch {
+    return undefined;
+  }
+  return { server: "0", load: "1" };
+})();
+
+/** Starts `src/<file>` under tsx in its own process with an IPC channel, on `cpus` when given and pinning is available. */
+export function spawnTs(file: string, args: readonly string[], options: { nodeArgs?: readonly string[]; stdio?: StdioOptions; env?: NodeJS.ProcessEnv; cpus?: string } = {}): ChildProcess {
+  const command = [process.execPath, ...(options.nodeArgs ?? []), "--import", TSX, `${SRC_DIR}${file}`, ...args];
+  const [program, ...rest] = options.cpus !== undefined && PINNING !== undefined ? ["taskset", "-c", options.cpus, ...command] : command;
+  return spawn(program!, rest, {
     stdio: options.stdio ?? ["ignore", "inherit", "inherit", "ipc"],
     env: options.env ?? process.env,
     cwd: BENCH_DIR,

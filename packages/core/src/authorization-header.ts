@@ -53,6 +53,18 @@ function hasFormBodyToken(request: TokenRequest): boolean {
  * `token_too_large` (401 invalid_token, checked before any other work on the value).
  */
 export function extractBearerToken(request: TokenRequest, maxTokenLength: number): string {
+  const token = readBearerToken(request, maxTokenLength);
+  assertB64Token(token);
+  return token;
+}
+
+/**
+ * `extractBearerToken` without the b64token syntax check, for callers that look the token
+ * up first: a token the cache knows passed that check when it was first seen, and the
+ * check reads every character of a value of up to 8 KiB. Call `assertB64Token` before
+ * doing anything else with a token the cache does not know.
+ */
+export function readBearerToken(request: TokenRequest, maxTokenLength: number): string {
   if (request.rawHeaders !== undefined && countAuthorizationHeaders(request.rawHeaders) > 1) {
     throw new McpOAuthError("multiple_authorization_headers", "more than one Authorization header");
   }
@@ -79,6 +91,10 @@ export function extractBearerToken(request: TokenRequest, maxTokenLength: number
   const token = header.slice(start);
   if (token === "") throw new McpOAuthError("malformed_authorization_header", "Bearer scheme without a token");
   if (token.length > maxTokenLength) throw new McpOAuthError("token_too_large", "access token too long");
-  if (!B64TOKEN.test(token)) throw new McpOAuthError("malformed_authorization_header", "token is not an RFC 6750 b64token");
   return token;
+}
+
+/** Throws `malformed_authorization_header` unless `token` is an RFC 6750 section 2.1 b64token. */
+export function assertB64Token(token: string): void {
+  if (!B64TOKEN.test(token)) throw new McpOAuthError("malformed_authorization_header", "token is not an RFC 6750 b64token");
 }

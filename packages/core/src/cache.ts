@@ -4,6 +4,7 @@
  * tokens.
  */
 import { hash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 
 /** A key-value store with per-entry lifetimes. Methods may answer synchronously or with a promise. */
 export interface TokenCacheStore<V> {
@@ -11,50 +12,39 @@ export interface TokenCacheStore<V> {
   set(key: string, value: V, ttlMs: number): void | Promise<void>;
 }
 
-interface Slot<V> {
-  value: V;
-  expiresAt: number;
-}
-
-/** In-memory LRU bounded by entry count; expired entries are dropped when read. */
-export class MemoryTokenCache<V> implements TokenCacheStore<V> {
+/**
+ * In-memory LRU bounded by entry count, each entry with its own lifetime (expired entries
+ * are never returned). Backed by `lru-cache`: a hand-rolled `Map` LRU (delete + re-insert
+ * on every hit, evict the first key) measured 8 µs per hit and 9 µs per eviction with
+ * 10k entries once evictions began (holes left by deletes are skipped on every
+ * `keys().next()`), 56 µs at 100k; lru-cache's index-linked list stays near 0.1 µs and
+ * 1 µs (bench/results.md).
+ */
+export class MemoryTokenCache<V extends {}> implements TokenCacheStore<V> {
   readonly maxEntries: number;
-  readonly #slots = new Map<string, Slot<V>>();
+  readonly #entries: LRUCache<string, V> | undefined;
 
   constructor(maxEntries = 10_000) {
     this.maxEntries = maxEntries;
+    // ttlAutopurge off: no timer per entry; an expired entry is dropped when read or evicted.
+    this.#entries = maxEntries > 0 ? new LRUCache<string, V>({ max: maxEntries, ttlAutopurge: false }) : undefined;
   }
 
   get size(): number {
-    return this.#slots.size;
+    return this.#entries?.size ?? 0;
   }
 
   get(key: string): V | undefined {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return undefined;
-    if (slot.expiresAt <= Date.now()) {
-      this.#slots.delete(key);
-      return undefined;
-    }
-    // Re-insert: a Map iterates in insertion order, so the first key is the least recently used.
-    this.#slots.delete(key);
-    this.#slots.set(key, slot);
-    return slot.value;
+    return this.#entries?.get(key);
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    if (ttlMs <= 0 || this.maxEntries === 0) return;
-    this.#slots.delete(key);
-    this.#slots.set(key, { value, expiresAt: Date.now() + ttlMs });
-    while (this.#slots.size > this.maxEntries) {
-      const oldest = this.#slots.keys().next().value;
-      if (oldest === undefined) break;
-      this.#slots.delete(oldest);
-    }
+    if (ttlMs <= 0 || this.#entries === undefined) return;
+    this.#entries.set(key, value, { ttl: Math.ceil(ttlMs) });
   }
 
   clear(): void {
-    this.#slots.clear();
+    this.#entries?.clear();
   }
 }
 

@@ -4,7 +4,7 @@
  * and answers; every decision is made here.
  */
 import { clientIdFromClaims, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
-import { extractBearerToken, type TokenRequest } from "./authorization-header.js";
+import { assertB64Token, readBearerToken, type TokenRequest } from "./authorization-header.js";
 import { tokenCacheKey } from "./cache.js";
 import { answerFor, type ErrorAnswer } from "./challenge.js";
 import { AuthorizationServerDirectory } from "./discovery.js";
@@ -108,8 +108,7 @@ export class ResourceServer {
    * is extracted and hashed once either way.
    */
   check(request: TokenRequest): AuthInfo | Promise<AuthInfo> {
-    const token = extractBearerToken(request, this.options.jwt.maxTokenLength);
-    return this.#verify(token, tokenCacheKey(token));
+    return this.#verify(readBearerToken(request, this.options.jwt.maxTokenLength), true);
   }
 
   /**
@@ -118,17 +117,28 @@ export class ResourceServer {
    * Rejects with `McpOAuthError`.
    */
   async verifyToken(token: string): Promise<AuthInfo> {
-    return this.#verify(token, tokenCacheKey(token));
+    return this.#verify(token, false);
   }
 
-  #verify(token: string, key: string): AuthInfo | Promise<AuthInfo> {
+  #verify(token: string, checkSyntax: boolean): AuthInfo | Promise<AuthInfo> {
     const cache = this.options.cache;
+    // The cache key (SHA-256 of the token) is computed only when something is keyed by it:
+    // the cache, or a verification that waits on the network (single flight).
+    let key: string | undefined;
     if (cache !== undefined) {
+      key = tokenCacheKey(token);
       const hit = cache.store.get(key);
-      if (hit instanceof Promise) return hit.catch(() => undefined).then((cached) => this.#afterLookup(token, key, cached));
-      const known = this.#fresh(hit);
-      if (known !== undefined) return this.#settle(token, known, true);
+      if (hit instanceof Promise) {
+        if (checkSyntax) assertB64Token(token);
+        const known = key;
+        return hit.catch(() => undefined).then((cached) => this.#afterLookup(token, known, cached));
+      }
+      const fresh = this.#fresh(hit);
+      if (fresh !== undefined) return this.#settle(token, fresh, true);
     }
+    // Only a token the cache does not know needs its syntax checked: a cached verdict was
+    // reached after this check passed for the very same token (the key is its SHA-256).
+    if (checkSyntax) assertB64Token(token);
     return this.#afterLookup(token, key, undefined);
   }
 
@@ -139,52 +149,73 @@ export class ResourceServer {
     return cached;
   }
 
-  async #afterLookup(token: string, key: string, cached: CachedValidation | undefined): Promise<AuthInfo> {
-    const known = this.#fresh(cached);
-    if (known !== undefined) return this.#settle(token, known, true);
+  #afterLookup(token: string, key: string | undefined, cached: CachedValidation | undefined): AuthInfo | Promise<AuthInfo> {
+    const fresh = this.#fresh(cached);
+    if (fresh !== undefined) return this.#settle(token, fresh, true);
     if (this.options.cache !== undefined) this.#stats.cacheMisses++;
-    let pending = this.#inflight.get(key);
-    if (pending === undefined) {
-      pending = this.#validate(token, key).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, pending);
+    if (this.#inflight.size > 0) {
+      const joined = this.#inflight.get(key ??= tokenCacheKey(token));
+      if (joined !== undefined) return joined.then((result) => this.#settle(token, result, false));
     }
-    return this.#settle(token, await pending, false);
+    const outcome = this.#validate(token, key);
+    // A verification with its key in hand is over before anything else runs: nothing to share.
+    if (!(outcome instanceof Promise)) return this.#settle(token, outcome, false);
+    const flightKey = key ?? tokenCacheKey(token);
+    const pending = outcome.finally(() => this.#inflight.delete(flightKey));
+    this.#inflight.set(flightKey, pending);
+    return pending.then((result) => this.#settle(token, result, false));
   }
 
-  async #validate(token: string, key: string): Promise<CachedValidation> {
-    let verified: VerifiedToken;
+  /** The verdict on a token not in the cache; stored in the cache (keyed by `key`) when there is one. */
+  #validate(token: string, key: string | undefined): CachedValidation | Promise<CachedValidation> {
     this.#stats.validations++;
     const verifier = this.#verifier(token);
+    let verified: VerifiedToken | Promise<VerifiedToken>;
     try {
-      verified = await verifier.verify(token);
+      verified = verifier.verify(token);
     } catch (error) {
-      const code: McpOAuthErrorCode = error instanceof McpOAuthError ? error.code : "upstream_unavailable";
-      if (code === "upstream_unavailable") {
-        this.#stats.upstreamErrors++;
-        throw error instanceof McpOAuthError ? error : new McpOAuthError(code, "unexpected failure while checking the token", { cause: error });
-      }
-      const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code };
-      const cache = this.options.cache;
-      if (cache !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
-      return rejected;
+      return this.#rejected(verifier, key, error);
     }
+    if (verified instanceof Promise) return verified.then((v) => this.#accepted(key, v), (error: unknown) => this.#rejected(verifier, key, error));
+    return this.#accepted(key, verified);
+  }
+
+  #rejected(verifier: JwtVerifier | IntrospectionVerifier, key: string | undefined, error: unknown): CachedValidation {
+    const code: McpOAuthErrorCode = error instanceof McpOAuthError ? error.code : "upstream_unavailable";
+    if (code === "upstream_unavailable") {
+      this.#stats.upstreamErrors++;
+      throw error instanceof McpOAuthError ? error : new McpOAuthError(code, "unexpected failure while checking the token", { cause: error });
+    }
+    const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code };
+    const cache = this.options.cache;
+    if (cache !== undefined && key !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
+    return rejected;
+  }
+
+  #accepted(key: string | undefined, verified: VerifiedToken): CachedValidation {
     const claims = verified.claims;
-    for (const name of SHARED_CLAIMS) {
-      const value = claims[name];
-      if (typeof value === "string") claims[name] = this.#strings.get(value, value);
-      else if (Array.isArray(value)) claims[name] = value.map((v: unknown) => (typeof v === "string" ? this.#strings.get(v, v) : v));
+    const cache = this.options.cache;
+    let scopes = scopesFromClaims(claims, this.options.jwt.scopeClaims);
+    let clientId = clientIdFromClaims(claims);
+    if (cache !== undefined) {
+      // Only what stays in the cache is worth sharing; without a cache it would only cost.
+      for (const name of SHARED_CLAIMS) {
+        const value = claims[name];
+        if (typeof value === "string") claims[name] = this.#strings.get(value, value);
+        else if (Array.isArray(value)) claims[name] = value.map((v: unknown) => (typeof v === "string" ? this.#strings.get(v, v) : v));
+      }
+      scopes = this.#scopeLists.get(scopes.join(" "), scopes) as string[];
+      clientId = this.#strings.get(clientId, clientId);
     }
-    const scopes = scopesFromClaims(claims, this.options.jwt.scopeClaims);
     const accepted: Accepted = {
       ok: true,
       method: verified.method,
       claims: Object.freeze(claims),
-      scopes: this.#scopeLists.get(scopes.join(" "), Object.freeze(scopes)),
-      clientId: this.#strings.get(clientIdFromClaims(claims), clientIdFromClaims(claims)),
+      scopes: Object.freeze(scopes),
+      clientId,
       expiresAt: verified.expiresAt,
     };
-    const cache = this.options.cache;
-    if (cache !== undefined) {
+    if (cache !== undefined && key !== undefined) {
       const ttl = Math.min(verified.method === "jwt" ? cache.ttl : cache.introspectionTtl, verified.expiresAt * 1000 - Date.now());
       this.#store(key, accepted, ttl);
     }
@@ -221,12 +252,22 @@ export class ResourceServer {
       claims,
     };
     if (listening) this.#emit({ type: "token_accepted", method: result.method, cached, clientId: result.clientId, sub: extra.sub });
+    const resource = this.options.resource;
+    let resourceUrl: URL | undefined;
     return {
       token,
       clientId: result.clientId,
       scopes: [...result.scopes],
       expiresAt: result.expiresAt,
-      resource: new URL(this.options.resource),
+      // Built on first read, then kept: parsing a URL was a tenth of a cached request's cost
+      // in our profiles, and most handlers never read it. Each request still gets its own
+      // URL object, so a handler changing it changes nothing for others.
+      get resource(): URL {
+        return (resourceUrl ??= new URL(resource));
+      },
+      set resource(value: URL) {
+        resourceUrl = value;
+      },
       extra: extra as unknown as Record<string, unknown>,
     };
   }

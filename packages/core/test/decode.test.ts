@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
-import { decodeJwt, looksLikeJwt } from "../src/jwt/decode.js";
+import { decodeJwt, looksLikeJwt, rememberHeader } from "../src/jwt/decode.js";
 
 const b64 = (value: unknown): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64url");
 const HEADER = b64({ alg: "RS256", typ: "at+jwt", kid: "k1" });
@@ -24,10 +24,22 @@ describe("decodeJwt", () => {
   it("decodes the header and payload of a three-part JWS", () => {
     expect(decodeJwt(`${HEADER}.${PAYLOAD}.${SIG}`)).toEqual({
       header: { alg: "RS256", typ: "at+jwt", kid: "k1" },
+      headerSegment: HEADER,
       payload: { iss: "https://auth.example.com", sub: "alice", exp: 1_700_000_000 },
       signingInput: `${HEADER}.${PAYLOAD}`,
       signature: Buffer.from(SIG, "base64url"),
     });
+  });
+
+  it("reuses a header once a signature under it has verified, and only then", () => {
+    const header = b64({ alg: "ES256", typ: "at+jwt", kid: "memo" });
+    const first = decodeJwt(`${header}.${PAYLOAD}.${SIG}`);
+    expect(decodeJwt(`${header}.${PAYLOAD}.${SIG}`).header).not.toBe(first.header);
+    rememberHeader(first);
+    const again = decodeJwt(`${header}.${b64({ sub: "bob" })}.${SIG}`);
+    expect(again.header).toBe(first.header);
+    expect(Object.isFrozen(again.header)).toBe(true);
+    expect(again.payload).toEqual({ sub: "bob" });
   });
 
   it("decodes UTF-8 claim values", () => {

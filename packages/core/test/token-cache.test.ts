@@ -58,21 +58,35 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1, accepted: 31 });
   });
 
-  it("check() answers synchronously for a malformed request or a cached verdict, else with a promise", async () => {
+  it("check() is synchronous unless it waits on the network", async () => {
     const server = build();
     const token = as.mint(RESOURCE);
     const request = { headers: { authorization: `Bearer ${token}` } };
     expect(() => server.check({ headers: { authorization: "Basic abc" } })).toThrow(McpOAuthError);
+    // The key set is not loaded yet: a promise.
     const first = server.check(request);
     expect(first).toBeInstanceOf(Promise);
     await first;
+    // Cached: decided at once.
     const second = server.check(request);
     expect(second).not.toBeInstanceOf(Promise);
     expect(second).toMatchObject({ token, clientId: expect.any(String) });
-    expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1, cacheMisses: 1 });
+    // Not cached, key held: verified at once too, accepted or refused.
+    const other = as.mint(RESOURCE, { sub: "bob" });
+    expect(server.check({ headers: { authorization: `Bearer ${other}` } })).toMatchObject({ token: other, extra: { sub: "bob" } });
     const bad = as.mint("http://127.0.0.1:4666/elsewhere");
-    await expect(server.check({ headers: { authorization: `Bearer ${bad}` } })).rejects.toMatchObject({ code: "audience_mismatch" });
     expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(expect.objectContaining({ code: "audience_mismatch" }));
+    expect(() => server.check({ headers: { authorization: "Bearer not~a~jwt" } })).toThrow(expect.objectContaining({ code: "token_malformed" }));
+    expect(server.stats()).toMatchObject({ validations: 4, cacheHits: 1, cacheMisses: 4 });
+    // The rejection is remembered, and still answered synchronously.
+    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(expect.objectContaining({ code: "audience_mismatch" }));
+    expect(server.stats()).toMatchObject({ validations: 4, cacheHits: 2 });
+  });
+
+  it("checks b64token syntax before any work on a token the cache does not know", async () => {
+    const server = build();
+    expect(() => server.check({ headers: { authorization: "Bearer a,b" } })).toThrow(expect.objectContaining({ code: "malformed_authorization_header" }));
+    expect(server.stats()).toMatchObject({ validations: 0, cacheMisses: 0 });
   });
 
   it("gives each request its own AuthInfo object", async () => {
@@ -80,8 +94,17 @@ describe("ResourceServer caching", () => {
     const token = as.mint(RESOURCE);
     const first = await server.verifyToken(token);
     first.scopes.push("mcp:admin");
+    first.resource!.pathname = "/changed";
     const second = await server.verifyToken(token);
     expect(second.scopes).toEqual(["mcp:read"]);
+    // `resource` is built on first read; it behaves as a plain property otherwise.
+    expect(second.resource).toBeInstanceOf(URL);
+    expect(second.resource?.href).toBe(RESOURCE);
+    expect(second.resource).toBe(second.resource);
+    expect({ ...second }.resource?.href).toBe(RESOURCE);
+    expect(JSON.parse(JSON.stringify(second)).resource).toBe(RESOURCE);
+    second.resource = new URL("http://127.0.0.1:4666/other");
+    expect(second.resource.href).toBe("http://127.0.0.1:4666/other");
   });
 
   it("never serves a token past its exp", async () => {

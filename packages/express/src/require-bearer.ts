@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isPreflight, sendAnswer } from "./http.js";
 import { formBody } from "./read-body.js";
 import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
-import type { AuthInfo } from "@mcp-oauth/core";
+import type { AuthInfo, ResourceServer } from "@mcp-oauth/core";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
 export function requireBearer(source: ResourceServerSource): Middleware {
@@ -20,27 +20,40 @@ export function requireBearer(source: ResourceServerSource): Middleware {
       return;
     }
     const request = req as AuthenticatedRequest;
-    const refuse = (error: unknown): void => sendAnswer(req, res, server.answer(error));
-    const accept = (auth: AuthInfo): void => {
-      server.checkScopes(auth, baseScopes);
-      request.auth = auth;
-    };
     const contentType = req.headers["content-type"];
     if (contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded")) {
       // The form body must be read first, so a token in it can be refused (RFC 6750 section 2.2).
-      formBody(request).then(() => server.authenticate(request)).then(accept).then(() => next(), refuse);
+      formBody(request)
+        .then(() => server.authenticate(request))
+        .then((auth) => accept(server, request, auth, baseScopes))
+        .then(() => next(), (error: unknown) => refuse(server, req, res, error));
       return;
     }
+    // No closures before the verdict is known: a token the cache already knows is decided
+    // here, with no promise and no deferred next().
     let result: AuthInfo | Promise<AuthInfo>;
     try {
       result = server.check(request);
-      // A token the cache already knows is decided here: no promise, no deferred next().
-      if (!(result instanceof Promise)) accept(result);
+      if (!(result instanceof Promise)) accept(server, request, result, baseScopes);
     } catch (error) {
-      refuse(error);
+      refuse(server, req, res, error);
       return;
     }
-    if (result instanceof Promise) result.then(accept).then(() => next(), refuse);
-    else next();
+    if (!(result instanceof Promise)) {
+      next();
+      return;
+    }
+    result
+      .then((auth) => accept(server, request, auth, baseScopes))
+      .then(() => next(), (error: unknown) => refuse(server, req, res, error));
   };
+}
+
+function accept(server: ResourceServer, request: AuthenticatedRequest, auth: AuthInfo, baseScopes: readonly string[]): void {
+  server.checkScopes(auth, baseScopes);
+  request.auth = auth;
+}
+
+function refuse(server: ResourceServer, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  sendAnswer(req, res, server.answer(error));
 }

@@ -5,7 +5,9 @@
 import { McpOAuthError } from "../errors.js";
 
 export interface DecodedJwt {
-  header: Record<string, unknown>;
+  header: Readonly<Record<string, unknown>>;
+  /** The header's base64url segment as sent. */
+  headerSegment: string;
   payload: Record<string, unknown>;
   /** `BASE64URL(header) "." BASE64URL(payload)`: what the signature covers. */
   signingInput: string;
@@ -13,6 +15,20 @@ export interface DecodedJwt {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+// Every token an authorization server signs with one key carries the same header segment
+// (alg, typ, kid), so its decoded form is kept once a signature under it has verified:
+// decoding was a sixth of a cold verification's cost beyond the signature itself. Only
+// verified headers are kept (a stranger cannot fill it), and only a few: one per key.
+const MAX_KNOWN_HEADERS = 32;
+const knownHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+
+/** Keeps the decoded header of a token whose signature verified (see `knownHeaders`). */
+export function rememberHeader(decoded: DecodedJwt): void {
+  if (knownHeaders.size < MAX_KNOWN_HEADERS && !knownHeaders.has(decoded.headerSegment)) {
+    knownHeaders.set(decoded.headerSegment, Object.freeze(decoded.header));
+  }
+}
 
 function decodePart(part: string, what: string): Record<string, unknown> {
   if (part === "" || !BASE64URL.test(part)) throw new McpOAuthError("token_malformed", `${what} is not base64url`);
@@ -40,8 +56,10 @@ export function decodeJwt(token: string): DecodedJwt {
   }
   const signature = token.slice(second + 1);
   if (signature === "" || !BASE64URL.test(signature)) throw new McpOAuthError("token_malformed", "signature missing or not base64url");
+  const headerSegment = token.slice(0, first);
   return {
-    header: decodePart(token.slice(0, first), "header"),
+    header: knownHeaders.get(headerSegment) ?? decodePart(headerSegment, "header"),
+    headerSegment,
     payload: decodePart(token.slice(first + 1, second), "payload"),
     signingInput: token.slice(0, second),
     signature: Buffer.from(signature, "base64url"),
