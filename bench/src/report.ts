@@ -156,7 +156,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (cold || heap) out.push("## Micro-benchmarks", "");
   if (cold) {
     out.push(
-      `Cold verification (${cold.rounds} interleaved rounds of ${cold.ops} distinct tokens, keys already loaded, cache off; medians, the ratio taken per round): ` +
+      `Cold verification (${cold.rounds} rounds of ${cold.ops} distinct tokens, keys already loaded, cache off; within a round both sides take turns in chunks of 50 of the same tokens; medians, the ratio taken per round): ` +
         `\`ResourceServer.verifyToken\` **${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op**; bare \`crypto.verify("RSA-SHA256")\` of the same signature **${cold.bareVerifyUs.toFixed(1)} µs/op**; ratio **${cold.ratio.toFixed(2)}x**.`,
       "",
       markdownTable(["Part of the cold path (same tokens)", "µs/op"], Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)]), new Set([1])),
