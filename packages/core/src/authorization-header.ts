@@ -24,7 +24,8 @@ function countAuthorizationHeaders(rawHeaders: readonly string[]): number {
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 13 && name.toLowerCase() === "authorization") count++;
+    // The usual spellings first: no lower-cased copy per header on every request.
+    if (name.length === 13 && (name === "Authorization" || name === "authorization" || name.toLowerCase() === "authorization")) count++;
   }
   return count;
 }
@@ -83,7 +84,7 @@ export function readBearerToken(request: TokenRequest, maxTokenLength: number): 
   const space = header.indexOf(" ");
   const scheme = space === -1 ? header : header.slice(0, space);
   if (!SCHEME.test(scheme)) throw new McpOAuthError("malformed_authorization_header", "unparseable Authorization header");
-  if (scheme.length !== 6 || scheme.toLowerCase() !== "bearer") throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
+  if (scheme !== "Bearer" && (scheme.length !== 6 || scheme.toLowerCase() !== "bearer")) throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
   let start = space === -1 ? header.length : space;
   while (header.charCodeAt(start) === 32) start++;
   // Not trimmed: Node already strips the header's surrounding whitespace, and anything else

@@ -89,6 +89,22 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ validations: 0, cacheMisses: 0 });
   });
 
+  it("keeps accepted tokens' cache keys at hand without changing any verdict", async () => {
+    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { clockTolerance: 0 } }, { recentKeys: 2 });
+    const tokens = Array.from({ length: 5 }, (_, i) => as.mint(RESOURCE, { sub: `user-${i}` }));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, token] of tokens.entries()) {
+        expect(await server.verifyToken(token)).toMatchObject({ extra: { sub: `user-${i}` } });
+      }
+    }
+    expect(server.stats()).toMatchObject({ validations: 5, cacheHits: 10 });
+    const expiring = as.mint(RESOURCE, { exp: Math.floor(Date.now() / 1000) + 1 });
+    await server.verifyToken(expiring);
+    await server.verifyToken(expiring);
+    await sleep(1100);
+    await expect(server.verifyToken(expiring)).rejects.toMatchObject({ code: "token_expired" });
+  });
+
   it("gives each request its own AuthInfo object", async () => {
     const server = build();
     const token = as.mint(RESOURCE);
