@@ -35,3 +35,34 @@ export function clientIdFromClaims(claims: Record<string, unknown>): string {
   }
   return "";
 }
+
+const readOnly = (name: string): never => {
+  throw new TypeError(`AuthInfo.resource is shared and read-only (${name}); copy it first: new URL(auth.resource)`);
+};
+
+/**
+ * The `resource` of every `AuthInfo` a resource server builds: one URL shared by all
+ * requests, so it cannot be changed. Building a `URL` per request (or an accessor that
+ * builds it on first read) was the largest allocation on the cached path; a shared but
+ * mutable URL would let one handler change what every other request sees.
+ */
+export class ReadonlyURL extends URL {
+  constructor(url: string) {
+    super(url);
+    Object.freeze(this);
+  }
+}
+
+// URL's parts are accessors on its prototype: the read-only copy keeps each getter and
+// replaces each setter. `searchParams` returns a copy, since the live one would change it.
+for (const name of ["href", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"]) {
+  const get = Object.getOwnPropertyDescriptor(URL.prototype, name)?.get;
+  Object.defineProperty(ReadonlyURL.prototype, name, { get, set: () => readOnly(name), enumerable: true, configurable: true });
+}
+Object.defineProperty(ReadonlyURL.prototype, "searchParams", {
+  get(this: URL): URLSearchParams {
+    return new URLSearchParams(this.search);
+  },
+  enumerable: true,
+  configurable: true,
+});

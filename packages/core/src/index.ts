@@ -1,5 +1,5 @@
 export type { AuthInfo, AuthInfoExtra } from "./auth-info.js";
-export { clientIdFromClaims } from "./auth-info.js";
+export { clientIdFromClaims, ReadonlyURL } from "./auth-info.js";
 export { assertB64Token, extractBearerToken, readBearerToken, type TokenRequest } from "./authorization-header.js";
 export { answerFor, buildChallenge, quoteAuthParam, type ChallengeParams, type ErrorAnswer } from "./challenge.js";
 export { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS } from "./cors-headers.js";

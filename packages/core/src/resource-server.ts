@@ -3,7 +3,7 @@
  * mcp-framework provider) needs, built once from options. Adapters translate requests
  * and answers; every decision is made here.
  */
-import { clientIdFromClaims, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
+import { clientIdFromClaims, ReadonlyURL, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
 import { assertB64Token, readBearerToken, type TokenRequest } from "./authorization-header.js";
 import { tokenCacheKey } from "./cache.js";
 import { answerFor, type ErrorAnswer } from "./challenge.js";
@@ -78,6 +78,8 @@ export class ResourceServer {
   /** Token → its cache key, for the most recently accepted tokens (see `RECENT_KEYS`). */
   readonly #recentKeys = new Map<string, string>();
   readonly #recentLimit: number;
+  /** Every AuthInfo's `resource`: one read-only URL (see `ReadonlyURL`). */
+  readonly #resourceUrl: URL;
   readonly #strings = new Interner<string>();
   readonly #scopeLists = new Interner<readonly string[]>();
   readonly #stats: ValidationStats = { accepted: 0, rejected: 0, cacheHits: 0, cacheMisses: 0, upstreamErrors: 0, validations: 0, introspectionCalls: 0 };
@@ -89,6 +91,7 @@ export class ResourceServer {
     this.metadataPaths = metadataPaths(this.options);
     this.needsBody = !policyIsEmpty(this.options.scopePolicy);
     this.#recentLimit = internals.recentKeys ?? RECENT_KEYS;
+    this.#resourceUrl = new ReadonlyURL(this.options.resource);
     const emit = emitter(this.options.onEvent);
     this.#emit = emit;
     this.#directory = new AuthorizationServerDirectory(
@@ -279,22 +282,12 @@ export class ResourceServer {
       claims,
     };
     if (listening) this.#emit({ type: "token_accepted", method: result.method, cached, clientId: result.clientId, sub: extra.sub });
-    const resource = this.options.resource;
-    let resourceUrl: URL | undefined;
     return {
       token,
       clientId: result.clientId,
       scopes: [...result.scopes],
       expiresAt: result.expiresAt,
-      // Built on first read, then kept: parsing a URL was a tenth of a cached request's cost
-      // in our profiles, and most handlers never read it. Each request still gets its own
-      // URL object, so a handler changing it changes nothing for others.
-      get resource(): URL {
-        return (resourceUrl ??= new URL(resource));
-      },
-      set resource(value: URL) {
-        resourceUrl = value;
-      },
+      resource: this.#resourceUrl,
       extra: extra as unknown as Record<string, unknown>,
     };
   }

@@ -110,15 +110,21 @@ describe("ResourceServer caching", () => {
     const token = as.mint(RESOURCE);
     const first = await server.verifyToken(token);
     first.scopes.push("mcp:admin");
-    first.resource!.pathname = "/changed";
+    // `resource` is one URL shared by every request, so nobody can change it.
+    expect(() => { first.resource!.pathname = "/changed"; }).toThrow(TypeError);
+    expect(() => { first.resource!.href = "http://elsewhere/"; }).toThrow(/read-only/);
+    first.resource!.searchParams.append("x", "1");
+    expect(() => Object.assign(first.resource!, { extra: 1 })).toThrow(TypeError);
     const second = await server.verifyToken(token);
     expect(second.scopes).toEqual(["mcp:read"]);
-    // `resource` is built on first read; it behaves as a plain property otherwise.
     expect(second.resource).toBeInstanceOf(URL);
     expect(second.resource?.href).toBe(RESOURCE);
-    expect(second.resource).toBe(second.resource);
+    expect(`${second.resource}`).toBe(RESOURCE);
+    expect(new URL(second.resource!).pathname).toBe("/mcp");
+    expect(second.resource?.origin).toBe("http://127.0.0.1:4666");
     expect({ ...second }.resource?.href).toBe(RESOURCE);
     expect(JSON.parse(JSON.stringify(second)).resource).toBe(RESOURCE);
+    // A handler may still put a URL of its own there.
     second.resource = new URL("http://127.0.0.1:4666/other");
     expect(second.resource.href).toBe("http://127.0.0.1:4666/other");
   });
