@@ -53,7 +53,7 @@ export interface BenchResults {
   busyBeforeRounds: number[];
   /** Measured windows taken again because another process used the CPUs meanwhile. */
   retriedWindows: number;
-  settings: { pinning: string | undefined; connections: number; warmupSeconds: number; rounds: number; windowSeconds: number; settleSeconds: number; coldPool: number; warmupTokens: number; cachedTokens: number; opaqueTokens: number };
+  settings: { focusRounds: number; focusRows: string[]; pinning: string | undefined; connections: number; warmupSeconds: number; rounds: number; windowSeconds: number; settleSeconds: number; coldPool: number; warmupTokens: number; cachedTokens: number; opaqueTokens: number };
   rows: RowResult[];
   micro: { cold: ColdResult | undefined; heap: HeapResult | undefined };
   targets: Target[];
@@ -136,6 +136,7 @@ export function renderMarkdown(results: BenchResults): string {
     `Each row: an Express 5 server in its own process, one protected \`GET /mcp\` returning \`{"ok":true}\`; autocannon in another process, ${s.connections} connections` +
       (s.pinning ? `; ${s.pinning}. ` : "; processes not pinned to CPUs (server and load generator share the cores). ") +
       `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (${s.rounds * s.windowSeconds} s per row in all, each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
+      (s.focusRounds > 0 ? `The rows behind the cached-path target (${s.focusRows.join(", ")}) then take ${s.focusRounds} more rounds among themselves: that target needs a finer resolution than one window gives on a shared VM. ` : "") +
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
       `**cached** = ${s.cachedTokens} tokens sent round-robin; **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once. ` +
