@@ -454,6 +454,17 @@ async function main(): Promise<void> {
   }
   const busyBefore: number[] = [];
   let retried = 0;
+  // A window during which another process took a real share of the CPUs measured that
+  // process as much as the row: it is taken again (a few times at most).
+  const measureWindow = async (row: LiveRow, round: number): Promise<Measured> => {
+    let measured = await runWindow(load, row, "measure", WINDOW, round);
+    for (let retry = 0; retry < MAX_RETRIES && measured.foreign > FOREIGN_LIMIT; retry++) {
+      retried++;
+      await waitForQuiet();
+      measured = await runWindow(load, row, "measure", WINDOW, round);
+    }
+    return measured;
+  };
   for (let round = 0; round < ROUNDS; round++) {
     busyBefore.push(await waitForQuiet());
     const order = live.map((_, i) => i);
@@ -462,15 +473,7 @@ async function main(): Promise<void> {
     for (const i of rotated) {
       const row = live[i];
       if (row === undefined) continue;
-      // A window during which another process took a real share of the CPUs measured that
-      // process as much as the row: it is taken again (a few times at most).
-      let measured = await runWindow(load, row, "measure", WINDOW, round);
-      for (let retry = 0; retry < MAX_RETRIES && measured.foreign > FOREIGN_LIMIT; retry++) {
-        retried++;
-        await waitForQuiet();
-        measured = await runWindow(load, row, "measure", WINDOW, round);
-      }
-      row.windows.push(measured);
+      row.windows.push(await measureWindow(row, round));
     }
     log(`  round ${round + 1}/${ROUNDS} done`);
   }
@@ -480,15 +483,7 @@ async function main(): Promise<void> {
     const round = ROUNDS + k;
     busyBefore.push(await waitForQuiet());
     const rotated = [...focus.slice(k % focus.length), ...focus.slice(0, k % focus.length)];
-    for (const row of rotated) {
-      let measured = await runWindow(load, row, "measure", WINDOW, round);
-      for (let retry = 0; retry < MAX_RETRIES && measured.foreign > FOREIGN_LIMIT; retry++) {
-        retried++;
-        await waitForQuiet();
-        measured = await runWindow(load, row, "measure", WINDOW, round);
-      }
-      row.windows.push(measured);
-    }
+    for (const row of rotated) row.windows.push(await measureWindow(row, round));
     if ((k + 1) % 5 === 0 || k + 1 === focusRounds) log(`  focus round ${k + 1}/${focusRounds} done (${focus.map((row) => row.spec.id).join(", ")})`);
   }
 
