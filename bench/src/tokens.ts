@@ -48,15 +48,9 @@ export interface MintedTokens {
   reused: boolean;
 }
 
-interface Meta {
+/** What `tokens.json` keeps: the minted set without the run-specific flag, and when it expires. */
+interface Meta extends Omit<MintedTokens, "reused"> {
   version: 1;
-  jwk: PrivateJwk;
-  issuerPort: number;
-  issuer: string;
-  resource: string;
-  cached: string[];
-  coldCount: number;
-  wrongAudience: string;
   exp: number;
 }
 

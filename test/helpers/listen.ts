@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 
 export interface Listening {
   url: string;
@@ -19,4 +19,16 @@ export async function listen(server: Server): Promise<Listening> {
       server.closeAllConnections();
     }),
   };
+}
+
+/** A port nobody listens on right now (listen on 0, read the number, close): for servers that need their port before they start. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

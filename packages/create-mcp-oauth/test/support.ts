@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, realpath, symlink } from "node:fs/promises";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { freePort } from "../../../test/helpers/listen.js";
 
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO = resolve(PACKAGE_DIR, "../..");
@@ -92,17 +92,6 @@ export async function run(command: string, args: readonly string[], options: { c
   return { code, output: child.output() };
 }
 
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolveListen, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolveListen());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-  return port;
-}
 
 /** Polls `url` until it answers at all (any status), or the child exits, or time runs out. */
 export async function waitForServer(url: string, child: Child, timeoutMs = 20_000): Promise<void> {
@@ -130,3 +119,5 @@ export async function callWhoami(url: string, token: string): Promise<{ sub?: st
     await client.close();
   }
 }
+
+export { freePort };

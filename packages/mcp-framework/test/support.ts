@@ -4,25 +4,14 @@
  * requests over fresh connections, strict challenge parsing, and the MCP SDK v1 client.
  */
 import { expect } from "@jest/globals";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
 import type { MCPServer } from "mcp-framework";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
 import { createFrameworkExample, type FrameworkExample } from "../../../examples/mcp-framework-server/src/server.js";
+import { freePort } from "../../../test/helpers/listen.js";
 
-/** A port nobody listens on right now: listen on 0, read the number, close. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface Started {
   port: number;
@@ -179,3 +168,5 @@ export async function connectSse(url: string, streamToken: string | undefined, m
   await client.connect(transport);
   return client;
 }
+
+export { freePort };
