@@ -9,7 +9,7 @@
  * instead), --rows=id,id (a subset, in that order),
  * --no-micro. Environment:
  * BENCH_CONNECTIONS (10), BENCH_WARMUP (1.5 s), BENCH_ROUNDS (5), BENCH_WINDOW (1 s),
- * BENCH_COLD_TOKENS (cold pool size).
+ * BENCH_COLD_TOKENS (cold pool size), BENCH_FOCUS_ROUNDS (20; 0 skips them), BENCH_PIN=0 (no CPU pinning).
  */
 import type { ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
@@ -41,7 +41,7 @@ const WINDOW = envNumber("BENCH_WINDOW", 1);
  * 3% resolution, and on a shared VM one window of a row can differ from the next by 30%
  * (the no-op reference rows show how far off a paired ratio still is).
  */
-const FOCUS_ROUNDS = Number(process.env["BENCH_FOCUS_ROUNDS"] ?? 20);
+const FOCUS_ROUNDS = Math.max(0, Math.floor(Number(process.env["BENCH_FOCUS_ROUNDS"] ?? 20)) || 0);
 const FOCUS_ROWS = new Set(["baseline", "sync-noop", "sets-auth", "mcp-oauth:cached"]);
 /** Unmeasured load at the start of each window: the row's server has been idle meanwhile. */
 const SETTLE = 0.25;
