@@ -34,7 +34,7 @@ export interface ProfileSummary {
   packages: ProfileEntry[];
 }
 
-/** Where a frame lives: a package (`express`, `jsonwebtoken`, `@mcp-oauth/core`), Node's internals, or V8. */
+/** Where a frame lives: a package (`express`, `router`, `@mcp-oauth/core`), Node's internals, or V8. */
 export function packageOf(url: string, functionName: string): string {
   if (url === "") return functionName.startsWith("(") ? functionName : "(native)";
   if (url.startsWith("node:")) return "node (internal)";

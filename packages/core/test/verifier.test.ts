@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPublicKey } from "node:crypto";
 import { generateSigningKey, obtainAccessToken, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
-import { clearKeySources, McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
+import { clearKeySources, decodeJwt, McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
@@ -61,6 +61,19 @@ describe("with the real authorization server", () => {
     expect(await codeOf(server.verifyToken(forged))).toBe("signature_invalid");
     const unknownKid = signJwt({ alg: "RS256", typ: "at+jwt", kid: "not-there" }, { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 }, stranger);
     expect(await codeOf(server.verifyToken(unknownKid))).toBe("key_not_found");
+  });
+
+  it("decodes a header once only after a signature under it has verified", async () => {
+    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri } });
+    const claims = { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 };
+    // A header no other test uses, so the memo starts without it.
+    const header = { alg: "RS256", typ: "at+jwt", kid: as.key.kid, x_memo: "verifier-test" };
+    const forged = signJwt(header, claims, generateSigningKey("RS256"));
+    expect(await codeOf(server.verifyToken(forged))).toBe("signature_invalid");
+    expect(decodeJwt(forged).header).not.toBe(decodeJwt(forged).header);
+    const genuine = signJwt(header, claims, as.key);
+    await server.verifyToken(genuine);
+    expect(decodeJwt(forged).header).toBe(decodeJwt(genuine).header);
   });
 
   it("refuses HS256 signed with the public key (algorithm confusion) and alg none", async () => {

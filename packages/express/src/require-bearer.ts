@@ -23,30 +23,30 @@ export function requireBearer(source: ResourceServerSource): Middleware {
     const contentType = req.headers["content-type"];
     if (contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded")) {
       // The form body must be read first, so a token in it can be refused (RFC 6750 section 2.2).
-      formBody(request)
-        .then(() => server.authenticate(request))
-        .then((auth) => accept(server, request, auth, baseScopes))
-        .then(() => next(), (error: unknown) => refuse(server, req, res, error));
+      settleLater(formBody(request).then(() => server.check(request)), server, request, res, next, baseScopes);
       return;
     }
-    // No closures before the verdict is known: a token the cache already knows is decided
-    // here, with no promise and no deferred next().
-    let result: AuthInfo | Promise<AuthInfo>;
+    // A token the cache already knows, or a JWT whose key is held, is decided here: no
+    // promise, no closure, no deferred next().
     try {
-      result = server.check(request);
-      if (!(result instanceof Promise)) accept(server, request, result, baseScopes);
+      const result = server.check(request);
+      if (result instanceof Promise) {
+        settleLater(result, server, request, res, next, baseScopes);
+        return;
+      }
+      accept(server, request, result, baseScopes);
     } catch (error) {
       refuse(server, req, res, error);
       return;
     }
-    if (!(result instanceof Promise)) {
-      next();
-      return;
-    }
-    result
-      .then((auth) => accept(server, request, auth, baseScopes))
-      .then(() => next(), (error: unknown) => refuse(server, req, res, error));
+    next();
   };
+}
+
+function settleLater(pending: Promise<AuthInfo>, server: ResourceServer, request: AuthenticatedRequest, res: ServerResponse, next: NextFunction, baseScopes: readonly string[]): void {
+  pending
+    .then((auth) => accept(server, request, auth, baseScopes))
+    .then(() => next(), (error: unknown) => refuse(server, request, res, error));
 }
 
 function accept(server: ResourceServer, request: AuthenticatedRequest, auth: AuthInfo, baseScopes: readonly string[]): void {
