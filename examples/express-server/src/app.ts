@@ -67,7 +67,6 @@ export function createExampleApp({ env, defaultResource }: ExampleAppOptions): E
     resourceName: "mcp-oauth example (Express)",
     // write_note needs mcp:write on top of the base scopes (OAUTH_SCOPES).
     scopePolicy: { tools: { write_note: ["mcp:write"] } },
-    sse: true,
     cors: { allowedOrigins: allowedOrigins.includes("*") ? "*" : allowedOrigins },
   });
 

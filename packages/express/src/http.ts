@@ -3,16 +3,22 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ErrorAnswer } from "@mcp-oauth/core";
 import { setSecurityHeaders } from "./security-headers.js";
 
-/** The path of a request URL, without the query. */
+/**
+ * The path of a request target, without the query: for origin-form (`/x?y`) and for the
+ * absolute-form (`http://host/x`, RFC 9112 section 3.2.2) that Node accepts from any client.
+ * Used only to find the metadata documents, which are answered, never passed on.
+ */
 export function pathOf(req: IncomingMessage): string {
   const url = req.url ?? "/";
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    try {
+      return new URL(url).pathname;
+    } catch {
+      return url;
+    }
+  }
   const q = url.indexOf("?");
   return q === -1 ? url : url.slice(0, q);
-}
-
-/** True when `path` is `base` or below it at a segment boundary (`/mcp`, `/mcp/x`). */
-export function pathMatches(path: string, base: string): boolean {
-  return path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 47 /* / */);
 }
 
 /** A CORS preflight: OPTIONS with `Access-Control-Request-Method` (Fetch standard). */

@@ -1,11 +1,15 @@
 /**
  * `mcpOAuth()`: the whole resource server in one middleware, composed like `helmet()`
- * from the parts, each configurable or switched off by name. Metadata stays public; only
- * the MCP endpoint paths are protected.
+ * from the parts, each configurable or switched off by name. The metadata documents are
+ * answered here and stay public; every other request that reaches the middleware is
+ * protected. Which requests reach it is the host's routing decision (where it is mounted,
+ * what is registered before it), never a path comparison of ours: a matcher of our own
+ * that disagrees with the router (letter case, trailing slash, absolute-form targets,
+ * mount prefixes) leaves the MCP endpoint open under another spelling.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpOAuthConfigError, ResourceServer, type McpOAuthOptions } from "@mcp-oauth/core";
-import { pathMatches, pathOf } from "./http.js";
+import { pathOf } from "./http.js";
 import { oauthCors, type OAuthCorsOptions } from "./oauth-cors.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadataOptions } from "./protected-resource-metadata.js";
 import { requireBearer } from "./require-bearer.js";
@@ -13,15 +17,6 @@ import { requireScopes, type RequireScopesOptions } from "./require-scopes.js";
 import type { Middleware, NextFunction } from "./types.js";
 
 export interface McpOAuthMiddlewareOptions extends McpOAuthOptions {
-  /**
-   * MCP endpoint paths to protect, relative to where the middleware is mounted; each also
-   * covers the paths below it. Default: the path of `resource` and `/mcp` (so a proxy that
-   * strips a path prefix does not leave the usual endpoint open). Set it when the MCP
-   * endpoint lives elsewhere.
-   */
-  paths?: readonly string[];
-  /** Also protect the legacy HTTP+SSE transport's `/sse` and `/messages`. Default false. */
-  sse?: boolean;
   /** The metadata endpoints; `false` to serve them yourself. */
   protectedResourceMetadata?: ProtectedResourceMetadataOptions | false;
   /** CORS and the Origin rule on MCP paths; `false` when something else handles CORS. */
@@ -50,13 +45,18 @@ export interface McpOAuthMiddleware extends Middleware {
   readonly resourceServer: ResourceServer;
 }
 
+// Options of earlier builds that chose protected paths by comparing strings; refused so
+// that nobody believes a path outside them is left public (or that one inside is safe).
+const REMOVED_OPTIONS = ["paths", "sse"] as const;
+
 export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware {
-  const server = new ResourceServer(options);
-  const resourcePath = server.options.resourceUrl.pathname.replace(/\/$/, "");
-  const paths = [...new Set([...(options.paths ?? [resourcePath === "" ? "/mcp" : resourcePath, "/mcp"]), ...(options.sse ? ["/sse", "/messages"] : [])])];
-  for (const path of paths) {
-    if (!path.startsWith("/")) throw new McpOAuthConfigError("paths", `"${path}" must start with /`);
+  for (const name of REMOVED_OPTIONS) {
+    if (Object.hasOwn(options, name)) {
+      throw new McpOAuthConfigError(name, "is no longer supported: mcpOAuth protects every request that reaches it except the metadata documents. "
+        + "Register public routes before app.use(mcpOAuth(...)), or mount it on the MCP routes only (app.use(\"/mcp\", mcpOAuth(...)) plus protectedResourceMetadata() at the root)");
+    }
   }
+  const server = new ResourceServer(options);
 
   const metadata = options.protectedResourceMetadata === false ? undefined : protectedResourceMetadata(server, options.protectedResourceMetadata);
   const protect: Middleware[] = [];
@@ -67,16 +67,13 @@ export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware
   }
 
   const middleware = function mcpOAuthMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-    const path = pathOf(req);
-    if (metadata !== undefined && server.metadataPaths.includes(path)) {
-      metadata(req, res, next);
+    // The metadata middleware answers the requests it serves itself (200, 405); what it
+    // passes on (a path it is configured not to serve) is protected like everything else.
+    if (metadata !== undefined && server.metadataPaths.includes(pathOf(req))) {
+      metadata(req, res, () => runChain(protect, req, res, next));
       return;
     }
-    if (paths.some((base) => pathMatches(path, base))) {
-      runChain(protect, req, res, next);
-      return;
-    }
-    next();
+    runChain(protect, req, res, next);
   };
   return Object.assign(middleware, { resourceServer: server });
 }

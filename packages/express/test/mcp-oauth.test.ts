@@ -1,6 +1,7 @@
 /**
- * mcpOAuth(): the parts composed in the right order, protecting only the MCP endpoint
- * paths, each part switchable by name; in Express and in a plain node:http server.
+ * mcpOAuth(): the parts composed in the right order, the metadata public and every other
+ * request that reaches it protected, each part switchable by name; in Express and in a
+ * plain node:http server. Path spellings: test/hardening/path-spelling.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import express, { type Express } from "express";
@@ -83,11 +84,22 @@ describe("default composition", () => {
     expect(res.body).toEqual({ reached: "/mcp", method: "POST", sub: "gina" });
   });
 
-  it.each(["/", "/health", "/mcpx", "/other/mcp", "/sse", "/messages", "/.well-known/oauth-authorization-server"])("leaves %s untouched", async (path) => {
+  it.each(["/", "/health", "/mcpx", "/other/mcp", "/sse", "/messages", "/.well-known/oauth-authorization-server"])("protects %s too: whatever reaches it is protected", async (path) => {
     const res = await request(app).get(path);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ reached: path, method: "GET", sub: null });
-    expect(res.headers["www-authenticate"]).toBeUndefined();
+    expect(res.status).toBe(401);
+    expect(res.headers["x-reached"]).toBeUndefined();
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: METADATA_URL, scope: "mcp:read" });
+  });
+
+  it("leaves routes registered before it to the application", async () => {
+    const before = express();
+    before.get("/health", (_req, res) => { res.json({ ok: true }); });
+    before.use(mcpOAuth(base));
+    before.use((_req, res) => { res.json({ reached: true }); });
+    const health = await request(before).get("/health").set("Origin", "https://evil.example");
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ ok: true });
+    expect((await request(before).get("/other")).status).toBe(401);
   });
 
   it("answers a CORS preflight on /mcp without authentication", async () => {
@@ -109,10 +121,10 @@ describe("default composition", () => {
     expect(own.headers["access-control-allow-origin"]).toBe("http://127.0.0.1:4444");
   });
 
-  it("does not apply the Origin rule outside the MCP paths", async () => {
-    const res = await request(app).get("/health").set("Origin", "https://evil.example");
-    expect(res.status).toBe(200);
-    expect(res.headers["x-reached"]).toBe("route");
+  it("applies the Origin rule to every protected request", async () => {
+    const res = await request(app).get("/health").set("Origin", "https://evil.example").set("Authorization", bearer());
+    expect(res.status).toBe(403);
+    expect(res.headers["x-reached"]).toBeUndefined();
   });
 
   it("exposes the resource server", () => {
@@ -122,9 +134,9 @@ describe("default composition", () => {
 });
 
 describe("options", () => {
-  it("sse: true protects /sse and /messages as well", async () => {
-    const app = appFor({ ...base, sse: true });
-    for (const [method, path] of [["get", "/sse"], ["post", "/messages"], ["post", "/messages?sessionId=abc"], ["post", "/mcp"]] as const) {
+  it("protects the legacy SSE transport's /sse and /messages", async () => {
+    const app = appFor(base);
+    for (const [method, path] of [["get", "/sse"], ["post", "/messages"], ["post", "/messages?sessionId=abc"]] as const) {
       const res = await request(app)[method](path);
       expect(res.status).toBe(401);
       expect(res.headers["x-reached"]).toBeUndefined();
@@ -133,23 +145,32 @@ describe("options", () => {
     const ok = await request(app).post("/messages?sessionId=abc").set("Authorization", bearer());
     expect(ok.status).toBe(200);
     expect(ok.body.reached).toBe("/messages");
-    const untouched = await request(app).get("/ssex");
-    expect(untouched.status).toBe(200);
   });
 
-  it("protectedResourceMetadata: false leaves the metadata paths to the app", async () => {
-    const app = appFor({ ...base, protectedResourceMetadata: false });
+  it.each([["paths", { paths: ["/api/mcp"] }], ["sse", { sse: true }]])("refuses the removed option %s at build time, saying what to do instead", (name, extra) => {
+    expect(() => mcpOAuth({ ...base, ...extra } as McpOAuthMiddlewareOptions)).toThrow(McpOAuthConfigError);
+    expect(() => mcpOAuth({ ...base, ...extra } as McpOAuthMiddlewareOptions)).toThrow(new RegExp(`${name}.*Register public routes before`));
+  });
+
+  it("protectedResourceMetadata: false leaves the metadata paths to the app (served before mcpOAuth)", async () => {
+    const app = express();
+    app.get("/.well-known/oauth-protected-resource/mcp", (_req, res) => { res.json({ own: true }); });
+    app.use(mcpOAuth({ ...base, protectedResourceMetadata: false }));
+    app.use((_req, res) => { res.set("X-Reached", "route").json({}); });
     const res = await request(app).get("/.well-known/oauth-protected-resource/mcp");
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ reached: "/.well-known/oauth-protected-resource/mcp", method: "GET", sub: null });
+    expect(res.body).toEqual({ own: true });
+    // Not served by mcpOAuth, so protected like any other path.
+    expect((await request(app).get("/.well-known/oauth-protected-resource")).status).toBe(401);
     expect((await request(app).post("/mcp")).status).toBe(401);
   });
 
   it("protectedResourceMetadata options are passed on (serveAtRoot: false)", async () => {
     const app = appFor({ ...base, protectedResourceMetadata: { serveAtRoot: false } });
-    expect((await request(app).get("/.well-known/oauth-protected-resource/mcp")).headers["x-reached"]).toBeUndefined();
+    expect((await request(app).get("/.well-known/oauth-protected-resource/mcp")).status).toBe(200);
     const root = await request(app).get("/.well-known/oauth-protected-resource");
-    expect(root.headers["x-reached"]).toBe("route");
+    expect(root.status).toBe(401);
+    expect(root.headers["x-reached"]).toBeUndefined();
   });
 
   it("cors: false turns off CORS and the Origin rule but not authentication", async () => {
@@ -202,20 +223,11 @@ describe("options", () => {
     expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({ error: "insufficient_scope", scope: "mcp:read" });
   });
 
-  it("paths replaces the protected paths", async () => {
-    const app = appFor({ ...base, paths: ["/api/mcp"] });
-    expect((await request(app).post("/api/mcp")).status).toBe(401);
-    expect((await request(app).post("/api/mcp/x")).status).toBe(401);
-    const mcp = await request(app).post("/mcp");
-    expect(mcp.status).toBe(200);
-    expect(mcp.headers["x-reached"]).toBe("route");
-  });
-
-  it("protects the resource's path and /mcp by default, so a prefix-stripping proxy leaves nothing open", async () => {
+  it("protects the resource's path and /mcp, so a prefix-stripping proxy leaves nothing open", async () => {
     const app = appFor({ resource: "http://127.0.0.1:4444/api/mcp", authorizationServers: [as.issuer] });
     expect((await request(app).post("/api/mcp")).status).toBe(401);
     expect((await request(app).post("/mcp")).status).toBe(401);
-    expect((await request(app).post("/other")).headers["x-reached"]).toBe("route");
+    expect((await request(app).post("/other")).status).toBe(401);
   });
 
   it("protects /mcp for a root resource", async () => {
@@ -225,10 +237,6 @@ describe("options", () => {
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: "http://127.0.0.1:4444/.well-known/oauth-protected-resource" });
     const doc = await request(app).get("/.well-known/oauth-protected-resource");
     expect(JSON.parse(doc.text).resource).toBe("http://127.0.0.1:4444");
-  });
-
-  it("refuses a path without a leading slash at build time", () => {
-    expect(() => mcpOAuth({ ...base, paths: ["mcp"] })).toThrow(McpOAuthConfigError);
   });
 
   it("refuses bad options at build time", () => {
@@ -296,14 +304,15 @@ describe("in a plain node:http server", () => {
     expect(doneCalls).toEqual([]);
   });
 
-  it("calls next() with no error for a valid token and for unprotected paths", async () => {
+  it("calls next() with no error for a valid token, on any path", async () => {
     doneCalls.length = 0;
     const ok = await rawRequest(`${server.url}/mcp`, { method: "POST", headers: { authorization: bearer(), origin: APP_ORIGIN } });
     expect(ok.status).toBe(200);
     expect(ok.body).toBe("reached");
     expect(ok.headers["access-control-allow-origin"]).toBe(APP_ORIGIN);
-    const other = await rawRequest(`${server.url}/health`);
+    const other = await rawRequest(`${server.url}/health`, { headers: { authorization: bearer() } });
     expect(other.body).toBe("reached");
+    expect((await rawRequest(`${server.url}/health`)).status).toBe(401);
     expect(doneCalls).toHaveLength(2);
     for (const args of doneCalls) expect(args[0] ?? undefined).toBeUndefined();
   });
