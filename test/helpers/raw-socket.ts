@@ -17,7 +17,7 @@ export function rawSocketRequest(port: number, method: string, target: string, o
   const headers: Record<string, string> = {
     Host: `127.0.0.1:${port}`,
     Connection: "close",
-    ...(body !== "" || method === "POST" ? { "Content-Length": String(Buffer.byteLength(body)) } : {}),
+    ...((body !== "" || method === "POST") && options.headers?.["Transfer-Encoding"] === undefined ? { "Content-Length": String(Buffer.byteLength(body)) } : {}),
     ...options.headers,
   };
   const head = `${method} ${target} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n`;

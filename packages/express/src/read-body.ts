@@ -10,6 +10,13 @@ import { McpOAuthError } from "@mcp-oauth/core";
 /** The MCP SDK's own message size limit for Streamable HTTP. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
+/**
+ * Largest form body read, before authentication, only to refuse a token in it (RFC 6750
+ * section 2.2). MCP messages are JSON, so a form body here is no MCP request: a small bound
+ * keeps an unauthenticated client from making the server buffer megabytes.
+ */
+export const FORM_BODY_LIMIT_BYTES = 64 * 1024;
+
 function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
@@ -61,7 +68,7 @@ export async function jsonBody(req: IncomingMessage & { body?: unknown }, limit 
 }
 
 /** A form body, read if no parser ran yet, so a token in it can be refused (RFC 6750 section 2.2). */
-export async function formBody(req: IncomingMessage & { body?: unknown }, limit = DEFAULT_BODY_LIMIT): Promise<void> {
+export async function formBody(req: IncomingMessage & { body?: unknown }, limit = FORM_BODY_LIMIT_BYTES): Promise<void> {
   if (!unreadBody(req) || contentType(req) !== "application/x-www-form-urlencoded") return;
   const raw = await readRaw(req, limit);
   req.body = Object.fromEntries(new URLSearchParams(raw.toString("utf8")));

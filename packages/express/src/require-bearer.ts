@@ -21,8 +21,10 @@ export function requireBearer(source: ResourceServerSource): Middleware {
     }
     const request = req as AuthenticatedRequest;
     const contentType = req.headers["content-type"];
-    if (contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded")) {
-      // The form body must be read first, so a token in it can be refused (RFC 6750 section 2.2).
+    if (req.headers.authorization !== undefined && contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded")) {
+      // A form body is read (up to a small bound) so that a token in it can be refused (RFC 6750
+      // section 2.2), but only when there is something to authenticate: without an
+      // Authorization header the answer is 401 whatever the body holds.
       settleLater(formBody(request).then(() => server.check(request)), server, request, res, next, baseScopes);
       return;
     }

@@ -11,6 +11,7 @@ import { requireBearer, type McpOAuthOptions } from "@mcp-oauth/express";
 import { generateSigningKey, obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { publicPem, signJwt, unsignedJwt } from "../../../test/helpers/jwt.js";
+import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
 import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
@@ -215,10 +216,14 @@ describe("tokens in the wrong place", () => {
     expectRefusal(res, 400, "invalid_request", token);
   });
 
-  it("refuses an access_token in a form body (no body parser ran)", async () => {
+  it("answers a form body without an Authorization header with 401, without reading the body", async () => {
+    // Nothing to authenticate: the body is never read (see "bounded work before
+    // authentication" below), so a token in it is never seen, let alone used.
     const token = as.mint(RESOURCE);
     const res = await request(app).post("/mcp").type("form").send(`access_token=${token}`);
-    expectRefusal(res, 400, "invalid_request", token);
+    expect(res.status).toBe(401);
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: METADATA_URL });
+    expect(res.text).not.toContain(token);
   });
 
   it("refuses an access_token in a form body even with a valid Authorization header", async () => {
@@ -406,6 +411,39 @@ describe("without Express", () => {
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body).error).toBe("invalid_token");
     expect(res.body).not.toContain(token);
+  });
+
+  it("bounded work before authentication: no Authorization header, a 4 MB form body announced and never sent: 401 at once", async () => {
+    const { port } = new URL(server.url);
+    const res = await rawSocketRequest(Number(port), "POST", "/anything", {
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(4 * 1024 * 1024) },
+      body: "a=1&",
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("bounded work before authentication: with a header, a form body over the small limit (64 KiB) is 413, read no further", async () => {
+    const { port } = new URL(server.url);
+    const res = await rawSocketRequest(Number(port), "POST", "/anything", {
+      headers: { Authorization: `Bearer ${as.mint(RESOURCE)}`, "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(65 * 1024) },
+      body: "a=1&",
+    });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error).toBe("invalid_request");
+    const streamed = await rawSocketRequest(Number(port), "POST", "/anything", {
+      headers: { Authorization: `Bearer ${as.mint(RESOURCE)}`, "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" },
+      body: `${(65 * 1024).toString(16)}\r\n${"a".repeat(65 * 1024)}\r\n`,
+    });
+    expect(streamed.status).toBe(413);
+  });
+
+  it("reads a form body within the limit when there is a header", async () => {
+    const res = await rawRequest(`${server.url}/anything`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${as.mint(RESOURCE)}`, "content-type": "application/x-www-form-urlencoded" },
+      body: `a=${"b".repeat(60 * 1024)}`,
+    });
+    expect(res.status).toBe(200);
   });
 
   it("refuses a form-body token it has to read itself", async () => {
