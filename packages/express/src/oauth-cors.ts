@@ -5,7 +5,8 @@
 import cors from "cors";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
-import { sendAnswer } from "./http.js";
+import { isPreflight, sendAnswer } from "./http.js";
+import { setSecurityHeaders } from "./security-headers.js";
 import type { Middleware, NextFunction } from "./types.js";
 
 
@@ -51,6 +52,8 @@ export function oauthCors(options: OAuthCorsOptions = {}): Middleware {
       refuse(req, res);
       return;
     }
+    // cors answers a preflight itself (204): it is a library answer like any other.
+    if (isPreflight(req)) setSecurityHeaders(req, res);
     corsMiddleware(req, res, next);
   };
 }

@@ -47,6 +47,8 @@ export function protectedResourceMetadata(source: ResourceServerSource, options:
       sendJson(req, res, 405, { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` });
       return;
     }
+    // Before cors, which ends a preflight itself.
+    setSecurityHeaders(req, res);
     allowAnyOrigin(req, res, () => {
       if (method === "OPTIONS") {
         // A plain OPTIONS (not a preflight, which cors already answered).
@@ -59,7 +61,6 @@ export function protectedResourceMetadata(source: ResourceServerSource, options:
       res.setHeader("Content-Type", "application/json");
       res.setHeader("Content-Length", body.length);
       res.setHeader("Cache-Control", cacheControl);
-      setSecurityHeaders(req, res);
       res.end(method === "HEAD" ? undefined : body);
     });
   }

@@ -36,6 +36,19 @@ export function publicEndpointRateLimit(options: RateLimitOptions): Middleware {
     validate: false,
   });
   return (req, res, next) => {
-    void limiter(req as never, res as never, next as never);
+    // express-rate-limit writes its draft-8 headers with Express's `res.append`; a plain
+    // node:http response has `appendHeader` (Node 18.3+) under another name.
+    const response = res as ServerResponse & { append?: (name: string, value: string) => unknown };
+    if (typeof response.append !== "function") response.append = (name, value) => response.appendHeader(name, value);
+    // It reports its own failures (a store that throws, a header it cannot set) through
+    // `next(error)`: answered here, never taken for "go on unlimited" and never a 500.
+    const after = (error?: unknown): void => {
+      if (error === undefined || error === null) {
+        next();
+        return;
+      }
+      if (!res.headersSent) sendJson(req, res, 503, { error: "temporarily_unavailable", error_description: "Rate limiting is unavailable; retry later" });
+    };
+    void limiter(req as never, res as never, after as never);
   };
 }

@@ -60,6 +60,14 @@ describe("preflight", () => {
     expect(Number(res.headers["access-control-max-age"])).toBeGreaterThan(0);
   });
 
+  it("carries the security headers every library answer has", async () => {
+    const res = await request(app).options("/mcp").set("Origin", APP_ORIGIN).set("Access-Control-Request-Method", "POST");
+    expect(res.status).toBe(204);
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(res.headers["x-frame-options"]).toBe("SAMEORIGIN");
+  });
+
   it("is never challenged, even with a bad Authorization header on it", async () => {
     const res = await request(app).options("/mcp")
       .set("Origin", APP_ORIGIN)

@@ -188,8 +188,16 @@ describe("full configuration", () => {
     expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], scopes: ["offline_access"] })).toThrow(/offline_access/);
   });
 
-  it("does not let extra metadata override the fields it computes", () => {
-    expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], metadata: { resource: "https://evil.example" } })).toThrow(McpOAuthConfigError);
+  it.each([
+    ["resource", "https://evil.example"],
+    ["authorization_servers", ["https://evil.example"]],
+    ["scopes_supported", ["mcp:read", "offline_access"]],
+    ["bearer_methods_supported", ["header", "body"]],
+    ["resource_name", "x"],
+    ["resource_documentation", "https://docs.example.com"],
+  ])("does not let extra metadata set %s, which the library owns", (field, value) => {
+    expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } })).toThrow(McpOAuthConfigError);
+    expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } })).toThrow(`metadata.${field}`);
   });
 });
 
@@ -238,6 +246,52 @@ describe("without Express", () => {
     })));
   });
   afterAll(() => server.close());
+
+  it("carries the security headers on a preflight and on a plain OPTIONS", async () => {
+    const variants: Record<string, string>[] = [{ origin: "https://app.example.com", "access-control-request-method": "GET" }, {}];
+    for (const headers of variants) {
+      const res = await rawRequest(`${server.url}${SUFFIXED}`, { method: "OPTIONS", headers });
+      expect(res.status).toBe(204);
+      expect(res.headers["x-content-type-options"]).toBe("nosniff");
+      expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
+    }
+  });
+
+  it("rate limits on a plain node:http server too: 429 with RateLimit headers, never an unlimited document", async () => {
+    const limited = protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS] }, { rateLimit: { limit: 2, windowMs: 60_000 } });
+    const plain = await listen(createServer((req, res) => limited(req, res, () => {
+      res.statusCode = 404;
+      res.end("next");
+    })));
+    try {
+      const first = await rawRequest(`${plain.url}${SUFFIXED}`);
+      expect(first.status).toBe(200);
+      expect(first.headers["ratelimit"]).toEqual(expect.any(String));
+      expect(first.headers["ratelimit-policy"]).toEqual(expect.any(String));
+      expect((await rawRequest(`${plain.url}${SUFFIXED}`)).status).toBe(200);
+      const third = await rawRequest(`${plain.url}${SUFFIXED}`);
+      expect(third.status).toBe(429);
+      expect(JSON.parse(third.body).error).toBe("too_many_requests");
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("answers 503 when the rate limit's store fails, rather than serving without a limit", async () => {
+    const failing = { increment: async () => { throw new Error("store down"); }, decrement: async () => {}, resetKey: async () => {} };
+    const limited = protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS] }, { rateLimit: { limit: 2, store: failing } });
+    const plain = await listen(createServer((req, res) => limited(req, res, () => {
+      res.statusCode = 404;
+      res.end("next");
+    })));
+    try {
+      const res = await rawRequest(`${plain.url}${SUFFIXED}`);
+      expect(res.status).toBe(503);
+      expect(JSON.parse(res.body).error).toBe("temporarily_unavailable");
+    } finally {
+      await plain.close();
+    }
+  });
 
   it("serves the document from a plain node:http server and calls next for other paths", async () => {
     const doc = await rawRequest(`${server.url}${SUFFIXED}`);
