@@ -174,7 +174,8 @@ export function createApp(env: Env, defaultResource: string): App {
   });
   const app = express();
   app.disable("x-powered-by");
-  // Metadata at /.well-known/oauth-protected-resource[/mcp], CORS, and the token check on /mcp.
+  // Metadata at /.well-known/oauth-protected-resource[/mcp]; CORS and the token check on every
+  // route registered after it (public routes go before it).
   app.use(oauth);
   app.use(express.json({ limit: "4mb" }));
 
