@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/glob
 import { createPublicKey, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { clearKeySources } from "@mcp-oauth/core";
 import { generateSigningKey, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
 import { nowSeconds, signJwt, unsignedJwt } from "../helpers/jwt.js";
 import { rawRequest, type RawResponse } from "../helpers/raw-request.js";
@@ -56,6 +55,19 @@ const FAILURES: [string, () => StubHandler][] = [
   ["answers a JSON array", () => json([])],
 ];
 
+/** Sends `body` one byte every `everyMs`: each gap is under the timeout, the whole is not. */
+const drip = (body: string, everyMs: number): StubHandler => (_req, res) => {
+  res.setHeader("content-type", "application/json");
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (sent < body.length) res.write(body[sent++]!);
+    else { clearInterval(timer); res.end(); }
+  }, everyMs);
+  res.on("close", () => clearInterval(timer));
+};
+/** More than the 1 MiB default limit of an answer. */
+const PADDING = "x".repeat(1024 * 1024 + 1);
+
 beforeAll(async () => {
   watch = watchUnhandledRejections();
   stub = await startStubServer();
@@ -69,7 +81,6 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  clearKeySources();
   expect(watch.reasons.map(String)).toEqual([]);
 });
 
@@ -144,6 +155,8 @@ describe("the key set (JWKS) failing", () => {
       await sleep(150);
       expectReached(await get(app, jwt(k2, { sub: "rotated" })), "rotated");
       expect(hits(path)).toBe(2);
+      // Past the 100 ms cooldown, so the next unknown kid may read the key set again.
+      await sleep(150);
       // Truly bad tokens: the withdrawn key, and the new kid signed by someone else.
       expectUnauthorized(await get(app, jwt(k1)), "key_not_found");
       expectUnauthorized(await get(app, jwt(stranger, {}, k2.kid)), "signature_invalid");
@@ -167,9 +180,18 @@ describe("the key set (JWKS) failing", () => {
     publish(path, [key]);
     const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 300 });
     try {
+      // The first wave waits on the first load, the second on one refetch: each read of the
+      // key set after the kid was seen lacks it, so the answer is known: 401.
       for (let wave = 0; wave < 2; wave++) {
         const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => get(app, jwt(key, {}, `forged-${wave}-${i}-${randomBytes(4).toString("hex")}`))));
         for (const res of answers) expectUnauthorized(res, "key_not_found");
+      }
+      // A third wave inside the 6 s cooldown cannot be checked against a fresh key set: 503
+      // with the rest of the cooldown as Retry-After (a kid rotated in a moment ago looks the same).
+      const third = await Promise.all(Array.from({ length: 200 }, (_, i) => get(app, jwt(key, {}, `forged-2-${i}`))));
+      for (const res of third) {
+        expect(res.headers["retry-after"]).toMatch(/^[1-6]$/);
+        expectUnavailable(res, res.headers["retry-after"] as string);
       }
       // Default 10 per minute: the first load, then at most one refetch in the 6 s cooldown.
       expect(hits(path)).toBeLessThanOrEqual(2);
@@ -299,6 +321,116 @@ describe("introspection failing", () => {
       // Concurrent requests with one token share one call (single flight), and the cache then answers.
       expect(hits(path)).toBe(100);
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("every outbound call is bounded: a total deadline, a size limit, no redirects", () => {
+  const active = (sub: string): Record<string, unknown> => ({ active: true, aud: RESOURCE, sub, client_id: "c", scope: "mcp:read", exp: nowSeconds() + 600, token_type: "Bearer" });
+
+  // Each answer below is otherwise valid: only its pace or its size is wrong.
+  const shapes: [string, (body: Record<string, unknown>) => StubHandler][] = [
+    ["drips its answer one byte every 400 ms (never idle for the 1 s timeout)", (body) => drip(JSON.stringify(body), 400)],
+    ["answers more than 1 MiB", (body) => json({ ...body, padding: PADDING })],
+  ];
+
+  it.each(shapes)("the key set %s: 503 with Retry-After, not a hang", async (_name, shape) => {
+    const path = freshPath("jwks");
+    stub.handle(path, shape({ keys: [publicJwk(key)] }));
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key)), "7");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each(shapes)("the introspection endpoint %s: 503 with Retry-After, not a hang", async (_name, shape) => {
+    const path = freshPath("introspect");
+    stub.handle(path, shape(active("bounded")));
+    const app = await protectedApp({
+      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
+      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret" }, timeout: 1000, retryAfter: 9,
+    });
+    try {
+      expectUnavailable(await get(app, "opaque-token-value"), "9");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each(shapes)("the authorization server metadata %s: 503 with Retry-After, not a hang", async (_name, shape) => {
+    const issuer = `${stub.url}${freshPath("tenant")}`;
+    const tenant = new URL(issuer).pathname;
+    stub.handle(`/.well-known/oauth-authorization-server${tenant}`, shape({ issuer, jwks_uri: `${issuer}/jwks` }));
+    publish(`${tenant}/jwks`, [key]);
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key, {}, key.kid, issuer)), "7");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([302, 307])("introspection answering %i to another origin: 503, and that origin never sees the token or the credentials", async (status) => {
+    const thief = await startStubServer();
+    const path = freshPath("introspect");
+    thief.handle("/steal", json(active("thief")));
+    stub.handle(path, (_req, res) => { res.statusCode = status; res.setHeader("location", `${thief.url}/steal`); res.end(); });
+    // client_secret_post: a followed 307 would carry the secret in the re-sent body.
+    const app = await protectedApp({
+      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
+      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret", authMethod: "client_secret_post" }, timeout: 1000, retryAfter: 9,
+    });
+    try {
+      expectUnavailable(await get(app, "opaque-token-value"), "9");
+      expect(hits(path)).toBe(1);
+      expect(thief.hits.size).toBe(0);
+    } finally {
+      await app.close();
+      await thief.close();
+    }
+  });
+
+  it("a key set answering 302 to another origin: 503, the other origin is never asked", async () => {
+    const other = await startStubServer();
+    const path = freshPath("jwks");
+    other.handle("/jwks", json({ keys: [publicJwk(key)] }));
+    stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/jwks`); res.end(); });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key)), "7");
+      expect(other.hits.size).toBe(0);
+    } finally {
+      await app.close();
+      await other.close();
+    }
+  });
+
+  it("a held key is accepted past jwksCacheMaxAge while the refetch hangs (revalidated in the background)", async () => {
+    const path = freshPath("jwks");
+    publish(path, [key]);
+    // A 60 s deadline: only an answer that does not wait on the refetch comes back in time.
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksCacheMaxAge: 100 }, timeout: 60_000 });
+    let release: (() => void) | undefined;
+    let arrived: () => void = () => {};
+    const refetchArrived = new Promise<void>((resolve) => { arrived = resolve; });
+    try {
+      expectReached(await get(app, jwt(key, { sub: "first" })), "first");
+      await sleep(150);
+      // From now on the key set answers only when this test ends.
+      stub.handle(path, (req, res) => {
+        release = () => json({ keys: [publicJwk(key)] })(req, res);
+        arrived();
+      });
+      expectReached(await get(app, jwt(key, { sub: "held" })), "held");
+      await within(refetchArrived, DEADLINE, "the background refetch");
+      expectReached(await get(app, jwt(key, { sub: "held-again" })), "held-again");
+      // One background refetch, shared by both requests, still unanswered.
+      expect(hits(path)).toBe(2);
+    } finally {
+      release?.();
       await app.close();
     }
   });
