@@ -338,12 +338,30 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
   const shapes: [string, (body: Record<string, unknown>) => StubHandler][] = [
     ["drips its answer one byte every 400 ms (never idle for the 1 s timeout)", (body) => drip(JSON.stringify(body), 400)],
     ["answers more than 1 MiB", (body) => json({ ...body, padding: PADDING })],
+    ["streams more than 1 MiB without a Content-Length", (body) => (_req, res) => {
+      const text = JSON.stringify({ ...body, padding: PADDING });
+      res.setHeader("content-type", "application/json");
+      // Written in pieces: chunked transfer coding, so only counting the bytes read can tell.
+      for (let at = 0; at < text.length; at += 65_536) res.write(text.slice(at, at + 65_536));
+      res.end();
+    }],
   ];
 
   it.each(shapes)("the key set %s: 503 with Retry-After, not a hang", async (_name, shape) => {
     const path = freshPath("jwks");
     stub.handle(path, shape({ keys: [publicJwk(key)] }));
     const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key)), "7");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("maxResponseBytes is the limit: an ordinary key set over a 64-byte limit gets 503", async () => {
+    const path = freshPath("jwks");
+    publish(path, [key]);
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, maxResponseBytes: 64, timeout: 1000, retryAfter: 7 });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
     } finally {
@@ -406,6 +424,26 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
+      expect(other.hits.size).toBe(0);
+    } finally {
+      await app.close();
+      await other.close();
+    }
+  });
+
+  it("authorization server metadata answering 302 to another origin: 503, the other origin is never asked", async () => {
+    const other = await startStubServer();
+    const issuer = `${stub.url}${freshPath("tenant")}`;
+    const tenant = new URL(issuer).pathname;
+    // The other origin would serve metadata naming our issuer and a key set it controls.
+    other.handle("/metadata", json({ issuer, jwks_uri: `${other.url}/jwks` }));
+    other.handle("/jwks", json({ keys: [publicJwk(stranger)] }));
+    for (const path of [`/.well-known/oauth-authorization-server${tenant}`, `/.well-known/openid-configuration${tenant}`, `${tenant}/.well-known/openid-configuration`]) {
+      stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/metadata`); res.end(); });
+    }
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(stranger, {}, stranger.kid, issuer)), "7");
       expect(other.hits.size).toBe(0);
     } finally {
       await app.close();
