@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/glob
 import { createPublicKey, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { clearKeySources } from "@mcp-oauth/core";
 import { generateSigningKey, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
 import { nowSeconds, signJwt, unsignedJwt } from "../helpers/jwt.js";
 import { rawRequest, type RawResponse } from "../helpers/raw-request.js";
@@ -56,6 +55,19 @@ const FAILURES: [string, () => StubHandler][] = [
   ["answers a JSON array", () => json([])],
 ];
 
+/** Sends `body` one byte every `everyMs`: each gap is under the timeout, the whole is not. */
+const drip = (body: string, everyMs: number): StubHandler => (_req, res) => {
+  res.setHeader("content-type", "application/json");
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (sent < body.length) res.write(body[sent++]!);
+    else { clearInterval(timer); res.end(); }
+  }, everyMs);
+  res.on("close", () => clearInterval(timer));
+};
+/** More than the 1 MiB default limit of an answer. */
+const PADDING = "x".repeat(1024 * 1024 + 1);
+
 beforeAll(async () => {
   watch = watchUnhandledRejections();
   stub = await startStubServer();
@@ -69,7 +81,6 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  clearKeySources();
   expect(watch.reasons.map(String)).toEqual([]);
 });
 
@@ -144,6 +155,8 @@ describe("the key set (JWKS) failing", () => {
       await sleep(150);
       expectReached(await get(app, jwt(k2, { sub: "rotated" })), "rotated");
       expect(hits(path)).toBe(2);
+      // Past the 100 ms cooldown, so the next unknown kid may read the key set again.
+      await sleep(150);
       // Truly bad tokens: the withdrawn key, and the new kid signed by someone else.
       expectUnauthorized(await get(app, jwt(k1)), "key_not_found");
       expectUnauthorized(await get(app, jwt(stranger, {}, k2.kid)), "signature_invalid");
@@ -162,16 +175,30 @@ describe("the key set (JWKS) failing", () => {
     }
   });
 
-  it("a flood of unknown kids (400 concurrent requests) costs at most two key-set fetches, and valid tokens still pass", async () => {
+  it("a flood of unknown kids (600 concurrent requests) costs at most two key-set fetches, is never accepted, and valid tokens still pass", async () => {
     const path = freshPath("jwks");
     publish(path, [key]);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 300 });
+    // Two per minute: a 30 s cooldown, far longer than the waves take on a busy machine.
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 2 }, timeout: 300 });
+    /** 401 when the request waited on a read of the key set; 503 with the rest of the cooldown when no read was allowed. */
+    const expectRefused = (res: RawResponse): void => {
+      if (res.status === 401) return expectUnauthorized(res, "key_not_found");
+      expect(Number(res.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect(Number(res.headers["retry-after"])).toBeLessThanOrEqual(30);
+      expectUnavailable(res, res.headers["retry-after"] as string);
+    };
     try {
-      for (let wave = 0; wave < 2; wave++) {
-        const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => get(app, jwt(key, {}, `forged-${wave}-${i}-${randomBytes(4).toString("hex")}`))));
-        for (const res of answers) expectUnauthorized(res, "key_not_found");
+      const waves: RawResponse[][] = [];
+      for (let wave = 0; wave < 3; wave++) {
+        waves.push(await Promise.all(Array.from({ length: 200 }, (_, i) => get(app, jwt(key, {}, `forged-${wave}-${i}-${randomBytes(4).toString("hex")}`)))));
       }
-      // Default 10 per minute: the first load, then at most one refetch in the 6 s cooldown.
+      for (const res of waves.flat()) expectRefused(res);
+      // The first request of the first wave waited on the first load and the set lacked its kid.
+      expectUnauthorized(waves[0]![0]!, "key_not_found");
+      // The last wave came inside the cooldown of the refetch: no verdict is known, so 503 for all
+      // (a kid rotated in a moment ago looks the same).
+      for (const res of waves[2]!) expect(res.status).toBe(503);
+      // The first load, then at most one refetch in the cooldown.
       expect(hits(path)).toBeLessThanOrEqual(2);
       expectReached(await get(app, jwt(key, { sub: "legit" })), "legit");
     } finally {
@@ -299,6 +326,154 @@ describe("introspection failing", () => {
       // Concurrent requests with one token share one call (single flight), and the cache then answers.
       expect(hits(path)).toBe(100);
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("every outbound call is bounded: a total deadline, a size limit, no redirects", () => {
+  const active = (sub: string): Record<string, unknown> => ({ active: true, aud: RESOURCE, sub, client_id: "c", scope: "mcp:read", exp: nowSeconds() + 600, token_type: "Bearer" });
+
+  // Each answer below is otherwise valid: only its pace or its size is wrong.
+  const shapes: [string, (body: Record<string, unknown>) => StubHandler][] = [
+    ["drips its answer one byte every 400 ms (never idle for the 1 s timeout)", (body) => drip(JSON.stringify(body), 400)],
+    ["answers more than 1 MiB", (body) => json({ ...body, padding: PADDING })],
+    ["streams more than 1 MiB without a Content-Length", (body) => (_req, res) => {
+      const text = JSON.stringify({ ...body, padding: PADDING });
+      res.setHeader("content-type", "application/json");
+      // Written in pieces: chunked transfer coding, so only counting the bytes read can tell.
+      for (let at = 0; at < text.length; at += 65_536) res.write(text.slice(at, at + 65_536));
+      res.end();
+    }],
+  ];
+
+  it.each(shapes)("the key set %s: 503 with Retry-After, not a hang", async (_name, shape) => {
+    const path = freshPath("jwks");
+    stub.handle(path, shape({ keys: [publicJwk(key)] }));
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key)), "7");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("maxResponseBytes is the limit: an ordinary key set over a 64-byte limit gets 503", async () => {
+    const path = freshPath("jwks");
+    publish(path, [key]);
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, maxResponseBytes: 64, timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key)), "7");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each(shapes)("the introspection endpoint %s: 503 with Retry-After, not a hang", async (_name, shape) => {
+    const path = freshPath("introspect");
+    stub.handle(path, shape(active("bounded")));
+    const app = await protectedApp({
+      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
+      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret" }, timeout: 1000, retryAfter: 9,
+    });
+    try {
+      expectUnavailable(await get(app, "opaque-token-value"), "9");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each(shapes)("the authorization server metadata %s: 503 with Retry-After, not a hang", async (_name, shape) => {
+    const issuer = `${stub.url}${freshPath("tenant")}`;
+    const tenant = new URL(issuer).pathname;
+    stub.handle(`/.well-known/oauth-authorization-server${tenant}`, shape({ issuer, jwks_uri: `${issuer}/jwks` }));
+    publish(`${tenant}/jwks`, [key]);
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key, {}, key.kid, issuer)), "7");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([302, 307])("introspection answering %i to another origin: 503, and that origin never sees the token or the credentials", async (status) => {
+    const thief = await startStubServer();
+    const path = freshPath("introspect");
+    thief.handle("/steal", json(active("thief")));
+    stub.handle(path, (_req, res) => { res.statusCode = status; res.setHeader("location", `${thief.url}/steal`); res.end(); });
+    // client_secret_post: a followed 307 would carry the secret in the re-sent body.
+    const app = await protectedApp({
+      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
+      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret", authMethod: "client_secret_post" }, timeout: 1000, retryAfter: 9,
+    });
+    try {
+      expectUnavailable(await get(app, "opaque-token-value"), "9");
+      expect(hits(path)).toBe(1);
+      expect(thief.hits.size).toBe(0);
+    } finally {
+      await app.close();
+      await thief.close();
+    }
+  });
+
+  it("a key set answering 302 to another origin: 503, the other origin is never asked", async () => {
+    const other = await startStubServer();
+    const path = freshPath("jwks");
+    other.handle("/jwks", json({ keys: [publicJwk(key)] }));
+    stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/jwks`); res.end(); });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(key)), "7");
+      expect(other.hits.size).toBe(0);
+    } finally {
+      await app.close();
+      await other.close();
+    }
+  });
+
+  it("authorization server metadata answering 302 to another origin: 503, the other origin is never asked", async () => {
+    const other = await startStubServer();
+    const issuer = `${stub.url}${freshPath("tenant")}`;
+    const tenant = new URL(issuer).pathname;
+    // The other origin would serve metadata naming our issuer and a key set it controls.
+    other.handle("/metadata", json({ issuer, jwks_uri: `${other.url}/jwks` }));
+    other.handle("/jwks", json({ keys: [publicJwk(stranger)] }));
+    for (const path of [`/.well-known/oauth-authorization-server${tenant}`, `/.well-known/openid-configuration${tenant}`, `${tenant}/.well-known/openid-configuration`]) {
+      stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/metadata`); res.end(); });
+    }
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeout: 1000, retryAfter: 7 });
+    try {
+      expectUnavailable(await get(app, jwt(stranger, {}, stranger.kid, issuer)), "7");
+      expect(other.hits.size).toBe(0);
+    } finally {
+      await app.close();
+      await other.close();
+    }
+  });
+
+  it("a held key is accepted past jwksCacheMaxAge while the refetch hangs (revalidated in the background)", async () => {
+    const path = freshPath("jwks");
+    publish(path, [key]);
+    // A 60 s deadline: only an answer that does not wait on the refetch comes back in time.
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksCacheMaxAge: 100 }, timeout: 60_000 });
+    let release: (() => void) | undefined;
+    let arrived: () => void = () => {};
+    const refetchArrived = new Promise<void>((resolve) => { arrived = resolve; });
+    try {
+      expectReached(await get(app, jwt(key, { sub: "first" })), "first");
+      await sleep(150);
+      // From now on the key set answers only when this test ends.
+      stub.handle(path, (req, res) => {
+        release = () => json({ keys: [publicJwk(key)] })(req, res);
+        arrived();
+      });
+      expectReached(await get(app, jwt(key, { sub: "held" })), "held");
+      await within(refetchArrived, DEADLINE, "the background refetch");
+      expectReached(await get(app, jwt(key, { sub: "held-again" })), "held-again");
+      // One background refetch, shared by both requests, still unanswered.
+      expect(hits(path)).toBe(2);
+    } finally {
+      release?.();
       await app.close();
     }
   });

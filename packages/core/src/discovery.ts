@@ -5,6 +5,7 @@
  */
 import { McpOAuthError } from "./errors.js";
 import type { AuthorizationServerReport } from "./events.js";
+import { fetchJson, OutboundError } from "./outbound.js";
 
 export interface AuthorizationServerMetadata {
   issuer: string;
@@ -35,8 +36,11 @@ export function metadataUrls(issuer: string): string[] {
 }
 
 export interface DiscoveryOptions {
+  /** Total deadline of each metadata request, in ms. */
   timeout: number;
   retryAfter: number;
+  /** Largest metadata document read, in bytes. Default 1 MiB. */
+  maxResponseBytes?: number;
   fetch?: typeof fetch;
 }
 
@@ -51,27 +55,16 @@ export interface DiscoveryResult {
   metadata: AuthorizationServerMetadata;
 }
 
+const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
 export async function discoverAuthorizationServer(issuer: string, options: DiscoveryOptions): Promise<DiscoveryResult> {
-  const doFetch = options.fetch ?? fetch;
   const problems: string[] = [];
   for (const url of metadataUrls(issuer)) {
-    let response: Response;
-    try {
-      response = await doFetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(options.timeout) });
-    } catch (error) {
-      problems.push(`${url}: ${(error as Error).name === "TimeoutError" ? "timed out" : "unreachable"}`);
-      continue;
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      problems.push(`${url}: HTTP ${response.status}`);
-      continue;
-    }
     let document: unknown;
     try {
-      document = await response.json();
-    } catch {
-      problems.push(`${url}: not JSON`);
+      document = await fetchJson(url, { timeoutMs: options.timeout, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, fetch: options.fetch });
+    } catch (error) {
+      problems.push(`${url}: ${error instanceof OutboundError ? error.reason : "unreachable"}`);
       continue;
     }
     if (document === null || typeof document !== "object" || typeof (document as { issuer?: unknown }).issuer !== "string") {

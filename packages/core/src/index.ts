@@ -15,8 +15,9 @@ export { optionsFromEnv, splitList, type Environment } from "./env.js";
 export { ERROR_RESPONSES, type ErrorResponse, type OAuthErrorName } from "./error-responses.js";
 export { McpOAuthConfigError, McpOAuthError, isMcpOAuthError, type McpOAuthErrorCode } from "./errors.js";
 export { decodeJwt, looksLikeJwt } from "./jwt/decode.js";
-export { clearKeySources, JwksKeySource } from "./jwt/key-source.js";
+export { JwksKeySource, type KeySourceObserver, type KeySourceOptions } from "./jwt/key-source.js";
 export { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
+export { fetchJson, OutboundError, type OutboundRequest } from "./outbound.js";
 export { buildProtectedResourceMetadata, metadataPaths, type ProtectedResourceMetadata } from "./metadata.js";
 export {
   ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, WELL_KNOWN_PROTECTED_RESOURCE, resolveOptions,

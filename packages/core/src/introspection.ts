@@ -7,7 +7,8 @@ import { checkIntrospection } from "./claims.js";
 import type { AuthorizationServerDirectory } from "./discovery.js";
 import { McpOAuthError } from "./errors.js";
 import type { VerifiedToken } from "./jwt/verifier.js";
-import type { ResolvedOptions } from "./options.js";
+import { endpointUrlProblem, type ResolvedOptions } from "./options.js";
+import { fetchJson, OutboundError } from "./outbound.js";
 
 export interface IntrospectionObserver {
   called?(): void;
@@ -21,10 +22,12 @@ export class IntrospectionVerifier {
   readonly #options: ResolvedOptions;
   readonly #directory: AuthorizationServerDirectory;
   readonly #observer: IntrospectionObserver;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: typeof fetch | undefined;
   readonly #authorization: string | undefined;
+  /** A discovered endpoint refused by the URL rule, reported once. */
+  #reportedBadEndpoint: string | undefined;
 
-  constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: IntrospectionObserver = {}, fetchImpl: typeof fetch = fetch) {
+  constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: IntrospectionObserver = {}, fetchImpl?: typeof fetch) {
     if (options.introspection === undefined) throw new TypeError("introspection options missing");
     this.#options = options;
     this.#directory = directory;
@@ -45,7 +48,18 @@ export class IntrospectionVerifier {
     if (typeof metadata.introspection_endpoint !== "string") {
       throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no introspection_endpoint; set introspection.endpoint`, { retryAfter: this.#options.retryAfter });
     }
-    return metadata.introspection_endpoint;
+    const endpoint = metadata.introspection_endpoint;
+    // A discovered endpoint gets the rule a configured one gets at start-up: the token and
+    // our credentials never go over plain http to a public host.
+    const problem = endpointUrlProblem(endpoint, this.#options.allowInsecureHttp);
+    if (problem !== undefined) {
+      if (this.#reportedBadEndpoint !== endpoint) {
+        this.#reportedBadEndpoint = endpoint;
+        this.#observer.failed?.(endpoint, `discovered introspection_endpoint refused: ${problem}`);
+      }
+      throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes an introspection_endpoint that is refused: ${problem}; or set introspection.endpoint`, { retryAfter: this.#options.retryAfter });
+    }
+    return endpoint;
   }
 
   async verify(token: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<VerifiedToken> {
@@ -62,31 +76,22 @@ export class IntrospectionVerifier {
     };
 
     this.#observer.called?.();
-    let response: Response;
+    let answer: unknown;
     try {
-      response = await this.#fetch(endpoint, {
+      answer = await fetchJson(endpoint, {
         method: "POST",
         headers: {
           "content-type": "application/x-www-form-urlencoded",
-          accept: "application/json",
           ...(this.#authorization ? { authorization: this.#authorization } : {}),
         },
         body: form.toString(),
-        signal: AbortSignal.timeout(this.#options.timeout),
+        timeoutMs: this.#options.timeout,
+        maxResponseBytes: this.#options.maxResponseBytes,
+        fetch: this.#fetch,
       });
     } catch (error) {
-      throw unavailable((error as Error).name === "TimeoutError" ? "timed out" : "unreachable", error);
-    }
-    // A 401 here means our own credentials are wrong: the client's token is not known to be bad.
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw unavailable(`HTTP ${response.status}`);
-    }
-    let answer: unknown;
-    try {
-      answer = await response.json();
-    } catch (error) {
-      throw unavailable("answer is not JSON", error);
+      // A 401 here means our own credentials are wrong: the client's token is not known to be bad.
+      throw unavailable(error instanceof OutboundError ? error.reason : "unreachable", error);
     }
     if (answer === null || typeof answer !== "object" || Array.isArray(answer) || typeof (answer as { active?: unknown }).active !== "boolean") {
       throw unavailable("answer has no boolean active");

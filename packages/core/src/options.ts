@@ -167,8 +167,16 @@ export interface McpOAuthOptions {
   preset?: ProviderPreset;
   /** Accept `http:` URLs on hosts other than loopback. Default false: use HTTPS. */
   allowInsecureHttp?: boolean;
-  /** Timeout for every outbound call (discovery, key set), in ms. Default 5000. */
+  /**
+   * Total deadline of every outbound call (discovery, key set, introspection), from connect
+   * to the last byte of the answer, in ms. Default 5000.
+   */
   timeout?: number;
+  /**
+   * Largest answer read from an outbound call (metadata, key set, introspection), in bytes;
+   * a larger one is an upstream failure (503). Default 1 MiB (1048576).
+   */
+  maxResponseBytes?: number;
   /** `Retry-After` seconds on 503 answers when the key set is unreachable. Default 5. */
   retryAfter?: number;
 }
@@ -189,7 +197,9 @@ export interface ResolvedOptions {
   readonly metadataPath: string;
   /** Absolute URL of that document: the `resource_metadata` of every challenge. */
   readonly resourceMetadataUrl: string;
+  /** Total deadline of each outbound call, in ms. */
   readonly timeout: number;
+  readonly maxResponseBytes: number;
   readonly retryAfter: number;
   readonly allowInsecureHttp: boolean;
   readonly validationType: "jwt" | "introspection" | "auto";
@@ -233,22 +243,33 @@ function toList(value: string | readonly string[] | undefined): string[] {
   return (typeof value === "string" ? [value] : [...value]).map((v) => v.trim()).filter((v) => v.length > 0);
 }
 
-/** Checks an https URL (http only on loopback unless allowed); returns the parsed URL. */
-function checkUrl(option: string, value: unknown, allowInsecureHttp: boolean): URL {
-  if (typeof value !== "string" || value.trim() === "") fail(option, "set it to an absolute https URL");
+/**
+ * What is wrong with an endpoint URL, or `undefined`: https (plain http only on loopback
+ * unless allowed), no fragment, no credentials. The one rule for configured URLs and for
+ * endpoints discovered in authorization server metadata (`jwks_uri`, `introspection_endpoint`).
+ */
+export function endpointUrlProblem(value: unknown, allowInsecureHttp: boolean): string | undefined {
+  if (typeof value !== "string" || value.trim() === "") return "set it to an absolute https URL";
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return fail(option, `"${value}" is not an absolute URL; use the form https://host/path`);
+    return `"${value}" is not an absolute URL; use the form https://host/path`;
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") fail(option, `use an https URL, not ${url.protocol}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `use an https URL, not ${url.protocol}`;
   if (url.protocol === "http:" && !allowInsecureHttp && !isLoopbackHost(url.hostname)) {
-    fail(option, `"${value}" uses plain http on a non-loopback host; use https, or set allowInsecureHttp: true for a trusted private network`);
+    return `"${value}" uses plain http on a non-loopback host; use https, or set allowInsecureHttp: true for a trusted private network`;
   }
-  if (url.hash !== "" || value.includes("#")) fail(option, `"${value}" must not contain a fragment (#)`);
-  if (url.username !== "" || url.password !== "") fail(option, "must not contain credentials");
-  return url;
+  if (url.hash !== "" || value.includes("#")) return `"${value}" must not contain a fragment (#)`;
+  if (url.username !== "" || url.password !== "") return "must not contain credentials";
+  return undefined;
+}
+
+/** Checks an https URL (http only on loopback unless allowed); returns the parsed URL. */
+function checkUrl(option: string, value: unknown, allowInsecureHttp: boolean): URL {
+  const problem = endpointUrlProblem(value, allowInsecureHttp);
+  if (problem !== undefined) fail(option, problem);
+  return new URL(value as string);
 }
 
 function checkScopes(option: string, scopes: readonly string[] | undefined): string[] {
@@ -265,6 +286,12 @@ function positive(option: string, value: number | undefined, fallback: number, a
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     fail(option, `must be a ${allowZero ? "non-negative" : "positive"} number, got ${String(value)}`);
   }
+  return value;
+}
+
+function positiveInteger(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) fail(option, `must be a positive whole number, got ${String(value)}`);
   return value;
 }
 
@@ -396,6 +423,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
       ? `${resourceUrl.origin}${metadataPath}`
       : checkUrl("resourceMetadataUrl", options.resourceMetadataUrl, allowInsecureHttp).href,
     timeout: positive("timeout", options.timeout, 5000),
+    maxResponseBytes: positiveInteger("maxResponseBytes", options.maxResponseBytes, 1024 * 1024),
     retryAfter: positive("retryAfter", options.retryAfter, 5),
     allowInsecureHttp,
     validationType,

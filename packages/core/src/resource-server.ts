@@ -18,7 +18,7 @@ import { resolveOptions, type CachedValidation, type McpOAuthOptions, type Resol
 import { policyIsEmpty, scopesFromClaims, scopesForJsonRpc } from "./scopes.js";
 
 export interface ResourceServerInternals {
-  /** Replaces the global `fetch` for discovery and introspection (tests of misbehaving servers). */
+  /** Replaces the global `fetch` for discovery, key sets and introspection (tests of misbehaving servers). */
   fetch?: typeof fetch;
   /** Size of the memo of recently accepted tokens' cache keys (benchmarks compare 0). */
   recentKeys?: number;
@@ -94,14 +94,14 @@ export class ResourceServer {
     const emit = emitter(this.options.onEvent);
     this.#emit = emit;
     this.#directory = new AuthorizationServerDirectory(
-      { timeout: this.options.timeout, retryAfter: this.options.retryAfter, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
+      { timeout: this.options.timeout, retryAfter: this.options.retryAfter, maxResponseBytes: this.options.maxResponseBytes, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
       (report) => emit({ type: "authorization_server_discovered", report }),
     );
     const type = this.options.validationType;
     this.#jwt = type === "introspection" ? undefined : new JwtVerifier(this.options, this.#directory, {
       refreshed: (jwksUri, keyCount) => emit({ type: "key_set_refreshed", jwksUri, keyCount }),
       failed: (url, reason) => emit({ type: "upstream_error", upstream: "jwks", url, reason }),
-    });
+    }, internals.fetch);
     this.#introspection = type === "jwt" ? undefined : new IntrospectionVerifier(this.options, this.#directory, {
       called: () => void this.#stats.introspectionCalls++,
       failed: (url, reason) => emit({ type: "upstream_error", upstream: "introspection", url, reason }),

@@ -2,9 +2,9 @@
  * RFC 7662 introspection: the real authorization server issuing opaque tokens for the
  * normal paths, a stub for answers a real one would not give and for outages.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { clearKeySources, McpOAuthError, ResourceServer, type McpOAuthErrorCode, type McpOAuthEvent, type McpOAuthOptions } from "../src/index.js";
+import { McpOAuthError, ResourceServer, type McpOAuthErrorCode, type McpOAuthEvent, type McpOAuthOptions } from "../src/index.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
@@ -12,7 +12,6 @@ import { codeOf } from "../../../test/helpers/error-code.js";
 const RESOURCE = "http://127.0.0.1:4555/mcp";
 
 
-afterEach(() => clearKeySources());
 
 describe("against the real authorization server (opaque tokens)", () => {
   let as: TestAuthorizationServer;
@@ -178,5 +177,36 @@ describe("answers a real server would not give, and outages", () => {
     await rs.verifyToken("opaque-token-value").catch((error: unknown) => { caught = error; });
     expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
     expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "9" } });
+  });
+});
+
+describe("a discovered introspection_endpoint follows the rules of a configured one", () => {
+  let stub: StubServer;
+  beforeAll(async () => {
+    stub = await startStubServer();
+  });
+  afterAll(() => stub.close());
+
+  it("refuses plain http on a non-loopback host before sending the token anywhere: 503 and an event", async () => {
+    const issuer = `${stub.url}/tenant/insecure-introspection`;
+    stub.handle("/.well-known/oauth-authorization-server/tenant/insecure-introspection", json({ issuer, introspection_endpoint: "http://example.com/introspect" }));
+    const requested: string[] = [];
+    const spy: typeof fetch = (input, init) => {
+      requested.push(String(input instanceof Request ? input.url : input));
+      return fetch(input, init);
+    };
+    const events: McpOAuthEvent[] = [];
+    const rs = new ResourceServer({
+      resource: RESOURCE, authorizationServers: [issuer], validation: { type: "introspection" },
+      introspection: { clientId: "rs", clientSecret: "s3cret" }, timeout: 300, retryAfter: 9, onEvent: (e) => events.push(e),
+    }, { fetch: spy });
+    let caught: unknown;
+    await rs.verifyToken("opaque-token-value").catch((error: unknown) => { caught = error; });
+    expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
+    expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "9" } });
+    await expect(rs.ready()).rejects.toThrow(/introspection_endpoint.*http/);
+    expect(events).toContainEqual({ type: "upstream_error", upstream: "introspection", url: "http://example.com/introspect", reason: expect.stringMatching(/plain http on a non-loopback host/) });
+    expect(requested.length).toBeGreaterThan(0);
+    expect(requested.every((url) => url.startsWith(`${stub.url}/`))).toBe(true);
   });
 });

@@ -258,6 +258,8 @@ describe("resolveOptions: validation", () => {
     ["validation.jwksRequestsPerMinute", { validation: { jwksRequestsPerMinute: 0 } }],
     ["timeout", { timeout: 0 }],
     ["retryAfter", { retryAfter: -5 }],
+    ["maxResponseBytes", { maxResponseBytes: 0 }],
+    ["maxResponseBytes", { maxResponseBytes: 1.5 }],
   ] as [string, Partial<McpOAuthOptions>][])("refuses a non-positive %s", (option, extra) => {
     expectConfigError(() => resolveOptions(base(extra)), option);
   });
@@ -295,6 +297,7 @@ describe("resolveOptions: defaults", () => {
     expect(resolved.jwt.jwksUri).toBeUndefined();
     expect(resolved.timeout).toBe(5000);
     expect(resolved.retryAfter).toBe(5);
+    expect(resolved.maxResponseBytes).toBe(1024 * 1024);
   });
 
   it("uses explicit audience and issuer instead of the defaults", () => {

@@ -4,11 +4,11 @@
  * The providers cannot be reached from tests, so the only deviation from the real setup is
  * an explicit `validation.jwksUri` pointing at a loopback stub serving the public keys.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPublicKey, randomUUID } from "node:crypto";
 import { generateSigningKey, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
 import {
-  clearKeySources, McpOAuthConfigError, presets, ResourceServer,
+  McpOAuthConfigError, presets, ResourceServer,
   type AuthInfo, type AuthInfoExtra, type CognitoPresetOptions, type McpOAuthOptions, type ProviderPreset,
 } from "../src/index.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
@@ -42,7 +42,6 @@ beforeAll(async () => {
   jwksUri = `${stub.url}/keys`;
 });
 afterAll(() => stub.close());
-afterEach(() => clearKeySources());
 
 const now = (): number => Math.floor(Date.now() / 1000);
 

@@ -1,6 +1,6 @@
 /** The verified-token cache and single flight. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { clearKeySources, MemoryTokenCache, McpOAuthError, ResourceServer, tokenCacheKey, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "../src/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { MemoryTokenCache, McpOAuthError, ResourceServer, tokenCacheKey, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "../src/index.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 
 const RESOURCE = "http://127.0.0.1:4666/mcp";
@@ -43,7 +43,6 @@ describe("ResourceServer caching", () => {
     as = await startTestAuthorizationServer();
   });
   afterAll(() => as.close());
-  afterEach(() => clearKeySources());
 
   const build = (extra: Partial<ConstructorParameters<typeof ResourceServer>[0]> = {}): ResourceServer =>
     new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], ...extra });

@@ -2,10 +2,10 @@
  * JWT verification end to end: the real authorization server for the normal paths, a stub
  * for key rotation and outages.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPublicKey } from "node:crypto";
 import { generateSigningKey, obtainAccessToken, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
-import { clearKeySources, decodeJwt, McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
+import { decodeJwt, McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
@@ -14,7 +14,6 @@ import { codeOf } from "../../../test/helpers/error-code.js";
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 
 
-afterEach(() => clearKeySources());
 
 describe("with the real authorization server", () => {
   let as: TestAuthorizationServer;
@@ -251,5 +250,89 @@ describe("authorization server discovery", () => {
     expect(await codeOf(rs.verifyToken(t))).toBe("upstream_unavailable");
     expect(stub.hits.get("/.well-known/oauth-authorization-server/tenant/b")).toBe(1);
     await expect(rs.ready()).rejects.toBeInstanceOf(McpOAuthError);
+  });
+});
+
+describe("key rotation at the real authorization server", () => {
+  it("a key rotated in during the refetch cooldown gets 503 with the rest of the cooldown as Retry-After, then is accepted", async () => {
+    const [k1, k2] = [generateSigningKey("RS256"), generateSigningKey("RS256")];
+    let as = await startTestAuthorizationServer({ keys: [k1] });
+    try {
+      const port = Number(new URL(as.issuer).port);
+      // The default 10 per minute: one unknown-kid refetch per 6 s.
+      const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], cache: false });
+      await rs.ready();
+      // A kid the key set, read just now for it, lacks: provably unknown, 401. This read starts the cooldown.
+      expect(await codeOf(rs.verifyToken(as.mint(RESOURCE, {}, { kid: "never-published" })))).toBe("key_not_found");
+
+      // The authorization server rotates: same issuer, a new signing key published first.
+      await as.close();
+      as = await startTestAuthorizationServer({ keys: [k2, k1], port });
+      const rotated = as.mint(RESOURCE, { sub: "rotated" });
+      let caught: unknown;
+      await rs.verifyToken(rotated).catch((error: unknown) => { caught = error; });
+      expect(caught).toBeInstanceOf(McpOAuthError);
+      expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
+      const answer = rs.answer(caught);
+      expect(answer.status).toBe(503);
+      expect(answer.headers["WWW-Authenticate"]).toBeUndefined();
+      const retryAfter = Number(answer.headers["Retry-After"]);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(6);
+      // A client that waits as told gets in.
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+      await expect(rs.verifyToken(rotated)).resolves.toMatchObject({ extra: { sub: "rotated" } });
+    } finally {
+      await as.close();
+    }
+  });
+});
+
+describe("key sources belong to their resource server", () => {
+  let as: TestAuthorizationServer;
+  beforeAll(async () => {
+    as = await startTestAuthorizationServer();
+  });
+  afterAll(() => as.close());
+
+  it("a second resource server for the same jwks_uri reads the key set with its own settings and events", async () => {
+    const first = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri } });
+    await first.ready();
+    const events: McpOAuthEvent[] = [];
+    const second = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri, jwksCacheMaxAge: 1000 }, onEvent: (e) => events.push(e) });
+    const before = as.requestCounts.get("/jwks") ?? 0;
+    await second.ready();
+    expect((as.requestCounts.get("/jwks") ?? 0) - before).toBe(1);
+    expect(events).toContainEqual({ type: "key_set_refreshed", jwksUri: as.jwksUri, keyCount: 1 });
+  });
+});
+
+describe("endpoints from metadata follow the rules of configured ones", () => {
+  let stub: StubServer;
+  beforeAll(async () => {
+    stub = await startStubServer();
+  });
+  afterAll(() => stub.close());
+
+  it("refuses a discovered plain-http jwks_uri on a non-loopback host before any request: 503 and an event", async () => {
+    const issuer = `${stub.url}/tenant/insecure-jwks`;
+    stub.handle("/.well-known/oauth-authorization-server/tenant/insecure-jwks", json({ issuer, jwks_uri: "http://example.com/jwks" }));
+    const requested: string[] = [];
+    const spy: typeof fetch = (input, init) => {
+      requested.push(String(input instanceof Request ? input.url : input));
+      return fetch(input, init);
+    };
+    const events: McpOAuthEvent[] = [];
+    const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer], timeout: 300, retryAfter: 7, onEvent: (e) => events.push(e) }, { fetch: spy });
+    const key = generateSigningKey("RS256");
+    const t = signJwt({ alg: "RS256", kid: key.kid }, { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 }, key);
+    let caught: unknown;
+    await rs.verifyToken(t).catch((error: unknown) => { caught = error; });
+    expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
+    expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "7" } });
+    await expect(rs.ready()).rejects.toThrow(/jwks_uri.*http/);
+    expect(events).toContainEqual({ type: "upstream_error", upstream: "jwks", url: "http://example.com/jwks", reason: expect.stringMatching(/plain http on a non-loopback host/) });
+    expect(requested.length).toBeGreaterThan(0);
+    expect(requested.every((url) => url.startsWith(`${stub.url}/`))).toBe(true);
   });
 });

@@ -371,14 +371,16 @@ describe("the key set", () => {
     expect(own.requestCounts.get("/jwks")).toBe(1);
   });
 
-  it("is shared by middlewares built from separate options objects", async () => {
+  it("belongs to each middleware (its own timeouts and cache settings), read once by each", async () => {
     const before = own.requestCounts.get("/jwks") ?? 0;
-    for (let i = 0; i < 3; i++) {
-      const another = appFor({ resource: RESOURCE, authorizationServers: [own.issuer] });
-      const res = await request(another).post("/mcp").set("Authorization", `Bearer ${own.mint(RESOURCE)}`);
-      expect(res.status).toBe(200);
+    const apps = [0, 1, 2].map(() => appFor({ resource: RESOURCE, authorizationServers: [own.issuer] }));
+    for (const another of apps) {
+      for (let i = 0; i < 2; i++) {
+        const res = await request(another).post("/mcp").set("Authorization", `Bearer ${own.mint(RESOURCE)}`);
+        expect(res.status).toBe(200);
+      }
     }
-    expect(own.requestCounts.get("/jwks") ?? 0).toBe(before);
+    expect((own.requestCounts.get("/jwks") ?? 0) - before).toBe(3);
   });
 });
 

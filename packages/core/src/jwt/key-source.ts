@@ -1,37 +1,50 @@
 /**
- * Verification keys from a JSON Web Key Set. jwks-rsa fetches the set (with a timeout)
- * and turns each JWK into a public key; this module decides when to fetch and holds each
- * key as a `KeyObject`.
+ * Verification keys from a JSON Web Key Set. The set is read by `fetchJson` (a total
+ * deadline, a size limit, no redirects: see `outbound.ts`); jwks-rsa, given that as its
+ * `fetcher`, turns each JWK into a public key; this module decides when to read the set and
+ * holds each key as a `KeyObject`.
  *
- * Why not jwks-rsa's own cache and rate limiter: its cache hands out PEM strings, which
- * jsonwebtoken re-parses on every verify (about 120 µs per token on our machine, against
- * about 22 µs with a `KeyObject`); its rate limiter makes callers over the limit wait for
- * the next window instead of answering (a flood of unknown `kid`s would hang requests);
- * and it has no single flight and no stale window for outages.
+ * Why not jwks-rsa's own request, cache and rate limiter: its request has only a socket
+ * idle timeout and no size limit (a key set dripped a byte at a time held requests
+ * indefinitely); its cache hands out PEM strings, which cost a re-parse on every verify
+ * (about 120 µs per token on our machine, against about 22 µs with a `KeyObject`); its rate
+ * limiter makes callers over the limit wait for the next window instead of answering (a
+ * flood of unknown `kid`s would hang requests); and it has no single flight and no stale
+ * window for outages.
  *
  * The rules here:
- * - one fetch at a time per key set (single flight), shared by every waiting request;
- * - an unknown `kid` triggers a refetch (key rotation) at most once per `cooldown`;
- * - after `maxAge` the set is read again; if that fails, the keys already held keep
- *   working for `staleWindow` more (a key-set outage is not a full outage);
+ * - one fetch at a time per key set (single flight), shared by every request that waits;
+ * - a token whose key is held never waits on a fetch while the set is younger than
+ *   `maxAge + staleWindow`: past `maxAge` the set is read again in the background
+ *   (stale-while-revalidate), and held keys keep working until it succeeds or the stale
+ *   window ends (a key-set outage is not a full outage);
+ * - an unknown `kid` triggers a refetch (key rotation) at most once per `cooldown`. Inside
+ *   the cooldown its verdict cannot be known (the key may have been published a moment
+ *   ago): 503 with the rest of the cooldown as `Retry-After`, never `invalid_token`.
+ *   `key_not_found` (401) only from a fetch the token waited on;
  * - a failed fetch is retried no sooner than `cooldown` later, and never cached as a result.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
 import { McpOAuthError } from "../errors.js";
+import { fetchJson, OutboundError } from "../outbound.js";
 
 export interface KeySourceOptions {
   jwksUri: string;
   /** How long a fetched key set is used before it is read again, in ms. */
   maxAge: number;
-  /** How long held keys keep working past `maxAge` while the key set is unreachable, in ms. */
+  /** How long held keys keep working past `maxAge` while the set is being read again or unreachable, in ms. */
   staleWindow: number;
   /** Minimum time between two fetches caused by unknown `kid`s or failures, in ms. */
   cooldown: number;
-  /** Timeout of each key-set request, in ms. */
+  /** Total deadline of each key-set request, connect to last byte, in ms. */
   timeout: number;
+  /** Largest key set read, in bytes. */
+  maxResponseBytes: number;
   /** `Retry-After` seconds when the key set is unreachable. */
   retryAfter: number;
+  /** Replaces the global `fetch` (tests). */
+  fetch?: typeof fetch | undefined;
 }
 
 /** Told about fetches, for events; never given key material. */
@@ -46,10 +59,12 @@ interface HeldKey {
   alg: string | undefined;
 }
 
+/** One key set of one resource server (each `JwtVerifier` owns its sources). */
 export class JwksKeySource {
   readonly jwksUri: string;
   readonly #client: jwksRsa.JwksClient;
   readonly #options: KeySourceOptions;
+  readonly #observer: KeySourceObserver;
   #keys = new Map<string, HeldKey>();
   /** When the held keys were fetched (0: never). */
   #fetchedAt = 0;
@@ -61,51 +76,62 @@ export class JwksKeySource {
   /** Key-set fetches started, for tests and events. */
   fetchCount = 0;
 
-  constructor(options: KeySourceOptions) {
+  constructor(options: KeySourceOptions, observer: KeySourceObserver = {}) {
     this.jwksUri = options.jwksUri;
     this.#options = options;
-    this.#client = new jwksRsa.JwksClient({ jwksUri: options.jwksUri, cache: false, rateLimit: false, timeout: options.timeout });
+    this.#observer = observer;
+    this.#client = new jwksRsa.JwksClient({
+      jwksUri: options.jwksUri,
+      cache: false,
+      rateLimit: false,
+      fetcher: (uri) => this.#fetchKeySet(uri),
+    });
   }
 
-  /** The key for `kid` when held and fresh: the hot path, no promise involved. */
+  /**
+   * The key for `kid` when held and usable: the hot path, no promise involved. Past
+   * `maxAge` (inside the stale window) the held key is still returned, and the key set is
+   * read again in the background.
+   */
   cachedKey(kid: string | undefined, alg: string): KeyObject | undefined {
-    if (Date.now() >= this.#fetchedAt + this.#options.maxAge) return undefined;
+    const age = Date.now() - this.#fetchedAt;
+    if (age >= this.#options.maxAge + this.#options.staleWindow) return undefined;
     const held = this.#find(kid);
     if (held === undefined) return undefined;
+    if (age >= this.#options.maxAge) this.#revalidate();
     checkKeyAlgorithm(held, alg);
     return held.key;
   }
 
   /** The key for `kid`, reading the key set when that is allowed and needed. */
-  async key(kid: string | undefined, alg: string, observer?: KeySourceObserver): Promise<KeyObject> {
+  async key(kid: string | undefined, alg: string): Promise<KeyObject> {
     const cached = this.cachedKey(kid, alg);
     if (cached) return cached;
-    const now = Date.now();
-    const { cooldown } = this.#options;
-    const fresh = now < this.#fetchedAt + this.#options.maxAge;
-    // A rotation is picked up by the first token that needs the new key; a flood of unknown
-    // kids costs one fetch per cooldown; a failing key set is retried once per cooldown.
-    const mayFetch = this.#inflight !== undefined
-      || (now >= this.#failedAt + cooldown && (!fresh || now >= this.#missFetchAt + cooldown));
-    let failure: unknown;
-    if (mayFetch) {
-      if (fresh && this.#inflight === undefined) this.#missFetchAt = now;
-      try {
-        await this.#refresh(observer);
-      } catch (error) {
-        failure = error;
+    if (this.#inflight === undefined) {
+      const now = Date.now();
+      const { cooldown, retryAfter } = this.#options;
+      if (now < this.#failedAt + cooldown) {
+        throw new McpOAuthError("upstream_unavailable", "key set unreachable (cooling down before the next attempt)", { retryAfter });
       }
-    } else if (!fresh && this.#fetchedAt + this.#options.maxAge + this.#options.staleWindow <= now) {
-      failure = new McpOAuthError("upstream_unavailable", "key set unreachable (cooling down before the next attempt)", { retryAfter: this.#options.retryAfter });
+      // Held and past the stale window: this is a due refresh. Not held while the set is
+      // fresh: a rotation, or an unknown kid, limited to one fetch per cooldown.
+      const fresh = now < this.#fetchedAt + this.#options.maxAge;
+      if (fresh) {
+        // RFC 7515 section 4.1.4: without `kid`, only a set with one key will do; another
+        // read of the set would not make the token less ambiguous.
+        if (kid === undefined && this.#keys.size > 1) throw new McpOAuthError("key_not_found", "no kid and several keys");
+        const wait = this.#missFetchAt + cooldown - now;
+        if (wait > 0) {
+          throw new McpOAuthError("upstream_unavailable", "kid not in the key set, which may not be read again yet", { retryAfter: Math.max(1, Math.ceil(wait / 1000)) });
+        }
+        this.#missFetchAt = now;
+      }
     }
-    const withinStaleWindow = Date.now() < this.#fetchedAt + this.#options.maxAge + this.#options.staleWindow;
-    if (failure !== undefined && !withinStaleWindow) throw failure;
+    // Joined or started: either way the set is read after this token arrived, so a failure
+    // is 503 and a set without the kid is a verdict.
+    await this.#refresh();
     const held = this.#find(kid);
-    if (held === undefined) {
-      // The key set was just read (or was read within the cooldown) and has no such key.
-      if (failure !== undefined) throw failure;
-      throw new McpOAuthError("key_not_found", kid === undefined ? "no kid and several keys" : "kid not in the key set");
-    }
+    if (held === undefined) throw new McpOAuthError("key_not_found", kid === undefined ? "no kid and several keys" : "kid not in the key set");
     checkKeyAlgorithm(held, alg);
     return held.key;
   }
@@ -116,9 +142,30 @@ export class JwksKeySource {
     return this.#keys.size === 1 ? this.#keys.values().next().value : undefined;
   }
 
-  #refresh(observer: KeySourceObserver | undefined): Promise<void> {
+  /** Starts a background read of the key set unless one runs or a failure is cooling down. */
+  #revalidate(): void {
+    if (this.#inflight !== undefined || Date.now() < this.#failedAt + this.#options.cooldown) return;
+    // The failure is recorded and reported by #refresh; nobody waits on this one.
+    this.#refresh().catch(() => {});
+  }
+
+  async #fetchKeySet(uri: string): Promise<{ keys: unknown[] }> {
+    const document = await fetchJson(uri, {
+      headers: { accept: "application/jwk-set+json, application/json" },
+      timeoutMs: this.#options.timeout,
+      maxResponseBytes: this.#options.maxResponseBytes,
+      fetch: this.#options.fetch,
+    });
+    const keys = (document as { keys?: unknown } | null)?.keys;
+    // RFC 7517 section 5: a JWK Set is an object whose `keys` is an array.
+    if (!Array.isArray(keys)) throw new OutboundError("answer is not a JWK Set");
+    return { keys };
+  }
+
+  #refresh(): Promise<void> {
     if (this.#inflight) return this.#inflight;
     const startedAt = Date.now();
+    const observer = this.#observer;
     this.fetchCount++;
     this.#inflight = (async () => {
       let signingKeys: jwksRsa.SigningKey[];
@@ -126,7 +173,7 @@ export class JwksKeySource {
         signingKeys = await this.#client.getSigningKeys();
       } catch (error) {
         this.#failedAt = startedAt;
-        observer?.failed?.(this.jwksUri, (error as Error).message ?? String(error));
+        observer.failed?.(this.jwksUri, error instanceof OutboundError ? error.reason : ((error as Error).message ?? String(error)));
         throw new McpOAuthError("upstream_unavailable", "key set unreachable or unusable", { cause: error, retryAfter: this.#options.retryAfter });
       }
       const keys = new Map<string, HeldKey>();
@@ -139,12 +186,12 @@ export class JwksKeySource {
       }
       if (keys.size === 0) {
         this.#failedAt = startedAt;
-        observer?.failed?.(this.jwksUri, "no usable signing key");
+        observer.failed?.(this.jwksUri, "no usable signing key");
         throw new McpOAuthError("upstream_unavailable", "key set has no usable signing key", { retryAfter: this.#options.retryAfter });
       }
       this.#keys = keys;
       this.#fetchedAt = Date.now();
-      observer?.refreshed?.(this.jwksUri, keys.size);
+      observer.refreshed?.(this.jwksUri, keys.size);
     })().finally(() => {
       this.#inflight = undefined;
     });
@@ -155,23 +202,4 @@ export class JwksKeySource {
 // RFC 8725 section 3.1: when the JWK names its algorithm, the token must use that one.
 function checkKeyAlgorithm(held: HeldKey, alg: string): void {
   if (held.alg !== undefined && held.alg !== alg) throw new McpOAuthError("algorithm_not_allowed", "alg differs from the key's alg");
-}
-
-/**
- * One key source per key-set URL per process, however many middlewares or providers are
- * built: a key set built per request is the classic cause of JWKS fetch storms.
- */
-const keySources = new Map<string, JwksKeySource>();
-
-export function keySourceFor(options: KeySourceOptions): JwksKeySource {
-  const existing = keySources.get(options.jwksUri);
-  if (existing) return existing;
-  const source = new JwksKeySource(options);
-  keySources.set(options.jwksUri, source);
-  return source;
-}
-
-/** Forgets every shared key source (tests, hot reload). */
-export function clearKeySources(): void {
-  keySources.clear();
 }
