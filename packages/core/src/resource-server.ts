@@ -289,6 +289,8 @@ export class ResourceServer {
   }
 
   #store(key: string, value: CachedValidation, ttlMs: number): void {
+    // A lifetime of 0 (or an `exp` already near) stores nothing: shared stores refuse it (Redis `PX 0`).
+    if (!(ttlMs > 0)) return;
     try {
       const done = this.options.cache!.store.set(key, value, ttlMs);
       if (done instanceof Promise) done.catch((error: unknown) => this.#storeFailed("set", error));

@@ -248,6 +248,22 @@ describe("cache.maxAgeSeconds: how long any verdict is reused", () => {
         .toThrow(expect.objectContaining({ option: "cache.maxAgeSeconds" }));
     }
     expect(() => new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { maxAgeSeconds: -1 } })).toThrow(McpOAuthConfigError);
+    for (const store of [{}, { get: () => undefined }, null]) {
+      expect(() => new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store: store as unknown as TokenCacheStore<CachedValidation> } }))
+        .toThrow(expect.objectContaining({ option: "cache.store" }));
+    }
+  });
+
+  it("0 reuses nothing and stores nothing", async () => {
+    const store = asyncMapStore();
+    const server = new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store, maxAgeSeconds: 0 } });
+    const token = as.mint(RESOURCE_A);
+    for (let i = 0; i < 3; i++) {
+      expect(await codeOf(server.verifyToken(token))).toBe("ok");
+      expect(await codeOf(server.verifyToken(as.mint(RESOURCE_B)))).toBe("audience_mismatch");
+    }
+    expect(store.entries.size).toBe(0);
+    expect(server.stats()).toMatchObject({ validations: 6, cacheHits: 0 });
   });
 
   it("bounds a JWT's reuse, even from a store that ignores lifetimes or was filled by a replica with longer ones", async () => {
