@@ -161,9 +161,11 @@ export class ResourceServer {
         hit = this.#storeFailed("get", error);
       }
       if (hit instanceof Promise) {
+        // The store's failure is handled before the syntax check may throw: never an unhandled rejection.
+        const looked = hit.then(undefined, (error: unknown) => this.#storeFailed("get", error));
         if (checkSyntax) assertB64Token(token);
         const known = key;
-        return hit.then(undefined, (error: unknown) => this.#storeFailed("get", error)).then((cached) => this.#afterLookup(token, known, cached));
+        return looked.then((cached) => this.#afterLookup(token, known, cached));
       }
       const fresh = this.#fresh(hit);
       if (fresh !== undefined) {

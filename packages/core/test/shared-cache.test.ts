@@ -209,6 +209,8 @@ describe("a failing cache store degrades to no caching", () => {
         // check() is what the adapters call: it must not throw the store's error (a 503).
         expect(await codeOf(checked(server, good))).toBe("ok");
         expect(await codeOf(checked(server, bad))).toBe("audience_mismatch");
+        // A request refused before the lookup settles leaves no rejection unhandled.
+        expect(await codeOf(checked(server, "a,b"))).toBe("malformed_authorization_header");
       }
       await sleep(10);
       const cacheErrors = events.filter((e) => e.type === "cache_error");
