@@ -109,6 +109,7 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     validationType: options.validationType,
     jwt: jwtInputs,
     introspection: introspection === undefined ? null : { endpoint: introspection.endpoint ?? null, clientId: introspection.clientId, authMethod: introspection.authMethod },
+    // Whether an upstream answer arrives in time: not a verdict, but cheap to keep apart.
     timeout: options.timeout,
     // Checked per request, after the cache:
     requiredScopes: undefined,
