@@ -4,7 +4,7 @@
  * have reached the same verdict; a failing store degrades to no caching; `maxAgeSeconds`
  * bounds how long any verdict is reused, so a revocation is seen within it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { runInThisContext } from "node:vm";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import {
@@ -299,11 +299,13 @@ describe("cache.maxAgeSeconds: how long any verdict is reused", () => {
       const tokens = await obtainAccessToken(opaque.issuer, { resource: RESOURCE_A });
       expect(await codeOf(bounded.verifyToken(tokens.access_token))).toBe("ok");
       expect(await codeOf(byDefault.verifyToken(tokens.access_token))).toBe("ok");
+      // oidc-provider prints a notice about its default revocation policy: keep the test quiet.
+      const notice = jest.spyOn(console, "info").mockImplementation(() => {});
       const revoked = await fetch(`${opaque.issuer}/token/revocation`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({ token: tokens.access_token, client_id: tokens.client_id }).toString(),
-      });
+      }).finally(() => notice.mockRestore());
       expect(revoked.status).toBe(200);
       await eventually(async () => (await codeOf(bounded.verifyToken(tokens.access_token))) === "token_inactive", 10_000, "revocation seen");
       // The default reuses the introspection answer for up to 60 s: still accepted.
