@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { randomBytes } from "node:crypto";
 import { format, inspect } from "node:util";
+import type { CachedValidation, TokenCacheStore } from "@mcp-oauth/core";
 import type { McpOAuthEvent, McpOAuthMiddlewareOptions } from "@mcp-oauth/express";
 import type { TestAuthorizationServer } from "../helpers/authorization-server.js";
 import type { RawResponse } from "../helpers/raw-request.js";
@@ -48,6 +49,7 @@ let opaqueApp: ProtectedApp;
 let postApp: ProtectedApp;
 let wrongSecretApp: ProtectedApp;
 let downApp: ProtectedApp;
+let brokenStoreApp: ProtectedApp;
 
 async function send(app: ProtectedApp, authorization?: string | string[], extra: { path?: string; body?: string; contentType?: string } = {}): Promise<RawResponse> {
   for (const value of [authorization ?? []].flat()) {
@@ -90,10 +92,16 @@ beforeAll(async () => {
   postApp = await protectedApp(introspection(opaqueAs.introspection.clientSecret, "client_secret_post"));
   wrongSecretApp = await protectedApp(introspection(secret(`wrong-${randomBytes(16).toString("base64url")}`)));
   downApp = await protectedApp({ ...base, authorizationServers: [jwtAs.issuer], validation: { jwksUri: "http://127.0.0.1:9/jwks" } });
+  // A cache store failing with messages that quote the key, as store clients' errors do.
+  const brokenStore: TokenCacheStore<CachedValidation> = {
+    get: (key) => { throw new Error(`WRONGTYPE Operation against key ${secret(key)}`); },
+    set: (key) => Promise.reject(new Error(`READONLY You can't write against a read only replica (key ${secret(key)})`)),
+  };
+  brokenStoreApp = await protectedApp({ ...base, authorizationServers: [jwtAs.issuer], cache: { store: brokenStore } });
 });
 
 afterAll(async () => {
-  await Promise.all([jwtApp, opaqueApp, postApp, wrongSecretApp, downApp].map((app) => app?.close()));
+  await Promise.all([jwtApp, opaqueApp, postApp, wrongSecretApp, downApp, brokenStoreApp].map((app) => app?.close()));
   await Promise.all([jwtAs?.close(), opaqueAs?.close()]);
   for (const undo of restore) undo();
   delete process.env["DEBUG"];
@@ -147,6 +155,12 @@ describe("flows", () => {
     expect((await send(downApp, `Bearer ${jwtAs.mint(RESOURCE)}`)).status).toBe(503);
   });
 
+  it("a failing cache store: tokens are still decided, and its errors (quoting cache keys) stay inside", async () => {
+    expect((await send(brokenStoreApp, `Bearer ${jwtAs.mint(RESOURCE)}`)).status).toBe(200);
+    expect((await send(brokenStoreApp, `Bearer ${jwtAs.mint("http://127.0.0.1:4444/other")}`)).status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+
   it("the same refusals, called directly, throw errors whose messages and causes hold no secret", async () => {
     const calls: [ProtectedApp, string][] = [
       [jwtApp, jwtAs.mint(RESOURCE, { exp: nowSeconds() - 3600, iat: nowSeconds() - 7200 })],
@@ -174,7 +188,7 @@ describe("what came out", () => {
   ].join("\n");
 
   it("was captured: every kind of event, the jwks debug log, and console output", () => {
-    expect(new Set(events.map((e) => e.type))).toEqual(new Set(["authorization_server_discovered", "key_set_refreshed", "token_accepted", "token_rejected", "upstream_error"]));
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(["authorization_server_discovered", "key_set_refreshed", "token_accepted", "token_rejected", "upstream_error", "cache_error"]));
     expect(events.filter((e) => e.type === "upstream_error").map((e) => (e as { upstream: string }).upstream).sort()).toEqual(expect.arrayContaining(["introspection", "jwks"]));
     // DEBUG=jwks reached the output we search.
     expect(output.join("\n")).toContain("Fetching keys from");

@@ -1,10 +1,11 @@
 /**
  * Caching of validation results behind a small interface, so a shared store (Redis,
- * memcached) can replace the in-memory default. Keys are SHA-256 hashes of tokens, never
- * tokens.
+ * memcached) can replace the in-memory default. Keys are SHA-256 hashes of a resource
+ * server's decision fingerprint and the token, never tokens.
  */
 import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
+import type { ResolvedJwtOptions, ResolvedOptions } from "./options.js";
 
 /** A key-value store with per-entry lifetimes. Methods may answer synchronously or with a promise. */
 export interface TokenCacheStore<V> {
@@ -48,8 +49,83 @@ export class MemoryTokenCache<V extends {}> implements TokenCacheStore<V> {
   }
 }
 
-/** The cache key of a token: its SHA-256, base64url. */
-export function tokenCacheKey(token: string): string {
+/**
+ * The cache key of a token: SHA-256 (base64url) of the resource server's decision
+ * fingerprint (see `decisionFingerprint`) followed by the token. The fingerprint has a fixed
+ * length (43 characters), so the concatenation is unambiguous; keyed this way, a store
+ * never sees the fingerprint or the token's own hash on their own.
+ */
+export function tokenCacheKey(token: string, fingerprint = ""): string {
   // One-shot hash (Node 20.12+): no Hash object per request.
-  return hash("sha256", token, "base64url");
+  return hash("sha256", fingerprint + token, "base64url");
+}
+
+const sorted = (values: Iterable<string>): string[] => [...values].sort();
+
+/**
+ * What a resource server's verdict on a token depends on, as a SHA-256 (base64url) of a
+ * canonical JSON: every cache key folds it in, so a verdict cached in a shared store is
+ * reused only by a server that would reach the same verdict (same resource, audiences,
+ * issuers, claim rules, algorithms, keys, introspection client), while replicas with
+ * identical options share entries. Lists whose order does not matter are sorted.
+ *
+ * The objects below are typed with every field of the resolved options, so a new option
+ * does not compile until it is either folded in or left out here with the reason.
+ * Left out: what is decided per request after the cache (scopes, scope policy), what
+ * bounds reuse (cache lifetimes: each reader applies its own to an entry's `checkedAt`),
+ * published metadata, listeners, and the introspection client's secret (it authenticates
+ * us and changes no verdict; keeping it out of keys keeps it out of reach of a store).
+ */
+export function decisionFingerprint(options: ResolvedOptions): string {
+  const jwt = options.jwt;
+  const jwtInputs: { [K in keyof ResolvedJwtOptions]: unknown } = {
+    issuers: sorted(jwt.issuers),
+    jwksUri: jwt.jwksUri ?? null,
+    audiences: sorted(jwt.audiences),
+    audienceMatcher: undefined, // derived from `audiences`
+    algorithms: sorted(jwt.algorithms),
+    // A different HMAC secret verifies different tokens. Only a hash of it is folded in,
+    // and the fingerprint is itself hashed into each key.
+    secretKey: jwt.secretKey === undefined ? null : hash("sha256", jwt.secretKey.export(), "base64url"),
+    clockTolerance: jwt.clockTolerance,
+    strict: jwt.strict,
+    maxTokenLength: jwt.maxTokenLength,
+    // Key-set freshness: decides whether a verdict is reached with a stale key at all.
+    jwksCacheMaxAge: jwt.jwksCacheMaxAge,
+    jwksStaleWindow: jwt.jwksStaleWindow,
+    jwksRequestsPerMinute: jwt.jwksRequestsPerMinute,
+    // Order kept: claims are read in this order into the cached scopes.
+    scopeClaims: jwt.scopeClaims,
+    requiredClaims: [...jwt.requiredClaims].map(([claim, values]) => [claim, sorted(values)]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
+    clientIdAsAudience: sorted(jwt.clientIdAsAudience),
+  };
+  const introspection = options.introspection;
+  const inputs: { [K in keyof ResolvedOptions]: unknown } = {
+    resource: options.resource,
+    resourceUrl: undefined, // parsed from `resource`
+    // Order kept: the first one's introspection endpoint is used.
+    authorizationServers: options.authorizationServers,
+    allowInsecureHttp: options.allowInsecureHttp,
+    validationType: options.validationType,
+    jwt: jwtInputs,
+    introspection: introspection === undefined ? null : { endpoint: introspection.endpoint ?? null, clientId: introspection.clientId, authMethod: introspection.authMethod },
+    // Whether an upstream answer arrives in time: not a verdict, but cheap to keep apart.
+    timeout: options.timeout,
+    maxResponseBytes: options.maxResponseBytes,
+    // Checked per request, after the cache:
+    requiredScopes: undefined,
+    expandScopes: undefined,
+    scopePolicy: undefined,
+    // Published, not decided on:
+    scopesSupported: undefined,
+    resourceName: undefined,
+    resourceDocumentation: undefined,
+    extraMetadata: undefined,
+    metadataPath: undefined,
+    resourceMetadataUrl: undefined,
+    retryAfter: undefined,
+    cache: undefined,
+    onEvent: undefined,
+  };
+  return hash("sha256", JSON.stringify(["mcp-oauth cache v1", inputs]), "base64url");
 }

@@ -32,6 +32,12 @@ export type McpOAuthEvent =
   | { type: "token_rejected"; code: McpOAuthErrorCode; method: ValidationMethod; cached: boolean }
   | { type: "key_set_refreshed"; jwksUri: string; keyCount: number }
   | { type: "upstream_error"; upstream: "jwks" | "introspection" | "discovery"; url: string; reason: string }
+  /**
+   * The cache store's `get` or `set` threw or rejected; the request went on as if
+   * uncached. `error` is the error's name only (`Error`, `TypeError`): a store's message
+   * may quote the key.
+   */
+  | { type: "cache_error"; operation: "get" | "set"; error: string }
   | { type: "authorization_server_discovered"; report: AuthorizationServerReport };
 
 export type McpOAuthEventListener = (event: McpOAuthEvent) => void;
@@ -42,6 +48,8 @@ export interface ValidationStats {
   rejected: number;
   cacheHits: number;
   cacheMisses: number;
+  /** Cache store `get`/`set` calls that threw or rejected (each degraded to no caching). */
+  cacheErrors: number;
   upstreamErrors: number;
   /** Validations actually run (not served by the cache or joined to one in flight). */
   validations: number;

@@ -91,10 +91,14 @@ export interface IntrospectionOptions {
   authMethod?: "client_secret_basic" | "client_secret_post";
 }
 
-/** What is cached about a token, keyed by its SHA-256. */
+/**
+ * What is cached about a token, keyed by `tokenCacheKey(token, fingerprint)`. `checkedAt`
+ * (ms since the epoch) is when the verdict was reached: every reader bounds an entry's age
+ * with its own lifetimes, whoever stored it and whether or not the store honours `ttlMs`.
+ */
 export type CachedValidation =
-  | { ok: true; method: "jwt" | "introspection"; claims: Readonly<Record<string, unknown>>; scopes: readonly string[]; clientId: string; expiresAt: number }
-  | { ok: false; method: "jwt" | "introspection"; code: McpOAuthErrorCode };
+  | { ok: true; method: "jwt" | "introspection"; claims: Readonly<Record<string, unknown>>; scopes: readonly string[]; clientId: string; expiresAt: number; checkedAt: number }
+  | { ok: false; method: "jwt" | "introspection"; code: McpOAuthErrorCode; checkedAt: number };
 
 export interface CacheOptions {
   /** Most entries held in memory. Default 10000. */
@@ -105,6 +109,14 @@ export interface CacheOptions {
   introspectionTtl?: number;
   /** How long a rejection is remembered, in seconds. Default 10; 0 turns it off. */
   negativeTtl?: number;
+  /**
+   * Longest time any cached verdict (acceptance or rejection, JWT or introspection) is
+   * reused, in seconds: caps `ttl`, `introspectionTtl` and `negativeTtl`. With introspection
+   * it is the revocation delay: a token revoked at the authorization server is refused at
+   * most this many seconds later. (A JWT validated locally is never seen revoked: it is
+   * accepted until `exp`.) Default: no cap beyond the three; 0 reuses nothing.
+   */
+  maxAgeSeconds?: number;
   /** A shared store instead of the in-memory LRU. */
   store?: TokenCacheStore<CachedValidation>;
 }
@@ -205,6 +217,7 @@ export interface ResolvedOptions {
   readonly validationType: "jwt" | "introspection" | "auto";
   readonly jwt: ResolvedJwtOptions;
   readonly introspection: Readonly<Required<Omit<IntrospectionOptions, "endpoint">> & { endpoint: string | undefined }> | undefined;
+  /** Lifetimes in ms, each already capped by `maxAgeSeconds`. */
   readonly cache: Readonly<{ store: TokenCacheStore<CachedValidation>; ttl: number; introspectionTtl: number; negativeTtl: number }> | undefined;
   readonly onEvent: McpOAuthEventListener | undefined;
 }
@@ -295,6 +308,12 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
   return value;
 }
 
+/** A number of seconds, zero or more and finite (a cache lifetime). */
+function finiteSeconds(option: string, value: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) fail(option, `must be a finite number of seconds, 0 or more, got ${String(value)}`);
+  return value;
+}
+
 /** Validates options and computes everything derived from them. Throws `McpOAuthConfigError`. */
 export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   if (options === null || typeof options !== "object") fail("options", "pass an options object with at least `resource` and `authorizationServers`");
@@ -344,12 +363,22 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     });
   }
   const cacheOptions = options.cache === false ? undefined : options.cache ?? {};
-  const cache: ResolvedOptions["cache"] = cacheOptions === undefined ? undefined : Object.freeze({
-    store: cacheOptions.store ?? new MemoryTokenCache<CachedValidation>(positive("cache.maxEntries", cacheOptions.maxEntries, 10_000, true)),
-    ttl: positive("cache.ttl", cacheOptions.ttl, 300, true) * 1000,
-    introspectionTtl: positive("cache.introspectionTtl", cacheOptions.introspectionTtl, 60, true) * 1000,
-    negativeTtl: positive("cache.negativeTtl", cacheOptions.negativeTtl, 10, true) * 1000,
-  });
+  let cache: ResolvedOptions["cache"];
+  if (cacheOptions !== undefined) {
+    const store = cacheOptions.store;
+    if (store !== undefined && (store === null || typeof store.get !== "function" || typeof store.set !== "function")) {
+      fail("cache.store", "must have get(key) and set(key, value, ttlMs) methods (the TokenCacheStore interface)");
+    }
+    const maxAgeSeconds = cacheOptions.maxAgeSeconds === undefined ? Infinity : finiteSeconds("cache.maxAgeSeconds", cacheOptions.maxAgeSeconds);
+    const lifetime = (option: string, value: number | undefined, fallback: number): number =>
+      Math.min(finiteSeconds(`cache.${option}`, value ?? fallback), maxAgeSeconds) * 1000;
+    cache = Object.freeze({
+      store: store ?? new MemoryTokenCache<CachedValidation>(positive("cache.maxEntries", cacheOptions.maxEntries, 10_000, true)),
+      ttl: lifetime("ttl", cacheOptions.ttl, 300),
+      introspectionTtl: lifetime("introspectionTtl", cacheOptions.introspectionTtl, 60),
+      negativeTtl: lifetime("negativeTtl", cacheOptions.negativeTtl, 10),
+    });
+  }
   if (options.onEvent !== undefined && typeof options.onEvent !== "function") fail("onEvent", "must be a function");
   const scopeClaims = validation.scopeClaims === undefined ? ["scope", "scp"] : [...validation.scopeClaims];
   if (scopeClaims.length === 0 || scopeClaims.some((c) => typeof c !== "string" || c === "")) fail("validation.scopeClaims", "list claim names, e.g. [\"scope\", \"scp\"]");

@@ -5,7 +5,7 @@
  */
 import { clientIdFromClaims, ReadonlyURL, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
 import { assertB64Token, readBearerToken, type TokenRequest } from "./authorization-header.js";
-import { tokenCacheKey } from "./cache.js";
+import { decisionFingerprint, tokenCacheKey } from "./cache.js";
 import { answerFor, type ErrorAnswer } from "./challenge.js";
 import { AuthorizationServerDirectory } from "./discovery.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "./errors.js";
@@ -69,6 +69,12 @@ export class ResourceServer {
   readonly metadataPaths: readonly string[];
   /** Whether the scope policy can require anything, so adapters read bodies only when needed. */
   readonly needsBody: boolean;
+  /**
+   * SHA-256 of everything a verdict depends on (`decisionFingerprint`), folded into every
+   * cache key: resource servers sharing a store reuse each other's verdicts only when
+   * they would have reached the same ones. Computed once here, off the hot path.
+   */
+  readonly cacheFingerprint: string;
   readonly #emit: McpOAuthEventListener;
   readonly #directory: AuthorizationServerDirectory;
   readonly #jwt: JwtVerifier | undefined;
@@ -81,7 +87,7 @@ export class ResourceServer {
   readonly #resourceUrl: URL;
   readonly #strings = new Interner<string>();
   readonly #scopeLists = new Interner<readonly string[]>();
-  readonly #stats: ValidationStats = { accepted: 0, rejected: 0, cacheHits: 0, cacheMisses: 0, upstreamErrors: 0, validations: 0, introspectionCalls: 0 };
+  readonly #stats: ValidationStats = { accepted: 0, rejected: 0, cacheHits: 0, cacheMisses: 0, cacheErrors: 0, upstreamErrors: 0, validations: 0, introspectionCalls: 0 };
 
   constructor(options: McpOAuthOptions, internals: ResourceServerInternals = {}) {
     this.options = resolveOptions(options);
@@ -89,6 +95,7 @@ export class ResourceServer {
     this.metadataJson = JSON.stringify(this.metadata);
     this.metadataPaths = metadataPaths(this.options);
     this.needsBody = !policyIsEmpty(this.options.scopePolicy);
+    this.cacheFingerprint = decisionFingerprint(this.options);
     this.#recentLimit = internals.recentKeys ?? RECENT_KEYS;
     this.#resourceUrl = new ReadonlyURL(this.options.resource);
     const emit = emitter(this.options.onEvent);
@@ -145,12 +152,20 @@ export class ResourceServer {
     // the cache, or a verification that waits on the network (single flight).
     let key: string | undefined;
     if (cache !== undefined) {
-      key = this.#recentKeys.get(token) ?? tokenCacheKey(token);
-      const hit = cache.store.get(key);
+      key = this.#recentKeys.get(token) ?? tokenCacheKey(token, this.cacheFingerprint);
+      let hit: CachedValidation | undefined | Promise<CachedValidation | undefined>;
+      try {
+        hit = cache.store.get(key);
+      } catch (error) {
+        // A failing store degrades to no caching, never to a refused request.
+        hit = this.#storeFailed("get", error);
+      }
       if (hit instanceof Promise) {
+        // The store's failure is handled before the syntax check may throw: never an unhandled rejection.
+        const looked = hit.then(undefined, (error: unknown) => this.#storeFailed("get", error));
         if (checkSyntax) assertB64Token(token);
         const known = key;
-        return hit.catch(() => undefined).then((cached) => this.#afterLookup(token, known, cached));
+        return looked.then((cached) => this.#afterLookup(token, known, cached));
       }
       const fresh = this.#fresh(hit);
       if (fresh !== undefined) {
@@ -172,11 +187,33 @@ export class ResourceServer {
     recent.set(token, key);
   }
 
-  /** A cached verdict still usable: any rejection, or an acceptance before its `exp`. */
+  /**
+   * A cached verdict still usable by this server: younger than this server's own lifetime
+   * for it (whoever stored it, whatever the store does with `ttlMs`), and an acceptance
+   * before its `exp`. Anything else in the store (another version's entry, garbage) is a
+   * miss. The comparisons are written so that a missing or non-numeric field fails them.
+   */
   #fresh(cached: CachedValidation | undefined): CachedValidation | undefined {
-    if (cached === undefined || (cached.ok && cached.expiresAt <= Date.now() / 1000)) return undefined;
+    // null: what many store clients (Redis) answer for a missing key.
+    if (cached === undefined || cached === null) return undefined;
+    const cache = this.options.cache!;
+    const now = Date.now();
+    if (cached.ok === true) {
+      if (!(now - cached.checkedAt < (cached.method === "jwt" ? cache.ttl : cache.introspectionTtl) && now < cached.expiresAt * 1000)) return undefined;
+    } else if (cached.ok !== false || !(now - cached.checkedAt < cache.negativeTtl) || !NEGATIVELY_CACHED.has(cached.code)) {
+      return undefined;
+    }
     this.#stats.cacheHits++;
     return cached;
+  }
+
+  /** Counts and reports a store failure (the kind of error only: its message may quote the key); the lookup is a miss. */
+  #storeFailed(operation: "get" | "set", error: unknown): undefined {
+    this.#stats.cacheErrors++;
+    if (this.options.onEvent !== undefined) {
+      this.#emit({ type: "cache_error", operation, error: error instanceof Error ? error.name : typeof error });
+    }
+    return undefined;
   }
 
   #afterLookup(token: string, key: string | undefined, cached: CachedValidation | undefined): AuthInfo | Promise<AuthInfo> {
@@ -184,13 +221,13 @@ export class ResourceServer {
     if (fresh !== undefined) return this.#settle(token, fresh, true);
     if (this.options.cache !== undefined) this.#stats.cacheMisses++;
     if (this.#inflight.size > 0) {
-      const joined = this.#inflight.get(key ??= tokenCacheKey(token));
+      const joined = this.#inflight.get(key ??= tokenCacheKey(token, this.cacheFingerprint));
       if (joined !== undefined) return joined.then((result) => this.#settle(token, result, false));
     }
     const outcome = this.#validate(token, key);
     // A verification with its key in hand is over before anything else runs: nothing to share.
     if (!(outcome instanceof Promise)) return this.#settle(token, outcome, false);
-    const flightKey = key ?? tokenCacheKey(token);
+    const flightKey = key ?? tokenCacheKey(token, this.cacheFingerprint);
     const pending = outcome.finally(() => this.#inflight.delete(flightKey));
     this.#inflight.set(flightKey, pending);
     return pending.then((result) => this.#settle(token, result, false));
@@ -216,7 +253,7 @@ export class ResourceServer {
       this.#stats.upstreamErrors++;
       throw error instanceof McpOAuthError ? error : new McpOAuthError(code, "unexpected failure while checking the token", { cause: error });
     }
-    const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code };
+    const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code, checkedAt: Date.now() };
     const cache = this.options.cache;
     if (cache !== undefined && key !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
     return rejected;
@@ -244,20 +281,24 @@ export class ResourceServer {
       scopes: Object.freeze(scopes),
       clientId,
       expiresAt: verified.expiresAt,
+      checkedAt: Date.now(),
     };
     if (cache !== undefined && key !== undefined) {
-      const ttl = Math.min(verified.method === "jwt" ? cache.ttl : cache.introspectionTtl, verified.expiresAt * 1000 - Date.now());
+      const ttl = Math.min(verified.method === "jwt" ? cache.ttl : cache.introspectionTtl, verified.expiresAt * 1000 - accepted.checkedAt);
       this.#store(key, accepted, ttl);
     }
     return accepted;
   }
 
   #store(key: string, value: CachedValidation, ttlMs: number): void {
+    // A lifetime of 0 (or an `exp` already near) stores nothing: shared stores refuse it (Redis `PX 0`).
+    if (!(ttlMs > 0)) return;
     try {
       const done = this.options.cache!.store.set(key, value, ttlMs);
-      if (done instanceof Promise) done.catch(() => {});
-    } catch {
+      if (done instanceof Promise) done.catch((error: unknown) => this.#storeFailed("set", error));
+    } catch (error) {
       // A failing shared store degrades to no caching, never to a refused request.
+      this.#storeFailed("set", error);
     }
   }
 

@@ -169,7 +169,7 @@ describe("ResourceServer caching", () => {
     const server = build({ cache: { store } });
     const token = as.mint(RESOURCE);
     await server.verifyToken(token);
-    expect([...entries.keys()]).toEqual([tokenCacheKey(token)]);
+    expect([...entries.keys()]).toEqual([tokenCacheKey(token, server.cacheFingerprint)]);
     await server.verifyToken(token);
     expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1 });
 
