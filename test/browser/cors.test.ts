@@ -39,6 +39,7 @@ if (!haveBrowser && process.env["CI"]) {
   throw new Error(`No Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install chromium; a CI run must not skip the browser tests`);
 }
 const MISSING = `skipped: no Chromium at ${CHROMIUM} (install it with apt-get install chromium, or set CHROMIUM_PATH)`;
+if (!haveBrowser) console.warn(`test/browser/cors.test.ts ${MISSING}`);
 const describeInBrowser = haveBrowser ? describe : describe.skip;
 
 // Without the background-networking flags Chromium keeps calling home (component updates,
@@ -103,7 +104,9 @@ function staticSite(title: string): Promise<Listening> {
 function pageFetch(page: Page, url: string, init: { method?: string; headers?: Record<string, string>; body?: string; mode?: "cors" | "no-cors" }): Promise<PageResult> {
   return page.evaluate(async ({ url, init }) => {
     try {
-      const response = await fetch(url, { ...init, cache: "no-store" });
+      // no-store: 127.0.0.1 on two ports is one site, so one HTTP cache; every request must reach the server.
+      const request = { ...init, cache: "no-store" as const };
+      const response = await fetch(url, request);
       const headers: Record<string, string> = {};
       response.headers.forEach((value, name) => { headers[name] = value; });
       return { ok: true, status: response.status, headers, body: await response.text() };
@@ -122,10 +125,7 @@ function rpcMessage(body: string): { result?: { serverInfo?: { name?: string }; 
 const seenFor = (origin: string, method: string): Seen[] => seen.filter((s) => s.origin === origin && s.method === method && s.path === "/mcp");
 
 beforeAll(async () => {
-  if (!haveBrowser) {
-    console.warn(`test/browser/cors.test.ts ${MISSING}`);
-    return;
-  }
+  if (!haveBrowser) return;
   as = await startTestAuthorizationServer();
   [allowedSite, otherSite] = await Promise.all([staticSite("allowed"), staticSite("other")]);
   mcp = await startExampleServer({
