@@ -65,8 +65,11 @@ export class AudienceMatcher {
   readonly #normalized: ReadonlySet<string>;
 
   constructor(audiences: readonly string[]) {
-    this.#exact = new Set(audiences);
-    this.#normalized = new Set(audiences.map(normalizeResourceUri));
+    // An audience with a userinfo or a fragment is never ours (resolveOptions refuses it;
+    // other callers may pass anything): leaving it out keeps the exact hit a plain lookup.
+    const ours = audiences.filter((audience) => !hasUserinfoOrFragment(audience));
+    this.#exact = new Set(ours);
+    this.#normalized = new Set(ours.map(normalizeResourceUri));
   }
 
   /** True when `aud` (a string or an array, RFC 7519 section 4.1.3) names one of ours. */
@@ -77,7 +80,6 @@ export class AudienceMatcher {
   }
 
   #matchesOne(entry: string): boolean {
-    if (hasUserinfoOrFragment(entry)) return false;
-    return this.#exact.has(entry) || this.#normalized.has(normalizeResourceUri(entry));
+    return this.#exact.has(entry) || (!hasUserinfoOrFragment(entry) && this.#normalized.has(normalizeResourceUri(entry)));
   }
 }
