@@ -356,6 +356,10 @@ describe("aud (RFC 8707, RFC 9068 section 4)", () => {
     ["our URL over https", () => withClaims({ aud: "https://127.0.0.1:4444/mcp" }), invalidToken("audience_mismatch")],
     ["our URL with a query", () => withClaims({ aud: `${RESOURCE}?x=1` }), invalidToken("audience_mismatch")],
     ["an object", () => withClaims({ aud: { url: RESOURCE } }), invalidToken("audience_mismatch")],
+    ["our URL with userinfo", () => withClaims({ aud: "http://evil@127.0.0.1:4444/mcp" }), invalidToken("audience_mismatch")],
+    ["our host:port as the userinfo of another host", () => withClaims({ aud: "http://127.0.0.1:4444@evil.example/mcp" }), invalidToken("audience_mismatch")],
+    ["our URL with a fragment", () => withClaims({ aud: `${RESOURCE}#x` }), invalidToken("audience_mismatch")],
+    ["our URL with userinfo in an array", () => withClaims({ aud: ["https://api.example.com", "http://evil:pw@127.0.0.1:4444/mcp/"] }), invalidToken("audience_mismatch")],
   ])("%s", async (_name, attack, outcome) => {
     await run(app, attack(), outcome);
   });

@@ -7,7 +7,7 @@ import { createSecretKey, type KeyObject } from "node:crypto";
 import { MemoryTokenCache, type TokenCacheStore } from "./cache.js";
 import { McpOAuthConfigError, type McpOAuthErrorCode } from "./errors.js";
 import type { McpOAuthEventListener } from "./events.js";
-import { AudienceMatcher, isLoopbackHost } from "./resource-uri.js";
+import { AudienceMatcher, hasUserinfoOrFragment, isLoopbackHost } from "./resource-uri.js";
 import { compileScopeHierarchy, isValidScopeToken, type McpScopePolicy, type ScopeHierarchy } from "./scopes.js";
 
 /** Asymmetric JWS algorithms accepted by default (RFC 7518 section 3.1). */
@@ -274,7 +274,8 @@ export function endpointUrlProblem(value: unknown, allowInsecureHttp: boolean): 
     return `"${value}" uses plain http on a non-loopback host; use https, or set allowInsecureHttp: true for a trusted private network`;
   }
   if (url.hash !== "" || value.includes("#")) return `"${value}" must not contain a fragment (#)`;
-  if (url.username !== "" || url.password !== "") return "must not contain credentials";
+  // `https://@host` parses to an empty username: look at the string too.
+  if (url.username !== "" || url.password !== "" || hasUserinfoOrFragment(value)) return "must not contain credentials";
   return undefined;
 }
 
@@ -392,6 +393,9 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   if (issuers.length === 0) fail("validation.issuer", "list at least one issuer, or leave it unset to use the authorization servers");
   const audiences = validation.audience === undefined ? [resource] : toList(validation.audience);
   if (audiences.length === 0) fail("validation.audience", "must not be empty; leave it unset to use the resource (env OAUTH_AUDIENCE)");
+  for (const audience of audiences) {
+    if (hasUserinfoOrFragment(audience)) fail("validation.audience", `"${audience}" has a userinfo or a fragment, which no token audience may match; use the resource URI as clients send it`);
+  }
   const jwksUri = validation.jwksUri === undefined ? undefined : checkUrl("validation.jwksUri", validation.jwksUri, allowInsecureHttp).href;
 
   const secretKey = validation.secret === undefined ? undefined : createSecretKey(

@@ -11,24 +11,49 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * The comparable form of a resource or audience URI: lowercase scheme and host (URL
- * parsing does that), default port dropped, fragment dropped, and at most one trailing
- * slash removed. MCP clients and authorization servers disagree on whether
- * `https://host/mcp` and `https://HOST/mcp/` are the same resource; the MCP resource
- * server rules treat them as one. Strings that are not http(s) URLs (Entra's app GUIDs,
+ * An http(s) URI as it must be written to take part in the equivalences below: a plain
+ * ASCII host name, IPv4 or bracketed IPv6 address, an optional decimal port, a path and a
+ * query, and nothing the WHATWG URL parser would silently rewrite. No userinfo and no
+ * fragment (RFC 8707 section 2: a resource "MUST NOT include a fragment component"; a
+ * userinfo `http://evil@host/mcp` names another resource that merely resolves to ours).
+ */
+const PLAIN_HTTP_URI = /^(https?):\/\/(\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(?::([1-9][0-9]*))?(\/[^?#\\]*)?(\?[^#]*)?$/i;
+
+/** `http(s)://` strings with a userinfo (any `@` before the path) or a fragment (any `#`). */
+const USERINFO_OR_FRAGMENT = /^https?:\/\/(?:[^/\\?#]*@|[\s\S]*#)/i;
+
+/**
+ * The comparable form of a resource or audience URI: lowercase scheme and host, default
+ * port dropped, and at most one trailing slash removed. MCP clients and authorization
+ * servers disagree on whether `https://host/mcp` and `https://HOST/mcp/` are the same
+ * resource; the MCP resource server rules treat them as one, and nothing else: a URI that
+ * only the WHATWG parser makes equal (userinfo, fragment, dot segments, `127.1`,
+ * percent-encoded or IDNA-mapped hosts, stripped tabs and spaces) keeps its own form and
+ * so never equals ours. Strings that are not http(s) URLs (Entra's app GUIDs,
  * `api://default`) are compared as they are.
  */
 export function normalizeResourceUri(value: string): string {
-  if (!/^https?:\/\//i.test(value)) return value;
+  const parts = PLAIN_HTTP_URI.exec(value);
+  if (parts === null) return value;
+  const [, scheme, host, port, path = "", query = ""] = parts;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     return value;
   }
-  let path = url.pathname;
-  if (path.endsWith("/")) path = path.slice(0, -1);
-  return `${url.protocol}//${url.host}${path}${url.search}`;
+  // The parser must have changed nothing but case and a default port.
+  const defaultPort = scheme!.toLowerCase() === "https" ? "443" : "80";
+  if (url.hostname !== host!.toLowerCase()) return value;
+  if (port !== undefined && port !== url.port && !(url.port === "" && port === defaultPort)) return value;
+  if (url.pathname !== (path === "" ? "/" : path) || url.search !== query) return value;
+  const comparable = path.endsWith("/") ? path.slice(0, -1) : path;
+  return `${url.protocol}//${url.host}${comparable}${url.search}`;
+}
+
+/** True when `value` is an http(s) URI with a userinfo or a fragment: never our resource. */
+export function hasUserinfoOrFragment(value: string): boolean {
+  return USERINFO_OR_FRAGMENT.test(value);
 }
 
 /**
@@ -40,8 +65,11 @@ export class AudienceMatcher {
   readonly #normalized: ReadonlySet<string>;
 
   constructor(audiences: readonly string[]) {
-    this.#exact = new Set(audiences);
-    this.#normalized = new Set(audiences.map(normalizeResourceUri));
+    // An audience with a userinfo or a fragment is never ours (resolveOptions refuses it;
+    // other callers may pass anything): leaving it out keeps the exact hit a plain lookup.
+    const ours = audiences.filter((audience) => !hasUserinfoOrFragment(audience));
+    this.#exact = new Set(ours);
+    this.#normalized = new Set(ours.map(normalizeResourceUri));
   }
 
   /** True when `aud` (a string or an array, RFC 7519 section 4.1.3) names one of ours. */
@@ -52,6 +80,6 @@ export class AudienceMatcher {
   }
 
   #matchesOne(entry: string): boolean {
-    return this.#exact.has(entry) || this.#normalized.has(normalizeResourceUri(entry));
+    return this.#exact.has(entry) || (!hasUserinfoOrFragment(entry) && this.#normalized.has(normalizeResourceUri(entry)));
   }
 }

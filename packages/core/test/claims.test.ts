@@ -3,7 +3,7 @@
  * against options resolved the way the middlewares resolve them.
  */
 import { describe, expect, it } from "@jest/globals";
-import { checkClaims, checkHeader, checkIssuer } from "../src/claims.js";
+import { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "../src/claims.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
 import { resolveOptions, type JwtValidationOptions, type ResolvedJwtOptions } from "../src/options.js";
 
@@ -260,6 +260,15 @@ describe("checkClaims: iss and aud", () => {
     expect(claims(payload({ aud }))).toBe("ok");
   });
 
+  it.each<[string, unknown]>([
+    ["userinfo", "https://evil@mcp.example.com/mcp"],
+    ["our host as the userinfo", "https://mcp.example.com@evil.example.com/mcp"],
+    ["a fragment", `${RESOURCE}#x`],
+    ["userinfo in an array", ["https://other.example.com/mcp", "https://evil@mcp.example.com/mcp"]],
+  ])("rejects aud with %s as audience_mismatch", (_label, aud) => {
+    expect(claims(payload({ aud }))).toBe("audience_mismatch");
+  });
+
   it("uses a configured audience instead of the resource", () => {
     const custom = jwtOptions({ audience: "api://default" });
     expect(claims(payload({ aud: "api://default" }), custom)).toBe("ok");
@@ -293,5 +302,27 @@ describe("checkClaims: claim types and strict mode", () => {
     expect(claims(payload({ exp: undefined }), STRICT)).toBe("claim_missing");
     expect(claims(payload({ iss: undefined }), STRICT)).toBe("claim_missing");
     expect(claims(payload({ aud: undefined }), STRICT)).toBe("audience_mismatch");
+  });
+});
+
+describe("checkIntrospection: aud and resource (RFC 7662 section 2.2, RFC 8707)", () => {
+  const answer = (overrides: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries({ active: true, iss: ISSUER, exp: NOW + 600, ...overrides }).filter(([, v]) => v !== undefined));
+  const introspect = (a: Record<string, unknown>) => codeOf(() => checkIntrospection(a, NORMAL, NOW));
+
+  it.each(["aud", "resource"])("accepts the resource in %s, also with an uppercase host and one trailing slash", (claim) => {
+    expect(introspect(answer({ [claim]: RESOURCE }))).toBe("ok");
+    expect(introspect(answer({ [claim]: "https://MCP.EXAMPLE.COM/mcp/" }))).toBe("ok");
+  });
+
+  it.each<[string, string, unknown]>([
+    ["aud", "userinfo", "https://evil@mcp.example.com/mcp"],
+    ["aud", "a fragment", `${RESOURCE}#x`],
+    ["aud", "userinfo in an array", ["https://evil@mcp.example.com/mcp"]],
+    ["resource", "userinfo", "https://evil@mcp.example.com/mcp"],
+    ["resource", "a fragment", `${RESOURCE}#x`],
+    ["resource", "an empty userinfo and a fragment", "https://@mcp.example.com/mcp#"],
+  ])("rejects %s with %s as audience_mismatch", (claim, _label, value) => {
+    expect(introspect(answer({ [claim]: value }))).toBe("audience_mismatch");
   });
 });

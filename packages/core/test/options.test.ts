@@ -100,9 +100,12 @@ describe("resolveOptions: resource", () => {
     expect(error.message).toContain("fragment");
   });
 
-  it("refuses credentials in the resource", () => {
-    expectConfigError(() => resolveOptions(base({ resource: "https://user:pw@mcp.example.com/mcp" })), "resource");
-  });
+  it.each(["https://user:pw@mcp.example.com/mcp", "https://@mcp.example.com/mcp", "https://:@mcp.example.com/mcp"])(
+    "refuses credentials in the resource, even empty ones: %s",
+    (resource) => {
+      expectConfigError(() => resolveOptions(base({ resource })), "resource");
+    },
+  );
 
   it("refuses leading or trailing whitespace", () => {
     expectConfigError(() => resolveOptions(base({ resource: ` ${RESOURCE}` })), "resource");
@@ -196,6 +199,16 @@ describe("resolveOptions: validation", () => {
     ["whitespace entries", [" ", ""]],
   ])("refuses an empty audience: %s", (_label, audience) => {
     expectConfigError(() => resolveOptions(base({ validation: { audience } })), "validation.audience");
+  });
+
+  // Such an audience could never match (AudienceMatcher refuses userinfo and fragments).
+  it.each([
+    ["userinfo", "https://evil@mcp.example.com/mcp"],
+    ["an empty userinfo", ["api://default", "https://@mcp.example.com/mcp"]],
+    ["a fragment", "https://mcp.example.com/mcp#x"],
+  ])("refuses an audience with %s", (_label, audience) => {
+    const error = expectConfigError(() => resolveOptions(base({ validation: { audience } })), "validation.audience");
+    expect(error.message).toContain("userinfo");
   });
 
   it("refuses an empty issuer list", () => {

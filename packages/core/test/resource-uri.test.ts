@@ -34,7 +34,11 @@ describe("normalizeResourceUri", () => {
     "mcp.example.com/mcp",
     "https://",
     "",
-  ])("leaves the non-URL %j as it is", (input) => {
+    "https://evil@mcp.example.com/mcp",
+    "https://mcp.example.com/mcp#x",
+    "https://mcp.example.com/x/../mcp",
+    "http://127.1/mcp",
+  ])("leaves the non-URL or rewritten URL %j as it is", (input) => {
     expect(normalizeResourceUri(input)).toBe(input);
   });
 });
@@ -71,6 +75,58 @@ describe("AudienceMatcher", () => {
     ["the host only", "mcp.example.com"],
   ])("rejects %s", (_label, aud) => {
     expect(matcher.matches(aud)).toBe(false);
+  });
+
+  // An audience is the resource itself, not a URL that resolves to it: userinfo
+  // (`http://evil@host/mcp`) and fragments name something else (RFC 8707 section 2:
+  // no fragment; RFC 9728 section 1.2), and the WHATWG parser's other rewrites (dot
+  // segments, IPv4 shorthand, percent-decoded or IDNA-mapped hosts, stripped whitespace)
+  // are no equivalences the MCP rules grant.
+  it.each([
+    ["userinfo", "https://evil@mcp.example.com/mcp"],
+    ["userinfo with a password", "https://evil:pw@mcp.example.com/mcp"],
+    ["our host as the userinfo", "https://mcp.example.com@evil.example.com/mcp"],
+    ["an empty userinfo", "https://@mcp.example.com/mcp"],
+    ["an empty userinfo with a colon", "https://:@mcp.example.com/mcp"],
+    ["userinfo with an uppercase host", "HTTPS://evil@MCP.EXAMPLE.COM/mcp/"],
+    ["a fragment", "https://mcp.example.com/mcp#x"],
+    ["an empty fragment", "https://mcp.example.com/mcp#"],
+    ["a fragment after a trailing slash", "https://mcp.example.com/mcp/#admin"],
+    ["a fragment after a query", "https://mcp.example.com/mcp?#x"],
+    ["userinfo and a fragment", "https://a@mcp.example.com/mcp#b"],
+    ["a dot segment", "https://mcp.example.com/x/../mcp"],
+    ["a percent-encoded dot segment", "https://mcp.example.com/x/%2e%2e/mcp"],
+    ["a single dot segment", "https://mcp.example.com/./mcp"],
+    ["a backslash path", "https://mcp.example.com\\mcp"],
+    ["a percent-encoded host", "https://mcp%2Eexample.com/mcp"],
+    ["a full-width host (IDNA maps it)", "https://\uFF4Dcp.example.com/mcp"],
+    ["a tab inside the host", "https://mcp.exa\tmple.com/mcp"],
+    ["a trailing space", "https://mcp.example.com/mcp "],
+    ["a trailing newline", "https://mcp.example.com/mcp\n"],
+    ["a port with a leading zero", "https://mcp.example.com:0443/mcp"],
+    ["an empty port", "https://mcp.example.com:/mcp"],
+  ])("rejects %s", (_label, aud) => {
+    expect(matcher.matches(aud)).toBe(false);
+    expect(matcher.matches([aud])).toBe(false);
+  });
+
+  it("never matches userinfo or a fragment, even when the configured audience has it verbatim", () => {
+    const odd = new AudienceMatcher(["https://evil@mcp.example.com/mcp", "https://mcp.example.com/mcp#x"]);
+    expect(odd.matches("https://evil@mcp.example.com/mcp")).toBe(false);
+    expect(odd.matches("https://mcp.example.com/mcp#x")).toBe(false);
+    expect(odd.matches(RESOURCE)).toBe(false);
+  });
+
+  it.each([
+    ["IPv4 shorthand", "http://127.1/mcp", "http://127.0.0.1/mcp"],
+    ["a hexadecimal IPv4 address", "http://0x7f000001/mcp", "http://127.0.0.1/mcp"],
+    ["an uncompressed IPv6 address", "http://[0:0:0:0:0:0:0:1]:3000/mcp", "http://[::1]:3000/mcp"],
+  ])("rejects %s for the canonical loopback resource", (_label, aud, configured) => {
+    expect(new AudienceMatcher([configured]).matches(aud)).toBe(false);
+  });
+
+  it("still matches an IPv6 loopback resource with an uppercase scheme and one trailing slash", () => {
+    expect(new AudienceMatcher(["http://[::1]:3000/mcp"]).matches("HTTP://[::1]:3000/mcp/")).toBe(true);
   });
 
   it("treats the http default port as equivalent for http resources", () => {
@@ -124,6 +180,13 @@ describe("AudienceMatcher", () => {
     expect(ids.matches("api://DEFAULT")).toBe(false);
     expect(ids.matches("8F3C2B1A-0000-4000-8000-123456789ABC")).toBe(false);
     expect(ids.matches(" api://default")).toBe(false);
+  });
+
+  it("compares non-http audiences with @ or # exactly", () => {
+    const ids = new AudienceMatcher(["api://default#x", "urn:user@example"]);
+    expect(ids.matches("api://default#x")).toBe(true);
+    expect(ids.matches("urn:user@example")).toBe(true);
+    expect(ids.matches("api://default")).toBe(false);
   });
 
   it("matches any of several configured audiences", () => {
