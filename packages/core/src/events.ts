@@ -32,7 +32,11 @@ export type McpOAuthEvent =
   | { type: "token_rejected"; code: McpOAuthErrorCode; method: ValidationMethod; cached: boolean }
   | { type: "key_set_refreshed"; jwksUri: string; keyCount: number }
   | { type: "upstream_error"; upstream: "jwks" | "introspection" | "discovery"; url: string; reason: string }
-  | { type: "authorization_server_discovered"; report: AuthorizationServerReport };
+  | { type: "authorization_server_discovered"; report: AuthorizationServerReport }
+  /** A shared cache store stopped answering (down, slow past its deadline, errors): validation goes on locally. */
+  | { type: "cache_store_unavailable"; store: string; reason: string }
+  /** The shared cache store answers again. */
+  | { type: "cache_store_recovered"; store: string };
 
 export type McpOAuthEventListener = (event: McpOAuthEvent) => void;
 
