@@ -302,3 +302,34 @@ describe("a Redis that is down, slow or answering errors", () => {
     expect(events).toContainEqual(expect.objectContaining({ type: "cache_store_unavailable", reason: expect.stringMatching(/WRONGTYPE/) }));
   });
 });
+
+/**
+ * Awaits the cache-key fix in core (a fingerprint of each resource server's decision
+ * inputs folded into every key): until it is merged, two resource servers on one store
+ * answer for each other and both tests fail (seen red: the first accepts a token for
+ * another resource, the second refuses a valid one). Skipped until that merge only:
+ * the integrator turns `describe.skip` back into `describe` with it.
+ */
+describe.skip("resource servers with different resources sharing one Redis (needs the cache-key fingerprint)", () => {
+  const OTHER = "http://127.0.0.1:4778/mcp";
+  const pair = async (): Promise<[ResourceServer, ResourceServer]> => [
+    server(await store()),
+    new ResourceServer({ resource: OTHER, authorizationServers: [as.issuer], cache: { store: await store() } }),
+  ];
+
+  it("never accepts, for one resource, a token another resource server accepted", async () => {
+    const [mine, other] = await pair();
+    const token = as.mint(RESOURCE);
+    await mine.verifyToken(token);
+    await waitFor(async () => (await storedKeys()).length === 1, "the verdict in Redis");
+    await expect(other.verifyToken(token)).rejects.toMatchObject({ code: "audience_mismatch" });
+  });
+
+  it("never refuses, for one resource, a token only another resource server refused", async () => {
+    const [mine, other] = await pair();
+    const token = as.mint(RESOURCE);
+    await expect(other.verifyToken(token)).rejects.toMatchObject({ code: "audience_mismatch" });
+    await waitFor(async () => (await storedKeys()).length === 1, "the rejection in Redis");
+    expect((await mine.verifyToken(token)).clientId).toBe("test-client");
+  });
+});

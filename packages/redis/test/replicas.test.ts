@@ -16,6 +16,8 @@ import { startTestRedisServer, type TestRedisServer } from "../../../test/helper
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const TSX = fileURLToPath(new URL("../../../node_modules/tsx/dist/cli.mjs", import.meta.url));
+// Three tsx processes compile and start on two shared cores.
+const STARTUP_MS = 120_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Replica {
@@ -112,7 +114,7 @@ describe("three replicas sharing one Redis, with leases (the default)", () => {
   let replicas: Replica[] = [];
   beforeAll(async () => {
     replicas = await Promise.all([0, 1, 2].map(() => startReplica(replicaEnv({ OAUTH_CACHE_INTROSPECTION_TTL: "2", OAUTH_RATE_LIMIT: "2" }))));
-  });
+  }, STARTUP_MS);
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.stop()));
   });
@@ -200,7 +202,7 @@ describe("three replicas sharing one Redis, without leases (OAUTH_CACHE_REDIS_LE
   let replicas: Replica[] = [];
   beforeAll(async () => {
     replicas = await Promise.all([0, 1, 2].map(() => startReplica(replicaEnv({ OAUTH_CACHE_REDIS_LEASE: "off" }))));
-  });
+  }, STARTUP_MS);
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.stop()));
   });
