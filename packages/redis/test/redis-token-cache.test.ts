@@ -333,3 +333,34 @@ describe.skip("resource servers with different resources sharing one Redis (need
     expect((await mine.verifyToken(token)).clientId).toBe("test-client");
   });
 });
+
+describe("a Redis user limited to the store's keys and commands (docs/deployment.md)", () => {
+  it("is all the store needs, leases included", async () => {
+    await admin.call("ACL", "SETUSER", "mcp", "on", ">s3cret", "~mcp-oauth:*", "+@connection", "+info", "+get", "+set", "+pttl", "+exists", "+eval", "+del");
+    try {
+      const url = `redis://mcp:s3cret@127.0.0.1:${redis.port}`;
+      const events: McpOAuthEvent[] = [];
+      const [a, b] = [server(await store({}, url), { onEvent: (e) => events.push(e) }), server(await store({}, url), { onEvent: (e) => events.push(e) })];
+      const token = as.mint(RESOURCE);
+      await a.verifyToken(token);
+      await waitFor(async () => (await storedKeys()).length === 1, "the verdict in Redis");
+      await b.verifyToken(token);
+      expect(b.stats().validations).toBe(0);
+      const opaque = await startTestAuthorizationServer({ accessTokenFormat: "opaque" });
+      try {
+        const introspecting = new ResourceServer({
+          resource: RESOURCE, authorizationServers: [opaque.issuer], validation: { type: "introspection" },
+          introspection: { clientId: opaque.introspection.clientId, clientSecret: opaque.introspection.clientSecret },
+          cache: { store: await store({}, url) }, onEvent: (e) => events.push(e),
+        });
+        await introspecting.verifyToken((await obtainAccessToken(opaque.issuer, { resource: RESOURCE })).access_token);
+        await waitFor(async () => (await admin.keys("mcp-oauth:v1:l:*")).length === 0, "the lease released");
+      } finally {
+        await opaque.close();
+      }
+      expect(events.filter((event) => event.type.startsWith("cache_store"))).toEqual([]);
+    } finally {
+      await admin.call("ACL", "DELUSER", "mcp");
+    }
+  });
+});
