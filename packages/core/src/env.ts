@@ -19,6 +19,13 @@ function read(env: Environment, name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
+function seconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new McpOAuthConfigError(name, `"${value}" is not a number of seconds`);
+  return parsed;
+}
+
 /**
  * Builders of the stores some variables name. Core depends on no database client: the
  * package that has one supplies the builder (`redisCacheFromEnv` of `@mcp-oauth/redis`).
@@ -68,13 +75,10 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
     : undefined;
   // The cache lifetimes bound how long a revocation takes to reach every replica (docs/deployment.md).
   const cacheTtls: { ttl?: number; introspectionTtl?: number } = {};
-  for (const [name, field] of [["OAUTH_CACHE_TTL", "ttl"], ["OAUTH_CACHE_INTROSPECTION_TTL", "introspectionTtl"]] as const) {
-    const value = read(env, name);
-    if (value === undefined) continue;
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds < 0) throw new McpOAuthConfigError(name, `"${value}" is not a number of seconds`);
-    cacheTtls[field] = seconds;
-  }
+  const ttl = seconds("OAUTH_CACHE_TTL", read(env, "OAUTH_CACHE_TTL"));
+  const introspectionTtl = seconds("OAUTH_CACHE_INTROSPECTION_TTL", read(env, "OAUTH_CACHE_INTROSPECTION_TTL"));
+  if (ttl !== undefined) cacheTtls.ttl = ttl;
+  if (introspectionTtl !== undefined) cacheTtls.introspectionTtl = introspectionTtl;
   const redisUrl = read(env, "OAUTH_CACHE_REDIS_URL");
   let cache: McpOAuthOptions["cache"] = overrides.cache === false ? false
     : Object.keys(cacheTtls).length > 0 ? { ...cacheTtls, ...overrides.cache } : overrides.cache;
