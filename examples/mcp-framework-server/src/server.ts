@@ -1,12 +1,14 @@
 /**
  * An mcp-framework server protected by @mcp-oauth/mcp-framework's OAuthAuthProvider,
- * configured only by the environment: the OAUTH_* variables of the Express example plus
+ * configured only by the environment: the OAUTH_* variables of the Express example (with
+ * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas) plus
  * MCP_TRANSPORT (`http-stream` or `sse`), MCP_RESPONSE_MODE (`batch` or `stream`), PORT
  * and HOST.
  */
 import { MCPServer } from "mcp-framework";
 import { splitList, type Environment } from "@mcp-oauth/core";
 import { frameworkCors, OAuthAuthProvider, optionsFromEnv } from "@mcp-oauth/mcp-framework";
+import { redisCacheFromEnv } from "@mcp-oauth/redis";
 import { WhoamiTool, WriteNoteTool } from "./tools.js";
 
 export interface FrameworkExample {
@@ -29,7 +31,8 @@ export function createFrameworkExample(env: Environment = process.env): Framewor
   const defaultResource = `http://${publicHost}:${port}${endpoint}`;
 
   const provider = new OAuthAuthProvider({
-    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }),
+    // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
+    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, { redisCache: redisCacheFromEnv }),
     resourceName: "mcp-oauth example (mcp-framework)",
   });
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);

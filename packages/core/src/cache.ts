@@ -6,11 +6,33 @@
 import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { ResolvedJwtOptions, ResolvedOptions } from "./options.js";
+import type { McpOAuthEventListener } from "./events.js";
+
+/**
+ * A store's answer to `lease`: either the verdict another process stored while this one
+ * waited, or the right (and duty) to validate, ended by `release()`.
+ */
+export interface TokenCacheLease<V> {
+  /** A verdict another process stored meanwhile: use it instead of validating. */
+  readonly value?: V;
+  /** Ends this process's lease once its verdict is stored (or the validation failed). Never throws. */
+  release(): void;
+}
 
 /** A key-value store with per-entry lifetimes. Methods may answer synchronously or with a promise. */
 export interface TokenCacheStore<V> {
   get(key: string): V | undefined | Promise<V | undefined>;
   set(key: string, value: V, ttlMs: number): void | Promise<void>;
+  /**
+   * Optional single flight across processes sharing the store, asked on a cache miss before
+   * an introspection call (the one validation that costs an upstream call per token): at
+   * most one process holds the lease of a key; the others wait, bounded, for its verdict.
+   * Resolves to `undefined` when the store cannot tell (then this process validates on
+   * its own); never rejects.
+   */
+  lease?(key: string): Promise<TokenCacheLease<V> | undefined>;
+  /** Optional: the resource server hands its event listener to the store (store outages, recoveries). */
+  listen?(listener: McpOAuthEventListener): void;
 }
 
 /**

@@ -4,14 +4,14 @@ export { assertB64Token, extractBearerToken, readBearerToken, type TokenRequest 
 export { answerFor, buildChallenge, quoteAuthParam, type ChallengeParams, type ErrorAnswer } from "./challenge.js";
 export { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS } from "./cors-headers.js";
 export { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "./claims.js";
-export { MemoryTokenCache, tokenCacheKey, type TokenCacheStore } from "./cache.js";
+export { MemoryTokenCache, tokenCacheKey, type TokenCacheLease, type TokenCacheStore } from "./cache.js";
 export {
   AuthorizationServerDirectory, discoverAuthorizationServer, metadataUrls, reportFor,
   type AuthorizationServerMetadata, type DiscoveryResult,
 } from "./discovery.js";
 export type { AuthorizationServerReport, McpOAuthEvent, McpOAuthEventListener, ValidationMethod, ValidationStats } from "./events.js";
 export { IntrospectionVerifier } from "./introspection.js";
-export { optionsFromEnv, splitList, type Environment } from "./env.js";
+export { optionsFromEnv, splitList, type Environment, type EnvironmentStores } from "./env.js";
 export { ERROR_RESPONSES, type ErrorResponse, type OAuthErrorName } from "./error-responses.js";
 export { McpOAuthConfigError, McpOAuthError, isMcpOAuthError, type McpOAuthErrorCode } from "./errors.js";
 export { decodeJwt, looksLikeJwt } from "./jwt/decode.js";

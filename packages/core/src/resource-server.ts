@@ -113,6 +113,7 @@ export class ResourceServer {
       called: () => void this.#stats.introspectionCalls++,
       failed: (url, reason) => emit({ type: "upstream_error", upstream: "introspection", url, reason }),
     }, internals.fetch);
+    this.options.cache?.store.listen?.(emit);
   }
 
   /** Finds and verifies the request's bearer token. Rejects with `McpOAuthError`. */
@@ -224,13 +225,37 @@ export class ResourceServer {
       const joined = this.#inflight.get(key ??= tokenCacheKey(token, this.cacheFingerprint));
       if (joined !== undefined) return joined.then((result) => this.#settle(token, result, false));
     }
-    const outcome = this.#validate(token, key);
+    const outcome = this.#leased(token, key) ?? this.#validate(token, key);
     // A verification with its key in hand is over before anything else runs: nothing to share.
     if (!(outcome instanceof Promise)) return this.#settle(token, outcome, false);
     const flightKey = key ?? tokenCacheKey(token, this.cacheFingerprint);
     const pending = outcome.finally(() => this.#inflight.delete(flightKey));
     this.#inflight.set(flightKey, pending);
     return pending.then((result) => this.#settle(token, result, false));
+  }
+
+  /**
+   * Single flight across the processes sharing the cache store, when it offers `lease`:
+   * only for introspection, the validation that costs an upstream call per token (a JWT is
+   * checked locally once its key set is held). Another process's verdict is used as it is;
+   * without one (no lease, store unavailable) this process validates on its own.
+   */
+  #leased(token: string, key: string | undefined): Promise<CachedValidation> | undefined {
+    const store = this.options.cache?.store;
+    if (store?.lease === undefined || key === undefined || this.#verifier(token) !== this.#introspection) return undefined;
+    return store.lease(key).catch(() => undefined).then((lease) => {
+      const known = this.#fresh(lease?.value);
+      if (known !== undefined) return known;
+      const outcome = Promise.resolve().then(() => this.#validate(token, key));
+      if (lease === undefined) return outcome;
+      return outcome.finally(() => {
+        try {
+          lease.release();
+        } catch {
+          // A store that breaks its contract must not turn a verdict into a failure.
+        }
+      });
+    });
   }
 
   /** The verdict on a token not in the cache; stored in the cache (keyed by `key`) when there is one. */

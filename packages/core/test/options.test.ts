@@ -4,9 +4,10 @@
  * derived from the resource are exact.
  */
 import { describe, expect, it } from "@jest/globals";
+import { MemoryTokenCache } from "../src/cache.js";
 import { McpOAuthConfigError } from "../src/errors.js";
 import { optionsFromEnv } from "../src/env.js";
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, resolveOptions, type McpOAuthOptions } from "../src/options.js";
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, resolveOptions, type CachedValidation, type McpOAuthOptions } from "../src/options.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 const AS = "https://auth.example.com/";
@@ -415,5 +416,45 @@ describe("optionsFromEnv", () => {
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_SCOPES: "mcp:read offline_access" })), "scopes");
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_RESOURCE: "http://mcp.example.com/mcp" })), "resource");
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_CLOCK_TOLERANCE: "0" }, { validation: { clockTolerance: -1 } })), "validation.clockTolerance");
+  });
+
+  it("reads the cache lifetimes in seconds and refuses what is not one", () => {
+    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120", OAUTH_CACHE_INTROSPECTION_TTL: "0" }).cache).toEqual({ ttl: 120, introspectionTtl: 0 });
+    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120" }, { cache: { ttl: 30 } }).cache).toEqual({ ttl: 30 });
+    expect(optionsFromEnv(ENV).cache).toBeUndefined();
+    expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_INTROSPECTION_TTL: "a minute" }), "OAUTH_CACHE_INTROSPECTION_TTL");
+    expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "-1" }), "OAUTH_CACHE_TTL");
+  });
+
+  describe("OAUTH_CACHE_REDIS_URL", () => {
+    const store = new MemoryTokenCache<CachedValidation>(10);
+    const built: [string, unknown][] = [];
+    const stores = { redisCache: (url: string, env: unknown) => { built.push([url, env]); return store; } };
+
+    it("is turned into a store by the builder it is given, beside the other cache settings", () => {
+      const env = { ...ENV, OAUTH_CACHE_REDIS_URL: "rediss://:secret@cache.internal:6380/0", OAUTH_CACHE_INTROSPECTION_TTL: "5" };
+      const options = optionsFromEnv(env, {}, stores);
+      expect(options.cache).toEqual({ introspectionTtl: 5, store });
+      expect(built.at(-1)).toEqual(["rediss://:secret@cache.internal:6380/0", env]);
+    });
+
+    it("is refused, not ignored, when nothing builds the store", () => {
+      const error = expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:6379" }), "OAUTH_CACHE_REDIS_URL");
+      expect(error.message).toMatch(/@mcp-oauth\/redis.*redisCacheFromEnv/);
+    });
+
+    it("must be a redis:// or rediss:// URL, and says so without echoing it", () => {
+      const error = expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "https://:secret@cache.internal" }, {}, stores), "OAUTH_CACHE_REDIS_URL");
+      expect(error.message).not.toContain("secret");
+    });
+
+    it("stays unused when the overrides say no cache or bring their own store", () => {
+      const env = { ...ENV, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:6379" };
+      const count = built.length;
+      expect(optionsFromEnv(env, { cache: false }).cache).toBe(false);
+      const own = new MemoryTokenCache<CachedValidation>(1);
+      expect(optionsFromEnv(env, { cache: { store: own } }, stores).cache).toEqual({ store: own });
+      expect(built.length).toBe(count);
+    });
   });
 });

@@ -32,6 +32,9 @@ export function publicEndpointRateLimit(options: RateLimitOptions): Middleware {
         error: "too_many_requests", error_description: "Too many requests; retry later",
       });
     },
+    // A shared store (Redis) that fails lets requests through: the limit protects a public,
+    // cheap document, and an outage of the counter must not turn into refused requests.
+    passOnStoreError: true,
     // Its checks assume Express (req.ip, app.set("trust proxy")); this adapter supplies the key itself.
     validate: false,
   });

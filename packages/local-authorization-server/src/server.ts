@@ -123,7 +123,9 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
       registration: { enabled: true },
       // Only the resource server's own client may introspect (RFC 7662 section 2.1).
       introspection: { enabled: true, allowedPolicy: (_ctx, client) => client.clientId === introspectionClient.clientId },
-      revocation: { enabled: true },
+      // A client revokes only its own tokens (RFC 7009 section 2.1); oidc-provider's default
+      // does the same but prints a notice asking for an explicit policy.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
