@@ -43,7 +43,7 @@ export function publicEndpointRateLimit(options: RateLimitOptions): Middleware {
     // node:http response has `appendHeader` (Node 18.3+) under another name.
     const response = res as ServerResponse & { append?: (name: string, value: string) => unknown };
     if (typeof response.append !== "function") response.append = (name, value) => response.appendHeader(name, value);
-    // It reports its own failures (a store that throws, a header it cannot set) through
+    // Any other failure of its own (a header it cannot set, a bug) comes through
     // `next(error)`: answered here, never taken for "go on unlimited" and never a 500.
     const after = (error?: unknown): void => {
       if (error === undefined || error === null) {
