@@ -6,7 +6,8 @@
  * - a plain JavaScript ESM app and a CommonJS `require()` app use `mcpOAuth` against the local
  *   authorization server (metadata 200, 401 challenge, a real token accepted);
  * - a TypeScript app is type-checked with NodeNext, Bundler and node10 resolution and
- *   `skipLibCheck: false` (no @types/express installed);
+ *   `skipLibCheck: false` (no @types/express installed), and the mcp-framework README snippet
+ *   with NodeNext;
  * - an mcp-framework app with OAuthAuthProvider and a tool answers a real token;
  * - both templates of create-mcp-oauth, each with two providers, are scaffolded by the packed
  *   CLI, installed from the tarballs, and run their own test, type-check, auth-server script
@@ -15,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -268,25 +269,35 @@ describe("installed from the tarballs with npm", () => {
     expect(report.withToken.call?.body).toContain("alice");
   }, 90_000);
 
-  it("TypeScript type-checks with NodeNext, Bundler and node10 resolution, skipLibCheck false, without @types/express", async () => {
+  it("TypeScript type-checks with NodeNext, Bundler and node10 resolution, skipLibCheck false, without @types/express; the mcp-framework snippet too", async () => {
     const installedTypes = await readdir(join(consumer, "node_modules/@types"));
     expect(installedTypes).not.toContain("express");
     expect(installedTypes).not.toContain("koa");
     const tsc = join(consumer, "node_modules/typescript/bin/tsc");
-    const results = await inBatches(["nodenext", "bundler", "node10"], 2, async (mode) =>
+    const results = await inBatches(["framework", "nodenext", "bundler", "node10"], 2, async (mode) =>
       ({ mode, ...ok(await run(process.execPath, [tsc, "-p", `tsconfig.${mode}.json`], { cwd: consumer })) }));
     for (const r of results) expect(r).toEqual({ mode: r.mode, code: 0, output: "" });
-  }, 120_000);
+  }, 240_000);
 });
 
-interface Project { dir: string; template: "express" | "mcp-framework"; provider: string; validation: "jwt" | "introspection" }
+interface Project {
+  dir: string;
+  template: "express" | "mcp-framework";
+  provider: string;
+  validation: "jwt" | "introspection";
+  /** A project with the same dependencies (less the local authorization server) whose install this one uses. */
+  sharesInstallOf?: string;
+}
 
-// Both templates, each with the local provider (whose auth-server script is run) and one hosted provider.
+// Both templates, each with the local provider (whose auth-server script is run) and one hosted
+// provider. A hosted-provider project asks for the same packages as the local one of its
+// template, less @mcp-oauth/local-authorization-server: it links that install (one npm install
+// per template keeps the test within minutes on two cores).
 const PROJECTS: Project[] = [
   { dir: "express-local", template: "express", provider: "local", validation: "introspection" },
   { dir: "framework-local", template: "mcp-framework", provider: "local", validation: "jwt" },
-  { dir: "express-auth0", template: "express", provider: "auth0", validation: "jwt" },
-  { dir: "framework-keycloak", template: "mcp-framework", provider: "keycloak", validation: "introspection" },
+  { dir: "express-auth0", template: "express", provider: "auth0", validation: "jwt", sharesInstallOf: "express-local" },
+  { dir: "framework-keycloak", template: "mcp-framework", provider: "keycloak", validation: "introspection", sharesInstallOf: "framework-local" },
 ];
 
 describe("projects scaffolded by the packed create-mcp-oauth", () => {
@@ -305,8 +316,16 @@ describe("projects scaffolded by the packed create-mcp-oauth", () => {
       pkg.overrides = tarballDependencies([]).overrides;
       await writeFile(file, JSON.stringify(pkg, null, 2));
     }
-    const installs = await inBatches(PROJECTS, 2, async (p) => ({ dir: p.dir, ...ok(await npmInstall(join(projects, p.dir))) }));
+    const installs = await inBatches(PROJECTS.filter((p) => p.sharesInstallOf === undefined), 2, async (p) => ({ dir: p.dir, ...ok(await npmInstall(join(projects, p.dir))) }));
     for (const r of installs) expect(r).toEqual({ dir: r.dir, code: 0, output: "" });
+    for (const p of PROJECTS) {
+      if (p.sharesInstallOf === undefined) continue;
+      const own = JSON.parse(await readFile(join(projects, p.dir, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+      const other = JSON.parse(await readFile(join(projects, p.sharesInstallOf, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+      const { "@mcp-oauth/local-authorization-server": _local, ...otherDev } = other.devDependencies;
+      expect({ dependencies: own.dependencies, devDependencies: own.devDependencies }).toEqual({ dependencies: other.dependencies, devDependencies: otherDev });
+      await symlink(join(projects, p.sharesInstallOf, "node_modules"), join(projects, p.dir, "node_modules"), "dir");
+    }
 
     const checks = await inBatches(PROJECTS, 2, async (p) => {
       const cwd = join(projects, p.dir);
