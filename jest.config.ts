@@ -5,7 +5,8 @@ import type { Config } from "jest";
 // `node --experimental-vm-modules`, TypeScript transformed by swc (type checking is the
 // separate `tsc` step of `pnpm test`).
 const config: Config = {
-  testEnvironment: "node",
+  // Node's environment, printing a test's console and stdout/stderr output only when it fails.
+  testEnvironment: "<rootDir>/test/helpers/quiet-environment.mjs",
   extensionsToTreatAsEsm: [".ts"],
   transform: {
     "^.+\\.ts$": ["@swc/jest", {
