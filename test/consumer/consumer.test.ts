@@ -151,11 +151,11 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "mcp-oauth-consumer-"));
   const rootPackage = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as RootPackage;
 
-  // pnpm: the one running this test (`pnpm test`), else the pinned one.
+  // pnpm: the one running this test (`pnpm test`; a script or a single executable), else the pinned one.
   const execPath = process.env["npm_execpath"] ?? "";
-  const pnpm: [string, string[]] = /pnpm/.test(execPath)
-    ? [process.execPath, [execPath]]
-    : ["npx", ["-y", rootPackage.packageManager]];
+  const pnpm: [string, string[]] = !/pnpm/.test(execPath)
+    ? ["npx", ["-y", rootPackage.packageManager]]
+    : /\.[cm]?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];
   const packDir = join(root, "tarballs");
   await mkdir(packDir);
   const packed = await inBatches(Object.keys(PACKAGES), 2, async (dir) =>

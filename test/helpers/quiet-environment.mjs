@@ -32,8 +32,8 @@ export default class QuietEnvironment extends TestEnvironment {
     const record = (text) => {
       const target = this.testOutput ?? this.fileOutput;
       target.push(text);
-      let size = target.reduce((sum, t) => sum + t.length, 0);
-      while (size > LIMIT_CHARS && target.length > 1) size -= target.shift().length;
+      target.chars = (target.chars ?? 0) + text.length;
+      while (target.chars > LIMIT_CHARS && target.length > 1) target.chars -= target.shift().length;
     };
     // The console jest hands this environment becomes the test file's global console.
     for (const method of CONSOLE_METHODS) {
