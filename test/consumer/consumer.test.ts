@@ -13,6 +13,8 @@
  *   CLI, installed from the tarballs, and run their own test, type-check, auth-server script
  *   and `mcp-oauth doctor` against a local authorization server.
  * npm reaches the registry for third-party packages (one shared cache, `--prefer-offline`).
+ * `pnpm test` runs this file after the others, alone (jest.config.ts ignores it otherwise):
+ * `pnpm test:consumer`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
