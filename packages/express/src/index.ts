@@ -8,4 +8,4 @@ export { resourceServerFrom, type ResourceServerSource } from "./resource-server
 export type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 export { createResourceServer, McpOAuthConfigError, McpOAuthError, optionsFromEnv, presets, ResourceServer } from "@mcp-oauth/core";
 export type { AuthInfo, McpOAuthEvent, McpOAuthOptions, McpScopePolicy } from "@mcp-oauth/core";
-export { publicEndpointRateLimit, type RateLimitOptions } from "./rate-limit.js";
+export { publicEndpointRateLimit, type RateLimitHits, type RateLimitOptions, type RateLimitStore } from "./rate-limit.js";

@@ -52,8 +52,12 @@ export interface LocalAuthorizationServer {
   readonly keys: readonly PrivateJwk[];
   /** Scopes on offer. */
   readonly scopes: readonly string[];
-  /** The underlying oidc-provider instance. */
-  readonly provider: Provider;
+  /**
+   * The underlying oidc-provider instance (`as import("oidc-provider").default`). Typed `unknown`
+   * so this package's public types do not pull in oidc-provider's and koa's, which break a
+   * consumer's `skipLibCheck: false` build.
+   */
+  readonly provider: unknown;
   /** How many requests each path received (`/jwks`, `/token/introspection`, ...): tests count upstream calls. */
   readonly requestCounts: ReadonlyMap<string, number>;
   close(): Promise<void>;

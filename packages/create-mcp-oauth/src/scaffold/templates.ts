@@ -549,7 +549,8 @@ function readme(o: ProjectOptions): string {
     "Then set the values in `.env` (each is explained in `.env.example`):",
     "",
     "```sh",
-    "OAUTH_RESOURCE=https://mcp.example.com/mcp   # the public URL of your MCP endpoint (default http://HOST:PORT/mcp)",
+    // Commented out: set, it must be the URL the server is reached at, and `npm run doctor` checks http://127.0.0.1:3000/mcp.
+    "# OAUTH_RESOURCE=https://mcp.example.com/mcp   # once deployed: the MCP endpoint's public URL (unset: http://HOST:PORT/mcp, which npm run doctor checks)",
     ...(p.scopes.value !== "" ? [`OAUTH_SCOPES=${p.scopes.value}`] : []),
     `OAUTH_AUTHORIZATION_SERVER=${p.issuer.value}`,
     ...(p.issuers ? [`OAUTH_ISSUER=${p.issuers.value}`] : []),
