@@ -68,7 +68,7 @@ function codeThrown(run: () => unknown): McpOAuthErrorCode | "ok" {
     return "ok";
   } catch (error) {
     // Anything but an McpOAuthError would become a 5xx (or a crash) in an adapter.
-    if (!(error instanceof McpOAuthError)) throw new Error(`threw a ${(error as Error)?.constructor?.name}: ${String(error)}`);
+    if (!(error instanceof McpOAuthError)) throw new Error(`threw a ${(error as Error)?.constructor?.name}: ${String(error)}`, { cause: error });
     return error.code;
   }
 }
@@ -148,9 +148,9 @@ describe("extractBearerToken", () => {
 });
 
 /** What a value reads as after a round trip: control characters other than HTAB are dropped. */
-// eslint-disable-next-line no-control-regex
 // What survives in a challenge: visible ASCII, space and HTAB (Node refuses anything above
 // U+00FF in a header; control characters would break it).
+// eslint-disable-next-line no-control-regex
 const withoutControls = (value: string): string => value.replace(/[^\x09\x20-\x7E]/g, "");
 
 /** A header Node's http module refuses throws at setHeader time, inside the adapter. */

@@ -43,7 +43,7 @@ export interface TokenCacheStore<V> {
  * `keys().next()`), 56 µs at 100k; lru-cache's index-linked list stays near 0.1 µs and
  * 1 µs (bench/results.md).
  */
-export class MemoryTokenCache<V extends {}> implements TokenCacheStore<V> {
+export class MemoryTokenCache<V extends NonNullable<unknown>> implements TokenCacheStore<V> {
   readonly maxEntries: number;
   readonly #entries: LRUCache<string, V> | undefined;
 

@@ -11,7 +11,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type Provider from "oidc-provider";
 import type { Configuration } from "oidc-provider";
 import { generateSigningKey, type PrivateJwk, type SigningAlgorithm } from "./keys.js";
 
