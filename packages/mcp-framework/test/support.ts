@@ -5,6 +5,7 @@
  */
 import { expect } from "@jest/globals";
 import type { MCPServer } from "mcp-framework";
+import { ERROR_RESPONSES } from "@mcp-oauth/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -102,9 +103,11 @@ export function jwtPayload(token: string): Record<string, unknown> {
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** The framework's refusal body: `{ error: <message>, status, type: "authentication_error" }`. */
-export function frameworkErrorBody(status: number, message: string): Record<string, unknown> {
-  return { error: message, status, type: "authentication_error" };
+/** The library's refusal body for a status and description, from the one table (error-responses.ts). */
+export function errorBody(status: number, description: string): Record<string, unknown> {
+  const row = Object.values(ERROR_RESPONSES).find((r) => r.description === description && r.status === status);
+  if (row === undefined) throw new Error(`no ${status} answer described "${description}"`);
+  return { error: row.error, error_description: description };
 }
 
 export const DESCRIPTIONS = {
