@@ -80,7 +80,8 @@ function sessionIdsOf(req: IncomingMessage): { header: string | undefined; query
   const header = req.headers["mcp-session-id"];
   let query: string | null = null;
   const url = req.url ?? "/";
-  if (url.includes("sessionId")) {
+  // Any query: parameter names are percent-decoded (`session%49d`), so no substring test.
+  if (url.includes("?")) {
     try {
       // Parsed as the framework's SSE transport parses it.
       query = new URL(url, "http://localhost").searchParams.get("sessionId");

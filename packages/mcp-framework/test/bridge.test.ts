@@ -235,13 +235,17 @@ describe.each([
       expect(opened.status).toBe(200);
       const messages = `${ex.origin}${opened.data!}`;
       const other = as.mint(ex.url, { sub: "mallory", scope: "mcp:read" });
-      const [stolen, unknown, own] = await Promise.all([
+      const encoded = messages.replace("sessionId=", "session%49d=");
+      const [stolen, stolenEncoded, unknown, own] = await Promise.all([
         postJson(messages, INITIALIZE, { authorization: `Bearer ${other}` }),
+        // The framework decodes the parameter name: so must the check.
+        postJson(encoded, INITIALIZE, { authorization: `Bearer ${other}` }),
         postJson(`${ex.origin}/messages?sessionId=00000000-0000-4000-8000-000000000000`, INITIALIZE, { authorization: `Bearer ${other}` }),
         postJson(messages, INITIALIZE, { authorization: `Bearer ${readToken}` }),
       ]);
       expect(stolen.status).toBe(404);
       expect({ status: stolen.status, body: stolen.body }).toEqual({ status: unknown.status, body: unknown.body });
+      expect({ status: stolenEncoded.status, body: stolenEncoded.body }).toEqual({ status: unknown.status, body: unknown.body });
       expect(own.status).toBe(202);
       opened.close();
     });
