@@ -187,8 +187,9 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
     const cors = oauthCors({ allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}), server });
     const configuredLimit = transport.config.maxMessageSize;
     const bodyLimit = typeof configuredLimit === "number" && configuredLimit > 0 ? configuredLimit : DEFAULT_BODY_LIMIT;
-    // Which subject opened each session. Entries go with DELETE; like the framework's own
-    // session map, they otherwise last as long as the server.
+    // Which subject opened each session. Entries go with DELETE (HTTP Stream) or with the
+    // event stream (SSE); like the framework's own session map, they otherwise last as
+    // long as the server.
     const owners = new Map<string, string>();
 
     return (listener) => function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
@@ -302,7 +303,12 @@ function guardResponse(res: ServerResponse, method: string, owner: string, reque
   res.write = function writeGuarded(this: ServerResponse, ...args: unknown[]) {
     // Only the first chunk of an event stream can be the SSE transport's endpoint event.
     res.write = write as typeof res.write;
-    if (method === "GET" && res.statusCode === 200) bind(sseSessionId(args[0]));
+    const sseSession = method === "GET" && res.statusCode === 200 ? sseSessionId(args[0]) : undefined;
+    if (sseSession !== undefined && !owners.has(sseSession)) {
+      bind(sseSession);
+      // The SSE transport ends the session with its stream; so does the binding.
+      res.once("close", () => owners.delete(sseSession));
+    }
     return write.apply(this, args);
   } as typeof res.write;
 }
