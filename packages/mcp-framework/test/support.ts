@@ -4,7 +4,7 @@
  * requests over fresh connections, strict challenge parsing, and the MCP SDK v1 client.
  */
 import { expect } from "@jest/globals";
-import type { MCPServer } from "mcp-framework";
+import { logger, type MCPServer } from "mcp-framework";
 import { ERROR_RESPONSES } from "@mcp-oauth/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -13,6 +13,11 @@ import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
 import { createFrameworkExample, type FrameworkExample } from "../../../examples/mcp-framework-server/src/server.js";
 import { freePort } from "../../../test/helpers/listen.js";
 
+
+// mcp-framework writes every request to stderr at INFO and WARN (its public `logger`); with
+// thousands of requests per test that would bury a failure. Errors stay visible.
+logger.info = () => {};
+logger.warn = () => {};
 
 export interface Started {
   port: number;
