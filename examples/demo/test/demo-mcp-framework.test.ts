@@ -5,10 +5,14 @@
  * @mcp-oauth/mcp-framework's OAuthAuthProvider alone (no Express).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { logger } from "mcp-framework";
 import { startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
 import { createFrameworkExample, type FrameworkExample } from "../../mcp-framework-server/src/server.js";
 import { freePort, waitForUrl } from "../src/demo.js";
 import { runFlow, type ClientGeneration } from "../src/flow.js";
+
+// mcp-framework logs every request to stderr at INFO; the flow's own checks say what happened.
+logger.info = () => {};
 
 describe.each([
   ["http-stream", "batch", ["v1", "v2"]],
