@@ -155,7 +155,7 @@ export interface McpOAuthOptions {
   /**
    * Absolute URL of the metadata document named in every challenge (`resource_metadata`).
    * Default: the path-suffixed URL (RFC 9728 section 3.1). Set it when the document is
-   * served elsewhere, as mcp-framework's transports serve it only at the root.
+   * served elsewhere (by a proxy, say).
    */
   resourceMetadataUrl?: string;
   /** `resource_name` in the metadata document. */

@@ -258,7 +258,7 @@ async function checkResourceMetadata(ctx: Context, endpoint: EndpointFindings, e
     if (f.document !== undefined) r.pass("metadata.path_suffixed", `served at ${suffixed}`);
     else {
       r.warn("metadata.path_suffixed", `not served at ${suffixed} (${f.problem}): clients try this URL first (RFC 9728 section 3.1)`,
-        "serve it there too (mcpOAuth does; mcp-framework's own transports serve only the root: put Express with mcpOAuth in front, see docs/mcp-framework.md)");
+        "serve it there too (mcpOAuth does, and OAuthAuthProvider on mcp-framework's own transports)");
     }
   }
   const rootFetched = fetched.get(root)!;
