@@ -6,7 +6,8 @@
  * - `heap`: heap growth for 100k distinct tokens held in the validation cache.
  */
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "node:crypto";
-import { AuthorizationServerDirectory, checkClaims, checkHeader, decodeJwt, JwtVerifier, readBearerToken, resolveOptions, ResourceServer, tokenCacheKey } from "@mcp-oauth/core";
+import { ResourceServer } from "@mcp-oauth/core";
+import { AuthorizationServerDirectory, checkClaims, checkHeader, decodeJwt, JwtVerifier, readBearerToken, resolveOptions, tokenCacheKey } from "@mcp-oauth/core/internal";
 import { claimsFor, mintHs256, readTokens } from "./tokens.js";
 
 export interface MicroConfig {

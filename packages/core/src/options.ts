@@ -76,9 +76,6 @@ export interface ValidationOptions {
   clientIdAsAudience?: readonly string[];
 }
 
-/** @deprecated Use `ValidationOptions`. */
-export type JwtValidationOptions = ValidationOptions;
-
 /** The resource server's credentials at the introspection endpoint (RFC 7662 section 2.1). */
 export interface IntrospectionOptions {
   /** Default: `introspection_endpoint` from the first authorization server's metadata. Env: `OAUTH_INTROSPECTION_ENDPOINT`. */

@@ -420,6 +420,3 @@ export class ResourceServer {
   }
 }
 
-export function createResourceServer(options: McpOAuthOptions, internals?: ResourceServerInternals): ResourceServer {
-  return new ResourceServer(options, internals);
-}

@@ -5,14 +5,14 @@
 import { describe, expect, it } from "@jest/globals";
 import { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "../src/claims.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
-import { resolveOptions, type JwtValidationOptions, type ResolvedJwtOptions } from "../src/options.js";
+import { resolveOptions, type ValidationOptions, type ResolvedJwtOptions } from "../src/options.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 const ISSUER = "https://auth.example.com";
 const NOW = 1_700_000_000;
 const SKEW = 60;
 
-function jwtOptions(validation: JwtValidationOptions = {}): ResolvedJwtOptions {
+function jwtOptions(validation: ValidationOptions = {}): ResolvedJwtOptions {
   return resolveOptions({ resource: RESOURCE, authorizationServers: [ISSUER], validation }).jwt;
 }
 

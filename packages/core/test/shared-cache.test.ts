@@ -7,10 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { runInThisContext } from "node:vm";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import {
-  McpOAuthConfigError, MemoryTokenCache, ResourceServer, tokenCacheKey,
-  type CachedValidation, type McpOAuthEvent, type McpOAuthOptions, type TokenCacheStore,
-} from "../src/index.js";
+import { McpOAuthConfigError, MemoryTokenCache, ResourceServer, type CachedValidation, type McpOAuthEvent, type McpOAuthOptions, type TokenCacheStore } from "../src/index.js";
+import { tokenCacheKey } from "../src/internal.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
 

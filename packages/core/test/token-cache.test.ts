@@ -1,6 +1,7 @@
 /** The verified-token cache and single flight. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { MemoryTokenCache, McpOAuthError, ResourceServer, tokenCacheKey, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "../src/index.js";
+import { MemoryTokenCache, McpOAuthError, ResourceServer, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "../src/index.js";
+import { tokenCacheKey } from "../src/internal.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 
 const RESOURCE = "http://127.0.0.1:4666/mcp";

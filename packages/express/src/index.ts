@@ -8,6 +8,6 @@ export { requireBearer } from "./require-bearer.js";
 export { requireScopes, type RequireScopesOptions } from "./require-scopes.js";
 export { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
 export type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
-export { createResourceServer, McpOAuthConfigError, McpOAuthError, optionsFromEnv, presets, ResourceServer } from "@mcp-oauth/core";
+export { McpOAuthConfigError, McpOAuthError, optionsFromEnv, presets, ResourceServer } from "@mcp-oauth/core";
 export type { AuthInfo, McpOAuthEvent, McpOAuthOptions, McpScopePolicy } from "@mcp-oauth/core";
 export { publicEndpointRateLimit, type RateLimitHits, type RateLimitOptions, type RateLimitStore } from "./rate-limit.js";

@@ -3,7 +3,8 @@
  * scopes, an MCP-aware policy over the JSON-RPC body (batches included), or both.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { McpOAuthError, policyIsEmpty, scopesForJsonRpc, type McpScopePolicy } from "@mcp-oauth/core";
+import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
+import { policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
 import { isPreflight, sendAnswer } from "./http.js";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
 import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";

@@ -22,7 +22,8 @@ import {
   oauthCors, protectedResourceMetadata, requireBearer, requireScopes, sendAnswer,
   type Middleware, type OAuthCorsOptions, type ProtectedResourceMetadataOptions,
 } from "@mcp-oauth/express";
-import { McpOAuthConfigError, McpOAuthError, readBearerToken, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
+import { McpOAuthConfigError, McpOAuthError, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
+import { readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";

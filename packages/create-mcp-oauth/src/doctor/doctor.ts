@@ -5,10 +5,8 @@
  * each authorization server's metadata (RFC 8414, OpenID Connect Discovery) and keys, and
  * optionally a real token. It never prints the token.
  */
-import {
-  AudienceMatcher, WELL_KNOWN_PROTECTED_RESOURCE, decodeJwt, isLoopbackHost, looksLikeJwt, metadataUrls, normalizeResourceUri,
-  reportFor, scopesFromClaims, type AuthorizationServerMetadata,
-} from "@mcp-oauth/core";
+import { WELL_KNOWN_PROTECTED_RESOURCE } from "@mcp-oauth/core";
+import { AudienceMatcher, decodeJwt, isLoopbackHost, looksLikeJwt, metadataUrls, normalizeResourceUri, reportFor, scopesFromClaims, type AuthorizationServerMetadata } from "@mcp-oauth/core/internal";
 import { headerListIncludes, httpRequest, jsonObject, statusText, type HttpAnswer, type HttpResult } from "./http.js";
 import { inspectKeySet, verifyJws, type KeyReport } from "./jwks.js";
 import { summarize, type Check, type CheckSection, type DoctorReport } from "./report.js";
