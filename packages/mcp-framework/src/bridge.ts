@@ -185,7 +185,7 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
     const allowedOrigins = ownOrigins === "*" || frameworkOrigins.includes("*") ? "*" : [...(ownOrigins ?? []), ...frameworkOrigins];
     const frameworkMaxAge = Number(transport.config.cors?.maxAge);
     const maxAge = options.cors?.maxAge ?? (Number.isFinite(frameworkMaxAge) ? frameworkMaxAge : undefined);
-    const cors = oauthCors({ allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}), server });
+    const cors = oauthCors(server, { allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}) });
     const configuredLimit = transport.config.maxMessageSize;
     const bodyLimit = typeof configuredLimit === "number" && configuredLimit > 0 ? configuredLimit : DEFAULT_BODY_LIMIT;
     // Which subject opened each session. Entries go with DELETE (HTTP Stream) or with the
