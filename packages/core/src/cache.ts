@@ -109,7 +109,7 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     // A different HMAC secret verifies different tokens. Only a hash of it is folded in,
     // and the fingerprint is itself hashed into each key.
     secretKey: jwt.secretKey === undefined ? null : hash("sha256", jwt.secretKey.export(), "base64url"),
-    clockTolerance: jwt.clockTolerance,
+    clockToleranceSeconds: jwt.clockToleranceSeconds,
     strict: jwt.strict,
     maxTokenLength: jwt.maxTokenLength,
     // Key-set freshness: decides whether a verdict is reached with a stale key at all.

@@ -68,7 +68,7 @@ function requireString(payload: Record<string, unknown>, claim: string): void {
 
 /** `exp` required, `nbf` and `iat` within the clock tolerance (RFC 7519 section 4.1, RFC 7662 section 2.2). */
 function checkTimes(claims: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
-  const skew = options.clockTolerance;
+  const skew = options.clockToleranceSeconds;
   const exp = numericDate(claims, "exp", true)!;
   if (nowSeconds >= exp + skew) throw new McpOAuthError("token_expired", "exp in the past");
   const nbf = numericDate(claims, "nbf", false);

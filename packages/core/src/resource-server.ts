@@ -200,8 +200,8 @@ export class ResourceServer {
     const cache = this.options.cache!;
     const now = Date.now();
     if (cached.ok === true) {
-      if (!(now - cached.checkedAt < (cached.method === "jwt" ? cache.ttl : cache.introspectionTtl) && now < cached.expiresAt * 1000)) return undefined;
-    } else if (cached.ok !== false || !(now - cached.checkedAt < cache.negativeTtl) || !NEGATIVELY_CACHED.has(cached.code)) {
+      if (!(now - cached.checkedAt < (cached.method === "jwt" ? cache.ttlMs : cache.introspectionTtlMs) && now < cached.expiresAt * 1000)) return undefined;
+    } else if (cached.ok !== false || !(now - cached.checkedAt < cache.negativeTtlMs) || !NEGATIVELY_CACHED.has(cached.code)) {
       return undefined;
     }
     this.#stats.cacheHits++;
@@ -280,7 +280,7 @@ export class ResourceServer {
     }
     const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code, checkedAt: Date.now() };
     const cache = this.options.cache;
-    if (cache !== undefined && key !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
+    if (cache !== undefined && key !== undefined && cache.negativeTtlMs > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtlMs);
     return rejected;
   }
 
@@ -309,7 +309,7 @@ export class ResourceServer {
       checkedAt: Date.now(),
     };
     if (cache !== undefined && key !== undefined) {
-      const ttl = Math.min(verified.method === "jwt" ? cache.ttl : cache.introspectionTtl, verified.expiresAt * 1000 - accepted.checkedAt);
+      const ttl = Math.min(verified.method === "jwt" ? cache.ttlMs : cache.introspectionTtlMs, verified.expiresAt * 1000 - accepted.checkedAt);
       this.#store(key, accepted, ttl);
     }
     return accepted;

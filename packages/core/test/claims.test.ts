@@ -18,7 +18,7 @@ function jwtOptions(validation: ValidationOptions = {}): ResolvedJwtOptions {
 
 const NORMAL = jwtOptions();
 const STRICT = jwtOptions({ strict: true });
-const NO_SKEW = jwtOptions({ clockTolerance: 0 });
+const NO_SKEW = jwtOptions({ clockToleranceSeconds: 0 });
 
 function codeOf(fn: () => unknown): McpOAuthErrorCode | "ok" {
   try {
@@ -217,7 +217,7 @@ describe("checkClaims: nbf and iat", () => {
   });
 
   it("uses the configured tolerance", () => {
-    const wide = jwtOptions({ clockTolerance: 300 });
+    const wide = jwtOptions({ clockToleranceSeconds: 300 });
     expect(claims(payload({ exp: NOW - 299 }), wide)).toBe("ok");
     expect(claims(payload({ exp: NOW - 300 }), wide)).toBe("token_expired");
     expect(claims(payload({ nbf: NOW + 300 }), wide)).toBe("ok");

@@ -341,7 +341,7 @@ describe("CORS preflight", () => {
 describe("an authorization server that cannot be reached", () => {
   it("answers 503 temporarily_unavailable with Retry-After, not invalid_token", async () => {
     const down = "http://127.0.0.1:9";
-    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeout: 500, retryAfter: 7 });
+    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeoutMs: 500, retryAfterSeconds: 7 });
     const token = as.mint(RESOURCE, { iss: down });
     const res = await request(unreachable).post("/mcp").set("Authorization", `Bearer ${token}`);
     expectRefusal(res, 503, "temporarily_unavailable", token);
