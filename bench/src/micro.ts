@@ -81,7 +81,7 @@ async function cold(): Promise<ColdResult> {
   }
 
   const resolved = resolveOptions(options);
-  const jwtOptions = resolved.jwt;
+  const jwtOptions = resolved.tokenRules;
   // The verifier alone (what ResourceServer.verifyToken calls once the cache is off), to
   // tell the verification's cost from the resource server's own around it.
   const verifier = new JwtVerifier(resolved, new AuthorizationServerDirectory({ timeout: 5000, retryAfter: 5 }, () => {}));

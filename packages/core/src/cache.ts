@@ -5,7 +5,7 @@
  */
 import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { ResolvedJwtOptions, ResolvedOptions } from "./options.js";
+import type { ResolvedTokenRules, ResolvedOptions } from "./options.js";
 import type { McpOAuthEventListener } from "./events.js";
 
 /**
@@ -99,8 +99,8 @@ const sorted = (values: Iterable<string>): string[] => [...values].sort();
  * us and changes no verdict; keeping it out of keys keeps it out of reach of a store).
  */
 export function decisionFingerprint(options: ResolvedOptions): string {
-  const jwt = options.jwt;
-  const jwtInputs: { [K in keyof ResolvedJwtOptions]: unknown } = {
+  const jwt = options.tokenRules;
+  const jwtInputs: { [K in keyof ResolvedTokenRules]: unknown } = {
     issuers: sorted(jwt.issuers),
     jwksUri: jwt.jwksUri ?? null,
     audiences: sorted(jwt.audiences),
@@ -113,8 +113,8 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     strict: jwt.strict,
     maxTokenLength: jwt.maxTokenLength,
     // Key-set freshness: decides whether a verdict is reached with a stale key at all.
-    jwksCacheMaxAge: jwt.jwksCacheMaxAge,
-    jwksStaleWindow: jwt.jwksStaleWindow,
+    jwksCacheMaxAgeMs: jwt.jwksCacheMaxAgeMs,
+    jwksStaleWindowMs: jwt.jwksStaleWindowMs,
     jwksRequestsPerMinute: jwt.jwksRequestsPerMinute,
     // Order kept: claims are read in this order into the cached scopes.
     scopeClaims: jwt.scopeClaims,
@@ -129,10 +129,10 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     authorizationServers: options.authorizationServers,
     allowInsecureHttp: options.allowInsecureHttp,
     validationType: options.validationType,
-    jwt: jwtInputs,
+    tokenRules: jwtInputs,
     introspection: introspection === undefined ? null : { endpoint: introspection.endpoint ?? null, clientId: introspection.clientId, authMethod: introspection.authMethod },
     // Whether an upstream answer arrives in time: not a verdict, but cheap to keep apart.
-    timeout: options.timeout,
+    timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes,
     // Checked per request, after the cache:
     requiredScopes: undefined,
@@ -145,7 +145,7 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     extraMetadata: undefined,
     metadataPath: undefined,
     resourceMetadataUrl: undefined,
-    retryAfter: undefined,
+    retryAfterSeconds: undefined,
     cache: undefined,
     onEvent: undefined,
   };

@@ -14,7 +14,7 @@ export type { ProtectedResourceMetadata } from "./metadata.js";
 export {
   WELL_KNOWN_PROTECTED_RESOURCE,
   type AsymmetricAlgorithm, type CachedValidation, type CacheOptions, type HmacAlgorithm, type IntrospectionOptions, type JwtAlgorithm,
-  type McpOAuthOptions, type ProviderPreset, type ResolvedJwtOptions, type ResolvedOptions, type ValidationOptions,
+  type McpOAuthOptions, type ProviderPreset, type ResolvedTokenRules, type ResolvedOptions, type ValidationOptions,
 } from "./options.js";
 export {
   auth0, cognito, entra, keycloak, okta, presets,

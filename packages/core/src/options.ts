@@ -207,19 +207,20 @@ export interface ResolvedOptions {
   /** Absolute URL of that document: the `resource_metadata` of every challenge. */
   readonly resourceMetadataUrl: string;
   /** Total deadline of each outbound call, in ms. */
-  readonly timeout: number;
+  readonly timeoutMs: number;
   readonly maxResponseBytes: number;
-  readonly retryAfter: number;
+  readonly retryAfterSeconds: number;
   readonly allowInsecureHttp: boolean;
   readonly validationType: "jwt" | "introspection" | "auto";
-  readonly jwt: ResolvedJwtOptions;
+  /** The rules every token is checked against, JWT or introspected (issuers, audiences, claims, key sets). */
+  readonly tokenRules: ResolvedTokenRules;
   readonly introspection: Readonly<Required<Omit<IntrospectionOptions, "endpoint">> & { endpoint: string | undefined }> | undefined;
   /** Lifetimes in ms, each already capped by `maxAgeSeconds`. */
   readonly cache: Readonly<{ store: TokenCacheStore<CachedValidation>; ttlMs: number; introspectionTtlMs: number; negativeTtlMs: number }> | undefined;
   readonly onEvent: McpOAuthEventListener | undefined;
 }
 
-export interface ResolvedJwtOptions {
+export interface ResolvedTokenRules {
   readonly issuers: readonly string[];
   readonly jwksUri: string | undefined;
   readonly audiences: readonly string[];
@@ -229,8 +230,8 @@ export interface ResolvedJwtOptions {
   readonly clockToleranceSeconds: number;
   readonly strict: boolean;
   readonly maxTokenLength: number;
-  readonly jwksCacheMaxAge: number;
-  readonly jwksStaleWindow: number;
+  readonly jwksCacheMaxAgeMs: number;
+  readonly jwksStaleWindowMs: number;
   readonly jwksRequestsPerMinute: number;
   readonly scopeClaims: readonly string[];
   readonly requiredClaims: ReadonlyMap<string, ReadonlySet<string>>;
@@ -480,15 +481,15 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     resourceMetadataUrl: options.resourceMetadataUrl === undefined
       ? `${resourceUrl.origin}${metadataPath}`
       : checkUrl("resourceMetadataUrl", options.resourceMetadataUrl, allowInsecureHttp).href,
-    timeout: positive("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs),
+    timeoutMs: positive("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs),
     maxResponseBytes: positiveInteger("maxResponseBytes", options.maxResponseBytes, DEFAULTS.maxResponseBytes),
-    retryAfter: positive("retryAfterSeconds", options.retryAfterSeconds, DEFAULTS.retryAfterSeconds),
+    retryAfterSeconds: positive("retryAfterSeconds", options.retryAfterSeconds, DEFAULTS.retryAfterSeconds),
     allowInsecureHttp,
     validationType,
     introspection,
     cache,
     onEvent: options.onEvent,
-    jwt: Object.freeze({
+    tokenRules: Object.freeze({
       issuers,
       jwksUri,
       audiences,
@@ -498,8 +499,8 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
       clockToleranceSeconds: positive("validation.clockToleranceSeconds", validation.clockToleranceSeconds, DEFAULTS.validation.clockToleranceSeconds, true),
       strict: validation.strict === true,
       maxTokenLength: positive("validation.maxTokenLength", validation.maxTokenLength, DEFAULTS.validation.maxTokenLength),
-      jwksCacheMaxAge: positive("validation.jwksCacheMaxAgeMs", validation.jwksCacheMaxAgeMs, DEFAULTS.validation.jwksCacheMaxAgeMs),
-      jwksStaleWindow: positive("validation.jwksStaleWindowMs", validation.jwksStaleWindowMs, DEFAULTS.validation.jwksStaleWindowMs, true),
+      jwksCacheMaxAgeMs: positive("validation.jwksCacheMaxAgeMs", validation.jwksCacheMaxAgeMs, DEFAULTS.validation.jwksCacheMaxAgeMs),
+      jwksStaleWindowMs: positive("validation.jwksStaleWindowMs", validation.jwksStaleWindowMs, DEFAULTS.validation.jwksStaleWindowMs, true),
       jwksRequestsPerMinute: positive("validation.jwksRequestsPerMinute", validation.jwksRequestsPerMinute, DEFAULTS.validation.jwksRequestsPerMinute),
       scopeClaims,
       requiredClaims,

@@ -101,7 +101,7 @@ export class ResourceServer {
     const emit = emitter(this.options.onEvent);
     this.#emit = emit;
     this.#directory = new AuthorizationServerDirectory(
-      { timeout: this.options.timeout, retryAfter: this.options.retryAfter, maxResponseBytes: this.options.maxResponseBytes, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
+      { timeout: this.options.timeoutMs, retryAfter: this.options.retryAfterSeconds, maxResponseBytes: this.options.maxResponseBytes, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
       (report) => emit({ type: "authorization_server_discovered", report }),
     );
     const type = this.options.validationType;
@@ -135,7 +135,7 @@ export class ResourceServer {
    * deferred `next()`.
    */
   check(request: TokenRequest): AuthInfo | Promise<AuthInfo> {
-    return this.#verify(readBearerToken(request, this.options.jwt.maxTokenLength), true);
+    return this.#verify(readBearerToken(request, this.options.tokenRules.maxTokenLength), true);
   }
 
   /**
@@ -287,7 +287,7 @@ export class ResourceServer {
   #accepted(key: string | undefined, verified: VerifiedToken): CachedValidation {
     const claims = verified.claims;
     const cache = this.options.cache;
-    let scopes = scopesFromClaims(claims, this.options.jwt.scopeClaims);
+    let scopes = scopesFromClaims(claims, this.options.tokenRules.scopeClaims);
     let clientId = clientIdFromClaims(claims);
     if (cache !== undefined) {
       // Only what stays in the cache is worth sharing; without a cache it would only cost.
@@ -391,7 +391,7 @@ export class ResourceServer {
     return answerFor(known, {
       resourceMetadataUrl: this.options.resourceMetadataUrl,
       requiredScopes: this.options.requiredScopes,
-      retryAfter: this.options.retryAfter,
+      retryAfter: this.options.retryAfterSeconds,
     });
   }
 

@@ -5,15 +5,15 @@
 import { describe, expect, it } from "@jest/globals";
 import { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "../src/claims.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
-import { resolveOptions, type ValidationOptions, type ResolvedJwtOptions } from "../src/options.js";
+import { resolveOptions, type ValidationOptions, type ResolvedTokenRules } from "../src/options.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 const ISSUER = "https://auth.example.com";
 const NOW = 1_700_000_000;
 const SKEW = 60;
 
-function jwtOptions(validation: ValidationOptions = {}): ResolvedJwtOptions {
-  return resolveOptions({ resource: RESOURCE, authorizationServers: [ISSUER], validation }).jwt;
+function jwtOptions(validation: ValidationOptions = {}): ResolvedTokenRules {
+  return resolveOptions({ resource: RESOURCE, authorizationServers: [ISSUER], validation }).tokenRules;
 }
 
 const NORMAL = jwtOptions();
@@ -143,7 +143,7 @@ describe("checkIssuer", () => {
   });
 
   it("compares with a configured trailing slash exactly too", () => {
-    const auth0 = resolveOptions({ resource: RESOURCE, authorizationServers: ["https://tenant.auth0.com/"] }).jwt;
+    const auth0 = resolveOptions({ resource: RESOURCE, authorizationServers: ["https://tenant.auth0.com/"] }).tokenRules;
     expect(checkIssuer({ iss: "https://tenant.auth0.com/" }, auth0)).toBe("https://tenant.auth0.com/");
     expect(codeOf(() => checkIssuer({ iss: "https://tenant.auth0.com" }, auth0))).toBe("issuer_not_allowed");
   });

@@ -244,16 +244,16 @@ describe("resolveOptions: validation", () => {
   });
 
   it("accepts HS256 with a 32-byte secret and keeps the secret as a KeyObject", () => {
-    const jwt = resolveOptions(base({ validation: { secret: SECRET_32, algorithms: ["HS256"] } })).jwt;
+    const jwt = resolveOptions(base({ validation: { secret: SECRET_32, algorithms: ["HS256"] } })).tokenRules;
     expect([...jwt.algorithms]).toEqual(["HS256"]);
     expect(jwt.secretKey?.type).toBe("secret");
     expect(jwt.secretKey?.symmetricKeySize).toBe(32);
   });
 
   it("adds the HMAC family to the default algorithms only when a secret is set", () => {
-    expect([...resolveOptions(base()).jwt.algorithms]).toEqual([...ASYMMETRIC_ALGORITHMS]);
-    expect(resolveOptions(base()).jwt.secretKey).toBeUndefined();
-    expect([...resolveOptions(base({ validation: { secret: new Uint8Array(32) } })).jwt.algorithms])
+    expect([...resolveOptions(base()).tokenRules.algorithms]).toEqual([...ASYMMETRIC_ALGORITHMS]);
+    expect(resolveOptions(base()).tokenRules.secretKey).toBeUndefined();
+    expect([...resolveOptions(base({ validation: { secret: new Uint8Array(32) } })).tokenRules.algorithms])
       .toEqual([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
   });
 
@@ -262,8 +262,8 @@ describe("resolveOptions: validation", () => {
   });
 
   it("accepts a clockToleranceSeconds of 0 and defaults to 60", () => {
-    expect(resolveOptions(base({ validation: { clockToleranceSeconds: 0 } })).jwt.clockToleranceSeconds).toBe(0);
-    expect(resolveOptions(base()).jwt.clockToleranceSeconds).toBe(60);
+    expect(resolveOptions(base({ validation: { clockToleranceSeconds: 0 } })).tokenRules.clockToleranceSeconds).toBe(0);
+    expect(resolveOptions(base()).tokenRules.clockToleranceSeconds).toBe(60);
   });
 
   it.each([
@@ -303,22 +303,22 @@ describe("resolveOptions: validation", () => {
 describe("resolveOptions: defaults", () => {
   it("uses the resource as the audience and the authorization servers as the issuers", () => {
     const resolved = resolveOptions(base({ authorizationServers: [AS, "https://other.example.com"] }));
-    expect(resolved.jwt.audiences).toEqual([RESOURCE]);
-    expect(resolved.jwt.issuers).toEqual([AS, "https://other.example.com"]);
-    expect(resolved.jwt.audienceMatcher.matches(RESOURCE)).toBe(true);
-    expect(resolved.jwt.strict).toBe(false);
-    expect(resolved.jwt.maxTokenLength).toBe(8192);
-    expect(resolved.jwt.jwksUri).toBeUndefined();
-    expect(resolved.timeout).toBe(5000);
-    expect(resolved.retryAfter).toBe(5);
+    expect(resolved.tokenRules.audiences).toEqual([RESOURCE]);
+    expect(resolved.tokenRules.issuers).toEqual([AS, "https://other.example.com"]);
+    expect(resolved.tokenRules.audienceMatcher.matches(RESOURCE)).toBe(true);
+    expect(resolved.tokenRules.strict).toBe(false);
+    expect(resolved.tokenRules.maxTokenLength).toBe(8192);
+    expect(resolved.tokenRules.jwksUri).toBeUndefined();
+    expect(resolved.timeoutMs).toBe(5000);
+    expect(resolved.retryAfterSeconds).toBe(5);
     expect(resolved.maxResponseBytes).toBe(1024 * 1024);
   });
 
   it("uses explicit audience and issuer instead of the defaults", () => {
     const resolved = resolveOptions(base({ validation: { audience: "api://default", issuer: ["https://iss.example.com"] } }));
-    expect(resolved.jwt.audiences).toEqual(["api://default"]);
-    expect(resolved.jwt.issuers).toEqual(["https://iss.example.com"]);
-    expect(resolved.jwt.audienceMatcher.matches(RESOURCE)).toBe(false);
+    expect(resolved.tokenRules.audiences).toEqual(["api://default"]);
+    expect(resolved.tokenRules.issuers).toEqual(["https://iss.example.com"]);
+    expect(resolved.tokenRules.audienceMatcher.matches(RESOURCE)).toBe(false);
   });
 
   it.each([
@@ -337,13 +337,13 @@ describe("resolveOptions: defaults", () => {
   it("keeps a root resource verbatim, without adding a trailing slash", () => {
     const resolved = resolveOptions(base({ resource: "https://host.example.com" }));
     expect(resolved.resource).toBe("https://host.example.com");
-    expect(resolved.jwt.audiences).toEqual(["https://host.example.com"]);
+    expect(resolved.tokenRules.audiences).toEqual(["https://host.example.com"]);
   });
 
   it("returns frozen options", () => {
     const resolved = resolveOptions(base());
     expect(Object.isFrozen(resolved)).toBe(true);
-    expect(Object.isFrozen(resolved.jwt)).toBe(true);
+    expect(Object.isFrozen(resolved.tokenRules)).toBe(true);
   });
 });
 
@@ -398,8 +398,8 @@ describe("optionsFromEnv", () => {
     const options = optionsFromEnv(ENV);
     expect(options.validation).toEqual({ type: "jwt" });
     const resolved = resolveOptions(options);
-    expect(resolved.jwt.audiences).toEqual([RESOURCE]);
-    expect(resolved.jwt.issuers).toEqual([AS]);
+    expect(resolved.tokenRules.audiences).toEqual([RESOURCE]);
+    expect(resolved.tokenRules.issuers).toEqual([AS]);
   });
 
   it("lets overrides win over the environment", () => {

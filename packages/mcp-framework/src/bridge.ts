@@ -170,7 +170,7 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
   const metadata = protectedResourceMetadata(server, options.protectedResourceMetadata);
   const bearer = requireBearer(server);
   const scopes = requireScopes(server, {});
-  const maxTokenLength = server.options.jwt.maxTokenLength;
+  const maxTokenLength = server.options.tokenRules.maxTokenLength;
 
   return (transport) => {
     const endpoints = transport.config.auth?.endpoints ?? {};
