@@ -37,11 +37,9 @@ export interface TokenCacheStore<V> {
 
 /**
  * In-memory LRU bounded by entry count, each entry with its own lifetime (expired entries
- * are never returned). Backed by `lru-cache`: a hand-rolled `Map` LRU (delete + re-insert
- * on every hit, evict the first key) measured 8 µs per hit and 9 µs per eviction with
- * 10k entries once evictions began (holes left by deletes are skipped on every
- * `keys().next()`), 56 µs at 100k; lru-cache's index-linked list stays near 0.1 µs and
- * 1 µs (bench/results.md).
+ * are never returned). Backed by `lru-cache`, not a `Map` LRU: deleting and re-inserting on
+ * every hit leaves holes that every `keys().next()` skips once evictions begin
+ * (docs/architecture.md, "Performance history").
  */
 export class MemoryTokenCache<V extends NonNullable<unknown>> implements TokenCacheStore<V> {
   readonly maxEntries: number;
