@@ -3,12 +3,11 @@
 // live in ./internal.ts (`@mcp-oauth/core/internal`), which semver does not cover.
 export type { AuthInfo, AuthInfoExtra } from "./auth-info.js";
 export type { TokenRequest } from "./authorization-header.js";
-export type { ErrorAnswer } from "./challenge.js";
 export { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS } from "./cors-headers.js";
 export { MemoryTokenCache, type TokenCacheLease, type TokenCacheStore } from "./cache.js";
 export type { AuthorizationServerReport, McpOAuthEvent, McpOAuthEventListener, ValidationMethod, ValidationStats } from "./events.js";
 export { optionsFromEnv, splitList, type Environment, type EnvironmentStores } from "./env.js";
-export { ERROR_RESPONSES, type ErrorResponse, type OAuthErrorName } from "./error-responses.js";
+export { ERROR_RESPONSES, type ErrorAnswer, type ErrorResponse, type OAuthErrorName } from "./error-responses.js";
 export { McpOAuthConfigError, McpOAuthError, isMcpOAuthError, type McpOAuthErrorCode } from "./errors.js";
 export type { ProtectedResourceMetadata } from "./metadata.js";
 export {

@@ -4,7 +4,8 @@
 // `@mcp-oauth/core` only.
 export { clientIdFromClaims, ReadonlyURL } from "./auth-info.js";
 export { assertB64Token, extractBearerToken, readBearerToken } from "./authorization-header.js";
-export { answerFor, buildChallenge, quoteAuthParam, type ChallengeParams } from "./challenge.js";
+export { buildChallenge, quoteAuthParam, type ChallengeParams } from "./challenge.js";
+export { answerFor, type AnswerContext } from "./error-responses.js";
 export { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "./claims.js";
 export { decisionFingerprint, tokenCacheKey } from "./cache.js";
 export {
