@@ -16,6 +16,7 @@ const config: Config = {
   },
   moduleNameMapper: {
     "^@mcp-oauth/(core|express|local-authorization-server|mcp-framework|redis)$": "<rootDir>/packages/$1/src/index.ts",
+    "^@mcp-oauth/core/internal$": "<rootDir>/packages/core/src/internal.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testMatch: ["<rootDir>/packages/*/test/**/*.test.ts", "<rootDir>/examples/*/test/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],

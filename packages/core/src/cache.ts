@@ -5,7 +5,7 @@
  */
 import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { ResolvedJwtOptions, ResolvedOptions } from "./options.js";
+import type { ResolvedTokenRules, ResolvedOptions } from "./options.js";
 import type { McpOAuthEventListener } from "./events.js";
 
 /**
@@ -37,11 +37,9 @@ export interface TokenCacheStore<V> {
 
 /**
  * In-memory LRU bounded by entry count, each entry with its own lifetime (expired entries
- * are never returned). Backed by `lru-cache`: a hand-rolled `Map` LRU (delete + re-insert
- * on every hit, evict the first key) measured 8 µs per hit and 9 µs per eviction with
- * 10k entries once evictions began (holes left by deletes are skipped on every
- * `keys().next()`), 56 µs at 100k; lru-cache's index-linked list stays near 0.1 µs and
- * 1 µs (bench/results.md).
+ * are never returned). Backed by `lru-cache`, not a `Map` LRU: deleting and re-inserting on
+ * every hit leaves holes that every `keys().next()` skips once evictions begin
+ * (docs/architecture.md, "Performance history").
  */
 export class MemoryTokenCache<V extends NonNullable<unknown>> implements TokenCacheStore<V> {
   readonly maxEntries: number;
@@ -99,8 +97,8 @@ const sorted = (values: Iterable<string>): string[] => [...values].sort();
  * us and changes no verdict; keeping it out of keys keeps it out of reach of a store).
  */
 export function decisionFingerprint(options: ResolvedOptions): string {
-  const jwt = options.jwt;
-  const jwtInputs: { [K in keyof ResolvedJwtOptions]: unknown } = {
+  const jwt = options.tokenRules;
+  const jwtInputs: { [K in keyof ResolvedTokenRules]: unknown } = {
     issuers: sorted(jwt.issuers),
     jwksUri: jwt.jwksUri ?? null,
     audiences: sorted(jwt.audiences),
@@ -109,12 +107,12 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     // A different HMAC secret verifies different tokens. Only a hash of it is folded in,
     // and the fingerprint is itself hashed into each key.
     secretKey: jwt.secretKey === undefined ? null : hash("sha256", jwt.secretKey.export(), "base64url"),
-    clockTolerance: jwt.clockTolerance,
+    clockToleranceSeconds: jwt.clockToleranceSeconds,
     strict: jwt.strict,
     maxTokenLength: jwt.maxTokenLength,
     // Key-set freshness: decides whether a verdict is reached with a stale key at all.
-    jwksCacheMaxAge: jwt.jwksCacheMaxAge,
-    jwksStaleWindow: jwt.jwksStaleWindow,
+    jwksCacheMaxAgeMs: jwt.jwksCacheMaxAgeMs,
+    jwksStaleWindowMs: jwt.jwksStaleWindowMs,
     jwksRequestsPerMinute: jwt.jwksRequestsPerMinute,
     // Order kept: claims are read in this order into the cached scopes.
     scopeClaims: jwt.scopeClaims,
@@ -129,10 +127,10 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     authorizationServers: options.authorizationServers,
     allowInsecureHttp: options.allowInsecureHttp,
     validationType: options.validationType,
-    jwt: jwtInputs,
+    tokenRules: jwtInputs,
     introspection: introspection === undefined ? null : { endpoint: introspection.endpoint ?? null, clientId: introspection.clientId, authMethod: introspection.authMethod },
     // Whether an upstream answer arrives in time: not a verdict, but cheap to keep apart.
-    timeout: options.timeout,
+    timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes,
     // Checked per request, after the cache:
     requiredScopes: undefined,
@@ -145,7 +143,7 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     extraMetadata: undefined,
     metadataPath: undefined,
     resourceMetadataUrl: undefined,
-    retryAfter: undefined,
+    retryAfterSeconds: undefined,
     cache: undefined,
     onEvent: undefined,
   };

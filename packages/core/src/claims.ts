@@ -3,7 +3,7 @@
  * (RFC 9068 section 4, RFC 8725 section 3, RFC 7519 section 4.1).
  */
 import { McpOAuthError } from "./errors.js";
-import type { ResolvedJwtOptions } from "./options.js";
+import type { ResolvedTokenRules } from "./options.js";
 
 // RFC 9068 section 2.1: `at+jwt`; `application/at+jwt` is the same media type (RFC 7515
 // section 4.1.9). `JWT` is what most providers still send; other explicit types (ID tokens
@@ -16,7 +16,7 @@ const LEGACY_TYPES = new Set(["jwt", "application/jwt"]);
  * unknown `crit` (we understand no extensions), explicit typing. `jku`, `x5u`, `jwk` and
  * `x5c` are never read: keys come only from the configured key set.
  */
-export function checkHeader(header: Record<string, unknown>, options: ResolvedJwtOptions): string {
+export function checkHeader(header: Record<string, unknown>, options: ResolvedTokenRules): string {
   const alg = header["alg"];
   if (typeof alg !== "string" || !options.algorithms.has(alg)) {
     throw new McpOAuthError("algorithm_not_allowed", "alg not in the allow-list");
@@ -43,7 +43,7 @@ export function checkHeader(header: Record<string, unknown>, options: ResolvedJw
 }
 
 /** The unverified `iss`, matched exactly against the allow-list before any network call. */
-export function checkIssuer(payload: Record<string, unknown>, options: ResolvedJwtOptions): string {
+export function checkIssuer(payload: Record<string, unknown>, options: ResolvedTokenRules): string {
   const iss = payload["iss"];
   if (typeof iss !== "string") throw new McpOAuthError("claim_missing", "iss missing");
   if (!options.issuers.includes(iss)) throw new McpOAuthError("issuer_not_allowed", "iss not allowed");
@@ -67,8 +67,8 @@ function requireString(payload: Record<string, unknown>, claim: string): void {
 }
 
 /** `exp` required, `nbf` and `iat` within the clock tolerance (RFC 7519 section 4.1, RFC 7662 section 2.2). */
-function checkTimes(claims: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
-  const skew = options.clockTolerance;
+function checkTimes(claims: Record<string, unknown>, options: ResolvedTokenRules, nowSeconds: number): void {
+  const skew = options.clockToleranceSeconds;
   const exp = numericDate(claims, "exp", true)!;
   if (nowSeconds >= exp + skew) throw new McpOAuthError("token_expired", "exp in the past");
   const nbf = numericDate(claims, "nbf", false);
@@ -83,7 +83,7 @@ function checkTimes(claims: Record<string, unknown>, options: ResolvedJwtOptions
  * audience, a `client_id` listed in `clientIdAsAudience` is accepted instead (Cognito,
  * explicit opt-in only).
  */
-function checkAudience(claims: Record<string, unknown>, options: ResolvedJwtOptions, audienceClaims: readonly string[]): void {
+function checkAudience(claims: Record<string, unknown>, options: ResolvedTokenRules, audienceClaims: readonly string[]): void {
   let present = false;
   for (const claim of audienceClaims) {
     const value = claims[claim];
@@ -98,7 +98,7 @@ function checkAudience(claims: Record<string, unknown>, options: ResolvedJwtOpti
   throw new McpOAuthError("audience_mismatch", present ? "aud does not name this resource" : "aud missing");
 }
 
-function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedJwtOptions): void {
+function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedTokenRules): void {
   for (const [claim, allowed] of options.requiredClaims) {
     const value = claims[claim];
     if (value === undefined) throw new McpOAuthError("claim_missing", `${claim} missing`);
@@ -118,7 +118,7 @@ function checkStringClaims(claims: Record<string, unknown>): void {
  * this resource, required claims, and in strict mode the claims RFC 9068 section 2.2
  * requires. `nowSeconds` is injectable for tests.
  */
-export function checkClaims(payload: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
+export function checkClaims(payload: Record<string, unknown>, options: ResolvedTokenRules, nowSeconds: number): void {
   checkTimes(payload, options, nowSeconds);
   checkIssuer(payload, options);
   checkAudience(payload, options, JWT_AUDIENCE);
@@ -141,7 +141,7 @@ const ACCESS_TOKEN_TYPE_NAMES = new Set(["bearer", "access_token", "urn:ietf:par
  * access token (a refresh token is active too, but is no access token), `exp` in the
  * future, `iss` (when present) allowed, and an audience (`aud` or `resource`) naming us.
  */
-export function checkIntrospection(answer: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
+export function checkIntrospection(answer: Record<string, unknown>, options: ResolvedTokenRules, nowSeconds: number): void {
   if (answer["active"] !== true) throw new McpOAuthError("token_inactive", "introspection says inactive");
   const tokenType = answer["token_type"];
   if (tokenType !== undefined && (typeof tokenType !== "string" || !ACCESS_TOKEN_TYPE_NAMES.has(tokenType.toLowerCase()))) {

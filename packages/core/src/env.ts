@@ -74,11 +74,11 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
     ? { clientId: clientId ?? "", clientSecret: clientSecret ?? "", ...(introspectionEndpoint !== undefined ? { endpoint: introspectionEndpoint } : {}) }
     : undefined;
   // The cache lifetimes bound how long a revocation takes to reach every replica (docs/deployment.md).
-  const cacheTtls: { ttl?: number; introspectionTtl?: number } = {};
-  const ttl = seconds("OAUTH_CACHE_TTL", read(env, "OAUTH_CACHE_TTL"));
-  const introspectionTtl = seconds("OAUTH_CACHE_INTROSPECTION_TTL", read(env, "OAUTH_CACHE_INTROSPECTION_TTL"));
-  if (ttl !== undefined) cacheTtls.ttl = ttl;
-  if (introspectionTtl !== undefined) cacheTtls.introspectionTtl = introspectionTtl;
+  const cacheTtls: { ttlSeconds?: number; introspectionTtlSeconds?: number } = {};
+  const ttlSeconds = seconds("OAUTH_CACHE_TTL", read(env, "OAUTH_CACHE_TTL"));
+  const introspectionTtlSeconds = seconds("OAUTH_CACHE_INTROSPECTION_TTL", read(env, "OAUTH_CACHE_INTROSPECTION_TTL"));
+  if (ttlSeconds !== undefined) cacheTtls.ttlSeconds = ttlSeconds;
+  if (introspectionTtlSeconds !== undefined) cacheTtls.introspectionTtlSeconds = introspectionTtlSeconds;
   const redisUrl = read(env, "OAUTH_CACHE_REDIS_URL");
   let cache: McpOAuthOptions["cache"] = overrides.cache === false ? false
     : Object.keys(cacheTtls).length > 0 ? { ...cacheTtls, ...overrides.cache } : overrides.cache;
@@ -101,7 +101,7 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
       ...(jwksUri !== undefined ? { jwksUri } : {}),
       ...(audience.length > 0 ? { audience } : {}),
       ...(issuer.length > 0 ? { issuer } : {}),
-      ...(clockSeconds !== undefined ? { clockTolerance: clockSeconds } : {}),
+      ...(clockSeconds !== undefined ? { clockToleranceSeconds: clockSeconds } : {}),
       ...overrides.validation,
     },
   };

@@ -5,20 +5,20 @@
 import { describe, expect, it } from "@jest/globals";
 import { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "../src/claims.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
-import { resolveOptions, type JwtValidationOptions, type ResolvedJwtOptions } from "../src/options.js";
+import { resolveOptions, type ValidationOptions, type ResolvedTokenRules } from "../src/options.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 const ISSUER = "https://auth.example.com";
 const NOW = 1_700_000_000;
 const SKEW = 60;
 
-function jwtOptions(validation: JwtValidationOptions = {}): ResolvedJwtOptions {
-  return resolveOptions({ resource: RESOURCE, authorizationServers: [ISSUER], validation }).jwt;
+function jwtOptions(validation: ValidationOptions = {}): ResolvedTokenRules {
+  return resolveOptions({ resource: RESOURCE, authorizationServers: [ISSUER], validation }).tokenRules;
 }
 
 const NORMAL = jwtOptions();
 const STRICT = jwtOptions({ strict: true });
-const NO_SKEW = jwtOptions({ clockTolerance: 0 });
+const NO_SKEW = jwtOptions({ clockToleranceSeconds: 0 });
 
 function codeOf(fn: () => unknown): McpOAuthErrorCode | "ok" {
   try {
@@ -143,7 +143,7 @@ describe("checkIssuer", () => {
   });
 
   it("compares with a configured trailing slash exactly too", () => {
-    const auth0 = resolveOptions({ resource: RESOURCE, authorizationServers: ["https://tenant.auth0.com/"] }).jwt;
+    const auth0 = resolveOptions({ resource: RESOURCE, authorizationServers: ["https://tenant.auth0.com/"] }).tokenRules;
     expect(checkIssuer({ iss: "https://tenant.auth0.com/" }, auth0)).toBe("https://tenant.auth0.com/");
     expect(codeOf(() => checkIssuer({ iss: "https://tenant.auth0.com" }, auth0))).toBe("issuer_not_allowed");
   });
@@ -217,7 +217,7 @@ describe("checkClaims: nbf and iat", () => {
   });
 
   it("uses the configured tolerance", () => {
-    const wide = jwtOptions({ clockTolerance: 300 });
+    const wide = jwtOptions({ clockToleranceSeconds: 300 });
     expect(claims(payload({ exp: NOW - 299 }), wide)).toBe("ok");
     expect(claims(payload({ exp: NOW - 300 }), wide)).toBe("token_expired");
     expect(claims(payload({ nbf: NOW + 300 }), wide)).toBe("ok");

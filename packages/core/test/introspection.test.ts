@@ -52,7 +52,7 @@ describe("against the real authorization server (opaque tokens)", () => {
   });
 
   it("sees a revocation once the cached answer ages out", async () => {
-    const server = new ResourceServer({ ...options, cache: { introspectionTtl: 0.3 } });
+    const server = new ResourceServer({ ...options, cache: { introspectionTtlSeconds: 0.3 } });
     const tokens = await obtainAccessToken(as.issuer, { resource: RESOURCE });
     await server.verifyToken(tokens.access_token);
     const revoked = await fetch(`${as.issuer}/token/revocation`, {
@@ -129,8 +129,8 @@ describe("answers a real server would not give, and outages", () => {
     authorizationServers: [stub.url],
     validation: { type: "introspection" },
     introspection: { endpoint: `${stub.url}/introspect`, clientId: "rs", clientSecret: "s3cret" },
-    timeout: 300,
-    retryAfter: 9,
+    timeoutMs: 300,
+    retryAfterSeconds: 9,
     cache: false,
   });
   beforeAll(async () => {
@@ -198,7 +198,7 @@ describe("a discovered introspection_endpoint follows the rules of a configured 
     const events: McpOAuthEvent[] = [];
     const rs = new ResourceServer({
       resource: RESOURCE, authorizationServers: [issuer], validation: { type: "introspection" },
-      introspection: { clientId: "rs", clientSecret: "s3cret" }, timeout: 300, retryAfter: 9, onEvent: (e) => events.push(e),
+      introspection: { clientId: "rs", clientSecret: "s3cret" }, timeoutMs: 300, retryAfterSeconds: 9, onEvent: (e) => events.push(e),
     }, { fetch: spy });
     let caught: unknown;
     await rs.verifyToken("opaque-token-value").catch((error: unknown) => { caught = error; });

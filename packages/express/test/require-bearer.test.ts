@@ -12,7 +12,7 @@ import { generateSigningKey, obtainAccessToken } from "@mcp-oauth/local-authoriz
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { publicPem, signJwt, unsignedJwt } from "../../../test/helpers/jwt.js";
 import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
-import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening } from "./support.js";
+import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 const METADATA_URL = "http://127.0.0.1:4444/.well-known/oauth-protected-resource/mcp";
@@ -24,7 +24,7 @@ let app: Express;
 function appFor(opts: McpOAuthOptions, before: express.RequestHandler[] = []): Express {
   const a = express();
   for (const handler of before) a.use(handler);
-  a.use(requireBearer(opts));
+  a.use(requireBearer(serverFor(opts)));
   a.post("/mcp", (req, res) => { res.json(req.auth); });
   a.get("/mcp", (req, res) => { res.json(req.auth); });
   a.options("/mcp", (_req, res) => { res.status(204).set("X-Reached", "route").end(); });
@@ -341,7 +341,7 @@ describe("CORS preflight", () => {
 describe("an authorization server that cannot be reached", () => {
   it("answers 503 temporarily_unavailable with Retry-After, not invalid_token", async () => {
     const down = "http://127.0.0.1:9";
-    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeout: 500, retryAfter: 7 });
+    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeoutMs: 500, retryAfterSeconds: 7 });
     const token = as.mint(RESOURCE, { iss: down });
     const res = await request(unreachable).post("/mcp").set("Authorization", `Bearer ${token}`);
     expectRefusal(res, 503, "temporarily_unavailable", token);
@@ -387,7 +387,7 @@ describe("the key set", () => {
 describe("without Express", () => {
   let server: Listening;
   beforeAll(async () => {
-    const mw = requireBearer({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
+    const mw = requireBearer(serverFor({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] }));
     server = await listen(createServer((req, res) => mw(req, res, () => { res.end("ok"); })));
   });
   afterAll(() => server.close());

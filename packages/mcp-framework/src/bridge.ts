@@ -22,7 +22,8 @@ import {
   oauthCors, protectedResourceMetadata, requireBearer, requireScopes, sendAnswer,
   type Middleware, type OAuthCorsOptions, type ProtectedResourceMetadataOptions,
 } from "@mcp-oauth/express";
-import { McpOAuthConfigError, McpOAuthError, readBearerToken, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
+import { McpOAuthConfigError, McpOAuthError, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
+import { readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
@@ -169,7 +170,7 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
   const metadata = protectedResourceMetadata(server, options.protectedResourceMetadata);
   const bearer = requireBearer(server);
   const scopes = requireScopes(server, {});
-  const maxTokenLength = server.options.jwt.maxTokenLength;
+  const maxTokenLength = server.options.tokenRules.maxTokenLength;
 
   return (transport) => {
     const endpoints = transport.config.auth?.endpoints ?? {};
@@ -184,7 +185,7 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
     const allowedOrigins = ownOrigins === "*" || frameworkOrigins.includes("*") ? "*" : [...(ownOrigins ?? []), ...frameworkOrigins];
     const frameworkMaxAge = Number(transport.config.cors?.maxAge);
     const maxAge = options.cors?.maxAge ?? (Number.isFinite(frameworkMaxAge) ? frameworkMaxAge : undefined);
-    const cors = oauthCors({ allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}), server });
+    const cors = oauthCors(server, { allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}) });
     const configuredLimit = transport.config.maxMessageSize;
     const bodyLimit = typeof configuredLimit === "number" && configuredLimit > 0 ? configuredLimit : DEFAULT_BODY_LIMIT;
     // Which subject opened each session. Entries go with DELETE (HTTP Stream) or with the

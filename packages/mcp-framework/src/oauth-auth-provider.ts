@@ -64,9 +64,9 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
       resource: server.options.resource,
       validation: {
         type: "jwt",
-        jwksUri: server.options.jwt.jwksUri ?? new URL("/.well-known/jwks.json", server.options.authorizationServers[0]).href,
-        audience: server.options.jwt.audiences[0]!,
-        issuer: server.options.jwt.issuers[0]!,
+        jwksUri: server.options.tokenRules.jwksUri ?? new URL("/.well-known/jwks.json", server.options.authorizationServers[0]).href,
+        audience: server.options.tokenRules.audiences[0]!,
+        issuer: server.options.tokenRules.issuers[0]!,
       },
     });
     this.resourceServer = server;

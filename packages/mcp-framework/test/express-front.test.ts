@@ -202,7 +202,7 @@ describe("mcpOAuth in front: an authorization server outage", () => {
     const mcpServer = new MCPServer({ name: "express-front-outage", version: "0.0.0", auth: { provider } });
     mcpServer.addTool(WhoamiTool);
     const app = express();
-    app.use(mcpOAuth({ resource: outageResource, authorizationServers: [closedIssuer], retryAfter: 7 }));
+    app.use(mcpOAuth({ resource: outageResource, authorizationServers: [closedIssuer], retryAfterSeconds: 7 }));
     app.use(express.json());
     app.all("/mcp", frameworkRequestHandler(mcpServer));
     const outageServer = createServer((req: IncomingMessage, res: ServerResponse) => app(req, res));

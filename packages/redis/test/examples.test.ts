@@ -44,8 +44,8 @@ it("the mcp-framework example keeps its verdicts in the Redis of OAUTH_CACHE_RED
   try {
     for (let attempt = 0; ; attempt++) {
       if (failure !== undefined) throw failure;
-      // The metadata is public; everything else (the framework's /health too) needs a token.
-      const healthy = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`).then((r) => r.ok, () => false);
+      // The protected resource metadata: public, served by the bridge once the transport listens.
+      const healthy = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`).then((r) => r.ok, () => false);
       if (healthy) break;
       if (attempt > 400) throw new Error("the example did not start");
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -83,7 +83,7 @@ describe("what is stored", () => {
   });
 
   it("keeps a verdict no longer than the cache lifetime and never past exp", async () => {
-    const a = server(await store(), { cache: { ttl: 300 } });
+    const a = server(await store(), { cache: { ttlSeconds: 300 } });
     const soon = as.mint(RESOURCE, { exp: Math.floor(Date.now() / 1000) + 3 });
     const later = as.mint(RESOURCE, { exp: Math.floor(Date.now() / 1000) + 3600 });
     await a.verifyToken(soon);
@@ -159,9 +159,9 @@ describe("OAUTH_CACHE_REDIS_URL", () => {
 
   it("builds the store with redisCacheFromEnv and its settings", () => {
     const options = optionsFromEnv({ ...env, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:1", OAUTH_CACHE_REDIS_LEASE: "off", OAUTH_CACHE_INTROSPECTION_TTL: "5" }, {}, { redisCache: redisCacheFromEnv });
-    const cache = options.cache as { store: RedisTokenCache; introspectionTtl: number };
+    const cache = options.cache as { store: RedisTokenCache; introspectionTtlSeconds: number };
     expect(cache.store).toBeInstanceOf(RedisTokenCache);
-    expect(cache.introspectionTtl).toBe(5);
+    expect(cache.introspectionTtlSeconds).toBe(5);
     stores.push(cache.store);
   });
 
