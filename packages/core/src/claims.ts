@@ -91,10 +91,8 @@ function checkAudience(claims: Record<string, unknown>, options: ResolvedJwtOpti
     present = true;
     if (options.audienceMatcher.matches(value)) return;
   }
-  if (!present && options.clientIdAsAudience.size > 0) {
-    const clientId = claims["client_id"];
-    if (typeof clientId === "string" && options.clientIdAsAudience.has(clientId)) return;
-  }
+  // A set of strings: a missing or non-string `client_id` is never in it.
+  if (!present && options.clientIdAsAudience.has(claims["client_id"] as string)) return;
   throw new McpOAuthError("audience_mismatch", present ? "aud does not name this resource" : "aud missing");
 }
 

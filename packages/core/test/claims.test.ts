@@ -326,3 +326,31 @@ describe("checkIntrospection: aud and resource (RFC 7662 section 2.2, RFC 8707)"
     expect(introspect(answer({ [claim]: value }))).toBe("audience_mismatch");
   });
 });
+
+describe("client_id as the audience (explicit opt-in, Cognito access tokens carry no aud)", () => {
+  const COGNITO = jwtOptions({ clientIdAsAudience: ["client-1"] });
+
+  it("accepts a token without any audience whose client_id is listed", () => {
+    expect(claims(payload({ aud: undefined }), COGNITO)).toBe("ok");
+    expect(codeOf(() => checkIntrospection({ active: true, iss: ISSUER, exp: NOW + 600, client_id: "client-1" }, COGNITO, NOW))).toBe("ok");
+  });
+
+  it("refuses a token whose aud names another resource, even with a listed client_id", () => {
+    // The fallback is for tokens without an audience only: an aud that names someone else
+    // says the token was issued for that resource (RFC 8707 section 2).
+    expect(claims(payload({ aud: "https://other.example.com/mcp" }), COGNITO)).toBe("audience_mismatch");
+    expect(claims(payload({ aud: [] }), COGNITO)).toBe("audience_mismatch");
+    expect(codeOf(() => checkIntrospection({ active: true, exp: NOW + 600, client_id: "client-1", resource: "https://other.example.com/mcp" }, COGNITO, NOW)))
+      .toBe("audience_mismatch");
+  });
+
+  it("refuses a token without an audience whose client_id is not listed, missing or not a string", () => {
+    expect(claims(payload({ aud: undefined, client_id: "client-2" }), COGNITO)).toBe("audience_mismatch");
+    expect(claims(payload({ aud: undefined, client_id: undefined }), COGNITO)).toBe("audience_mismatch");
+    expect(claims(payload({ aud: undefined, client_id: ["client-1"] }), COGNITO)).toBe("audience_mismatch");
+  });
+
+  it("is off by default: a listed-looking client_id is no audience", () => {
+    expect(claims(payload({ aud: undefined, client_id: "client-1" }))).toBe("audience_mismatch");
+  });
+});
