@@ -93,7 +93,9 @@ export class IntrospectionVerifier {
       // A 401 here means our own credentials are wrong: the client's token is not known to be bad.
       throw unavailable(error instanceof OutboundError ? error.reason : "unreachable", error);
     }
-    if (answer === null || typeof answer !== "object" || Array.isArray(answer) || typeof (answer as { active?: unknown }).active !== "boolean") {
+    // RFC 7662 section 2.2: a JSON object with a boolean `active`. Of what JSON.parse gives
+    // (null, a primitive, an array, an object) only an object can carry one.
+    if (typeof (answer as { active?: unknown } | null)?.active !== "boolean") {
       throw unavailable("answer has no boolean active");
     }
     const claims = answer as Record<string, unknown>;

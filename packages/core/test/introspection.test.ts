@@ -165,17 +165,24 @@ describe("answers a real server would not give, and outages", () => {
     expect(new URLSearchParams(received.body).get("token_type_hint")).toBe("access_token");
   });
 
-  it.each<[string, Parameters<StubServer["handle"]>[1]]>([
-    ["answers 500", json({ error: "server_error" }, 500)],
-    ["answers HTML", (_req, res) => { res.setHeader("content-type", "text/html"); res.end("<html>down</html>"); }],
-    ["answers truncated JSON", (_req, res) => { res.setHeader("content-type", "application/json"); res.end("{\"active\": tr"); }],
-    ["never answers", () => {}],
-  ])("is unavailable (503 with Retry-After) when the endpoint %s", async (_name, handler) => {
+  it.each<[string, Parameters<StubServer["handle"]>[1], string]>([
+    ["answers 500", json({ error: "server_error" }, 500), "HTTP 500"],
+    ["answers HTML", (_req, res) => { res.setHeader("content-type", "text/html"); res.end("<html>down</html>"); }, "answer is not JSON"],
+    ["answers truncated JSON", (_req, res) => { res.setHeader("content-type", "application/json"); res.end("{\"active\": tr"); }, "answer is not JSON"],
+    ["never answers", () => {}, "timed out"],
+    ["closes the connection", (req) => { req.socket.destroy(); }, "unreachable"],
+    // JSON, but no introspection answer (RFC 7662 section 2.2: a JSON object with `active`).
+    ["answers null", json(null), "answer has no boolean active"],
+    ["answers an array", json([{ active: true, aud: RESOURCE }]), "answer has no boolean active"],
+    ["answers a number", json(1), "answer has no boolean active"],
+    ["answers a string", json("active"), "answer has no boolean active"],
+  ])("is unavailable (503 with Retry-After) when the endpoint %s, and says why", async (_name, handler, reason) => {
     stub.handle("/introspect", handler);
     const rs = server();
     let caught: unknown;
     await rs.verifyToken("opaque-token-value").catch((error: unknown) => { caught = error; });
     expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
+    expect((caught as McpOAuthError).message).toBe(`introspection failed: ${reason}`);
     expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "9" } });
   });
 });
@@ -208,5 +215,50 @@ describe("a discovered introspection_endpoint follows the rules of a configured 
     expect(events).toContainEqual({ type: "upstream_error", upstream: "introspection", url: "http://example.com/introspect", reason: expect.stringMatching(/plain http on a non-loopback host/) });
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.every((url) => url.startsWith(`${stub.url}/`))).toBe(true);
+  });
+});
+
+describe("client authentication at the introspection endpoint (RFC 7662 section 2.1, RFC 6749 section 2.3.1)", () => {
+  let stub: StubServer;
+  let received: { authorization: string | undefined; form: URLSearchParams }[] = [];
+  beforeAll(async () => {
+    stub = await startStubServer();
+    stub.handle("/introspect", (req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => { body += c.toString(); });
+      req.on("end", () => {
+        received.push({ authorization: req.headers.authorization, form: new URLSearchParams(body) });
+        json({ active: true, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 })(req, res);
+      });
+    });
+  });
+  afterAll(() => stub.close());
+
+  const verifyWith = async (introspection: NonNullable<McpOAuthOptions["introspection"]>) => {
+    received = [];
+    const rs = new ResourceServer({
+      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" }, cache: false,
+      introspection: { endpoint: `${stub.url}/introspect`, ...introspection },
+    });
+    await rs.verifyToken("opaque-token-value");
+    expect(received).toHaveLength(1);
+    return received[0]!;
+  };
+
+  it("client_secret_basic (the default): form-encoded credentials in the header, none in the body", async () => {
+    const { authorization, form } = await verifyWith({ clientId: "rs:1 a+b", clientSecret: "s p%c" });
+    // Each part form-urlencoded before base64 (`:` would otherwise split the id; space is `+`).
+    expect(authorization).toBe(`Basic ${Buffer.from("rs%3A1+a%2Bb:s+p%25c").toString("base64")}`);
+    expect(form.get("token")).toBe("opaque-token-value");
+    expect(form.has("client_id")).toBe(false);
+    expect(form.has("client_secret")).toBe(false);
+  });
+
+  it("client_secret_post: credentials in the body, no Authorization header (one method only)", async () => {
+    const { authorization, form } = await verifyWith({ clientId: "rs:1 a+b", clientSecret: "s p%c", authMethod: "client_secret_post" });
+    expect(authorization).toBeUndefined();
+    expect(form.get("client_id")).toBe("rs:1 a+b");
+    expect(form.get("client_secret")).toBe("s p%c");
+    expect(form.get("token")).toBe("opaque-token-value");
   });
 });

@@ -60,7 +60,7 @@ describe("verifySignature", () => {
   it("answers false where node:crypto throws: PS384 with an RSA-PSS key restricted to SHA-256", () => {
     // An RSA-PSS key may carry its own parameters (RFC 4055); verifying with another digest
     // makes OpenSSL throw "digest not allowed". A throw must be a refusal, never a pass.
-    const restricted = generateKeyPairSync("rsa-pss", { modulusLength: 2048, hashAlgorithm: "sha256", mgf1HashAlgorithm: "sha256", saltLength: 32 });
+    const restricted = generateKeyPairSync("rsa-pss", { modulusLength: 2048, hashAlgorithm: "sha256", mgf1HashAlgorithm: "sha256" });
     const { signingInput } = decodeJwt(signJwt({ alg: "PS256" }, { sub: "x" }, rsa.privateKey));
     expect(() => verify("sha384", Buffer.from(signingInput), { key: restricted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING }, Buffer.alloc(256))).toThrow();
     expect(verifySignature("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
