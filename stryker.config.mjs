@@ -1,5 +1,5 @@
 // Mutation testing of the security rules (issue 18; docs/security.md "Mutation testing").
-// `npx -y pnpm@12.4.2 mutation` (about half an hour on 2 cores); one file:
+// `npx -y pnpm@12.4.2 mutation` (all rule files: about an hour on 2 idle cores); one file:
 // `npx -y pnpm@12.4.2 mutation --mutate packages/core/src/claims.ts`.
 // Not part of `pnpm test`. Stryker 9 (Stryker 10 needs Node 22); Jest in ESM mode.
 import { fileURLToPath } from "node:url";
@@ -39,7 +39,11 @@ const TEST_FILES = [
   "packages/express/test/require-bearer.test.ts",
   "packages/express/test/require-scopes.test.ts",
   "packages/express/test/protected-resource-metadata.test.ts",
-].map((file) => `<rootDir>/${file}`);
+];
+
+// `MUTATION_TESTS=packages/core/test/claims.test.ts,...` narrows the tests for a quick run over
+// one rule file (a mutant only its own tests would catch then counts as survived).
+const testFiles = (process.env.MUTATION_TESTS?.split(",").filter(Boolean) ?? TEST_FILES).map((file) => `<rootDir>/${file.trim()}`);
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
@@ -53,7 +57,7 @@ export default {
     configFile: "jest.config.ts",
     // Stryker wraps the environment to collect per-test coverage and cannot resolve
     // `<rootDir>` in jest.config.ts's quiet environment: Jest's plain node one instead.
-    config: { testMatch: TEST_FILES, testEnvironment: "node" },
+    config: { testMatch: testFiles, testEnvironment: "node" },
     enableFindRelatedTests: false,
   },
   mutate: RULE_FILES,
