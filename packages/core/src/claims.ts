@@ -104,7 +104,8 @@ function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedJ
   for (const [claim, allowed] of options.requiredClaims) {
     const value = claims[claim];
     if (value === undefined) throw new McpOAuthError("claim_missing", `${claim} missing`);
-    if (typeof value !== "string" || !allowed.has(value)) throw new McpOAuthError("claim_invalid", `${claim} has a value that is not accepted`);
+    // A set of strings: an array or a number is never in it.
+    if (!allowed.has(value as string)) throw new McpOAuthError("claim_invalid", `${claim} has a value that is not accepted`);
   }
 }
 
