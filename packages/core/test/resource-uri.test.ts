@@ -106,9 +106,27 @@ describe("AudienceMatcher", () => {
     ["a trailing newline", "https://mcp.example.com/mcp\n"],
     ["a port with a leading zero", "https://mcp.example.com:0443/mcp"],
     ["an empty port", "https://mcp.example.com:/mcp"],
+    ["another port", "https://mcp.example.com:8443/mcp"],
+    ["the other scheme's default port", "https://mcp.example.com:80/mcp"],
+    ["a query", "https://mcp.example.com/mcp?x=1"],
+    ["a path prefix", "https://mcp.example.com/mc"],
+    ["a longer path", "https://mcp.example.com/mcp/x"],
+    ["plain http", "http://mcp.example.com/mcp"],
   ])("rejects %s", (_label, aud) => {
     expect(matcher.matches(aud)).toBe(false);
     expect(matcher.matches([aud])).toBe(false);
+  });
+
+  it("compares a query and a path as written: the parser's percent-encoding makes no match", () => {
+    const withQuery = new AudienceMatcher(["https://mcp.example.com/mcp?tenant=a%20b"]);
+    expect(withQuery.matches("HTTPS://MCP.EXAMPLE.COM/mcp/?tenant=a%20b")).toBe(true);
+    expect(withQuery.matches("https://mcp.example.com/mcp?tenant=a b")).toBe(false);
+    expect(withQuery.matches("https://mcp.example.com/mcp?tenant=a%20c")).toBe(false);
+    expect(withQuery.matches("https://mcp.example.com/mcp")).toBe(false);
+    const withSpace = new AudienceMatcher(["https://mcp.example.com/a%20b"]);
+    expect(withSpace.matches("https://mcp.example.com/a b")).toBe(false);
+    expect(normalizeResourceUri("HTTP://H.EXAMPLE:8080/P/?Q")).toBe("http://h.example:8080/P?Q");
+    expect(normalizeResourceUri("http://h.example:80")).toBe("http://h.example");
   });
 
   it("never matches userinfo or a fragment, even when the configured audience has it verbatim", () => {
