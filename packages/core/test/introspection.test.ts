@@ -8,6 +8,9 @@ import { McpOAuthError, ResourceServer, type McpOAuthErrorCode, type McpOAuthEve
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
+import type { AuthorizationServerDirectory } from "../src/discovery.js";
+import { IntrospectionVerifier } from "../src/introspection.js";
+import { resolveOptions } from "../src/options.js";
 
 const RESOURCE = "http://127.0.0.1:4555/mcp";
 
@@ -183,6 +186,7 @@ describe("answers a real server would not give, and outages", () => {
     await rs.verifyToken("opaque-token-value").catch((error: unknown) => { caught = error; });
     expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
     expect((caught as McpOAuthError).message).toBe(`introspection failed: ${reason}`);
+    expect((caught as McpOAuthError).retryAfter).toBe(9);
     expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "9" } });
   });
 });
@@ -213,6 +217,9 @@ describe("a discovered introspection_endpoint follows the rules of a configured 
     expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "9" } });
     await expect(rs.ready()).rejects.toThrow(/introspection_endpoint.*http/);
     expect(events).toContainEqual({ type: "upstream_error", upstream: "introspection", url: "http://example.com/introspect", reason: expect.stringMatching(/plain http on a non-loopback host/) });
+    // Reported once, not on every request that meets it.
+    await rs.verifyToken("another-opaque-token").catch(() => {});
+    expect(events.filter((e) => e.type === "upstream_error" && e.url === "http://example.com/introspect")).toHaveLength(1);
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.every((url) => url.startsWith(`${stub.url}/`))).toBe(true);
   });
@@ -260,5 +267,43 @@ describe("client authentication at the introspection endpoint (RFC 7662 section 
     expect(form.get("client_id")).toBe("rs:1 a+b");
     expect(form.get("client_secret")).toBe("s p%c");
     expect(form.get("token")).toBe("opaque-token-value");
+  });
+});
+
+describe("IntrospectionVerifier on its own", () => {
+  let stub: StubServer;
+  beforeAll(async () => {
+    stub = await startStubServer();
+  });
+  afterAll(() => stub.close());
+
+  const resolved = (introspection?: NonNullable<McpOAuthOptions["introspection"]>) => resolveOptions({
+    resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" }, retryAfter: 7,
+    ...(introspection ? { introspection } : {}),
+  });
+  // With a configured endpoint the directory is never consulted: any call on it would throw.
+  const noDirectory = {} as AuthorizationServerDirectory;
+
+  it("needs introspection options", () => {
+    expect(() => new IntrospectionVerifier(resolveOptions({ resource: RESOURCE, authorizationServers: [stub.url] }), noDirectory)).toThrow(TypeError);
+  });
+
+  it("works without an observer, for answers and for outages", async () => {
+    const verifier = new IntrospectionVerifier(resolved({ endpoint: `${stub.url}/introspect`, clientId: "rs", clientSecret: "s3cret" }), noDirectory);
+    stub.handle("/introspect", json({ active: true, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 }));
+    await expect(verifier.verify("opaque-token-value")).resolves.toMatchObject({ method: "introspection", claims: { active: true } });
+    stub.handle("/introspect", json({ error: "server_error" }, 500));
+    const caught = await verifier.verify("opaque-token-value").catch((error: unknown) => error);
+    expect(caught).toBeInstanceOf(McpOAuthError);
+    expect(caught).toMatchObject({ code: "upstream_unavailable", retryAfter: 7, message: "introspection failed: HTTP 500" });
+  });
+
+  it("is unavailable, naming the fix, when the metadata publishes no introspection_endpoint", async () => {
+    const issuer = `${stub.url}/tenant/no-introspection`;
+    stub.handle("/.well-known/oauth-authorization-server/tenant/no-introspection", json({ issuer }));
+    const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer], validation: { type: "introspection" }, retryAfter: 7, introspection: { clientId: "rs", clientSecret: "s3cret" } });
+    const caught = await rs.verifyToken("opaque-token-value").catch((error: unknown) => error);
+    expect(caught).toMatchObject({ code: "upstream_unavailable", retryAfter: 7 });
+    expect((caught as Error).message).toMatch(/publishes no introspection_endpoint; set introspection\.endpoint/);
   });
 });

@@ -1,0 +1,175 @@
+/**
+ * What the orchestrator, the row servers, the load generator and the micro-benchmarks
+ * share: paths, the child-process launcher and the messages they exchange.
+ */
+// @ts-nocheck
+
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+
+export const BENCH_DIR = fileURLToPath(new URL("..", import.meta.url));
+export const SRC_DIR = fileURLToPath(new URL(".", import.meta.url));
+
+/** The resource every token names in `aud`: an identifier, not where a row server listens. */
+export const RESOURCE = "http://127.0.0.1/mcp";
+export const ROUTE = "/mcp";
+
+/** Everything a row server needs to build its middleware. */
+export interface ServerConfig {
+  impl: Impl;
+  resource: string;
+  issuer: string;
+  jwksUri: string;
+  introspection: { issuer: string; endpoint: string; clientId: string; clientSecret: string };
+}
+
+export type Impl =
+  | "baseline"
+  | "sync-noop"
+  | "sets-auth"
+  | "async-noop"
+  | "mcp-oauth"
+  | "mcp-oauth-nocache"
+  | "mcp-oauth-introspection"
+  | "express-oauth2-jwt-bearer"
+  | "express-jwt"
+  | "sdk-jose"
+  | "mcp-auth"
+  | "mcp-framework";
+
+/** One autocannon run against one row's server. */
+export interface LoadWindow {
+  row: string;
+  url: string;
+  connections: number;
+  seconds: number;
+  phase: "warmup" | "measure";
+  /** Load before a measured window's own `seconds` begin, not counted. */
+  settleSeconds: number;
+  /** Newline-separated tokens. */
+  tokensFile: string;
+  /**
+   * `cycle`: every request takes the next token of the file, round and round (cached set).
+   * `pool`: the warm-up cycles over the first `warmupTokens`; measured windows take the
+   * rest in order, each token at most once per row (cold set).
+   */
+  mode: "cycle" | "pool";
+  warmupTokens: number;
+}
+
+export interface WindowResult {
+  /** Responses within the measured part of the window, and its length. */
+  requests: number;
+  seconds: number;
+  /** Every response, settling part included (the server's CPU time covers them all). */
+  allRequests: number;
+  /** Latency of every 2xx response of a measured window, in ms. */
+  latencies: number[];
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** Distinct tokens sent (cold pool: in this window), and whether a row's pool ran out. */
+  distinctTokens: number;
+  repeated: boolean;
+}
+
+export type LoadCommand = { type: "run"; window: LoadWindow } | { type: "exit" };
+
+/** A row's figures over all its measured windows. */
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  /** Median of the measured windows' requests per second. */
+  rps: number;
+  rpsMin: number;
+  rpsMax: number;
+  /** Latency percentiles over every measured response, in ms. */
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  distinctTokens: number;
+  repeated: boolean;
+}
+
+export type ServerMessage =
+  | { type: "listening"; port: number }
+  | { type: "stats"; stats: Record<string, number> | undefined }
+  | { type: "profile"; file: string }
+  | { type: "cpu"; user: number; system: number };
+export type ServerCommand = { type: "stats" } | { type: "cpu" } | { type: "profile-start" } | { type: "profile-stop"; file: string } | { type: "exit" };
+
+const TSX = import.meta.resolve("tsx");
+
+/**
+ * CPU pinning: on a small machine the row server and autocannon otherwise fight over the
+ * same cores and the scheduler decides the throughput (runs of one unchanged row varied
+ * by 40%). With `taskset` and two or more CPUs, row servers run on CPU 0 and the load
+ * generator on CPU 1, so a row's throughput is what one core of server can do.
+ * BENCH_PIN=0 turns it off.
+ */
+export const PINNING: { server: string; load: string } | undefined = (() => {
+  if (process.env["BENCH_PIN"] === "0" || process.platform !== "linux" || availableParallelism() < 2) return undefined;
+  try {
+    execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
+  } catch {
+    return undefined;
+  }
+  return { server: "0", load: "1" };
+})();
+
+/** Starts `src/<file>` under tsx in its own process with an IPC channel, on `cpus` when given and pinning is available. */
+export function spawnTs(file: string, args: readonly string[], options: { nodeArgs?: readonly string[]; stdio?: StdioOptions; env?: NodeJS.ProcessEnv; cpus?: string } = {}): ChildProcess {
+  const command = [process.execPath, ...(options.nodeArgs ?? []), "--import", TSX, `${SRC_DIR}${file}`, ...args];
+  const [program, ...rest] = options.cpus !== undefined && PINNING !== undefined ? ["taskset", "-c", options.cpus, ...command] : command;
+  return spawn(program!, rest, {
+    stdio: options.stdio ?? ["ignore", "inherit", "inherit", "ipc"],
+    env: options.env ?? process.env,
+    cwd: BENCH_DIR,
+  });
+}
+
+/** The next message from a child matching `accept`, or a rejection when it exits first. */
+export function nextMessage<T>(child: ChildProcess, accept: (message: unknown) => message is T, timeoutMs = 60_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    };
+    const onMessage = (message: unknown): void => {
+      if (!accept(message)) return;
+      cleanup();
+      resolve(message);
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      cleanup();
+      reject(new Error(`child exited (code ${code}, signal ${signal}) before answering`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error("child did not answer in time"));
+    }, timeoutMs);
+    child.on("message", onMessage);
+    child.once("exit", onExit);
+  });
+}
+
+export const isType = <K extends string>(type: K) => (message: unknown): message is { type: K } & Record<string, unknown> =>
+  typeof message === "object" && message !== null && (message as { type?: unknown }).type === type;
+
+/** Waits for a child to exit, killing it (by its own pid) after `graceMs`. */
+export function waitExit(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

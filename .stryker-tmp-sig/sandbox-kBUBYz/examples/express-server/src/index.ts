@@ -1,0 +1,30 @@
+/**
+ * The Express example, started from the environment:
+ *   OAUTH_AUTHORIZATION_SERVER (required), OAUTH_RESOURCE, OAUTH_AUDIENCE, OAUTH_ISSUER,
+ *   OAUTH_JWKS_URI, OAUTH_SCOPES, OAUTH_ALLOWED_ORIGINS, OAUTH_CACHE_REDIS_URL (a token cache
+ *   shared by replicas), OAUTH_RATE_LIMIT (per minute, metadata endpoints), PORT (3000),
+ *   HOST (127.0.0.1).
+ */
+// @ts-nocheck
+
+import { McpOAuthConfigError } from "@mcp-oauth/core";
+import { startExampleServer } from "./server.js";
+
+try {
+  const running = await startExampleServer(process.env);
+  const metadata = running.example.oauth.resourceServer.options.resourceMetadataUrl;
+  console.log(`MCP server (Express) at ${running.url}`);
+  console.log(`  protected resource metadata: ${metadata}`);
+  console.log(`  authorization servers: ${running.example.oauth.resourceServer.options.authorizationServers.join(", ")}`);
+  const stop = (): void => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+} catch (error) {
+  if (error instanceof McpOAuthConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  throw error;
+}

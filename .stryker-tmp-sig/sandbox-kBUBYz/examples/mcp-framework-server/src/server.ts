@@ -1,0 +1,57 @@
+/**
+ * An mcp-framework server protected by @mcp-oauth/mcp-framework's OAuthAuthProvider on the
+ * framework's own transports (the provider puts the library's middlewares in front of them),
+ * configured only by the environment: the OAUTH_* variables of the Express example (with
+ * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas) plus
+ * MCP_TRANSPORT (`http-stream` or `sse`), MCP_RESPONSE_MODE (`batch` or `stream`), PORT
+ * and HOST.
+ */
+// @ts-nocheck
+
+import { MCPServer } from "mcp-framework";
+import { splitList, type Environment } from "@mcp-oauth/core";
+import { OAuthAuthProvider, optionsFromEnv } from "@mcp-oauth/mcp-framework";
+import { redisCacheFromEnv } from "@mcp-oauth/redis";
+import { WhoamiTool, WriteNoteTool } from "./tools.js";
+
+export interface FrameworkExample {
+  server: MCPServer;
+  provider: OAuthAuthProvider;
+  /** The MCP endpoint (`/mcp` for HTTP Stream, `/sse` for SSE). */
+  url: string;
+  transport: "http-stream" | "sse";
+}
+
+export function createFrameworkExample(env: Environment = process.env): FrameworkExample {
+  const host = env["HOST"] || "127.0.0.1";
+  const port = Number(env["PORT"] ?? 3000);
+  const transport = (env["MCP_TRANSPORT"] ?? "http-stream") as "http-stream" | "sse";
+  if (transport !== "http-stream" && transport !== "sse") throw new Error(`MCP_TRANSPORT must be http-stream or sse, not "${transport}"`);
+  const responseMode = (env["MCP_RESPONSE_MODE"] ?? "batch") as "batch" | "stream";
+  if (responseMode !== "batch" && responseMode !== "stream") throw new Error(`MCP_RESPONSE_MODE must be batch or stream, not "${responseMode}"`);
+  const publicHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+  const endpoint = transport === "sse" ? "/sse" : "/mcp";
+  const defaultResource = `http://${publicHost}:${port}${endpoint}`;
+
+  const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
+  const provider = new OAuthAuthProvider({
+    // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
+    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, { redisCache: redisCacheFromEnv }),
+    resourceName: "mcp-oauth example (mcp-framework)",
+    // write_note needs mcp:write on top of the base scopes (OAUTH_SCOPES).
+    scopePolicy: { tools: { write_note: ["mcp:write"] } },
+    cors: { allowedOrigins: allowedOrigins.includes("*") ? "*" : allowedOrigins },
+  });
+  // The user story's configuration: the provider alone protects every request.
+  const auth = { provider };
+  const server = new MCPServer({
+    name: "mcp-oauth-example-mcp-framework",
+    version: "0.1.0",
+    transport: transport === "sse"
+      ? { type: "sse", options: { port, host, endpoint: "/sse", messageEndpoint: "/messages", auth } }
+      : { type: "http-stream", options: { port, host, endpoint: "/mcp", responseMode, auth } },
+  });
+  server.addTool(WhoamiTool);
+  server.addTool(WriteNoteTool);
+  return { server, provider, url: env["OAUTH_RESOURCE"] || defaultResource, transport };
+}

@@ -1,0 +1,35 @@
+/** @jest-config-loader esbuild-register */
+// @ts-nocheck
+
+import type { Config } from "jest";
+
+// ESM throughout (the MCP SDKs, mcp-framework and oidc-provider are ESM-only): run with
+// `node --experimental-vm-modules`, TypeScript transformed by swc (type checking is the
+// separate `tsc` step of `pnpm test`).
+const config: Config = {
+  // Node's environment, printing a test's console and stdout/stderr output only when it fails.
+  testEnvironment: "<rootDir>/test/helpers/quiet-environment.mjs",
+  extensionsToTreatAsEsm: [".ts"],
+  transform: {
+    "^.+\\.ts$": ["@swc/jest", {
+      jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+      module: { type: "es6" },
+    }],
+  },
+  moduleNameMapper: {
+    "^@mcp-oauth/(core|express|local-authorization-server|mcp-framework|redis)$": "<rootDir>/packages/$1/src/index.ts",
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+  testMatch: ["<rootDir>/packages/*/test/**/*.test.ts", "<rootDir>/examples/*/test/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
+  // The consumer test (packing, npm installs, apps and type checks: both cores for minutes) runs on
+  // its own after the rest, so it never starves the tests that count requests within time
+  // windows: `pnpm test` runs `jest test/consumer --testPathIgnorePatterns=/node_modules/` second
+  // (`pnpm test:consumer` alone).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/consumer/"],
+  // Every test talks to loopback servers it starts itself; give slow CI machines room.
+  testTimeout: 30_000,
+  // Two cores: one worker per core.
+  maxWorkers: 2,
+};
+
+export default config;

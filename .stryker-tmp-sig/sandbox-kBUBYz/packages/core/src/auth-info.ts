@@ -1,0 +1,70 @@
+/**
+ * What a verified request carries: the MCP SDK's `AuthInfo` shape, so SDK v1 handlers
+ * see it as `extra.authInfo` and v2 handlers as `ctx.http.authInfo`. Declared here rather
+ * than imported so the core depends on no SDK.
+ */
+// @ts-nocheck
+
+export interface AuthInfo {
+  /** The access token. Never log it. */
+  token: string;
+  /** `client_id` (RFC 9068), else `azp`, `cid` (Okta) or `appid` (Entra v1); `""` when none. */
+  clientId: string;
+  /** Granted scopes, from `scope` and `scp`. */
+  scopes: string[];
+  /** `exp`, in seconds since the epoch. */
+  expiresAt?: number;
+  /** The canonical resource this token was accepted for. */
+  resource?: URL;
+  /** `sub`, `iss`, `aud` and every claim of the token under `claims`. */
+  extra?: Record<string, unknown>;
+}
+
+/** The `extra` of an `AuthInfo` built by this library. */
+export interface AuthInfoExtra {
+  sub: string | undefined;
+  iss: string;
+  aud: string | string[] | undefined;
+  claims: Readonly<Record<string, unknown>>;
+}
+
+const CLIENT_ID_CLAIMS = ["client_id", "azp", "cid", "appid"] as const;
+
+export function clientIdFromClaims(claims: Record<string, unknown>): string {
+  for (const claim of CLIENT_ID_CLAIMS) {
+    const value = claims[claim];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return "";
+}
+
+const readOnly = (name: string): never => {
+  throw new TypeError(`AuthInfo.resource is shared and read-only (${name}); copy it first: new URL(auth.resource)`);
+};
+
+/**
+ * The `resource` of every `AuthInfo` a resource server builds: one URL shared by all
+ * requests, so it cannot be changed. Building a `URL` per request (or an accessor that
+ * builds it on first read) was the largest allocation on the cached path; a shared but
+ * mutable URL would let one handler change what every other request sees.
+ */
+export class ReadonlyURL extends URL {
+  constructor(url: string) {
+    super(url);
+    Object.freeze(this);
+  }
+}
+
+// URL's parts are accessors on its prototype: the read-only copy keeps each getter and
+// replaces each setter. `searchParams` returns a copy, since the live one would change it.
+for (const name of ["href", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"]) {
+  const get = Object.getOwnPropertyDescriptor(URL.prototype, name)?.get;
+  Object.defineProperty(ReadonlyURL.prototype, name, { get, set: () => readOnly(name), enumerable: true, configurable: true });
+}
+Object.defineProperty(ReadonlyURL.prototype, "searchParams", {
+  get(this: URL): URLSearchParams {
+    return new URLSearchParams(this.search);
+  },
+  enumerable: true,
+  configurable: true,
+});

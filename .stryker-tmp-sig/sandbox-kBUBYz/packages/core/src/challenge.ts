@@ -1,0 +1,87 @@
+/**
+ * The one place that builds `WWW-Authenticate` challenges and error bodies
+ * (RFC 6750 section 3, RFC 9728 section 5.1).
+ */
+// @ts-nocheck
+
+import { ERROR_RESPONSES, type ErrorResponse } from "./error-responses.js";
+import type { McpOAuthError } from "./errors.js";
+import { isValidScopeToken } from "./scopes.js";
+
+/**
+ * An RFC 7230 quoted-string: `"` and `\` escaped. Only visible ASCII, space and tab are
+ * kept: control characters would split or break the header, and Node refuses a header
+ * with characters above U+00FF outright (the answer would never be sent).
+ */
+export function quoteAuthParam(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `"${value.replace(/[^\x09\x20-\x7E]/g, "").replace(/[\\"]/g, "\\$&")}"`;
+}
+
+export interface ChallengeParams {
+  /** Absolute URL of the protected resource metadata (RFC 9728 section 5.1). */
+  resourceMetadata: string;
+  /** RFC 6750 `error`; omitted when the request carried no credentials. */
+  error?: string | undefined;
+  errorDescription?: string | undefined;
+  /** Scopes the request needs, space-separated in the challenge. */
+  scopes?: readonly string[] | undefined;
+}
+
+/**
+ * `Bearer error="…", resource_metadata="…", scope="…", error_description="…"`. Every value
+ * is quoted: a widely used client parser cannot read an unquoted URL. The free-text
+ * description comes last: the MCP SDK v1 client finds each parameter by searching for
+ * `name=` anywhere in the header, so text before `scope` could shadow it.
+ */
+export function buildChallenge(params: ChallengeParams): string {
+  const parts: string[] = [];
+  if (params.error !== undefined) parts.push(`error=${quoteAuthParam(params.error)}`);
+  parts.push(`resource_metadata=${quoteAuthParam(params.resourceMetadata)}`);
+  // A custom scope policy may build scopes from request data: a string that is no RFC 6749
+  // scope token is still required (so never granted) but is not offered in the challenge.
+  const scopes = params.scopes?.filter(isValidScopeToken) ?? [];
+  if (scopes.length > 0) parts.push(`scope=${quoteAuthParam(scopes.join(" "))}`);
+  if (params.error !== undefined && params.errorDescription !== undefined) {
+    parts.push(`error_description=${quoteAuthParam(params.errorDescription)}`);
+  }
+  return `Bearer ${parts.join(", ")}`;
+}
+
+/** Everything an adapter needs to answer a refused request. */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: string; error_description: string };
+}
+
+export interface AnswerContext {
+  resourceMetadataUrl: string;
+  /** Scopes every request needs: sent in `scope` of 401 challenges. */
+  requiredScopes: readonly string[];
+  /** `Retry-After` for 503 answers. */
+  retryAfter: number;
+}
+
+/** Turns a refusal into status, headers and JSON body, through the one table. */
+export function answerFor(error: McpOAuthError, context: AnswerContext): ErrorAnswer {
+  const spec: ErrorResponse = ERROR_RESPONSES[error.code];
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    // RFC 6750 section 5.3 / RFC 9700: answers about credentials are never cached.
+    "Cache-Control": "no-store",
+  };
+  if (spec.challenge) {
+    // 403 insufficient_scope: every scope the operation needs, so clients can step up
+    // (MCP authorization, scope challenge handling). Otherwise: the base scopes.
+    const scopes = error.code === "insufficient_scope" ? error.requiredScopes ?? context.requiredScopes : context.requiredScopes;
+    headers["WWW-Authenticate"] = buildChallenge({
+      resourceMetadata: context.resourceMetadataUrl,
+      error: spec.challengeError,
+      errorDescription: spec.description,
+      scopes,
+    });
+  }
+  if (spec.status === 503) headers["Retry-After"] = String(error.retryAfter ?? context.retryAfter);
+  return { status: spec.status, headers, body: { error: spec.error, error_description: spec.description } };
+}

@@ -1,0 +1,11 @@
+/** The headers browser-based MCP clients need across CORS, for every adapter. */
+// @ts-nocheck
+
+
+/** Request headers MCP clients send (2025-06-18 to 2026-07-28). */
+export const MCP_ALLOWED_HEADERS = [
+  "Authorization", "Content-Type", "Accept", "Mcp-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID", "Mcp-Method", "Mcp-Name",
+] as const;
+
+/** Response headers browser clients must be able to read: the challenge and the session. */
+export const MCP_EXPOSED_HEADERS = ["WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version"] as const;

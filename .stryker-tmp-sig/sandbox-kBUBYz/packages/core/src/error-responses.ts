@@ -1,0 +1,90 @@
+// @ts-nocheck
+import type { McpOAuthErrorCode } from "./errors.js";
+
+/** The `error` values a client may see (RFC 6750 section 3.1, RFC 6749 section 5.2). */
+export type OAuthErrorName =
+  | "invalid_request"
+  | "invalid_token"
+  | "insufficient_scope"
+  | "temporarily_unavailable"
+  | "access_denied"
+  | "unauthorized";
+
+export interface ErrorResponse {
+  readonly status: 400 | 401 | 403 | 413 | 503;
+  /** `error` in the JSON body. */
+  readonly error: OAuthErrorName;
+  /**
+   * `error` in the `WWW-Authenticate` challenge; `undefined` means the challenge carries no
+   * `error` (RFC 6750 section 3.1: a request without credentials gets no error code).
+   */
+  readonly challengeError: OAuthErrorName | undefined;
+  /** Whether a Bearer challenge is sent at all (401 and 403 carry one; others do not). */
+  readonly challenge: boolean;
+  /** Generic, token-free `error_description`. */
+  readonly description: string;
+}
+
+const missing = (description: string): ErrorResponse => ({
+  status: 401, error: "unauthorized", challengeError: undefined, challenge: true, description,
+});
+const badRequest = (description: string): ErrorResponse => ({
+  status: 400, error: "invalid_request", challengeError: "invalid_request", challenge: true, description,
+});
+const invalidToken = (description: string): ErrorResponse => ({
+  status: 401, error: "invalid_token", challengeError: "invalid_token", challenge: true, description,
+});
+
+/**
+ * The one table from error code to HTTP answer. Descriptions are deliberately generic:
+ * they name the rule that failed, never the token or any claim value from it.
+ */
+export const ERROR_RESPONSES: Readonly<Record<McpOAuthErrorCode, ErrorResponse>> = {
+  token_missing: missing("A bearer token is required"),
+  unsupported_scheme: missing("Use the Bearer authentication scheme"),
+
+  malformed_authorization_header: badRequest("The Authorization header is malformed"),
+  multiple_authorization_headers: badRequest("Send exactly one Authorization header"),
+  // MCP authorization: tokens MUST NOT be in the URI query string.
+  token_in_query: badRequest("Access tokens are accepted only in the Authorization header"),
+  token_in_body: badRequest("Access tokens are accepted only in the Authorization header"),
+
+  token_too_large: invalidToken("The access token is too large"),
+  token_malformed: invalidToken("The access token is malformed"),
+  token_inactive: invalidToken("The access token is not active"),
+  algorithm_not_allowed: invalidToken("The access token is signed with an algorithm that is not allowed"),
+  unsupported_critical_header: invalidToken("The access token has an unsupported critical header"),
+  invalid_token_type: invalidToken("The token is not an access token"),
+  key_not_found: invalidToken("The access token is signed with an unknown key"),
+  signature_invalid: invalidToken("The access token signature is invalid"),
+  token_expired: invalidToken("The access token expired"),
+  token_not_yet_valid: invalidToken("The access token is not valid yet"),
+  token_issued_in_future: invalidToken("The access token was issued in the future"),
+  claim_missing: invalidToken("The access token lacks a required claim"),
+  claim_invalid: invalidToken("The access token has an invalid claim"),
+  issuer_not_allowed: invalidToken("The access token was issued by an untrusted issuer"),
+  audience_mismatch: invalidToken("The access token was not issued for this resource"),
+
+  insufficient_scope: {
+    status: 403, error: "insufficient_scope", challengeError: "insufficient_scope", challenge: true,
+    description: "The access token lacks the scope this request needs",
+  },
+  origin_not_allowed: {
+    status: 403, error: "access_denied", challengeError: undefined, challenge: false,
+    description: "The request Origin is not allowed",
+  },
+  // Not `invalid_token`: the token is not known to be bad, and answering so would make
+  // clients discard good tokens and restart the authorization flow.
+  upstream_unavailable: {
+    status: 503, error: "temporarily_unavailable", challengeError: undefined, challenge: false,
+    description: "The access token cannot be checked right now; retry later",
+  },
+  body_too_large: {
+    status: 413, error: "invalid_request", challengeError: undefined, challenge: false,
+    description: "The request body is too large",
+  },
+  body_invalid: {
+    status: 400, error: "invalid_request", challengeError: undefined, challenge: false,
+    description: "The request body is not valid JSON",
+  },
+};

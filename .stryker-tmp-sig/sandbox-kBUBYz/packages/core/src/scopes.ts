@@ -1,0 +1,130 @@
+/**
+ * Scopes: reading them from claims, expanding hierarchies, and deciding what an MCP
+ * request needs (RFC 6749 section 3.3, RFC 6750 section 3.1 `insufficient_scope`).
+ */
+// @ts-nocheck
+
+
+/** RFC 6749 section 3.3 scope-token: printable ASCII except space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export function isValidScopeToken(scope: string): boolean {
+  return SCOPE_TOKEN.test(scope);
+}
+
+/** Splits a space-delimited `scope` string; tolerates repeated whitespace. */
+export function splitScopes(value: string): string[] {
+  return value.split(/\s+/).filter((s) => s.length > 0);
+}
+
+/**
+ * Scopes granted by a token's claims: by default `scope` (RFC 9068 / RFC 7662, a string)
+ * and `scp` (Okta: an array; Entra ID: a space-separated string), merged. Presets add
+ * more (Auth0's `permissions`, Entra's `roles`).
+ */
+export function scopesFromClaims(claims: Record<string, unknown>, names: readonly string[] = ["scope", "scp"]): string[] {
+  const out = new Set<string>();
+  for (const name of names) {
+    const value = claims[name];
+    if (typeof value === "string") for (const s of splitScopes(value)) out.add(s);
+    else if (Array.isArray(value)) for (const s of value) if (typeof s === "string" && s.length > 0) out.add(s);
+  }
+  return [...out];
+}
+
+/**
+ * A scope hierarchy: each key implies the scopes listed for it, transitively
+ * (`{ "mcp:admin": ["mcp:write"], "mcp:write": ["mcp:read"] }`).
+ */
+export type ScopeHierarchy = Readonly<Record<string, readonly string[]>>;
+
+/** Precomputes, for every scope in the hierarchy, the full set it implies. */
+export function compileScopeHierarchy(hierarchy: ScopeHierarchy | undefined): (granted: readonly string[]) => ReadonlySet<string> {
+  if (!hierarchy || Object.keys(hierarchy).length === 0) return (granted) => new Set(granted);
+  const closure = new Map<string, ReadonlySet<string>>();
+  const expand = (scope: string, seen: Set<string>): void => {
+    if (seen.has(scope)) return;
+    seen.add(scope);
+    // Own keys only: a scope named `constructor` or `__proto__` is just a scope.
+    for (const implied of Object.hasOwn(hierarchy, scope) ? hierarchy[scope] ?? [] : []) expand(implied, seen);
+  };
+  for (const scope of Object.keys(hierarchy)) {
+    const seen = new Set<string>();
+    expand(scope, seen);
+    closure.set(scope, seen);
+  }
+  return (granted) => {
+    const out = new Set<string>();
+    for (const scope of granted) {
+      const implied = closure.get(scope);
+      if (implied) for (const s of implied) out.add(s);
+      else out.add(scope);
+    }
+    return out;
+  };
+}
+
+/** A JSON-RPC message as far as the scope policy cares. */
+export interface JsonRpcMessageLike {
+  method?: unknown;
+  params?: unknown;
+}
+
+/**
+ * Which scopes an MCP request needs, by JSON-RPC method and by the name of the tool,
+ * prompt or resource it addresses. Scopes listed in several matching entries are all
+ * required.
+ */
+export interface McpScopePolicy {
+  /** By JSON-RPC method, e.g. `{ "tools/call": ["mcp:tools"] }`. */
+  methods?: Readonly<Record<string, readonly string[]>>;
+  /** By tool name for `tools/call`, e.g. `{ delete_file: ["files:write"] }`. */
+  tools?: Readonly<Record<string, readonly string[]>>;
+  /** By prompt name for `prompts/get`. */
+  prompts?: Readonly<Record<string, readonly string[]>>;
+  /** By resource URI for `resources/read`, `resources/subscribe` and `resources/unsubscribe`. */
+  resources?: Readonly<Record<string, readonly string[]>>;
+  /** Anything else: return the extra scopes one message needs. */
+  custom?: (message: JsonRpcMessageLike) => readonly string[] | undefined;
+}
+
+function paramString(params: unknown, key: string): string | undefined {
+  if (params === null || typeof params !== "object") return undefined;
+  const value = (params as Record<string, unknown>)[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+function lookup(table: Readonly<Record<string, readonly string[]>> | undefined, key: string | undefined): readonly string[] {
+  if (!table || key === undefined || !Object.hasOwn(table, key)) return [];
+  return table[key] ?? [];
+}
+
+/**
+ * Every scope the JSON-RPC body needs under the policy. A batch (an array) needs the
+ * union of what its messages need. Anything that is not a JSON-RPC request needs nothing
+ * extra: the transport rejects it on its own terms.
+ */
+export function scopesForJsonRpc(policy: McpScopePolicy, body: unknown): string[] {
+  const out = new Set<string>();
+  const messages = Array.isArray(body) ? body : [body];
+  for (const message of messages) {
+    if (message === null || typeof message !== "object") continue;
+    const { method, params } = message as JsonRpcMessageLike;
+    if (typeof method !== "string") continue;
+    for (const s of lookup(policy.methods, method)) out.add(s);
+    if (method === "tools/call") for (const s of lookup(policy.tools, paramString(params, "name"))) out.add(s);
+    if (method === "prompts/get") for (const s of lookup(policy.prompts, paramString(params, "name"))) out.add(s);
+    if (method === "resources/read" || method === "resources/subscribe" || method === "resources/unsubscribe") {
+      for (const s of lookup(policy.resources, paramString(params, "uri"))) out.add(s);
+    }
+    for (const s of policy.custom?.({ method, params }) ?? []) out.add(s);
+  }
+  return [...out];
+}
+
+/** Whether a policy can need anything at all, so callers skip reading bodies when not. */
+export function policyIsEmpty(policy: McpScopePolicy | undefined): boolean {
+  if (!policy) return true;
+  return !policy.custom && [policy.methods, policy.tools, policy.prompts, policy.resources]
+    .every((table) => !table || Object.keys(table).length === 0);
+}

@@ -1,0 +1,122 @@
+/**
+ * Splitting and decoding a compact JWS before any signature work (RFC 7515 section 7.1).
+ */
+// @ts-nocheck
+
+import { describe, expect, it } from "@jest/globals";
+import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
+import { decodeJwt, looksLikeJwt, rememberHeader } from "../src/jwt/decode.js";
+
+const b64 = (value: unknown): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64url");
+const HEADER = b64({ alg: "RS256", typ: "at+jwt", kid: "k1" });
+const PAYLOAD = b64({ iss: "https://auth.example.com", sub: "alice", exp: 1_700_000_000 });
+const SIG = "c2lnbmF0dXJl";
+
+function codeOf(token: string): McpOAuthErrorCode | "ok" {
+  try {
+    decodeJwt(token);
+    return "ok";
+  } catch (error) {
+    if (error instanceof McpOAuthError) return error.code;
+    throw error;
+  }
+}
+
+describe("decodeJwt", () => {
+  it("decodes the header and payload of a three-part JWS", () => {
+    expect(decodeJwt(`${HEADER}.${PAYLOAD}.${SIG}`)).toEqual({
+      header: { alg: "RS256", typ: "at+jwt", kid: "k1" },
+      headerSegment: HEADER,
+      payload: { iss: "https://auth.example.com", sub: "alice", exp: 1_700_000_000 },
+      signingInput: `${HEADER}.${PAYLOAD}`,
+      signature: Buffer.from(SIG, "base64url"),
+    });
+  });
+
+  it("reuses a header once a signature under it has verified, and only then", () => {
+    const header = b64({ alg: "ES256", typ: "at+jwt", kid: "memo" });
+    const first = decodeJwt(`${header}.${PAYLOAD}.${SIG}`);
+    expect(decodeJwt(`${header}.${PAYLOAD}.${SIG}`).header).not.toBe(first.header);
+    rememberHeader(first);
+    const again = decodeJwt(`${header}.${b64({ sub: "bob" })}.${SIG}`);
+    expect(again.header).toBe(first.header);
+    expect(Object.isFrozen(again.header)).toBe(true);
+    expect(again.payload).toEqual({ sub: "bob" });
+  });
+
+  it("decodes UTF-8 claim values", () => {
+    expect(decodeJwt(`${HEADER}.${b64({ name: "Zoë ✓" })}.${SIG}`).payload).toEqual({ name: "Zoë ✓" });
+  });
+
+  it.each([
+    ["a five-part JWE", `${b64({ alg: "RSA-OAEP", enc: "A256GCM" })}.ZW5j.aXY.Y2lwaGVy.dGFn`],
+    ["a five-part JWE with an empty encrypted key", `${b64({ alg: "dir", enc: "A256GCM" })}..aXY.Y2lwaGVy.dGFn`],
+    ["four parts", `${HEADER}.${PAYLOAD}.${SIG}.${SIG}`],
+    ["two parts", `${HEADER}.${PAYLOAD}`],
+    ["two parts with a trailing dot missing the signature", `${HEADER}.${PAYLOAD}.`],
+    ["one part", HEADER],
+    ["an empty string", ""],
+    ["only dots", ".."],
+    ["an empty header", `.${PAYLOAD}.${SIG}`],
+    ["an empty payload", `${HEADER}..${SIG}`],
+  ])("refuses %s as token_malformed", (_label, token) => {
+    expect(codeOf(token)).toBe("token_malformed");
+  });
+
+  it.each([
+    ["standard base64 characters in the header", `${Buffer.from('{"alg":"RS256","x":"??>"}').toString("base64")}.${PAYLOAD}.${SIG}`],
+    ["padding in the header", `${HEADER}==.${PAYLOAD}.${SIG}`],
+    ["padding in the payload", `${HEADER}.${PAYLOAD}=.${SIG}`],
+    ["a + in the payload", `${HEADER}.${PAYLOAD}+.${SIG}`],
+    ["a / in the signature", `${HEADER}.${PAYLOAD}.ab/c`],
+    ["padding in the signature", `${HEADER}.${PAYLOAD}.${SIG}=`],
+    ["whitespace in the header", `${HEADER.slice(0, 4)} ${HEADER.slice(4)}.${PAYLOAD}.${SIG}`],
+    ["non-ASCII in the payload", `${HEADER}.${PAYLOAD}é.${SIG}`],
+    ["a header that is not JSON", `${b64("not json")}.${PAYLOAD}.${SIG}`],
+    ["a payload that is not JSON", `${HEADER}.${b64("{\"iss\":")}.${SIG}`],
+    ["a one-character header", `a.${PAYLOAD}.${SIG}`],
+  ])("refuses %s as token_malformed", (_label, token) => {
+    expect(codeOf(token)).toBe("token_malformed");
+  });
+
+  it.each<[string, unknown]>([
+    ["an array", [{ alg: "RS256" }]],
+    ["a number", 42],
+    ["a string", "RS256"],
+    ["null", null],
+    ["true", true],
+  ])("refuses a header that is %s as token_malformed", (_label, value) => {
+    expect(codeOf(`${b64(value)}.${PAYLOAD}.${SIG}`)).toBe("token_malformed");
+  });
+
+  it.each<[string, unknown]>([
+    ["an array", [{ iss: "x" }]],
+    ["a number", 1_700_000_000],
+    ["a string", "alice"],
+    ["null", null],
+    ["false", false],
+  ])("refuses a payload that is %s as token_malformed", (_label, value) => {
+    expect(codeOf(`${HEADER}.${b64(value)}.${SIG}`)).toBe("token_malformed");
+  });
+
+  it("never puts the token in the error message", () => {
+    const token = `${b64("garbage-header-value")}.${PAYLOAD}.${SIG}`;
+    try {
+      decodeJwt(token);
+      throw new Error("expected a refusal");
+    } catch (error) {
+      expect(error).toBeInstanceOf(McpOAuthError);
+      expect((error as Error).message).not.toContain(PAYLOAD);
+      expect((error as Error).message).not.toContain("garbage");
+    }
+  });
+});
+
+describe("looksLikeJwt", () => {
+  it("is true for three parts only", () => {
+    expect(looksLikeJwt(`${HEADER}.${PAYLOAD}.${SIG}`)).toBe(true);
+    expect(looksLikeJwt("2YotnFZFEjr1zCsicMWpAA")).toBe(false);
+    expect(looksLikeJwt(`${HEADER}.${PAYLOAD}`)).toBe(false);
+    expect(looksLikeJwt("a.b.c.d.e")).toBe(false);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * `mcpOAuth()`: the whole resource server in one middleware, composed like `helmet()`
+ * from the parts, each configurable or switched off by name. The metadata documents are
+ * answered here and stay public; every other request that reaches the middleware is
+ * protected. Which requests reach it is the host's routing decision (where it is mounted,
+ * what is registered before it), never a path comparison of ours: a matcher of our own
+ * that disagrees with the router (letter case, trailing slash, absolute-form targets,
+ * mount prefixes) leaves the MCP endpoint open under another spelling.
+ */
+// @ts-nocheck
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { McpOAuthConfigError, ResourceServer, type McpOAuthOptions } from "@mcp-oauth/core";
+import { pathOf } from "./http.js";
+import { oauthCors, type OAuthCorsOptions } from "./oauth-cors.js";
+import { protectedResourceMetadata, type ProtectedResourceMetadataOptions } from "./protected-resource-metadata.js";
+import { requireBearer } from "./require-bearer.js";
+import { requireScopes, type RequireScopesOptions } from "./require-scopes.js";
+import type { Middleware, NextFunction } from "./types.js";
+
+export interface McpOAuthMiddlewareOptions extends McpOAuthOptions {
+  /** The metadata endpoints; `false` to serve them yourself. */
+  protectedResourceMetadata?: ProtectedResourceMetadataOptions | false;
+  /** CORS and the Origin rule on MCP paths; `false` when something else handles CORS. */
+  cors?: Omit<OAuthCorsOptions, "server"> | false;
+  /** Per-operation scopes; `false` to check only the base `scopes`. */
+  requireScopes?: Omit<RequireScopesOptions, "scopes"> | false;
+}
+
+function runChain(chain: readonly Middleware[], req: IncomingMessage, res: ServerResponse, done: NextFunction): void {
+  let index = 0;
+  const step = (error?: unknown): void => {
+    // Connect semantics: only a truthy value is an error (cors calls `next(null)`).
+    if (error !== undefined && error !== null) {
+      done(error);
+      return;
+    }
+    const middleware = chain[index++];
+    if (middleware === undefined) done();
+    else middleware(req, res, step);
+  };
+  step();
+}
+
+export interface McpOAuthMiddleware extends Middleware {
+  /** The resource server behind the middleware: for `ready()`, or to build more middlewares. */
+  readonly resourceServer: ResourceServer;
+}
+
+// Options of earlier builds that chose protected paths by comparing strings; refused so
+// that nobody believes a path outside them is left public (or that one inside is safe).
+const REMOVED_OPTIONS = ["paths", "sse"] as const;
+
+export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware {
+  for (const name of REMOVED_OPTIONS) {
+    if (Object.hasOwn(options, name)) {
+      throw new McpOAuthConfigError(name, "is no longer supported: mcpOAuth protects every request that reaches it except the metadata documents. "
+        + "Register public routes before app.use(mcpOAuth(...)), or mount it on the MCP routes only (app.use(\"/mcp\", mcpOAuth(...)) plus protectedResourceMetadata() at the root)");
+    }
+  }
+  const server = new ResourceServer(options);
+
+  const metadata = options.protectedResourceMetadata === false ? undefined : protectedResourceMetadata(server, options.protectedResourceMetadata);
+  const protect: Middleware[] = [];
+  if (options.cors !== false) protect.push(oauthCors({ ...options.cors, server }));
+  protect.push(requireBearer(server));
+  if (options.requireScopes !== false && (server.needsBody || options.requireScopes?.policy !== undefined)) {
+    protect.push(requireScopes(server, options.requireScopes || {}));
+  }
+
+  const middleware = function mcpOAuthMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    // The metadata middleware answers the requests it serves itself (200, 405); what it
+    // passes on (a path it is configured not to serve) is protected like everything else.
+    if (metadata !== undefined && server.metadataPaths.includes(pathOf(req))) {
+      metadata(req, res, () => runChain(protect, req, res, next));
+      return;
+    }
+    runChain(protect, req, res, next);
+  };
+  return Object.assign(middleware, { resourceServer: server });
+}

@@ -1,0 +1,62 @@
+/**
+ * `oauthCors()`: CORS for browser-based MCP clients, built on `cors`, plus the Streamable
+ * HTTP transport's Origin rule (DNS rebinding): a present, disallowed `Origin` gets 403.
+ */
+// @ts-nocheck
+
+import cors from "cors";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
+import { isPreflight, sendAnswer } from "./http.js";
+import { setSecurityHeaders } from "./security-headers.js";
+import type { Middleware, NextFunction } from "./types.js";
+
+
+export interface OAuthCorsOptions {
+  /**
+   * Origins allowed to call the MCP endpoint, exactly as browsers send them
+   * (`https://app.example.com`), or `"*"` for any. Default: only the resource's own origin.
+   * Env: `OAUTH_ALLOWED_ORIGINS`.
+   */
+  allowedOrigins?: readonly string[] | "*";
+  /** Seconds browsers may cache a preflight. Default 86400. */
+  maxAge?: number;
+  /** The resource server, whose origin is allowed by default and whose answers are used. */
+  server?: ResourceServer;
+}
+
+export function oauthCors(options: OAuthCorsOptions = {}): Middleware {
+  const anyOrigin = options.allowedOrigins === "*";
+  const allowed = new Set<string>(anyOrigin ? [] : (options.allowedOrigins as readonly string[] | undefined) ?? []);
+  if (options.server) allowed.add(options.server.options.resourceUrl.origin);
+  const isAllowed = (origin: string): boolean => anyOrigin || allowed.has(origin);
+
+  const corsMiddleware = cors({
+    // Only reached for an allowed Origin or none: a disallowed one was refused with 403 below.
+    origin: (origin, callback) => callback(null, origin ?? false),
+    methods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowedHeaders: [...MCP_ALLOWED_HEADERS],
+    exposedHeaders: [...MCP_EXPOSED_HEADERS],
+    maxAge: options.maxAge ?? 86400,
+  });
+  const refuse = (req: IncomingMessage, res: ServerResponse): void => {
+    const error = new McpOAuthError("origin_not_allowed", "Origin not in the allow-list");
+    const answer = options.server?.answer(error) ?? {
+      status: 403,
+      headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+      body: { error: "access_denied", error_description: "The request Origin is not allowed" },
+    };
+    sendAnswer(req, res, answer);
+  };
+
+  return function oauthCorsMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isAllowed(origin)) {
+      refuse(req, res);
+      return;
+    }
+    // cors answers a preflight itself (204): it is a library answer like any other.
+    if (isPreflight(req)) setSecurityHeaders(req, res);
+    corsMiddleware(req, res, next);
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * `protectedResourceMetadata()`: the RFC 9728 document at its path-suffixed URL and at
+ * the root URL. Public by design: clients read it before they have any token.
+ */
+// @ts-nocheck
+
+import cors from "cors";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pathOf, sendJson } from "./http.js";
+import { publicEndpointRateLimit, type RateLimitOptions } from "./rate-limit.js";
+import { setSecurityHeaders } from "./security-headers.js";
+import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
+import type { Middleware, NextFunction } from "./types.js";
+
+export interface ProtectedResourceMetadataOptions {
+  /** Also serve the document at `/.well-known/oauth-protected-resource`. Default true. */
+  serveAtRoot?: boolean;
+  /** `Cache-Control` of the document. Default `public, max-age=3600`. */
+  cacheControl?: string;
+  /** Rate limiting per client address (express-rate-limit). Default off: the document is static and cheap. */
+  rateLimit?: RateLimitOptions | false;
+}
+
+const ALLOW = "GET, HEAD, OPTIONS";
+
+export function protectedResourceMetadata(source: ResourceServerSource, options: ProtectedResourceMetadataOptions = {}): Middleware {
+  const server = resourceServerFrom(source);
+  const paths = new Set(options.serveAtRoot === false ? server.metadataPaths.slice(0, 1) : server.metadataPaths);
+  const body = Buffer.from(server.metadataJson);
+  const cacheControl = options.cacheControl ?? "public, max-age=3600";
+  // Any origin may read public metadata; browser-based MCP clients need it before login.
+  const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: 86400 });
+  const limit = options.rateLimit ? publicEndpointRateLimit(options.rateLimit) : undefined;
+
+  const middleware = function protectedResourceMetadataMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    if (!paths.has(pathOf(req))) {
+      next();
+      return;
+    }
+    if (limit) limit(req, res, () => serve(req, res, next));
+    else serve(req, res, next);
+  };
+
+  function serve(req: IncomingMessage, res: ServerResponse, _next: NextFunction): void {
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
+      res.setHeader("Allow", ALLOW);
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      sendJson(req, res, 405, { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` });
+      return;
+    }
+    // Before cors, which ends a preflight itself.
+    setSecurityHeaders(req, res);
+    allowAnyOrigin(req, res, () => {
+      if (method === "OPTIONS") {
+        // A plain OPTIONS (not a preflight, which cors already answered).
+        res.statusCode = 204;
+        res.setHeader("Allow", ALLOW);
+        res.end();
+        return;
+      }
+      res.statusCode = 200;
+      res.setHeader("Content-Type", "application/json");
+      res.setHeader("Content-Length", body.length);
+      res.setHeader("Cache-Control", cacheControl);
+      res.end(method === "HEAD" ? undefined : body);
+    });
+  }
+
+  return middleware;
+}

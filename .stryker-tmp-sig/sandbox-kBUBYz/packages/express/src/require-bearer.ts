@@ -1,0 +1,63 @@
+/**
+ * `requireBearer()`: a valid bearer token for this resource, or an RFC 6750 answer.
+ * On success `req.auth` holds the MCP SDK's `AuthInfo`.
+ */
+// @ts-nocheck
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isPreflight, sendAnswer } from "./http.js";
+import { formBody } from "./read-body.js";
+import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
+import type { AuthInfo, ResourceServer } from "@mcp-oauth/core";
+import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
+
+export function requireBearer(source: ResourceServerSource): Middleware {
+  const server = resourceServerFrom(source);
+  const baseScopes = server.options.requiredScopes;
+
+  return function requireBearerMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    // CORS preflights carry no credentials by definition (Fetch standard): never challenge them.
+    if (isPreflight(req)) {
+      next();
+      return;
+    }
+    const request = req as AuthenticatedRequest;
+    const contentType = req.headers["content-type"];
+    if (req.headers.authorization !== undefined && contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded")) {
+      // A form body is read (up to a small bound) so that a token in it can be refused (RFC 6750
+      // section 2.2), but only when there is something to authenticate: without an
+      // Authorization header the answer is 401 whatever the body holds.
+      settleLater(formBody(request).then(() => server.check(request)), server, request, res, next, baseScopes);
+      return;
+    }
+    // A token the cache already knows, or a JWT whose key is held, is decided here: no
+    // promise, no closure, no deferred next().
+    try {
+      const result = server.check(request);
+      if (result instanceof Promise) {
+        settleLater(result, server, request, res, next, baseScopes);
+        return;
+      }
+      accept(server, request, result, baseScopes);
+    } catch (error) {
+      refuse(server, req, res, error);
+      return;
+    }
+    next();
+  };
+}
+
+function settleLater(pending: Promise<AuthInfo>, server: ResourceServer, request: AuthenticatedRequest, res: ServerResponse, next: NextFunction, baseScopes: readonly string[]): void {
+  pending
+    .then((auth) => accept(server, request, auth, baseScopes))
+    .then(() => next(), (error: unknown) => refuse(server, request, res, error));
+}
+
+function accept(server: ResourceServer, request: AuthenticatedRequest, auth: AuthInfo, baseScopes: readonly string[]): void {
+  server.checkScopes(auth, baseScopes);
+  request.auth = auth;
+}
+
+function refuse(server: ResourceServer, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  sendAnswer(req, res, server.answer(error));
+}

@@ -1,0 +1,60 @@
+/**
+ * `requireScopes()`: scopes for the operation, checked after `requireBearer`. Fixed
+ * scopes, an MCP-aware policy over the JSON-RPC body (batches included), or both.
+ */
+// @ts-nocheck
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { McpOAuthError, policyIsEmpty, scopesForJsonRpc, type McpScopePolicy } from "@mcp-oauth/core";
+import { isPreflight, sendAnswer } from "./http.js";
+import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
+import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
+import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
+
+export interface RequireScopesOptions {
+  /** Scopes every request through this middleware needs. */
+  scopes?: readonly string[];
+  /** Scopes by JSON-RPC method and tool, prompt or resource name. Default: the resource server's `scopePolicy`. */
+  policy?: McpScopePolicy;
+  /** Largest JSON body read for the policy, in bytes. Default 4 MiB (the MCP SDK's limit). */
+  bodyLimit?: number;
+}
+
+export function requireScopes(source: ResourceServerSource, options: RequireScopesOptions = {}): Middleware {
+  const server = resourceServerFrom(source);
+  const fixed = [...new Set([...server.options.requiredScopes, ...(options.scopes ?? [])])];
+  const policy = options.policy ?? server.options.scopePolicy;
+  const usesBody = !policyIsEmpty(policy);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+
+  const required = (body: unknown): string[] =>
+    usesBody && body !== undefined ? [...new Set([...fixed, ...scopesForJsonRpc(policy!, body)])] : fixed;
+
+  return function requireScopesMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    if (isPreflight(req)) {
+      next();
+      return;
+    }
+    const request = req as AuthenticatedRequest;
+    const auth = request.auth;
+    if (auth === undefined) {
+      // Validity comes before scope: without requireBearer in front there is nothing to check.
+      sendAnswer(req, res, server.answer(new McpOAuthError("token_missing", "requireScopes without an authenticated request")));
+      return;
+    }
+    // Synchronous when nothing has to be read (no policy, or a body parser already ran).
+    if (!usesBody || req.method !== "POST" || request.body !== undefined) {
+      try {
+        server.checkScopes(auth, required(usesBody ? request.body : undefined));
+      } catch (error) {
+        sendAnswer(req, res, server.answer(error));
+        return;
+      }
+      next();
+      return;
+    }
+    jsonBody(request, bodyLimit)
+      .then((body) => server.checkScopes(auth, required(body)))
+      .then(() => next(), (error: unknown) => sendAnswer(req, res, server.answer(error)));
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * requireScopes(): per-operation scopes from an MCP-aware policy over the JSON-RPC body
+ * (batches included), after requireBearer has checked validity and audience.
+ */
+// @ts-nocheck
+
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import express, { type Express } from "express";
+import { createServer } from "node:http";
+import request from "supertest";
+import { requireBearer, requireScopes, type McpOAuthOptions, type McpScopePolicy } from "@mcp-oauth/express";
+import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
+import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening } from "./support.js";
+
+const RESOURCE = "http://127.0.0.1:4444/mcp";
+const METADATA_URL = "http://127.0.0.1:4444/.well-known/oauth-protected-resource/mcp";
+const POLICY: McpScopePolicy = { tools: { write_note: ["mcp:write"] } };
+
+const call = (name: string, id = 1): Record<string, unknown> => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
+
+let as: TestAuthorizationServer;
+let options: McpOAuthOptions;
+
+/** requireBearer + requireScopes, then a route that shows what it received. */
+function appFor(opts: McpOAuthOptions, scopesOptions?: Parameters<typeof requireScopes>[1], after: express.RequestHandler[] = []): Express {
+  const app = express();
+  app.use(requireBearer(opts));
+  app.use(requireScopes(opts, scopesOptions));
+  for (const handler of after) app.use(handler);
+  app.post("/mcp", (req, res) => { res.json({ reached: true, body: req.body ?? null, scopes: req.auth?.scopes ?? null }); });
+  return app;
+}
+
+beforeAll(async () => {
+  as = await startTestAuthorizationServer();
+  options = { resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: POLICY };
+});
+afterAll(() => as.close());
+
+function expectInsufficientScope(res: request.Response, needed: string[]): void {
+  expect(res.status).toBe(403);
+  expect(res.headers["content-type"]).toMatch(/^application\/json(;|$)/);
+  expect(res.headers["cache-control"]).toBe("no-store");
+  expect(res.body).toEqual({ error: "insufficient_scope", error_description: expect.any(String) });
+  const params = bearerChallenge(res.headers["www-authenticate"]);
+  expect(params["error"]).toBe("insufficient_scope");
+  expect(params["resource_metadata"]).toBe(METADATA_URL);
+  expect(params["scope"]!.split(" ").sort()).toEqual([...needed].sort());
+}
+
+describe("the policy from the resource server options", () => {
+  let app: Express;
+  let readToken: string;
+  let writeToken: string;
+  beforeAll(async () => {
+    app = appFor(options);
+    [readToken, writeToken] = await Promise.all([
+      obtainAccessToken(as.issuer, { resource: RESOURCE, scope: "mcp:read" }).then((t) => t.access_token),
+      obtainAccessToken(as.issuer, { resource: RESOURCE, scope: "mcp:read mcp:write" }).then((t) => t.access_token),
+    ]);
+  });
+
+  it("refuses tools/call write_note with an mcp:read token: 403 naming every scope the request needs", async () => {
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(call("write_note"));
+    expectInsufficientScope(res, ["mcp:read", "mcp:write"]);
+    expect(res.text).not.toContain(readToken);
+    expect(res.body.reached).toBeUndefined();
+  });
+
+  it("lets tools/call whoami through with an mcp:read token, and the route sees the body it read", async () => {
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(call("whoami"));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ reached: true, body: call("whoami"), scopes: ["mcp:read"] });
+  });
+
+  it("lets tools/call write_note through with an mcp:write token", async () => {
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${writeToken}`).send(call("write_note"));
+    expect(res.status).toBe(200);
+    expect(res.body.body).toEqual(call("write_note"));
+  });
+
+  it("refuses a batch holding one write_note call", async () => {
+    const batch = [call("whoami", 1), { jsonrpc: "2.0", method: "notifications/initialized" }, call("write_note", 2)];
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(batch);
+    expectInsufficientScope(res, ["mcp:read", "mcp:write"]);
+  });
+
+  it("lets a batch of whoami calls through", async () => {
+    const batch = [call("whoami", 1), call("whoami", 2)];
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(batch);
+    expect(res.status).toBe(200);
+    expect(res.body.body).toEqual(batch);
+  });
+
+  it("lets other methods through (tools/list, initialize)", async () => {
+    for (const message of [{ jsonrpc: "2.0", id: 1, method: "tools/list" }, { jsonrpc: "2.0", id: 2, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "0" } } }]) {
+      const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(message);
+      expect(res.status).toBe(200);
+      expect(res.body.body).toEqual(message);
+    }
+  });
+
+  it("answers invalid JSON with 400 invalid_request, not 500", async () => {
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).set("Content-Type", "application/json").send('{"jsonrpc":"2.0","method":');
+    expect(res.status).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/json(;|$)/);
+    expect(res.body).toEqual({ error: "invalid_request", error_description: expect.any(String) });
+  });
+
+  it("leaves the parsed body for an express.json() mounted after it, which does not hang", async () => {
+    const withJson = appFor(options, undefined, [express.json()]);
+    const res = await request(withJson).post("/mcp").set("Authorization", `Bearer ${readToken}`).timeout(5000).send(call("whoami"));
+    expect(res.status).toBe(200);
+    expect(res.body.body).toEqual(call("whoami"));
+  });
+
+  it("reads the body parsed by an express.json() mounted before it", async () => {
+    const app2 = express();
+    app2.use(express.json());
+    app2.use(requireBearer(options));
+    app2.use(requireScopes(options));
+    app2.post("/mcp", (req, res) => { res.json({ body: req.body }); });
+    const denied = await request(app2).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(call("write_note"));
+    expectInsufficientScope(denied, ["mcp:read", "mcp:write"]);
+    const allowed = await request(app2).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(call("whoami"));
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.body).toEqual(call("whoami"));
+  });
+
+  it("checks validity before scope: an expired token with too little scope gets 401 invalid_token", async () => {
+    const token = as.mint(RESOURCE, { scope: "mcp:read", iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 });
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).send(call("write_note"));
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe("invalid_token");
+    expect(bearerChallenge(res.headers["www-authenticate"])["error"]).toBe("invalid_token");
+  });
+
+  it("checks audience before scope: a token for another resource with too little scope gets 401 invalid_token", async () => {
+    const token = as.mint("http://127.0.0.1:4444/other", { scope: "mcp:read" });
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).send(call("write_note"));
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe("invalid_token");
+  });
+
+  it("answers a request without a token with 401 before reading the body", async () => {
+    const res = await request(app).post("/mcp").set("Content-Type", "application/json").send("{not json");
+    expect(res.status).toBe(401);
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: METADATA_URL, scope: "mcp:read" });
+  });
+});
+
+describe("requireScopes options", () => {
+  it("takes the policy as an option", async () => {
+    const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer] };
+    const app = appFor(opts, { policy: POLICY });
+    const token = as.mint(RESOURCE, { scope: "mcp:read" });
+    const denied = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).send(call("write_note"));
+    expectInsufficientScope(denied, ["mcp:write"]);
+    const allowed = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).send(call("whoami"));
+    expect(allowed.status).toBe(200);
+  });
+
+  it("adds fixed scopes to the ones the request needs", async () => {
+    const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] };
+    const app = appFor(opts, { policy: POLICY, scopes: ["mcp:tools"] });
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`).send(call("write_note"));
+    expectInsufficientScope(res, ["mcp:read", "mcp:tools", "mcp:write"]);
+    const ok = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read mcp:tools" })}`).send(call("whoami"));
+    expect(ok.status).toBe(200);
+  });
+
+  it("answers 413 for a body over the limit", async () => {
+    const app = appFor(options, { bodyLimit: 100 });
+    const big = { ...call("whoami"), params: { name: "whoami", arguments: { pad: "x".repeat(500) } } };
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE)}`).send(big);
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ error: "invalid_request", error_description: expect.any(String) });
+  });
+
+  it("answers 401 when mounted without requireBearer in front", async () => {
+    const app = express();
+    app.use(requireScopes(options));
+    app.post("/mcp", (_req, res) => { res.json({ reached: true }); });
+    const res = await request(app).post("/mcp").send(call("whoami"));
+    expect(res.status).toBe(401);
+    expect(res.body.reached).toBeUndefined();
+  });
+});
+
+describe("CORS preflights (the Fetch standard sends them without credentials)", () => {
+  it("passes a preflight on to the next handler, unauthenticated and unread, even with a body-reading policy", async () => {
+    const app = express();
+    app.use(requireBearer(options));
+    app.use(requireScopes(options, { scopes: ["mcp:write"] }));
+    app.options("/mcp", (req, res) => { res.set("X-Reached", "route").status(204).end(); });
+    const res = await request(app).options("/mcp").set("Origin", "https://app.example.com").set("Access-Control-Request-Method", "POST");
+    expect(res.status).toBe(204);
+    expect(res.headers["x-reached"]).toBe("route");
+    expect(res.headers["www-authenticate"]).toBeUndefined();
+  });
+
+  it("still refuses an OPTIONS request that is no preflight and carries no token", async () => {
+    const app = express();
+    app.use(requireScopes(options));
+    app.options("/mcp", (_req, res) => { res.status(204).end(); });
+    const res = await request(app).options("/mcp");
+    expect(res.status).toBe(401);
+  });
+});
+
+describe("scope hierarchy", () => {
+  it("lets an mcp:admin token call write_note when mcp:admin implies mcp:write", async () => {
+    const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer], scopePolicy: POLICY, scopeHierarchy: { "mcp:admin": ["mcp:write"] } };
+    const app = appFor(opts);
+    const admin = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:admin" })}`).send(call("write_note"));
+    expect(admin.status).toBe(200);
+    expect(admin.body.body).toEqual(call("write_note"));
+    const reader = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`).send(call("write_note"));
+    expectInsufficientScope(reader, ["mcp:write"]);
+  });
+
+  it("applies the hierarchy transitively and to the base scopes", async () => {
+    const opts: McpOAuthOptions = {
+      resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: POLICY,
+      scopeHierarchy: { "mcp:admin": ["mcp:write"], "mcp:write": ["mcp:read"] },
+    };
+    const app = appFor(opts);
+    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:admin" })}`).send(call("write_note"));
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("without Express", () => {
+  let server: Listening;
+  beforeAll(async () => {
+    const bearer = requireBearer(options);
+    const scopes = requireScopes(options);
+    server = await listen(createServer((req, res) => {
+      bearer(req, res, () => scopes(req, res, () => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ body: (req as { body?: unknown }).body }));
+      }));
+    }));
+  });
+  afterAll(() => server.close());
+
+  it("reads the body itself and leaves it on req.body", async () => {
+    const res = await rawRequest(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${as.mint(RESOURCE)}`, "content-type": "application/json" },
+      body: JSON.stringify(call("whoami")),
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ body: call("whoami") });
+  });
+
+  it("refuses write_note with 403", async () => {
+    const res = await rawRequest(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${as.mint(RESOURCE)}`, "content-type": "application/json" },
+      body: JSON.stringify(call("write_note")),
+    });
+    expect(res.status).toBe(403);
+    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({ error: "insufficient_scope", scope: "mcp:read mcp:write" });
+  });
+});
