@@ -28,12 +28,12 @@ export class IntrospectionVerifier {
   #reportedBadEndpoint: string | undefined;
 
   constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: IntrospectionObserver = {}, fetchImpl?: typeof fetch) {
-    if (options.introspection === undefined) throw new TypeError("introspection options missing");
     this.#options = options;
     this.#directory = directory;
     this.#observer = observer;
     this.#fetch = fetchImpl;
-    const { clientId, clientSecret, authMethod } = options.introspection;
+    // resolveOptions requires them for introspection; without them this throws a TypeError.
+    const { clientId, clientSecret, authMethod } = options.introspection!;
     this.#authorization = authMethod === "client_secret_basic"
       ? `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString("base64")}`
       : undefined;

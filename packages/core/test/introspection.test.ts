@@ -298,6 +298,15 @@ describe("IntrospectionVerifier on its own", () => {
     expect(caught).toMatchObject({ code: "upstream_unavailable", retryAfter: 7, message: "introspection failed: HTTP 500" });
   });
 
+  it("refuses a discovered plain-http endpoint without an observer too, with Retry-After", async () => {
+    const directory = { discover: async () => ({ metadata: { introspection_endpoint: "http://example.com/introspect" } }) } as unknown as AuthorizationServerDirectory;
+    const verifier = new IntrospectionVerifier(resolved({ clientId: "rs", clientSecret: "s3cret" }), directory);
+    const caught = await verifier.verify("opaque-token-value").catch((error: unknown) => error);
+    expect(caught).toBeInstanceOf(McpOAuthError);
+    expect(caught).toMatchObject({ code: "upstream_unavailable", retryAfter: 7 });
+    expect((caught as Error).message).toMatch(/publishes an introspection_endpoint that is refused/);
+  });
+
   it("is unavailable, naming the fix, when the metadata publishes no introspection_endpoint", async () => {
     const issuer = `${stub.url}/tenant/no-introspection`;
     stub.handle("/.well-known/oauth-authorization-server/tenant/no-introspection", json({ issuer }));

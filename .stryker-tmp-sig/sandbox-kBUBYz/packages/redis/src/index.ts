@@ -1,4 +1,0 @@
-// @ts-nocheck
-export { RedisTokenCache, type RedisLeaseOptions, type RedisTokenCacheOptions } from "./redis-token-cache.js";
-export { redisCacheFromEnv } from "./env.js";
-export { decode as decodeCachedValidation, encode as encodeCachedValidation } from "./codec.js";
