@@ -66,6 +66,12 @@ describe("verifySignature", () => {
     expect(verifySignature("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
   });
 
+  it("refuses an unknown algorithm family even with a known hash size and a good signature", () => {
+    const { signingInput, signature } = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
+    expect(verifySignature("RS256", rsa.publicKey, signingInput, signature)).toBe(true);
+    for (const alg of ["XS256", "rs256", "Ed256", "ES25"]) expect(verifySignature(alg, rsa.publicKey, signingInput, signature)).toBe(false);
+  });
+
   it("accepts a good PS256 signature under a 2048-bit RSA-PSS key", () => {
     const pss = generateKeyPairSync("rsa-pss", { modulusLength: 2048 });
     expect(check("PS256", pss.privateKey, pss.publicKey)).toBe(true);
