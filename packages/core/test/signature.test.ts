@@ -66,6 +66,16 @@ describe("verifySignature", () => {
     expect(verifySignature("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
   });
 
+  it("refuses an HMAC signature over other content, under another secret, or cut short", () => {
+    const token = signJwt({ alg: "HS256" }, { sub: "x" }, secret);
+    const { signingInput, signature } = decodeJwt(token);
+    expect(verifySignature("HS256", secret, signingInput, signature)).toBe(true);
+    expect(verifySignature("HS256", secret, signingInput, decodeJwt(signJwt({ alg: "HS256" }, { sub: "y" }, secret)).signature)).toBe(false);
+    expect(verifySignature("HS256", createSecretKey(Buffer.alloc(32, 8)), signingInput, signature)).toBe(false);
+    expect(verifySignature("HS256", secret, signingInput, signature.subarray(0, 16))).toBe(false);
+    expect(verifySignature("HS256", secret, signingInput, Buffer.alloc(32))).toBe(false);
+  });
+
   it("refuses an unknown algorithm family even with a known hash size and a good signature", () => {
     const { signingInput, signature } = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
     expect(verifySignature("RS256", rsa.publicKey, signingInput, signature)).toBe(true);
