@@ -28,12 +28,12 @@ export class IntrospectionVerifier {
   #reportedBadEndpoint: string | undefined;
 
   constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: IntrospectionObserver = {}, fetchImpl?: typeof fetch) {
-    if (options.introspection === undefined) throw new TypeError("introspection options missing");
     this.#options = options;
     this.#directory = directory;
     this.#observer = observer;
     this.#fetch = fetchImpl;
-    const { clientId, clientSecret, authMethod } = options.introspection;
+    // resolveOptions requires them for introspection; without them this throws a TypeError.
+    const { clientId, clientSecret, authMethod } = options.introspection!;
     this.#authorization = authMethod === "client_secret_basic"
       ? `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString("base64")}`
       : undefined;
@@ -93,7 +93,9 @@ export class IntrospectionVerifier {
       // A 401 here means our own credentials are wrong: the client's token is not known to be bad.
       throw unavailable(error instanceof OutboundError ? error.reason : "unreachable", error);
     }
-    if (answer === null || typeof answer !== "object" || Array.isArray(answer) || typeof (answer as { active?: unknown }).active !== "boolean") {
+    // RFC 7662 section 2.2: a JSON object with a boolean `active`. Of what JSON.parse gives
+    // (null, a primitive, an array, an object) only an object can carry one.
+    if (typeof (answer as { active?: unknown } | null)?.active !== "boolean") {
       throw unavailable("answer has no boolean active");
     }
     const claims = answer as Record<string, unknown>;

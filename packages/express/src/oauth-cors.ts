@@ -29,7 +29,8 @@ export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}
   const isAllowed = (origin: string): boolean => anyOrigin || allowed.has(origin);
 
   const corsMiddleware = cors({
-    origin: (origin, callback) => callback(null, origin !== undefined && isAllowed(origin) ? origin : false),
+    // Only reached for an allowed Origin or none: a disallowed one was refused with 403 below.
+    origin: (origin, callback) => callback(null, origin ?? false),
     methods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowedHeaders: [...MCP_ALLOWED_HEADERS],
     exposedHeaders: [...MCP_EXPOSED_HEADERS],

@@ -167,6 +167,13 @@ describe("allowedOrigins: \"*\"", () => {
     expect([EVIL_ORIGIN, "*"]).toContain(preflight.headers["access-control-allow-origin"]);
   });
 
+  it("adds no CORS header to a request without Origin (not a browser's cross-origin request)", async () => {
+    const open = appFor({ allowedOrigins: "*" });
+    const res = await request(open).post("/mcp").set("Authorization", bearer());
+    expect(res.status).toBe(200);
+    expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
   it("still requires a token", async () => {
     const open = appFor({ allowedOrigins: "*" });
     const res = await request(open).post("/mcp").set("Origin", EVIL_ORIGIN);

@@ -12,6 +12,7 @@ import { generateSigningKey, obtainAccessToken } from "@mcp-oauth/local-authoriz
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { publicPem, signJwt, unsignedJwt } from "../../../test/helpers/jwt.js";
 import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
+import { FORM_BODY_LIMIT_BYTES } from "../src/read-body.js";
 import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
@@ -446,6 +447,19 @@ describe("without Express", () => {
       body: `a=${"b".repeat(60 * 1024)}`,
     });
     expect(res.status).toBe(200);
+  });
+
+  it("reads a form body of exactly the limit, announced or chunked, and refuses one byte more", async () => {
+    const { port } = new URL(server.url);
+    const exact = `a=${"b".repeat(FORM_BODY_LIMIT_BYTES - 2)}`;
+    const send = (body: string, framing: Record<string, string>) => rawSocketRequest(Number(port), "POST", "/anything", {
+      headers: { Authorization: `Bearer ${as.mint(RESOURCE)}`, "Content-Type": "application/x-www-form-urlencoded", ...framing },
+      body: framing["Transfer-Encoding"] ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body,
+    });
+    expect((await send(exact, { "Content-Length": String(exact.length) })).status).toBe(200);
+    expect((await send(exact, { "Transfer-Encoding": "chunked" })).status).toBe(200);
+    expect((await send(`${exact}c`, { "Content-Length": String(exact.length + 1) })).status).toBe(413);
+    expect((await send(`${exact}c`, { "Transfer-Encoding": "chunked" })).status).toBe(413);
   });
 
   it("refuses a form-body token it has to read itself", async () => {

@@ -186,6 +186,28 @@ describe("requireScopes options", () => {
   });
 });
 
+describe("CORS preflights (the Fetch standard sends them without credentials)", () => {
+  it("passes a preflight on to the next handler, unauthenticated and unread, even with a body-reading policy", async () => {
+    const app = express();
+    const server = serverFor(options);
+    app.use(requireBearer(server));
+    app.use(requireScopes(server, { scopes: ["mcp:write"] }));
+    app.options("/mcp", (req, res) => { res.set("X-Reached", "route").status(204).end(); });
+    const res = await request(app).options("/mcp").set("Origin", "https://app.example.com").set("Access-Control-Request-Method", "POST");
+    expect(res.status).toBe(204);
+    expect(res.headers["x-reached"]).toBe("route");
+    expect(res.headers["www-authenticate"]).toBeUndefined();
+  });
+
+  it("still refuses an OPTIONS request that is no preflight and carries no token", async () => {
+    const app = express();
+    app.use(requireScopes(serverFor(options)));
+    app.options("/mcp", (_req, res) => { res.status(204).end(); });
+    const res = await request(app).options("/mcp");
+    expect(res.status).toBe(401);
+  });
+});
+
 describe("scope hierarchy", () => {
   it("lets an mcp:admin token call write_note when mcp:admin implies mcp:write", async () => {
     const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer], scopePolicy: POLICY, scopeHierarchy: { "mcp:admin": ["mcp:write"] } };
