@@ -14,18 +14,38 @@
 import type { ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateSigningKey, obtainAccessToken, startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import {
+  generateSigningKey,
+  obtainAccessToken,
+  startLocalAuthorizationServer,
+  type LocalAuthorizationServer,
+} from "@mcp-oauth/local-authorization-server";
 import { commitInfo, cpuSnapshot, foreignShare, machineInfo, waitForQuiet } from "./machine.js";
 import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
 import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
 import { ROWS, type RowSpec } from "./rows.js";
-import { BENCH_DIR, isType, nextMessage, PINNING, RESOURCE, ROUTE, spawnTs, waitExit, type LoadCommand, type LoadWindow, type ServerConfig, type WindowResult } from "./shared.js";
+import {
+  BENCH_DIR,
+  isType,
+  nextMessage,
+  PINNING,
+  RESOURCE,
+  ROUTE,
+  spawnTs,
+  waitExit,
+  type LoadCommand,
+  type LoadWindow,
+  type ServerConfig,
+  type WindowResult,
+} from "./shared.js";
 import { CACHE_DIR, CACHED_FILE, COLD_FILE, loadMinted, mintAll, type MintedTokens } from "./tokens.js";
 
 const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(`--${name}`) || process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`] === "1";
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const flag = (name: string): boolean =>
+  args.includes(`--${name}`) || process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`] === "1";
+const option = (name: string): string | undefined =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const envNumber = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
@@ -120,7 +140,11 @@ function upstreamCounts(): Upstream {
   return counts;
 }
 
-const diff = (a: Upstream, b: Upstream): Upstream => ({ jwks: b.jwks - a.jwks, introspection: b.introspection - a.introspection, discovery: b.discovery - a.discovery });
+const diff = (a: Upstream, b: Upstream): Upstream => ({
+  jwks: b.jwks - a.jwks,
+  introspection: b.introspection - a.introspection,
+  discovery: b.discovery - a.discovery,
+});
 
 interface Context {
   serverConfig: Omit<ServerConfig, "impl">;
@@ -178,25 +202,44 @@ interface Measured {
   foreign: number;
 }
 
-const sumUpstream = (list: Upstream[]): Upstream => list.reduce((a, b) => ({ jwks: a.jwks + b.jwks, introspection: a.introspection + b.introspection, discovery: a.discovery + b.discovery }), { jwks: 0, introspection: 0, discovery: 0 });
+const sumUpstream = (list: Upstream[]): Upstream =>
+  list.reduce(
+    (a, b) => ({
+      jwks: a.jwks + b.jwks,
+      introspection: a.introspection + b.introspection,
+      discovery: a.discovery + b.discovery,
+    }),
+    { jwks: 0, introspection: 0, discovery: 0 },
+  );
 
 async function startRow(spec: RowSpec, index: number, ctx: Context): Promise<LiveRow> {
   const key = `${index}:${spec.id}`;
   const logFile = join(LOG_DIR, `${spec.id.replace(/[^a-z0-9-]+/gi, "_")}.log`);
   const errFd = openSync(logFile, "w");
   const atSpawn = upstreamCounts();
-  const server = track(spawnTs("server.ts", [JSON.stringify({ ...ctx.serverConfig, impl: spec.impl } satisfies ServerConfig)], {
-    stdio: ["ignore", errFd, errFd, "ipc"],
-    env: { ...process.env, NODE_ENV: "production" },
-    ...(PINNING ? { cpus: PINNING.server } : {}),
-  }));
+  const server = track(
+    spawnTs("server.ts", [JSON.stringify({ ...ctx.serverConfig, impl: spec.impl } satisfies ServerConfig)], {
+      stdio: ["ignore", errFd, errFd, "ipc"],
+      env: { ...process.env, NODE_ENV: "production" },
+      ...(PINNING ? { cpus: PINNING.server } : {}),
+    }),
+  );
   closeSync(errFd);
   try {
-    const { port } = await nextMessage(server, isType("listening"), 30_000) as unknown as { port: number };
+    const { port } = (await nextMessage(server, isType("listening"), 30_000)) as unknown as { port: number };
     const url = `http://127.0.0.1:${port}${ROUTE}`;
     const refused = await probe(url, spec, ctx);
     if (refused) throw new Error(`probe failed: ${refused} (server log: ${logFile})`);
-    return { key, spec, server, url, logFile, atSpawn, startup: { jwks: 0, introspection: 0, discovery: 0 }, windows: [] };
+    return {
+      key,
+      spec,
+      server,
+      url,
+      logFile,
+      atSpawn,
+      startup: { jwks: 0, introspection: 0, discovery: 0 },
+      windows: [],
+    };
   } catch (error) {
     await stopServer(server);
     throw error;
@@ -208,12 +251,23 @@ async function stopServer(server: ChildProcess): Promise<void> {
   await waitExit(server);
 }
 
-async function serverAsk<K extends string>(server: ChildProcess, command: object, answer: K): Promise<Record<string, unknown>> {
+async function serverAsk<K extends string>(
+  server: ChildProcess,
+  command: object,
+  answer: K,
+): Promise<Record<string, unknown>> {
   server.send(command);
-  return await nextMessage(server, isType(answer)) as unknown as Record<string, unknown>;
+  return (await nextMessage(server, isType(answer))) as unknown as Record<string, unknown>;
 }
 
-async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "measure", seconds: number, round: number, profileFile?: string): Promise<Measured> {
+async function runWindow(
+  load: ChildProcess,
+  row: LiveRow,
+  phase: "warmup" | "measure",
+  seconds: number,
+  round: number,
+  profileFile?: string,
+): Promise<Measured> {
   const pids = [process.pid, load.pid!, row.server.pid!];
   const window: LoadWindow = {
     row: row.key,
@@ -231,7 +285,11 @@ async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "me
   const cpuBefore = await serverAsk(row.server, { type: "cpu" }, "cpu");
   const machineBefore = cpuSnapshot(pids);
   load.send({ type: "run", window } satisfies LoadCommand);
-  const answer = await nextMessage(load, (m: unknown): m is { type: string } => isType("done")(m) || isType("failed")(m), (seconds + 60) * 1000) as unknown as { type: string; result?: WindowResult; message?: string };
+  const answer = (await nextMessage(
+    load,
+    (m: unknown): m is { type: string } => isType("done")(m) || isType("failed")(m),
+    (seconds + 60) * 1000,
+  )) as unknown as { type: string; result?: WindowResult; message?: string };
   const machineAfter = cpuSnapshot(pids);
   if (answer.type === "failed") throw new Error(`load generator: ${answer.message}`);
   const cpuAfter = await serverAsk(row.server, { type: "cpu" }, "cpu");
@@ -263,7 +321,8 @@ const median = (values: number[]): number => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!);
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 function summarise(row: LiveRow): RowResult {
   const w = row.windows;
@@ -289,9 +348,15 @@ function summarise(row: LiveRow): RowResult {
     non2xx: w.reduce((a, m) => a + m.non2xx, 0),
     errors: w.reduce((a, m) => a + m.errors, 0),
     timeouts: w.reduce((a, m) => a + m.timeouts, 0),
-    distinctTokens: row.spec.tokens === "cold" ? w.reduce((a, m) => a + m.distinctTokens, 0) : w[0]?.distinctTokens ?? 0,
+    distinctTokens:
+      row.spec.tokens === "cold" ? w.reduce((a, m) => a + m.distinctTokens, 0) : (w[0]?.distinctTokens ?? 0),
     repeated: w.some((m) => m.repeated),
-    serverCpuUsPerRequest: w.reduce((a, m) => a + m.cpuUs, 0) / Math.max(1, w.reduce((a, m) => a + m.allRequests, 0)),
+    serverCpuUsPerRequest:
+      w.reduce((a, m) => a + m.cpuUs, 0) /
+      Math.max(
+        1,
+        w.reduce((a, m) => a + m.allRequests, 0),
+      ),
     upstreamMeasured: sumUpstream(w.map((m) => m.upstream)),
     upstreamTotal: sumUpstream([row.startup, ...w.map((m) => m.upstream)]),
     ratioToBaseline: NaN,
@@ -302,9 +367,30 @@ function summarise(row: LiveRow): RowResult {
 function failedRow(spec: RowSpec, failure: string): RowResult {
   const none = { jwks: 0, introspection: 0, discovery: 0 };
   return {
-    id: spec.id, label: spec.label, group: spec.group, tokens: spec.tokens, requests: 0, seconds: 0, rps: NaN, rpsMin: NaN, rpsMax: NaN,
-    p50: NaN, p90: NaN, p99: NaN, mean: NaN, non2xx: 0, errors: 0, timeouts: 0, distinctTokens: 0, repeated: false, serverCpuUsPerRequest: NaN,
-    upstreamMeasured: none, upstreamTotal: none, ratioToBaseline: NaN, ratioToBestPeer: NaN, failure,
+    id: spec.id,
+    label: spec.label,
+    group: spec.group,
+    tokens: spec.tokens,
+    requests: 0,
+    seconds: 0,
+    rps: NaN,
+    rpsMin: NaN,
+    rpsMax: NaN,
+    p50: NaN,
+    p90: NaN,
+    p99: NaN,
+    mean: NaN,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    distinctTokens: 0,
+    repeated: false,
+    serverCpuUsPerRequest: NaN,
+    upstreamMeasured: none,
+    upstreamTotal: none,
+    ratioToBaseline: NaN,
+    ratioToBestPeer: NaN,
+    failure,
   };
 }
 
@@ -326,14 +412,19 @@ function computeRatios(results: RowResult[], live: (LiveRow | undefined)[]): voi
     const row = live[i];
     const result = results[i]!;
     if (row === undefined) continue;
-    const peers = live.filter((r): r is LiveRow => r !== undefined && r.spec.group === "peer" && r.spec.tokens === row.spec.tokens);
+    const peers = live.filter(
+      (r): r is LiveRow => r !== undefined && r.spec.group === "peer" && r.spec.tokens === row.spec.tokens,
+    );
     const perRoundBaseline: number[] = [];
     const perRoundPeer: number[] = [];
     for (const w of row.windows) {
       const b = baseline?.windows.find((m) => m.round === w.round);
       if (b) perRoundBaseline.push(w.rps / b.rps);
-      const best = Math.max(...peers.map((p) => p.windows.find((m) => m.round === w.round)?.rps ?? NaN).filter(Number.isFinite));
-      if ((row.spec.group === "ours" || row.spec.group === "peer") && Number.isFinite(best)) perRoundPeer.push(w.rps / best);
+      const best = Math.max(
+        ...peers.map((p) => p.windows.find((m) => m.round === w.round)?.rps ?? NaN).filter(Number.isFinite),
+      );
+      if ((row.spec.group === "ours" || row.spec.group === "peer") && Number.isFinite(best))
+        perRoundPeer.push(w.rps / best);
     }
     result.ratioToBaseline = median(perRoundBaseline);
     result.ratioToBestPeer = median(perRoundPeer);
@@ -347,7 +438,8 @@ function computeRatios(results: RowResult[], live: (LiveRow | undefined)[]): voi
  */
 function targets(rows: RowResult[], cold: ColdResult | undefined, heap: HeapResult | undefined): Target[] {
   const out: Target[] = [];
-  const judge = (byThroughput: boolean, byCpu: boolean): Target["status"] => (byThroughput && byCpu ? "met" : !byThroughput && !byCpu ? "missed" : "unclear");
+  const judge = (byThroughput: boolean, byCpu: boolean): Target["status"] =>
+    byThroughput && byCpu ? "met" : !byThroughput && !byCpu ? "missed" : "unclear";
   const pct = (value: number): string => `${(value * 100).toFixed(0)}%`;
   const baseline = rows.find((r) => r.id === "baseline");
   const cached = rows.find((r) => r.id === "mcp-oauth:cached");
@@ -357,10 +449,19 @@ function targets(rows: RowResult[], cold: ColdResult | undefined, heap: HeapResu
     const cpuRatio = baseline.serverCpuUsPerRequest / cached.serverCpuUsPerRequest;
     const status = judge(cached.ratioToBaseline >= 0.97, cpuRatio >= 0.97);
     out.push({
-      id: "cached", what: "cached path ≥ 97% of baseline throughput", status, met: status === "met", rows: ["mcp-oauth:cached"],
-      measured: `${pct(cached.ratioToBaseline)} of baseline (median of per-round ratios; ratio of median req/s ${pct(cached.rps / baseline.rps)}); server CPU ${cached.serverCpuUsPerRequest.toFixed(0)} vs ${baseline.serverCpuUsPerRequest.toFixed(0)} µs/request (${pct(cpuRatio)})` +
-        (noop && Number.isFinite(noop.ratioToBaseline) ? `; for scale, a synchronous no-op middleware: ${pct(noop.ratioToBaseline)}, ${noop.serverCpuUsPerRequest.toFixed(0)} µs/request` : "") +
-        (floor && Number.isFinite(floor.ratioToBaseline) ? `; one that only sets req.auth: ${pct(floor.ratioToBaseline)}, ${floor.serverCpuUsPerRequest.toFixed(0)} µs/request` : ""),
+      id: "cached",
+      what: "cached path ≥ 97% of baseline throughput",
+      status,
+      met: status === "met",
+      rows: ["mcp-oauth:cached"],
+      measured:
+        `${pct(cached.ratioToBaseline)} of baseline (median of per-round ratios; ratio of median req/s ${pct(cached.rps / baseline.rps)}); server CPU ${cached.serverCpuUsPerRequest.toFixed(0)} vs ${baseline.serverCpuUsPerRequest.toFixed(0)} µs/request (${pct(cpuRatio)})` +
+        (noop && Number.isFinite(noop.ratioToBaseline)
+          ? `; for scale, a synchronous no-op middleware: ${pct(noop.ratioToBaseline)}, ${noop.serverCpuUsPerRequest.toFixed(0)} µs/request`
+          : "") +
+        (floor && Number.isFinite(floor.ratioToBaseline)
+          ? `; one that only sets req.auth: ${pct(floor.ratioToBaseline)}, ${floor.serverCpuUsPerRequest.toFixed(0)} µs/request`
+          : ""),
     });
   }
   const ours = rows.find((r) => r.id === "mcp-oauth:cold");
@@ -370,17 +471,35 @@ function targets(rows: RowResult[], cold: ColdResult | undefined, heap: HeapResu
     const cheapest = peersCold.reduce((a, b) => (b.serverCpuUsPerRequest < a.serverCpuUsPerRequest ? b : a));
     const status = judge(ours.ratioToBestPeer > 1, ours.serverCpuUsPerRequest < cheapest.serverCpuUsPerRequest);
     out.push({
-      id: "cold", what: "cold path ahead of every peer's cold path", status, met: status === "met", rows: ["mcp-oauth:cold"],
+      id: "cold",
+      what: "cold path ahead of every peer's cold path",
+      status,
+      met: status === "met",
+      rows: ["mcp-oauth:cold"],
       measured: `${ours.ratioToBestPeer.toFixed(2)}x the best peer of each round (median req/s ${ours.rps.toFixed(0)} vs ${best.label} ${best.rps.toFixed(0)}); server CPU ${ours.serverCpuUsPerRequest.toFixed(0)} µs/request vs ${cheapest.serverCpuUsPerRequest.toFixed(0)} for the cheapest peer (${cheapest.label})`,
     });
   }
   if (cold) {
     const met = cold.ratio <= 1.5;
-    out.push({ id: "verify", what: "cold verification ≤ 1.5x a bare signature check", status: met ? "met" : "missed", met, rows: ["mcp-oauth:cold"], measured: `${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x, median of per-round ratios)` });
+    out.push({
+      id: "verify",
+      what: "cold verification ≤ 1.5x a bare signature check",
+      status: met ? "met" : "missed",
+      met,
+      rows: ["mcp-oauth:cold"],
+      measured: `${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x, median of per-round ratios)`,
+    });
   }
   if (heap) {
     const met = heap.growthMB < 50;
-    out.push({ id: "heap", what: "100k cached tokens < 50 MB of heap", status: met ? "met" : "missed", met, rows: [], measured: `${heap.growthMB.toFixed(1)} MB (${heap.bytesPerToken.toFixed(0)} bytes per token)` });
+    out.push({
+      id: "heap",
+      what: "100k cached tokens < 50 MB of heap",
+      status: met ? "met" : "missed",
+      met,
+      rows: [],
+      measured: `${heap.growthMB.toFixed(1)} MB (${heap.bytesPerToken.toFixed(0)} bytes per token)`,
+    });
   }
   return out;
 }
@@ -388,19 +507,34 @@ function targets(rows: RowResult[], cold: ColdResult | undefined, heap: HeapResu
 async function main(): Promise<void> {
   const started = performance.now();
   const info = machineInfo();
-  log(`mcp-oauth bench: node ${info.node}, ${info.cpu}, ${info.cores} cores; ${PINNING ? `server on CPU ${PINNING.server}, load on CPU ${PINNING.load}` : "not pinned"}; ${CONNECTIONS} connections; per row ${WARMUP} s warm-up, then ${ROUNDS} measured windows of ${WINDOW} s taken in turns`);
+  log(
+    `mcp-oauth bench: node ${info.node}, ${info.cpu}, ${info.cores} cores; ${PINNING ? `server on CPU ${PINNING.server}, load on CPU ${PINNING.load}` : "not pinned"}; ${CONNECTIONS} connections; per row ${WARMUP} s warm-up, then ${ROUNDS} measured windows of ${WINDOW} s taken in turns`,
+  );
 
   const { as, tokens } = await jwtAuthorizationServer();
   servers.push(as);
-  log(`authorization server ${as.issuer} (${tokens.reused ? "stored" : "new"} tokens: ${tokens.cached.length} cached, ${tokens.coldCount} cold)`);
+  log(
+    `authorization server ${as.issuer} (${tokens.reused ? "stored" : "new"} tokens: ${tokens.cached.length} cached, ${tokens.coldCount} cold)`,
+  );
 
   // Introspection needs tokens the authorization server issued itself: a second one issues
   // opaque tokens through the real flow (registration, authorization code + PKCE).
   const opaqueAs = await startLocalAuthorizationServer({ accessTokenFormat: "opaque" });
   servers.push(opaqueAs);
   const opaqueTokens: string[] = [];
-  for (let i = 0; i < 4; i++) opaqueTokens.push((await obtainAccessToken(opaqueAs.issuer, { resource: RESOURCE, scope: "mcp:read mcp:write", login: `user-${i}` })).access_token);
-  const wrongOpaque = (await obtainAccessToken(opaqueAs.issuer, { resource: "http://127.0.0.1/other", scope: "mcp:read" })).access_token;
+  for (let i = 0; i < 4; i++)
+    opaqueTokens.push(
+      (
+        await obtainAccessToken(opaqueAs.issuer, {
+          resource: RESOURCE,
+          scope: "mcp:read mcp:write",
+          login: `user-${i}`,
+        })
+      ).access_token,
+    );
+  const wrongOpaque = (
+    await obtainAccessToken(opaqueAs.issuer, { resource: "http://127.0.0.1/other", scope: "mcp:read" })
+  ).access_token;
   writeFileSync(OPAQUE_FILE, opaqueTokens.join("\n"));
 
   const ctx: Context = {
@@ -418,11 +552,19 @@ async function main(): Promise<void> {
   let heap: HeapResult | undefined;
   if (MICRO) {
     // First, while no row server is up.
-    const microConfig: MicroConfig = { issuer: as.issuer, jwksUri: as.jwksUri, resource: RESOURCE, coldFile: COLD_FILE, cachedFile: CACHED_FILE };
+    const microConfig: MicroConfig = {
+      issuer: as.issuer,
+      jwksUri: as.jwksUri,
+      resource: RESOURCE,
+      coldFile: COLD_FILE,
+      cachedFile: CACHED_FILE,
+    };
     await waitForQuiet();
     log("micro: cold verification vs bare crypto.verify ...");
     cold = await runMicro<ColdResult>("cold", microConfig);
-    log(`  ${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs`);
+    log(
+      `  ${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs`,
+    );
     await waitForQuiet();
     log("micro: heap growth for 100k cached tokens ...");
     heap = await runMicro<HeapResult>("heap", microConfig);
@@ -484,14 +626,17 @@ async function main(): Promise<void> {
     busyBefore.push(await waitForQuiet());
     const rotated = [...focus.slice(k % focus.length), ...focus.slice(0, k % focus.length)];
     for (const row of rotated) row.windows.push(await measureWindow(row, round));
-    if ((k + 1) % 5 === 0 || k + 1 === focusRounds) log(`  focus round ${k + 1}/${focusRounds} done (${focus.map((row) => row.spec.id).join(", ")})`);
+    if ((k + 1) % 5 === 0 || k + 1 === focusRounds)
+      log(`  focus round ${k + 1}/${focusRounds} done (${focus.map((row) => row.spec.id).join(", ")})`);
   }
 
-  const rows: RowResult[] = specs.map((spec, i) => (live[i] === undefined ? failedRow(spec, failures.get(i) ?? "failed") : summarise(live[i]!)));
+  const rows: RowResult[] = specs.map((spec, i) =>
+    live[i] === undefined ? failedRow(spec, failures.get(i) ?? "failed") : summarise(live[i]!),
+  );
   computeRatios(rows, live);
   for (const [i, row] of live.entries()) {
     if (row === undefined) continue;
-    const { stats } = await serverAsk(row.server, { type: "stats" }, "stats") as { stats?: Record<string, number> };
+    const { stats } = (await serverAsk(row.server, { type: "stats" }, "stats")) as { stats?: Record<string, number> };
     if (stats) rows[i]!.serverStats = stats;
   }
 
@@ -521,7 +666,22 @@ async function main(): Promise<void> {
     machine: info,
     busyBeforeRounds: busyBefore,
     retriedWindows: retried,
-    settings: { focusRounds, focusRows: focus.map((row) => row.spec.id), pinning: PINNING ? `row servers pinned to CPU ${PINNING.server} and the load generator to CPU ${PINNING.load} (taskset), so each row is measured on one core of its own` : undefined, connections: CONNECTIONS, warmupSeconds: WARMUP, rounds: ROUNDS, windowSeconds: WINDOW, settleSeconds: SETTLE, coldPool: tokens.coldCount, warmupTokens: WARMUP_TOKENS, cachedTokens: tokens.cached.length, opaqueTokens: opaqueTokens.length },
+    settings: {
+      focusRounds,
+      focusRows: focus.map((row) => row.spec.id),
+      pinning: PINNING
+        ? `row servers pinned to CPU ${PINNING.server} and the load generator to CPU ${PINNING.load} (taskset), so each row is measured on one core of its own`
+        : undefined,
+      connections: CONNECTIONS,
+      warmupSeconds: WARMUP,
+      rounds: ROUNDS,
+      windowSeconds: WINDOW,
+      settleSeconds: SETTLE,
+      coldPool: tokens.coldCount,
+      warmupTokens: WARMUP_TOKENS,
+      cachedTokens: tokens.cached.length,
+      opaqueTokens: opaqueTokens.length,
+    },
     rows,
     micro: { cold, heap },
     targets: targetList,

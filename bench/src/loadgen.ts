@@ -26,12 +26,20 @@ function tokenSource(window: LoadWindow): { next: () => string; distinct: () => 
   const tokens = tokensOf(window.tokensFile);
   if (window.mode === "cycle") {
     let i = 0;
-    return { next: () => tokens[i++ % tokens.length]!, distinct: () => Math.min(i, tokens.length), repeated: () => false };
+    return {
+      next: () => tokens[i++ % tokens.length]!,
+      distinct: () => Math.min(i, tokens.length),
+      repeated: () => false,
+    };
   }
   if (window.phase === "warmup") {
     // The warm-up cycles over the first tokens of the pool; measured windows never use them.
     let i = 0;
-    return { next: () => tokens[i++ % window.warmupTokens]!, distinct: () => Math.min(i, window.warmupTokens), repeated: () => false };
+    return {
+      next: () => tokens[i++ % window.warmupTokens]!,
+      distinct: () => Math.min(i, window.warmupTokens),
+      repeated: () => false,
+    };
   }
   const pool = pools.get(window.row) ?? { next: window.warmupTokens, repeated: false };
   pools.set(window.row, pool);
@@ -63,14 +71,16 @@ async function run(window: LoadWindow): Promise<WindowResult> {
     duration: settle + window.seconds,
     // autocannon checks for the end of `duration` once per sample interval (default 1 s).
     sampleInt: 100,
-    requests: [{
-      method: "GET",
-      path: url.pathname,
-      setupRequest: (request) => {
-        request.headers = { ...request.headers, authorization: `Bearer ${source.next()}` };
-        return request;
+    requests: [
+      {
+        method: "GET",
+        path: url.pathname,
+        setupRequest: (request) => {
+          request.headers = { ...request.headers, authorization: `Bearer ${source.next()}` };
+          return request;
+        },
       },
-    }],
+    ],
   }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   // The first `settle` seconds are load, not measurement: the server has just been woken
   // from idle (its code and data not in the CPU caches any more).
@@ -106,7 +116,8 @@ process.on("message", (command: LoadCommand) => {
   }
   void run(command.window).then(
     (result) => process.send!({ type: "done", result }),
-    (error: unknown) => process.send!({ type: "failed", message: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      process.send!({ type: "failed", message: error instanceof Error ? error.message : String(error) }),
   );
 });
 process.on("disconnect", () => process.exit(0));

@@ -7,7 +7,16 @@
  */
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "node:crypto";
 import { ResourceServer } from "@mcp-oauth/core";
-import { AuthorizationServerDirectory, checkClaims, checkHeader, decodeJwt, JwtVerifier, readBearerToken, resolveOptions, tokenCacheKey } from "@mcp-oauth/core/internal";
+import {
+  AuthorizationServerDirectory,
+  checkClaims,
+  checkHeader,
+  decodeJwt,
+  JwtVerifier,
+  readBearerToken,
+  resolveOptions,
+  tokenCacheKey,
+} from "@mcp-oauth/core/internal";
 import { claimsFor, mintHs256, readTokens } from "./tokens.js";
 
 export interface MicroConfig {
@@ -70,10 +79,14 @@ function bareVerify(key: KeyObject): (token: string) => boolean {
 async function cold(): Promise<ColdResult> {
   const pool = readTokens(config.coldFile);
   const cachedTokens = readTokens(config.cachedFile);
-  const options = { resource: config.resource, authorizationServers: [config.issuer], validation: { jwksUri: config.jwksUri } };
+  const options = {
+    resource: config.resource,
+    authorizationServers: [config.issuer],
+    validation: { jwksUri: config.jwksUri },
+  };
   const server = new ResourceServer({ ...options, cache: false });
   await server.ready();
-  const jwks = await (await fetch(config.jwksUri)).json() as { keys: JsonWebKey[] };
+  const jwks = (await (await fetch(config.jwksUri)).json()) as { keys: JsonWebKey[] };
   const key = createPublicKey({ key: jwks.keys[0]!, format: "jwk" });
   const bare = bareVerify(key);
   for (const token of pool.slice(0, 1000)) {
@@ -84,7 +97,10 @@ async function cold(): Promise<ColdResult> {
   const jwtOptions = resolved.tokenRules;
   // The verifier alone (what ResourceServer.verifyToken calls once the cache is off), to
   // tell the verification's cost from the resource server's own around it.
-  const verifier = new JwtVerifier(resolved, new AuthorizationServerDirectory({ timeout: 5000, retryAfter: 5 }, () => {}));
+  const verifier = new JwtVerifier(
+    resolved,
+    new AuthorizationServerDirectory({ timeout: 5000, retryAfter: 5 }, () => {}),
+  );
   await verifier.ready();
 
   const warm = pool.slice(0, 2000);
@@ -130,16 +146,20 @@ async function cold(): Promise<ColdResult> {
     parts["sha256 cache key"]!.push(timeSync(slice, tokenCacheKey));
     parts["decodeJwt (split, base64url, JSON.parse)"]!.push(timeSync(slice, decodeJwt));
     const decoded = slice.map(decodeJwt);
-    parts["checkHeader + checkClaims"]!.push(timeSync(decoded, (d) => {
-      checkHeader(d.header, jwtOptions);
-      checkClaims(d.payload, jwtOptions, now);
-    }));
-    parts["decode + checks + bare crypto.verify (the least a verifier must do)"]!.push(timeSync(slice, (t) => {
-      const d = decodeJwt(t);
-      checkHeader(d.header, jwtOptions);
-      if (!bare(t)) throw new Error("refused");
-      checkClaims(d.payload, jwtOptions, now);
-    }));
+    parts["checkHeader + checkClaims"]!.push(
+      timeSync(decoded, (d) => {
+        checkHeader(d.header, jwtOptions);
+        checkClaims(d.payload, jwtOptions, now);
+      }),
+    );
+    parts["decode + checks + bare crypto.verify (the least a verifier must do)"]!.push(
+      timeSync(slice, (t) => {
+        const d = decodeJwt(t);
+        checkHeader(d.header, jwtOptions);
+        if (!bare(t)) throw new Error("refused");
+        checkClaims(d.payload, jwtOptions, now);
+      }),
+    );
     parts["JwtVerifier.verify (what verifyToken wraps)"]!.push(timeSync(slice, (t) => verifier.verify(t)));
   }
 
@@ -157,9 +177,13 @@ async function cold(): Promise<ColdResult> {
     url: "/mcp",
   }));
   const cachedParts: Record<string, number> = {
-    "readBearerToken (header parsing, no syntax pass: the token is known)": median([0, 1, 2].map(() => timeSync(requests, (q) => readBearerToken(q, 8192)))),
+    "readBearerToken (header parsing, no syntax pass: the token is known)": median(
+      [0, 1, 2].map(() => timeSync(requests, (q) => readBearerToken(q, 8192))),
+    ),
     "sha256 cache key": median([0, 1, 2].map(() => timeSync(repeated.slice(0, 20_000), tokenCacheKey))),
-    "check (what requireBearer calls), cached": median([0, 1, 2].map(() => timeSync(requests, (q) => cachedServer.check(q)))),
+    "check (what requireBearer calls), cached": median(
+      [0, 1, 2].map(() => timeSync(requests, (q) => cachedServer.check(q))),
+    ),
   };
 
   return {
@@ -190,18 +214,21 @@ async function heap(): Promise<HeapResult> {
   const now = Math.floor(Date.now() / 1000);
   // Warm the code paths on a throw-away server, so the measured one starts empty.
   const warm = new ResourceServer(options);
-  for (let i = 0; i < 2000; i++) await warm.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, i, now)));
+  for (let i = 0; i < 2000; i++)
+    await warm.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, i, now)));
 
   const server = new ResourceServer(options);
   await server.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, -1, now)));
-  gc(); gc();
+  gc();
+  gc();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < count - 1; i++) {
     // Minted one at a time and dropped: only what the cache keeps stays on the heap.
     await server.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, i, now)));
   }
   await new Promise((resolve) => setImmediate(resolve));
-  gc(); gc();
+  gc();
+  gc();
   const after = process.memoryUsage().heapUsed;
   const stats = server.stats();
   const store = server.options.cache!.store as { size?: number };

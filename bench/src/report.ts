@@ -53,7 +53,20 @@ export interface BenchResults {
   busyBeforeRounds: number[];
   /** Measured windows taken again because another process used the CPUs meanwhile. */
   retriedWindows: number;
-  settings: { focusRounds: number; focusRows: string[]; pinning: string | undefined; connections: number; warmupSeconds: number; rounds: number; windowSeconds: number; settleSeconds: number; coldPool: number; warmupTokens: number; cachedTokens: number; opaqueTokens: number };
+  settings: {
+    focusRounds: number;
+    focusRows: string[];
+    pinning: string | undefined;
+    connections: number;
+    warmupSeconds: number;
+    rounds: number;
+    windowSeconds: number;
+    settleSeconds: number;
+    coldPool: number;
+    warmupTokens: number;
+    cachedTokens: number;
+    opaqueTokens: number;
+  };
   rows: RowResult[];
   micro: { cold: ColdResult | undefined; heap: HeapResult | undefined };
   targets: Target[];
@@ -68,54 +81,110 @@ const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFi
 
 function upstream(row: RowResult): string {
   const sum = (u: UpstreamCount): number => u.jwks + u.introspection + u.discovery;
-  const parts = ([["jwks", row.upstreamTotal.jwks], ["introspection", row.upstreamTotal.introspection], ["discovery", row.upstreamTotal.discovery]] as const)
-    .filter(([, n]) => n > 0).map(([name, n]) => `${n} ${name}`);
+  const parts = (
+    [
+      ["jwks", row.upstreamTotal.jwks],
+      ["introspection", row.upstreamTotal.introspection],
+      ["discovery", row.upstreamTotal.discovery],
+    ] as const
+  )
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${n} ${name}`);
   return `${sum(row.upstreamMeasured)} / ${sum(row.upstreamTotal)}${parts.length ? ` (${parts.join(", ")})` : ""}`;
 }
 
 function notes(row: RowResult): string {
   if (row.failure) return `failed: ${row.failure}`;
   const out: string[] = [];
-  if (row.non2xx + row.errors + row.timeouts > 0) out.push(`${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts`);
-  if (row.foreignMax !== undefined && row.foreignMax > 0.1) out.push(`other processes took ${(row.foreignMax * 100).toFixed(0)}% of the CPUs in a window`);
-  if (row.tokens === "cold") out.push(row.repeated ? "tokens repeated (pool too small)" : `${row.distinctTokens} distinct tokens`);
+  if (row.non2xx + row.errors + row.timeouts > 0)
+    out.push(`${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts`);
+  if (row.foreignMax !== undefined && row.foreignMax > 0.1)
+    out.push(`other processes took ${(row.foreignMax * 100).toFixed(0)}% of the CPUs in a window`);
+  if (row.tokens === "cold")
+    out.push(row.repeated ? "tokens repeated (pool too small)" : `${row.distinctTokens} distinct tokens`);
   return out.join("; ");
 }
 
-export const TABLE_HEADER = ["Row", "Tokens", "req/s", "(min–max)", "p50 ms", "p99 ms", "vs baseline", "vs best peer", "server CPU µs/req", "upstream calls (run / row)", "notes"];
+export const TABLE_HEADER = [
+  "Row",
+  "Tokens",
+  "req/s",
+  "(min–max)",
+  "p50 ms",
+  "p99 ms",
+  "vs baseline",
+  "vs best peer",
+  "server CPU µs/req",
+  "upstream calls (run / row)",
+  "notes",
+];
 const NUMERIC = new Set([2, 4, 5, 6, 7, 8]);
 
 export function tableRows(results: BenchResults): string[][] {
   return results.rows.map((row) => [
-    row.label, TOKEN_SET[row.tokens], num(row.rps), `${num(row.rpsMin)}–${num(row.rpsMax)}`, num(row.p50, 2), num(row.p99, 2),
-    ratio(row.ratioToBaseline), ratio(row.ratioToBestPeer), num(row.serverCpuUsPerRequest), upstream(row), notes(row),
+    row.label,
+    TOKEN_SET[row.tokens],
+    num(row.rps),
+    `${num(row.rpsMin)}–${num(row.rpsMax)}`,
+    num(row.p50, 2),
+    num(row.p99, 2),
+    ratio(row.ratioToBaseline),
+    ratio(row.ratioToBestPeer),
+    num(row.serverCpuUsPerRequest),
+    upstream(row),
+    notes(row),
   ]);
 }
 
 function markdownTable(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string {
   const escape = (cell: string): string => cell.replace(/\|/g, "\\|");
-  return [`| ${header.join(" | ")} |`, `| ${header.map((_, i) => (numeric.has(i) ? "---:" : "---")).join(" | ")} |`, ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`)].join("\n");
+  return [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map((_, i) => (numeric.has(i) ? "---:" : "---")).join(" | ")} |`,
+    ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`),
+  ].join("\n");
 }
 
 export function renderTerminal(results: BenchResults): string {
   const header = TABLE_HEADER;
   const rows = tableRows(results);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (NUMERIC.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (NUMERIC.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), ""];
   const { cold, heap } = results.micro;
-  if (cold) out.push(`cold verification: mcp-oauth ${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op, bare crypto.verify ${cold.bareVerifyUs.toFixed(1)} µs/op (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs/op`);
-  if (heap) out.push(`heap: ${heap.growthMB.toFixed(1)} MB for ${heap.tokens} cached tokens (${heap.bytesPerToken.toFixed(0)} bytes each)`);
+  if (cold)
+    out.push(
+      `cold verification: mcp-oauth ${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op, bare crypto.verify ${cold.bareVerifyUs.toFixed(1)} µs/op (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs/op`,
+    );
+  if (heap)
+    out.push(
+      `heap: ${heap.growthMB.toFixed(1)} MB for ${heap.tokens} cached tokens (${heap.bytesPerToken.toFixed(0)} bytes each)`,
+    );
   const busy = results.busyBeforeRounds.filter((b) => b > 0.1);
-  if (busy.length > 0) out.push(`WARNING: other processes kept the CPUs ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} busy before ${busy.length} of ${results.busyBeforeRounds.length} rounds: figures are noisier than usual`);
-  if (results.retriedWindows > 0) out.push(`${results.retriedWindows} measured windows were taken again: other processes used the CPUs meanwhile`);
+  if (busy.length > 0)
+    out.push(
+      `WARNING: other processes kept the CPUs ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} busy before ${busy.length} of ${results.busyBeforeRounds.length} rounds: figures are noisier than usual`,
+    );
+  if (results.retriedWindows > 0)
+    out.push(`${results.retriedWindows} measured windows were taken again: other processes used the CPUs meanwhile`);
   out.push("", "targets:");
-  for (const t of results.targets) out.push(`  [${t.status === "met" ? "met" : t.status === "missed" ? "MISSED" : "UNCLEAR"}] ${t.what}: ${t.measured}`);
+  for (const t of results.targets)
+    out.push(
+      `  [${t.status === "met" ? "met" : t.status === "missed" ? "MISSED" : "UNCLEAR"}] ${t.what}: ${t.measured}`,
+    );
   for (const [id, profile] of Object.entries(results.profiles)) {
     out.push("", `profile ${id} (self time, measured window):`);
-    for (const p of profile.packages.slice(0, 8)) out.push(`  ${p.percent.toFixed(1).padStart(5)}%  ${p.usPerRequest.toFixed(1).padStart(6)} µs/req  ${p.name}`);
+    for (const p of profile.packages.slice(0, 8))
+      out.push(`  ${p.percent.toFixed(1).padStart(5)}%  ${p.usPerRequest.toFixed(1).padStart(6)} µs/req  ${p.name}`);
     out.push("  top functions:");
-    for (const f of profile.functions.slice(0, 10)) out.push(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.usPerRequest.toFixed(1).padStart(6)} µs/req  ${f.name}  ${f.where}`);
+    for (const f of profile.functions.slice(0, 10))
+      out.push(
+        `  ${f.percent.toFixed(1).padStart(5)}%  ${f.usPerRequest.toFixed(1).padStart(6)} µs/req  ${f.name}  ${f.where}`,
+      );
   }
   return out.join("\n");
 }
@@ -130,13 +199,25 @@ export function renderMarkdown(results: BenchResults): string {
     `Machine: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}.`,
     "",
     ...(results.busyBeforeRounds.some((b) => b > 0.1)
-      ? [`**Warning:** other processes kept the CPUs busy (${results.busyBeforeRounds.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} before the ${results.busyBeforeRounds.length} rounds) during this run: figures are noisier than usual.`, ""]
+      ? [
+          `**Warning:** other processes kept the CPUs busy (${results.busyBeforeRounds.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} before the ${results.busyBeforeRounds.length} rounds) during this run: figures are noisier than usual.`,
+          "",
+        ]
       : []),
-    ...(results.retriedWindows > 0 ? [`${results.retriedWindows} measured windows were taken again because other processes used more than 10% of the CPUs during them.`, ""] : []),
+    ...(results.retriedWindows > 0
+      ? [
+          `${results.retriedWindows} measured windows were taken again because other processes used more than 10% of the CPUs during them.`,
+          "",
+        ]
+      : []),
     `Each row: an Express 5 server in its own process, one protected \`GET /mcp\` returning \`{"ok":true}\`; autocannon in another process, ${s.connections} connections` +
-      (s.pinning ? `; ${s.pinning}. ` : "; processes not pinned to CPUs (server and load generator share the cores). ") +
+      (s.pinning
+        ? `; ${s.pinning}. `
+        : "; processes not pinned to CPUs (server and load generator share the cores). ") +
       `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (${s.rounds * s.windowSeconds} s per row in all, each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
-      (s.focusRounds > 0 ? `The rows behind the cached-path target (${s.focusRows.join(", ")}) then take ${s.focusRounds} more rounds among themselves: that target needs a finer resolution than one window gives on a shared VM. ` : "") +
+      (s.focusRounds > 0
+        ? `The rows behind the cached-path target (${s.focusRows.join(", ")}) then take ${s.focusRounds} more rounds among themselves: that target needs a finer resolution than one window gives on a shared VM. `
+        : "") +
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
       `**cached** = ${s.cachedTokens} tokens sent round-robin; **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once. ` +
@@ -148,7 +229,10 @@ export function renderMarkdown(results: BenchResults): string {
     "",
     "## Targets",
     "",
-    markdownTable(["Target", "Measured", "Status"], results.targets.map((t) => [t.what, t.measured, t.status === "met" ? "met" : `**${t.status}**`])),
+    markdownTable(
+      ["Target", "Measured", "Status"],
+      results.targets.map((t) => [t.what, t.measured, t.status === "met" ? "met" : `**${t.status}**`]),
+    ),
     "",
     "A throughput target is *met* when the paired throughput ratio and the server's CPU time per request both say so, *missed* when neither does, *unclear* when they disagree (throughput on a shared 2-core machine is noisy; CPU time per request is the steadier measure of cost).",
     "",
@@ -160,24 +244,53 @@ export function renderMarkdown(results: BenchResults): string {
       `Cold verification (${cold.rounds} rounds of ${cold.ops} distinct tokens, keys already loaded, cache off; within a round both sides take turns in chunks of 50 of the same tokens; medians, the ratio taken per round): ` +
         `\`ResourceServer.verifyToken\` **${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op**; bare \`crypto.verify("RSA-SHA256")\` of the same signature **${cold.bareVerifyUs.toFixed(1)} µs/op**; ratio **${cold.ratio.toFixed(2)}x**.`,
       "",
-      markdownTable(["Part of the cold path (same tokens)", "µs/op"], Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)]), new Set([1])),
+      markdownTable(
+        ["Part of the cold path (same tokens)", "µs/op"],
+        Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)]),
+        new Set([1]),
+      ),
       "",
       `Cached path: \`verifyToken\` of a token already in the cache **${cold.cachedVerifyUs.toFixed(2)} µs/op**.`,
       "",
-      markdownTable(["Part of the cached path", "µs/op"], Object.entries(cold.cachedParts).map(([k, v]) => [k, v.toFixed(2)]), new Set([1])),
+      markdownTable(
+        ["Part of the cached path", "µs/op"],
+        Object.entries(cold.cachedParts).map(([k, v]) => [k, v.toFixed(2)]),
+        new Set([1]),
+      ),
       "",
     );
   }
   if (heap) {
-    out.push(`Heap: ${heap.tokens} distinct tokens verified through a \`ResourceServer\` with \`cache: { maxEntries: ${heap.tokens} }\` (cache size ${heap.cacheSize}): heap used ${heap.heapBeforeMB.toFixed(1)} → ${heap.heapAfterMB.toFixed(1)} MB after GC, **${heap.growthMB.toFixed(1)} MB** (${heap.bytesPerToken.toFixed(0)} bytes per cached token).`, "");
+    out.push(
+      `Heap: ${heap.tokens} distinct tokens verified through a \`ResourceServer\` with \`cache: { maxEntries: ${heap.tokens} }\` (cache size ${heap.cacheSize}): heap used ${heap.heapBeforeMB.toFixed(1)} → ${heap.heapAfterMB.toFixed(1)} MB after GC, **${heap.growthMB.toFixed(1)} MB** (${heap.bytesPerToken.toFixed(0)} bytes per cached token).`,
+      "",
+    );
   }
   const profiles = Object.entries(results.profiles);
   if (profiles.length > 0) {
-    out.push("## CPU profiles", "", "Self time during the measured window of a separate, profiled run of the row (`node:inspector` CPU profiler, 250 µs sampling).", "");
+    out.push(
+      "## CPU profiles",
+      "",
+      "Self time during the measured window of a separate, profiled run of the row (`node:inspector` CPU profiler, 250 µs sampling).",
+      "",
+    );
     for (const [id, profile] of profiles) {
-      out.push(`### ${id} (${profile.requests} requests, ${(profile.totalMs / profile.requests * 1000).toFixed(0)} µs sampled per request)`, "",
-        markdownTable(["Package", "self %", "µs/request"], profile.packages.slice(0, 10).map((p) => [p.name, p.percent.toFixed(1), p.usPerRequest.toFixed(1)]), new Set([1, 2])), "",
-        markdownTable(["Function", "Where", "self %", "µs/request"], profile.functions.slice(0, 15).map((f) => [f.name, f.where, f.percent.toFixed(1), f.usPerRequest.toFixed(1)]), new Set([2, 3])), "");
+      out.push(
+        `### ${id} (${profile.requests} requests, ${((profile.totalMs / profile.requests) * 1000).toFixed(0)} µs sampled per request)`,
+        "",
+        markdownTable(
+          ["Package", "self %", "µs/request"],
+          profile.packages.slice(0, 10).map((p) => [p.name, p.percent.toFixed(1), p.usPerRequest.toFixed(1)]),
+          new Set([1, 2]),
+        ),
+        "",
+        markdownTable(
+          ["Function", "Where", "self %", "µs/request"],
+          profile.functions.slice(0, 15).map((f) => [f.name, f.where, f.percent.toFixed(1), f.usPerRequest.toFixed(1)]),
+          new Set([2, 3]),
+        ),
+        "",
+      );
     }
   }
   return `${out.join("\n").trimEnd()}\n`;

@@ -48,19 +48,24 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
     case "mcp-oauth-nocache":
     case "mcp-oauth-introspection": {
       const { requireBearer, ResourceServer } = await import("@mcp-oauth/express");
-      const server = c.impl === "mcp-oauth-introspection"
-        ? new ResourceServer({
-          resource: c.resource,
-          authorizationServers: [c.introspection.issuer],
-          validation: { type: "introspection" },
-          introspection: { endpoint: c.introspection.endpoint, clientId: c.introspection.clientId, clientSecret: c.introspection.clientSecret },
-        })
-        : new ResourceServer({
-          resource: c.resource,
-          authorizationServers: [c.issuer],
-          validation: { jwksUri: c.jwksUri },
-          ...(c.impl === "mcp-oauth-nocache" ? { cache: false as const } : {}),
-        });
+      const server =
+        c.impl === "mcp-oauth-introspection"
+          ? new ResourceServer({
+              resource: c.resource,
+              authorizationServers: [c.introspection.issuer],
+              validation: { type: "introspection" },
+              introspection: {
+                endpoint: c.introspection.endpoint,
+                clientId: c.introspection.clientId,
+                clientSecret: c.introspection.clientSecret,
+              },
+            })
+          : new ResourceServer({
+              resource: c.resource,
+              authorizationServers: [c.issuer],
+              validation: { jwksUri: c.jwksUri },
+              ...(c.impl === "mcp-oauth-nocache" ? { cache: false as const } : {}),
+            });
       // The documented start-up check: key set loaded (or introspection endpoint known) before serving.
       await server.ready();
       statsOf = () => ({ ...server.stats() });
@@ -78,7 +83,12 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
       const { expressjwt } = await import("express-jwt");
       const { default: jwksRsa } = await import("jwks-rsa");
       return expressjwt({
-        secret: jwksRsa.expressJwtSecret({ jwksUri: c.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 5 }) as never,
+        secret: jwksRsa.expressJwtSecret({
+          jwksUri: c.jwksUri,
+          cache: true,
+          rateLimit: true,
+          jwksRequestsPerMinute: 5,
+        }) as never,
         audience: c.resource,
         issuer: c.issuer,
         algorithms: ["RS256"],
@@ -95,10 +105,13 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
         verifier: {
           async verifyAccessToken(token: string) {
             // The SDK answers 401 for InvalidTokenError only (anything else is a 500).
-            const { payload } = await jwtVerify(token, jwks, { issuer: c.issuer, audience: c.resource, algorithms: ["RS256"] })
-              .catch((error: unknown) => {
-                throw new InvalidTokenError(error instanceof Error ? error.message : "invalid token");
-              });
+            const { payload } = await jwtVerify(token, jwks, {
+              issuer: c.issuer,
+              audience: c.resource,
+              algorithms: ["RS256"],
+            }).catch((error: unknown) => {
+              throw new InvalidTokenError(error instanceof Error ? error.message : "invalid token");
+            });
             return {
               token,
               clientId: typeof payload["client_id"] === "string" ? payload["client_id"] : "",
@@ -114,7 +127,15 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
       // mcp-auth README, resource-server mode with a discovery config (metadata fetched on first use).
       const { MCPAuth } = await import("mcp-auth");
       const mcpAuth = new MCPAuth({
-        protectedResources: [{ metadata: { resource: c.resource, authorizationServers: [{ issuer: c.issuer, type: "oidc" }], scopesSupported: ["mcp:read", "mcp:write"] } }],
+        protectedResources: [
+          {
+            metadata: {
+              resource: c.resource,
+              authorizationServers: [{ issuer: c.issuer, type: "oidc" }],
+              scopesSupported: ["mcp:read", "mcp:write"],
+            },
+          },
+        ],
       });
       return mcpAuth.bearerAuth("jwt", { resource: c.resource, audience: c.resource }) as unknown as RequestHandler;
     }
@@ -131,8 +152,13 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
       return (req: Request, res: Response, next: NextFunction) => {
         provider.authenticate(req).then((result) => {
           if (!result) {
-            res.setHeader("WWW-Authenticate", provider.getWWWAuthenticateHeader("invalid_token", "Missing or invalid authentication token"));
-            res.writeHead(401).end(JSON.stringify({ error: "Unauthorized", status: 401, type: "authentication_error" }));
+            res.setHeader(
+              "WWW-Authenticate",
+              provider.getWWWAuthenticateHeader("invalid_token", "Missing or invalid authentication token"),
+            );
+            res
+              .writeHead(401)
+              .end(JSON.stringify({ error: "Unauthorized", status: 401, type: "authentication_error" }));
             return;
           }
           (req as unknown as { auth?: unknown }).auth = typeof result === "boolean" ? {} : result.data;
@@ -151,7 +177,9 @@ const handler = (_req: Request, res: Response): void => {
 if (middleware) app.get(ROUTE, middleware, handler);
 else app.get(ROUTE, handler);
 
-const server = app.listen(0, "127.0.0.1", () => send({ type: "listening", port: (server.address() as AddressInfo).port }));
+const server = app.listen(0, "127.0.0.1", () =>
+  send({ type: "listening", port: (server.address() as AddressInfo).port }),
+);
 server.keepAliveTimeout = 30_000;
 
 let session: Session | undefined;

@@ -20,10 +20,18 @@ function check(alg: string, signWith: KeyObject, verifyWith: KeyObject): boolean
 
 describe("verifySignature", () => {
   it.each([
-    ["RS256", rsa.privateKey, rsa.publicKey], ["RS384", rsa.privateKey, rsa.publicKey], ["RS512", rsa.privateKey, rsa.publicKey],
-    ["PS256", rsa.privateKey, rsa.publicKey], ["PS384", rsa.privateKey, rsa.publicKey], ["PS512", rsa.privateKey, rsa.publicKey],
-    ["ES256", p256.privateKey, p256.publicKey], ["ES384", p384.privateKey, p384.publicKey], ["ES512", p521.privateKey, p521.publicKey],
-    ["HS256", secret, secret], ["HS384", secret, secret], ["HS512", secret, secret],
+    ["RS256", rsa.privateKey, rsa.publicKey],
+    ["RS384", rsa.privateKey, rsa.publicKey],
+    ["RS512", rsa.privateKey, rsa.publicKey],
+    ["PS256", rsa.privateKey, rsa.publicKey],
+    ["PS384", rsa.privateKey, rsa.publicKey],
+    ["PS512", rsa.privateKey, rsa.publicKey],
+    ["ES256", p256.privateKey, p256.publicKey],
+    ["ES384", p384.privateKey, p384.publicKey],
+    ["ES512", p521.privateKey, p521.publicKey],
+    ["HS256", secret, secret],
+    ["HS384", secret, secret],
+    ["HS512", secret, secret],
   ] as const)("accepts a good %s signature", (alg, signWith, verifyWith) => {
     expect(check(alg, signWith, verifyWith)).toBe(true);
   });
@@ -36,7 +44,12 @@ describe("verifySignature", () => {
   });
 
   it.each([
-    ["HS256 with the RSA public key as the HMAC secret", "HS256", createSecretKey(Buffer.from(rsa.publicKey.export({ format: "pem", type: "spki" }))), rsa.publicKey],
+    [
+      "HS256 with the RSA public key as the HMAC secret",
+      "HS256",
+      createSecretKey(Buffer.from(rsa.publicKey.export({ format: "pem", type: "spki" }))),
+      rsa.publicKey,
+    ],
     ["RS256 with an EC key", "RS256", rsa.privateKey, p256.publicKey],
     ["RS256 with a 1024-bit RSA key", "RS256", rsaSmall.privateKey, rsaSmall.publicKey],
     ["PS256 with a 1024-bit RSA key", "PS256", rsaSmall.privateKey, rsaSmall.publicKey],
@@ -60,9 +73,20 @@ describe("verifySignature", () => {
   it("answers false where node:crypto throws: PS384 with an RSA-PSS key restricted to SHA-256", () => {
     // An RSA-PSS key may carry its own parameters (RFC 4055); verifying with another digest
     // makes OpenSSL throw "digest not allowed". A throw must be a refusal, never a pass.
-    const restricted = generateKeyPairSync("rsa-pss", { modulusLength: 2048, hashAlgorithm: "sha256", mgf1HashAlgorithm: "sha256" });
+    const restricted = generateKeyPairSync("rsa-pss", {
+      modulusLength: 2048,
+      hashAlgorithm: "sha256",
+      mgf1HashAlgorithm: "sha256",
+    });
     const { signingInput } = decodeJwt(signJwt({ alg: "PS256" }, { sub: "x" }, rsa.privateKey));
-    expect(() => verify("sha384", Buffer.from(signingInput), { key: restricted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING }, Buffer.alloc(256))).toThrow();
+    expect(() =>
+      verify(
+        "sha384",
+        Buffer.from(signingInput),
+        { key: restricted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING },
+        Buffer.alloc(256),
+      ),
+    ).toThrow();
     expect(verifySignature("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
   });
 
@@ -70,7 +94,14 @@ describe("verifySignature", () => {
     const token = signJwt({ alg: "HS256" }, { sub: "x" }, secret);
     const { signingInput, signature } = decodeJwt(token);
     expect(verifySignature("HS256", secret, signingInput, signature)).toBe(true);
-    expect(verifySignature("HS256", secret, signingInput, decodeJwt(signJwt({ alg: "HS256" }, { sub: "y" }, secret)).signature)).toBe(false);
+    expect(
+      verifySignature(
+        "HS256",
+        secret,
+        signingInput,
+        decodeJwt(signJwt({ alg: "HS256" }, { sub: "y" }, secret)).signature,
+      ),
+    ).toBe(false);
     expect(verifySignature("HS256", createSecretKey(Buffer.alloc(32, 8)), signingInput, signature)).toBe(false);
     expect(verifySignature("HS256", secret, signingInput, signature.subarray(0, 16))).toBe(false);
     expect(verifySignature("HS256", secret, signingInput, Buffer.alloc(32))).toBe(false);
@@ -79,7 +110,8 @@ describe("verifySignature", () => {
   it("refuses an unknown algorithm family even with a known hash size and a good signature", () => {
     const { signingInput, signature } = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
     expect(verifySignature("RS256", rsa.publicKey, signingInput, signature)).toBe(true);
-    for (const alg of ["XS256", "rs256", "Ed256", "ES25"]) expect(verifySignature(alg, rsa.publicKey, signingInput, signature)).toBe(false);
+    for (const alg of ["XS256", "rs256", "Ed256", "ES25"])
+      expect(verifySignature(alg, rsa.publicKey, signingInput, signature)).toBe(false);
   });
 
   it("accepts a good PS256 signature under a 2048-bit RSA-PSS key", () => {

@@ -15,7 +15,10 @@ const CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "
 const MIN_RSA_BITS = 2048;
 
 function rsaKey(key: KeyObject): boolean {
-  return (key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss") && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS;
+  return (
+    (key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss") &&
+    (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS
+  );
 }
 
 /** Whether `signature` is a valid `alg` signature of `signingInput` under `key`. Never throws. */
@@ -35,7 +38,12 @@ export function verifySignature(alg: string, key: KeyObject, signingInput: strin
         return verify(hash, data, key, signature);
       case "PS":
         if (!rsaKey(key)) return false;
-        return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+        return verify(
+          hash,
+          data,
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+          signature,
+        );
       case "ES":
         if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== CURVES[alg]) return false;
         return verify(hash, data, { key, dsaEncoding: "ieee-p1363" }, signature);
