@@ -98,6 +98,8 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     scopeClaims: jwt.scopeClaims,
     requiredClaims: [...jwt.requiredClaims].map(([claim, values]) => [claim, sorted(values)]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
     clientIdAsAudience: sorted(jwt.clientIdAsAudience),
+    // Where the signature is checked, not whether it verifies: the same verdict either way.
+    signatureVerification: undefined,
   };
   const introspection = options.introspection;
   const inputs: { [K in keyof ResolvedOptions]: unknown } = {

@@ -4,6 +4,7 @@
  * derived from the resource are exact.
  */
 import { describe, expect, it } from "@jest/globals";
+import * as os from "node:os";
 import { McpOAuthConfigError } from "../src/errors.js";
 import { optionsFromEnv } from "../src/env.js";
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, resolveOptions, type McpOAuthOptions } from "../src/options.js";
@@ -415,5 +416,16 @@ describe("optionsFromEnv", () => {
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_SCOPES: "mcp:read offline_access" })), "scopes");
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_RESOURCE: "http://mcp.example.com/mcp" })), "resource");
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_CLOCK_TOLERANCE: "0" }, { validation: { clockTolerance: -1 } })), "validation.clockTolerance");
+  });
+});
+
+describe("resolveOptions: validation.signatureVerification", () => {
+  it("resolves auto by the cores available, keeps an explicit choice and refuses anything else", () => {
+    const { availableParallelism } = os;
+    expect(resolveOptions(base()).jwt.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
+    expect(resolveOptions(base({ validation: { signatureVerification: "auto" } })).jwt.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
+    expect(resolveOptions(base({ validation: { signatureVerification: "event-loop" } })).jwt.signatureVerification).toBe("event-loop");
+    expect(resolveOptions(base({ validation: { signatureVerification: "thread-pool" } })).jwt.signatureVerification).toBe("thread-pool");
+    expectConfigError(() => resolveOptions(base({ validation: { signatureVerification: "worker" as "auto" } })), "validation.signatureVerification");
   });
 });
