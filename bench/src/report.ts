@@ -22,6 +22,10 @@ export interface RowResult extends LoadResult {
   upstreamMeasured: UpstreamCount;
   /** Upstream calls from the server's start (start-up check, probe, warm-up, run). */
   upstreamTotal: UpstreamCount;
+  /** Cores the row server could use (1: pinned to CPU 0, load on CPU 1; 2: shared with the load). */
+  cores?: 1 | 2;
+  /** What the row's *vs baseline* is paired with. */
+  baselineId?: string;
   /** mcp-oauth's `server.stats()` at the end of the row. */
   serverStats?: Record<string, number>;
   /** Largest share of the machine's CPU other processes took during one of the row's windows. */
@@ -57,11 +61,13 @@ export interface BenchResults {
   rows: RowResult[];
   micro: { cold: ColdResult | undefined; heap: HeapResult | undefined };
   targets: Target[];
+  /** Scaling with cores, the mechanism choice, a rotation's cost: sentences with their figures. */
+  findings: string[];
   profiles: Record<string, ProfileSummary>;
   wallSeconds: number;
 }
 
-const TOKEN_SET: Record<TokenSet, string> = { cached: "cached", cold: "cold", opaque: "opaque (introspection)" };
+const TOKEN_SET: Record<TokenSet, string> = { cached: "cached, round-robin", "per-connection": "cached, one per connection", cold: "cold", opaque: "opaque (introspection)", rotation: "new key each window" };
 
 const num = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : "—");
 const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : "—");
@@ -82,13 +88,14 @@ function notes(row: RowResult): string {
   return out.join("; ");
 }
 
-export const TABLE_HEADER = ["Row", "Tokens", "req/s", "(min–max)", "p50 ms", "p99 ms", "vs baseline", "vs best peer", "server CPU µs/req", "upstream calls (run / row)", "notes"];
-const NUMERIC = new Set([2, 4, 5, 6, 7, 8]);
+export const TABLE_HEADER = ["Row", "Tokens", "Cores", "req/s", "(min–max)", "p50 ms", "p99 ms", "vs baseline", "vs best peer", "server CPU µs/req", "upstream calls (run / row)", "notes"];
+const NUMERIC = new Set([2, 3, 5, 6, 7, 8, 9]);
 
 export function tableRows(results: BenchResults): string[][] {
   return results.rows.map((row) => [
-    row.label, TOKEN_SET[row.tokens], num(row.rps), `${num(row.rpsMin)}–${num(row.rpsMax)}`, num(row.p50, 2), num(row.p99, 2),
-    ratio(row.ratioToBaseline), ratio(row.ratioToBestPeer), num(row.serverCpuUsPerRequest), upstream(row), notes(row),
+    row.label, TOKEN_SET[row.tokens], String(row.cores ?? 2), num(row.rps), `${num(row.rpsMin)}–${num(row.rpsMax)}`, num(row.p50, 2), num(row.p99, 2),
+    row.baselineId && row.baselineId !== "baseline" && row.baselineId !== "baseline@1" && row.id !== row.baselineId ? `${ratio(row.ratioToBaseline)} (vs ${row.baselineId})` : ratio(row.ratioToBaseline),
+    ratio(row.ratioToBestPeer), num(row.serverCpuUsPerRequest), upstream(row), notes(row),
   ]);
 }
 
@@ -109,6 +116,7 @@ export function renderTerminal(results: BenchResults): string {
   const busy = results.busyBeforeRounds.filter((b) => b > 0.1);
   if (busy.length > 0) out.push(`WARNING: other processes kept the CPUs ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} busy before ${busy.length} of ${results.busyBeforeRounds.length} rounds: figures are noisier than usual`);
   if (results.retriedWindows > 0) out.push(`${results.retriedWindows} measured windows were taken again: other processes used the CPUs meanwhile`);
+  if (results.findings.length > 0) out.push("", ...results.findings);
   out.push("", "targets:");
   for (const t of results.targets) out.push(`  [${t.status === "met" ? "met" : t.status === "missed" ? "MISSED" : "UNCLEAR"}] ${t.what}: ${t.measured}`);
   for (const [id, profile] of Object.entries(results.profiles)) {
@@ -133,23 +141,24 @@ export function renderMarkdown(results: BenchResults): string {
       ? [`**Warning:** other processes kept the CPUs busy (${results.busyBeforeRounds.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} before the ${results.busyBeforeRounds.length} rounds) during this run: figures are noisier than usual.`, ""]
       : []),
     ...(results.retriedWindows > 0 ? [`${results.retriedWindows} measured windows were taken again because other processes used more than 10% of the CPUs during them.`, ""] : []),
-    `Each row: an Express 5 server in its own process, one protected \`GET /mcp\` returning \`{"ok":true}\`; autocannon in another process, ${s.connections} connections` +
+    `Each row: a server in its own process: an Express 5 app with one protected \`GET /mcp\` returning \`{"ok":true}\`, or (the MCP rows) a whole MCP server answering \`tools/call\` (an \`echo\` tool) in a session opened before the window, through the MCP SDK's Streamable HTTP transport on Express or mcp-framework's HTTP Stream transport, JSON answers; autocannon in another process, ${s.connections} connections` +
       (s.pinning ? `; ${s.pinning}. ` : "; processes not pinned to CPUs (server and load generator share the cores). ") +
       `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (${s.rounds * s.windowSeconds} s per row in all, each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
       (s.focusRounds > 0 ? `The rows behind the cached-path target (${s.focusRows.join(", ")}) then take ${s.focusRounds} more rounds among themselves: that target needs a finer resolution than one window gives on a shared VM. ` : "") +
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
-      `**cached** = ${s.cachedTokens} tokens sent round-robin; **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once. ` +
+      `**cached, round-robin** = ${s.cachedTokens} tokens, each request the next; **cached, one per connection** = each connection keeps a token of its own (what an MCP client does); **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once; **new key each window** = before each measured window the key set the row reads gains a new RSA key and the window sends 64 tokens signed with it round-robin, measured from the first request (no settling time), so the refetch of the key set is inside the window. ` +
       `The introspection row uses ${s.opaqueTokens} opaque tokens issued by a second local authorization server (oidc-provider) through the real authorization-code flow, and its real introspection endpoint.`,
     "",
     markdownTable(TABLE_HEADER, tableRows(results), NUMERIC),
     "",
-    "*vs best peer*: against the fastest of the five peers on the same token set in the same round. *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
+    "*vs best peer*: against the fastest of the five peers on the same token set, with the same cores, in the same round. *vs baseline*: against the unprotected row of the same kind in the same round (the GET baseline with the same cores; for the MCP rows, the same MCP server without protection). *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
     "",
     "## Targets",
     "",
     markdownTable(["Target", "Measured", "Status"], results.targets.map((t) => [t.what, t.measured, t.status === "met" ? "met" : `**${t.status}**`])),
     "",
+    ...(results.findings.length > 0 ? ["## Scaling, mechanism, rotation", "", ...results.findings.flatMap((f) => [`- ${f}`]), ""] : []),
     "A throughput target is *met* when the paired throughput ratio and the server's CPU time per request both say so, *missed* when neither does, *unclear* when they disagree (throughput on a shared 2-core machine is noisy; CPU time per request is the steadier measure of cost).",
     "",
   ];

@@ -139,3 +139,8 @@ export async function mintAll(jwk: PrivateJwk, issuer: string, issuerPort: numbe
 export function readTokens(file: string): string[] {
   return readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
 }
+
+/** `count` RS256 tokens for `issuer` and `resource` signed with `key` under `kid` (the rotation row's new keys). */
+export function mintWithKey(key: KeyObject, kid: string, issuer: string, resource: string, count: number): Promise<string[]> {
+  return mintMany(key, kid, issuer, resource, count, () => {});
+}
