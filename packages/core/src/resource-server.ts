@@ -222,15 +222,25 @@ export class ResourceServer {
     const fresh = this.#fresh(cached);
     if (fresh !== undefined) return this.#settle(token, fresh, true);
     if (this.options.cache !== undefined) this.#stats.cacheMisses++;
+    // Flights are keyed by the cache key when there is a cache, else by the token itself
+    // (one to one with it in this server; no SHA-256 for a server that keeps nothing).
+    // The map holds a token only while its verification runs.
+    const flightKey = key ?? token;
     if (this.#inflight.size > 0) {
-      const joined = this.#inflight.get(key ??= tokenCacheKey(token, this.cacheFingerprint));
+      const joined = this.#inflight.get(flightKey);
       if (joined !== undefined) return joined.then((result) => this.#settle(token, result, false));
     }
     const outcome = this.#validate(token, key);
-    // A verification with its key in hand is over before anything else runs: nothing to share.
+    // A verification decided at once is over before anything else runs: nothing to share.
     if (!(outcome instanceof Promise)) return this.#settle(token, outcome, false);
-    const flightKey = key ?? tokenCacheKey(token, this.cacheFingerprint);
-    const pending = outcome.finally(() => this.#inflight.delete(flightKey));
+    // then(ok, failed) rather than finally(): the same effect, two promises fewer per token.
+    const pending = outcome.then((result) => {
+      this.#inflight.delete(flightKey);
+      return result;
+    }, (error: unknown) => {
+      this.#inflight.delete(flightKey);
+      throw error;
+    });
     this.#inflight.set(flightKey, pending);
     return pending.then((result) => this.#settle(token, result, false));
   }

@@ -109,6 +109,16 @@ describe("ResourceServer caching", () => {
     await expect(server.check({ headers: { authorization: `Bearer ${expiredForged}` } })).rejects.toMatchObject({ code: "signature_invalid" });
     // Remembered rejections are synchronous again.
     expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(expect.objectContaining({ code: "audience_mismatch" }));
+
+    // Without a cache, flights are keyed by the token: still one verification for concurrent requests.
+    const uncached = build({ cache: false, validation: { signatureVerification: "thread-pool" } });
+    await uncached.ready();
+    const fresh = as.mint(RESOURCE, { sub: "carol" });
+    const same = await Promise.all([0, 1, 2].map(() => uncached.check({ headers: { authorization: `Bearer ${fresh}` } })));
+    expect(same.map((a) => (a.extra as { sub: string }).sub)).toEqual(["carol", "carol", "carol"]);
+    expect(uncached.stats()).toMatchObject({ validations: 1, accepted: 3 });
+    await uncached.check({ headers: { authorization: `Bearer ${fresh}` } });
+    expect(uncached.stats()).toMatchObject({ validations: 2 });
   });
 
   it("checks b64token syntax before any work on a token the cache does not know", async () => {

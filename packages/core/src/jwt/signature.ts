@@ -58,21 +58,21 @@ export function verifySignature(alg: string, key: KeyObject, signingInput: strin
 }
 
 /**
- * The same check as `verifySignature`, the public-key operation on libuv's thread pool.
- * HMAC stays on the calling thread (a microsecond: a hop to the pool would cost more).
- * Resolves to the verdict; never rejects.
+ * The same check as `verifySignature`, the public-key operation on libuv's thread pool;
+ * `done` gets the verdict (synchronously when nothing is left to check: an unknown
+ * algorithm, a key that does not suit it, HMAC, which takes a microsecond where a hop to
+ * the pool would cost more). A callback, not a promise: the caller builds the one promise
+ * the request needs around its own continuation. Never throws.
  */
-export function verifySignatureInPool(alg: string, key: KeyObject, signingInput: string, signature: Buffer): boolean | Promise<boolean> {
+export function verifySignatureInPool(alg: string, key: KeyObject, signingInput: string, signature: Buffer, done: (valid: boolean) => void): void {
   const hash = HASHES[alg.slice(2)];
-  if (hash === undefined) return false;
-  if (alg.startsWith("HS")) return verifySignature(alg, key, signingInput, signature);
+  if (hash === undefined) return done(false);
+  if (alg.startsWith("HS")) return done(verifySignature(alg, key, signingInput, signature));
   const input = publicKeyInput(alg, key);
-  if (input === undefined) return false;
-  return new Promise<boolean>((resolve) => {
-    try {
-      verify(hash, Buffer.from(signingInput, "latin1"), input, signature, (error, valid) => resolve(error === null && valid === true));
-    } catch {
-      resolve(false);
-    }
-  });
+  if (input === undefined) return done(false);
+  try {
+    verify(hash, Buffer.from(signingInput, "latin1"), input, signature, (error, valid) => done(error === null && valid === true));
+  } catch {
+    done(false);
+  }
 }

@@ -75,10 +75,17 @@ export class JwtVerifier {
 
   #finish(decoded: DecodedJwt, alg: string, key: KeyObject | undefined, nowSeconds: number): VerifiedToken | Promise<VerifiedToken> {
     if (key === undefined) throw new McpOAuthError("algorithm_not_allowed", "no key for alg");
-    if (this.#options.jwt.signatureVerification === "thread-pool") {
-      const valid = verifySignatureInPool(alg, key, decoded.signingInput, decoded.signature);
-      if (valid instanceof Promise) return valid.then((ok) => this.#checked(decoded, ok, nowSeconds));
-      return this.#checked(decoded, valid, nowSeconds);
+    if (this.#options.jwt.signatureVerification === "thread-pool" && !alg.startsWith("HS")) {
+      // One promise, settled with the claims already checked: no further hop on the way back.
+      return new Promise<VerifiedToken>((resolve, reject) => {
+        verifySignatureInPool(alg, key, decoded.signingInput, decoded.signature, (valid) => {
+          try {
+            resolve(this.#checked(decoded, valid, nowSeconds));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
     }
     return this.#checked(decoded, verifySignature(alg, key, decoded.signingInput, decoded.signature), nowSeconds);
   }
