@@ -174,6 +174,8 @@ interface LiveRow {
   key: string;
   spec: RowSpec;
   server: ChildProcess;
+  /** The cluster row's worker processes (their CPU time is the row's, not another process's). */
+  workerPids: number[];
   url: string;
   logFile: string;
   atSpawn: Upstream;
@@ -214,11 +216,11 @@ async function startRow(spec: RowSpec, index: number, ctx: Context): Promise<Liv
   }));
   closeSync(errFd);
   try {
-    const { port } = await nextMessage(server, isType("listening"), 30_000) as unknown as { port: number };
+    const { port, pids } = await nextMessage(server, isType("listening"), 30_000) as unknown as { port: number; pids?: number[] };
     const url = `http://127.0.0.1:${port}${ROUTE}`;
     const refused = await probe(url, spec, ctx);
     if (refused) throw new Error(`probe failed: ${refused} (server log: ${logFile})`);
-    return { key, spec, server, url, logFile, atSpawn, startup: { jwks: 0, introspection: 0, discovery: 0 }, windows: [] };
+    return { key, spec, server, workerPids: pids ?? [], url, logFile, atSpawn, startup: { jwks: 0, introspection: 0, discovery: 0 }, windows: [] };
   } catch (error) {
     await stopServer(server);
     throw error;
@@ -263,7 +265,7 @@ async function rotateKey(ctx: Context): Promise<void> {
 
 async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "measure", seconds: number, round: number, profileFile?: string, ctx?: Context): Promise<Measured> {
   const others = [loads.free?.pid, loads.pinned?.pid].filter((pid): pid is number => pid !== undefined);
-  const pids = [process.pid, ...others, row.server.pid!];
+  const pids = [process.pid, ...others, row.server.pid!, ...row.workerPids];
   const rotating = row.spec.tokens === "rotation" && phase === "measure" && ctx !== undefined;
   if (rotating) await rotateKey(ctx);
   const tokens = row.spec.tokens;
@@ -481,6 +483,10 @@ function findings(rows: RowResult[], live: (LiveRow | undefined)[]): string[] {
     const base2 = row("baseline");
     out.push(`Cold path, 1 core → 2 cores: ${one.rps.toFixed(0)} → ${two.rps.toFixed(0)} req/s (${pairedRatio(live, "mcp-oauth:cold", "mcp-oauth:cold@1").toFixed(2)}x, paired by round)` +
       (base1 && base2 ? `; the unprotected baseline ${base1.rps.toFixed(0)} → ${base2.rps.toFixed(0)} req/s (${pairedRatio(live, "baseline", "baseline@1").toFixed(2)}x). With 2 cores the server shares them with the load generator.` : "."));
+  }
+  const clustered = row("mcp-oauth-cluster:cold");
+  if (clustered && two) {
+    out.push(`One process per core (node:cluster, ${clustered.label.includes("worker") ? "one worker per core" : ""}), cold path, 2 cores: ${clustered.rps.toFixed(0)} req/s vs ${two.rps.toFixed(0)} for one process (${pairedRatio(live, "mcp-oauth-cluster:cold", "mcp-oauth:cold").toFixed(2)}x, paired by round), ${clustered.serverCpuUsPerRequest.toFixed(0)} vs ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`);
   }
   const eventLoop = row("mcp-oauth-event-loop:cold");
   if (eventLoop && two) {

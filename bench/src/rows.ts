@@ -46,6 +46,7 @@ export const ROWS: readonly RowSpec[] = [
   { id: "sdk-jose:per-connection", label: "MCP SDK requireBearerAuth + jose", impl: "sdk-jose", tokens: "per-connection", group: "peer" },
   { id: "mcp-oauth:cold", label: "mcp-oauth JWT, cold (cache off)", impl: "mcp-oauth-nocache", tokens: "cold", group: "ours" },
   { id: "mcp-oauth-event-loop:cold", label: "mcp-oauth JWT, cold, signatures on the event loop", impl: "mcp-oauth-nocache-event-loop", tokens: "cold", group: "reference" },
+  { id: "mcp-oauth-cluster:cold", label: "mcp-oauth JWT, cold (cache off), node:cluster, one worker per core", impl: "mcp-oauth-nocache-cluster", tokens: "cold", group: "reference" },
   { id: "mcp-oauth-default-cache:cold", label: "mcp-oauth JWT, cold, default cache (miss + insert)", impl: "mcp-oauth", tokens: "cold", group: "ours" },
   ...PEERS.map((peer): RowSpec => ({ id: `${peer.impl}:cold`, label: peer.label, impl: peer.impl, tokens: "cold", group: "peer" })),
   // One core: the same cold rows with the server pinned to CPU 0 and the load on CPU 1.

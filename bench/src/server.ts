@@ -48,6 +48,7 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
     case "mcp-oauth-nocache":
     case "mcp-oauth-nocache-event-loop":
     case "mcp-oauth-nocache-thread-pool":
+    case "mcp-oauth-nocache-cluster":
     case "mcp-oauth-rotation":
     case "mcp-oauth-introspection": {
       const { requireBearer, ResourceServer } = await import("@mcp-oauth/express");
@@ -241,6 +242,55 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * The cluster row: the primary forks one worker per available core (node:cluster, as the
+ * README shows), each serving the same app on the shared port, and answers the
+ * orchestrator for them all (CPU time summed over the workers from /proc).
+ */
+async function clusterPrimary(): Promise<never> {
+  const cluster = (await import("node:cluster")).default;
+  const { availableParallelism } = await import("node:os");
+  const { readFileSync } = await import("node:fs");
+  const workers = Array.from({ length: availableParallelism() }, () => cluster.fork());
+  const port = await new Promise<number>((resolve) => {
+    let listening = 0;
+    cluster.on("listening", (_worker, address) => {
+      if (++listening === workers.length) resolve(address.port);
+    });
+  });
+  const workerCpuUs = (): number => workers.reduce((sum, worker) => {
+    try {
+      const stat = readFileSync(`/proc/${worker.process.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return sum + (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      return sum;
+    }
+  }, 0);
+  const quit = (): never => {
+    for (const worker of workers) worker.process.kill("SIGKILL");
+    if (process.connected) process.disconnect();
+    process.exit(0);
+  };
+  process.on("message", (command: ServerCommand) => {
+    if (command.type === "cpu") {
+      const { user, system } = process.cpuUsage();
+      send({ type: "cpu", user: user + workerCpuUs(), system });
+    } else if (command.type === "stats") {
+      send({ type: "stats", stats: undefined });
+    } else if (command.type === "exit") {
+      quit();
+    } else {
+      send({ type: "profile", file: "" });
+    }
+  });
+  process.on("disconnect", quit);
+  send({ type: "listening", port, pids: workers.map((worker) => worker.process.pid!) });
+  return await new Promise<never>(() => {});
+}
+
+if (config.impl === "mcp-oauth-nocache-cluster" && (await import("node:cluster")).default.isPrimary) await clusterPrimary();
 
 const MCP_IMPLS = new Set(["mcp-sdk", "mcp-sdk-protected"]);
 const FRAMEWORK_IMPLS = new Set(["mcp-framework-server", "mcp-framework-server-protected"]);

@@ -33,6 +33,7 @@ export type Impl =
   | "mcp-oauth-nocache"
   | "mcp-oauth-nocache-event-loop"
   | "mcp-oauth-nocache-thread-pool"
+  | "mcp-oauth-nocache-cluster"
   | "mcp-oauth-rotation"
   | "mcp-sdk"
   | "mcp-sdk-protected"
@@ -111,7 +112,7 @@ export interface LoadResult {
 }
 
 export type ServerMessage =
-  | { type: "listening"; port: number }
+  | { type: "listening"; port: number; pids?: number[] }
   | { type: "stats"; stats: Record<string, number> | undefined }
   | { type: "profile"; file: string }
   | { type: "cpu"; user: number; system: number };
