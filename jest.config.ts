@@ -5,7 +5,8 @@ import type { Config } from "jest";
 // `node --experimental-vm-modules`, TypeScript transformed by swc (type checking is the
 // separate `tsc` step of `pnpm test`).
 const config: Config = {
-  testEnvironment: "node",
+  // Node's environment, printing a test's console and stdout/stderr output only when it fails.
+  testEnvironment: "<rootDir>/test/helpers/quiet-environment.mjs",
   extensionsToTreatAsEsm: [".ts"],
   transform: {
     "^.+\\.ts$": ["@swc/jest", {
@@ -14,10 +15,16 @@ const config: Config = {
     }],
   },
   moduleNameMapper: {
-    "^@mcp-oauth/(core|express|local-authorization-server|mcp-framework)$": "<rootDir>/packages/$1/src/index.ts",
+    "^@mcp-oauth/(core|express|local-authorization-server|mcp-framework|redis)$": "<rootDir>/packages/$1/src/index.ts",
+    "^@mcp-oauth/core/internal$": "<rootDir>/packages/core/src/internal.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testMatch: ["<rootDir>/packages/*/test/**/*.test.ts", "<rootDir>/examples/*/test/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
+  // The consumer test (packing, npm installs, apps and type checks: both cores for minutes) runs on
+  // its own after the rest, so it never starves the tests that count requests within time
+  // windows: `pnpm test` runs `jest test/consumer --testPathIgnorePatterns=/node_modules/` second
+  // (`pnpm test:consumer` alone).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/consumer/"],
   // Every test talks to loopback servers it starts itself; give slow CI machines room.
   testTimeout: 30_000,
   // Two cores: one worker per core.

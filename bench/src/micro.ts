@@ -8,7 +8,8 @@
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { importJWK, jwtVerify } from "jose";
-import { AuthorizationServerDirectory, checkClaims, checkHeader, decodeJwt, JwtVerifier, readBearerToken, resolveOptions, ResourceServer, tokenCacheKey } from "@mcp-oauth/core";
+import { ResourceServer } from "@mcp-oauth/core";
+import { AuthorizationServerDirectory, checkClaims, checkHeader, decodeJwt, JwtVerifier, readBearerToken, resolveOptions, tokenCacheKey } from "@mcp-oauth/core/internal";
 import { claimsFor, mintHs256, readTokens } from "./tokens.js";
 
 export interface MicroConfig {
@@ -104,7 +105,7 @@ async function cold(): Promise<ColdResult> {
   }
 
   const resolved = resolveOptions(eventLoopOptions);
-  const jwtOptions = resolved.jwt;
+  const jwtOptions = resolved.tokenRules;
   // The verifier alone (what ResourceServer.verifyToken calls once the cache is off), to
   // tell the verification's cost from the resource server's own around it.
   const verifier = new JwtVerifier(resolved, new AuthorizationServerDirectory({ timeout: 5000, retryAfter: 5 }, () => {}));

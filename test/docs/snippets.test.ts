@@ -1,10 +1,10 @@
 /**
- * Every ```ts block of the README and docs/ is type-checked against the workspace's
+ * Every ```ts block of the README, docs/ and the packages' READMEs is type-checked against the workspace's
  * packages, so the documentation cannot drift from the API.
  */
 import { afterAll, expect, it } from "@jest/globals";
 import { execFile } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,7 +21,8 @@ function markdownFiles(dir: string): string[] {
 
 function snippets(): { name: string; source: string; code: string }[] {
   const found: { name: string; source: string; code: string }[] = [];
-  for (const file of [join(root, "README.md"), ...markdownFiles(join(root, "docs"))]) {
+  const packageReadmes = readdirSync(join(root, "packages")).map((dir) => join(root, "packages", dir, "README.md")).filter((file) => existsSync(file));
+  for (const file of [join(root, "README.md"), ...markdownFiles(join(root, "docs")), ...packageReadmes]) {
     const text = readFileSync(file, "utf8");
     let index = 0;
     for (const match of text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) {

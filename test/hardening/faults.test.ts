@@ -104,7 +104,7 @@ describe("the key set (JWKS) failing", () => {
     const path = freshPath("jwks");
     const { uri, handler } = setup();
     if (handler) stub.handle(path, handler);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: uri || `${stub.url}${path}` }, timeout: 300, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: uri || `${stub.url}${path}` }, timeoutMs: 300, retryAfterSeconds: 7 });
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => get(app, jwt(key, { sub: `u${i}` }))));
       for (const res of answers) expectUnavailable(res, "7");
@@ -123,7 +123,7 @@ describe("the key set (JWKS) failing", () => {
     const path = freshPath("jwks");
     stub.handle(path, json({ error: "down" }, 500));
     // One retry per second (60 per minute) while the key set fails.
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 60 }, timeout: 300, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 60 }, timeoutMs: 300, retryAfterSeconds: 7 });
     try {
       const tokens = Array.from({ length: 200 }, (_, i) => jwt(key, { sub: `user-${i}` }));
       const started = Date.now();
@@ -148,7 +148,7 @@ describe("the key set (JWKS) failing", () => {
     const path = freshPath("jwks");
     const [k1, k2, k3] = [key, generateSigningKey("ES256"), generateSigningKey("ES256")];
     publish(path, [k1]);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 600 }, timeout: 300, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 600 }, timeoutMs: 300, retryAfterSeconds: 7 });
     try {
       expectReached(await get(app, jwt(k1, { sub: "before" })), "before");
       publish(path, [k2]);
@@ -179,7 +179,7 @@ describe("the key set (JWKS) failing", () => {
     const path = freshPath("jwks");
     publish(path, [key]);
     // Two per minute: a 30 s cooldown, far longer than the waves take on a busy machine.
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 2 }, timeout: 300 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 2 }, timeoutMs: 300 });
     /** 401 when the request waited on a read of the key set; 503 with the rest of the cooldown when no read was allowed. */
     const expectRefused = (res: RawResponse): void => {
       if (res.status === 401) return expectUnauthorized(res, "key_not_found");
@@ -209,7 +209,7 @@ describe("the key set (JWKS) failing", () => {
   it("a flood of unknown kids while the key set is down gets 503 for all and no fetch storm", async () => {
     const path = freshPath("jwks");
     stub.handle(path, json({ error: "down" }, 500));
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 300, retryAfter: 3 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeoutMs: 300, retryAfterSeconds: 3 });
     try {
       const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => get(app, jwt(key, {}, `unknown-${i}`))));
       for (const res of answers) expectUnavailable(res, "3");
@@ -226,7 +226,7 @@ describe("authorization server discovery failing", () => {
     const tenant = new URL(issuer).pathname;
     const metadataPaths = [`/.well-known/oauth-authorization-server${tenant}`, `/.well-known/openid-configuration${tenant}`, `${tenant}/.well-known/openid-configuration`];
     for (const path of metadataPaths) stub.handle(path, json({ error: "down" }, 500));
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeout: 300 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 300 });
     try {
       const tokens = Array.from({ length: 50 }, (_, i) => jwt(key, { sub: `d${i}` }, key.kid, issuer));
       const started = Date.now();
@@ -269,7 +269,7 @@ describe("introspection failing", () => {
     resource: RESOURCE, authorizationServers: [stub.url],
     validation: { type: "introspection" },
     introspection: { endpoint, clientId: "rs", clientSecret: "s3cret" },
-    timeout: 300, retryAfter: 9,
+    timeoutMs: 300, retryAfterSeconds: 9,
     ...(cache ? {} : { cache: false }),
   });
 
@@ -350,7 +350,7 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
   it.each(shapes)("the key set %s: 503 with Retry-After, not a hang", async (_name, shape) => {
     const path = freshPath("jwks");
     stub.handle(path, shape({ keys: [publicJwk(key)] }));
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeoutMs: 1000, retryAfterSeconds: 7 });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
     } finally {
@@ -361,7 +361,7 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
   it("maxResponseBytes is the limit: an ordinary key set over a 64-byte limit gets 503", async () => {
     const path = freshPath("jwks");
     publish(path, [key]);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, maxResponseBytes: 64, timeout: 1000, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, maxResponseBytes: 64, timeoutMs: 1000, retryAfterSeconds: 7 });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
     } finally {
@@ -374,7 +374,7 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     stub.handle(path, shape(active("bounded")));
     const app = await protectedApp({
       resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
-      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret" }, timeout: 1000, retryAfter: 9,
+      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret" }, timeoutMs: 1000, retryAfterSeconds: 9,
     });
     try {
       expectUnavailable(await get(app, "opaque-token-value"), "9");
@@ -388,7 +388,7 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     const tenant = new URL(issuer).pathname;
     stub.handle(`/.well-known/oauth-authorization-server${tenant}`, shape({ issuer, jwks_uri: `${issuer}/jwks` }));
     publish(`${tenant}/jwks`, [key]);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeout: 1000, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 1000, retryAfterSeconds: 7 });
     try {
       expectUnavailable(await get(app, jwt(key, {}, key.kid, issuer)), "7");
     } finally {
@@ -404,7 +404,7 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     // client_secret_post: a followed 307 would carry the secret in the re-sent body.
     const app = await protectedApp({
       resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
-      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret", authMethod: "client_secret_post" }, timeout: 1000, retryAfter: 9,
+      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret", authMethod: "client_secret_post" }, timeoutMs: 1000, retryAfterSeconds: 9,
     });
     try {
       expectUnavailable(await get(app, "opaque-token-value"), "9");
@@ -421,7 +421,7 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     const path = freshPath("jwks");
     other.handle("/jwks", json({ keys: [publicJwk(key)] }));
     stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/jwks`); res.end(); });
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeout: 1000, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeoutMs: 1000, retryAfterSeconds: 7 });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
       expect(other.hits.size).toBe(0);
@@ -441,7 +441,7 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     for (const path of [`/.well-known/oauth-authorization-server${tenant}`, `/.well-known/openid-configuration${tenant}`, `${tenant}/.well-known/openid-configuration`]) {
       stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/metadata`); res.end(); });
     }
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeout: 1000, retryAfter: 7 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 1000, retryAfterSeconds: 7 });
     try {
       expectUnavailable(await get(app, jwt(stranger, {}, stranger.kid, issuer)), "7");
       expect(other.hits.size).toBe(0);
@@ -451,11 +451,11 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     }
   });
 
-  it("a held key is accepted past jwksCacheMaxAge while the refetch hangs (revalidated in the background)", async () => {
+  it("a held key is accepted past jwksCacheMaxAgeMs while the refetch hangs (revalidated in the background)", async () => {
     const path = freshPath("jwks");
     publish(path, [key]);
     // A 60 s deadline: only an answer that does not wait on the refetch comes back in time.
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksCacheMaxAge: 100 }, timeout: 60_000 });
+    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksCacheMaxAgeMs: 100 }, timeoutMs: 60_000 });
     let release: (() => void) | undefined;
     let arrived: () => void = () => {};
     const refetchArrived = new Promise<void>((resolve) => { arrived = resolve; });

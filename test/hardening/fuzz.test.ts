@@ -10,7 +10,8 @@ import fc from "fast-check";
 import { createServer, validateHeaderValue } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extractWWWAuthenticateParams, extractResourceMetadataUrl } from "@modelcontextprotocol/sdk/client/auth.js";
-import { answerFor, buildChallenge, ERROR_RESPONSES, extractBearerToken, isValidScopeToken, McpOAuthError, type McpOAuthErrorCode, type TokenRequest } from "@mcp-oauth/core";
+import { ERROR_RESPONSES, McpOAuthError, type McpOAuthErrorCode, type TokenRequest } from "@mcp-oauth/core";
+import { answerFor, buildChallenge, extractBearerToken, isValidScopeToken } from "@mcp-oauth/core/internal";
 import { mcpOAuth } from "@mcp-oauth/express";
 import { parseChallenge } from "../helpers/challenge-parser.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../helpers/authorization-server.js";
@@ -68,7 +69,7 @@ function codeThrown(run: () => unknown): McpOAuthErrorCode | "ok" {
     return "ok";
   } catch (error) {
     // Anything but an McpOAuthError would become a 5xx (or a crash) in an adapter.
-    if (!(error instanceof McpOAuthError)) throw new Error(`threw a ${(error as Error)?.constructor?.name}: ${String(error)}`);
+    if (!(error instanceof McpOAuthError)) throw new Error(`threw a ${(error as Error)?.constructor?.name}: ${String(error)}`, { cause: error });
     return error.code;
   }
 }
@@ -148,9 +149,9 @@ describe("extractBearerToken", () => {
 });
 
 /** What a value reads as after a round trip: control characters other than HTAB are dropped. */
-// eslint-disable-next-line no-control-regex
 // What survives in a challenge: visible ASCII, space and HTAB (Node refuses anything above
 // U+00FF in a header; control characters would break it).
+// eslint-disable-next-line no-control-regex
 const withoutControls = (value: string): string => value.replace(/[^\x09\x20-\x7E]/g, "");
 
 /** A header Node's http module refuses throws at setHeader time, inside the adapter. */
@@ -202,7 +203,7 @@ describe("buildChallenge and answerFor", () => {
   it("every real answer is read correctly by the MCP SDK v1 client parser (resource_metadata, scope, error)", () => {
     const codes = Object.keys(ERROR_RESPONSES) as McpOAuthErrorCode[];
     fc.assert(fc.property(fc.constantFrom(...codes), metadataUrl, fc.uniqueArray(scopeToken, { maxLength: 5 }), fc.uniqueArray(scopeToken, { minLength: 1, maxLength: 5 }), (code, url, base, needed) => {
-      const answer = answerFor(new McpOAuthError(code, "x", { requiredScopes: needed }), { resourceMetadataUrl: url, requiredScopes: base, retryAfter: 5 });
+      const answer = answerFor(new McpOAuthError(code, "x", { requiredScopes: needed }), { resourceMetadataUrl: url, requiredScopes: base, retryAfterSeconds: 5 });
       const spec = ERROR_RESPONSES[code];
       const header = answer.headers["WWW-Authenticate"];
       if (!spec.challenge) {

@@ -13,7 +13,7 @@ import { MCPServer } from "mcp-framework";
 import { mcpOAuth, type McpOAuthMiddlewareOptions } from "@mcp-oauth/express";
 import { frameworkRequestHandler, OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../helpers/authorization-server.js";
-import { freePort, listen, type Listening } from "../helpers/listen.js";
+import { freePort, type Listening } from "../helpers/listen.js";
 import { rawSocketRequest, type RawSocketResponse } from "../helpers/raw-socket.js";
 import { startExampleServer, type RunningExample } from "../../examples/express-server/src/server.js";
 import { WriteNoteTool } from "../../examples/mcp-framework-server/src/tools.js";

@@ -142,7 +142,7 @@ describe("security headers on every response the library writes", () => {
     const options = { resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } } };
     app = await protectedApp({ ...options, requireScopes: { bodyLimit: 1024 } });
     // Nothing listens on port 9: the key set cannot be read.
-    down = await protectedApp({ ...options, authorizationServers: ["http://127.0.0.1:9"], timeout: 300 });
+    down = await protectedApp({ ...options, authorizationServers: ["http://127.0.0.1:9"], timeoutMs: 300 });
     limited = await protectedApp({ ...options, protectedResourceMetadata: { rateLimit: { limit: 1, windowMs: 60_000 } } });
   });
   afterAll(async () => {

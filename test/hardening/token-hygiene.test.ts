@@ -82,7 +82,7 @@ beforeAll(async () => {
   // What the library itself sends to the introspection endpoint (client_secret_basic).
   secret(Buffer.from(`${opaqueAs.introspection.clientId}:${opaqueAs.introspection.clientSecret}`).toString("base64"));
   const onEvent = (event: McpOAuthEvent): void => { events.push(event); };
-  const base: Omit<McpOAuthMiddlewareOptions, "authorizationServers"> = { resource: RESOURCE, scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } }, onEvent, timeout: 500 };
+  const base: Omit<McpOAuthMiddlewareOptions, "authorizationServers"> = { resource: RESOURCE, scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } }, onEvent, timeoutMs: 500 };
   const introspection = (clientSecret: string, authMethod: "client_secret_basic" | "client_secret_post" = "client_secret_basic"): McpOAuthMiddlewareOptions => ({
     ...base, authorizationServers: [opaqueAs.issuer], validation: { type: "introspection" },
     introspection: { clientId: opaqueAs.introspection.clientId, clientSecret, authMethod },

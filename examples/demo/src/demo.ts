@@ -96,16 +96,15 @@ export async function waitForUrl(url: string): Promise<void> {
 }
 
 /**
- * Steps 1-4 against the mcp-framework example (its own HTTP Stream transport, protected by
- * @mcp-oauth/mcp-framework's OAuthAuthProvider), started as its own process configured
- * only by the environment, as a deployment would. Step 5 needs per-tool scopes, which the
- * framework's transports cannot answer (docs/mcp-framework.md).
+ * The whole flow, step-up included, against the mcp-framework example (its own HTTP Stream
+ * transport, protected by @mcp-oauth/mcp-framework's OAuthAuthProvider), started as its own
+ * process configured only by the environment, as a deployment would.
  */
 export async function runFrameworkDemo(generation: ClientGeneration, log: (line: string) => void): Promise<DemoRun> {
   const authorizationServer = await startLocalAuthorizationServer();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/mcp`;
-  const metadataUrl = `http://127.0.0.1:${port}/.well-known/oauth-protected-resource`;
+  const metadataUrl = `http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`;
   const entry = fileURLToPath(new URL("../../mcp-framework-server/src/index.ts", import.meta.url));
   const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
   // The framework logs every request to stderr; the demo prints its own account instead.
@@ -120,7 +119,7 @@ export async function runFrameworkDemo(generation: ClientGeneration, log: (line:
   let checks: Check[];
   try {
     await waitForUrl(metadataUrl);
-    checks = await runFlow({ mcpUrl: url, generation, login: "alice", log, stepUp: false, metadataUrl });
+    checks = await runFlow({ mcpUrl: url, generation, login: "alice", log, metadataUrl });
   } catch (error) {
     log(`   FAIL the flow stopped: ${(error as Error).message}`);
     checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];

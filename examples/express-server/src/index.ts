@@ -1,7 +1,9 @@
 /**
  * The Express example, started from the environment:
  *   OAUTH_AUTHORIZATION_SERVER (required), OAUTH_RESOURCE, OAUTH_AUDIENCE, OAUTH_ISSUER,
- *   OAUTH_JWKS_URI, OAUTH_SCOPES, OAUTH_ALLOWED_ORIGINS, PORT (3000), HOST (127.0.0.1).
+ *   OAUTH_JWKS_URI, OAUTH_SCOPES, OAUTH_ALLOWED_ORIGINS, OAUTH_CACHE_REDIS_URL (a token cache
+ *   shared by replicas), OAUTH_RATE_LIMIT (per minute, metadata endpoints), PORT (3000),
+ *   HOST (127.0.0.1).
  */
 import { McpOAuthConfigError } from "@mcp-oauth/core";
 import { startExampleServer } from "./server.js";

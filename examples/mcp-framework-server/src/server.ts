@@ -1,12 +1,15 @@
 /**
- * An mcp-framework server protected by @mcp-oauth/mcp-framework's OAuthAuthProvider,
- * configured only by the environment: the OAUTH_* variables of the Express example plus
+ * An mcp-framework server protected by @mcp-oauth/mcp-framework's OAuthAuthProvider on the
+ * framework's own transports (the provider puts the library's middlewares in front of them),
+ * configured only by the environment: the OAUTH_* variables of the Express example (with
+ * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas) plus
  * MCP_TRANSPORT (`http-stream` or `sse`), MCP_RESPONSE_MODE (`batch` or `stream`), PORT
  * and HOST.
  */
 import { MCPServer } from "mcp-framework";
 import { splitList, type Environment } from "@mcp-oauth/core";
-import { frameworkCors, OAuthAuthProvider, optionsFromEnv } from "@mcp-oauth/mcp-framework";
+import { OAuthAuthProvider, optionsFromEnv } from "@mcp-oauth/mcp-framework";
+import { redisCacheFromEnv } from "@mcp-oauth/redis";
 import { WhoamiTool, WriteNoteTool } from "./tools.js";
 
 export interface FrameworkExample {
@@ -28,19 +31,23 @@ export function createFrameworkExample(env: Environment = process.env): Framewor
   const endpoint = transport === "sse" ? "/sse" : "/mcp";
   const defaultResource = `http://${publicHost}:${port}${endpoint}`;
 
-  const provider = new OAuthAuthProvider({
-    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }),
-    resourceName: "mcp-oauth example (mcp-framework)",
-  });
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
-  const cors = frameworkCors(allowedOrigins.length > 0 ? { allowedOrigins } : {});
-  const auth = { provider, endpoints: { sse: true, messages: true } };
+  const provider = new OAuthAuthProvider({
+    // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
+    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, { redisCache: redisCacheFromEnv }),
+    resourceName: "mcp-oauth example (mcp-framework)",
+    // write_note needs mcp:write on top of the base scopes (OAUTH_SCOPES).
+    scopePolicy: { tools: { write_note: ["mcp:write"] } },
+    cors: { allowedOrigins: allowedOrigins.includes("*") ? "*" : allowedOrigins },
+  });
+  // The user story's configuration: the provider alone protects every request.
+  const auth = { provider };
   const server = new MCPServer({
     name: "mcp-oauth-example-mcp-framework",
     version: "0.1.0",
     transport: transport === "sse"
-      ? { type: "sse", options: { port, host, endpoint: "/sse", messageEndpoint: "/messages", auth, cors } }
-      : { type: "http-stream", options: { port, host, endpoint: "/mcp", responseMode, auth, cors } },
+      ? { type: "sse", options: { port, host, endpoint: "/sse", messageEndpoint: "/messages", auth } }
+      : { type: "http-stream", options: { port, host, endpoint: "/mcp", responseMode, auth } },
   });
   server.addTool(WhoamiTool);
   server.addTool(WriteNoteTool);

@@ -44,7 +44,8 @@ function hasFormBodyToken(request: TokenRequest): boolean {
   if (typeof contentType !== "string" || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) return false;
   const body = request.body;
   if (typeof body === "string") return new URLSearchParams(body).has("access_token");
-  return body !== null && typeof body === "object" && Object.hasOwn(body, "access_token");
+  // Object.hasOwn answers false for numbers and booleans, and throws only for null and undefined.
+  return body !== undefined && body !== null && Object.hasOwn(body as object, "access_token");
 }
 
 /**

@@ -5,23 +5,43 @@
  */
 import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { ResolvedJwtOptions, ResolvedOptions } from "./options.js";
+import type { ResolvedTokenRules, ResolvedOptions } from "./options.js";
+import type { McpOAuthEventListener } from "./events.js";
+
+/**
+ * A store's answer to `lease`: either the verdict another process stored while this one
+ * waited, or the right (and duty) to validate, ended by `release()`.
+ */
+export interface TokenCacheLease<V> {
+  /** A verdict another process stored meanwhile: use it instead of validating. */
+  readonly value?: V;
+  /** Ends this process's lease once its verdict is stored (or the validation failed). Never throws. */
+  release(): void;
+}
 
 /** A key-value store with per-entry lifetimes. Methods may answer synchronously or with a promise. */
 export interface TokenCacheStore<V> {
   get(key: string): V | undefined | Promise<V | undefined>;
   set(key: string, value: V, ttlMs: number): void | Promise<void>;
+  /**
+   * Optional single flight across processes sharing the store, asked on a cache miss before
+   * an introspection call (the one validation that costs an upstream call per token): at
+   * most one process holds the lease of a key; the others wait, bounded, for its verdict.
+   * Resolves to `undefined` when the store cannot tell (then this process validates on
+   * its own); never rejects.
+   */
+  lease?(key: string): Promise<TokenCacheLease<V> | undefined>;
+  /** Optional: the resource server hands its event listener to the store (store outages, recoveries). */
+  listen?(listener: McpOAuthEventListener): void;
 }
 
 /**
  * In-memory LRU bounded by entry count, each entry with its own lifetime (expired entries
- * are never returned). Backed by `lru-cache`: a hand-rolled `Map` LRU (delete + re-insert
- * on every hit, evict the first key) measured 8 µs per hit and 9 µs per eviction with
- * 10k entries once evictions began (holes left by deletes are skipped on every
- * `keys().next()`), 56 µs at 100k; lru-cache's index-linked list stays near 0.1 µs and
- * 1 µs (bench/results.md).
+ * are never returned). Backed by `lru-cache`, not a `Map` LRU: deleting and re-inserting on
+ * every hit leaves holes that every `keys().next()` skips once evictions begin
+ * (docs/architecture.md, "Performance history").
  */
-export class MemoryTokenCache<V extends {}> implements TokenCacheStore<V> {
+export class MemoryTokenCache<V extends NonNullable<unknown>> implements TokenCacheStore<V> {
   readonly maxEntries: number;
   readonly #entries: LRUCache<string, V> | undefined;
 
@@ -77,8 +97,8 @@ const sorted = (values: Iterable<string>): string[] => [...values].sort();
  * us and changes no verdict; keeping it out of keys keeps it out of reach of a store).
  */
 export function decisionFingerprint(options: ResolvedOptions): string {
-  const jwt = options.jwt;
-  const jwtInputs: { [K in keyof ResolvedJwtOptions]: unknown } = {
+  const jwt = options.tokenRules;
+  const jwtInputs: { [K in keyof ResolvedTokenRules]: unknown } = {
     issuers: sorted(jwt.issuers),
     jwksUri: jwt.jwksUri ?? null,
     audiences: sorted(jwt.audiences),
@@ -87,12 +107,12 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     // A different HMAC secret verifies different tokens. Only a hash of it is folded in,
     // and the fingerprint is itself hashed into each key.
     secretKey: jwt.secretKey === undefined ? null : hash("sha256", jwt.secretKey.export(), "base64url"),
-    clockTolerance: jwt.clockTolerance,
+    clockToleranceSeconds: jwt.clockToleranceSeconds,
     strict: jwt.strict,
     maxTokenLength: jwt.maxTokenLength,
     // Key-set freshness: decides whether a verdict is reached with a stale key at all.
-    jwksCacheMaxAge: jwt.jwksCacheMaxAge,
-    jwksStaleWindow: jwt.jwksStaleWindow,
+    jwksCacheMaxAgeMs: jwt.jwksCacheMaxAgeMs,
+    jwksStaleWindowMs: jwt.jwksStaleWindowMs,
     jwksRequestsPerMinute: jwt.jwksRequestsPerMinute,
     // Order kept: claims are read in this order into the cached scopes.
     scopeClaims: jwt.scopeClaims,
@@ -109,10 +129,10 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     authorizationServers: options.authorizationServers,
     allowInsecureHttp: options.allowInsecureHttp,
     validationType: options.validationType,
-    jwt: jwtInputs,
+    tokenRules: jwtInputs,
     introspection: introspection === undefined ? null : { endpoint: introspection.endpoint ?? null, clientId: introspection.clientId, authMethod: introspection.authMethod },
     // Whether an upstream answer arrives in time: not a verdict, but cheap to keep apart.
-    timeout: options.timeout,
+    timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes,
     // Checked per request, after the cache:
     requiredScopes: undefined,
@@ -125,7 +145,7 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     extraMetadata: undefined,
     metadataPath: undefined,
     resourceMetadataUrl: undefined,
-    retryAfter: undefined,
+    retryAfterSeconds: undefined,
     cache: undefined,
     onEvent: undefined,
   };

@@ -1,9 +1,7 @@
 /**
- * The one place that builds `WWW-Authenticate` challenges and error bodies
- * (RFC 6750 section 3, RFC 9728 section 5.1).
+ * The one place that builds `WWW-Authenticate` challenges (RFC 6750 section 3, RFC 9728
+ * section 5.1). Which refusal gets which challenge is error-responses.ts's business.
  */
-import { ERROR_RESPONSES, type ErrorResponse } from "./error-responses.js";
-import type { McpOAuthError } from "./errors.js";
 import { isValidScopeToken } from "./scopes.js";
 
 /**
@@ -44,42 +42,4 @@ export function buildChallenge(params: ChallengeParams): string {
     parts.push(`error_description=${quoteAuthParam(params.errorDescription)}`);
   }
   return `Bearer ${parts.join(", ")}`;
-}
-
-/** Everything an adapter needs to answer a refused request. */
-export interface ErrorAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: { error: string; error_description: string };
-}
-
-export interface AnswerContext {
-  resourceMetadataUrl: string;
-  /** Scopes every request needs: sent in `scope` of 401 challenges. */
-  requiredScopes: readonly string[];
-  /** `Retry-After` for 503 answers. */
-  retryAfter: number;
-}
-
-/** Turns a refusal into status, headers and JSON body, through the one table. */
-export function answerFor(error: McpOAuthError, context: AnswerContext): ErrorAnswer {
-  const spec: ErrorResponse = ERROR_RESPONSES[error.code];
-  const headers: Record<string, string> = {
-    "Content-Type": "application/json",
-    // RFC 6750 section 5.3 / RFC 9700: answers about credentials are never cached.
-    "Cache-Control": "no-store",
-  };
-  if (spec.challenge) {
-    // 403 insufficient_scope: every scope the operation needs, so clients can step up
-    // (MCP authorization, scope challenge handling). Otherwise: the base scopes.
-    const scopes = error.code === "insufficient_scope" ? error.requiredScopes ?? context.requiredScopes : context.requiredScopes;
-    headers["WWW-Authenticate"] = buildChallenge({
-      resourceMetadata: context.resourceMetadataUrl,
-      error: spec.challengeError,
-      errorDescription: spec.description,
-      scopes,
-    });
-  }
-  if (spec.status === 503) headers["Retry-After"] = String(error.retryAfter ?? context.retryAfter);
-  return { status: spec.status, headers, body: { error: spec.error, error_description: spec.description } };
 }

@@ -3,7 +3,7 @@
  * (RFC 9068 section 4, RFC 8725 section 3, RFC 7519 section 4.1).
  */
 import { McpOAuthError } from "./errors.js";
-import type { ResolvedJwtOptions } from "./options.js";
+import type { ResolvedTokenRules } from "./options.js";
 
 // RFC 9068 section 2.1: `at+jwt`; `application/at+jwt` is the same media type (RFC 7515
 // section 4.1.9). `JWT` is what most providers still send; other explicit types (ID tokens
@@ -16,9 +16,10 @@ const LEGACY_TYPES = new Set(["jwt", "application/jwt"]);
  * unknown `crit` (we understand no extensions), explicit typing. `jku`, `x5u`, `jwk` and
  * `x5c` are never read: keys come only from the configured key set.
  */
-export function checkHeader(header: Record<string, unknown>, options: ResolvedJwtOptions): string {
-  const alg = header["alg"];
-  if (typeof alg !== "string" || !options.algorithms.has(alg)) {
+export function checkHeader(header: Record<string, unknown>, options: ResolvedTokenRules): string {
+  // A set of strings: a missing or non-string `alg` is never in it.
+  const alg = header["alg"] as string;
+  if (!options.algorithms.has(alg)) {
     throw new McpOAuthError("algorithm_not_allowed", "alg not in the allow-list");
   }
   if (header["crit"] !== undefined) {
@@ -43,7 +44,7 @@ export function checkHeader(header: Record<string, unknown>, options: ResolvedJw
 }
 
 /** The unverified `iss`, matched exactly against the allow-list before any network call. */
-export function checkIssuer(payload: Record<string, unknown>, options: ResolvedJwtOptions): string {
+export function checkIssuer(payload: Record<string, unknown>, options: ResolvedTokenRules): string {
   const iss = payload["iss"];
   if (typeof iss !== "string") throw new McpOAuthError("claim_missing", "iss missing");
   if (!options.issuers.includes(iss)) throw new McpOAuthError("issuer_not_allowed", "iss not allowed");
@@ -56,8 +57,9 @@ function numericDate(payload: Record<string, unknown>, claim: string, required: 
     if (required) throw new McpOAuthError("claim_missing", `${claim} missing`);
     return undefined;
   }
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new McpOAuthError("claim_invalid", `${claim} is not a NumericDate`);
-  return value;
+  // Number.isFinite is false for anything but a finite number (no coercion).
+  if (!Number.isFinite(value)) throw new McpOAuthError("claim_invalid", `${claim} is not a NumericDate`);
+  return value as number;
 }
 
 function requireString(payload: Record<string, unknown>, claim: string): void {
@@ -67,13 +69,15 @@ function requireString(payload: Record<string, unknown>, claim: string): void {
 }
 
 /** `exp` required, `nbf` and `iat` within the clock tolerance (RFC 7519 section 4.1, RFC 7662 section 2.2). */
-function checkTimes(claims: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
-  const skew = options.clockTolerance;
+function checkTimes(claims: Record<string, unknown>, options: ResolvedTokenRules, nowSeconds: number): void {
+  const skew = options.clockToleranceSeconds;
   const exp = numericDate(claims, "exp", true)!;
   if (nowSeconds >= exp + skew) throw new McpOAuthError("token_expired", "exp in the past");
   const nbf = numericDate(claims, "nbf", false);
+  // Stryker disable next-line ConditionalExpression: equivalent, a comparison with undefined is false; the check is for the type checker.
   if (nbf !== undefined && nowSeconds + skew < nbf) throw new McpOAuthError("token_not_yet_valid", "nbf in the future");
   const iat = numericDate(claims, "iat", options.strict);
+  // Stryker disable next-line ConditionalExpression: equivalent, a comparison with undefined is false; the check is for the type checker.
   if (iat !== undefined && iat > nowSeconds + skew) throw new McpOAuthError("token_issued_in_future", "iat in the future");
 }
 
@@ -83,7 +87,7 @@ function checkTimes(claims: Record<string, unknown>, options: ResolvedJwtOptions
  * audience, a `client_id` listed in `clientIdAsAudience` is accepted instead (Cognito,
  * explicit opt-in only).
  */
-function checkAudience(claims: Record<string, unknown>, options: ResolvedJwtOptions, audienceClaims: readonly string[]): void {
+function checkAudience(claims: Record<string, unknown>, options: ResolvedTokenRules, audienceClaims: readonly string[]): void {
   let present = false;
   for (const claim of audienceClaims) {
     const value = claims[claim];
@@ -91,18 +95,17 @@ function checkAudience(claims: Record<string, unknown>, options: ResolvedJwtOpti
     present = true;
     if (options.audienceMatcher.matches(value)) return;
   }
-  if (!present && options.clientIdAsAudience.size > 0) {
-    const clientId = claims["client_id"];
-    if (typeof clientId === "string" && options.clientIdAsAudience.has(clientId)) return;
-  }
+  // A set of strings: a missing or non-string `client_id` is never in it.
+  if (!present && options.clientIdAsAudience.has(claims["client_id"] as string)) return;
   throw new McpOAuthError("audience_mismatch", present ? "aud does not name this resource" : "aud missing");
 }
 
-function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedJwtOptions): void {
+function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedTokenRules): void {
   for (const [claim, allowed] of options.requiredClaims) {
     const value = claims[claim];
     if (value === undefined) throw new McpOAuthError("claim_missing", `${claim} missing`);
-    if (typeof value !== "string" || !allowed.has(value)) throw new McpOAuthError("claim_invalid", `${claim} has a value that is not accepted`);
+    // A set of strings: an array or a number is never in it.
+    if (!allowed.has(value as string)) throw new McpOAuthError("claim_invalid", `${claim} has a value that is not accepted`);
   }
 }
 
@@ -118,7 +121,7 @@ function checkStringClaims(claims: Record<string, unknown>): void {
  * this resource, required claims, and in strict mode the claims RFC 9068 section 2.2
  * requires. `nowSeconds` is injectable for tests.
  */
-export function checkClaims(payload: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
+export function checkClaims(payload: Record<string, unknown>, options: ResolvedTokenRules, nowSeconds: number): void {
   checkTimes(payload, options, nowSeconds);
   checkIssuer(payload, options);
   checkAudience(payload, options, JWT_AUDIENCE);
@@ -141,7 +144,7 @@ const ACCESS_TOKEN_TYPE_NAMES = new Set(["bearer", "access_token", "urn:ietf:par
  * access token (a refresh token is active too, but is no access token), `exp` in the
  * future, `iss` (when present) allowed, and an audience (`aud` or `resource`) naming us.
  */
-export function checkIntrospection(answer: Record<string, unknown>, options: ResolvedJwtOptions, nowSeconds: number): void {
+export function checkIntrospection(answer: Record<string, unknown>, options: ResolvedTokenRules, nowSeconds: number): void {
   if (answer["active"] !== true) throw new McpOAuthError("token_inactive", "introspection says inactive");
   const tokenType = answer["token_type"];
   if (tokenType !== undefined && (typeof tokenType !== "string" || !ACCESS_TOKEN_TYPE_NAMES.has(tokenType.toLowerCase()))) {

@@ -2,8 +2,9 @@
  * Options from the `OAUTH_*` environment variables that mcp-framework's CLI writes into
  * `.env.example`, so an existing `.env` works unchanged.
  */
+import type { TokenCacheStore } from "./cache.js";
 import { McpOAuthConfigError } from "./errors.js";
-import type { McpOAuthOptions } from "./options.js";
+import type { CachedValidation, McpOAuthOptions } from "./options.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -18,14 +19,34 @@ function read(env: Environment, name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
+function seconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new McpOAuthConfigError(name, `"${value}" is not a number of seconds`);
+  return parsed;
+}
+
+/**
+ * Builders of the stores some variables name. Core depends on no database client: the
+ * package that has one supplies the builder (`redisCacheFromEnv` of `@mcp-oauth/redis`).
+ */
+export interface EnvironmentStores {
+  /** Builds the shared cache store for `OAUTH_CACHE_REDIS_URL`; given the URL and the whole environment. */
+  redisCache?: (url: string, env: Environment) => TokenCacheStore<CachedValidation>;
+}
+
 /**
  * Reads `OAUTH_AUTHORIZATION_SERVER` (comma-separated for several), `OAUTH_RESOURCE`,
  * `OAUTH_AUDIENCE`, `OAUTH_ISSUER`, `OAUTH_JWKS_URI`, `OAUTH_SCOPES`,
  * `OAUTH_CLOCK_TOLERANCE`, `OAUTH_VALIDATION` (`jwt`, `introspection` or `auto`),
- * `OAUTH_INTROSPECTION_ENDPOINT`, `OAUTH_CLIENT_ID` and `OAUTH_CLIENT_SECRET`.
- * `overrides` win over the environment.
+ * `OAUTH_INTROSPECTION_ENDPOINT`, `OAUTH_CLIENT_ID`, `OAUTH_CLIENT_SECRET`,
+ * `OAUTH_CACHE_TTL` and `OAUTH_CACHE_INTROSPECTION_TTL` (seconds), and
+ * `OAUTH_CACHE_REDIS_URL` (a `redis://` or `rediss://` URL: the cache store is built by
+ * `stores.redisCache`, and without that builder the variable is refused rather than
+ * ignored). `overrides` win over the environment (`cache: false` or a `cache.store` of
+ * their own leave the URL unused).
  */
-export function optionsFromEnv(env: Environment = process.env, overrides: Partial<McpOAuthOptions> = {}): McpOAuthOptions {
+export function optionsFromEnv(env: Environment = process.env, overrides: Partial<McpOAuthOptions> = {}, stores: EnvironmentStores = {}): McpOAuthOptions {
   const resource = overrides.resource ?? read(env, "OAUTH_RESOURCE");
   if (resource === undefined) throw new McpOAuthConfigError("OAUTH_RESOURCE", "set it to the public URL of your MCP endpoint, e.g. https://mcp.example.com/mcp");
   const authorizationServers = overrides.authorizationServers ?? splitList(read(env, "OAUTH_AUTHORIZATION_SERVER"));
@@ -52,9 +73,26 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
   const introspection = clientId !== undefined || clientSecret !== undefined || introspectionEndpoint !== undefined
     ? { clientId: clientId ?? "", clientSecret: clientSecret ?? "", ...(introspectionEndpoint !== undefined ? { endpoint: introspectionEndpoint } : {}) }
     : undefined;
+  // The cache lifetimes bound how long a revocation takes to reach every replica (docs/deployment.md).
+  const cacheTtls: { ttlSeconds?: number; introspectionTtlSeconds?: number } = {};
+  const ttlSeconds = seconds("OAUTH_CACHE_TTL", read(env, "OAUTH_CACHE_TTL"));
+  const introspectionTtlSeconds = seconds("OAUTH_CACHE_INTROSPECTION_TTL", read(env, "OAUTH_CACHE_INTROSPECTION_TTL"));
+  if (ttlSeconds !== undefined) cacheTtls.ttlSeconds = ttlSeconds;
+  if (introspectionTtlSeconds !== undefined) cacheTtls.introspectionTtlSeconds = introspectionTtlSeconds;
+  const redisUrl = read(env, "OAUTH_CACHE_REDIS_URL");
+  let cache: McpOAuthOptions["cache"] = overrides.cache === false ? false
+    : Object.keys(cacheTtls).length > 0 ? { ...cacheTtls, ...overrides.cache } : overrides.cache;
+  if (redisUrl !== undefined && cache !== false && cache?.store === undefined) {
+    if (!/^rediss?:\/\//i.test(redisUrl)) throw new McpOAuthConfigError("OAUTH_CACHE_REDIS_URL", "must be a redis:// or rediss:// (TLS) URL, e.g. rediss://:password@cache.internal:6380/0");
+    if (stores.redisCache === undefined) {
+      throw new McpOAuthConfigError("OAUTH_CACHE_REDIS_URL", "is set but nothing here builds a Redis store: install @mcp-oauth/redis and pass `{ redisCache: redisCacheFromEnv }` as the third argument of optionsFromEnv");
+    }
+    cache = { ...cache, store: stores.redisCache(redisUrl, env) };
+  }
   return {
     ...(introspection !== undefined ? { introspection } : {}),
     ...overrides,
+    ...(cache !== undefined ? { cache } : {}),
     resource,
     authorizationServers,
     ...(scopes.length > 0 && overrides.scopes === undefined ? { scopes } : {}),
@@ -63,7 +101,7 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
       ...(jwksUri !== undefined ? { jwksUri } : {}),
       ...(audience.length > 0 ? { audience } : {}),
       ...(issuer.length > 0 ? { issuer } : {}),
-      ...(clockSeconds !== undefined ? { clockTolerance: clockSeconds } : {}),
+      ...(clockSeconds !== undefined ? { clockToleranceSeconds: clockSeconds } : {}),
       ...overrides.validation,
     },
   };

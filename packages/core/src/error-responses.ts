@@ -1,4 +1,9 @@
-import type { McpOAuthErrorCode } from "./errors.js";
+/**
+ * The one code → answer table (status, `error`, challenge) and the answer built from it:
+ * adapters send `answerFor`'s result as it is.
+ */
+import { buildChallenge } from "./challenge.js";
+import type { McpOAuthError, McpOAuthErrorCode } from "./errors.js";
 
 /** The `error` values a client may see (RFC 6750 section 3.1, RFC 6749 section 5.2). */
 export type OAuthErrorName =
@@ -87,3 +92,41 @@ export const ERROR_RESPONSES: Readonly<Record<McpOAuthErrorCode, ErrorResponse>>
     description: "The request body is not valid JSON",
   },
 };
+
+/** Everything an adapter needs to answer a refused request. */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: string; error_description: string };
+}
+
+export interface AnswerContext {
+  resourceMetadataUrl: string;
+  /** Scopes every request needs: sent in `scope` of 401 challenges. */
+  requiredScopes: readonly string[];
+  /** `Retry-After` for 503 answers, in seconds. */
+  retryAfterSeconds: number;
+}
+
+/** Turns a refusal into status, headers and JSON body, through the one table. */
+export function answerFor(error: McpOAuthError, context: AnswerContext): ErrorAnswer {
+  const spec: ErrorResponse = ERROR_RESPONSES[error.code];
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    // RFC 6750 section 5.3 / RFC 9700: answers about credentials are never cached.
+    "Cache-Control": "no-store",
+  };
+  if (spec.challenge) {
+    // 403 insufficient_scope: every scope the operation needs, so clients can step up
+    // (MCP authorization, scope challenge handling). Otherwise: the base scopes.
+    const scopes = error.code === "insufficient_scope" ? error.requiredScopes ?? context.requiredScopes : context.requiredScopes;
+    headers["WWW-Authenticate"] = buildChallenge({
+      resourceMetadata: context.resourceMetadataUrl,
+      error: spec.challengeError,
+      errorDescription: spec.description,
+      scopes,
+    });
+  }
+  if (spec.status === 503) headers["Retry-After"] = String(error.retryAfter ?? context.retryAfterSeconds);
+  return { status: spec.status, headers, body: { error: spec.error, error_description: spec.description } };
+}

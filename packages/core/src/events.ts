@@ -38,7 +38,11 @@ export type McpOAuthEvent =
    * may quote the key.
    */
   | { type: "cache_error"; operation: "get" | "set"; error: string }
-  | { type: "authorization_server_discovered"; report: AuthorizationServerReport };
+  | { type: "authorization_server_discovered"; report: AuthorizationServerReport }
+  /** A shared cache store stopped answering (down, slow past its deadline, errors): validation goes on locally. */
+  | { type: "cache_store_unavailable"; store: string; reason: string }
+  /** The shared cache store answers again. */
+  | { type: "cache_store_recovered"; store: string };
 
 export type McpOAuthEventListener = (event: McpOAuthEvent) => void;
 

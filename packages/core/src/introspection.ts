@@ -28,12 +28,12 @@ export class IntrospectionVerifier {
   #reportedBadEndpoint: string | undefined;
 
   constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: IntrospectionObserver = {}, fetchImpl?: typeof fetch) {
-    if (options.introspection === undefined) throw new TypeError("introspection options missing");
     this.#options = options;
     this.#directory = directory;
     this.#observer = observer;
     this.#fetch = fetchImpl;
-    const { clientId, clientSecret, authMethod } = options.introspection;
+    // resolveOptions requires them for introspection; without them this throws a TypeError.
+    const { clientId, clientSecret, authMethod } = options.introspection!;
     this.#authorization = authMethod === "client_secret_basic"
       ? `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString("base64")}`
       : undefined;
@@ -46,7 +46,7 @@ export class IntrospectionVerifier {
     const issuer = this.#options.authorizationServers[0]!;
     const { metadata } = await this.#directory.discover(issuer);
     if (typeof metadata.introspection_endpoint !== "string") {
-      throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no introspection_endpoint; set introspection.endpoint`, { retryAfter: this.#options.retryAfter });
+      throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no introspection_endpoint; set introspection.endpoint`, { retryAfter: this.#options.retryAfterSeconds });
     }
     const endpoint = metadata.introspection_endpoint;
     // A discovered endpoint gets the rule a configured one gets at start-up: the token and
@@ -57,7 +57,7 @@ export class IntrospectionVerifier {
         this.#reportedBadEndpoint = endpoint;
         this.#observer.failed?.(endpoint, `discovered introspection_endpoint refused: ${problem}`);
       }
-      throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes an introspection_endpoint that is refused: ${problem}; or set introspection.endpoint`, { retryAfter: this.#options.retryAfter });
+      throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes an introspection_endpoint that is refused: ${problem}; or set introspection.endpoint`, { retryAfter: this.#options.retryAfterSeconds });
     }
     return endpoint;
   }
@@ -72,7 +72,7 @@ export class IntrospectionVerifier {
     }
     const unavailable = (reason: string, cause?: unknown): McpOAuthError => {
       this.#observer.failed?.(endpoint, reason);
-      return new McpOAuthError("upstream_unavailable", `introspection failed: ${reason}`, { cause, retryAfter: this.#options.retryAfter });
+      return new McpOAuthError("upstream_unavailable", `introspection failed: ${reason}`, { cause, retryAfter: this.#options.retryAfterSeconds });
     };
 
     this.#observer.called?.();
@@ -85,7 +85,7 @@ export class IntrospectionVerifier {
           ...(this.#authorization ? { authorization: this.#authorization } : {}),
         },
         body: form.toString(),
-        timeoutMs: this.#options.timeout,
+        timeoutMs: this.#options.timeoutMs,
         maxResponseBytes: this.#options.maxResponseBytes,
         fetch: this.#fetch,
       });
@@ -93,11 +93,13 @@ export class IntrospectionVerifier {
       // A 401 here means our own credentials are wrong: the client's token is not known to be bad.
       throw unavailable(error instanceof OutboundError ? error.reason : "unreachable", error);
     }
-    if (answer === null || typeof answer !== "object" || Array.isArray(answer) || typeof (answer as { active?: unknown }).active !== "boolean") {
+    // RFC 7662 section 2.2: a JSON object with a boolean `active`. Of what JSON.parse gives
+    // (null, a primitive, an array, an object) only an object can carry one.
+    if (typeof (answer as { active?: unknown } | null)?.active !== "boolean") {
       throw unavailable("answer has no boolean active");
     }
     const claims = answer as Record<string, unknown>;
-    checkIntrospection(claims, this.#options.jwt, nowSeconds);
+    checkIntrospection(claims, this.#options.tokenRules, nowSeconds);
     return { method: "introspection", claims, expiresAt: claims["exp"] as number };
   }
 }

@@ -44,8 +44,8 @@ export interface ValidationOptions {
    * set, and they never verify with a key from the key set (RFC 8725 section 2.1).
    */
   secret?: string | Uint8Array;
-  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 60. */
-  clockTolerance?: number;
+  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 60. Env: `OAUTH_CLOCK_TOLERANCE`. */
+  clockToleranceSeconds?: number;
   /**
    * Require the RFC 9068 profile: `typ: at+jwt` and the claims `iss`, `exp`, `aud`, `sub`,
    * `client_id`, `iat`, `jti`. Default false: `at+jwt` is accepted, not required.
@@ -54,12 +54,12 @@ export interface ValidationOptions {
   /** Longest token accepted, in characters; longer ones are refused before any parsing. Default 8192. */
   maxTokenLength?: number;
   /** How long a fetched key set is used before it is read again, in ms. Default 10 minutes. */
-  jwksCacheMaxAge?: number;
+  jwksCacheMaxAgeMs?: number;
   /**
-   * How long keys already held keep validating past `jwksCacheMaxAge` while the key set is
+   * How long keys already held keep validating past `jwksCacheMaxAgeMs` while the key set is
    * unreachable, in ms. Default 30 minutes; 0 turns it off.
    */
-  jwksStaleWindow?: number;
+  jwksStaleWindowMs?: number;
   /** Key-set fetches allowed per minute for unknown `kid`s and retries after failures. Default 10. */
   jwksRequestsPerMinute?: number;
   /**
@@ -86,9 +86,6 @@ export interface ValidationOptions {
   signatureVerification?: "auto" | "event-loop" | "thread-pool";
 }
 
-/** @deprecated Use `ValidationOptions`. */
-export type JwtValidationOptions = ValidationOptions;
-
 /** The resource server's credentials at the introspection endpoint (RFC 7662 section 2.1). */
 export interface IntrospectionOptions {
   /** Default: `introspection_endpoint` from the first authorization server's metadata. Env: `OAUTH_INTROSPECTION_ENDPOINT`. */
@@ -113,15 +110,15 @@ export type CachedValidation =
 export interface CacheOptions {
   /** Most entries held in memory. Default 10000. */
   maxEntries?: number;
-  /** Longest time a verified JWT is served from the cache, in seconds (never past `exp`). Default 300. */
-  ttl?: number;
-  /** Longest time an introspection answer is reused, in seconds (never past `exp`). Default 60. */
-  introspectionTtl?: number;
+  /** Longest time a verified JWT is served from the cache, in seconds (never past `exp`). Default 300. Env: `OAUTH_CACHE_TTL`. */
+  ttlSeconds?: number;
+  /** Longest time an introspection answer is reused, in seconds (never past `exp`). Default 60. Env: `OAUTH_CACHE_INTROSPECTION_TTL`. */
+  introspectionTtlSeconds?: number;
   /** How long a rejection is remembered, in seconds. Default 10; 0 turns it off. */
-  negativeTtl?: number;
+  negativeTtlSeconds?: number;
   /**
    * Longest time any cached verdict (acceptance or rejection, JWT or introspection) is
-   * reused, in seconds: caps `ttl`, `introspectionTtl` and `negativeTtl`. With introspection
+   * reused, in seconds: caps `ttlSeconds`, `introspectionTtlSeconds` and `negativeTtlSeconds`. With introspection
    * it is the revocation delay: a token revoked at the authorization server is refused at
    * most this many seconds later. (A JWT validated locally is never seen revoked: it is
    * accepted until `exp`.) Default: no cap beyond the three; 0 reuses nothing.
@@ -165,7 +162,7 @@ export interface McpOAuthOptions {
   /**
    * Absolute URL of the metadata document named in every challenge (`resource_metadata`).
    * Default: the path-suffixed URL (RFC 9728 section 3.1). Set it when the document is
-   * served elsewhere, as mcp-framework's transports serve it only at the root.
+   * served elsewhere (by a proxy, say).
    */
   resourceMetadataUrl?: string;
   /** `resource_name` in the metadata document. */
@@ -193,14 +190,14 @@ export interface McpOAuthOptions {
    * Total deadline of every outbound call (discovery, key set, introspection), from connect
    * to the last byte of the answer, in ms. Default 5000.
    */
-  timeout?: number;
+  timeoutMs?: number;
   /**
    * Largest answer read from an outbound call (metadata, key set, introspection), in bytes;
    * a larger one is an upstream failure (503). Default 1 MiB (1048576).
    */
   maxResponseBytes?: number;
-  /** `Retry-After` seconds on 503 answers when the key set is unreachable. Default 5. */
-  retryAfter?: number;
+  /** `Retry-After` on 503 answers when an upstream is unreachable, in seconds. Default 5. */
+  retryAfterSeconds?: number;
 }
 
 /** Options after validation: everything the hot path needs, computed once. */
@@ -220,30 +217,31 @@ export interface ResolvedOptions {
   /** Absolute URL of that document: the `resource_metadata` of every challenge. */
   readonly resourceMetadataUrl: string;
   /** Total deadline of each outbound call, in ms. */
-  readonly timeout: number;
+  readonly timeoutMs: number;
   readonly maxResponseBytes: number;
-  readonly retryAfter: number;
+  readonly retryAfterSeconds: number;
   readonly allowInsecureHttp: boolean;
   readonly validationType: "jwt" | "introspection" | "auto";
-  readonly jwt: ResolvedJwtOptions;
+  /** The rules every token is checked against, JWT or introspected (issuers, audiences, claims, key sets). */
+  readonly tokenRules: ResolvedTokenRules;
   readonly introspection: Readonly<Required<Omit<IntrospectionOptions, "endpoint">> & { endpoint: string | undefined }> | undefined;
   /** Lifetimes in ms, each already capped by `maxAgeSeconds`. */
-  readonly cache: Readonly<{ store: TokenCacheStore<CachedValidation>; ttl: number; introspectionTtl: number; negativeTtl: number }> | undefined;
+  readonly cache: Readonly<{ store: TokenCacheStore<CachedValidation>; ttlMs: number; introspectionTtlMs: number; negativeTtlMs: number }> | undefined;
   readonly onEvent: McpOAuthEventListener | undefined;
 }
 
-export interface ResolvedJwtOptions {
+export interface ResolvedTokenRules {
   readonly issuers: readonly string[];
   readonly jwksUri: string | undefined;
   readonly audiences: readonly string[];
   readonly audienceMatcher: AudienceMatcher;
   readonly algorithms: ReadonlySet<string>;
   readonly secretKey: KeyObject | undefined;
-  readonly clockTolerance: number;
+  readonly clockToleranceSeconds: number;
   readonly strict: boolean;
   readonly maxTokenLength: number;
-  readonly jwksCacheMaxAge: number;
-  readonly jwksStaleWindow: number;
+  readonly jwksCacheMaxAgeMs: number;
+  readonly jwksStaleWindowMs: number;
   readonly jwksRequestsPerMinute: number;
   readonly scopeClaims: readonly string[];
   readonly requiredClaims: ReadonlyMap<string, ReadonlySet<string>>;
@@ -258,11 +256,40 @@ export const WELL_KNOWN_PROTECTED_RESOURCE = "/.well-known/oauth-protected-resou
  * `auto`: the thread pool only when another core can run it. On one core the hop costs CPU
  * (about 15 µs per token here) and overlaps nothing (docs/architecture.md).
  */
-function signatureVerification(value: ValidationOptions["signatureVerification"]): ResolvedJwtOptions["signatureVerification"] {
+function signatureVerification(value: ValidationOptions["signatureVerification"]): ResolvedTokenRules["signatureVerification"] {
   if (value === "event-loop" || value === "thread-pool") return value;
   if (value !== undefined && value !== "auto") fail("validation.signatureVerification", `"${String(value)}" is not supported; use "auto", "event-loop" or "thread-pool"`);
   return availableParallelism() > 1 ? "thread-pool" : "event-loop";
 }
+
+/**
+ * Every default of `McpOAuthOptions`, read by `resolveOptions` and by nothing else; the
+ * tables of docs/configuration.md follow it (test/docs/defaults.test.ts compares them).
+ */
+export const DEFAULTS = Object.freeze({
+  timeoutMs: 5000,
+  maxResponseBytes: 1024 * 1024,
+  retryAfterSeconds: 5,
+  allowInsecureHttp: false,
+  validation: Object.freeze({
+    type: "jwt" as "jwt" | "introspection" | "auto",
+    clockToleranceSeconds: 60,
+    strict: false,
+    maxTokenLength: 8192,
+    jwksCacheMaxAgeMs: 10 * 60 * 1000,
+    jwksStaleWindowMs: 30 * 60 * 1000,
+    jwksRequestsPerMinute: 10,
+    scopeClaims: Object.freeze(["scope", "scp"]),
+    signatureVerification: "auto" as "auto" | "event-loop" | "thread-pool",
+  }),
+  introspection: Object.freeze({ authMethod: "client_secret_basic" as "client_secret_basic" | "client_secret_post" }),
+  cache: Object.freeze({
+    maxEntries: 10_000,
+    ttlSeconds: 300,
+    introspectionTtlSeconds: 60,
+    negativeTtlSeconds: 10,
+  }),
+});
 
 function definedEntries<T extends object>(value: T | undefined): Partial<T> {
   if (value === undefined) return {};
@@ -366,7 +393,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
 
   // Explicit options win over the preset's; an option left `undefined` does not erase it.
   const validation: ValidationOptions = { ...preset?.validation, ...definedEntries(options.validation) };
-  const validationType = validation.type ?? "jwt";
+  const validationType = validation.type ?? DEFAULTS.validation.type;
   if (validationType !== "jwt" && validationType !== "introspection" && validationType !== "auto") {
     fail("validation.type", `"${String(validationType)}" is not supported; use "jwt", "introspection" or "auto"`);
   }
@@ -376,7 +403,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     if (!given || typeof given.clientId !== "string" || given.clientId === "" || typeof given.clientSecret !== "string" || given.clientSecret === "") {
       fail("introspection", "introspection needs the resource server's clientId and clientSecret at the authorization server (env OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)");
     }
-    const authMethod = given.authMethod ?? "client_secret_basic";
+    const authMethod = given.authMethod ?? DEFAULTS.introspection.authMethod;
     if (authMethod !== "client_secret_basic" && authMethod !== "client_secret_post") fail("introspection.authMethod", "use client_secret_basic or client_secret_post");
     introspection = Object.freeze({
       endpoint: given.endpoint === undefined ? undefined : checkUrl("introspection.endpoint", given.endpoint, allowInsecureHttp).href,
@@ -393,17 +420,17 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
       fail("cache.store", "must have get(key) and set(key, value, ttlMs) methods (the TokenCacheStore interface)");
     }
     const maxAgeSeconds = cacheOptions.maxAgeSeconds === undefined ? Infinity : finiteSeconds("cache.maxAgeSeconds", cacheOptions.maxAgeSeconds);
-    const lifetime = (option: string, value: number | undefined, fallback: number): number =>
+    const lifetimeMs = (option: string, value: number | undefined, fallback: number): number =>
       Math.min(finiteSeconds(`cache.${option}`, value ?? fallback), maxAgeSeconds) * 1000;
     cache = Object.freeze({
-      store: store ?? new MemoryTokenCache<CachedValidation>(positive("cache.maxEntries", cacheOptions.maxEntries, 10_000, true)),
-      ttl: lifetime("ttl", cacheOptions.ttl, 300),
-      introspectionTtl: lifetime("introspectionTtl", cacheOptions.introspectionTtl, 60),
-      negativeTtl: lifetime("negativeTtl", cacheOptions.negativeTtl, 10),
+      store: store ?? new MemoryTokenCache<CachedValidation>(positive("cache.maxEntries", cacheOptions.maxEntries, DEFAULTS.cache.maxEntries, true)),
+      ttlMs: lifetimeMs("ttlSeconds", cacheOptions.ttlSeconds, DEFAULTS.cache.ttlSeconds),
+      introspectionTtlMs: lifetimeMs("introspectionTtlSeconds", cacheOptions.introspectionTtlSeconds, DEFAULTS.cache.introspectionTtlSeconds),
+      negativeTtlMs: lifetimeMs("negativeTtlSeconds", cacheOptions.negativeTtlSeconds, DEFAULTS.cache.negativeTtlSeconds),
     });
   }
   if (options.onEvent !== undefined && typeof options.onEvent !== "function") fail("onEvent", "must be a function");
-  const scopeClaims = validation.scopeClaims === undefined ? ["scope", "scp"] : [...validation.scopeClaims];
+  const scopeClaims = validation.scopeClaims === undefined ? [...DEFAULTS.validation.scopeClaims] : [...validation.scopeClaims];
   if (scopeClaims.length === 0 || scopeClaims.some((c) => typeof c !== "string" || c === "")) fail("validation.scopeClaims", "list claim names, e.g. [\"scope\", \"scp\"]");
   const requiredClaims = new Map<string, ReadonlySet<string>>();
   for (const [claim, value] of Object.entries(validation.requiredClaims ?? {})) {
@@ -477,31 +504,31 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     resourceMetadataUrl: options.resourceMetadataUrl === undefined
       ? `${resourceUrl.origin}${metadataPath}`
       : checkUrl("resourceMetadataUrl", options.resourceMetadataUrl, allowInsecureHttp).href,
-    timeout: positive("timeout", options.timeout, 5000),
-    maxResponseBytes: positiveInteger("maxResponseBytes", options.maxResponseBytes, 1024 * 1024),
-    retryAfter: positive("retryAfter", options.retryAfter, 5),
+    timeoutMs: positive("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs),
+    maxResponseBytes: positiveInteger("maxResponseBytes", options.maxResponseBytes, DEFAULTS.maxResponseBytes),
+    retryAfterSeconds: positive("retryAfterSeconds", options.retryAfterSeconds, DEFAULTS.retryAfterSeconds),
     allowInsecureHttp,
     validationType,
     introspection,
     cache,
     onEvent: options.onEvent,
-    jwt: Object.freeze({
+    tokenRules: Object.freeze({
       issuers,
       jwksUri,
       audiences,
       audienceMatcher: new AudienceMatcher(audiences),
       algorithms: new Set<string>(algorithms),
       secretKey,
-      clockTolerance: positive("validation.clockTolerance", validation.clockTolerance, 60, true),
+      clockToleranceSeconds: positive("validation.clockToleranceSeconds", validation.clockToleranceSeconds, DEFAULTS.validation.clockToleranceSeconds, true),
       strict: validation.strict === true,
-      maxTokenLength: positive("validation.maxTokenLength", validation.maxTokenLength, 8192),
-      jwksCacheMaxAge: positive("validation.jwksCacheMaxAge", validation.jwksCacheMaxAge, 10 * 60 * 1000),
-      jwksStaleWindow: positive("validation.jwksStaleWindow", validation.jwksStaleWindow, 30 * 60 * 1000, true),
-      jwksRequestsPerMinute: positive("validation.jwksRequestsPerMinute", validation.jwksRequestsPerMinute, 10),
+      maxTokenLength: positive("validation.maxTokenLength", validation.maxTokenLength, DEFAULTS.validation.maxTokenLength),
+      jwksCacheMaxAgeMs: positive("validation.jwksCacheMaxAgeMs", validation.jwksCacheMaxAgeMs, DEFAULTS.validation.jwksCacheMaxAgeMs),
+      jwksStaleWindowMs: positive("validation.jwksStaleWindowMs", validation.jwksStaleWindowMs, DEFAULTS.validation.jwksStaleWindowMs, true),
+      jwksRequestsPerMinute: positive("validation.jwksRequestsPerMinute", validation.jwksRequestsPerMinute, DEFAULTS.validation.jwksRequestsPerMinute),
       scopeClaims,
       requiredClaims,
       clientIdAsAudience,
-      signatureVerification: signatureVerification(validation.signatureVerification),
+      signatureVerification: signatureVerification(validation.signatureVerification ?? DEFAULTS.validation.signatureVerification),
     }),
   });
 }

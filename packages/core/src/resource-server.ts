@@ -6,15 +6,18 @@
 import { clientIdFromClaims, ReadonlyURL, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
 import { assertB64Token, readBearerToken, type TokenRequest } from "./authorization-header.js";
 import { decisionFingerprint, tokenCacheKey } from "./cache.js";
-import { answerFor, type ErrorAnswer } from "./challenge.js";
+import { acceptedTtlMs, isFresh, isNegativelyCached } from "./cache-policy.js";
 import { AuthorizationServerDirectory } from "./discovery.js";
+import { answerFor, type ErrorAnswer } from "./error-responses.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "./errors.js";
 import { emitter, type AuthorizationServerReport, type McpOAuthEventListener, type ValidationStats } from "./events.js";
+import { ClaimInterner } from "./interning.js";
 import { IntrospectionVerifier } from "./introspection.js";
 import { looksLikeJwt } from "./jwt/decode.js";
 import { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
 import { buildProtectedResourceMetadata, metadataPaths, type ProtectedResourceMetadata } from "./metadata.js";
 import { resolveOptions, type CachedValidation, type McpOAuthOptions, type ResolvedOptions } from "./options.js";
+import { RecentKeys } from "./recent-keys.js";
 import { policyIsEmpty, scopesFromClaims, scopesForJsonRpc } from "./scopes.js";
 
 export interface ResourceServerInternals {
@@ -24,41 +27,7 @@ export interface ResourceServerInternals {
   recentKeys?: number;
 }
 
-/**
- * How many recently accepted tokens keep their cache key (SHA-256) at hand. Hashing was the
- * largest part of a cached request's cost inside a loaded server (2.2% of its CPU in the
- * bench profile, about five times its cost in a tight loop); a `Map` lookup by the token
- * string stays on V8's side. The memo holds raw tokens, so it is small and holds only
- * accepted ones; the cache itself (and any shared store) still sees only SHA-256 keys.
- */
-const RECENT_KEYS = 256;
-
 type Accepted = Extract<CachedValidation, { ok: true }>;
-
-// Rejections worth remembering for a few seconds: the same bad token sent again gets the
-// same answer without new work. Not upstream failures (nothing is known about the token)
-// and not unknown keys (a rotation may publish the key in a moment).
-const NEGATIVELY_CACHED = new Set<McpOAuthErrorCode>([
-  "token_malformed", "token_inactive", "algorithm_not_allowed", "unsupported_critical_header", "invalid_token_type",
-  "signature_invalid", "token_expired", "token_issued_in_future", "claim_missing", "claim_invalid", "issuer_not_allowed", "audience_mismatch",
-]);
-
-// Claims that repeat across the tokens of a deployment (same issuer, audience, client,
-// scopes): one shared string each instead of one per cached token. Measured: 100k cached
-// tokens held 678 bytes each before; these strings were about a third of it.
-const SHARED_CLAIMS = new Set(["iss", "aud", "client_id", "azp", "cid", "appid", "scope", "scp", "tid", "token_use", "token_type"]);
-const MAX_INTERNED = 10_000;
-
-/** Returns one shared instance per distinct value, up to a bound (then values as they are). */
-class Interner<T> {
-  readonly #values = new Map<string, T>();
-  get(key: string, value: T): T {
-    const known = this.#values.get(key);
-    if (known !== undefined) return known;
-    if (this.#values.size < MAX_INTERNED) this.#values.set(key, value);
-    return value;
-  }
-}
 
 export class ResourceServer {
   readonly options: ResolvedOptions;
@@ -81,12 +50,10 @@ export class ResourceServer {
   readonly #introspection: IntrospectionVerifier | undefined;
   readonly #inflight = new Map<string, Promise<CachedValidation>>();
   /** Token → its cache key, for the most recently accepted tokens (see `RECENT_KEYS`). */
-  readonly #recentKeys = new Map<string, string>();
-  readonly #recentLimit: number;
+  readonly #recentKeys: RecentKeys;
   /** Every AuthInfo's `resource`: one read-only URL (see `ReadonlyURL`). */
   readonly #resourceUrl: URL;
-  readonly #strings = new Interner<string>();
-  readonly #scopeLists = new Interner<readonly string[]>();
+  readonly #interner = new ClaimInterner();
   readonly #stats: ValidationStats = { accepted: 0, rejected: 0, cacheHits: 0, cacheMisses: 0, cacheErrors: 0, upstreamErrors: 0, validations: 0, introspectionCalls: 0 };
 
   constructor(options: McpOAuthOptions, internals: ResourceServerInternals = {}) {
@@ -96,12 +63,12 @@ export class ResourceServer {
     this.metadataPaths = metadataPaths(this.options);
     this.needsBody = !policyIsEmpty(this.options.scopePolicy);
     this.cacheFingerprint = decisionFingerprint(this.options);
-    this.#recentLimit = internals.recentKeys ?? RECENT_KEYS;
+    this.#recentKeys = new RecentKeys(internals.recentKeys);
     this.#resourceUrl = new ReadonlyURL(this.options.resource);
     const emit = emitter(this.options.onEvent);
     this.#emit = emit;
     this.#directory = new AuthorizationServerDirectory(
-      { timeout: this.options.timeout, retryAfter: this.options.retryAfter, maxResponseBytes: this.options.maxResponseBytes, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
+      { timeout: this.options.timeoutMs, retryAfter: this.options.retryAfterSeconds, maxResponseBytes: this.options.maxResponseBytes, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
       (report) => emit({ type: "authorization_server_discovered", report }),
     );
     const type = this.options.validationType;
@@ -113,6 +80,7 @@ export class ResourceServer {
       called: () => void this.#stats.introspectionCalls++,
       failed: (url, reason) => emit({ type: "upstream_error", upstream: "introspection", url, reason }),
     }, internals.fetch);
+    this.options.cache?.store.listen?.(emit);
   }
 
   /** Finds and verifies the request's bearer token. Rejects with `McpOAuthError`. */
@@ -136,7 +104,7 @@ export class ResourceServer {
    * deferred `next()`.
    */
   check(request: TokenRequest): AuthInfo | Promise<AuthInfo> {
-    return this.#verify(readBearerToken(request, this.options.jwt.maxTokenLength), true);
+    return this.#verify(readBearerToken(request, this.options.tokenRules.maxTokenLength), true);
   }
 
   /**
@@ -171,7 +139,7 @@ export class ResourceServer {
       }
       const fresh = this.#fresh(hit);
       if (fresh !== undefined) {
-        if (fresh.ok) this.#remember(token, key);
+        if (fresh.ok) this.#recentKeys.remember(token, key);
         return this.#settle(token, fresh, true);
       }
     }
@@ -181,30 +149,9 @@ export class ResourceServer {
     return this.#afterLookup(token, key, undefined);
   }
 
-  /** Keeps an accepted token's cache key at hand; the memo starts over when full. */
-  #remember(token: string, key: string): void {
-    const recent = this.#recentKeys;
-    if (this.#recentLimit === 0 || recent.has(token)) return;
-    if (recent.size >= this.#recentLimit) recent.clear();
-    recent.set(token, key);
-  }
-
-  /**
-   * A cached verdict still usable by this server: younger than this server's own lifetime
-   * for it (whoever stored it, whatever the store does with `ttlMs`), and an acceptance
-   * before its `exp`. Anything else in the store (another version's entry, garbage) is a
-   * miss. The comparisons are written so that a missing or non-numeric field fails them.
-   */
+  /** A cached verdict still usable by this server (cache-policy.ts), counted as a hit. */
   #fresh(cached: CachedValidation | undefined): CachedValidation | undefined {
-    // null: what many store clients (Redis) answer for a missing key.
-    if (cached === undefined || cached === null) return undefined;
-    const cache = this.options.cache!;
-    const now = Date.now();
-    if (cached.ok === true) {
-      if (!(now - cached.checkedAt < (cached.method === "jwt" ? cache.ttl : cache.introspectionTtl) && now < cached.expiresAt * 1000)) return undefined;
-    } else if (cached.ok !== false || !(now - cached.checkedAt < cache.negativeTtl) || !NEGATIVELY_CACHED.has(cached.code)) {
-      return undefined;
-    }
+    if (!isFresh(cached, this.options.cache!, Date.now())) return undefined;
     this.#stats.cacheHits++;
     return cached;
   }
@@ -230,7 +177,7 @@ export class ResourceServer {
       const joined = this.#inflight.get(flightKey);
       if (joined !== undefined) return joined.then((result) => this.#settle(token, result, false));
     }
-    const outcome = this.#validate(token, key);
+    const outcome = this.#leased(token, key) ?? this.#validate(token, key);
     // A verification decided at once is over before anything else runs: nothing to share.
     if (!(outcome instanceof Promise)) return this.#settle(token, outcome, false);
     // then(ok, failed) rather than finally(): the same effect, two promises fewer per token.
@@ -243,6 +190,30 @@ export class ResourceServer {
     });
     this.#inflight.set(flightKey, pending);
     return pending.then((result) => this.#settle(token, result, false));
+  }
+
+  /**
+   * Single flight across the processes sharing the cache store, when it offers `lease`:
+   * only for introspection, the validation that costs an upstream call per token (a JWT is
+   * checked locally once its key set is held). Another process's verdict is used as it is;
+   * without one (no lease, store unavailable) this process validates on its own.
+   */
+  #leased(token: string, key: string | undefined): Promise<CachedValidation> | undefined {
+    const store = this.options.cache?.store;
+    if (store?.lease === undefined || key === undefined || this.#verifier(token) !== this.#introspection) return undefined;
+    return store.lease(key).catch(() => undefined).then((lease) => {
+      const known = this.#fresh(lease?.value);
+      if (known !== undefined) return known;
+      const outcome = Promise.resolve().then(() => this.#validate(token, key));
+      if (lease === undefined) return outcome;
+      return outcome.finally(() => {
+        try {
+          lease.release();
+        } catch {
+          // A store that breaks its contract must not turn a verdict into a failure.
+        }
+      });
+    });
   }
 
   /** The verdict on a token not in the cache; stored in the cache (keyed by `key`) when there is one. */
@@ -267,24 +238,20 @@ export class ResourceServer {
     }
     const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code, checkedAt: Date.now() };
     const cache = this.options.cache;
-    if (cache !== undefined && key !== undefined && cache.negativeTtl > 0 && NEGATIVELY_CACHED.has(code)) this.#store(key, rejected, cache.negativeTtl);
+    if (cache !== undefined && key !== undefined && cache.negativeTtlMs > 0 && isNegativelyCached(code)) this.#store(key, rejected, cache.negativeTtlMs);
     return rejected;
   }
 
   #accepted(key: string | undefined, verified: VerifiedToken): CachedValidation {
     const claims = verified.claims;
     const cache = this.options.cache;
-    let scopes = scopesFromClaims(claims, this.options.jwt.scopeClaims);
+    let scopes = scopesFromClaims(claims, this.options.tokenRules.scopeClaims);
     let clientId = clientIdFromClaims(claims);
     if (cache !== undefined) {
       // Only what stays in the cache is worth sharing; without a cache it would only cost.
-      for (const name of SHARED_CLAIMS) {
-        const value = claims[name];
-        if (typeof value === "string") claims[name] = this.#strings.get(value, value);
-        else if (Array.isArray(value)) claims[name] = value.map((v: unknown) => (typeof v === "string" ? this.#strings.get(v, v) : v));
-      }
-      scopes = this.#scopeLists.get(scopes.join(" "), scopes) as string[];
-      clientId = this.#strings.get(clientId, clientId);
+      this.#interner.claims(claims);
+      scopes = this.#interner.scopes(scopes);
+      clientId = this.#interner.string(clientId);
     }
     const accepted: Accepted = {
       ok: true,
@@ -296,8 +263,7 @@ export class ResourceServer {
       checkedAt: Date.now(),
     };
     if (cache !== undefined && key !== undefined) {
-      const ttl = Math.min(verified.method === "jwt" ? cache.ttl : cache.introspectionTtl, verified.expiresAt * 1000 - accepted.checkedAt);
-      this.#store(key, accepted, ttl);
+      this.#store(key, accepted, acceptedTtlMs(verified.method, verified.expiresAt, accepted.checkedAt, cache));
     }
     return accepted;
   }
@@ -378,7 +344,7 @@ export class ResourceServer {
     return answerFor(known, {
       resourceMetadataUrl: this.options.resourceMetadataUrl,
       requiredScopes: this.options.requiredScopes,
-      retryAfter: this.options.retryAfter,
+      retryAfterSeconds: this.options.retryAfterSeconds,
     });
   }
 
@@ -407,6 +373,3 @@ export class ResourceServer {
   }
 }
 
-export function createResourceServer(options: McpOAuthOptions, internals?: ResourceServerInternals): ResourceServer {
-  return new ResourceServer(options, internals);
-}

@@ -35,20 +35,14 @@ const USERINFO_OR_FRAGMENT = /^https?:\/\/(?:[^/\\?#]*@|[\s\S]*#)/i;
 export function normalizeResourceUri(value: string): string {
   const parts = PLAIN_HTTP_URI.exec(value);
   if (parts === null) return value;
+  // Built from the string's own parts, never from what the WHATWG parser makes of them: no
+  // rewrite of that parser (dot segments, `127.1`, encodings) can make two strings equal.
   const [, scheme, host, port, path = "", query = ""] = parts;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return value;
-  }
-  // The parser must have changed nothing but case and a default port.
-  const defaultPort = scheme!.toLowerCase() === "https" ? "443" : "80";
-  if (url.hostname !== host!.toLowerCase()) return value;
-  if (port !== undefined && port !== url.port && !(url.port === "" && port === defaultPort)) return value;
-  if (url.pathname !== (path === "" ? "/" : path) || url.search !== query) return value;
+  const lowerScheme = scheme!.toLowerCase();
+  const defaultPort = lowerScheme === "https" ? "443" : "80";
+  const portPart = port === undefined || port === defaultPort ? "" : `:${port}`;
   const comparable = path.endsWith("/") ? path.slice(0, -1) : path;
-  return `${url.protocol}//${url.host}${comparable}${url.search}`;
+  return `${lowerScheme}://${host!.toLowerCase()}${portPart}${comparable}${query}`;
 }
 
 /** True when `value` is an http(s) URI with a userinfo or a fragment: never our resource. */

@@ -3,7 +3,7 @@
  * source; query and form-body tokens are refused, never used.
  */
 import { describe, expect, it } from "@jest/globals";
-import { extractBearerToken, type TokenRequest } from "../src/authorization-header.js";
+import { extractBearerToken, readBearerToken, type TokenRequest } from "../src/authorization-header.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
 
 const MAX = 100;
@@ -104,6 +104,16 @@ describe("extractBearerToken: the Authorization header", () => {
     expect(codeOf(withHeader(`Bearer ${exact}a`))).toBe("token_too_large");
   });
 
+  it("allows up to 64 characters of scheme and spaces around a token of the largest length", () => {
+    const token = "a".repeat(MAX);
+    expect(extractBearerToken(withHeader(`Bearer${" ".repeat(58)}${token}`), MAX)).toBe(token);
+    expect(codeOf(withHeader(`Bearer${" ".repeat(59)}${token}`))).toBe("token_too_large");
+  });
+
+  it("readBearerToken refuses the scheme without a token itself (callers look the token up before the b64token check)", () => {
+    expect(() => readBearerToken(withHeader("Bearer"), MAX)).toThrow(expect.objectContaining({ code: "malformed_authorization_header" }));
+  });
+
   it("refuses an oversized header before parsing it", () => {
     expect(codeOf(withHeader(`Basic ${"a".repeat(MAX + 64)}`))).toBe("token_too_large");
     expect(codeOf(withHeader(`Bearer ${"a b".repeat(MAX)}`))).toBe("token_too_large");
@@ -131,6 +141,14 @@ describe("extractBearerToken: more than one Authorization header", () => {
     expect(codeOf(withHeader([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]))).toBe("multiple_authorization_headers");
   });
 
+  it("counts only Authorization: other 13-character names (Cache-Control, Accept-Ranges) are not it", () => {
+    const request: TokenRequest = {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      rawHeaders: ["Cache-Control", "no-cache", "Authorization", `Bearer ${TOKEN}`, "accept-ranges", "bytes", "Authorisation", "x"],
+    };
+    expect(extractBearerToken(request, MAX)).toBe(TOKEN);
+  });
+
   it("accepts one Authorization header in rawHeaders, and ignores header values named authorization", () => {
     const request: TokenRequest = {
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -148,6 +166,7 @@ describe("extractBearerToken: the query string", () => {
     "/mcp?access_token=",
     "/mcp?a=1&access_token=abc&b=2",
     "/mcp?access%5Ftoken=abc",
+    "/?access_token=abc",
   ])("refuses %s without a header as token_in_query", (url) => {
     expect(codeOf({ headers: {}, url })).toBe("token_in_query");
   });
@@ -167,6 +186,9 @@ describe("extractBearerToken: the query string", () => {
     "/mcp?access_tokens=abc",
     "/mcp?note=access_token",
     "/access_token/mcp",
+    // In the path, not a query: `&` only separates parameters after `?`.
+    "/x&access_token=abc",
+    "http://mcp.example.com/x&access_token=abc",
   ])("does not mistake %s for a query token", (url) => {
     expect(extractBearerToken(withHeader(`Bearer ${TOKEN}`, { url }), MAX)).toBe(TOKEN);
   });
@@ -201,6 +223,14 @@ describe("extractBearerToken: the body", () => {
     };
     expect(extractBearerToken(request, MAX)).toBe(TOKEN);
   });
+
+  it.each<[string, unknown]>([["no body", undefined], ["a null body", null], ["a number", 5], ["an empty string", ""]])(
+    "answers a form content type with %s by the header alone (never a TypeError)",
+    (_label, body) => {
+      expect(codeOf({ headers: { "content-type": FORM }, body })).toBe("token_missing");
+      expect(extractBearerToken({ headers: { "content-type": FORM, authorization: `Bearer ${TOKEN}` }, body }, MAX)).toBe(TOKEN);
+    },
+  );
 
   it("does not refuse a form body whose access_token is only inherited", () => {
     const body = Object.create({ access_token: "abc" }) as object;

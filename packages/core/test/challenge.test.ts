@@ -4,14 +4,15 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { validateHeaderValue } from "node:http";
-import { answerFor, buildChallenge, quoteAuthParam } from "../src/challenge.js";
+import { buildChallenge, quoteAuthParam } from "../src/challenge.js";
+import { answerFor } from "../src/error-responses.js";
 import { ERROR_RESPONSES } from "../src/error-responses.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
 import { isValidScopeToken } from "../src/scopes.js";
 import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
 
 const METADATA = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp";
-const CONTEXT = { resourceMetadataUrl: METADATA, requiredScopes: ["mcp:read", "mcp:tools"], retryAfter: 7 };
+const CONTEXT = { resourceMetadataUrl: METADATA, requiredScopes: ["mcp:read", "mcp:tools"], retryAfterSeconds: 7 };
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1sZWFr";
 
 /**

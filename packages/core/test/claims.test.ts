@@ -5,20 +5,20 @@
 import { describe, expect, it } from "@jest/globals";
 import { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "../src/claims.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
-import { resolveOptions, type JwtValidationOptions, type ResolvedJwtOptions } from "../src/options.js";
+import { resolveOptions, type ValidationOptions, type ResolvedTokenRules } from "../src/options.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 const ISSUER = "https://auth.example.com";
 const NOW = 1_700_000_000;
 const SKEW = 60;
 
-function jwtOptions(validation: JwtValidationOptions = {}): ResolvedJwtOptions {
-  return resolveOptions({ resource: RESOURCE, authorizationServers: [ISSUER], validation }).jwt;
+function jwtOptions(validation: ValidationOptions = {}): ResolvedTokenRules {
+  return resolveOptions({ resource: RESOURCE, authorizationServers: [ISSUER], validation }).tokenRules;
 }
 
 const NORMAL = jwtOptions();
 const STRICT = jwtOptions({ strict: true });
-const NO_SKEW = jwtOptions({ clockTolerance: 0 });
+const NO_SKEW = jwtOptions({ clockToleranceSeconds: 0 });
 
 function codeOf(fn: () => unknown): McpOAuthErrorCode | "ok" {
   try {
@@ -143,7 +143,7 @@ describe("checkIssuer", () => {
   });
 
   it("compares with a configured trailing slash exactly too", () => {
-    const auth0 = resolveOptions({ resource: RESOURCE, authorizationServers: ["https://tenant.auth0.com/"] }).jwt;
+    const auth0 = resolveOptions({ resource: RESOURCE, authorizationServers: ["https://tenant.auth0.com/"] }).tokenRules;
     expect(checkIssuer({ iss: "https://tenant.auth0.com/" }, auth0)).toBe("https://tenant.auth0.com/");
     expect(codeOf(() => checkIssuer({ iss: "https://tenant.auth0.com" }, auth0))).toBe("issuer_not_allowed");
   });
@@ -217,7 +217,7 @@ describe("checkClaims: nbf and iat", () => {
   });
 
   it("uses the configured tolerance", () => {
-    const wide = jwtOptions({ clockTolerance: 300 });
+    const wide = jwtOptions({ clockToleranceSeconds: 300 });
     expect(claims(payload({ exp: NOW - 299 }), wide)).toBe("ok");
     expect(claims(payload({ exp: NOW - 300 }), wide)).toBe("token_expired");
     expect(claims(payload({ nbf: NOW + 300 }), wide)).toBe("ok");
@@ -324,5 +324,90 @@ describe("checkIntrospection: aud and resource (RFC 7662 section 2.2, RFC 8707)"
     ["resource", "an empty userinfo and a fragment", "https://@mcp.example.com/mcp#"],
   ])("rejects %s with %s as audience_mismatch", (claim, _label, value) => {
     expect(introspect(answer({ [claim]: value }))).toBe("audience_mismatch");
+  });
+});
+
+describe("client_id as the audience (explicit opt-in, Cognito access tokens carry no aud)", () => {
+  const COGNITO = jwtOptions({ clientIdAsAudience: ["client-1"] });
+
+  it("accepts a token without any audience whose client_id is listed", () => {
+    expect(claims(payload({ aud: undefined }), COGNITO)).toBe("ok");
+    expect(codeOf(() => checkIntrospection({ active: true, iss: ISSUER, exp: NOW + 600, client_id: "client-1" }, COGNITO, NOW))).toBe("ok");
+  });
+
+  it("refuses a token whose aud names another resource, even with a listed client_id", () => {
+    // The fallback is for tokens without an audience only: an aud that names someone else
+    // says the token was issued for that resource (RFC 8707 section 2).
+    expect(claims(payload({ aud: "https://other.example.com/mcp" }), COGNITO)).toBe("audience_mismatch");
+    expect(claims(payload({ aud: [] }), COGNITO)).toBe("audience_mismatch");
+    expect(codeOf(() => checkIntrospection({ active: true, exp: NOW + 600, client_id: "client-1", resource: "https://other.example.com/mcp" }, COGNITO, NOW)))
+      .toBe("audience_mismatch");
+  });
+
+  it("refuses a token without an audience whose client_id is not listed, missing or not a string", () => {
+    expect(claims(payload({ aud: undefined, client_id: "client-2" }), COGNITO)).toBe("audience_mismatch");
+    expect(claims(payload({ aud: undefined, client_id: undefined }), COGNITO)).toBe("audience_mismatch");
+    expect(claims(payload({ aud: undefined, client_id: ["client-1"] }), COGNITO)).toBe("audience_mismatch");
+  });
+
+  it("is off by default: a listed-looking client_id is no audience", () => {
+    expect(claims(payload({ aud: undefined, client_id: "client-1" }))).toBe("audience_mismatch");
+  });
+});
+
+describe("validation.requiredClaims", () => {
+  const REQUIRED = jwtOptions({ requiredClaims: { tenant: ["t1", "t2"], tier: "gold" } });
+
+  it("accepts a token carrying every required claim with an accepted value", () => {
+    expect(claims(payload({ tenant: "t2", tier: "gold" }), REQUIRED)).toBe("ok");
+  });
+
+  it("refuses a missing required claim as claim_missing", () => {
+    expect(claims(payload({ tier: "gold" }), REQUIRED)).toBe("claim_missing");
+    expect(claims(payload({ tenant: "t1" }), REQUIRED)).toBe("claim_missing");
+  });
+
+  it.each<[string, unknown]>([["another value", "t3"], ["a case variant", "T1"], ["an array holding an accepted value", ["t1"]], ["a number", 1]])(
+    "refuses %s as claim_invalid",
+    (_label, tenant) => {
+      expect(claims(payload({ tenant, tier: "gold" }), REQUIRED)).toBe("claim_invalid");
+    },
+  );
+
+  it("applies to introspection answers too", () => {
+    const answer = { active: true, iss: ISSUER, aud: RESOURCE, exp: NOW + 600, tier: "gold" };
+    expect(codeOf(() => checkIntrospection({ ...answer, tenant: "t1" }, REQUIRED, NOW))).toBe("ok");
+    expect(codeOf(() => checkIntrospection(answer, REQUIRED, NOW))).toBe("claim_missing");
+  });
+});
+
+describe("checkIntrospection: active, token_type, iss (RFC 7662 section 2.2)", () => {
+  const answer = (overrides: Record<string, unknown> = {}): Record<string, unknown> =>
+    Object.fromEntries(Object.entries({ active: true, iss: ISSUER, aud: RESOURCE, exp: NOW + 600, ...overrides }).filter(([, v]) => v !== undefined));
+  const introspect = (a: Record<string, unknown>) => codeOf(() => checkIntrospection(a, NORMAL, NOW));
+
+  it("accepts an active answer for us, with or without iss", () => {
+    expect(introspect(answer())).toBe("ok");
+    expect(introspect(answer({ iss: undefined }))).toBe("ok");
+  });
+
+  it.each<[string, unknown]>([["false", false], ["the string true", "true"], ["1", 1], ["missing", undefined]])("refuses active %s as token_inactive", (_label, active) => {
+    expect(introspect(answer({ active }))).toBe("token_inactive");
+  });
+
+  it.each(["Bearer", "bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"])("accepts token_type %s", (tokenType) => {
+    expect(introspect(answer({ token_type: tokenType }))).toBe("ok");
+  });
+
+  it.each<[string, unknown]>([["refresh_token", "refresh_token"], ["N_A", "N_A"], ["DPoP", "DPoP"], ["a number", 1], ["an array", ["Bearer"]]])(
+    "refuses token_type %s as invalid_token_type",
+    (_label, tokenType) => {
+      expect(introspect(answer({ token_type: tokenType }))).toBe("invalid_token_type");
+    },
+  );
+
+  it("refuses an iss that is present and not allowed", () => {
+    expect(introspect(answer({ iss: "https://other.example.com" }))).toBe("issuer_not_allowed");
+    expect(introspect(answer({ iss: 42 }))).toBe("claim_missing");
   });
 });

@@ -8,6 +8,9 @@ import { McpOAuthError, ResourceServer, type McpOAuthErrorCode, type McpOAuthEve
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
+import type { AuthorizationServerDirectory } from "../src/discovery.js";
+import { IntrospectionVerifier } from "../src/introspection.js";
+import { resolveOptions } from "../src/options.js";
 
 const RESOURCE = "http://127.0.0.1:4555/mcp";
 
@@ -52,7 +55,7 @@ describe("against the real authorization server (opaque tokens)", () => {
   });
 
   it("sees a revocation once the cached answer ages out", async () => {
-    const server = new ResourceServer({ ...options, cache: { introspectionTtl: 0.3 } });
+    const server = new ResourceServer({ ...options, cache: { introspectionTtlSeconds: 0.3 } });
     const tokens = await obtainAccessToken(as.issuer, { resource: RESOURCE });
     await server.verifyToken(tokens.access_token);
     const revoked = await fetch(`${as.issuer}/token/revocation`, {
@@ -129,8 +132,8 @@ describe("answers a real server would not give, and outages", () => {
     authorizationServers: [stub.url],
     validation: { type: "introspection" },
     introspection: { endpoint: `${stub.url}/introspect`, clientId: "rs", clientSecret: "s3cret" },
-    timeout: 300,
-    retryAfter: 9,
+    timeoutMs: 300,
+    retryAfterSeconds: 9,
     cache: false,
   });
   beforeAll(async () => {
@@ -165,17 +168,25 @@ describe("answers a real server would not give, and outages", () => {
     expect(new URLSearchParams(received.body).get("token_type_hint")).toBe("access_token");
   });
 
-  it.each<[string, Parameters<StubServer["handle"]>[1]]>([
-    ["answers 500", json({ error: "server_error" }, 500)],
-    ["answers HTML", (_req, res) => { res.setHeader("content-type", "text/html"); res.end("<html>down</html>"); }],
-    ["answers truncated JSON", (_req, res) => { res.setHeader("content-type", "application/json"); res.end("{\"active\": tr"); }],
-    ["never answers", () => {}],
-  ])("is unavailable (503 with Retry-After) when the endpoint %s", async (_name, handler) => {
+  it.each<[string, Parameters<StubServer["handle"]>[1], string]>([
+    ["answers 500", json({ error: "server_error" }, 500), "HTTP 500"],
+    ["answers HTML", (_req, res) => { res.setHeader("content-type", "text/html"); res.end("<html>down</html>"); }, "answer is not JSON"],
+    ["answers truncated JSON", (_req, res) => { res.setHeader("content-type", "application/json"); res.end("{\"active\": tr"); }, "answer is not JSON"],
+    ["never answers", () => {}, "timed out"],
+    ["closes the connection", (req) => { req.socket.destroy(); }, "unreachable"],
+    // JSON, but no introspection answer (RFC 7662 section 2.2: a JSON object with `active`).
+    ["answers null", json(null), "answer has no boolean active"],
+    ["answers an array", json([{ active: true, aud: RESOURCE }]), "answer has no boolean active"],
+    ["answers a number", json(1), "answer has no boolean active"],
+    ["answers a string", json("active"), "answer has no boolean active"],
+  ])("is unavailable (503 with Retry-After) when the endpoint %s, and says why", async (_name, handler, reason) => {
     stub.handle("/introspect", handler);
     const rs = server();
     let caught: unknown;
     await rs.verifyToken("opaque-token-value").catch((error: unknown) => { caught = error; });
     expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
+    expect((caught as McpOAuthError).message).toBe(`introspection failed: ${reason}`);
+    expect((caught as McpOAuthError).retryAfter).toBe(9);
     expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "9" } });
   });
 });
@@ -198,7 +209,7 @@ describe("a discovered introspection_endpoint follows the rules of a configured 
     const events: McpOAuthEvent[] = [];
     const rs = new ResourceServer({
       resource: RESOURCE, authorizationServers: [issuer], validation: { type: "introspection" },
-      introspection: { clientId: "rs", clientSecret: "s3cret" }, timeout: 300, retryAfter: 9, onEvent: (e) => events.push(e),
+      introspection: { clientId: "rs", clientSecret: "s3cret" }, timeoutMs: 300, retryAfterSeconds: 9, onEvent: (e) => events.push(e),
     }, { fetch: spy });
     let caught: unknown;
     await rs.verifyToken("opaque-token-value").catch((error: unknown) => { caught = error; });
@@ -206,7 +217,102 @@ describe("a discovered introspection_endpoint follows the rules of a configured 
     expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "9" } });
     await expect(rs.ready()).rejects.toThrow(/introspection_endpoint.*http/);
     expect(events).toContainEqual({ type: "upstream_error", upstream: "introspection", url: "http://example.com/introspect", reason: expect.stringMatching(/plain http on a non-loopback host/) });
+    // Reported once, not on every request that meets it.
+    await rs.verifyToken("another-opaque-token").catch(() => {});
+    expect(events.filter((e) => e.type === "upstream_error" && e.url === "http://example.com/introspect")).toHaveLength(1);
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.every((url) => url.startsWith(`${stub.url}/`))).toBe(true);
+  });
+});
+
+describe("client authentication at the introspection endpoint (RFC 7662 section 2.1, RFC 6749 section 2.3.1)", () => {
+  let stub: StubServer;
+  let received: { authorization: string | undefined; form: URLSearchParams }[] = [];
+  beforeAll(async () => {
+    stub = await startStubServer();
+    stub.handle("/introspect", (req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => { body += c.toString(); });
+      req.on("end", () => {
+        received.push({ authorization: req.headers.authorization, form: new URLSearchParams(body) });
+        json({ active: true, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 })(req, res);
+      });
+    });
+  });
+  afterAll(() => stub.close());
+
+  const verifyWith = async (introspection: NonNullable<McpOAuthOptions["introspection"]>) => {
+    received = [];
+    const rs = new ResourceServer({
+      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" }, cache: false,
+      introspection: { endpoint: `${stub.url}/introspect`, ...introspection },
+    });
+    await rs.verifyToken("opaque-token-value");
+    expect(received).toHaveLength(1);
+    return received[0]!;
+  };
+
+  it("client_secret_basic (the default): form-encoded credentials in the header, none in the body", async () => {
+    const { authorization, form } = await verifyWith({ clientId: "rs:1 a+b", clientSecret: "s p%c" });
+    // Each part form-urlencoded before base64 (`:` would otherwise split the id; space is `+`).
+    expect(authorization).toBe(`Basic ${Buffer.from("rs%3A1+a%2Bb:s+p%25c").toString("base64")}`);
+    expect(form.get("token")).toBe("opaque-token-value");
+    expect(form.has("client_id")).toBe(false);
+    expect(form.has("client_secret")).toBe(false);
+  });
+
+  it("client_secret_post: credentials in the body, no Authorization header (one method only)", async () => {
+    const { authorization, form } = await verifyWith({ clientId: "rs:1 a+b", clientSecret: "s p%c", authMethod: "client_secret_post" });
+    expect(authorization).toBeUndefined();
+    expect(form.get("client_id")).toBe("rs:1 a+b");
+    expect(form.get("client_secret")).toBe("s p%c");
+    expect(form.get("token")).toBe("opaque-token-value");
+  });
+});
+
+describe("IntrospectionVerifier on its own", () => {
+  let stub: StubServer;
+  beforeAll(async () => {
+    stub = await startStubServer();
+  });
+  afterAll(() => stub.close());
+
+  const resolved = (introspection?: NonNullable<McpOAuthOptions["introspection"]>) => resolveOptions({
+    resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" }, retryAfterSeconds: 7,
+    ...(introspection ? { introspection } : {}),
+  });
+  // With a configured endpoint the directory is never consulted: any call on it would throw.
+  const noDirectory = {} as AuthorizationServerDirectory;
+
+  it("needs introspection options", () => {
+    expect(() => new IntrospectionVerifier(resolveOptions({ resource: RESOURCE, authorizationServers: [stub.url] }), noDirectory)).toThrow(TypeError);
+  });
+
+  it("works without an observer, for answers and for outages", async () => {
+    const verifier = new IntrospectionVerifier(resolved({ endpoint: `${stub.url}/introspect`, clientId: "rs", clientSecret: "s3cret" }), noDirectory);
+    stub.handle("/introspect", json({ active: true, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 }));
+    await expect(verifier.verify("opaque-token-value")).resolves.toMatchObject({ method: "introspection", claims: { active: true } });
+    stub.handle("/introspect", json({ error: "server_error" }, 500));
+    const caught = await verifier.verify("opaque-token-value").catch((error: unknown) => error);
+    expect(caught).toBeInstanceOf(McpOAuthError);
+    expect(caught).toMatchObject({ code: "upstream_unavailable", retryAfter: 7, message: "introspection failed: HTTP 500" });
+  });
+
+  it("refuses a discovered plain-http endpoint without an observer too, with Retry-After", async () => {
+    const directory = { discover: async () => ({ metadata: { introspection_endpoint: "http://example.com/introspect" } }) } as unknown as AuthorizationServerDirectory;
+    const verifier = new IntrospectionVerifier(resolved({ clientId: "rs", clientSecret: "s3cret" }), directory);
+    const caught = await verifier.verify("opaque-token-value").catch((error: unknown) => error);
+    expect(caught).toBeInstanceOf(McpOAuthError);
+    expect(caught).toMatchObject({ code: "upstream_unavailable", retryAfter: 7 });
+    expect((caught as Error).message).toMatch(/publishes an introspection_endpoint that is refused/);
+  });
+
+  it("is unavailable, naming the fix, when the metadata publishes no introspection_endpoint", async () => {
+    const issuer = `${stub.url}/tenant/no-introspection`;
+    stub.handle("/.well-known/oauth-authorization-server/tenant/no-introspection", json({ issuer }));
+    const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer], validation: { type: "introspection" }, retryAfterSeconds: 7, introspection: { clientId: "rs", clientSecret: "s3cret" } });
+    const caught = await rs.verifyToken("opaque-token-value").catch((error: unknown) => error);
+    expect(caught).toMatchObject({ code: "upstream_unavailable", retryAfter: 7 });
+    expect((caught as Error).message).toMatch(/publishes no introspection_endpoint; set introspection\.endpoint/);
   });
 });

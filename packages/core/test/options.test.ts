@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import * as os from "node:os";
+import { MemoryTokenCache } from "../src/cache.js";
 import { McpOAuthConfigError } from "../src/errors.js";
 import { optionsFromEnv } from "../src/env.js";
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, resolveOptions, type McpOAuthOptions } from "../src/options.js";
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, resolveOptions, type CachedValidation, type McpOAuthOptions } from "../src/options.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 const AS = "https://auth.example.com/";
@@ -244,34 +245,34 @@ describe("resolveOptions: validation", () => {
   });
 
   it("accepts HS256 with a 32-byte secret and keeps the secret as a KeyObject", () => {
-    const jwt = resolveOptions(base({ validation: { secret: SECRET_32, algorithms: ["HS256"] } })).jwt;
+    const jwt = resolveOptions(base({ validation: { secret: SECRET_32, algorithms: ["HS256"] } })).tokenRules;
     expect([...jwt.algorithms]).toEqual(["HS256"]);
     expect(jwt.secretKey?.type).toBe("secret");
     expect(jwt.secretKey?.symmetricKeySize).toBe(32);
   });
 
   it("adds the HMAC family to the default algorithms only when a secret is set", () => {
-    expect([...resolveOptions(base()).jwt.algorithms]).toEqual([...ASYMMETRIC_ALGORITHMS]);
-    expect(resolveOptions(base()).jwt.secretKey).toBeUndefined();
-    expect([...resolveOptions(base({ validation: { secret: new Uint8Array(32) } })).jwt.algorithms])
+    expect([...resolveOptions(base()).tokenRules.algorithms]).toEqual([...ASYMMETRIC_ALGORITHMS]);
+    expect(resolveOptions(base()).tokenRules.secretKey).toBeUndefined();
+    expect([...resolveOptions(base({ validation: { secret: new Uint8Array(32) } })).tokenRules.algorithms])
       .toEqual([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
   });
 
-  it.each([-1, -0.5, Number.NaN, Number.POSITIVE_INFINITY])("refuses clockTolerance %p", (clockTolerance) => {
-    expectConfigError(() => resolveOptions(base({ validation: { clockTolerance } })), "validation.clockTolerance");
+  it.each([-1, -0.5, Number.NaN, Number.POSITIVE_INFINITY])("refuses clockToleranceSeconds %p", (clockTolerance) => {
+    expectConfigError(() => resolveOptions(base({ validation: { clockToleranceSeconds: clockTolerance } })), "validation.clockToleranceSeconds");
   });
 
-  it("accepts a clockTolerance of 0 and defaults to 60", () => {
-    expect(resolveOptions(base({ validation: { clockTolerance: 0 } })).jwt.clockTolerance).toBe(0);
-    expect(resolveOptions(base()).jwt.clockTolerance).toBe(60);
+  it("accepts a clockToleranceSeconds of 0 and defaults to 60", () => {
+    expect(resolveOptions(base({ validation: { clockToleranceSeconds: 0 } })).tokenRules.clockToleranceSeconds).toBe(0);
+    expect(resolveOptions(base()).tokenRules.clockToleranceSeconds).toBe(60);
   });
 
   it.each([
     ["validation.maxTokenLength", { validation: { maxTokenLength: 0 } }],
-    ["validation.jwksCacheMaxAge", { validation: { jwksCacheMaxAge: -1 } }],
+    ["validation.jwksCacheMaxAgeMs", { validation: { jwksCacheMaxAgeMs: -1 } }],
     ["validation.jwksRequestsPerMinute", { validation: { jwksRequestsPerMinute: 0 } }],
-    ["timeout", { timeout: 0 }],
-    ["retryAfter", { retryAfter: -5 }],
+    ["timeoutMs", { timeoutMs: 0 }],
+    ["retryAfterSeconds", { retryAfterSeconds: -5 }],
     ["maxResponseBytes", { maxResponseBytes: 0 }],
     ["maxResponseBytes", { maxResponseBytes: 1.5 }],
   ] as [string, Partial<McpOAuthOptions>][])("refuses a non-positive %s", (option, extra) => {
@@ -303,22 +304,22 @@ describe("resolveOptions: validation", () => {
 describe("resolveOptions: defaults", () => {
   it("uses the resource as the audience and the authorization servers as the issuers", () => {
     const resolved = resolveOptions(base({ authorizationServers: [AS, "https://other.example.com"] }));
-    expect(resolved.jwt.audiences).toEqual([RESOURCE]);
-    expect(resolved.jwt.issuers).toEqual([AS, "https://other.example.com"]);
-    expect(resolved.jwt.audienceMatcher.matches(RESOURCE)).toBe(true);
-    expect(resolved.jwt.strict).toBe(false);
-    expect(resolved.jwt.maxTokenLength).toBe(8192);
-    expect(resolved.jwt.jwksUri).toBeUndefined();
-    expect(resolved.timeout).toBe(5000);
-    expect(resolved.retryAfter).toBe(5);
+    expect(resolved.tokenRules.audiences).toEqual([RESOURCE]);
+    expect(resolved.tokenRules.issuers).toEqual([AS, "https://other.example.com"]);
+    expect(resolved.tokenRules.audienceMatcher.matches(RESOURCE)).toBe(true);
+    expect(resolved.tokenRules.strict).toBe(false);
+    expect(resolved.tokenRules.maxTokenLength).toBe(8192);
+    expect(resolved.tokenRules.jwksUri).toBeUndefined();
+    expect(resolved.timeoutMs).toBe(5000);
+    expect(resolved.retryAfterSeconds).toBe(5);
     expect(resolved.maxResponseBytes).toBe(1024 * 1024);
   });
 
   it("uses explicit audience and issuer instead of the defaults", () => {
     const resolved = resolveOptions(base({ validation: { audience: "api://default", issuer: ["https://iss.example.com"] } }));
-    expect(resolved.jwt.audiences).toEqual(["api://default"]);
-    expect(resolved.jwt.issuers).toEqual(["https://iss.example.com"]);
-    expect(resolved.jwt.audienceMatcher.matches(RESOURCE)).toBe(false);
+    expect(resolved.tokenRules.audiences).toEqual(["api://default"]);
+    expect(resolved.tokenRules.issuers).toEqual(["https://iss.example.com"]);
+    expect(resolved.tokenRules.audienceMatcher.matches(RESOURCE)).toBe(false);
   });
 
   it.each([
@@ -337,13 +338,13 @@ describe("resolveOptions: defaults", () => {
   it("keeps a root resource verbatim, without adding a trailing slash", () => {
     const resolved = resolveOptions(base({ resource: "https://host.example.com" }));
     expect(resolved.resource).toBe("https://host.example.com");
-    expect(resolved.jwt.audiences).toEqual(["https://host.example.com"]);
+    expect(resolved.tokenRules.audiences).toEqual(["https://host.example.com"]);
   });
 
   it("returns frozen options", () => {
     const resolved = resolveOptions(base());
     expect(Object.isFrozen(resolved)).toBe(true);
-    expect(Object.isFrozen(resolved.jwt)).toBe(true);
+    expect(Object.isFrozen(resolved.tokenRules)).toBe(true);
   });
 });
 
@@ -389,7 +390,7 @@ describe("optionsFromEnv", () => {
         jwksUri: "https://a.example.com/jwks",
         audience: ["api://one", "api://two"],
         issuer: ["https://iss.example.com"],
-        clockTolerance: 30,
+        clockToleranceSeconds: 30,
       },
     });
   });
@@ -398,34 +399,74 @@ describe("optionsFromEnv", () => {
     const options = optionsFromEnv(ENV);
     expect(options.validation).toEqual({ type: "jwt" });
     const resolved = resolveOptions(options);
-    expect(resolved.jwt.audiences).toEqual([RESOURCE]);
-    expect(resolved.jwt.issuers).toEqual([AS]);
+    expect(resolved.tokenRules.audiences).toEqual([RESOURCE]);
+    expect(resolved.tokenRules.issuers).toEqual([AS]);
   });
 
   it("lets overrides win over the environment", () => {
     const options = optionsFromEnv(
       { ...ENV, OAUTH_SCOPES: "env:scope", OAUTH_CLOCK_TOLERANCE: "30" },
-      { resource: "https://other.example.com/mcp", scopes: ["override:scope"], validation: { clockTolerance: 5 } },
+      { resource: "https://other.example.com/mcp", scopes: ["override:scope"], validation: { clockToleranceSeconds: 5 } },
     );
     expect(options.resource).toBe("https://other.example.com/mcp");
     expect(options.scopes).toEqual(["override:scope"]);
-    expect(options.validation?.clockTolerance).toBe(5);
+    expect(options.validation?.clockToleranceSeconds).toBe(5);
   });
 
   it("feeds resolveOptions, whose checks still apply (offline_access, plain http)", () => {
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_SCOPES: "mcp:read offline_access" })), "scopes");
     expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_RESOURCE: "http://mcp.example.com/mcp" })), "resource");
-    expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_CLOCK_TOLERANCE: "0" }, { validation: { clockTolerance: -1 } })), "validation.clockTolerance");
+    expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_CLOCK_TOLERANCE: "0" }, { validation: { clockToleranceSeconds: -1 } })), "validation.clockToleranceSeconds");
+  });
+
+  it("reads the cache lifetimes in seconds and refuses what is not one", () => {
+    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120", OAUTH_CACHE_INTROSPECTION_TTL: "0" }).cache).toEqual({ ttlSeconds: 120, introspectionTtlSeconds: 0 });
+    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120" }, { cache: { ttlSeconds: 30 } }).cache).toEqual({ ttlSeconds: 30 });
+    expect(optionsFromEnv(ENV).cache).toBeUndefined();
+    expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_INTROSPECTION_TTL: "a minute" }), "OAUTH_CACHE_INTROSPECTION_TTL");
+    expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "-1" }), "OAUTH_CACHE_TTL");
+  });
+
+  describe("OAUTH_CACHE_REDIS_URL", () => {
+    const store = new MemoryTokenCache<CachedValidation>(10);
+    const built: [string, unknown][] = [];
+    const stores = { redisCache: (url: string, env: unknown) => { built.push([url, env]); return store; } };
+
+    it("is turned into a store by the builder it is given, beside the other cache settings", () => {
+      const env = { ...ENV, OAUTH_CACHE_REDIS_URL: "rediss://:secret@cache.internal:6380/0", OAUTH_CACHE_INTROSPECTION_TTL: "5" };
+      const options = optionsFromEnv(env, {}, stores);
+      expect(options.cache).toEqual({ introspectionTtlSeconds: 5, store });
+      expect(built.at(-1)).toEqual(["rediss://:secret@cache.internal:6380/0", env]);
+    });
+
+    it("is refused, not ignored, when nothing builds the store", () => {
+      const error = expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:6379" }), "OAUTH_CACHE_REDIS_URL");
+      expect(error.message).toMatch(/@mcp-oauth\/redis.*redisCacheFromEnv/);
+    });
+
+    it("must be a redis:// or rediss:// URL, and says so without echoing it", () => {
+      const error = expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "https://:secret@cache.internal" }, {}, stores), "OAUTH_CACHE_REDIS_URL");
+      expect(error.message).not.toContain("secret");
+    });
+
+    it("stays unused when the overrides say no cache or bring their own store", () => {
+      const env = { ...ENV, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:6379" };
+      const count = built.length;
+      expect(optionsFromEnv(env, { cache: false }).cache).toBe(false);
+      const own = new MemoryTokenCache<CachedValidation>(1);
+      expect(optionsFromEnv(env, { cache: { store: own } }, stores).cache).toEqual({ store: own });
+      expect(built.length).toBe(count);
+    });
   });
 });
 
 describe("resolveOptions: validation.signatureVerification", () => {
   it("resolves auto by the cores available, keeps an explicit choice and refuses anything else", () => {
     const { availableParallelism } = os;
-    expect(resolveOptions(base()).jwt.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
-    expect(resolveOptions(base({ validation: { signatureVerification: "auto" } })).jwt.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
-    expect(resolveOptions(base({ validation: { signatureVerification: "event-loop" } })).jwt.signatureVerification).toBe("event-loop");
-    expect(resolveOptions(base({ validation: { signatureVerification: "thread-pool" } })).jwt.signatureVerification).toBe("thread-pool");
+    expect(resolveOptions(base()).tokenRules.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
+    expect(resolveOptions(base({ validation: { signatureVerification: "auto" } })).tokenRules.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
+    expect(resolveOptions(base({ validation: { signatureVerification: "event-loop" } })).tokenRules.signatureVerification).toBe("event-loop");
+    expect(resolveOptions(base({ validation: { signatureVerification: "thread-pool" } })).tokenRules.signatureVerification).toBe("thread-pool");
     expectConfigError(() => resolveOptions(base({ validation: { signatureVerification: "worker" as "auto" } })), "validation.signatureVerification");
   });
 });

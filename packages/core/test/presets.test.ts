@@ -90,9 +90,9 @@ describe("Auth0", () => {
     expect(presets.auth0({ domain: "tenant.auth0.com", audience: "https://api.example.com" }).validation.audience).toBe("https://api.example.com");
     const server = serverFor(preset);
     expect(server.metadata.authorization_servers).toEqual([ISSUER]);
-    expect(server.options.jwt.issuers).toEqual([ISSUER]);
-    expect(server.options.jwt.audiences).toEqual([RESOURCE]);
-    expect(server.options.jwt.jwksUri).toBe(jwksUri);
+    expect(server.options.tokenRules.issuers).toEqual([ISSUER]);
+    expect(server.options.tokenRules.audiences).toEqual([RESOURCE]);
+    expect(server.options.tokenRules.jwksUri).toBe(jwksUri);
   });
 
   it("accepts aud as a string; azp is the client id", async () => {
@@ -169,7 +169,7 @@ describe("Okta", () => {
     expect(custom.validation.audience).toBe("api://mcp");
     const server = serverFor(preset);
     expect(server.metadata.authorization_servers).toEqual([ISSUER]);
-    expect(server.options.jwt.audiences).toEqual(["api://default"]);
+    expect(server.options.tokenRules.audiences).toEqual(["api://default"]);
   });
 
   it("accepts aud api://default, reads the scp array as scopes and cid as the client id", async () => {
@@ -224,7 +224,7 @@ describe("AWS Cognito", () => {
     expect(p.validation.requiredClaims).toEqual({ token_use: "access" });
     const server = serverFor(p);
     expect(server.metadata.authorization_servers).toEqual([ISSUER]);
-    expect(server.options.jwt.audiences).toEqual([RESOURCE]);
+    expect(server.options.tokenRules.audiences).toEqual([RESOURCE]);
   });
 
   it("accepts an access token without aud whose client_id is listed", async () => {
@@ -345,7 +345,7 @@ describe("Microsoft Entra ID", () => {
       .toEqual([APP, "https://contoso.com/mcp-api"]);
     const server = serverFor(preset);
     expect(server.metadata.authorization_servers).toEqual([V2]);
-    expect(server.options.jwt.issuers).toEqual([V2, V1]);
+    expect(server.options.tokenRules.issuers).toEqual([V2, V1]);
   });
 
   it("accepts a v2 token (aud = app GUID): space-separated scp and roles are all scopes", async () => {
@@ -449,7 +449,7 @@ describe("explicit options next to a preset", () => {
 
   it("an explicit validation.audience wins over the preset's", async () => {
     const server = serverFor(presets.okta({ domain: "dev-1.okta.com" }), { validation: { audience: "api://mcp" } });
-    expect(server.options.jwt.audiences).toEqual(["api://mcp"]);
+    expect(server.options.tokenRules.audiences).toEqual(["api://mcp"]);
     expect(await codeOf(server.verifyToken(oktaToken({ aud: "api://mcp" })))).toBe("ok");
     expect(await codeOf(server.verifyToken(oktaToken({ aud: "api://default" })))).toBe("audience_mismatch");
   });
@@ -457,8 +457,8 @@ describe("explicit options next to a preset", () => {
   it("an explicit validation.issuer and scopeClaims win; the preset's other fields stay", async () => {
     const CUSTOM = "https://login.example.com/";
     const server = serverFor(presets.auth0({ domain: "tenant.auth0.com" }), { validation: { issuer: CUSTOM, scopeClaims: ["scope"] } });
-    expect(server.options.jwt.issuers).toEqual([CUSTOM]);
-    expect(server.options.jwt.scopeClaims).toEqual(["scope"]);
+    expect(server.options.tokenRules.issuers).toEqual([CUSTOM]);
+    expect(server.options.tokenRules.scopeClaims).toEqual(["scope"]);
     expect(server.metadata.authorization_servers).toEqual(["https://tenant.auth0.com/"]);
     const sign = (iss: string): string => signJwt({ alg: "RS256", typ: "JWT", kid: KEYS.auth0.kid }, {
       iss, sub: "auth0|1", aud: RESOURCE, iat: now(), exp: now() + 600, azp: "c1", scope: "mcp:read", permissions: ["mcp:write"],
@@ -471,12 +471,12 @@ describe("explicit options next to a preset", () => {
     const server = serverFor(presets.keycloak({ baseUrl: "https://sso.example.com", realm: "mcp" }), { authorizationServers: ["https://proxy.example.com"] });
     expect(server.metadata.authorization_servers).toEqual(["https://proxy.example.com"]);
     // The preset's issuer stays the token allow-list: tokens are still Keycloak's.
-    expect(server.options.jwt.issuers).toEqual(["https://sso.example.com/realms/mcp"]);
+    expect(server.options.tokenRules.issuers).toEqual(["https://sso.example.com/realms/mcp"]);
   });
 
   it("the explicit jwksUri replaces the preset's key-set URL", () => {
-    expect(serverFor(presets.entra({ tenantId: "t1", clientId: "c1" })).options.jwt.jwksUri).toBe(jwksUri);
-    expect(new ResourceServer({ resource: RESOURCE, preset: presets.entra({ tenantId: "t1", clientId: "c1" }) }).options.jwt.jwksUri)
+    expect(serverFor(presets.entra({ tenantId: "t1", clientId: "c1" })).options.tokenRules.jwksUri).toBe(jwksUri);
+    expect(new ResourceServer({ resource: RESOURCE, preset: presets.entra({ tenantId: "t1", clientId: "c1" }) }).options.tokenRules.jwksUri)
       .toBe("https://login.microsoftonline.com/t1/discovery/v2.0/keys");
   });
 });
@@ -505,7 +505,7 @@ describe("preset merging", () => {
       preset: presets.okta({ domain: "dev-1.okta.com" }),
       validation: { audience: undefined, jwksUri: undefined },
     });
-    expect(server.options.jwt.audiences).toEqual(["api://default"]);
-    expect(server.options.jwt.jwksUri).toBe("https://dev-1.okta.com/oauth2/default/v1/keys");
+    expect(server.options.tokenRules.audiences).toEqual(["api://default"]);
+    expect(server.options.tokenRules.jwksUri).toBe("https://dev-1.okta.com/oauth2/default/v1/keys");
   });
 });

@@ -3,6 +3,7 @@
  * one trailing slash are the same resource; anything else is not.
  */
 import { describe, expect, it } from "@jest/globals";
+import { resolveOptions } from "../src/options.js";
 import { AudienceMatcher, isLoopbackHost, normalizeResourceUri } from "../src/resource-uri.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
@@ -105,9 +106,27 @@ describe("AudienceMatcher", () => {
     ["a trailing newline", "https://mcp.example.com/mcp\n"],
     ["a port with a leading zero", "https://mcp.example.com:0443/mcp"],
     ["an empty port", "https://mcp.example.com:/mcp"],
+    ["another port", "https://mcp.example.com:8443/mcp"],
+    ["the other scheme's default port", "https://mcp.example.com:80/mcp"],
+    ["a query", "https://mcp.example.com/mcp?x=1"],
+    ["a path prefix", "https://mcp.example.com/mc"],
+    ["a longer path", "https://mcp.example.com/mcp/x"],
+    ["plain http", "http://mcp.example.com/mcp"],
   ])("rejects %s", (_label, aud) => {
     expect(matcher.matches(aud)).toBe(false);
     expect(matcher.matches([aud])).toBe(false);
+  });
+
+  it("compares a query and a path as written: the parser's percent-encoding makes no match", () => {
+    const withQuery = new AudienceMatcher(["https://mcp.example.com/mcp?tenant=a%20b"]);
+    expect(withQuery.matches("HTTPS://MCP.EXAMPLE.COM/mcp/?tenant=a%20b")).toBe(true);
+    expect(withQuery.matches("https://mcp.example.com/mcp?tenant=a b")).toBe(false);
+    expect(withQuery.matches("https://mcp.example.com/mcp?tenant=a%20c")).toBe(false);
+    expect(withQuery.matches("https://mcp.example.com/mcp")).toBe(false);
+    const withSpace = new AudienceMatcher(["https://mcp.example.com/a%20b"]);
+    expect(withSpace.matches("https://mcp.example.com/a b")).toBe(false);
+    expect(normalizeResourceUri("HTTP://H.EXAMPLE:8080/P/?Q")).toBe("http://h.example:8080/P?Q");
+    expect(normalizeResourceUri("http://h.example:80")).toBe("http://h.example");
   });
 
   it("never matches userinfo or a fragment, even when the configured audience has it verbatim", () => {
@@ -202,10 +221,20 @@ describe("isLoopbackHost", () => {
     expect(isLoopbackHost(host)).toBe(true);
   });
 
-  it.each(["example.com", "localhost.example.com", "10.0.0.1", "0.0.0.0", "127.0.0", "128.0.0.1", "[::2]", "notlocalhost"])(
+  it.each([
+    "example.com", "localhost.example.com", "10.0.0.1", "0.0.0.0", "127.0.0", "128.0.0.1", "[::2]", "notlocalhost",
+    // Public names that merely contain a loopback address: plain http to them is never tolerated.
+    "127.0.0.1.evil.example", "127.0.0.1.nip.io", "evil.127.0.0.1", "x127.0.0.1", "1127.0.0.1", "127.0.0.1x", "127.0.0.1234",
+  ])(
     "%s is not loopback",
     (host) => {
       expect(isLoopbackHost(host)).toBe(false);
     },
   );
+
+  it("keeps start-up from accepting plain http to a public host named like a loopback address", () => {
+    const start = (resource: string) => () => resolveOptions({ resource, authorizationServers: ["https://auth.example.com"] });
+    expect(start("http://127.0.0.1:3000/mcp")).not.toThrow();
+    expect(start("http://127.0.0.1.evil.example/mcp")).toThrow(/plain http on a non-loopback host/);
+  });
 });

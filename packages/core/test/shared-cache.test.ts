@@ -7,10 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { runInThisContext } from "node:vm";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import {
-  McpOAuthConfigError, MemoryTokenCache, ResourceServer, tokenCacheKey,
-  type CachedValidation, type McpOAuthEvent, type McpOAuthOptions, type TokenCacheStore,
-} from "../src/index.js";
+import { McpOAuthConfigError, MemoryTokenCache, ResourceServer, type CachedValidation, type McpOAuthEvent, type McpOAuthOptions, type TokenCacheStore } from "../src/index.js";
+import { tokenCacheKey } from "../src/internal.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
 
@@ -144,18 +142,18 @@ describe("cache keys", () => {
       { validation: { algorithms: ["ES256"] } },
       { validation: { secret: "a".repeat(32) } },
       { validation: { secret: "b".repeat(32) } },
-      { validation: { clockTolerance: 0 } },
+      { validation: { clockToleranceSeconds: 0 } },
       { validation: { strict: true } },
       { validation: { maxTokenLength: 4096 } },
       { validation: { jwksUri: "http://127.0.0.1:4900/jwks" } },
-      { validation: { jwksStaleWindow: 0 } },
-      { validation: { jwksCacheMaxAge: 1000 } },
+      { validation: { jwksStaleWindowMs: 0 } },
+      { validation: { jwksCacheMaxAgeMs: 1000 } },
       { validation: { jwksRequestsPerMinute: 1 } },
       { validation: { scopeClaims: ["permissions"] } },
       { validation: { requiredClaims: { token_use: "access" } } },
       { validation: { requiredClaims: { token_use: ["access", "id"] } } },
       { validation: { clientIdAsAudience: ["client-1"] } },
-      { timeout: 1000 },
+      { timeoutMs: 1000 },
       { maxResponseBytes: 4096 },
       { allowInsecureHttp: true },
       { validation: { type: "introspection" }, introspection },
@@ -171,7 +169,7 @@ describe("cache keys", () => {
   it("are the same for the same inputs however they are written, and whatever the cache lifetimes", () => {
     expect(fingerprint({ validation: { audience: ["urn:x", "urn:y"], clientIdAsAudience: ["c1", "c2"], requiredClaims: { a: ["1", "2"], b: "3" } } }))
       .toBe(fingerprint({ validation: { audience: ["urn:y", "urn:x"], clientIdAsAudience: ["c2", "c1"], requiredClaims: { b: ["3"], a: ["2", "1"] } } }));
-    expect(fingerprint({ cache: { ttl: 5, maxAgeSeconds: 1 }, onEvent: () => {}, scopes: ["mcp:read"] })).toBe(fingerprint({}));
+    expect(fingerprint({ cache: { ttlSeconds: 5, maxAgeSeconds: 1 }, onEvent: () => {}, scopes: ["mcp:read"] })).toBe(fingerprint({}));
     // The introspection client's secret authenticates us; it changes no verdict and stays out of the keys.
     expect(fingerprint({ validation: { type: "introspection" }, introspection }))
       .toBe(fingerprint({ validation: { type: "introspection" }, introspection: { ...introspection, clientSecret: "other-secret" } }));
@@ -293,7 +291,7 @@ describe("cache.maxAgeSeconds: how long any verdict is reused", () => {
         validation: { type: "introspection" },
         introspection: { clientId: opaque.introspection.clientId, clientSecret: opaque.introspection.clientSecret },
       };
-      // introspectionTtl stays at its default (60 s): maxAgeSeconds alone bounds the delay.
+      // introspectionTtlSeconds stays at its default (60 s): maxAgeSeconds alone bounds the delay.
       const bounded = new ResourceServer({ ...options, cache: { maxAgeSeconds: 1 } });
       const byDefault = new ResourceServer(options);
       const tokens = await obtainAccessToken(opaque.issuer, { resource: RESOURCE_A });

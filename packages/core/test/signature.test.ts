@@ -1,6 +1,6 @@
 /** JWS signature verification: every algorithm family, and keys that do not suit the algorithm. */
 import { describe, expect, it } from "@jest/globals";
-import { createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { constants, createPublicKey, createSecretKey, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
 import { verifySignature, verifySignatureInPool } from "../src/jwt/signature.js";
 import { decodeJwt } from "../src/jwt/decode.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
@@ -10,6 +10,7 @@ const rsaSmall = generateKeyPairSync("rsa", { modulusLength: 1024 });
 const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" });
 const p521 = generateKeyPairSync("ec", { namedCurve: "P-521" });
+const pssSmall = generateKeyPairSync("rsa-pss", { modulusLength: 1024 });
 const secret = createSecretKey(Buffer.alloc(32, 7));
 
 function check(alg: string, signWith: KeyObject, verifyWith: KeyObject): boolean {
@@ -49,6 +50,10 @@ describe("verifySignature", () => {
     ["HS256 with the RSA public key as the HMAC secret", "HS256", createSecretKey(Buffer.from(rsa.publicKey.export({ format: "pem", type: "spki" }))), rsa.publicKey],
     ["RS256 with an EC key", "RS256", rsa.privateKey, p256.publicKey],
     ["RS256 with a 1024-bit RSA key", "RS256", rsaSmall.privateKey, rsaSmall.publicKey],
+    ["PS256 with a 1024-bit RSA key", "PS256", rsaSmall.privateKey, rsaSmall.publicKey],
+    ["PS256 with a 1024-bit RSA-PSS key", "PS256", pssSmall.privateKey, pssSmall.publicKey],
+    ["ES512 with a P-384 key", "ES512", p384.privateKey, p384.publicKey],
+    ["ES256 with an RSA key", "ES256", rsa.privateKey, rsa.publicKey],
     ["ES256 with a P-384 key", "ES256", p384.privateKey, p384.publicKey],
     ["ES384 with a P-256 key", "ES384", p256.privateKey, p256.publicKey],
     ["PS256 with an EC key", "PS256", rsa.privateKey, p256.publicKey],
@@ -82,5 +87,35 @@ describe("verifySignature", () => {
     let refusedSync: boolean | undefined;
     verifySignatureInPool("RS256", p256.publicKey, rs.signingInput, rs.signature, (valid) => { refusedSync = valid; });
     expect(refusedSync).toBe(false);
+  });
+
+  it("answers false where node:crypto throws: PS384 with an RSA-PSS key restricted to SHA-256", () => {
+    // An RSA-PSS key may carry its own parameters (RFC 4055); verifying with another digest
+    // makes OpenSSL throw "digest not allowed". A throw must be a refusal, never a pass.
+    const restricted = generateKeyPairSync("rsa-pss", { modulusLength: 2048, hashAlgorithm: "sha256", mgf1HashAlgorithm: "sha256" });
+    const { signingInput } = decodeJwt(signJwt({ alg: "PS256" }, { sub: "x" }, rsa.privateKey));
+    expect(() => verify("sha384", Buffer.from(signingInput), { key: restricted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING }, Buffer.alloc(256))).toThrow();
+    expect(verifySignature("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
+  });
+
+  it("refuses an HMAC signature over other content, under another secret, or cut short", () => {
+    const token = signJwt({ alg: "HS256" }, { sub: "x" }, secret);
+    const { signingInput, signature } = decodeJwt(token);
+    expect(verifySignature("HS256", secret, signingInput, signature)).toBe(true);
+    expect(verifySignature("HS256", secret, signingInput, decodeJwt(signJwt({ alg: "HS256" }, { sub: "y" }, secret)).signature)).toBe(false);
+    expect(verifySignature("HS256", createSecretKey(Buffer.alloc(32, 8)), signingInput, signature)).toBe(false);
+    expect(verifySignature("HS256", secret, signingInput, signature.subarray(0, 16))).toBe(false);
+    expect(verifySignature("HS256", secret, signingInput, Buffer.alloc(32))).toBe(false);
+  });
+
+  it("refuses an unknown algorithm family even with a known hash size and a good signature", () => {
+    const { signingInput, signature } = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
+    expect(verifySignature("RS256", rsa.publicKey, signingInput, signature)).toBe(true);
+    for (const alg of ["XS256", "rs256", "Ed256", "ES25"]) expect(verifySignature(alg, rsa.publicKey, signingInput, signature)).toBe(false);
+  });
+
+  it("accepts a good PS256 signature under a 2048-bit RSA-PSS key", () => {
+    const pss = generateKeyPairSync("rsa-pss", { modulusLength: 2048 });
+    expect(check("PS256", pss.privateKey, pss.publicKey)).toBe(true);
   });
 });

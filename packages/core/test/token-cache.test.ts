@@ -1,6 +1,7 @@
 /** The verified-token cache and single flight. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { MemoryTokenCache, McpOAuthError, ResourceServer, tokenCacheKey, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "../src/index.js";
+import { MemoryTokenCache, McpOAuthError, ResourceServer, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "../src/index.js";
+import { tokenCacheKey } from "../src/internal.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 
 const RESOURCE = "http://127.0.0.1:4666/mcp";
@@ -128,7 +129,7 @@ describe("ResourceServer caching", () => {
   });
 
   it("keeps accepted tokens' cache keys at hand without changing any verdict", async () => {
-    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { clockTolerance: 0 } }, { recentKeys: 2 });
+    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { clockToleranceSeconds: 0 } }, { recentKeys: 2 });
     const tokens = Array.from({ length: 5 }, (_, i) => as.mint(RESOURCE, { sub: `user-${i}` }));
     for (let round = 0; round < 3; round++) {
       for (const [i, token] of tokens.entries()) {
@@ -168,7 +169,7 @@ describe("ResourceServer caching", () => {
   });
 
   it("never serves a token past its exp", async () => {
-    const server = build({ validation: { clockTolerance: 0 } });
+    const server = build({ validation: { clockToleranceSeconds: 0 } });
     const token = as.mint(RESOURCE, { exp: Math.floor(Date.now() / 1000) + 1 });
     await server.verifyToken(token);
     await sleep(1100);
@@ -182,7 +183,7 @@ describe("ResourceServer caching", () => {
     await expect(server.verifyToken(wrongAudience)).rejects.toMatchObject({ code: "audience_mismatch" });
     expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1, rejected: 2 });
 
-    const unreachable = new ResourceServer({ resource: RESOURCE, authorizationServers: ["http://127.0.0.1:9"], timeout: 200 });
+    const unreachable = new ResourceServer({ resource: RESOURCE, authorizationServers: ["http://127.0.0.1:9"], timeoutMs: 200 });
     const token = as.mint(RESOURCE, { iss: "http://127.0.0.1:9" });
     await expect(unreachable.verifyToken(token)).rejects.toMatchObject({ code: "upstream_unavailable" });
     await expect(unreachable.verifyToken(token)).rejects.toMatchObject({ code: "upstream_unavailable" });

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPublicKey } from "node:crypto";
 import { generateSigningKey, obtainAccessToken, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
-import { decodeJwt, McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
+import { McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
+import { decodeJwt } from "../src/internal.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
@@ -143,7 +144,7 @@ describe("with a misbehaving key set", () => {
   const publish = (): void => stub.handle("/jwks", json({ keys: keys.map((k) => ({ ...createPublicKey({ key: k, format: "jwk" }).export({ format: "jwk" }), kid: k.kid, alg: k.alg, use: "sig" })) }));
   const token = (key: PrivateJwk, kid = key.kid): string =>
     signJwt({ alg: key.alg, typ: "at+jwt", kid }, { iss: stub.url, aud: RESOURCE, sub: "s", exp: Math.floor(Date.now() / 1000) + 60 }, key);
-  const server = (): ResourceServer => new ResourceServer({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}/jwks`, jwksRequestsPerMinute: 5 }, timeout: 300, retryAfter: 7, cache: false });
+  const server = (): ResourceServer => new ResourceServer({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}/jwks`, jwksRequestsPerMinute: 5 }, timeoutMs: 300, retryAfterSeconds: 7, cache: false });
 
   beforeAll(async () => {
     stub = await startStubServer();
@@ -176,8 +177,8 @@ describe("with a misbehaving key set", () => {
     publish();
     // No token cache: this is about the key set, and the same token would be served from it.
     const rs = new ResourceServer({
-      resource: RESOURCE, authorizationServers: [stub.url], timeout: 300, cache: false,
-      validation: { jwksUri: `${stub.url}/jwks`, jwksCacheMaxAge: 50, jwksStaleWindow: 400, jwksRequestsPerMinute: 600 },
+      resource: RESOURCE, authorizationServers: [stub.url], timeoutMs: 300, cache: false,
+      validation: { jwksUri: `${stub.url}/jwks`, jwksCacheMaxAgeMs: 50, jwksStaleWindowMs: 400, jwksRequestsPerMinute: 600 },
     });
     await rs.verifyToken(token(keys[0]!));
     stub.handle("/jwks", json({ error: "down" }, 503));
@@ -299,7 +300,7 @@ describe("key sources belong to their resource server", () => {
     const first = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri } });
     await first.ready();
     const events: McpOAuthEvent[] = [];
-    const second = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri, jwksCacheMaxAge: 1000 }, onEvent: (e) => events.push(e) });
+    const second = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri, jwksCacheMaxAgeMs: 1000 }, onEvent: (e) => events.push(e) });
     const before = as.requestCounts.get("/jwks") ?? 0;
     await second.ready();
     expect((as.requestCounts.get("/jwks") ?? 0) - before).toBe(1);
@@ -323,7 +324,7 @@ describe("endpoints from metadata follow the rules of configured ones", () => {
       return fetch(input, init);
     };
     const events: McpOAuthEvent[] = [];
-    const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer], timeout: 300, retryAfter: 7, onEvent: (e) => events.push(e) }, { fetch: spy });
+    const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 300, retryAfterSeconds: 7, onEvent: (e) => events.push(e) }, { fetch: spy });
     const key = generateSigningKey("RS256");
     const t = signJwt({ alg: "RS256", kid: key.kid }, { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 }, key);
     let caught: unknown;

@@ -20,7 +20,7 @@ export interface McpOAuthMiddlewareOptions extends McpOAuthOptions {
   /** The metadata endpoints; `false` to serve them yourself. */
   protectedResourceMetadata?: ProtectedResourceMetadataOptions | false;
   /** CORS and the Origin rule on MCP paths; `false` when something else handles CORS. */
-  cors?: Omit<OAuthCorsOptions, "server"> | false;
+  cors?: OAuthCorsOptions | false;
   /** Per-operation scopes; `false` to check only the base `scopes`. */
   requireScopes?: Omit<RequireScopesOptions, "scopes"> | false;
 }
@@ -60,7 +60,7 @@ export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware
 
   const metadata = options.protectedResourceMetadata === false ? undefined : protectedResourceMetadata(server, options.protectedResourceMetadata);
   const protect: Middleware[] = [];
-  if (options.cors !== false) protect.push(oauthCors({ ...options.cors, server }));
+  if (options.cors !== false) protect.push(oauthCors(server, options.cors));
   protect.push(requireBearer(server));
   if (options.requireScopes !== false && (server.needsBody || options.requireScopes?.policy !== undefined)) {
     protect.push(requireScopes(server, options.requireScopes || {}));

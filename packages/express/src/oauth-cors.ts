@@ -19,18 +19,18 @@ export interface OAuthCorsOptions {
   allowedOrigins?: readonly string[] | "*";
   /** Seconds browsers may cache a preflight. Default 86400. */
   maxAge?: number;
-  /** The resource server, whose origin is allowed by default and whose answers are used. */
-  server?: ResourceServer;
 }
 
-export function oauthCors(options: OAuthCorsOptions = {}): Middleware {
+/** The resource's own origin is always allowed; refusals are the resource server's answers. */
+export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}): Middleware {
   const anyOrigin = options.allowedOrigins === "*";
   const allowed = new Set<string>(anyOrigin ? [] : (options.allowedOrigins as readonly string[] | undefined) ?? []);
-  if (options.server) allowed.add(options.server.options.resourceUrl.origin);
+  allowed.add(server.options.resourceUrl.origin);
   const isAllowed = (origin: string): boolean => anyOrigin || allowed.has(origin);
 
   const corsMiddleware = cors({
-    origin: (origin, callback) => callback(null, origin !== undefined && isAllowed(origin) ? origin : false),
+    // Only reached for an allowed Origin or none: a disallowed one was refused with 403 below.
+    origin: (origin, callback) => callback(null, origin ?? false),
     methods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowedHeaders: [...MCP_ALLOWED_HEADERS],
     exposedHeaders: [...MCP_EXPOSED_HEADERS],
@@ -38,12 +38,7 @@ export function oauthCors(options: OAuthCorsOptions = {}): Middleware {
   });
   const refuse = (req: IncomingMessage, res: ServerResponse): void => {
     const error = new McpOAuthError("origin_not_allowed", "Origin not in the allow-list");
-    const answer = options.server?.answer(error) ?? {
-      status: 403,
-      headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
-      body: { error: "access_denied", error_description: "The request Origin is not allowed" },
-    };
-    sendAnswer(req, res, answer);
+    sendAnswer(req, res, server.answer(error));
   };
 
   return function oauthCorsMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {

@@ -3,11 +3,11 @@
  * the root URL. Public by design: clients read it before they have any token.
  */
 import cors from "cors";
+import type { ResourceServer } from "@mcp-oauth/core";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pathOf, sendJson } from "./http.js";
 import { publicEndpointRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { setSecurityHeaders } from "./security-headers.js";
-import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
 import type { Middleware, NextFunction } from "./types.js";
 
 export interface ProtectedResourceMetadataOptions {
@@ -21,8 +21,7 @@ export interface ProtectedResourceMetadataOptions {
 
 const ALLOW = "GET, HEAD, OPTIONS";
 
-export function protectedResourceMetadata(source: ResourceServerSource, options: ProtectedResourceMetadataOptions = {}): Middleware {
-  const server = resourceServerFrom(source);
+export function protectedResourceMetadata(server: ResourceServer, options: ProtectedResourceMetadataOptions = {}): Middleware {
   const paths = new Set(options.serveAtRoot === false ? server.metadataPaths.slice(0, 1) : server.metadataPaths);
   const body = Buffer.from(server.metadataJson);
   const cacheControl = options.cacheControl ?? "public, max-age=3600";

@@ -5,12 +5,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isPreflight, sendAnswer } from "./http.js";
 import { formBody } from "./read-body.js";
-import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
 import type { AuthInfo, ResourceServer } from "@mcp-oauth/core";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
-export function requireBearer(source: ResourceServerSource): Middleware {
-  const server = resourceServerFrom(source);
+export function requireBearer(server: ResourceServer): Middleware {
   const baseScopes = server.options.requiredScopes;
 
   return function requireBearerMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {

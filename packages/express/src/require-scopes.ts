@@ -3,10 +3,11 @@
  * scopes, an MCP-aware policy over the JSON-RPC body (batches included), or both.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { McpOAuthError, policyIsEmpty, scopesForJsonRpc, type McpScopePolicy } from "@mcp-oauth/core";
+import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
+import type { ResourceServer } from "@mcp-oauth/core";
+import { policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
 import { isPreflight, sendAnswer } from "./http.js";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
-import { resourceServerFrom, type ResourceServerSource } from "./resource-server-from.js";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
 export interface RequireScopesOptions {
@@ -18,8 +19,7 @@ export interface RequireScopesOptions {
   bodyLimit?: number;
 }
 
-export function requireScopes(source: ResourceServerSource, options: RequireScopesOptions = {}): Middleware {
-  const server = resourceServerFrom(source);
+export function requireScopes(server: ResourceServer, options: RequireScopesOptions = {}): Middleware {
   const fixed = [...new Set([...server.options.requiredScopes, ...(options.scopes ?? [])])];
   const policy = options.policy ?? server.options.scopePolicy;
   const usesBody = !policyIsEmpty(policy);

@@ -24,7 +24,7 @@ let server: ResourceServer;
 /** oauthCors, then requireBearer, then a route that marks that it was reached. */
 function appFor(corsOptions: OAuthCorsOptions): Express {
   const app = express();
-  app.use(oauthCors(corsOptions));
+  app.use(oauthCors(server, corsOptions));
   app.use(requireBearer(server));
   app.all("/mcp", (req, res) => { res.set("X-Reached", "route").json({ reached: true, sub: req.auth?.extra?.["sub"] ?? null }); });
   return app;
@@ -34,7 +34,7 @@ let app: Express;
 beforeAll(async () => {
   as = await startTestAuthorizationServer();
   server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer] });
-  app = appFor({ server, allowedOrigins: [APP_ORIGIN] });
+  app = appFor({ allowedOrigins: [APP_ORIGIN] });
 });
 afterAll(() => as.close());
 
@@ -156,7 +156,7 @@ describe("the Origin rule", () => {
 
 describe("allowedOrigins: \"*\"", () => {
   it("allows any origin", async () => {
-    const open = appFor({ server, allowedOrigins: "*" });
+    const open = appFor({ allowedOrigins: "*" });
     for (const origin of [EVIL_ORIGIN, "http://localhost:6274", APP_ORIGIN]) {
       const res = await request(open).post("/mcp").set("Origin", origin).set("Authorization", bearer());
       expect(res.status).toBe(200);
@@ -167,19 +167,26 @@ describe("allowedOrigins: \"*\"", () => {
     expect([EVIL_ORIGIN, "*"]).toContain(preflight.headers["access-control-allow-origin"]);
   });
 
+  it("adds no CORS header to a request without Origin (not a browser's cross-origin request)", async () => {
+    const open = appFor({ allowedOrigins: "*" });
+    const res = await request(open).post("/mcp").set("Authorization", bearer());
+    expect(res.status).toBe(200);
+    expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
   it("still requires a token", async () => {
-    const open = appFor({ server, allowedOrigins: "*" });
+    const open = appFor({ allowedOrigins: "*" });
     const res = await request(open).post("/mcp").set("Origin", EVIL_ORIGIN);
     expect(res.status).toBe(401);
   });
 });
 
-describe("without a resource server", () => {
+describe("allowedOrigins and maxAge on their own", () => {
   it("allows only the listed origins and answers a disallowed one with 403 JSON", async () => {
     const bare = express();
-    bare.use(oauthCors({ allowedOrigins: [APP_ORIGIN] }));
+    bare.use(oauthCors(server, { allowedOrigins: [APP_ORIGIN] }));
     bare.post("/mcp", (_req, res) => { res.json({ reached: true }); });
-    const denied = await request(bare).post("/mcp").set("Origin", RESOURCE_ORIGIN);
+    const denied = await request(bare).post("/mcp").set("Origin", EVIL_ORIGIN);
     expect(denied.status).toBe(403);
     expect(denied.headers["content-type"]).toMatch(/^application\/json(;|$)/);
     expect(denied.body).toEqual({ error: "access_denied", error_description: expect.any(String) });
@@ -192,7 +199,7 @@ describe("without a resource server", () => {
 
   it("honours maxAge", async () => {
     const bare = express();
-    bare.use(oauthCors({ allowedOrigins: [APP_ORIGIN], maxAge: 600 }));
+    bare.use(oauthCors(server, { allowedOrigins: [APP_ORIGIN], maxAge: 600 }));
     const res = await request(bare).options("/mcp").set("Origin", APP_ORIGIN).set("Access-Control-Request-Method", "POST");
     expect(res.status).toBe(204);
     expect(res.headers["access-control-max-age"]).toBe("600");

@@ -2,12 +2,12 @@
  * protectedResourceMetadata(): the RFC 9728 document, public, at the path-suffixed and
  * root well-known URLs, built once and served from memory.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import express, { type Express } from "express";
 import { createServer } from "node:http";
 import request from "supertest";
 import { McpOAuthConfigError, protectedResourceMetadata, requireBearer, type McpOAuthOptions } from "@mcp-oauth/express";
-import { listen, rawRequest, type Listening } from "./support.js";
+import { listen, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 const AS = "https://auth.example.com/tenant/";
@@ -26,7 +26,7 @@ function appWith(middleware: ReturnType<typeof protectedResourceMetadata>): Expr
 
 describe("minimal configuration", () => {
   const options: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [AS] };
-  const app = appWith(protectedResourceMetadata(options));
+  const app = appWith(protectedResourceMetadata(serverFor(options)));
   const expected = { resource: RESOURCE, authorization_servers: [AS], bearer_methods_supported: ["header"] };
 
   it.each([SUFFIXED, ROOT])("GET %s answers 200 JSON with the document", async (path) => {
@@ -56,7 +56,7 @@ describe("minimal configuration", () => {
   });
 
   it.each([SUFFIXED, ROOT])("HEAD %s answers 200 with the headers of GET and no body", async (path) => {
-    const server = await listen(createServer(appWith(protectedResourceMetadata(options))));
+    const server = await listen(createServer(appWith(protectedResourceMetadata(serverFor(options)))));
     try {
       const get = await rawRequest(`${server.url}${path}`);
       const head = await rawRequest(`${server.url}${path}`, { method: "HEAD" });
@@ -112,8 +112,8 @@ describe("minimal configuration", () => {
 
   it("stays public when mounted in front of requireBearer", async () => {
     const guarded = express();
-    guarded.use(protectedResourceMetadata(options));
-    guarded.use(requireBearer(options));
+    guarded.use(protectedResourceMetadata(serverFor(options)));
+    guarded.use(requireBearer(serverFor(options)));
     guarded.use((_req, res) => { res.status(418).end(); });
     for (const path of [SUFFIXED, ROOT]) {
       const res = await request(guarded).get(path).set("Authorization", "Bearer garbage");
@@ -155,7 +155,7 @@ describe("full configuration", () => {
     resourceDocumentation: "https://docs.example.com/mcp",
     metadata: { resource_policy_uri: "https://example.com/policy", dpop_bound_access_tokens_required: false },
   };
-  const app = appWith(protectedResourceMetadata(options));
+  const app = appWith(protectedResourceMetadata(serverFor(options)));
 
   it("publishes every configured field and the extra fields", async () => {
     const res = await request(app).get(SUFFIXED);
@@ -179,13 +179,13 @@ describe("full configuration", () => {
   });
 
   it("publishes the base scopes as scopes_supported when scopesSupported is not set", async () => {
-    const res = await request(appWith(protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], scopes: ["mcp:read", "mcp:tools"] }))).get(SUFFIXED);
+    const res = await request(appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], scopes: ["mcp:read", "mcp:tools"] })))).get(SUFFIXED);
     expect(JSON.parse(res.text).scopes_supported).toEqual(["mcp:read", "mcp:tools"]);
   });
 
   it("refuses offline_access at configuration time", () => {
-    expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], scopesSupported: ["mcp:read", "offline_access"] })).toThrow(McpOAuthConfigError);
-    expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], scopes: ["offline_access"] })).toThrow(/offline_access/);
+    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], scopesSupported: ["mcp:read", "offline_access"] }))).toThrow(McpOAuthConfigError);
+    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], scopes: ["offline_access"] }))).toThrow(/offline_access/);
   });
 
   it.each([
@@ -196,14 +196,14 @@ describe("full configuration", () => {
     ["resource_name", "x"],
     ["resource_documentation", "https://docs.example.com"],
   ])("does not let extra metadata set %s, which the library owns", (field, value) => {
-    expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } })).toThrow(McpOAuthConfigError);
-    expect(() => protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } })).toThrow(`metadata.${field}`);
+    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } }))).toThrow(McpOAuthConfigError);
+    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } }))).toThrow(`metadata.${field}`);
   });
 });
 
 describe("a root resource", () => {
   const options: McpOAuthOptions = { resource: "https://mcp.example.com", authorizationServers: [AS] };
-  const app = appWith(protectedResourceMetadata(options));
+  const app = appWith(protectedResourceMetadata(serverFor(options)));
 
   it("is served only at the root well-known URL, with resource verbatim (no trailing slash)", async () => {
     const res = await request(app).get(ROOT);
@@ -222,7 +222,7 @@ describe("a root resource", () => {
 
 describe("options", () => {
   it("serveAtRoot: false serves only the path-suffixed URL", async () => {
-    const app = appWith(protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS] }, { serveAtRoot: false }));
+    const app = appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { serveAtRoot: false }));
     expect((await request(app).get(SUFFIXED)).status).toBe(200);
     const root = await request(app).get(ROOT);
     expect(root.status).toBe(404);
@@ -230,7 +230,7 @@ describe("options", () => {
   });
 
   it("cacheControl replaces the default Cache-Control", async () => {
-    const app = appWith(protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS] }, { cacheControl: "no-cache" }));
+    const app = appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { cacheControl: "no-cache" }));
     const res = await request(app).get(SUFFIXED);
     expect(res.headers["cache-control"]).toBe("no-cache");
   });
@@ -239,7 +239,7 @@ describe("options", () => {
 describe("without Express", () => {
   let server: Listening;
   beforeAll(async () => {
-    const middleware = protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS] });
+    const middleware = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }));
     server = await listen(createServer((req, res) => middleware(req, res, () => {
       res.statusCode = 404;
       res.end("next");
@@ -258,7 +258,7 @@ describe("without Express", () => {
   });
 
   it("rate limits on a plain node:http server too: 429 with RateLimit headers, never an unlimited document", async () => {
-    const limited = protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS] }, { rateLimit: { limit: 2, windowMs: 60_000 } });
+    const limited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { rateLimit: { limit: 2, windowMs: 60_000 } });
     const plain = await listen(createServer((req, res) => limited(req, res, () => {
       res.statusCode = 404;
       res.end("next");
@@ -277,18 +277,20 @@ describe("without Express", () => {
     }
   });
 
-  it("answers 503 when the rate limit's store fails, rather than serving without a limit", async () => {
+  it("serves the document when the rate limit's store fails (a counter outage refuses nobody), and never hangs", async () => {
     const failing = { increment: async () => { throw new Error("store down"); }, decrement: async () => {}, resetKey: async () => {} };
-    const limited = protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [AS] }, { rateLimit: { limit: 2, store: failing } });
+    const limited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { rateLimit: { limit: 2, store: failing } });
     const plain = await listen(createServer((req, res) => limited(req, res, () => {
       res.statusCode = 404;
       res.end("next");
     })));
+    const logged = jest.spyOn(console, "error").mockImplementation(() => {});
     try {
       const res = await rawRequest(`${plain.url}${SUFFIXED}`);
-      expect(res.status).toBe(503);
-      expect(JSON.parse(res.body).error).toBe("temporarily_unavailable");
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body).resource).toBe(RESOURCE);
     } finally {
+      logged.mockRestore();
       await plain.close();
     }
   });

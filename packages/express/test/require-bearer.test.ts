@@ -12,7 +12,8 @@ import { generateSigningKey, obtainAccessToken } from "@mcp-oauth/local-authoriz
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { publicPem, signJwt, unsignedJwt } from "../../../test/helpers/jwt.js";
 import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
-import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening } from "./support.js";
+import { FORM_BODY_LIMIT_BYTES } from "../src/read-body.js";
+import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 const METADATA_URL = "http://127.0.0.1:4444/.well-known/oauth-protected-resource/mcp";
@@ -24,7 +25,7 @@ let app: Express;
 function appFor(opts: McpOAuthOptions, before: express.RequestHandler[] = []): Express {
   const a = express();
   for (const handler of before) a.use(handler);
-  a.use(requireBearer(opts));
+  a.use(requireBearer(serverFor(opts)));
   a.post("/mcp", (req, res) => { res.json(req.auth); });
   a.get("/mcp", (req, res) => { res.json(req.auth); });
   a.options("/mcp", (_req, res) => { res.status(204).set("X-Reached", "route").end(); });
@@ -341,7 +342,7 @@ describe("CORS preflight", () => {
 describe("an authorization server that cannot be reached", () => {
   it("answers 503 temporarily_unavailable with Retry-After, not invalid_token", async () => {
     const down = "http://127.0.0.1:9";
-    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeout: 500, retryAfter: 7 });
+    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeoutMs: 500, retryAfterSeconds: 7 });
     const token = as.mint(RESOURCE, { iss: down });
     const res = await request(unreachable).post("/mcp").set("Authorization", `Bearer ${token}`);
     expectRefusal(res, 503, "temporarily_unavailable", token);
@@ -387,7 +388,7 @@ describe("the key set", () => {
 describe("without Express", () => {
   let server: Listening;
   beforeAll(async () => {
-    const mw = requireBearer({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
+    const mw = requireBearer(serverFor({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] }));
     server = await listen(createServer((req, res) => mw(req, res, () => { res.end("ok"); })));
   });
   afterAll(() => server.close());
@@ -446,6 +447,19 @@ describe("without Express", () => {
       body: `a=${"b".repeat(60 * 1024)}`,
     });
     expect(res.status).toBe(200);
+  });
+
+  it("reads a form body of exactly the limit, announced or chunked, and refuses one byte more", async () => {
+    const { port } = new URL(server.url);
+    const exact = `a=${"b".repeat(FORM_BODY_LIMIT_BYTES - 2)}`;
+    const send = (body: string, framing: Record<string, string>) => rawSocketRequest(Number(port), "POST", "/anything", {
+      headers: { Authorization: `Bearer ${as.mint(RESOURCE)}`, "Content-Type": "application/x-www-form-urlencoded", ...framing },
+      body: framing["Transfer-Encoding"] ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body,
+    });
+    expect((await send(exact, { "Content-Length": String(exact.length) })).status).toBe(200);
+    expect((await send(exact, { "Transfer-Encoding": "chunked" })).status).toBe(200);
+    expect((await send(`${exact}c`, { "Content-Length": String(exact.length + 1) })).status).toBe(413);
+    expect((await send(`${exact}c`, { "Transfer-Encoding": "chunked" })).status).toBe(413);
   });
 
   it("refuses a form-body token it has to read itself", async () => {

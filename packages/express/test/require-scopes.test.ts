@@ -9,7 +9,7 @@ import request from "supertest";
 import { requireBearer, requireScopes, type McpOAuthOptions, type McpScopePolicy } from "@mcp-oauth/express";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
-import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening } from "./support.js";
+import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 const METADATA_URL = "http://127.0.0.1:4444/.well-known/oauth-protected-resource/mcp";
@@ -23,8 +23,8 @@ let options: McpOAuthOptions;
 /** requireBearer + requireScopes, then a route that shows what it received. */
 function appFor(opts: McpOAuthOptions, scopesOptions?: Parameters<typeof requireScopes>[1], after: express.RequestHandler[] = []): Express {
   const app = express();
-  app.use(requireBearer(opts));
-  app.use(requireScopes(opts, scopesOptions));
+  app.use(requireBearer(serverFor(opts)));
+  app.use(requireScopes(serverFor(opts), scopesOptions));
   for (const handler of after) app.use(handler);
   app.post("/mcp", (req, res) => { res.json({ reached: true, body: req.body ?? null, scopes: req.auth?.scopes ?? null }); });
   return app;
@@ -116,8 +116,8 @@ describe("the policy from the resource server options", () => {
   it("reads the body parsed by an express.json() mounted before it", async () => {
     const app2 = express();
     app2.use(express.json());
-    app2.use(requireBearer(options));
-    app2.use(requireScopes(options));
+    app2.use(requireBearer(serverFor(options)));
+    app2.use(requireScopes(serverFor(options)));
     app2.post("/mcp", (req, res) => { res.json({ body: req.body }); });
     const denied = await request(app2).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(call("write_note"));
     expectInsufficientScope(denied, ["mcp:read", "mcp:write"]);
@@ -178,11 +178,33 @@ describe("requireScopes options", () => {
 
   it("answers 401 when mounted without requireBearer in front", async () => {
     const app = express();
-    app.use(requireScopes(options));
+    app.use(requireScopes(serverFor(options)));
     app.post("/mcp", (_req, res) => { res.json({ reached: true }); });
     const res = await request(app).post("/mcp").send(call("whoami"));
     expect(res.status).toBe(401);
     expect(res.body.reached).toBeUndefined();
+  });
+});
+
+describe("CORS preflights (the Fetch standard sends them without credentials)", () => {
+  it("passes a preflight on to the next handler, unauthenticated and unread, even with a body-reading policy", async () => {
+    const app = express();
+    const server = serverFor(options);
+    app.use(requireBearer(server));
+    app.use(requireScopes(server, { scopes: ["mcp:write"] }));
+    app.options("/mcp", (req, res) => { res.set("X-Reached", "route").status(204).end(); });
+    const res = await request(app).options("/mcp").set("Origin", "https://app.example.com").set("Access-Control-Request-Method", "POST");
+    expect(res.status).toBe(204);
+    expect(res.headers["x-reached"]).toBe("route");
+    expect(res.headers["www-authenticate"]).toBeUndefined();
+  });
+
+  it("still refuses an OPTIONS request that is no preflight and carries no token", async () => {
+    const app = express();
+    app.use(requireScopes(serverFor(options)));
+    app.options("/mcp", (_req, res) => { res.status(204).end(); });
+    const res = await request(app).options("/mcp");
+    expect(res.status).toBe(401);
   });
 });
 
@@ -211,8 +233,8 @@ describe("scope hierarchy", () => {
 describe("without Express", () => {
   let server: Listening;
   beforeAll(async () => {
-    const bearer = requireBearer(options);
-    const scopes = requireScopes(options);
+    const bearer = requireBearer(serverFor(options));
+    const scopes = requireScopes(serverFor(options));
     server = await listen(createServer((req, res) => {
       bearer(req, res, () => scopes(req, res, () => {
         res.setHeader("content-type", "application/json");

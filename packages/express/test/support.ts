@@ -4,6 +4,7 @@
  * that always closes its connections, and challenge/list parsing.
  */
 import { expect } from "@jest/globals";
+import { ResourceServer, type McpOAuthOptions } from "@mcp-oauth/core";
 import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
 
 import { rawRequest, type RawResponse } from "../../../test/helpers/raw-request.js";
@@ -27,3 +28,15 @@ export function headerList(value: string | string[] | undefined): string[] {
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+const servers = new WeakMap<McpOAuthOptions, ResourceServer>();
+
+/** One resource server per options object, so the middlewares of one test app share it as an application's would. */
+export function serverFor(options: McpOAuthOptions): ResourceServer {
+  let server = servers.get(options);
+  if (!server) {
+    server = new ResourceServer(options);
+    servers.set(options, server);
+  }
+  return server;
+}

@@ -11,7 +11,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type Provider from "oidc-provider";
 import type { Configuration } from "oidc-provider";
 import { generateSigningKey, type PrivateJwk, type SigningAlgorithm } from "./keys.js";
 
@@ -52,8 +51,12 @@ export interface LocalAuthorizationServer {
   readonly keys: readonly PrivateJwk[];
   /** Scopes on offer. */
   readonly scopes: readonly string[];
-  /** The underlying oidc-provider instance. */
-  readonly provider: Provider;
+  /**
+   * The underlying oidc-provider instance (`as import("oidc-provider").default`). Typed `unknown`
+   * so this package's public types do not pull in oidc-provider's and koa's, which break a
+   * consumer's `skipLibCheck: false` build.
+   */
+  readonly provider: unknown;
   /** How many requests each path received (`/jwks`, `/token/introspection`, ...): tests count upstream calls. */
   readonly requestCounts: ReadonlyMap<string, number>;
   close(): Promise<void>;
@@ -123,7 +126,9 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
       registration: { enabled: true },
       // Only the resource server's own client may introspect (RFC 7662 section 2.1).
       introspection: { enabled: true, allowedPolicy: (_ctx, client) => client.clientId === introspectionClient.clientId },
-      revocation: { enabled: true },
+      // A client revokes only its own tokens (RFC 7009 section 2.1); oidc-provider's default
+      // does the same but prints a notice asking for an explicit policy.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,

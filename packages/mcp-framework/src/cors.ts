@@ -1,11 +1,14 @@
 /**
  * The `cors` option of mcp-framework's transports that browser-based MCP clients need:
  * the bearer token and protocol headers allowed, the challenge and session id exposed.
+ * Not needed with `OAuthAuthProvider`, whose `cors` option is `oauthCors()`'s: behind the
+ * bridge the framework's CORS headers are replaced by the library's, and `allowedOrigins`
+ * given here join the provider's Origin rule (`"*"`: any origin).
  */
 import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS } from "@mcp-oauth/core";
 
 export interface FrameworkCorsOptions {
-  /** Origins allowed to call the server; the framework answers others with 403 (DNS-rebinding rule). */
+  /** Origins allowed to call the server besides the resource's own; others get 403 (DNS-rebinding rule). */
   allowedOrigins?: readonly string[];
   /** Seconds browsers may cache a preflight. Default 86400. */
   maxAge?: number;

@@ -1,41 +1,31 @@
 /**
- * `OAuthAuthProvider` for mcp-framework's HTTP Stream and SSE transports, validating with
- * the same core as the Express middlewares.
+ * `OAuthAuthProvider` for mcp-framework: the user story's
+ * `transport: { type: "http-stream" | "sse", options: { auth: { provider } } }` is all it
+ * takes. Constructing it registers the bridge (bridge.ts, via framework-internals.ts): when
+ * `MCPServer.start()` creates a transport configured with this provider, the library's
+ * middlewares run in front of the transport's request listener, so the metadata document,
+ * refusals, scopes, sessions and the Origin rule are the library's, as on the Express side.
  *
- * How the framework (0.2.x) uses a provider, which shapes this class:
- * - its transports call `authenticate(req)` after reading the body, and on a falsy result
- *   answer with `getAuthError()`'s status; they add a `WWW-Authenticate` header only for
- *   providers that are `instanceof` its own `OAuthAuthProvider`, from
- *   `getWWWAuthenticateHeader()`. So this class extends the framework's class and
- *   overrides those public methods (no private member is touched);
- * - they serve `/.well-known/oauth-protected-resource` (root only) from
- *   `getResource()` and `getAuthorizationServers()`, so challenges point there;
- * - a throw inside `authenticate` becomes a 500, so nothing here throws;
- * - `getAuthError()` takes no request: refusals are queued in the order `authenticate`
- *   settles, which is the order the transports ask for them.
+ * How the framework (0.2.x) calls a provider, and what this class does with it:
+ * - its transports call `authenticate(req)` for requests the bridge already let through:
+ *   the answer is the caller's context the bridge attached to that very request object;
+ * - `MCPServer.handleRequest()` (through `frameworkRequestHandler()`) calls it with a shim
+ *   of a web Request: the middlewares in front already authenticated the request (their
+ *   result is used, nothing is validated twice), else it validates here and keeps the
+ *   refusal in that request's own async scope for `getAuthError()`, which takes no request;
+ * - it extends the framework's class (the transports add `WWW-Authenticate` only for
+ *   `instanceof` its `OAuthAuthProvider`) and overrides public methods only.
  */
 import type { IncomingMessage } from "node:http";
 import { OAuthAuthProvider as FrameworkOAuthAuthProvider } from "mcp-framework";
-import {
-  McpOAuthError, ResourceServer, WELL_KNOWN_PROTECTED_RESOURCE,
-  type AuthInfo, type ErrorAnswer, type McpOAuthOptions,
-} from "@mcp-oauth/core";
+import { McpOAuthError, ResourceServer, type AuthInfo, type ErrorAnswer, type McpOAuthOptions } from "@mcp-oauth/core";
+import type { OAuthCorsOptions, ProtectedResourceMetadataOptions } from "@mcp-oauth/express";
+import { createBridge, type FrameworkAuthProvider } from "./bridge.js";
+import { registerProvider } from "./framework-internals.js";
+import { bridged, contextOf, requestScope, type OAuthRequestContext } from "./verdicts.js";
 
-/** What tools see through mcp-framework's `getRequestContext()`. */
-export interface OAuthRequestContext extends Record<string, unknown> {
-  /** The MCP SDK's AuthInfo, as Express handlers see it in `extra.authInfo`. */
-  authInfo: AuthInfo;
-  sub: string | undefined;
-  clientId: string;
-  scopes: string[];
-  /** Every claim of the token (or introspection answer). */
-  claims: Readonly<Record<string, unknown>>;
-}
-
-/** The framework's provider interface, for `alsoAccept`. */
-export interface FrameworkAuthProvider {
-  authenticate(req: IncomingMessage): Promise<boolean | { data?: Record<string, unknown> }>;
-}
+export type { FrameworkAuthProvider } from "./bridge.js";
+export type { OAuthRequestContext } from "./verdicts.js";
 
 export interface OAuthAuthProviderOptions extends McpOAuthOptions {
   /**
@@ -44,27 +34,29 @@ export interface OAuthAuthProviderOptions extends McpOAuthOptions {
    * alone: a bad token is never rescued by another scheme.
    */
   alsoAccept?: readonly FrameworkAuthProvider[];
+  /**
+   * The Origin rule and CORS (as `oauthCors()`): browser origins allowed to call the server,
+   * `"*"` for any; the resource's own origin always. Env: `OAUTH_ALLOWED_ORIGINS`.
+   * Origins in the transport's `cors.allowedOrigins` (`frameworkCors()`) are added.
+   */
+  cors?: Omit<OAuthCorsOptions, "server">;
+  /** The metadata document's options (as `protectedResourceMetadata()`). */
+  protectedResourceMetadata?: ProtectedResourceMetadataOptions;
 }
 
-// Refusals waiting for the transport to ask for them; bounded in case a caller never asks.
-const MAX_PENDING = 1024;
+const NOT_BRIDGED = "OAuthAuthProvider answers only requests that come through its bridge " +
+  "(the http-stream and sse transports started by MCPServer.start()) or frameworkRequestHandler()";
 
 export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
   /** The core resource server: options, validation, caches, events. */
   readonly resourceServer: ResourceServer;
-  readonly #pending: ErrorAnswer[] = [];
-  #current: ErrorAnswer | undefined;
   readonly #missing: ErrorAnswer;
   readonly #alsoAccept: readonly FrameworkAuthProvider[];
+  #warned = false;
 
   constructor(options: OAuthAuthProviderOptions) {
-    const { alsoAccept, ...resourceOptions } = options;
-    const resourceUrl = new URL(options.resource);
-    const server = new ResourceServer({
-      ...resourceOptions,
-      // The framework serves the metadata document only at the root path.
-      resourceMetadataUrl: options.resourceMetadataUrl ?? `${resourceUrl.origin}${WELL_KNOWN_PROTECTED_RESOURCE}`,
-    });
+    const { alsoAccept, cors, protectedResourceMetadata, ...resourceOptions } = options;
+    const server = new ResourceServer(resourceOptions);
     // The framework's constructor needs a configuration it can accept; its validator is
     // never used, since authenticate() is ours. Nothing is fetched at construction.
     super({
@@ -72,23 +64,38 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
       resource: server.options.resource,
       validation: {
         type: "jwt",
-        jwksUri: server.options.jwt.jwksUri ?? new URL("/.well-known/jwks.json", server.options.authorizationServers[0]).href,
-        audience: server.options.jwt.audiences[0]!,
-        issuer: server.options.jwt.issuers[0]!,
+        jwksUri: server.options.tokenRules.jwksUri ?? new URL("/.well-known/jwks.json", server.options.authorizationServers[0]).href,
+        audience: server.options.tokenRules.audiences[0]!,
+        issuer: server.options.tokenRules.issuers[0]!,
       },
     });
     this.resourceServer = server;
     this.#missing = server.answer(new McpOAuthError("token_missing", "no token"));
     this.#alsoAccept = alsoAccept ?? [];
+    registerProvider(this, createBridge(server, {
+      alsoAccept: this.#alsoAccept,
+      ...(cors ? { cors } : {}),
+      ...(protectedResourceMetadata ? { protectedResourceMetadata } : {}),
+    }));
   }
 
   override async authenticate(req: IncomingMessage): Promise<false | { data: OAuthRequestContext | Record<string, unknown> }> {
+    const data = bridged.get(req);
+    if (data !== undefined) return { data };
+    const scope = requestScope.getStore();
+    if (scope === undefined) {
+      if (!this.#warned) {
+        this.#warned = true;
+        process.emitWarning(`${NOT_BRIDGED}; this request came another way and is refused with 500.`, "McpOAuthWarning");
+      }
+      return false;
+    }
+    if (scope.auth !== undefined) return { data: contextOf(scope.auth) };
     try {
       const authInfo = await this.resourceServer.authenticate(req);
       this.resourceServer.checkScopes(authInfo, this.resourceServer.options.requiredScopes);
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
-      const extra = authInfo.extra as { sub?: string; claims: Readonly<Record<string, unknown>> };
-      return { data: { authInfo, sub: extra.sub, clientId: authInfo.clientId, scopes: authInfo.scopes, claims: extra.claims } };
+      return { data: contextOf(authInfo) };
     } catch (error) {
       const noBearer = error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
       if (noBearer) {
@@ -97,16 +104,16 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
           if (result) return { data: result === true ? {} : result.data ?? {} };
         }
       }
-      if (this.#pending.length >= MAX_PENDING) this.#pending.shift();
-      this.#pending.push(this.resourceServer.answer(error));
+      scope.refusal = this.resourceServer.answer(error);
       return false;
     }
   }
 
-  /** Status and message of the refusal `authenticate` just reported (401, 403, or 503 in an outage). */
+  /** Status and message of this request's refusal (only reached through `frameworkRequestHandler()`). */
   override getAuthError(): { status: number; message: string } {
-    this.#current = this.#pending.shift() ?? this.#missing;
-    return { status: this.#current.status, message: this.#current.body.error_description };
+    const refusal = requestScope.getStore()?.refusal;
+    if (refusal === undefined) return { status: 500, message: NOT_BRIDGED };
+    return { status: refusal.status, message: refusal.body.error_description };
   }
 
   /**
@@ -114,8 +121,8 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
    * `error` arguments; they are ignored so a request without a token gets no error code.
    */
   override getWWWAuthenticateHeader(): string {
-    const answer = this.#current ?? this.#missing;
-    return answer.headers["WWW-Authenticate"] ?? this.#missing.headers["WWW-Authenticate"]!;
+    const refusal = requestScope.getStore()?.refusal;
+    return refusal?.headers["WWW-Authenticate"] ?? this.#missing.headers["WWW-Authenticate"]!;
   }
 
   override getAuthorizationServers(): string[] {

@@ -9,6 +9,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
+import type { AuthInfo } from "@mcp-oauth/core";
+import { requestScope } from "./verdicts.js";
 
 /** The part of mcp-framework's `MCPServer` this handler uses. */
 export interface WebRequestHandler {
@@ -36,7 +38,10 @@ function toWebRequest(req: IncomingMessage & { body?: unknown; originalUrl?: str
 
 export function frameworkRequestHandler(server: WebRequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    server.handleRequest(toWebRequest(req), req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : undefined)
+    // The provider finds here what mcpOAuth in front already established (`req.auth`), so a
+    // token is validated once, and keeps a refusal of its own for this request only.
+    const auth = (req as IncomingMessage & { auth?: AuthInfo }).auth;
+    requestScope.run({ auth }, () => server.handleRequest(toWebRequest(req), req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : undefined))
       .then(async (response) => {
         res.statusCode = response.status;
         response.headers.forEach((value, name) => res.setHeader(name, value));

@@ -1,26 +1,36 @@
 /**
- * getAuthError() takes no request, so the provider queues its refusals in the order
- * authenticate() settles. Many refusals of different kinds in flight at once must each get
- * their own status and challenge, on both transports.
+ * Thousands of requests in flight at once on the framework's own transports, mixing valid,
+ * expired, forged, wrong-audience, under-scoped (base scope and per-tool), outage-bound,
+ * tokenless and malformed ones: every request gets its own answer. The bridge writes each
+ * refusal on the response of the request it belongs to; nothing is queued between requests
+ * (the provider once handed refusals to the framework through a shared FIFO, and past its
+ * cap requests got each other's status).
  *
  * The key set is served slowly (a stub in front of the real one), so on a cold server the
- * JWT requests all wait for the same key-set load and then settle in one burst, several
- * refusals of different kinds queued at the same moment: the case a LIFO or single-slot
- * getAuthError() gets wrong. Later rounds run with the key set warm.
+ * JWT requests all wait for the same key-set load and then settle in one burst. Opaque
+ * tokens go to an introspection endpoint that answers 500: those requests are outage-bound
+ * (503) while the JWTs next to them are decided normally. Later rounds run with the key
+ * set warm.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { Agent, request as httpRequest } from "node:http";
+import { isDeepStrictEqual } from "node:util";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
-import { startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
-import { bearerChallenge, DESCRIPTIONS, INITIALIZE, nowSeconds, postJson, rawRequest, startExample, type RawResponse, type RunningExample } from "./support.js";
+import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
+import { bearerChallenge, DESCRIPTIONS, errorBody, INITIALIZE, nowSeconds, startExample, type RawResponse, type RunningExample } from "./support.js";
 
 const JWKS_DELAY_MS = 250;
+/** Requests per round, all issued at once. */
+const IN_FLIGHT = 2000;
+/** Connections open to the server at once (below Node's listen backlog of 511); one request each. */
+const SOCKETS = 400;
 
 let as: TestAuthorizationServer;
-let slowJwks: StubServer;
+let stub: StubServer;
 
 beforeAll(async () => {
-  [as, slowJwks] = await Promise.all([startTestAuthorizationServer(), startStubServer()]);
-  slowJwks.handle("/jwks", (_req, res) => {
+  [as, stub] = await Promise.all([startTestAuthorizationServer(), startStubServer()]);
+  stub.handle("/jwks", (_req, res) => {
     setTimeout(() => {
       fetch(as.jwksUri).then((r) => r.text()).then((body) => {
         res.setHeader("content-type", "application/json");
@@ -31,18 +41,22 @@ beforeAll(async () => {
       });
     }, JWKS_DELAY_MS);
   });
+  stub.handle("/introspect", json({ error: "server_error" }, 500));
 });
 afterAll(async () => {
-  await Promise.all([as.close(), slowJwks.close()]);
+  await Promise.all([as.close(), stub.close()]);
 });
 
 interface Case {
   kind: string;
   authorization: string | undefined;
   query?: string;
+  body: unknown;
   status: number;
   /** The challenge's error and error_description; undefined: no error parameter. */
   error: [string, string] | undefined;
+  /** The challenge's scope; default the base scope. */
+  scope?: string;
 }
 
 /** A deterministic shuffle, so every run interleaves kinds the same way. */
@@ -57,86 +71,111 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-function cases(resource: string, round: number, withValid: boolean): Case[] {
-  const list: Case[] = [];
+const WRITE_NOTE = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "write_note", arguments: { text: "x" } } };
+
+function cases(resource: string, round: number, valid: { status: number; body: unknown }, count: number): Case[] {
   const now = nowSeconds();
-  for (let i = 0; i < 3; i++) {
-    const n = `${round}-${i}`;
-    const mint = (claims: Record<string, unknown>): string => `Bearer ${as.mint(resource, { jti: `${n}-${Math.random()}`, ...claims })}`;
-    list.push({ kind: `missing-${n}`, authorization: undefined, status: 401, error: undefined });
-    list.push({ kind: `malformed-${n}`, authorization: `Bearer garbage-${n}`, status: 401, error: ["invalid_token", DESCRIPTIONS.malformed] });
-    // Distinct JWTs of different faults: all need the key set before they fail.
-    list.push({ kind: `expired-${n}`, authorization: mint({ iat: now - 7200, exp: now - 60 }), status: 401, error: ["invalid_token", DESCRIPTIONS.expired] });
-    list.push({ kind: `not-yet-valid-${n}`, authorization: mint({ nbf: now + 3600 }), status: 401, error: ["invalid_token", DESCRIPTIONS.notYetValid] });
-    list.push({ kind: `wrong-audience-${n}`, authorization: mint({ aud: `${resource}/other` }), status: 401, error: ["invalid_token", DESCRIPTIONS.audience] });
-    list.push({ kind: `tampered-${n}`, authorization: `${mint({}).slice(0, -8)}AAAAAAAA`, status: 401, error: ["invalid_token", DESCRIPTIONS.signature] });
-    list.push({ kind: `insufficient-scope-${n}`, authorization: mint({ scope: "mcp:write" }), status: 403, error: ["insufficient_scope", DESCRIPTIONS.scope] });
-    if (withValid) list.push({ kind: `valid-${n}`, authorization: mint({}), status: 200, error: undefined });
+  const kinds: Array<(n: string) => Case> = [
+    (n) => ({ kind: `missing-${n}`, authorization: undefined, body: INITIALIZE, status: 401, error: undefined }),
+    (n) => ({ kind: `malformed-${n}`, authorization: `Bearer garbage.${n}.x`, body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.malformed] }),
+    (n) => ({ kind: `expired-${n}`, authorization: mint(n, { iat: now - 7200, exp: now - 60 }), body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.expired] }),
+    (n) => ({ kind: `not-yet-valid-${n}`, authorization: mint(n, { nbf: now + 3600 }), body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.notYetValid] }),
+    (n) => ({ kind: `wrong-audience-${n}`, authorization: mint(n, { aud: `${resource}/other` }), body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.audience] }),
+    (n) => ({ kind: `forged-${n}`, authorization: `${mint(n, {}).slice(0, -8)}AAAAAAAA`, body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.signature] }),
+    (n) => ({ kind: `under-scoped-base-${n}`, authorization: mint(n, { scope: "mcp:write" }), body: INITIALIZE, status: 403, error: ["insufficient_scope", DESCRIPTIONS.scope] }),
+    (n) => ({
+      kind: `under-scoped-tool-${n}`, authorization: mint(n, { scope: "mcp:read" }), body: WRITE_NOTE, status: 403,
+      error: ["insufficient_scope", DESCRIPTIONS.scope], scope: "mcp:read mcp:write",
+    }),
+    (n) => ({ kind: `outage-bound-${n}`, authorization: `Bearer opaque-token-${n}-0123456789abcdef`, body: INITIALIZE, status: 503, error: undefined }),
+    (n) => ({ kind: `valid-${n}`, authorization: mint(n, {}), body: valid.body, status: valid.status, error: undefined }),
+    (n) => ({ kind: `query-token-${n}`, authorization: undefined, query: "?access_token=abc", body: INITIALIZE, status: 400, error: ["invalid_request", DESCRIPTIONS.queryToken] }),
+    (n) => ({ kind: `basic-scheme-${n}`, authorization: "Basic dXNlcjpwYXNz", body: INITIALIZE, status: 401, error: undefined }),
+  ];
+  function mint(n: string, claims: Record<string, unknown>): string {
+    return `Bearer ${as.mint(resource, { jti: `${n}-${Math.random()}`, sub: `user-${n}`, ...claims })}`;
   }
-  list.push({ kind: "basic-scheme", authorization: "Basic dXNlcjpwYXNz", status: 401, error: undefined });
-  list.push({ kind: "bearer-without-token", authorization: "Bearer", status: 400, error: ["invalid_request", DESCRIPTIONS.malformedHeader] });
-  list.push({ kind: "token-in-query", authorization: undefined, query: "?access_token=abc", status: 400, error: ["invalid_request", DESCRIPTIONS.queryToken] });
+  const list: Case[] = [];
+  for (let i = 0; list.length < count; i++) list.push(kinds[i % kinds.length]!(`${round}-${i}`));
   return shuffle(list, round + 7);
 }
 
-function expectOwnAnswer(c: Case, res: RawResponse, rootMetadata: string): void {
-  // `kind` is in the compared object so a failure names the request that got a wrong answer.
-  const got = { kind: c.kind, status: res.status, challenge: res.status === 200 ? undefined : bearerChallenge(res.headers["www-authenticate"]) };
-  const expected = {
+function post(agent: Agent, url: string, body: unknown, authorization: string | undefined): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    if (authorization !== undefined) headers["authorization"] = authorization;
+    const req = httpRequest(url, { method: "POST", headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+function ownAnswer(c: Case, res: RawResponse, _metadataUrl: string): { kind: string; status: number; challenge: unknown; body: unknown } {
+  const refusal = res.status >= 400 && res.status !== 404;
+  return {
+    kind: c.kind,
+    status: res.status,
+    challenge: refusal && res.status !== 503 ? bearerChallenge(res.headers["www-authenticate"]) : res.headers["www-authenticate"],
+    body: refusal ? JSON.parse(res.body) as unknown : undefined,
+  };
+}
+
+function expectedAnswer(c: Case, metadataUrl: string): { kind: string; status: number; challenge: unknown; body: unknown } {
+  const refusal = c.status >= 400 && c.status !== 404;
+  const description = c.error?.[1] ?? (c.status === 503 ? DESCRIPTIONS.outage : c.authorization?.startsWith("Basic") ? DESCRIPTIONS.scheme : DESCRIPTIONS.missing);
+  return {
     kind: c.kind,
     status: c.status,
-    challenge: c.status === 200 ? undefined : {
+    challenge: refusal && c.status !== 503 ? {
       ...(c.error ? { error: c.error[0], error_description: c.error[1] } : {}),
-      resource_metadata: rootMetadata,
-      scope: "mcp:read",
-    },
+      resource_metadata: metadataUrl,
+      scope: c.scope ?? "mcp:read",
+    } : undefined,
+    body: refusal ? errorBody(c.status, description) : undefined,
   };
-  expect(got).toEqual(expected);
-  if (c.status !== 200) expect(JSON.parse(res.body)).toEqual({ error: c.error?.[1] ?? expect.any(String), status: c.status, type: "authentication_error" });
 }
 
 // Key sources are shared per jwks URI across providers; a query per server keeps each one cold.
 const env = (transport: string): Record<string, string> => ({
   MCP_TRANSPORT: transport, MCP_RESPONSE_MODE: "batch", OAUTH_SCOPES: "mcp:read",
-  OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_JWKS_URI: `${slowJwks.url}/jwks?for=${transport}`,
+  OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_JWKS_URI: `${stub.url}/jwks?for=${transport}`,
+  OAUTH_VALIDATION: "auto", OAUTH_INTROSPECTION_ENDPOINT: `${stub.url}/introspect`, OAUTH_CLIENT_ID: "rs", OAUTH_CLIENT_SECRET: "secret",
 });
 
-describe("HTTP Stream: concurrent refusals of mixed kinds", () => {
+describe.each([
+  // A valid initialize opens a session: 200 from the framework.
+  ["http-stream", (ex: RunningExample) => ex.url, { status: 200, body: INITIALIZE }],
+  // A valid message for a session nobody holds reaches the framework, which answers 404.
+  ["sse", (ex: RunningExample) => `${ex.origin}/messages?sessionId=00000000-0000-4000-8000-000000000000`, { status: 404, body: INITIALIZE }],
+] as const)("%s: thousands of requests of mixed kinds in flight", (transport, target, valid) => {
   let ex: RunningExample;
+  let agent: Agent;
   beforeAll(async () => {
-    ex = await startExample(env("http-stream"));
+    ex = await startExample(env(transport));
+    agent = new Agent({ keepAlive: false, maxSockets: SOCKETS });
   });
-  afterAll(() => ex.stop());
+  afterAll(async () => {
+    agent.destroy();
+    await ex.stop();
+  });
 
   it.each([
     [1, "cold key set"],
     [2, "warm key set"],
-    [3, "warm key set"],
   ])("round %i (%s): every response matches its own request", async (round) => {
-    const list = cases(ex.url, round, true);
-    expect(list.length).toBeGreaterThanOrEqual(20);
-    const responses = await Promise.all(list.map((c) => postJson(`${ex.url}${c.query ?? ""}`, INITIALIZE, c.authorization ? { authorization: c.authorization } : {})));
-    list.forEach((c, i) => expectOwnAnswer(c, responses[i]!, `${ex.origin}/.well-known/oauth-protected-resource`));
-  });
-});
-
-describe("SSE: concurrent refusals of mixed kinds on the stream endpoint", () => {
-  let ex: RunningExample;
-  beforeAll(async () => {
-    ex = await startExample(env("sse"));
-  });
-  afterAll(() => ex.stop());
-
-  it.each([
-    [1, "cold key set"],
-    [2, "warm key set"],
-  ])("round %i (%s): every refusal matches its own request", async (round) => {
-    // Refusals only: a valid token would open an endless event stream.
-    const list = cases(ex.url, round, false);
-    expect(list.length).toBeGreaterThanOrEqual(20);
-    const responses = await Promise.all(list.map((c) => rawRequest(`${ex.url}${c.query ?? ""}`, {
-      headers: { accept: "text/event-stream", ...(c.authorization ? { authorization: c.authorization } : {}) },
-    })));
-    list.forEach((c, i) => expectOwnAnswer(c, responses[i]!, `${ex.origin}/.well-known/oauth-protected-resource`));
-  });
+    const list = cases(ex.url, round, valid, IN_FLIGHT);
+    const url = target(ex);
+    const metadataUrl = `${ex.origin}/.well-known/oauth-protected-resource${new URL(ex.url).pathname}`;
+    const responses = await Promise.all(list.map((c) => post(agent, `${url}${c.query === undefined ? "" : `${url.includes("?") ? "&" : "?"}${c.query.slice(1)}`}`, c.body, c.authorization)));
+    // One comparison for the whole round, so a failure lists every request that got a wrong answer.
+    const wrong = list.map((c, i) => [ownAnswer(c, responses[i]!, metadataUrl), expectedAnswer(c, metadataUrl)] as const)
+      .filter(([got, expected]) => !isDeepStrictEqual(got, expected));
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(new Set(list.map((c) => c.kind.replace(/-\d+-\d+$/, ""))).size).toBe(12);
+  }, 120_000);
 });

@@ -1,11 +1,17 @@
 /**
- * frameworkCors(): the `cors` option of mcp-framework's transports for browser clients,
- * as the real transports apply it (the example wires it from OAUTH_ALLOWED_ORIGINS).
+ * CORS and the Origin rule on the framework's transports behind the bridge: oauthCors()
+ * decides (the example wires OAUTH_ALLOWED_ORIGINS into the provider's `cors` option), and
+ * origins given to the transport through frameworkCors() join the same rule.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { frameworkCors } from "@mcp-oauth/mcp-framework";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
-import { bearerChallenge, headerList, INITIALIZE, postJson, rawRequest, startExample, type RunningExample } from "./support.js";
+import { MCPServer } from "mcp-framework";
+import { OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
+import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
+import {
+  bearerChallenge, errorBody, freePort, headerList, INITIALIZE, postJson, rawRequest, startExample, startFramework, type RunningExample,
+} from "./support.js";
 
 const APP = "https://app.example.com";
 const EVIL = "https://evil.example.com";
@@ -67,10 +73,10 @@ describe.each([
     expect(res.status).toBe(401);
     expect(res.headers["access-control-allow-origin"]).toBe(APP);
     expect(headerList(res.headers["access-control-expose-headers"])).toEqual(expect.arrayContaining(["www-authenticate", "mcp-session-id"]));
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource`, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource${endpoint}`, scope: "mcp:read" });
   });
 
-  it.each([EVIL, "null", "https://app.example.com.evil.example"])("Origin %s is refused with 403 by the framework, before authentication", async (origin) => {
+  it.each([EVIL, "null", "https://app.example.com.evil.example"])("Origin %s is refused with 403 by the library, before authentication", async (origin) => {
     for (const res of [
       await rawRequest(ex.url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } }),
       transport === "sse"
@@ -79,7 +85,7 @@ describe.each([
     ]) {
       expect(res.status).toBe(403);
       expect(res.headers["www-authenticate"]).toBeUndefined();
-      expect(JSON.parse(res.body)).toEqual({ jsonrpc: "2.0", error: { code: -32600, message: `Forbidden: origin '${origin}' is not allowed` } });
+      expect(JSON.parse(res.body)).toEqual(errorBody(403, "The request Origin is not allowed"));
     }
   });
 
@@ -102,5 +108,36 @@ describe("the HTTP Stream transport with a valid token from the allowed origin",
     expect(res.headers["access-control-allow-origin"]).toBe(APP);
     expect(typeof res.headers["mcp-session-id"]).toBe("string");
     expect(headerList(res.headers["access-control-expose-headers"])).toContain("mcp-session-id");
+  });
+});
+
+describe.each([
+  [[APP], [APP], [EVIL]],
+  [["*"], [APP, EVIL], []],
+] as const)("frameworkCors({ allowedOrigins: %j }) on the transport", (origins, allowed, refused) => {
+  let started: Awaited<ReturnType<typeof startFramework>>;
+  let url: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/mcp`;
+    const provider = new OAuthAuthProvider({ resource: url, authorizationServers: [as.issuer] });
+    const server = new MCPServer({
+      name: "framework-cors", version: "0.0.0",
+      transport: { type: "http-stream", options: { port, auth: { provider }, cors: frameworkCors({ allowedOrigins: [...origins] }) } },
+    });
+    server.addTool(WhoamiTool);
+    started = await startFramework(server, port);
+  });
+  afterAll(() => started.stop());
+
+  it("its origins join the library's rule, next to the resource's own origin; one rule decides", async () => {
+    for (const origin of [...allowed, started.origin]) {
+      const res = await postJson(url, INITIALIZE, { origin, authorization: `Bearer ${as.mint(url)}` });
+      expect([origin, res.status, res.headers["access-control-allow-origin"]]).toEqual([origin, 200, origin]);
+    }
+    for (const origin of refused) {
+      const res = await postJson(url, INITIALIZE, { origin, authorization: `Bearer ${as.mint(url)}` });
+      expect([origin, res.status]).toEqual([origin, 403]);
+    }
   });
 });

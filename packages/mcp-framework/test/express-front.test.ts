@@ -1,10 +1,9 @@
 /**
- * The full behaviour the framework's own transports cannot express (metadata at the
- * path-suffixed URL, 403 insufficient_scope step-up per tool, the library's bodies,
- * Retry-After): mcpOAuth from @mcp-oauth/express in front of an mcp-framework MCPServer
- * served through frameworkRequestHandler() (the framework's public handleRequest: stateless
- * JSON mode). The MCPServer is never started; its top-level auth is the same
- * OAuthAuthProvider, so the caller's claims reach its tools.
+ * The "Express in front" option: mcpOAuth from @mcp-oauth/express in front of an
+ * mcp-framework MCPServer served through frameworkRequestHandler() (the framework's public
+ * handleRequest: stateless JSON mode). The MCPServer is never started; its top-level auth is
+ * an OAuthAuthProvider, which takes the caller mcpOAuth established (`req.auth`) instead of
+ * validating the token a second time, so the caller's claims reach its tools.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import express from "express";
@@ -26,6 +25,7 @@ let origin: string;
 let resource: string;
 let pathMetadata: string;
 let server: ReturnType<typeof createServer>;
+let provider: OAuthAuthProvider;
 const clients: Client[] = [];
 
 beforeAll(async () => {
@@ -35,7 +35,7 @@ beforeAll(async () => {
   resource = `${origin}/mcp`;
   pathMetadata = `${origin}/.well-known/oauth-protected-resource/mcp`;
 
-  const provider = new OAuthAuthProvider({ resource, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
+  provider = new OAuthAuthProvider({ resource, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
   const mcpServer = new MCPServer({ name: "express-front", version: "0.0.0", auth: { provider } });
   mcpServer.addTool(WhoamiTool);
   mcpServer.addTool(WriteNoteTool);
@@ -153,6 +153,46 @@ describe("mcpOAuth in front of MCPServer.handleRequest", () => {
   });
 });
 
+describe("mcpOAuth in front: one validation per token", () => {
+  it("the provider behind mcpOAuth never validates: it takes the caller mcpOAuth established", async () => {
+    const before = provider.resourceServer.stats();
+    const res = await postJson(resource, INITIALIZE, { authorization: `Bearer ${as.mint(resource, { sub: "once" })}` });
+    expect(res.status).toBe(200);
+    expect(provider.resourceServer.stats()).toEqual(before);
+    expect(before).toMatchObject({ validations: 0, accepted: 0, cacheMisses: 0 });
+  });
+});
+
+describe("frameworkRequestHandler without mcpOAuth in front", () => {
+  it("the provider validates, and concurrent refusals each reach their own request", async () => {
+    const port = await freePort();
+    const alone = `http://127.0.0.1:${port}/mcp`;
+    const aloneProvider = new OAuthAuthProvider({ resource: alone, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
+    const mcpServer = new MCPServer({ name: "handler-alone", version: "0.0.0", auth: { provider: aloneProvider } });
+    mcpServer.addTool(WhoamiTool);
+    const handler = frameworkRequestHandler(mcpServer);
+    const aloneServer = createServer((req: IncomingMessage, res: ServerResponse) => handler(req, res));
+    await new Promise<void>((resolve) => aloneServer.listen(port, "127.0.0.1", () => resolve()));
+    try {
+      const kinds = [
+        { authorization: undefined, status: 401, error: undefined },
+        { authorization: `Bearer ${as.mint(alone, { iat: nowSeconds() - 7200, exp: nowSeconds() - 60 })}`, status: 401, error: "invalid_token" },
+        { authorization: `Bearer ${as.mint(alone, { scope: "mcp:write" })}`, status: 403, error: "insufficient_scope" },
+        { authorization: `Bearer ${as.mint(alone)}`, status: 200, error: undefined },
+      ];
+      const list = Array.from({ length: 200 }, (_, i) => kinds[(i * 7) % kinds.length]!);
+      const responses = await Promise.all(list.map((k) => postJson(alone, INITIALIZE, k.authorization ? { authorization: k.authorization } : {})));
+      const got = responses.map((r) => [r.status, r.status === 200 ? undefined : bearerChallenge(r.headers["www-authenticate"])["error"]]);
+      expect(got).toEqual(list.map((k) => [k.status, k.error]));
+    } finally {
+      await new Promise<void>((resolve) => {
+        aloneServer.close(() => resolve());
+        aloneServer.closeAllConnections();
+      });
+    }
+  });
+});
+
 describe("mcpOAuth in front: an authorization server outage", () => {
   it("answers 503 temporarily_unavailable with Retry-After (what the framework's transports cannot send)", async () => {
     const port = await freePort();
@@ -162,7 +202,7 @@ describe("mcpOAuth in front: an authorization server outage", () => {
     const mcpServer = new MCPServer({ name: "express-front-outage", version: "0.0.0", auth: { provider } });
     mcpServer.addTool(WhoamiTool);
     const app = express();
-    app.use(mcpOAuth({ resource: outageResource, authorizationServers: [closedIssuer], retryAfter: 7 }));
+    app.use(mcpOAuth({ resource: outageResource, authorizationServers: [closedIssuer], retryAfterSeconds: 7 }));
     app.use(express.json());
     app.all("/mcp", frameworkRequestHandler(mcpServer));
     const outageServer = createServer((req: IncomingMessage, res: ServerResponse) => app(req, res));

@@ -8,7 +8,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import {
-  bearerChallenge, callWhoami, connectStreamableHttp, DESCRIPTIONS, frameworkErrorBody, INITIALIZE, jwtPayload,
+  bearerChallenge, callWhoami, connectStreamableHttp, DESCRIPTIONS, errorBody, INITIALIZE, jwtPayload,
   nowSeconds, postJson, rawRequest, startExample, type RunningExample,
 } from "./support.js";
 
@@ -30,7 +30,7 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
 
   beforeAll(async () => {
     ex = await startExample({ MCP_TRANSPORT: "http-stream", MCP_RESPONSE_MODE: mode, OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read" });
-    rootMetadata = `${ex.origin}/.well-known/oauth-protected-resource`;
+    rootMetadata = `${ex.origin}/.well-known/oauth-protected-resource/mcp`;
     const [read, writeOnly] = await Promise.all([
       obtainAccessToken(as.issuer, { resource: ex.url, scope: "mcp:read", login: "gina" }),
       obtainAccessToken(as.issuer, { resource: ex.url, scope: "mcp:write", login: "hugo" }),
@@ -52,11 +52,11 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
     ["POST tools/list without a session", () => postJson(ex.url, TOOLS_LIST)],
     ["GET", () => rawRequest(ex.url, { headers: { accept: "text/event-stream" } })],
     ["DELETE", () => rawRequest(ex.url, { method: "DELETE" })],
-  ])("%s without a token: 401, challenge with resource_metadata at the root and scope, no error", async (_name, send) => {
+  ])("%s without a token: 401, challenge with resource_metadata and scope, no error", async (_name, send) => {
     const res = await send();
     expect(res.status).toBe(401);
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: rootMetadata, scope: "mcp:read" });
-    expect(JSON.parse(res.body)).toEqual(frameworkErrorBody(401, DESCRIPTIONS.missing));
+    expect(JSON.parse(res.body)).toEqual(errorBody(401, DESCRIPTIONS.missing));
   });
 
   it.each([
@@ -70,7 +70,7 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
       error: "invalid_token", error_description: description, resource_metadata: rootMetadata, scope: "mcp:read",
     });
-    expect(JSON.parse(res.body)).toEqual(frameworkErrorBody(401, description));
+    expect(JSON.parse(res.body)).toEqual(errorBody(401, description));
   });
 
   it("a real token issued for another resource: 401 invalid_token", async () => {
@@ -88,22 +88,17 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
     });
   });
 
-  it("serves the metadata document publicly at the root, resource = the endpoint URL", async () => {
-    for (const headers of [{}, { authorization: "Bearer not-a-jwt" }] as Record<string, string>[]) {
-      const res = await rawRequest(rootMetadata, { headers });
-      expect(res.status).toBe(200);
-      expect(res.headers["content-type"]).toBe("application/json");
-      expect(res.headers["www-authenticate"]).toBeUndefined();
-      const doc = JSON.parse(res.body) as Record<string, unknown>;
-      expect(doc).toEqual({ resource: `http://127.0.0.1:${ex.port}/mcp`, authorization_servers: [as.issuer] });
-      // The framework serializes getResource() verbatim: no trailing slash added.
-      expect(doc["resource"]).toBe(ex.url);
+  it("serves the metadata document publicly at both RFC 9728 URLs, resource = the endpoint URL", async () => {
+    for (const url of [rootMetadata, `${ex.origin}/.well-known/oauth-protected-resource`]) {
+      for (const headers of [{}, { authorization: "Bearer not-a-jwt" }] as Record<string, string>[]) {
+        const res = await rawRequest(url, { headers });
+        expect(res.status).toBe(200);
+        expect(res.headers["content-type"]).toBe("application/json");
+        expect(res.headers["www-authenticate"]).toBeUndefined();
+        const doc = JSON.parse(res.body) as Record<string, unknown>;
+        expect(doc).toMatchObject({ resource: `http://127.0.0.1:${ex.port}/mcp`, authorization_servers: [as.issuer], scopes_supported: ["mcp:read"] });
+      }
     }
-  });
-
-  it("the framework does not serve the path-suffixed metadata URL (why challenges name the root)", async () => {
-    const res = await rawRequest(`${ex.origin}/.well-known/oauth-protected-resource/mcp`);
-    expect(res.status).toBe(404);
   });
 
   it(`a valid token reaches the transport, which answers in ${mode} mode`, async () => {
@@ -137,7 +132,7 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
       expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
         error: "insufficient_scope", error_description: DESCRIPTIONS.scope, resource_metadata: rootMetadata, scope: "mcp:read",
       });
-      expect(JSON.parse(res.body)).toEqual(frameworkErrorBody(403, DESCRIPTIONS.scope));
+      expect(JSON.parse(res.body)).toEqual(errorBody(403, DESCRIPTIONS.scope));
     }
   });
 
@@ -161,14 +156,14 @@ describe("HTTP Stream transport without OAUTH_SCOPES", () => {
   it("the challenge carries resource_metadata only", async () => {
     const res = await postJson(ex.url, INITIALIZE);
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource` });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp` });
   });
 
   it("an invalid token's challenge carries no scope either", async () => {
     const res = await postJson(ex.url, INITIALIZE, { authorization: "Bearer not-a-jwt" });
     expect(res.status).toBe(401);
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
-      error: "invalid_token", error_description: DESCRIPTIONS.malformed, resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource`,
+      error: "invalid_token", error_description: DESCRIPTIONS.malformed, resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp`,
     });
   });
 });

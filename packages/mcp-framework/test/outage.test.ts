@@ -1,22 +1,14 @@
 /**
  * A failure inside validation (authorization server down, key set or introspection
- * endpoint answering 500) never becomes a 500 and never `invalid_token`: the provider
- * reports 503 through `getAuthError()`.
- *
- * What mcp-framework 0.2.22 allows for that answer (transports/utils/auth-handler.js):
- * - the status is ours (getAuthError().status), the body is the framework's own
- *   `{ error: <message>, status, type: "authentication_error" }`, not the library's
- *   `{ error: "temporarily_unavailable", error_description }`;
- * - it sets no other header than WWW-Authenticate, so there is NO `Retry-After` (the core
- *   computes one; the framework cannot send it);
- * - it always sets WWW-Authenticate for an OAuthAuthProvider: the bridge then sends the
- *   plain challenge without an `error`, so clients do not discard their token.
- * Running the Express middlewares in front (express-front.test.ts) gives the full answer.
+ * endpoint answering 500) never becomes a 500 and never `invalid_token`: on the framework's
+ * own transports the bridge sends the library's 503 answer, as the Express side does, with
+ * `Retry-After` and the `temporarily_unavailable` body.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { McpOAuthError } from "@mcp-oauth/core";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
-import { bearerChallenge, DESCRIPTIONS, freePort, frameworkErrorBody, INITIALIZE, postJson, startExample, type RunningExample } from "./support.js";
+import { bearerChallenge, DESCRIPTIONS, freePort, errorBody, INITIALIZE, postJson, startExample, type RunningExample } from "./support.js";
 
 let as: TestAuthorizationServer;
 let stub: StubServer;
@@ -31,12 +23,15 @@ afterAll(async () => {
   await Promise.all([as.close(), stub.close()]);
 });
 
-function expectOutageAnswer(res: { status: number; headers: Record<string, string | string[] | undefined>; body: string }, rootMetadata: string): void {
+function expectOutageAnswer(ex: RunningExample, res: { status: number; headers: Record<string, string | string[] | undefined>; body: string }): void {
+  const answer = ex.provider.resourceServer.answer(new McpOAuthError("upstream_unavailable", "test"));
   expect(res.status).toBe(503);
-  expect(res.headers["retry-after"]).toBeUndefined();
-  expect(JSON.parse(res.body)).toEqual(frameworkErrorBody(503, DESCRIPTIONS.outage));
-  // Never invalid_token: the plain challenge, without an error.
-  expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: rootMetadata, scope: "mcp:read" });
+  // Seconds until the next upstream attempt (RFC 9110 section 10.2.3); it depends on the backoff.
+  expect(res.headers["retry-after"]).toMatch(/^[1-9]\d*$/);
+  expect(JSON.parse(res.body)).toEqual(errorBody(503, DESCRIPTIONS.outage));
+  for (const [name, value] of Object.entries(answer.headers)) if (name !== "Retry-After") expect(res.headers[name.toLowerCase()]).toBe(value);
+  // Never invalid_token: no challenge that would make the client discard its token.
+  expect(res.headers["www-authenticate"]).toBeUndefined();
 }
 
 describe.each([
@@ -77,18 +72,17 @@ describe.each([
   afterAll(() => ex.stop());
 
   it("answers 503, not 500 and not invalid_token, and keeps doing so on retry", async () => {
-    const rootMetadata = `${ex.origin}/.well-known/oauth-protected-resource`;
     const first = await postJson(ex.url, INITIALIZE, { authorization: `Bearer ${token(ex.url)}` });
-    expectOutageAnswer(first, rootMetadata);
+    expectOutageAnswer(ex, first);
     // The stub really was asked (the 503 comes from the outage path, not elsewhere).
     if (hits) expect(hits()).toBeGreaterThan(0);
     const again = await postJson(ex.url, INITIALIZE, { authorization: `Bearer ${token(ex.url)}` });
-    expectOutageAnswer(again, rootMetadata);
+    expectOutageAnswer(ex, again);
   });
 
   it("a request without a token still gets the 401 challenge during the outage", async () => {
     const res = await postJson(ex.url, INITIALIZE);
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource`, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp`, scope: "mcp:read" });
   });
 });

@@ -1,10 +1,8 @@
 /**
- * OAuthAuthProvider behind mcp-framework's real legacy SSE transport: with auth on the
- * stream endpoint (the example: endpoints { sse: true, messages: true }) and without it
- * (an MCPServer built here with endpoints { sse: false, messages: true }).
+ * OAuthAuthProvider on mcp-framework's real legacy SSE transport (the example: `auth: { provider }`,
+ * the bridge in front): the stream and the messages both need a token; `endpoints` cannot open one.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { MCPServer } from "mcp-framework";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -13,8 +11,8 @@ import { OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
 import {
-  bearerChallenge, callWhoami, connectSse, DESCRIPTIONS, freePort, frameworkErrorBody, INITIALIZE, jwtPayload, postJson,
-  rawRequest, startExample, startFramework, type RunningExample, type Started,
+  bearerChallenge, callWhoami, connectSse, DESCRIPTIONS, freePort, errorBody, INITIALIZE, jwtPayload, postJson,
+  rawRequest, startExample, type RunningExample,
 } from "./support.js";
 
 let as: TestAuthorizationServer;
@@ -35,7 +33,7 @@ describe("SSE transport with auth on the stream endpoint (the example)", () => {
 
   beforeAll(async () => {
     ex = await startExample({ MCP_TRANSPORT: "sse", OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read" });
-    rootMetadata = `${ex.origin}/.well-known/oauth-protected-resource`;
+    rootMetadata = `${ex.origin}/.well-known/oauth-protected-resource/sse`;
     token = (await obtainAccessToken(as.issuer, { resource: ex.url, scope: "mcp:read", login: "gina" })).access_token;
   });
   afterAll(async () => {
@@ -43,11 +41,13 @@ describe("SSE transport with auth on the stream endpoint (the example)", () => {
     await ex.stop();
   });
 
-  it("the resource is the SSE endpoint, published verbatim at the root", async () => {
+  it("the resource is the SSE endpoint, published at both RFC 9728 URLs", async () => {
     expect(ex.url).toBe(`http://127.0.0.1:${ex.port}/sse`);
-    const res = await rawRequest(rootMetadata);
-    expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toEqual({ resource: ex.url, authorization_servers: [as.issuer] });
+    for (const url of [rootMetadata, `${ex.origin}/.well-known/oauth-protected-resource`]) {
+      const res = await rawRequest(url);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toMatchObject({ resource: ex.url, authorization_servers: [as.issuer] });
+    }
   });
 
   it("connecting to the stream without a token: 401 with the challenge, no error", async () => {
@@ -55,7 +55,7 @@ describe("SSE transport with auth on the stream endpoint (the example)", () => {
     expect(res.status).toBe(401);
     expect(res.headers["content-type"]).not.toBe("text/event-stream");
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: rootMetadata, scope: "mcp:read" });
-    expect(JSON.parse(res.body)).toEqual(frameworkErrorBody(401, DESCRIPTIONS.missing));
+    expect(JSON.parse(res.body)).toEqual(errorBody(401, DESCRIPTIONS.missing));
   });
 
   it("connecting with an expired token: 401 invalid_token", async () => {
@@ -86,32 +86,10 @@ describe("SSE transport with auth on the stream endpoint (the example)", () => {
   });
 });
 
-/** Opens the event stream by hand and returns the message endpoint the server announced. */
-function openStream(url: string, headers: Record<string, string> = {}): Promise<{ req: ClientRequest; res: IncomingMessage; endpoint: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers: { accept: "text/event-stream", ...headers }, agent: false }, (res) => {
-      let buffer = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffer += chunk;
-        const match = /event: endpoint\r?\ndata: (\S+)/.exec(buffer);
-        if (match) resolve({ req, res, endpoint: match[1]! });
-      });
-      res.on("end", () => reject(new Error(`stream ended: HTTP ${res.statusCode} ${buffer}`)));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-describe("SSE transport with auth on the messages only (endpoints { sse: false, messages: true })", () => {
-  let started: Started;
-  let url: string;
-  let token: string;
-
-  beforeAll(async () => {
+describe("SSE transport with auth.endpoints.sse: false", () => {
+  it("fails at start-up: the bridge protects every request, so an endpoint cannot be left open", async () => {
     const port = await freePort();
-    url = `http://127.0.0.1:${port}/sse`;
+    const url = `http://127.0.0.1:${port}/sse`;
     const provider = new OAuthAuthProvider({ resource: url, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
     const server = new MCPServer({
       name: "sse-messages-only",
@@ -119,48 +97,6 @@ describe("SSE transport with auth on the messages only (endpoints { sse: false, 
       transport: { type: "sse", options: { port, host: "127.0.0.1", auth: { provider, endpoints: { sse: false, messages: true } } } },
     });
     server.addTool(WhoamiTool);
-    started = await startFramework(server, port);
-    token = (await obtainAccessToken(as.issuer, { resource: url, scope: "mcp:read", login: "hugo" })).access_token;
-  });
-  afterAll(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await started.stop();
-  });
-
-  it("the stream opens without a token, but its messages still need one", async () => {
-    const stream = await openStream(url);
-    try {
-      expect(stream.res.statusCode).toBe(200);
-      expect(stream.res.headers["content-type"]).toBe("text/event-stream");
-      expect(stream.endpoint).toMatch(/^\/messages\?sessionId=[\w-]+$/);
-      const messages = `${started.origin}${stream.endpoint}`;
-
-      const anonymous = await postJson(messages, INITIALIZE);
-      expect(anonymous.status).toBe(401);
-      expect(bearerChallenge(anonymous.headers["www-authenticate"])).toEqual({
-        resource_metadata: `${started.origin}/.well-known/oauth-protected-resource`, scope: "mcp:read",
-      });
-
-      const invalid = await postJson(messages, INITIALIZE, { authorization: "Bearer not-a-jwt" });
-      expect(invalid.status).toBe(401);
-      expect(bearerChallenge(invalid.headers["www-authenticate"])).toMatchObject({ error: "invalid_token" });
-
-      const accepted = await postJson(messages, INITIALIZE, { authorization: `Bearer ${token}` });
-      expect(accepted.status).toBe(202);
-    } finally {
-      stream.req.destroy();
-    }
-  });
-
-  it("the SDK client with no token on the stream and a token on the messages reaches whoami", async () => {
-    const client = await connectSse(url, undefined, token);
-    clients.push(client);
-    expect(await callWhoami(client)).toEqual({ sub: "hugo", clientId: jwtPayload(token)["client_id"], scopes: ["mcp:read"] });
-  });
-
-  it("the SDK client with no token on the messages cannot initialize", async () => {
-    const client = new Client({ name: "anonymous", version: "0" });
-    await expect(client.connect(new SSEClientTransport(new URL(url)))).rejects.toThrow(/401/);
-    await client.close();
+    await expect(server.start()).rejects.toThrow(/auth\.endpoints\.sse.*remove auth\.endpoints or set it to true/);
   });
 });

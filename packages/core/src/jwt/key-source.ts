@@ -7,7 +7,7 @@
  * Why not jwks-rsa's own request, cache and rate limiter: its request has only a socket
  * idle timeout and no size limit (a key set dripped a byte at a time held requests
  * indefinitely); its cache hands out PEM strings, which cost a re-parse on every verify
- * (about 120 µs per token on our machine, against about 22 µs with a `KeyObject`); its rate
+ * (a `KeyObject` does not; docs/architecture.md, "Performance history"); its rate
  * limiter makes callers over the limit wait for the next window instead of answering (a
  * flood of unknown `kid`s would hang requests); and it has no single flight and no stale
  * window for outages.

@@ -40,9 +40,9 @@ export class JwtVerifier {
     this.#directory = directory;
     this.#observer = observer;
     this.#fetch = fetchImpl;
-    if (options.jwt.jwksUri !== undefined) {
-      const source = this.#keySource(options.jwt.jwksUri);
-      for (const issuer of options.jwt.issuers) this.#sources.set(issuer, source);
+    if (options.tokenRules.jwksUri !== undefined) {
+      const source = this.#keySource(options.tokenRules.jwksUri);
+      for (const issuer of options.tokenRules.issuers) this.#sources.set(issuer, source);
     }
   }
 
@@ -54,7 +54,7 @@ export class JwtVerifier {
    * checks still run (and refuse) synchronously, before the hop.
    */
   verify(token: string, nowSeconds = Math.floor(Date.now() / 1000)): VerifiedToken | Promise<VerifiedToken> {
-    const jwt = this.#options.jwt;
+    const jwt = this.#options.tokenRules;
     const decoded = decodeJwt(token);
     const alg = checkHeader(decoded.header, jwt);
     const iss = checkIssuer(decoded.payload, jwt);
@@ -75,7 +75,7 @@ export class JwtVerifier {
 
   #finish(decoded: DecodedJwt, alg: string, key: KeyObject | undefined, nowSeconds: number): VerifiedToken | Promise<VerifiedToken> {
     if (key === undefined) throw new McpOAuthError("algorithm_not_allowed", "no key for alg");
-    if (this.#options.jwt.signatureVerification === "thread-pool" && !alg.startsWith("HS")) {
+    if (this.#options.tokenRules.signatureVerification === "thread-pool" && !alg.startsWith("HS")) {
       // One promise, settled with the claims already checked: no further hop on the way back.
       return new Promise<VerifiedToken>((resolve, reject) => {
         verifySignatureInPool(alg, key, decoded.signingInput, decoded.signature, (valid) => {
@@ -94,13 +94,13 @@ export class JwtVerifier {
   #checked(decoded: DecodedJwt, signatureValid: boolean, nowSeconds: number): VerifiedToken {
     if (!signatureValid) throw new McpOAuthError("signature_invalid", "signature does not verify");
     rememberHeader(decoded);
-    checkClaims(decoded.payload, this.#options.jwt, nowSeconds);
+    checkClaims(decoded.payload, this.#options.tokenRules, nowSeconds);
     return { method: "jwt", claims: decoded.payload, expiresAt: decoded.payload["exp"] as number };
   }
 
   /** Loads every issuer's key set: part of the explicit start-up check. */
   async ready(): Promise<void> {
-    await Promise.all(this.#options.jwt.issuers.map(async (issuer) => {
+    await Promise.all(this.#options.tokenRules.issuers.map(async (issuer) => {
       const source = await this.#sourceFor(issuer);
       await source.key(undefined, "RS256").catch((error: unknown) => {
         // key_not_found (several keys, no kid asked) or an alg mismatch still prove the set loads.
@@ -112,15 +112,15 @@ export class JwtVerifier {
   #keySource(jwksUri: string): JwksKeySource {
     const known = this.#byUri.get(jwksUri);
     if (known !== undefined) return known;
-    const jwt = this.#options.jwt;
+    const jwt = this.#options.tokenRules;
     const source = new JwksKeySource({
       jwksUri,
-      maxAge: jwt.jwksCacheMaxAge,
-      staleWindow: jwt.jwksStaleWindow,
+      maxAge: jwt.jwksCacheMaxAgeMs,
+      staleWindow: jwt.jwksStaleWindowMs,
       cooldown: 60_000 / jwt.jwksRequestsPerMinute,
-      timeout: this.#options.timeout,
+      timeout: this.#options.timeoutMs,
       maxResponseBytes: this.#options.maxResponseBytes,
-      retryAfter: this.#options.retryAfter,
+      retryAfter: this.#options.retryAfterSeconds,
       fetch: this.#fetch,
     }, this.#observer);
     this.#byUri.set(jwksUri, source);
@@ -132,7 +132,7 @@ export class JwtVerifier {
     if (known !== undefined) return known;
     const pending = this.#directory.discover(issuer).then(({ metadata }) => {
       if (typeof metadata.jwks_uri !== "string") {
-        throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no jwks_uri; set validation.jwksUri`, { retryAfter: this.#options.retryAfter });
+        throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no jwks_uri; set validation.jwksUri`, { retryAfter: this.#options.retryAfterSeconds });
       }
       // A discovered key-set URL gets the rule a configured one gets at start-up: keys
       // read over plain http from a public host could be anyone's.
@@ -142,7 +142,7 @@ export class JwtVerifier {
           this.#reported.add(metadata.jwks_uri);
           this.#observer.failed?.(metadata.jwks_uri, `discovered jwks_uri refused: ${problem}`);
         }
-        throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes a jwks_uri that is refused: ${problem}; or set validation.jwksUri`, { retryAfter: this.#options.retryAfter });
+        throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes a jwks_uri that is refused: ${problem}; or set validation.jwksUri`, { retryAfter: this.#options.retryAfterSeconds });
       }
       const source = this.#keySource(metadata.jwks_uri);
       this.#sources.set(issuer, source);

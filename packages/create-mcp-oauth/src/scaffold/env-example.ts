@@ -61,6 +61,15 @@ export function envExample(providerId: ProviderId, validation: Validation): stri
     ], jwt),
     ...entry("OAUTH_CLIENT_ID", introspection?.clientId ?? "YOUR_CLIENT_ID", ["This server's client id at the authorization server, for introspection only."], jwt),
     ...entry("OAUTH_CLIENT_SECRET", introspection?.clientSecret ?? "YOUR_CLIENT_SECRET", ["Its secret. Never commit .env."], jwt),
+    "# --- Caching of verified tokens ---------------------------------------------------------",
+    ...entry("OAUTH_CACHE_TTL", "300", ["Seconds a verified JWT is reused (default 300; never past its exp)."], true),
+    ...entry("OAUTH_CACHE_INTROSPECTION_TTL", "60", [
+      "Seconds an introspection answer is reused (default 60): how long a revoked token can still pass.",
+    ], true),
+    ...entry("OAUTH_CACHE_REDIS_URL", "rediss://user:password@cache.internal:6380/0", [
+      "A token cache shared by several replicas of this server. Needs @mcp-oauth/redis: pass",
+      "{ redisCache: redisCacheFromEnv } as optionsFromEnv's third argument (see mcp-oauth's docs/deployment.md).",
+    ], true),
     "# --- How MCP clients get a client id at this authorization server ---------------------",
     ...comment(p.clientIds),
     ...comment(CLIENT_ID_METADATA_NOTE),

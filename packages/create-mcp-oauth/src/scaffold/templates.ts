@@ -285,11 +285,12 @@ process.once("SIGTERM", stop);
 function frameworkServer(o: ProjectOptions): string {
   return `/**
  * The MCP server: mcp-framework's HTTP Stream transport at /mcp, with mcp-oauth's
- * OAuthAuthProvider checking every request's access token. Configured only by the environment.
+ * OAuthAuthProvider in front of every request (metadata, Origin rule, access token, scopes,
+ * sessions bound to their subject). Configured only by the environment.
  */
 import { MCPServer, MCPTool, getRequestContext } from "mcp-framework";
 import { z } from "zod";
-import { frameworkCors, OAuthAuthProvider, optionsFromEnv, type OAuthAuthProviderOptions, type OAuthRequestContext } from "@mcp-oauth/mcp-framework";
+import { OAuthAuthProvider, optionsFromEnv, type OAuthAuthProviderOptions, type OAuthRequestContext } from "@mcp-oauth/mcp-framework";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -321,8 +322,12 @@ export function createApp(env: Env = process.env): App {
   const host = env["HOST"] || "127.0.0.1";
   const port = Number(env["PORT"] || 3000);
   const publicHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? \`[\${host}]\` : host;
-  const provider = new OAuthAuthProvider(oauthOptions(env, \`http://\${publicHost}:\${port}/mcp\`));
   const allowedOrigins = list(env["OAUTH_ALLOWED_ORIGINS"]);
+  const provider = new OAuthAuthProvider({
+    ...oauthOptions(env, \`http://\${publicHost}:\${port}/mcp\`),
+    // Browser origins allowed besides the server's own ("*": any).
+    cors: { allowedOrigins: allowedOrigins.includes("*") ? "*" : allowedOrigins },
+  });
   const server = new MCPServer({
     name: ${JSON.stringify(o.name)},
     version: "0.1.0",
@@ -334,7 +339,6 @@ export function createApp(env: Env = process.env): App {
         endpoint: "/mcp",
         responseMode: "batch",
         auth: { provider },
-        cors: frameworkCors(allowedOrigins.length > 0 ? { allowedOrigins } : {}),
       },
     },
   });
@@ -465,14 +469,14 @@ before(async () => {
   app = started;
   url = started.url;
   metadataUrl = started.provider.resourceServer.options.resourceMetadataUrl;
-  // start() resolves only when the server stops: wait for its health endpoint instead.
+  // start() resolves only when the server stops: wait for its metadata document instead.
   let failure: unknown;
   running = started.server.start().catch((error: unknown) => {
     failure = error;
   });
   for (let attempt = 0; ; attempt++) {
     if (failure !== undefined) throw failure;
-    const up = await fetch(\`http://127.0.0.1:\${started.port}/health\`).then((r) => r.ok, () => false);
+    const up = await fetch(metadataUrl).then((r) => r.ok, () => false);
     if (up) break;
     if (attempt > 200) throw new Error("the server did not start");
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -530,6 +534,10 @@ function readme(o: ProjectOptions): string {
     "",
     "## Next steps",
     "",
+    "The `@mcp-oauth/*` packages are not on the npm registry until their first release (0.1.0): until then `npm install`",
+    "fails on them; install them from tarballs packed in a clone of https://github.com/mcp-oauth/mcp-oauth",
+    "(`pnpm -r --filter \"./packages/*\" pack`, then `npm install ./path/to/mcp-oauth-*.tgz`; docs/releasing.md).",
+    "",
     "```sh",
     "npm install",
     "cp .env.example .env        # then fill in the values marked below",
@@ -549,7 +557,8 @@ function readme(o: ProjectOptions): string {
     "Then set the values in `.env` (each is explained in `.env.example`):",
     "",
     "```sh",
-    "OAUTH_RESOURCE=https://mcp.example.com/mcp   # the public URL of your MCP endpoint (default http://HOST:PORT/mcp)",
+    // Commented out: set, it must be the URL the server is reached at, and `npm run doctor` checks http://127.0.0.1:3000/mcp.
+    "# OAUTH_RESOURCE=https://mcp.example.com/mcp   # once deployed: the MCP endpoint's public URL (unset: http://HOST:PORT/mcp, which npm run doctor checks)",
     ...(p.scopes.value !== "" ? [`OAUTH_SCOPES=${p.scopes.value}`] : []),
     `OAUTH_AUTHORIZATION_SERVER=${p.issuer.value}`,
     ...(p.issuers ? [`OAUTH_ISSUER=${p.issuers.value}`] : []),
@@ -582,9 +591,9 @@ function readme(o: ProjectOptions): string {
     ...(local ? ["- `scripts/auth-server.ts`: the local authorization server (`npm run auth-server`)."] : []),
     ...(express ? [] : [
       "",
-      "mcp-framework's transports serve the metadata only at `/.well-known/oauth-protected-resource` and cannot answer",
-      "`403 insufficient_scope` per tool; where you need either, put Express with `mcpOAuth` in front (see the",
-      "mcp-oauth documentation, `docs/mcp-framework.md`).",
+      "`OAuthAuthProvider` puts mcp-oauth in front of every request of mcp-framework's transport: the metadata at both",
+      "RFC 9728 URLs, the library's refusals, per-tool scopes (`scopePolicy`, 403 `insufficient_scope`), sessions bound to",
+      "their subject; `/health` needs a token too (see the mcp-oauth documentation, `docs/mcp-framework.md`).",
     ]),
     "",
   ];

@@ -1,0 +1,24 @@
+// `@mcp-oauth/core/internal`: what the other @mcp-oauth packages (express, mcp-framework,
+// redis, create-mcp-oauth's doctor) and the benchmarks share with the core. NOT covered by
+// semver: names and signatures here change in any release. Applications import from
+// `@mcp-oauth/core` only.
+export { clientIdFromClaims, ReadonlyURL } from "./auth-info.js";
+export { assertB64Token, extractBearerToken, readBearerToken } from "./authorization-header.js";
+export { buildChallenge, quoteAuthParam, type ChallengeParams } from "./challenge.js";
+export { answerFor, type AnswerContext } from "./error-responses.js";
+export { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "./claims.js";
+export { decisionFingerprint, tokenCacheKey } from "./cache.js";
+export {
+  AuthorizationServerDirectory, discoverAuthorizationServer, metadataUrls, reportFor,
+  type AuthorizationServerMetadata, type DiscoveryResult,
+} from "./discovery.js";
+export { IntrospectionVerifier } from "./introspection.js";
+export { decodeJwt, looksLikeJwt } from "./jwt/decode.js";
+export { JwksKeySource, type KeySourceObserver, type KeySourceOptions } from "./jwt/key-source.js";
+export { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
+export { fetchJson, OutboundError, type OutboundRequest } from "./outbound.js";
+export { buildProtectedResourceMetadata, metadataPaths } from "./metadata.js";
+export { ASYMMETRIC_ALGORITHMS, DEFAULTS, HMAC_ALGORITHMS, resolveOptions } from "./options.js";
+export { type ResourceServerInternals } from "./resource-server.js";
+export { AudienceMatcher, isLoopbackHost, normalizeResourceUri } from "./resource-uri.js";
+export { compileScopeHierarchy, isValidScopeToken, policyIsEmpty, scopesForJsonRpc, scopesFromClaims, splitScopes } from "./scopes.js";

@@ -1,0 +1,315 @@
+/**
+ * The bridge: the library's `node:http` middlewares from @mcp-oauth/express run first on
+ * every request that reaches an mcp-framework transport, and the framework's own listener
+ * runs only for requests they let through. So the framework's transports answer exactly as
+ * the Express side does (docs/mcp-framework.md, docs/architecture.md).
+ *
+ * Protection rule: every request is protected except the metadata document paths (answered
+ * here) and CORS preflights. No MCP path is matched here: a path matcher that disagrees
+ * with the framework's router (`/MCP`, `/mcp/`, absolute-form targets, `%6Dcp`, dot
+ * segments) would be an authentication bypass.
+ *
+ * Order, per request: metadata document; Origin rule and CORS (oauthCors); bearer token
+ * (requireBearer), or one of `alsoAccept` when there is no bearer token at all; the body,
+ * read once after authentication (so a malformed body without a token is a 401) and
+ * replayed to the framework; scopes for the JSON-RPC method and tool (requireScopes);
+ * session binding; then the framework.
+ */
+import { randomUUID } from "node:crypto";
+import { IncomingMessage, type ServerResponse } from "node:http";
+import getRawBody from "raw-body";
+import {
+  oauthCors, protectedResourceMetadata, requireBearer, requireScopes, sendAnswer,
+  type Middleware, type OAuthCorsOptions, type ProtectedResourceMetadataOptions,
+} from "@mcp-oauth/express";
+import { McpOAuthConfigError, McpOAuthError, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
+import { readBearerToken } from "@mcp-oauth/core/internal";
+import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
+import { takeAllowedOrigins } from "./framework-internals.js";
+import { bridged, contextOf } from "./verdicts.js";
+
+/** The framework's provider interface, for `alsoAccept`. */
+export interface FrameworkAuthProvider {
+  authenticate(req: IncomingMessage): Promise<boolean | { data?: Record<string, unknown> }>;
+}
+
+export interface BridgeOptions {
+  cors?: Omit<OAuthCorsOptions, "server">;
+  protectedResourceMetadata?: ProtectedResourceMetadataOptions;
+  alsoAccept: readonly FrameworkAuthProvider[];
+}
+
+/** The framework's and the MCP SDK's message size limit. */
+const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+type AuthenticatedRequest = IncomingMessage & { auth?: AuthInfo; body?: unknown };
+
+/** Who a session belongs to: the token's subject, or its client when it has none. */
+function ownerOf(req: AuthenticatedRequest, acceptedBy: number | undefined): string {
+  if (acceptedBy !== undefined) return `also-accept:${acceptedBy}`;
+  const auth = req.auth!;
+  const sub = (auth.extra as { sub?: string } | undefined)?.sub;
+  return sub !== undefined ? `sub:${sub}` : `client:${auth.clientId}`;
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (headers === null || typeof headers !== "object") return undefined;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i++) {
+      const entry = headers[i] as unknown;
+      // [[name, value], ...] or [name, value, name, value, ...]
+      if (Array.isArray(entry) && String(entry[0]).toLowerCase() === name) return String(entry[1]);
+      if (typeof entry === "string" && i % 2 === 0 && entry.toLowerCase() === name) return String(headers[i + 1]);
+    }
+    return undefined;
+  }
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value);
+  return undefined;
+}
+
+function hasNoBearer(req: IncomingMessage, maxTokenLength: number): boolean {
+  try {
+    readBearerToken(req, maxTokenLength);
+    return false;
+  } catch (error) {
+    return error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
+  }
+}
+
+/** The session an HTTP Stream request names (header) and an SSE message names (query). */
+function sessionIdsOf(req: IncomingMessage): { header: string | undefined; query: string | undefined } {
+  const header = req.headers["mcp-session-id"];
+  let query: string | null = null;
+  const url = req.url ?? "/";
+  // Any query: parameter names are percent-decoded (`session%49d`), so no substring test.
+  if (url.includes("?")) {
+    try {
+      // Parsed as the framework's SSE transport parses it.
+      query = new URL(url, "http://localhost").searchParams.get("sessionId");
+    } catch {
+      // An unparseable URL reaches the framework unchanged; it answers it itself.
+    }
+  }
+  return { header: typeof header === "string" ? header : undefined, query: query ?? undefined };
+}
+
+/**
+ * Replaces the session id a request names with one nobody holds, so the framework gives
+ * exactly its own "session not found" answer: a session opened by another subject is
+ * indistinguishable from an unknown one.
+ */
+function forgetSession(req: IncomingMessage, where: "header" | "query"): void {
+  const unknown = randomUUID();
+  if (where === "header") {
+    req.headers["mcp-session-id"] = unknown;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      if (req.rawHeaders[i]!.toLowerCase() === "mcp-session-id") req.rawHeaders[i + 1] = unknown;
+    }
+    return;
+  }
+  const original = req.url ?? "/";
+  const absolute = !original.startsWith("/");
+  const url = new URL(original, "http://localhost");
+  url.searchParams.set("sessionId", unknown);
+  req.url = absolute ? url.href : `${url.pathname}${url.search}`;
+}
+
+/** The SSE transport's first event names the session's message URL (MCP 2024-11-05 HTTP+SSE). */
+function sseSessionId(chunk: unknown): string | undefined {
+  const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : undefined;
+  const match = text === undefined ? null : /^event: endpoint\r?\ndata: ([^\r\n]*)/m.exec(text);
+  if (!match) return undefined;
+  try {
+    return new URL(match[1]!, "http://localhost").searchParams.get("sessionId") ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A fresh request object carrying the body the bridge already read, for the framework and
+ * the MCP SDK, which read the body from the stream themselves.
+ */
+function replay(req: AuthenticatedRequest, body: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(req.socket) as AuthenticatedRequest;
+  // The original request owns the socket: the copy never reads from it or destroys it.
+  copy._read = () => {};
+  copy._destroy = (error, callback) => callback(error);
+  copy.headers = req.headers;
+  copy.rawHeaders = req.rawHeaders;
+  copy.trailers = req.trailers;
+  copy.rawTrailers = req.rawTrailers;
+  copy.method = req.method;
+  copy.url = req.url;
+  copy.httpVersion = req.httpVersion;
+  copy.httpVersionMajor = req.httpVersionMajor;
+  copy.httpVersionMinor = req.httpVersionMinor;
+  copy.complete = true;
+  copy.auth = req.auth;
+  if (body.length > 0) copy.push(body);
+  copy.push(null);
+  return copy;
+}
+
+function runChain(chain: readonly Middleware[], req: IncomingMessage, res: ServerResponse, done: () => void, fail: (error: unknown) => void): void {
+  let index = 0;
+  const step = (error?: unknown): void => {
+    // Connect semantics: only a truthy value is an error (cors calls `next(null)`).
+    if (error !== undefined && error !== null) {
+      fail(error);
+      return;
+    }
+    const middleware = chain[index++];
+    if (middleware === undefined) done();
+    else middleware(req, res, step);
+  };
+  step();
+}
+
+export function createBridge(server: ResourceServer, options: BridgeOptions): (transport: FrameworkTransport) => (listener: RequestListener) => RequestListener {
+  const metadata = protectedResourceMetadata(server, options.protectedResourceMetadata);
+  const bearer = requireBearer(server);
+  const scopes = requireScopes(server, {});
+  const maxTokenLength = server.options.tokenRules.maxTokenLength;
+
+  return (transport) => {
+    const endpoints = transport.config.auth?.endpoints ?? {};
+    for (const [name, value] of Object.entries(endpoints)) {
+      if (value === false) {
+        throw new McpOAuthConfigError(`auth.endpoints.${name}`, "OAuthAuthProvider protects every request of the transport " +
+          "(the metadata document and CORS preflights excepted), so an endpoint cannot be left open; remove auth.endpoints or set it to true");
+      }
+    }
+    const frameworkOrigins = takeAllowedOrigins(transport.config);
+    const ownOrigins = options.cors?.allowedOrigins;
+    const allowedOrigins = ownOrigins === "*" || frameworkOrigins.includes("*") ? "*" : [...(ownOrigins ?? []), ...frameworkOrigins];
+    const frameworkMaxAge = Number(transport.config.cors?.maxAge);
+    const maxAge = options.cors?.maxAge ?? (Number.isFinite(frameworkMaxAge) ? frameworkMaxAge : undefined);
+    const cors = oauthCors(server, { allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}) });
+    const configuredLimit = transport.config.maxMessageSize;
+    const bodyLimit = typeof configuredLimit === "number" && configuredLimit > 0 ? configuredLimit : DEFAULT_BODY_LIMIT;
+    // Which subject opened each session. Entries go with DELETE (HTTP Stream) or with the
+    // event stream (SSE); like the framework's own session map, they otherwise last as
+    // long as the server.
+    const owners = new Map<string, string>();
+
+    return (listener) => function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
+      const request = req as AuthenticatedRequest;
+      const fail = (error: unknown): void => sendAnswer(req, res, server.answer(error));
+      let acceptedBy: number | undefined;
+      let acceptedData: Record<string, unknown> | undefined;
+
+      const forward = (target: IncomingMessage): void => {
+        const owner = ownerOf(request, acceptedBy);
+        const { header, query } = sessionIdsOf(target);
+        if (header !== undefined && owners.get(header) !== owner) forgetSession(target, "header");
+        if (query !== undefined && owners.get(query) !== owner) forgetSession(target, "query");
+        guardResponse(res, target.method ?? "GET", owner, header, owners);
+        bridged.set(target, acceptedData ?? contextOf(request.auth!));
+        listener(target, res);
+      };
+
+      const afterScopes = (body: Buffer | undefined): void => {
+        if (body === undefined) forward(req);
+        else forward(replay(request, body));
+      };
+
+      const readBody = (): void => {
+        if (req.method !== "POST") {
+          runChain([scopes], req, res, () => afterScopes(undefined), fail);
+          return;
+        }
+        if (request.body !== undefined) {
+          // requireBearer read a form body (to refuse a token in it); MCP messages are JSON.
+          fail(new McpOAuthError("body_invalid", "form body on an MCP endpoint"));
+          return;
+        }
+        getRawBody(req, { limit: bodyLimit }).then((raw) => {
+          if (raw.length > 0) {
+            try {
+              request.body = JSON.parse(raw.toString("utf8"));
+            } catch (error) {
+              throw new McpOAuthError("body_invalid", "body is not JSON", { cause: error });
+            }
+          }
+          if (acceptedBy !== undefined) afterScopes(raw);
+          else runChain([scopes], req, res, () => afterScopes(raw), fail);
+        }).catch((error: unknown) => {
+          const type = (error as { type?: unknown }).type;
+          fail(error instanceof McpOAuthError ? error
+            : new McpOAuthError(type === "entity.too.large" ? "body_too_large" : "body_invalid", "body could not be read", { cause: error }));
+        });
+      };
+
+      const authenticate = (): void => {
+        if (options.alsoAccept.length > 0 && hasNoBearer(req, maxTokenLength)) {
+          void tryOthers(0);
+          return;
+        }
+        runChain([bearer], req, res, readBody, fail);
+      };
+
+      // A request without any bearer token may pass another configured scheme; one that
+      // carries a bearer token is decided by OAuth alone.
+      const tryOthers = async (index: number): Promise<void> => {
+        for (let i = index; i < options.alsoAccept.length; i++) {
+          const result = await options.alsoAccept[i]!.authenticate(req).catch(() => false as const);
+          if (result) {
+            acceptedBy = i;
+            acceptedData = result === true ? {} : result.data ?? {};
+            readBody();
+            return;
+          }
+        }
+        runChain([bearer], req, res, readBody, fail);
+      };
+
+      metadata(req, res, (error?: unknown) => {
+        if (error !== undefined && error !== null) fail(error);
+        else runChain([cors], req, res, authenticate, fail);
+      });
+    };
+  };
+}
+
+/**
+ * Per response: the framework's own CORS headers are dropped (oauthCors already set the
+ * right ones; the framework would overwrite them with its fixed `allowOrigin`), and a
+ * session the response opens is bound to the caller.
+ */
+function guardResponse(res: ServerResponse, method: string, owner: string, requestedSession: string | undefined, owners: Map<string, string>): void {
+  const bind = (id: string | undefined): void => {
+    if (id !== undefined && id !== "" && !owners.has(id)) owners.set(id, owner);
+  };
+  const setHeader = res.setHeader;
+  res.setHeader = function setHeaderGuarded(name, value) {
+    if (name.toLowerCase().startsWith("access-control-")) return this;
+    if (name.toLowerCase() === "mcp-session-id") bind(String(value));
+    return setHeader.call(this, name, value);
+  };
+  const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
+  res.writeHead = function writeHeadGuarded(this: ServerResponse, ...args: unknown[]) {
+    const headers = typeof args[1] === "string" ? args[2] : args[1];
+    bind(headerValue(headers, "mcp-session-id"));
+    if (headers !== null && typeof headers === "object" && !Array.isArray(headers)) {
+      for (const name of Object.keys(headers)) if (name.toLowerCase().startsWith("access-control-")) delete (headers as Record<string, unknown>)[name];
+    }
+    const status = args[0] as number;
+    if (status >= 200 && status < 300 && method === "DELETE" && requestedSession !== undefined && owners.get(requestedSession) === owner) {
+      owners.delete(requestedSession);
+    }
+    return writeHead.apply(this, args);
+  } as typeof res.writeHead;
+  const write = res.write as (...args: unknown[]) => boolean;
+  res.write = function writeGuarded(this: ServerResponse, ...args: unknown[]) {
+    // Only the first chunk of an event stream can be the SSE transport's endpoint event.
+    res.write = write as typeof res.write;
+    const sseSession = method === "GET" && res.statusCode === 200 ? sseSessionId(args[0]) : undefined;
+    if (sseSession !== undefined && !owners.has(sseSession)) {
+      bind(sseSession);
+      // The SSE transport ends the session with its stream; so does the binding.
+      res.once("close", () => owners.delete(sseSession));
+    }
+    return write.apply(this, args);
+  } as typeof res.write;
+}

@@ -1,0 +1,82 @@
+/**
+ * framework-internals.ts against the real, installed mcp-framework: the internals the bridge
+ * needs are there, and each missing one fails loudly, naming the supported version range,
+ * instead of leaving a transport unprotected.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { HttpStreamTransport, MCPServer } from "mcp-framework";
+import {
+  bridgeTransport, checkFrameworkInternals, SUPPORTED_FRAMEWORK_RANGE, UnsupportedFrameworkError, type TransportHook,
+} from "../src/framework-internals.js";
+import { OAuthAuthProvider } from "../src/index.js";
+
+const OPTIONS = { resource: "http://127.0.0.1:4777/mcp", authorizationServers: ["http://127.0.0.1:4778"] };
+const passThrough: TransportHook = () => (listener) => listener;
+const RANGE = new RegExp(`mcp-framework ${SUPPORTED_FRAMEWORK_RANGE.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
+
+describe("framework internals", () => {
+  it("the installed mcp-framework has every internal the bridge needs", () => {
+    expect(() => checkFrameworkInternals()).not.toThrow();
+    const transport = new HttpStreamTransport({ port: 1 });
+    expect(() => bridgeTransport(transport, passThrough)).not.toThrow();
+  });
+
+  it("the supported range is the peer dependency range", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { peerDependencies: Record<string, string> };
+    expect(pkg.peerDependencies["mcp-framework"]).toBe(SUPPORTED_FRAMEWORK_RANGE);
+  });
+
+  it("without MCPServer.prototype.createTransportFromConfig, constructing the provider fails, naming the range", () => {
+    const proto = MCPServer.prototype as unknown as Record<string, unknown>;
+    const saved = proto["createTransportFromConfig"];
+    delete proto["createTransportFromConfig"];
+    try {
+      expect(() => new OAuthAuthProvider(OPTIONS)).toThrow(UnsupportedFrameworkError);
+      expect(() => new OAuthAuthProvider(OPTIONS)).toThrow(RANGE);
+      expect(() => new OAuthAuthProvider(OPTIONS)).toThrow(/createTransportFromConfig/);
+    } finally {
+      proto["createTransportFromConfig"] = saved;
+    }
+  });
+
+  it("a transport without the _server field is refused, naming the range", () => {
+    const transport = new HttpStreamTransport({ port: 1 }) as unknown as Record<string, unknown>;
+    delete transport["_server"];
+    expect(() => bridgeTransport(transport, passThrough)).toThrow(RANGE);
+  });
+
+  it("a transport without _config is refused", () => {
+    const transport = new HttpStreamTransport({ port: 1 }) as unknown as Record<string, unknown>;
+    delete transport["_config"];
+    expect(() => bridgeTransport(transport, passThrough)).toThrow(/_config/);
+  });
+
+  it("a transport that starts without creating its server in _server fails to start", async () => {
+    let closed = false;
+    const transport = {
+      type: "http-stream", _config: {}, _server: undefined,
+      start: async () => {}, close: async () => {
+        closed = true;
+      },
+    };
+    bridgeTransport(transport, passThrough);
+    await expect(transport.start()).rejects.toThrow(RANGE);
+    expect(closed).toBe(true);
+  });
+
+  it("a server with other than one request listener is refused", async () => {
+    const transport = {
+      type: "sse", _config: {}, _server: undefined as unknown,
+      async start() {
+        const server = createServer(() => {});
+        server.on("request", () => {});
+        this._server = server;
+      },
+      close: async () => {},
+    };
+    bridgeTransport(transport, passThrough);
+    await expect(transport.start()).rejects.toThrow(/2 request listeners/);
+  });
+});

@@ -1,0 +1,3 @@
+export { RedisTokenCache, type RedisLeaseOptions, type RedisTokenCacheOptions } from "./redis-token-cache.js";
+export { redisCacheFromEnv } from "./env.js";
+export { decode as decodeCachedValidation, encode as encodeCachedValidation } from "./codec.js";
