@@ -9,17 +9,24 @@ const config: Config = {
   testEnvironment: "<rootDir>/test/helpers/quiet-environment.mjs",
   extensionsToTreatAsEsm: [".ts"],
   transform: {
-    "^.+\\.ts$": ["@swc/jest", {
-      jsc: { parser: { syntax: "typescript" }, target: "es2022" },
-      module: { type: "es6" },
-    }],
+    "^.+\\.ts$": [
+      "@swc/jest",
+      {
+        jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+        module: { type: "es6" },
+      },
+    ],
   },
   moduleNameMapper: {
     "^@mcp-oauth/(core|express|local-authorization-server|mcp-framework|redis)$": "<rootDir>/packages/$1/src/index.ts",
     "^@mcp-oauth/core/internal$": "<rootDir>/packages/core/src/internal.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
-  testMatch: ["<rootDir>/packages/*/test/**/*.test.ts", "<rootDir>/examples/*/test/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
+  testMatch: [
+    "<rootDir>/packages/*/test/**/*.test.ts",
+    "<rootDir>/examples/*/test/**/*.test.ts",
+    "<rootDir>/test/**/*.test.ts",
+  ],
   // The consumer test (packing, npm installs, apps and type checks: both cores for minutes) runs on
   // its own after the rest, so it never starves the tests that count requests within time
   // windows: `pnpm test` runs `jest test/consumer --testPathIgnorePatterns=/node_modules/` second

@@ -43,7 +43,9 @@ const TEST_FILES = [
 
 // `MUTATION_TESTS=packages/core/test/claims.test.ts,...` narrows the tests for a quick run over
 // one rule file (a mutant only its own tests would catch then counts as survived).
-const testFiles = (process.env.MUTATION_TESTS?.split(",").filter(Boolean) ?? TEST_FILES).map((file) => `<rootDir>/${file.trim()}`);
+const testFiles = (process.env.MUTATION_TESTS?.split(",").filter(Boolean) ?? TEST_FILES).map(
+  (file) => `<rootDir>/${file.trim()}`,
+);
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {

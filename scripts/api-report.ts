@@ -67,7 +67,8 @@ export function apiReports(): Map<string, string> {
   const emitted = new Map<string, ts.SourceFile>();
   program.emit(undefined, (fileName, text, _bom, _onError, sources) => {
     const source = sources?.[0];
-    if (source && fileName.endsWith(".d.ts")) emitted.set(source.fileName, ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true));
+    if (source && fileName.endsWith(".d.ts"))
+      emitted.set(source.fileName, ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true));
   });
   const checker = program.getTypeChecker();
   const reports = new Map<string, string>();
@@ -80,21 +81,27 @@ export function apiReports(): Map<string, string> {
     const exports = checker.getExportsOfModule(moduleSymbol).sort((a, b) => a.name.localeCompare(b.name));
     for (const exported of exports) {
       const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      const typeOnly = exported.declarations?.some((d) => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) ?? false;
+      const typeOnly =
+        exported.declarations?.some((d) => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) ??
+        false;
       const renamed = target.name !== exported.name ? ` as ${exported.name}` : "";
       const declarations = target.declarations ?? [];
       const source = declarations[0]?.getSourceFile();
       if (!source) continue;
       if (!source.fileName.startsWith(ownDir)) {
-        blocks.push(`export ${typeOnly ? "type " : ""}{ ${target.name}${renamed} } from "${packageOf(source.fileName)}";`);
+        blocks.push(
+          `export ${typeOnly ? "type " : ""}{ ${target.name}${renamed} } from "${packageOf(source.fileName)}";`,
+        );
         continue;
       }
       const dts = emitted.get(source.fileName);
       const statements = dts?.statements.filter((s) => declaredNames(s).includes(target.name)) ?? [];
-      if (statements.length === 0) throw new Error(`api-report: no declaration of ${target.name} in ${source.fileName}`);
+      if (statements.length === 0)
+        throw new Error(`api-report: no declaration of ${target.name} in ${source.fileName}`);
       // Only a class or a constant exported as a type needs saying so; an interface is a type anyway.
       const typeOnlyValue = typeOnly && (target.flags & ts.SymbolFlags.Value) !== 0;
-      const header = typeOnlyValue || renamed ? `// export ${typeOnlyValue ? "type " : ""}{ ${target.name}${renamed} }\n` : "";
+      const header =
+        typeOnlyValue || renamed ? `// export ${typeOnlyValue ? "type " : ""}{ ${target.name}${renamed} }\n` : "";
       blocks.push(header + statements.map((s) => s.getText()).join("\n"));
     }
     reports.set(

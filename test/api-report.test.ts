@@ -15,7 +15,9 @@ describe("API reports", () => {
     }
     const current = reports.get(dir);
     if (committed !== current) {
-      throw new Error(`api/${dir}.api.md differs from the public API of ${API_PACKAGES[dir]}: run pnpm api:update and review the diff`);
+      throw new Error(
+        `api/${dir}.api.md differs from the public API of ${API_PACKAGES[dir]}: run pnpm api:update and review the diff`,
+      );
     }
     expect(committed).toBe(current);
   });

@@ -20,18 +20,39 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateSigningKey, obtainAccessToken, startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import {
+  generateSigningKey,
+  obtainAccessToken,
+  startLocalAuthorizationServer,
+  type LocalAuthorizationServer,
+} from "@mcp-oauth/local-authorization-server";
 import { commitInfo, cpuSnapshot, foreignShare, machineInfo, waitForQuiet } from "./machine.js";
 import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
 import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
 import { baselineOf, ROWS, type RowSpec } from "./rows.js";
-import { BENCH_DIR, isType, nextMessage, PIN_ALL, PINNING, RESOURCE, ROUTE, spawnTs, waitExit, type LoadCommand, type LoadWindow, type ServerConfig, type WindowResult } from "./shared.js";
+import {
+  BENCH_DIR,
+  isType,
+  nextMessage,
+  PIN_ALL,
+  PINNING,
+  RESOURCE,
+  ROUTE,
+  spawnTs,
+  waitExit,
+  type LoadCommand,
+  type LoadWindow,
+  type ServerConfig,
+  type WindowResult,
+} from "./shared.js";
 import { CACHE_DIR, CACHED_FILE, COLD_FILE, loadMinted, mintAll, mintWithKey, type MintedTokens } from "./tokens.js";
 
 const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(`--${name}`) || process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`] === "1";
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const flag = (name: string): boolean =>
+  args.includes(`--${name}`) || process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`] === "1";
+const option = (name: string): string | undefined =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const envNumber = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
@@ -130,7 +151,11 @@ function upstreamCounts(): Upstream {
   return counts;
 }
 
-const diff = (a: Upstream, b: Upstream): Upstream => ({ jwks: b.jwks - a.jwks, introspection: b.introspection - a.introspection, discovery: b.discovery - a.discovery });
+const diff = (a: Upstream, b: Upstream): Upstream => ({
+  jwks: b.jwks - a.jwks,
+  introspection: b.introspection - a.introspection,
+  discovery: b.discovery - a.discovery,
+});
 
 interface Context {
   serverConfig: Omit<ServerConfig, "impl">;
@@ -151,9 +176,16 @@ async function probe(url: string, row: RowSpec, ctx: Context): Promise<string | 
   const mcp = row.request === "mcp";
   const status = async (token: string | undefined): Promise<number> => {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    const response = await fetch(url, mcp
-      ? { method: "POST", headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) }
-      : { headers });
+    const response = await fetch(
+      url,
+      mcp
+        ? {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" },
+            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+          }
+        : { headers },
+    );
     await response.arrayBuffer();
     return response.status;
   };
@@ -202,25 +234,48 @@ interface Measured {
   foreign: number;
 }
 
-const sumUpstream = (list: Upstream[]): Upstream => list.reduce((a, b) => ({ jwks: a.jwks + b.jwks, introspection: a.introspection + b.introspection, discovery: a.discovery + b.discovery }), { jwks: 0, introspection: 0, discovery: 0 });
+const sumUpstream = (list: Upstream[]): Upstream =>
+  list.reduce(
+    (a, b) => ({
+      jwks: a.jwks + b.jwks,
+      introspection: a.introspection + b.introspection,
+      discovery: a.discovery + b.discovery,
+    }),
+    { jwks: 0, introspection: 0, discovery: 0 },
+  );
 
 async function startRow(spec: RowSpec, index: number, ctx: Context): Promise<LiveRow> {
   const key = `${index}:${spec.id}`;
   const logFile = join(LOG_DIR, `${spec.id.replace(/[^a-z0-9-]+/gi, "_")}.log`);
   const errFd = openSync(logFile, "w");
   const atSpawn = upstreamCounts();
-  const server = track(spawnTs("server.ts", [JSON.stringify({ ...ctx.serverConfig, impl: spec.impl } satisfies ServerConfig)], {
-    stdio: ["ignore", errFd, errFd, "ipc"],
-    env: { ...process.env, NODE_ENV: "production" },
-    ...(PINNING && pinned(spec) ? { cpus: PINNING.server } : {}),
-  }));
+  const server = track(
+    spawnTs("server.ts", [JSON.stringify({ ...ctx.serverConfig, impl: spec.impl } satisfies ServerConfig)], {
+      stdio: ["ignore", errFd, errFd, "ipc"],
+      env: { ...process.env, NODE_ENV: "production" },
+      ...(PINNING && pinned(spec) ? { cpus: PINNING.server } : {}),
+    }),
+  );
   closeSync(errFd);
   try {
-    const { port, pids } = await nextMessage(server, isType("listening"), 30_000) as unknown as { port: number; pids?: number[] };
+    const { port, pids } = (await nextMessage(server, isType("listening"), 30_000)) as unknown as {
+      port: number;
+      pids?: number[];
+    };
     const url = `http://127.0.0.1:${port}${ROUTE}`;
     const refused = await probe(url, spec, ctx);
     if (refused) throw new Error(`probe failed: ${refused} (server log: ${logFile})`);
-    return { key, spec, server, workerPids: pids ?? [], url, logFile, atSpawn, startup: { jwks: 0, introspection: 0, discovery: 0 }, windows: [] };
+    return {
+      key,
+      spec,
+      server,
+      workerPids: pids ?? [],
+      url,
+      logFile,
+      atSpawn,
+      startup: { jwks: 0, introspection: 0, discovery: 0 },
+      windows: [],
+    };
   } catch (error) {
     await stopServer(server);
     throw error;
@@ -232,9 +287,13 @@ async function stopServer(server: ChildProcess): Promise<void> {
   await waitExit(server);
 }
 
-async function serverAsk<K extends string>(server: ChildProcess, command: object, answer: K): Promise<Record<string, unknown>> {
+async function serverAsk<K extends string>(
+  server: ChildProcess,
+  command: object,
+  answer: K,
+): Promise<Record<string, unknown>> {
   server.send(command);
-  return await nextMessage(server, isType(answer)) as unknown as Record<string, unknown>;
+  return (await nextMessage(server, isType(answer))) as unknown as Record<string, unknown>;
 }
 
 /** Whether a row's server is pinned to CPU 0 (and its load to CPU 1). */
@@ -263,7 +322,15 @@ async function rotateKey(ctx: Context): Promise<void> {
   rotation.keys.push({ ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" });
 }
 
-async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "measure", seconds: number, round: number, profileFile?: string, ctx?: Context): Promise<Measured> {
+async function runWindow(
+  load: ChildProcess,
+  row: LiveRow,
+  phase: "warmup" | "measure",
+  seconds: number,
+  round: number,
+  profileFile?: string,
+  ctx?: Context,
+): Promise<Measured> {
   const others = [loads.free?.pid, loads.pinned?.pid].filter((pid): pid is number => pid !== undefined);
   const pids = [process.pid, ...others, row.server.pid!, ...row.workerPids];
   const rotating = row.spec.tokens === "rotation" && phase === "measure" && ctx !== undefined;
@@ -277,7 +344,13 @@ async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "me
     phase,
     // The rotation row is measured from its first request: that is the one that waits for the key set.
     settleSeconds: rotating ? 0 : SETTLE,
-    tokensFile: rotating ? rotation.file : tokens === "cold" || tokens === "per-connection" ? COLD_FILE : tokens === "opaque" ? OPAQUE_FILE : CACHED_FILE,
+    tokensFile: rotating
+      ? rotation.file
+      : tokens === "cold" || tokens === "per-connection"
+        ? COLD_FILE
+        : tokens === "opaque"
+          ? OPAQUE_FILE
+          : CACHED_FILE,
     mode: tokens === "cold" ? "pool" : tokens === "per-connection" ? "per-connection" : "cycle",
     warmupTokens: WARMUP_TOKENS,
     request: row.spec.request ?? "get",
@@ -287,7 +360,11 @@ async function runWindow(load: ChildProcess, row: LiveRow, phase: "warmup" | "me
   const cpuBefore = await serverAsk(row.server, { type: "cpu" }, "cpu");
   const machineBefore = cpuSnapshot(pids);
   load.send({ type: "run", window } satisfies LoadCommand);
-  const answer = await nextMessage(load, (m: unknown): m is { type: string } => isType("done")(m) || isType("failed")(m), (seconds + 60) * 1000) as unknown as { type: string; result?: WindowResult; message?: string };
+  const answer = (await nextMessage(
+    load,
+    (m: unknown): m is { type: string } => isType("done")(m) || isType("failed")(m),
+    (seconds + 60) * 1000,
+  )) as unknown as { type: string; result?: WindowResult; message?: string };
   const machineAfter = cpuSnapshot(pids);
   if (answer.type === "failed") throw new Error(`load generator: ${answer.message}`);
   const cpuAfter = await serverAsk(row.server, { type: "cpu" }, "cpu");
@@ -319,7 +396,8 @@ const median = (values: number[]): number => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!);
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 function summarise(row: LiveRow): RowResult {
   const w = row.windows;
@@ -347,9 +425,15 @@ function summarise(row: LiveRow): RowResult {
     non2xx: w.reduce((a, m) => a + m.non2xx, 0),
     errors: w.reduce((a, m) => a + m.errors, 0),
     timeouts: w.reduce((a, m) => a + m.timeouts, 0),
-    distinctTokens: row.spec.tokens === "cold" ? w.reduce((a, m) => a + m.distinctTokens, 0) : w[0]?.distinctTokens ?? 0,
+    distinctTokens:
+      row.spec.tokens === "cold" ? w.reduce((a, m) => a + m.distinctTokens, 0) : (w[0]?.distinctTokens ?? 0),
     repeated: w.some((m) => m.repeated),
-    serverCpuUsPerRequest: w.reduce((a, m) => a + m.cpuUs, 0) / Math.max(1, w.reduce((a, m) => a + m.allRequests, 0)),
+    serverCpuUsPerRequest:
+      w.reduce((a, m) => a + m.cpuUs, 0) /
+      Math.max(
+        1,
+        w.reduce((a, m) => a + m.allRequests, 0),
+      ),
     upstreamMeasured: sumUpstream(w.map((m) => m.upstream)),
     upstreamTotal: sumUpstream([row.startup, ...w.map((m) => m.upstream)]),
     ratioToBaseline: NaN,
@@ -360,9 +444,30 @@ function summarise(row: LiveRow): RowResult {
 function failedRow(spec: RowSpec, failure: string): RowResult {
   const none = { jwks: 0, introspection: 0, discovery: 0 };
   return {
-    id: spec.id, label: spec.label, group: spec.group, tokens: spec.tokens, requests: 0, seconds: 0, rps: NaN, rpsMin: NaN, rpsMax: NaN,
-    p50: NaN, p90: NaN, p99: NaN, mean: NaN, non2xx: 0, errors: 0, timeouts: 0, distinctTokens: 0, repeated: false, serverCpuUsPerRequest: NaN,
-    upstreamMeasured: none, upstreamTotal: none, ratioToBaseline: NaN, ratioToBestPeer: NaN, failure,
+    id: spec.id,
+    label: spec.label,
+    group: spec.group,
+    tokens: spec.tokens,
+    requests: 0,
+    seconds: 0,
+    rps: NaN,
+    rpsMin: NaN,
+    rpsMax: NaN,
+    p50: NaN,
+    p90: NaN,
+    p99: NaN,
+    mean: NaN,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    distinctTokens: 0,
+    repeated: false,
+    serverCpuUsPerRequest: NaN,
+    upstreamMeasured: none,
+    upstreamTotal: none,
+    ratioToBaseline: NaN,
+    ratioToBestPeer: NaN,
+    failure,
   };
 }
 
@@ -386,14 +491,24 @@ function computeRatios(results: RowResult[], live: (LiveRow | undefined)[]): voi
     const baseline = live.find((r) => r?.spec.id === baselineOf(row.spec));
     // Peers: the same token set on the same number of cores (a GET, never an MCP row).
     const cores = row.spec.cores ?? 2;
-    const peers = live.filter((r): r is LiveRow => r !== undefined && r.spec.group === "peer" && r.spec.tokens === row.spec.tokens && (r.spec.cores ?? 2) === cores && row.spec.request !== "mcp");
+    const peers = live.filter(
+      (r): r is LiveRow =>
+        r !== undefined &&
+        r.spec.group === "peer" &&
+        r.spec.tokens === row.spec.tokens &&
+        (r.spec.cores ?? 2) === cores &&
+        row.spec.request !== "mcp",
+    );
     const perRoundBaseline: number[] = [];
     const perRoundPeer: number[] = [];
     for (const w of row.windows) {
       const b = baseline?.windows.find((m) => m.round === w.round);
       if (b) perRoundBaseline.push(w.rps / b.rps);
-      const best = Math.max(...peers.map((p) => p.windows.find((m) => m.round === w.round)?.rps ?? NaN).filter(Number.isFinite));
-      if ((row.spec.group === "ours" || row.spec.group === "peer") && Number.isFinite(best)) perRoundPeer.push(w.rps / best);
+      const best = Math.max(
+        ...peers.map((p) => p.windows.find((m) => m.round === w.round)?.rps ?? NaN).filter(Number.isFinite),
+      );
+      if ((row.spec.group === "ours" || row.spec.group === "peer") && Number.isFinite(best))
+        perRoundPeer.push(w.rps / best);
     }
     result.ratioToBaseline = median(perRoundBaseline);
     result.ratioToBestPeer = median(perRoundPeer);
@@ -418,9 +533,15 @@ function pairedRatio(live: (LiveRow | undefined)[], a: string, b: string): numbe
  * CPU time per request (the cost itself, less sensitive to how the processes share the
  * CPUs): when the two disagree about a throughput target, it is `unclear`, not met.
  */
-function targets(rows: RowResult[], live: (LiveRow | undefined)[], cold: ColdResult | undefined, heap: HeapResult | undefined): Target[] {
+function targets(
+  rows: RowResult[],
+  live: (LiveRow | undefined)[],
+  cold: ColdResult | undefined,
+  heap: HeapResult | undefined,
+): Target[] {
   const out: Target[] = [];
-  const judge = (byThroughput: boolean, byCpu: boolean): Target["status"] => (byThroughput && byCpu ? "met" : !byThroughput && !byCpu ? "missed" : "unclear");
+  const judge = (byThroughput: boolean, byCpu: boolean): Target["status"] =>
+    byThroughput && byCpu ? "met" : !byThroughput && !byCpu ? "missed" : "unclear";
   const pct = (value: number, digits = 0): string => `${(value * 100).toFixed(digits)}%`;
   const row = (id: string): RowResult | undefined => rows.find((r) => r.id === id && Number.isFinite(r.rps));
   const baseline = row("baseline");
@@ -432,42 +553,77 @@ function targets(rows: RowResult[], live: (LiveRow | undefined)[], cold: ColdRes
     const byCpu = (cached.serverCpuUsPerRequest - floor.serverCpuUsPerRequest) / baseline.serverCpuUsPerRequest;
     const status = judge(byThroughput <= 0.02, byCpu <= 0.02);
     out.push({
-      id: "cached", what: "cached path: overhead above the \"sets req.auth\" floor ≤ 2% of the baseline", status, met: status === "met", rows: ["mcp-oauth:cached", "sets-auth"],
+      id: "cached",
+      what: 'cached path: overhead above the "sets req.auth" floor ≤ 2% of the baseline',
+      status,
+      met: status === "met",
+      rows: ["mcp-oauth:cached", "sets-auth"],
       measured: `throughput ${pct(cached.ratioToBaseline, 1)} of baseline vs the floor's ${pct(floor.ratioToBaseline, 1)}: ${pct(byThroughput, 1)} of the baseline above the floor; server CPU ${cached.serverCpuUsPerRequest.toFixed(1)} vs ${floor.serverCpuUsPerRequest.toFixed(1)} µs/request (floor), ${pct(byCpu, 1)} of the baseline's ${baseline.serverCpuUsPerRequest.toFixed(1)}`,
     });
   }
   const coldTarget = (id: string, cores: 1 | 2, minimum: number, what: string): void => {
     const ours = row(id);
-    const peers = rows.filter((r) => r.group === "peer" && r.tokens === "cold" && ((live.find((l) => l?.spec.id === r.id)?.spec.cores ?? 2) === cores) && Number.isFinite(r.rps));
+    const peers = rows.filter(
+      (r) =>
+        r.group === "peer" &&
+        r.tokens === "cold" &&
+        (live.find((l) => l?.spec.id === r.id)?.spec.cores ?? 2) === cores &&
+        Number.isFinite(r.rps),
+    );
     if (!ours || peers.length === 0) return;
     const best = peers.reduce((a, b) => (b.rps > a.rps ? b : a));
     const cheapest = peers.reduce((a, b) => (b.serverCpuUsPerRequest < a.serverCpuUsPerRequest ? b : a));
     const status = judge(ours.ratioToBestPeer >= minimum, ours.serverCpuUsPerRequest < cheapest.serverCpuUsPerRequest);
     out.push({
-      id: `cold@${cores}`, what, status, met: status === "met", rows: [id, best.id],
+      id: `cold@${cores}`,
+      what,
+      status,
+      met: status === "met",
+      rows: [id, best.id],
       measured: `${ours.ratioToBestPeer.toFixed(2)}x the best peer of each round (median req/s ${ours.rps.toFixed(0)} vs ${best.label} ${best.rps.toFixed(0)}); server CPU ${ours.serverCpuUsPerRequest.toFixed(0)} µs/request vs ${cheapest.serverCpuUsPerRequest.toFixed(0)} for the cheapest peer (${cheapest.label})`,
     });
   };
   coldTarget("mcp-oauth:cold", 2, 1.1, "cold path, not pinned (2 cores shared with the load): ≥ 1.10x the best peer");
   coldTarget("mcp-oauth:cold@1", 1, 1.0, "cold path, server pinned to one core: not behind any peer");
-  for (const [id, label] of [["mcp-sdk:protected", "MCP SDK Streamable HTTP"], ["mcp-framework-server:protected", "mcp-framework HTTP Stream"]] as const) {
+  for (const [id, label] of [
+    ["mcp-sdk:protected", "MCP SDK Streamable HTTP"],
+    ["mcp-framework-server:protected", "mcp-framework HTTP Stream"],
+  ] as const) {
     const protectedRow = row(id);
     const base = protectedRow && row(baselineOf(live.find((l) => l?.spec.id === id)!.spec));
     if (!protectedRow || !base) continue;
     const cpuRatio = base.serverCpuUsPerRequest / protectedRow.serverCpuUsPerRequest;
     const status = judge(protectedRow.ratioToBaseline >= 0.97, cpuRatio >= 0.97);
     out.push({
-      id, what: `full MCP request (${label}, tools/call, one token per connection): protected ≥ 0.97x unprotected`, status, met: status === "met", rows: [id, base.id],
+      id,
+      what: `full MCP request (${label}, tools/call, one token per connection): protected ≥ 0.97x unprotected`,
+      status,
+      met: status === "met",
+      rows: [id, base.id],
       measured: `${protectedRow.ratioToBaseline.toFixed(3)}x (median req/s ${protectedRow.rps.toFixed(0)} vs ${base.rps.toFixed(0)}); server CPU ${protectedRow.serverCpuUsPerRequest.toFixed(0)} vs ${base.serverCpuUsPerRequest.toFixed(0)} µs/request (${cpuRatio.toFixed(3)}x)`,
     });
   }
   if (cold) {
     const met = cold.ratio <= 1.5;
-    out.push({ id: "verify", what: "cold verification ≤ 1.5x a bare signature check (event loop, one at a time)", status: met ? "met" : "missed", met, rows: ["mcp-oauth:cold"], measured: `${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x, median of per-round ratios)` });
+    out.push({
+      id: "verify",
+      what: "cold verification ≤ 1.5x a bare signature check (event loop, one at a time)",
+      status: met ? "met" : "missed",
+      met,
+      rows: ["mcp-oauth:cold"],
+      measured: `${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x, median of per-round ratios)`,
+    });
   }
   if (heap) {
     const met = heap.growthMB < 50;
-    out.push({ id: "heap", what: "100k cached tokens < 50 MB of heap", status: met ? "met" : "missed", met, rows: [], measured: `${heap.growthMB.toFixed(1)} MB (${heap.bytesPerToken.toFixed(0)} bytes per token)` });
+    out.push({
+      id: "heap",
+      what: "100k cached tokens < 50 MB of heap",
+      status: met ? "met" : "missed",
+      met,
+      rows: [],
+      measured: `${heap.growthMB.toFixed(1)} MB (${heap.bytesPerToken.toFixed(0)} bytes per token)`,
+    });
   }
   return out;
 }
@@ -481,27 +637,42 @@ function findings(rows: RowResult[], live: (LiveRow | undefined)[]): string[] {
   if (one && two) {
     const base1 = row("baseline@1");
     const base2 = row("baseline");
-    out.push(`Cold path, 1 core → 2 cores: ${one.rps.toFixed(0)} → ${two.rps.toFixed(0)} req/s (${pairedRatio(live, "mcp-oauth:cold", "mcp-oauth:cold@1").toFixed(2)}x, paired by round)` +
-      (base1 && base2 ? `; the unprotected baseline ${base1.rps.toFixed(0)} → ${base2.rps.toFixed(0)} req/s (${pairedRatio(live, "baseline", "baseline@1").toFixed(2)}x). With 2 cores the server shares them with the load generator.` : "."));
+    out.push(
+      `Cold path, 1 core → 2 cores: ${one.rps.toFixed(0)} → ${two.rps.toFixed(0)} req/s (${pairedRatio(live, "mcp-oauth:cold", "mcp-oauth:cold@1").toFixed(2)}x, paired by round)` +
+        (base1 && base2
+          ? `; the unprotected baseline ${base1.rps.toFixed(0)} → ${base2.rps.toFixed(0)} req/s (${pairedRatio(live, "baseline", "baseline@1").toFixed(2)}x). With 2 cores the server shares them with the load generator.`
+          : "."),
+    );
   }
   const clustered = row("mcp-oauth-cluster:cold");
   if (clustered && two) {
-    out.push(`One process per core (node:cluster, ${clustered.label.includes("worker") ? "one worker per core" : ""}), cold path, 2 cores: ${clustered.rps.toFixed(0)} req/s vs ${two.rps.toFixed(0)} for one process (${pairedRatio(live, "mcp-oauth-cluster:cold", "mcp-oauth:cold").toFixed(2)}x, paired by round), ${clustered.serverCpuUsPerRequest.toFixed(0)} vs ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`);
+    out.push(
+      `One process per core (node:cluster, ${clustered.label.includes("worker") ? "one worker per core" : ""}), cold path, 2 cores: ${clustered.rps.toFixed(0)} req/s vs ${two.rps.toFixed(0)} for one process (${pairedRatio(live, "mcp-oauth-cluster:cold", "mcp-oauth:cold").toFixed(2)}x, paired by round), ${clustered.serverCpuUsPerRequest.toFixed(0)} vs ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+    );
   }
   const eventLoop = row("mcp-oauth-event-loop:cold");
   if (eventLoop && two) {
-    out.push(`Signatures on 2 cores: thread pool (the default there) ${two.rps.toFixed(0)} req/s, ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; event loop ${eventLoop.rps.toFixed(0)} req/s, ${eventLoop.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth:cold", "mcp-oauth-event-loop:cold").toFixed(2)}x (paired by round).`);
+    out.push(
+      `Signatures on 2 cores: thread pool (the default there) ${two.rps.toFixed(0)} req/s, ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; event loop ${eventLoop.rps.toFixed(0)} req/s, ${eventLoop.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth:cold", "mcp-oauth-event-loop:cold").toFixed(2)}x (paired by round).`,
+    );
   }
   const pool1 = row("mcp-oauth-thread-pool:cold@1");
   if (pool1 && one) {
-    out.push(`Signatures on 1 core: event loop (the default there) ${one.rps.toFixed(0)} req/s, ${one.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; thread pool ${pool1.rps.toFixed(0)} req/s, ${pool1.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth-thread-pool:cold@1", "mcp-oauth:cold@1").toFixed(2)}x (paired by round).`);
+    out.push(
+      `Signatures on 1 core: event loop (the default there) ${one.rps.toFixed(0)} req/s, ${one.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; thread pool ${pool1.rps.toFixed(0)} req/s, ${pool1.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth-thread-pool:cold@1", "mcp-oauth:cold@1").toFixed(2)}x (paired by round).`,
+    );
   }
   const perConnection = row("mcp-oauth:per-connection");
   const cached = row("mcp-oauth:cached");
-  if (perConnection && cached) out.push(`Cached path, one token per connection: ${perConnection.ratioToBaseline.toFixed(2)}x the baseline (round-robin tokens: ${cached.ratioToBaseline.toFixed(2)}x).`);
+  if (perConnection && cached)
+    out.push(
+      `Cached path, one token per connection: ${perConnection.ratioToBaseline.toFixed(2)}x the baseline (round-robin tokens: ${cached.ratioToBaseline.toFixed(2)}x).`,
+    );
   const rotated = row("mcp-oauth:rotation");
   if (rotated && cached) {
-    out.push(`Key rotation under load (a new key published before each window, the window's tokens signed with it: the first request waits for the key set, the others for the same fetch or not at all): p99 ${rotated.p99.toFixed(2)} ms, p50 ${rotated.p50.toFixed(2)} ms, ${rotated.upstreamMeasured.jwks} key-set fetches in ${live.find((l) => l?.spec.id === "mcp-oauth:rotation")?.windows.length ?? 0} windows; cached path without a rotation in the same run: p99 ${cached.p99.toFixed(2)} ms, p50 ${cached.p50.toFixed(2)} ms.`);
+    out.push(
+      `Key rotation under load (a new key published before each window, the window's tokens signed with it: the first request waits for the key set, the others for the same fetch or not at all): p99 ${rotated.p99.toFixed(2)} ms, p50 ${rotated.p50.toFixed(2)} ms, ${rotated.upstreamMeasured.jwks} key-set fetches in ${live.find((l) => l?.spec.id === "mcp-oauth:rotation")?.windows.length ?? 0} windows; cached path without a rotation in the same run: p99 ${cached.p99.toFixed(2)} ms, p50 ${cached.p50.toFixed(2)} ms.`,
+    );
   }
   return out;
 }
@@ -509,23 +680,38 @@ function findings(rows: RowResult[], live: (LiveRow | undefined)[]): string[] {
 async function main(): Promise<void> {
   const started = performance.now();
   const info = machineInfo();
-  log(`mcp-oauth bench: node ${info.node}, ${info.cpu}, ${info.cores} cores; ${PIN_ALL && PINNING ? `every row server on CPU ${PINNING.server}, load on CPU ${PINNING.load}` : PINNING ? "not pinned, except the one-core rows" : "not pinned (no taskset)"}; ${CONNECTIONS} connections; per row ${WARMUP} s warm-up, then ${ROUNDS} measured windows of ${WINDOW} s taken in turns`);
+  log(
+    `mcp-oauth bench: node ${info.node}, ${info.cpu}, ${info.cores} cores; ${PIN_ALL && PINNING ? `every row server on CPU ${PINNING.server}, load on CPU ${PINNING.load}` : PINNING ? "not pinned, except the one-core rows" : "not pinned (no taskset)"}; ${CONNECTIONS} connections; per row ${WARMUP} s warm-up, then ${ROUNDS} measured windows of ${WINDOW} s taken in turns`,
+  );
 
   const { as, tokens } = await jwtAuthorizationServer();
   servers.push(as);
-  log(`authorization server ${as.issuer} (${tokens.reused ? "stored" : "new"} tokens: ${tokens.cached.length} cached, ${tokens.coldCount} cold)`);
+  log(
+    `authorization server ${as.issuer} (${tokens.reused ? "stored" : "new"} tokens: ${tokens.cached.length} cached, ${tokens.coldCount} cold)`,
+  );
 
   // Introspection needs tokens the authorization server issued itself: a second one issues
   // opaque tokens through the real flow (registration, authorization code + PKCE).
   const opaqueAs = await startLocalAuthorizationServer({ accessTokenFormat: "opaque" });
   servers.push(opaqueAs);
   const opaqueTokens: string[] = [];
-  for (let i = 0; i < 4; i++) opaqueTokens.push((await obtainAccessToken(opaqueAs.issuer, { resource: RESOURCE, scope: "mcp:read mcp:write", login: `user-${i}` })).access_token);
-  const wrongOpaque = (await obtainAccessToken(opaqueAs.issuer, { resource: "http://127.0.0.1/other", scope: "mcp:read" })).access_token;
+  for (let i = 0; i < 4; i++)
+    opaqueTokens.push(
+      (
+        await obtainAccessToken(opaqueAs.issuer, {
+          resource: RESOURCE,
+          scope: "mcp:read mcp:write",
+          login: `user-${i}`,
+        })
+      ).access_token,
+    );
+  const wrongOpaque = (
+    await obtainAccessToken(opaqueAs.issuer, { resource: "http://127.0.0.1/other", scope: "mcp:read" })
+  ).access_token;
   writeFileSync(OPAQUE_FILE, opaqueTokens.join("\n"));
 
   // The rotation row's key set: the authorization server's own key, then one more per window.
-  rotation.keys.push(...(await (await fetch(as.jwksUri)).json() as { keys: object[] }).keys);
+  rotation.keys.push(...((await (await fetch(as.jwksUri)).json()) as { keys: object[] }).keys);
   const jwksServer = createServer((req, res) => {
     rotation.fetches++;
     res.setHeader("content-type", "application/json");
@@ -554,11 +740,19 @@ async function main(): Promise<void> {
   let heap: HeapResult | undefined;
   if (MICRO) {
     // First, while no row server is up.
-    const microConfig: MicroConfig = { issuer: as.issuer, jwksUri: as.jwksUri, resource: RESOURCE, coldFile: COLD_FILE, cachedFile: CACHED_FILE };
+    const microConfig: MicroConfig = {
+      issuer: as.issuer,
+      jwksUri: as.jwksUri,
+      resource: RESOURCE,
+      coldFile: COLD_FILE,
+      cachedFile: CACHED_FILE,
+    };
     await waitForQuiet();
     log("micro: cold verification vs bare crypto.verify ...");
     cold = await runMicro<ColdResult>("cold", microConfig);
-    log(`  ${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs`);
+    log(
+      `  ${cold.mcpOAuthVerifyUs.toFixed(1)} µs vs ${cold.bareVerifyUs.toFixed(1)} µs (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs`,
+    );
     await waitForQuiet();
     log("micro: heap growth for 100k cached tokens ...");
     heap = await runMicro<HeapResult>("heap", microConfig);
@@ -626,14 +820,17 @@ async function main(): Promise<void> {
     busyBefore.push(await waitForQuiet());
     const rotated = [...focus.slice(k % focus.length), ...focus.slice(0, k % focus.length)];
     for (const row of rotated) row.windows.push(await measureWindow(row, round));
-    if ((k + 1) % 5 === 0 || k + 1 === focusRounds) log(`  focus round ${k + 1}/${focusRounds} done (${focus.map((row) => row.spec.id).join(", ")})`);
+    if ((k + 1) % 5 === 0 || k + 1 === focusRounds)
+      log(`  focus round ${k + 1}/${focusRounds} done (${focus.map((row) => row.spec.id).join(", ")})`);
   }
 
-  const rows: RowResult[] = specs.map((spec, i) => (live[i] === undefined ? failedRow(spec, failures.get(i) ?? "failed") : summarise(live[i]!)));
+  const rows: RowResult[] = specs.map((spec, i) =>
+    live[i] === undefined ? failedRow(spec, failures.get(i) ?? "failed") : summarise(live[i]!),
+  );
   computeRatios(rows, live);
   for (const [i, row] of live.entries()) {
     if (row === undefined) continue;
-    const { stats } = await serverAsk(row.server, { type: "stats" }, "stats") as { stats?: Record<string, number> };
+    const { stats } = (await serverAsk(row.server, { type: "stats" }, "stats")) as { stats?: Record<string, number> };
     if (stats) rows[i]!.serverStats = stats;
   }
 
@@ -668,7 +865,25 @@ async function main(): Promise<void> {
     machine: info,
     busyBeforeRounds: busyBefore,
     retriedWindows: retried,
-    settings: { focusRounds, focusRows: focus.map((row) => row.spec.id), pinning: PIN_ALL && PINNING ? `every row server pinned to CPU ${PINNING.server} and the load generator to CPU ${PINNING.load} (taskset, BENCH_PIN=1), so each row is measured on one core of its own` : PINNING ? `row servers not pinned (they share the ${info.cores} cores with the load generator, as a real server would share its machine), except the rows marked "1 core": server pinned to CPU ${PINNING.server}, load generator to CPU ${PINNING.load} (taskset)` : undefined, connections: CONNECTIONS, warmupSeconds: WARMUP, rounds: ROUNDS, windowSeconds: WINDOW, settleSeconds: SETTLE, coldPool: tokens.coldCount, warmupTokens: WARMUP_TOKENS, cachedTokens: tokens.cached.length, opaqueTokens: opaqueTokens.length },
+    settings: {
+      focusRounds,
+      focusRows: focus.map((row) => row.spec.id),
+      pinning:
+        PIN_ALL && PINNING
+          ? `every row server pinned to CPU ${PINNING.server} and the load generator to CPU ${PINNING.load} (taskset, BENCH_PIN=1), so each row is measured on one core of its own`
+          : PINNING
+            ? `row servers not pinned (they share the ${info.cores} cores with the load generator, as a real server would share its machine), except the rows marked "1 core": server pinned to CPU ${PINNING.server}, load generator to CPU ${PINNING.load} (taskset)`
+            : undefined,
+      connections: CONNECTIONS,
+      warmupSeconds: WARMUP,
+      rounds: ROUNDS,
+      windowSeconds: WINDOW,
+      settleSeconds: SETTLE,
+      coldPool: tokens.coldCount,
+      warmupTokens: WARMUP_TOKENS,
+      cachedTokens: tokens.cached.length,
+      opaqueTokens: opaqueTokens.length,
+    },
     rows,
     micro: { cold, heap },
     targets: targetList,

@@ -37,12 +37,20 @@ function tokenSource(window: LoadWindow): TokenSource {
   }
   if (window.mode === "cycle") {
     let i = 0;
-    return { next: () => tokens[i++ % tokens.length]!, distinct: () => Math.min(i, tokens.length), repeated: () => false };
+    return {
+      next: () => tokens[i++ % tokens.length]!,
+      distinct: () => Math.min(i, tokens.length),
+      repeated: () => false,
+    };
   }
   if (window.phase === "warmup") {
     // The warm-up cycles over the first tokens of the pool; measured windows never use them.
     let i = 0;
-    return { next: () => tokens[i++ % window.warmupTokens]!, distinct: () => Math.min(i, window.warmupTokens), repeated: () => false };
+    return {
+      next: () => tokens[i++ % window.warmupTokens]!,
+      distinct: () => Math.min(i, window.warmupTokens),
+      repeated: () => false,
+    };
   }
   const pool = pools.get(window.row) ?? { next: window.warmupTokens, repeated: false };
   pools.set(window.row, pool);
@@ -71,35 +79,62 @@ const MCP_HEADERS = { "content-type": "application/json", accept: "application/j
  */
 async function openSession(url: string, token: string): Promise<Record<string, string>> {
   const post = async (body: object, headers: Record<string, string>): Promise<Response> => {
-    const response = await fetch(url, { method: "POST", headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(`MCP ${(body as { method: string }).method} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, ...headers },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok)
+      throw new Error(
+        `MCP ${(body as { method: string }).method} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+      );
     return response;
   };
-  const init = await post({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } } }, {});
+  const init = await post(
+    {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } },
+    },
+    {},
+  );
   const sessionId = init.headers.get("mcp-session-id");
-  const { result } = await init.json() as { result?: { protocolVersion?: string } };
+  const { result } = (await init.json()) as { result?: { protocolVersion?: string } };
   if (!sessionId || !result?.protocolVersion) throw new Error("initialize gave no session");
   const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": result.protocolVersion };
   await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, headers)).arrayBuffer();
-  const call = await (await post(toolCall(-1), headers)).json() as { result?: { content?: { text?: string }[] } };
+  const call = (await (await post(toolCall(-1), headers)).json()) as { result?: { content?: { text?: string }[] } };
   // mcp-framework answers a string result JSON-encoded ("\"ping\"").
-  if (!call.result?.content?.[0]?.text?.includes("ping")) throw new Error(`tools/call did not echo: ${JSON.stringify(call).slice(0, 200)}`);
+  if (!call.result?.content?.[0]?.text?.includes("ping"))
+    throw new Error(`tools/call did not echo: ${JSON.stringify(call).slice(0, 200)}`);
   return headers;
 }
 
-const toolCall = (id: number): object => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { text: "ping" } } });
+const toolCall = (id: number): object => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "echo", arguments: { text: "ping" } },
+});
 
 async function run(window: LoadWindow): Promise<WindowResult> {
   const url = new URL(window.url);
   const source = tokenSource(window);
-  const mcpHeaders = window.request === "mcp" ? await openSession(window.url, tokensOf(window.tokensFile)[0]!) : undefined;
+  const mcpHeaders =
+    window.request === "mcp" ? await openSession(window.url, tokensOf(window.tokensFile)[0]!) : undefined;
   let rpcId = 0;
   /** One request of the window; `token` fixed for a connection, or taken per request. */
   const request = (token?: string): autocannon.Request => ({
     method: mcpHeaders ? "POST" : "GET",
     path: url.pathname,
     setupRequest: (req) => {
-      req.headers = { ...req.headers, ...mcpHeaders, ...(mcpHeaders ? MCP_HEADERS : {}), authorization: `Bearer ${token ?? source.next()}` };
+      req.headers = {
+        ...req.headers,
+        ...mcpHeaders,
+        ...(mcpHeaders ? MCP_HEADERS : {}),
+        authorization: `Bearer ${token ?? source.next()}`,
+      };
       // Each call its own JSON-RPC id: the transport maps answers to requests by id.
       if (mcpHeaders) req.body = JSON.stringify(toolCall(++rpcId));
       return req;
@@ -117,7 +152,12 @@ async function run(window: LoadWindow): Promise<WindowResult> {
     sampleInt: 100,
     requests: [request(perConnection ? "replaced-per-connection" : undefined)],
     // One token per connection: each connection (client) gets its own request list.
-    ...(perConnection ? { setupClient: (client: autocannon.Client) => (client as unknown as { setRequests(r: autocannon.Request[]): void }).setRequests([request(source.next())]) } : {}),
+    ...(perConnection
+      ? {
+          setupClient: (client: autocannon.Client) =>
+            (client as unknown as { setRequests(r: autocannon.Request[]): void }).setRequests([request(source.next())]),
+        }
+      : {}),
   }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   // The first `settle` seconds are load, not measurement: the server has just been woken
   // from idle (its code and data not in the CPU caches any more).
@@ -153,7 +193,8 @@ process.on("message", (command: LoadCommand) => {
   }
   void run(command.window).then(
     (result) => process.send!({ type: "done", result }),
-    (error: unknown) => process.send!({ type: "failed", message: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      process.send!({ type: "failed", message: error instanceof Error ? error.message : String(error) }),
   );
 });
 process.on("disconnect", () => process.exit(0));

@@ -19,7 +19,13 @@ export function machineInfo(): MachineInfo {
     // Not Linux: the model from os.cpus() below.
   }
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown";
-  return { node: process.version, cpu: model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${process.platform} ${release()}` };
+  return {
+    node: process.version,
+    cpu: model,
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${process.platform} ${release()}`,
+  };
 }
 
 export function cpuTimes(): { busy: number; total: number } | undefined {
@@ -56,8 +62,17 @@ export async function waitForQuiet(threshold = 0.1, maxMs = 10_000): Promise<num
 /** The commit measured (`abc1234`, `+dirty` when packages/ has uncommitted changes), or `unknown`. */
 export function commitInfo(cwd: string): string {
   try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dirty =
+      execFileSync("git", ["status", "--porcelain", "--", "packages"], {
+        cwd,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim() !== "";
     return `${head}${dirty ? "+dirty" : ""}`;
   } catch {
     return "unknown";

@@ -9,7 +9,16 @@ import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "node:c
 import { readFileSync } from "node:fs";
 import { importJWK, jwtVerify } from "jose";
 import { ResourceServer } from "@mcp-oauth/core";
-import { AuthorizationServerDirectory, checkClaims, checkHeader, decodeJwt, JwtVerifier, readBearerToken, resolveOptions, tokenCacheKey } from "@mcp-oauth/core/internal";
+import {
+  AuthorizationServerDirectory,
+  checkClaims,
+  checkHeader,
+  decodeJwt,
+  JwtVerifier,
+  readBearerToken,
+  resolveOptions,
+  tokenCacheKey,
+} from "@mcp-oauth/core/internal";
 import { claimsFor, mintHs256, readTokens } from "./tokens.js";
 
 export interface MicroConfig {
@@ -91,13 +100,20 @@ function bareVerify(key: KeyObject): (token: string) => boolean {
 async function cold(): Promise<ColdResult> {
   const pool = readTokens(config.coldFile);
   const cachedTokens = readTokens(config.cachedFile);
-  const options = { resource: config.resource, authorizationServers: [config.issuer], validation: { jwksUri: config.jwksUri } };
+  const options = {
+    resource: config.resource,
+    authorizationServers: [config.issuer],
+    validation: { jwksUri: config.jwksUri },
+  };
   // One token at a time on the event loop: the verifier's own cost next to a bare
   // crypto.verify (the thread pool is compared under concurrency in compareMechanisms).
-  const eventLoopOptions = { ...options, validation: { ...options.validation, signatureVerification: "event-loop" as const } };
+  const eventLoopOptions = {
+    ...options,
+    validation: { ...options.validation, signatureVerification: "event-loop" as const },
+  };
   const server = new ResourceServer({ ...eventLoopOptions, cache: false });
   await retried(() => server.ready());
-  const jwks = await (await fetch(config.jwksUri)).json() as { keys: JsonWebKey[] };
+  const jwks = (await (await fetch(config.jwksUri)).json()) as { keys: JsonWebKey[] };
   const key = createPublicKey({ key: jwks.keys[0]!, format: "jwk" });
   const bare = bareVerify(key);
   for (const token of pool.slice(0, 1000)) {
@@ -108,7 +124,10 @@ async function cold(): Promise<ColdResult> {
   const jwtOptions = resolved.tokenRules;
   // The verifier alone (what ResourceServer.verifyToken calls once the cache is off), to
   // tell the verification's cost from the resource server's own around it.
-  const verifier = new JwtVerifier(resolved, new AuthorizationServerDirectory({ timeout: 5000, retryAfter: 5 }, () => {}));
+  const verifier = new JwtVerifier(
+    resolved,
+    new AuthorizationServerDirectory({ timeout: 5000, retryAfter: 5 }, () => {}),
+  );
   await retried(() => verifier.ready());
 
   const warm = pool.slice(0, 2000);
@@ -154,16 +173,20 @@ async function cold(): Promise<ColdResult> {
     parts["sha256 cache key"]!.push(timeSync(slice, tokenCacheKey));
     parts["decodeJwt (split, base64url, JSON.parse)"]!.push(timeSync(slice, decodeJwt));
     const decoded = slice.map(decodeJwt);
-    parts["checkHeader + checkClaims"]!.push(timeSync(decoded, (d) => {
-      checkHeader(d.header, jwtOptions);
-      checkClaims(d.payload, jwtOptions, now);
-    }));
-    parts["decode + checks + bare crypto.verify (the least a verifier must do)"]!.push(timeSync(slice, (t) => {
-      const d = decodeJwt(t);
-      checkHeader(d.header, jwtOptions);
-      if (!bare(t)) throw new Error("refused");
-      checkClaims(d.payload, jwtOptions, now);
-    }));
+    parts["checkHeader + checkClaims"]!.push(
+      timeSync(decoded, (d) => {
+        checkHeader(d.header, jwtOptions);
+        checkClaims(d.payload, jwtOptions, now);
+      }),
+    );
+    parts["decode + checks + bare crypto.verify (the least a verifier must do)"]!.push(
+      timeSync(slice, (t) => {
+        const d = decodeJwt(t);
+        checkHeader(d.header, jwtOptions);
+        if (!bare(t)) throw new Error("refused");
+        checkClaims(d.payload, jwtOptions, now);
+      }),
+    );
     parts["JwtVerifier.verify (what verifyToken wraps)"]!.push(timeSync(slice, (t) => verifier.verify(t)));
   }
 
@@ -181,9 +204,13 @@ async function cold(): Promise<ColdResult> {
     url: "/mcp",
   }));
   const cachedParts: Record<string, number> = {
-    "readBearerToken (header parsing, no syntax pass: the token is known)": median([0, 1, 2].map(() => timeSync(requests, (q) => readBearerToken(q, 8192)))),
+    "readBearerToken (header parsing, no syntax pass: the token is known)": median(
+      [0, 1, 2].map(() => timeSync(requests, (q) => readBearerToken(q, 8192))),
+    ),
     "sha256 cache key": median([0, 1, 2].map(() => timeSync(repeated.slice(0, 20_000), tokenCacheKey))),
-    "check (what requireBearer calls), cached": median([0, 1, 2].map(() => timeSync(requests, (q) => cachedServer.check(q)))),
+    "check (what requireBearer calls), cached": median(
+      [0, 1, 2].map(() => timeSync(requests, (q) => cachedServer.check(q))),
+    ),
   };
 
   const mechanisms = await compareMechanisms(pool, key, jwks.keys[0]!, options);
@@ -210,9 +237,22 @@ function mainThreadCpuUs(): number {
   }
 }
 
-async function compareMechanisms(pool: string[], key: KeyObject, jwk: JsonWebKey, options: { resource: string; authorizationServers: string[]; validation: { jwksUri: string } }): Promise<ColdResult["mechanisms"]> {
-  const eventLoop = new ResourceServer({ ...options, cache: false, validation: { ...options.validation, signatureVerification: "event-loop" } });
-  const threadPool = new ResourceServer({ ...options, cache: false, validation: { ...options.validation, signatureVerification: "thread-pool" } });
+async function compareMechanisms(
+  pool: string[],
+  key: KeyObject,
+  jwk: JsonWebKey,
+  options: { resource: string; authorizationServers: string[]; validation: { jwksUri: string } },
+): Promise<ColdResult["mechanisms"]> {
+  const eventLoop = new ResourceServer({
+    ...options,
+    cache: false,
+    validation: { ...options.validation, signatureVerification: "event-loop" },
+  });
+  const threadPool = new ResourceServer({
+    ...options,
+    cache: false,
+    validation: { ...options.validation, signatureVerification: "thread-pool" },
+  });
   await retried(() => Promise.all([eventLoop.ready(), threadPool.ready()]));
   const joseKey = await importJWK(jwk as Parameters<typeof importJWK>[0], "RS256");
   const parts = (t: string): [Buffer, Buffer] => {
@@ -222,28 +262,39 @@ async function compareMechanisms(pool: string[], key: KeyObject, jwk: JsonWebKey
   const ways: Record<string, (token: string) => unknown> = {
     "mcp-oauth verifyToken, signature on the event loop": (t) => eventLoop.verifyToken(t),
     "mcp-oauth verifyToken, signature on the thread pool": (t) => threadPool.verifyToken(t),
-    "jose jwtVerify (WebCrypto, thread pool), issuer + audience": (t) => jwtVerify(t, joseKey, { issuer: options.authorizationServers[0]!, audience: options.resource, algorithms: ["RS256"] }),
+    "jose jwtVerify (WebCrypto, thread pool), issuer + audience": (t) =>
+      jwtVerify(t, joseKey, {
+        issuer: options.authorizationServers[0]!,
+        audience: options.resource,
+        algorithms: ["RS256"],
+      }),
     "bare crypto.verify, synchronous": (t) => {
       const [data, signature] = parts(t);
       if (!verify("sha256", data, key, signature)) throw new Error("refused");
     },
-    "bare crypto.verify with a callback (thread pool)": (t) => new Promise<void>((resolve, reject) => {
-      const [data, signature] = parts(t);
-      verify("sha256", data, key, signature, (error, ok) => (ok ? resolve() : reject(error ?? new Error("refused"))));
-    }),
+    "bare crypto.verify with a callback (thread pool)": (t) =>
+      new Promise<void>((resolve, reject) => {
+        const [data, signature] = parts(t);
+        verify("sha256", data, key, signature, (error, ok) => (ok ? resolve() : reject(error ?? new Error("refused"))));
+      }),
   };
   const IN_FLIGHT = 10;
   let offset = 2000;
-  const runOnce = async (fn: (token: string) => unknown, n: number): Promise<{ total: number; main: number; wall: number }> => {
+  const runOnce = async (
+    fn: (token: string) => unknown,
+    n: number,
+  ): Promise<{ total: number; main: number; wall: number }> => {
     const list = pool.slice(offset, offset + n);
     offset = offset + n >= pool.length - n ? 2000 : offset + n;
     let i = 0;
     const cpu = process.cpuUsage();
     const main = mainThreadCpuUs();
     const started = performance.now();
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      while (i < list.length) await fn(list[i++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (i < list.length) await fn(list[i++]!);
+      }),
+    );
     const wall = ((performance.now() - started) * 1000) / list.length;
     const used = process.cpuUsage(cpu);
     return { total: (used.user + used.system) / list.length, main: (mainThreadCpuUs() - main) / list.length, wall };
@@ -263,7 +314,12 @@ async function compareMechanisms(pool: string[], key: KeyObject, jwk: JsonWebKey
       into.wall.push(r.wall);
     }
   }
-  return [...results].map(([name, r]) => ({ name, totalCpuUs: median(r.total), mainThreadCpuUs: median(r.main), wallUs: median(r.wall) }));
+  return [...results].map(([name, r]) => ({
+    name,
+    totalCpuUs: median(r.total),
+    mainThreadCpuUs: median(r.main),
+    wallUs: median(r.wall),
+  }));
 }
 
 async function heap(): Promise<HeapResult> {
@@ -282,18 +338,21 @@ async function heap(): Promise<HeapResult> {
   const now = Math.floor(Date.now() / 1000);
   // Warm the code paths on a throw-away server, so the measured one starts empty.
   const warm = new ResourceServer(options);
-  for (let i = 0; i < 2000; i++) await warm.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, i, now)));
+  for (let i = 0; i < 2000; i++)
+    await warm.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, i, now)));
 
   const server = new ResourceServer(options);
   await server.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, -1, now)));
-  gc(); gc();
+  gc();
+  gc();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < count - 1; i++) {
     // Minted one at a time and dropped: only what the cache keeps stays on the heap.
     await server.verifyToken(mintHs256(secret, claimsFor(config.issuer, config.resource, i, now)));
   }
   await new Promise((resolve) => setImmediate(resolve));
-  gc(); gc();
+  gc();
+  gc();
   const after = process.memoryUsage().heapUsed;
   const stats = server.stats();
   const store = server.options.cache!.store as { size?: number };

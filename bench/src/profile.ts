@@ -51,7 +51,11 @@ export function packageOf(url: string, functionName: string): string {
 
 function shortWhere(url: string, line: number): string {
   if (url === "") return "";
-  const tail = url.replace(/^file:\/\//, "").replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "").replace(/^.*\/packages\//, "packages/").replace(/^.*\/bench\//, "bench/");
+  const tail = url
+    .replace(/^file:\/\//, "")
+    .replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "")
+    .replace(/^.*\/packages\//, "packages/")
+    .replace(/^.*\/bench\//, "bench/");
   return `${tail}:${line + 1}`;
 }
 
@@ -79,11 +83,23 @@ export function summariseProfile(file: string, top = 15, requests = NaN): Profil
     const pkg = packageOf(frame.url, name);
     packages.set(pkg, (packages.get(pkg) ?? 0) + us);
   }
-  const toEntry = (name: string, where: string, us: number): ProfileEntry => ({ name, where, selfMs: us / 1000, percent: (100 * us) / Math.max(1, total), usPerRequest: us / requests });
+  const toEntry = (name: string, where: string, us: number): ProfileEntry => ({
+    name,
+    where,
+    selfMs: us / 1000,
+    percent: (100 * us) / Math.max(1, total),
+    usPerRequest: us / requests,
+  });
   return {
     totalMs: total / 1000,
     requests,
-    functions: [...functions.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => toEntry(f.name, f.where, f.us)),
-    packages: [...packages.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => toEntry(name, "", us)),
+    functions: [...functions.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => toEntry(f.name, f.where, f.us)),
+    packages: [...packages.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => toEntry(name, "", us)),
   };
 }

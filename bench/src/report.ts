@@ -57,7 +57,20 @@ export interface BenchResults {
   busyBeforeRounds: number[];
   /** Measured windows taken again because another process used the CPUs meanwhile. */
   retriedWindows: number;
-  settings: { focusRounds: number; focusRows: string[]; pinning: string | undefined; connections: number; warmupSeconds: number; rounds: number; windowSeconds: number; settleSeconds: number; coldPool: number; warmupTokens: number; cachedTokens: number; opaqueTokens: number };
+  settings: {
+    focusRounds: number;
+    focusRows: string[];
+    pinning: string | undefined;
+    connections: number;
+    warmupSeconds: number;
+    rounds: number;
+    windowSeconds: number;
+    settleSeconds: number;
+    coldPool: number;
+    warmupTokens: number;
+    cachedTokens: number;
+    opaqueTokens: number;
+  };
   rows: RowResult[];
   micro: { cold: ColdResult | undefined; heap: HeapResult | undefined };
   targets: Target[];
@@ -67,63 +80,128 @@ export interface BenchResults {
   wallSeconds: number;
 }
 
-const TOKEN_SET: Record<TokenSet, string> = { cached: "cached, round-robin", "per-connection": "cached, one per connection", cold: "cold", opaque: "opaque (introspection)", rotation: "new key each window" };
+const TOKEN_SET: Record<TokenSet, string> = {
+  cached: "cached, round-robin",
+  "per-connection": "cached, one per connection",
+  cold: "cold",
+  opaque: "opaque (introspection)",
+  rotation: "new key each window",
+};
 
 const num = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : "—");
 const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : "—");
 
 function upstream(row: RowResult): string {
   const sum = (u: UpstreamCount): number => u.jwks + u.introspection + u.discovery;
-  const parts = ([["jwks", row.upstreamTotal.jwks], ["introspection", row.upstreamTotal.introspection], ["discovery", row.upstreamTotal.discovery]] as const)
-    .filter(([, n]) => n > 0).map(([name, n]) => `${n} ${name}`);
+  const parts = (
+    [
+      ["jwks", row.upstreamTotal.jwks],
+      ["introspection", row.upstreamTotal.introspection],
+      ["discovery", row.upstreamTotal.discovery],
+    ] as const
+  )
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${n} ${name}`);
   return `${sum(row.upstreamMeasured)} / ${sum(row.upstreamTotal)}${parts.length ? ` (${parts.join(", ")})` : ""}`;
 }
 
 function notes(row: RowResult): string {
   if (row.failure) return `failed: ${row.failure}`;
   const out: string[] = [];
-  if (row.non2xx + row.errors + row.timeouts > 0) out.push(`${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts`);
-  if (row.foreignMax !== undefined && row.foreignMax > 0.1) out.push(`other processes took ${(row.foreignMax * 100).toFixed(0)}% of the CPUs in a window`);
-  if (row.tokens === "cold") out.push(row.repeated ? "tokens repeated (pool too small)" : `${row.distinctTokens} distinct tokens`);
+  if (row.non2xx + row.errors + row.timeouts > 0)
+    out.push(`${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts`);
+  if (row.foreignMax !== undefined && row.foreignMax > 0.1)
+    out.push(`other processes took ${(row.foreignMax * 100).toFixed(0)}% of the CPUs in a window`);
+  if (row.tokens === "cold")
+    out.push(row.repeated ? "tokens repeated (pool too small)" : `${row.distinctTokens} distinct tokens`);
   return out.join("; ");
 }
 
-export const TABLE_HEADER = ["Row", "Tokens", "Cores", "req/s", "(min–max)", "p50 ms", "p99 ms", "vs baseline", "vs best peer", "server CPU µs/req", "upstream calls (run / row)", "notes"];
+export const TABLE_HEADER = [
+  "Row",
+  "Tokens",
+  "Cores",
+  "req/s",
+  "(min–max)",
+  "p50 ms",
+  "p99 ms",
+  "vs baseline",
+  "vs best peer",
+  "server CPU µs/req",
+  "upstream calls (run / row)",
+  "notes",
+];
 const NUMERIC = new Set([2, 3, 5, 6, 7, 8, 9]);
 
 export function tableRows(results: BenchResults): string[][] {
   return results.rows.map((row) => [
-    row.label, TOKEN_SET[row.tokens], String(row.cores ?? 2), num(row.rps), `${num(row.rpsMin)}–${num(row.rpsMax)}`, num(row.p50, 2), num(row.p99, 2),
-    row.baselineId && row.baselineId !== "baseline" && row.baselineId !== "baseline@1" && row.id !== row.baselineId ? `${ratio(row.ratioToBaseline)} (vs ${row.baselineId})` : ratio(row.ratioToBaseline),
-    ratio(row.ratioToBestPeer), num(row.serverCpuUsPerRequest), upstream(row), notes(row),
+    row.label,
+    TOKEN_SET[row.tokens],
+    String(row.cores ?? 2),
+    num(row.rps),
+    `${num(row.rpsMin)}–${num(row.rpsMax)}`,
+    num(row.p50, 2),
+    num(row.p99, 2),
+    row.baselineId && row.baselineId !== "baseline" && row.baselineId !== "baseline@1" && row.id !== row.baselineId
+      ? `${ratio(row.ratioToBaseline)} (vs ${row.baselineId})`
+      : ratio(row.ratioToBaseline),
+    ratio(row.ratioToBestPeer),
+    num(row.serverCpuUsPerRequest),
+    upstream(row),
+    notes(row),
   ]);
 }
 
 function markdownTable(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string {
   const escape = (cell: string): string => cell.replace(/\|/g, "\\|");
-  return [`| ${header.join(" | ")} |`, `| ${header.map((_, i) => (numeric.has(i) ? "---:" : "---")).join(" | ")} |`, ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`)].join("\n");
+  return [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map((_, i) => (numeric.has(i) ? "---:" : "---")).join(" | ")} |`,
+    ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`),
+  ].join("\n");
 }
 
 export function renderTerminal(results: BenchResults): string {
   const header = TABLE_HEADER;
   const rows = tableRows(results);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (NUMERIC.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (NUMERIC.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), ""];
   const { cold, heap } = results.micro;
-  if (cold) out.push(`cold verification: mcp-oauth ${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op, bare crypto.verify ${cold.bareVerifyUs.toFixed(1)} µs/op (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs/op`);
-  if (heap) out.push(`heap: ${heap.growthMB.toFixed(1)} MB for ${heap.tokens} cached tokens (${heap.bytesPerToken.toFixed(0)} bytes each)`);
+  if (cold)
+    out.push(
+      `cold verification: mcp-oauth ${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op, bare crypto.verify ${cold.bareVerifyUs.toFixed(1)} µs/op (${cold.ratio.toFixed(2)}x); cached verifyToken ${cold.cachedVerifyUs.toFixed(2)} µs/op`,
+    );
+  if (heap)
+    out.push(
+      `heap: ${heap.growthMB.toFixed(1)} MB for ${heap.tokens} cached tokens (${heap.bytesPerToken.toFixed(0)} bytes each)`,
+    );
   const busy = results.busyBeforeRounds.filter((b) => b > 0.1);
-  if (busy.length > 0) out.push(`WARNING: other processes kept the CPUs ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} busy before ${busy.length} of ${results.busyBeforeRounds.length} rounds: figures are noisier than usual`);
-  if (results.retriedWindows > 0) out.push(`${results.retriedWindows} measured windows were taken again: other processes used the CPUs meanwhile`);
+  if (busy.length > 0)
+    out.push(
+      `WARNING: other processes kept the CPUs ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} busy before ${busy.length} of ${results.busyBeforeRounds.length} rounds: figures are noisier than usual`,
+    );
+  if (results.retriedWindows > 0)
+    out.push(`${results.retriedWindows} measured windows were taken again: other processes used the CPUs meanwhile`);
   if (results.findings.length > 0) out.push("", ...results.findings);
   out.push("", "targets:");
-  for (const t of results.targets) out.push(`  [${t.status === "met" ? "met" : t.status === "missed" ? "MISSED" : "UNCLEAR"}] ${t.what}: ${t.measured}`);
+  for (const t of results.targets)
+    out.push(
+      `  [${t.status === "met" ? "met" : t.status === "missed" ? "MISSED" : "UNCLEAR"}] ${t.what}: ${t.measured}`,
+    );
   for (const [id, profile] of Object.entries(results.profiles)) {
     out.push("", `profile ${id} (self time, measured window):`);
-    for (const p of profile.packages.slice(0, 8)) out.push(`  ${p.percent.toFixed(1).padStart(5)}%  ${p.usPerRequest.toFixed(1).padStart(6)} µs/req  ${p.name}`);
+    for (const p of profile.packages.slice(0, 8))
+      out.push(`  ${p.percent.toFixed(1).padStart(5)}%  ${p.usPerRequest.toFixed(1).padStart(6)} µs/req  ${p.name}`);
     out.push("  top functions:");
-    for (const f of profile.functions.slice(0, 10)) out.push(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.usPerRequest.toFixed(1).padStart(6)} µs/req  ${f.name}  ${f.where}`);
+    for (const f of profile.functions.slice(0, 10))
+      out.push(
+        `  ${f.percent.toFixed(1).padStart(5)}%  ${f.usPerRequest.toFixed(1).padStart(6)} µs/req  ${f.name}  ${f.where}`,
+      );
   }
   return out.join("\n");
 }
@@ -138,13 +216,25 @@ export function renderMarkdown(results: BenchResults): string {
     `Machine: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}.`,
     "",
     ...(results.busyBeforeRounds.some((b) => b > 0.1)
-      ? [`**Warning:** other processes kept the CPUs busy (${results.busyBeforeRounds.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} before the ${results.busyBeforeRounds.length} rounds) during this run: figures are noisier than usual.`, ""]
+      ? [
+          `**Warning:** other processes kept the CPUs busy (${results.busyBeforeRounds.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} before the ${results.busyBeforeRounds.length} rounds) during this run: figures are noisier than usual.`,
+          "",
+        ]
       : []),
-    ...(results.retriedWindows > 0 ? [`${results.retriedWindows} measured windows were taken again because other processes used more than 10% of the CPUs during them.`, ""] : []),
+    ...(results.retriedWindows > 0
+      ? [
+          `${results.retriedWindows} measured windows were taken again because other processes used more than 10% of the CPUs during them.`,
+          "",
+        ]
+      : []),
     `Each row: a server in its own process: an Express 5 app with one protected \`GET /mcp\` returning \`{"ok":true}\`, or (the MCP rows) a whole MCP server answering \`tools/call\` (an \`echo\` tool) in a session opened before the window, through the MCP SDK's Streamable HTTP transport on Express or mcp-framework's HTTP Stream transport, JSON answers; autocannon in another process, ${s.connections} connections` +
-      (s.pinning ? `; ${s.pinning}. ` : "; processes not pinned to CPUs (server and load generator share the cores). ") +
+      (s.pinning
+        ? `; ${s.pinning}. `
+        : "; processes not pinned to CPUs (server and load generator share the cores). ") +
       `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (${s.rounds * s.windowSeconds} s per row in all, each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
-      (s.focusRounds > 0 ? `The rows behind the cached-path target (${s.focusRows.join(", ")}) then take ${s.focusRounds} more rounds among themselves: that target needs a finer resolution than one window gives on a shared VM. ` : "") +
+      (s.focusRounds > 0
+        ? `The rows behind the cached-path target (${s.focusRows.join(", ")}) then take ${s.focusRounds} more rounds among themselves: that target needs a finer resolution than one window gives on a shared VM. `
+        : "") +
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
       `**cached, round-robin** = ${s.cachedTokens} tokens, each request the next; **cached, one per connection** = each connection keeps a token of its own (what an MCP client does); **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once; **new key each window** = before each measured window the key set the row reads gains a new RSA key and the window sends 64 tokens signed with it round-robin, measured from the first request (no settling time), so the refetch of the key set is inside the window. ` +
@@ -156,9 +246,14 @@ export function renderMarkdown(results: BenchResults): string {
     "",
     "## Targets",
     "",
-    markdownTable(["Target", "Measured", "Status"], results.targets.map((t) => [t.what, t.measured, t.status === "met" ? "met" : `**${t.status}**`])),
+    markdownTable(
+      ["Target", "Measured", "Status"],
+      results.targets.map((t) => [t.what, t.measured, t.status === "met" ? "met" : `**${t.status}**`]),
+    ),
     "",
-    ...(results.findings.length > 0 ? ["## Scaling, mechanism, rotation", "", ...results.findings.flatMap((f) => [`- ${f}`]), ""] : []),
+    ...(results.findings.length > 0
+      ? ["## Scaling, mechanism, rotation", "", ...results.findings.flatMap((f) => [`- ${f}`]), ""]
+      : []),
     "A throughput target is *met* when the paired throughput ratio and the server's CPU time per request both say so, *missed* when neither does, *unclear* when they disagree (throughput on a shared 2-core machine is noisy; CPU time per request is the steadier measure of cost).",
     "",
   ];
@@ -169,28 +264,66 @@ export function renderMarkdown(results: BenchResults): string {
       `Cold verification (${cold.rounds} rounds of ${cold.ops} distinct tokens, keys already loaded, cache off; within a round both sides take turns in chunks of 50 of the same tokens; medians, the ratio taken per round): ` +
         `\`ResourceServer.verifyToken\` **${cold.mcpOAuthVerifyUs.toFixed(1)} µs/op**; bare \`crypto.verify("RSA-SHA256")\` of the same signature **${cold.bareVerifyUs.toFixed(1)} µs/op**; ratio **${cold.ratio.toFixed(2)}x**.`,
       "",
-      markdownTable(["Part of the cold path (same tokens)", "µs/op"], Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)]), new Set([1])),
+      markdownTable(
+        ["Part of the cold path (same tokens)", "µs/op"],
+        Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)]),
+        new Set([1]),
+      ),
       "",
       `Ways to check a cold token (the same tokens, 10 in flight as under load, keys loaded; medians of 5 rounds of 2000 taking turns): CPU time per token in all threads, and on the main thread (the event loop) alone. On one core every thread shares that core, so the total is what counts; with a free core, the event loop's share is.`,
       "",
-      markdownTable(["Way", "CPU µs/token (all threads)", "main thread µs/token", "wall µs/token"], cold.mechanisms.map((m) => [m.name, m.totalCpuUs.toFixed(1), m.mainThreadCpuUs.toFixed(1), m.wallUs.toFixed(1)]), new Set([1, 2, 3])),
+      markdownTable(
+        ["Way", "CPU µs/token (all threads)", "main thread µs/token", "wall µs/token"],
+        cold.mechanisms.map((m) => [
+          m.name,
+          m.totalCpuUs.toFixed(1),
+          m.mainThreadCpuUs.toFixed(1),
+          m.wallUs.toFixed(1),
+        ]),
+        new Set([1, 2, 3]),
+      ),
       "",
       `Cached path: \`verifyToken\` of a token already in the cache **${cold.cachedVerifyUs.toFixed(2)} µs/op**.`,
       "",
-      markdownTable(["Part of the cached path", "µs/op"], Object.entries(cold.cachedParts).map(([k, v]) => [k, v.toFixed(2)]), new Set([1])),
+      markdownTable(
+        ["Part of the cached path", "µs/op"],
+        Object.entries(cold.cachedParts).map(([k, v]) => [k, v.toFixed(2)]),
+        new Set([1]),
+      ),
       "",
     );
   }
   if (heap) {
-    out.push(`Heap: ${heap.tokens} distinct tokens verified through a \`ResourceServer\` with \`cache: { maxEntries: ${heap.tokens} }\` (cache size ${heap.cacheSize}): heap used ${heap.heapBeforeMB.toFixed(1)} → ${heap.heapAfterMB.toFixed(1)} MB after GC, **${heap.growthMB.toFixed(1)} MB** (${heap.bytesPerToken.toFixed(0)} bytes per cached token).`, "");
+    out.push(
+      `Heap: ${heap.tokens} distinct tokens verified through a \`ResourceServer\` with \`cache: { maxEntries: ${heap.tokens} }\` (cache size ${heap.cacheSize}): heap used ${heap.heapBeforeMB.toFixed(1)} → ${heap.heapAfterMB.toFixed(1)} MB after GC, **${heap.growthMB.toFixed(1)} MB** (${heap.bytesPerToken.toFixed(0)} bytes per cached token).`,
+      "",
+    );
   }
   const profiles = Object.entries(results.profiles);
   if (profiles.length > 0) {
-    out.push("## CPU profiles", "", "Self time during the measured window of a separate, profiled run of the row (`node:inspector` CPU profiler, 250 µs sampling).", "");
+    out.push(
+      "## CPU profiles",
+      "",
+      "Self time during the measured window of a separate, profiled run of the row (`node:inspector` CPU profiler, 250 µs sampling).",
+      "",
+    );
     for (const [id, profile] of profiles) {
-      out.push(`### ${id} (${profile.requests} requests, ${(profile.totalMs / profile.requests * 1000).toFixed(0)} µs sampled per request)`, "",
-        markdownTable(["Package", "self %", "µs/request"], profile.packages.slice(0, 10).map((p) => [p.name, p.percent.toFixed(1), p.usPerRequest.toFixed(1)]), new Set([1, 2])), "",
-        markdownTable(["Function", "Where", "self %", "µs/request"], profile.functions.slice(0, 15).map((f) => [f.name, f.where, f.percent.toFixed(1), f.usPerRequest.toFixed(1)]), new Set([2, 3])), "");
+      out.push(
+        `### ${id} (${profile.requests} requests, ${((profile.totalMs / profile.requests) * 1000).toFixed(0)} µs sampled per request)`,
+        "",
+        markdownTable(
+          ["Package", "self %", "µs/request"],
+          profile.packages.slice(0, 10).map((p) => [p.name, p.percent.toFixed(1), p.usPerRequest.toFixed(1)]),
+          new Set([1, 2]),
+        ),
+        "",
+        markdownTable(
+          ["Function", "Where", "self %", "µs/request"],
+          profile.functions.slice(0, 15).map((f) => [f.name, f.where, f.percent.toFixed(1), f.usPerRequest.toFixed(1)]),
+          new Set([2, 3]),
+        ),
+        "",
+      );
     }
   }
   return `${out.join("\n").trimEnd()}\n`;

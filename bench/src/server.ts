@@ -52,24 +52,31 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
     case "mcp-oauth-rotation":
     case "mcp-oauth-introspection": {
       const { requireBearer, ResourceServer } = await import("@mcp-oauth/express");
-      const server = c.impl === "mcp-oauth-introspection"
-        ? new ResourceServer({
-          resource: c.resource,
-          authorizationServers: [c.introspection.issuer],
-          validation: { type: "introspection" },
-          introspection: { endpoint: c.introspection.endpoint, clientId: c.introspection.clientId, clientSecret: c.introspection.clientSecret },
-        })
-        : new ResourceServer({
-          resource: c.resource,
-          authorizationServers: [c.issuer],
-          validation: {
-            jwksUri: c.impl === "mcp-oauth-rotation" ? c.rotationJwksUri : c.jwksUri,
-            // The default (`auto`) everywhere else: the thread pool when the process sees more than one core.
-            ...(c.impl === "mcp-oauth-nocache-event-loop" ? { signatureVerification: "event-loop" as const } : {}),
-            ...(c.impl === "mcp-oauth-nocache-thread-pool" ? { signatureVerification: "thread-pool" as const } : {}),
-          },
-          ...(c.impl.startsWith("mcp-oauth-nocache") ? { cache: false as const } : {}),
-        });
+      const server =
+        c.impl === "mcp-oauth-introspection"
+          ? new ResourceServer({
+              resource: c.resource,
+              authorizationServers: [c.introspection.issuer],
+              validation: { type: "introspection" },
+              introspection: {
+                endpoint: c.introspection.endpoint,
+                clientId: c.introspection.clientId,
+                clientSecret: c.introspection.clientSecret,
+              },
+            })
+          : new ResourceServer({
+              resource: c.resource,
+              authorizationServers: [c.issuer],
+              validation: {
+                jwksUri: c.impl === "mcp-oauth-rotation" ? c.rotationJwksUri : c.jwksUri,
+                // The default (`auto`) everywhere else: the thread pool when the process sees more than one core.
+                ...(c.impl === "mcp-oauth-nocache-event-loop" ? { signatureVerification: "event-loop" as const } : {}),
+                ...(c.impl === "mcp-oauth-nocache-thread-pool"
+                  ? { signatureVerification: "thread-pool" as const }
+                  : {}),
+              },
+              ...(c.impl.startsWith("mcp-oauth-nocache") ? { cache: false as const } : {}),
+            });
       // The documented start-up check: key set loaded (or introspection endpoint known) before serving.
       await server.ready();
       statsOf = () => ({ ...server.stats() });
@@ -87,7 +94,12 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
       const { expressjwt } = await import("express-jwt");
       const { default: jwksRsa } = await import("jwks-rsa");
       return expressjwt({
-        secret: jwksRsa.expressJwtSecret({ jwksUri: c.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 5 }) as never,
+        secret: jwksRsa.expressJwtSecret({
+          jwksUri: c.jwksUri,
+          cache: true,
+          rateLimit: true,
+          jwksRequestsPerMinute: 5,
+        }) as never,
         audience: c.resource,
         issuer: c.issuer,
         algorithms: ["RS256"],
@@ -104,10 +116,13 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
         verifier: {
           async verifyAccessToken(token: string) {
             // The SDK answers 401 for InvalidTokenError only (anything else is a 500).
-            const { payload } = await jwtVerify(token, jwks, { issuer: c.issuer, audience: c.resource, algorithms: ["RS256"] })
-              .catch((error: unknown) => {
-                throw new InvalidTokenError(error instanceof Error ? error.message : "invalid token");
-              });
+            const { payload } = await jwtVerify(token, jwks, {
+              issuer: c.issuer,
+              audience: c.resource,
+              algorithms: ["RS256"],
+            }).catch((error: unknown) => {
+              throw new InvalidTokenError(error instanceof Error ? error.message : "invalid token");
+            });
             return {
               issuer: c.issuer,
               token,
@@ -124,7 +139,15 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
       // mcp-auth README, resource-server mode with a discovery config (metadata fetched on first use).
       const { MCPAuth } = await import("mcp-auth");
       const mcpAuth = new MCPAuth({
-        protectedResources: [{ metadata: { resource: c.resource, authorizationServers: [{ issuer: c.issuer, type: "oidc" }], scopesSupported: ["mcp:read", "mcp:write"] } }],
+        protectedResources: [
+          {
+            metadata: {
+              resource: c.resource,
+              authorizationServers: [{ issuer: c.issuer, type: "oidc" }],
+              scopesSupported: ["mcp:read", "mcp:write"],
+            },
+          },
+        ],
       });
       return mcpAuth.bearerAuth("jwt", { resource: c.resource, audience: c.resource }) as unknown as RequestHandler;
     }
@@ -141,8 +164,13 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
       return (req: Request, res: Response, next: NextFunction) => {
         provider.authenticate(req).then((result) => {
           if (!result) {
-            res.setHeader("WWW-Authenticate", provider.getWWWAuthenticateHeader("invalid_token", "Missing or invalid authentication token"));
-            res.writeHead(401).end(JSON.stringify({ error: "Unauthorized", status: 401, type: "authentication_error" }));
+            res.setHeader(
+              "WWW-Authenticate",
+              provider.getWWWAuthenticateHeader("invalid_token", "Missing or invalid authentication token"),
+            );
+            res
+              .writeHead(401)
+              .end(JSON.stringify({ error: "Unauthorized", status: 401, type: "authentication_error" }));
             return;
           }
           (req as unknown as { auth?: unknown }).auth = typeof result === "boolean" ? {} : result.data;
@@ -169,7 +197,11 @@ async function sdkApp(c: ServerConfig): Promise<express.Express> {
   const app = express();
   if (c.impl === "mcp-sdk-protected") {
     const { mcpOAuth } = await import("@mcp-oauth/express");
-    const oauth = mcpOAuth({ resource: c.resource, authorizationServers: [c.issuer], validation: { jwksUri: c.jwksUri } });
+    const oauth = mcpOAuth({
+      resource: c.resource,
+      authorizationServers: [c.issuer],
+      validation: { jwksUri: c.jwksUri },
+    });
     await oauth.resourceServer.ready();
     statsOf = () => ({ ...oauth.resourceServer.stats() });
     app.use(oauth);
@@ -190,7 +222,11 @@ async function sdkApp(c: ServerConfig): Promise<express.Express> {
       onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
     });
     const mcp = new McpServer({ name: "bench", version: "0.0.0" });
-    mcp.registerTool("echo", { description: ECHO_DESCRIPTION, inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: "text", text }] }));
+    mcp.registerTool(
+      "echo",
+      { description: ECHO_DESCRIPTION, inputSchema: { text: z.string() } },
+      async ({ text }) => ({ content: [{ type: "text", text }] }),
+    );
     await mcp.connect(transport);
     await transport.handleRequest(req, res, req.body);
   });
@@ -219,7 +255,11 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
   let auth: { provider: never; endpoints: { sse: boolean; messages: boolean } } | undefined;
   if (c.impl === "mcp-framework-server-protected") {
     const { OAuthAuthProvider } = await import("@mcp-oauth/mcp-framework");
-    const provider = new OAuthAuthProvider({ resource: c.resource, authorizationServers: [c.issuer], validation: { jwksUri: c.jwksUri } });
+    const provider = new OAuthAuthProvider({
+      resource: c.resource,
+      authorizationServers: [c.issuer],
+      validation: { jwksUri: c.jwksUri },
+    });
     await provider.resourceServer.ready();
     statsOf = () => ({ ...provider.resourceServer.stats() });
     auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
@@ -227,7 +267,10 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
   const server = new MCPServer({
     name: "bench",
     version: "0.0.0",
-    transport: { type: "http-stream", options: { port, host: "127.0.0.1", endpoint: ROUTE, responseMode: "batch", ...(auth ? { auth } : {}) } },
+    transport: {
+      type: "http-stream",
+      options: { port, host: "127.0.0.1", endpoint: ROUTE, responseMode: "batch", ...(auth ? { auth } : {}) },
+    },
   });
   server.addTool(EchoTool as never);
   // start() resolves only at shutdown: wait for the port to answer instead.
@@ -236,7 +279,10 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
     process.exit(1);
   });
   for (let attempt = 0; ; attempt++) {
-    const up = await fetch(`http://127.0.0.1:${port}${ROUTE}`).then((r) => r.arrayBuffer().then(() => true), () => false);
+    const up = await fetch(`http://127.0.0.1:${port}${ROUTE}`).then(
+      (r) => r.arrayBuffer().then(() => true),
+      () => false,
+    );
     if (up) return port;
     if (attempt > 200) throw new Error("mcp-framework server did not start");
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -259,15 +305,16 @@ async function clusterPrimary(): Promise<never> {
       if (++listening === workers.length) resolve(address.port);
     });
   });
-  const workerCpuUs = (): number => workers.reduce((sum, worker) => {
-    try {
-      const stat = readFileSync(`/proc/${worker.process.pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return sum + (Number(fields[11]) + Number(fields[12])) * 10_000;
-    } catch {
-      return sum;
-    }
-  }, 0);
+  const workerCpuUs = (): number =>
+    workers.reduce((sum, worker) => {
+      try {
+        const stat = readFileSync(`/proc/${worker.process.pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return sum + (Number(fields[11]) + Number(fields[12])) * 10_000;
+      } catch {
+        return sum;
+      }
+    }, 0);
   const quit = (): never => {
     for (const worker of workers) worker.process.kill("SIGKILL");
     if (process.connected) process.disconnect();
@@ -290,7 +337,8 @@ async function clusterPrimary(): Promise<never> {
   return await new Promise<never>(() => {});
 }
 
-if (config.impl === "mcp-oauth-nocache-cluster" && (await import("node:cluster")).default.isPrimary) await clusterPrimary();
+if (config.impl === "mcp-oauth-nocache-cluster" && (await import("node:cluster")).default.isPrimary)
+  await clusterPrimary();
 
 const MCP_IMPLS = new Set(["mcp-sdk", "mcp-sdk-protected"]);
 const FRAMEWORK_IMPLS = new Set(["mcp-framework-server", "mcp-framework-server-protected"]);
@@ -309,7 +357,9 @@ if (FRAMEWORK_IMPLS.has(config.impl)) {
     if (middleware) app.get(ROUTE, middleware, handler);
     else app.get(ROUTE, handler);
   }
-  const listening: import("node:http").Server = app.listen(0, "127.0.0.1", () => send({ type: "listening", port: (listening.address() as AddressInfo).port }));
+  const listening: import("node:http").Server = app.listen(0, "127.0.0.1", () =>
+    send({ type: "listening", port: (listening.address() as AddressInfo).port }),
+  );
   listening.keepAliveTimeout = 30_000;
   server = listening;
 }

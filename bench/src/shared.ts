@@ -116,7 +116,12 @@ export type ServerMessage =
   | { type: "stats"; stats: Record<string, number> | undefined }
   | { type: "profile"; file: string }
   | { type: "cpu"; user: number; system: number };
-export type ServerCommand = { type: "stats" } | { type: "cpu" } | { type: "profile-start" } | { type: "profile-stop"; file: string } | { type: "exit" };
+export type ServerCommand =
+  | { type: "stats" }
+  | { type: "cpu" }
+  | { type: "profile-start" }
+  | { type: "profile-stop"; file: string }
+  | { type: "exit" };
 
 const TSX = import.meta.resolve("tsx");
 
@@ -139,9 +144,14 @@ export const PINNING: { server: string; load: string } | undefined = (() => {
 })();
 
 /** Starts `src/<file>` under tsx in its own process with an IPC channel, on `cpus` when given and pinning is available. */
-export function spawnTs(file: string, args: readonly string[], options: { nodeArgs?: readonly string[]; stdio?: StdioOptions; env?: NodeJS.ProcessEnv; cpus?: string } = {}): ChildProcess {
+export function spawnTs(
+  file: string,
+  args: readonly string[],
+  options: { nodeArgs?: readonly string[]; stdio?: StdioOptions; env?: NodeJS.ProcessEnv; cpus?: string } = {},
+): ChildProcess {
   const command = [process.execPath, ...(options.nodeArgs ?? []), "--import", TSX, `${SRC_DIR}${file}`, ...args];
-  const [program, ...rest] = options.cpus !== undefined && PINNING !== undefined ? ["taskset", "-c", options.cpus, ...command] : command;
+  const [program, ...rest] =
+    options.cpus !== undefined && PINNING !== undefined ? ["taskset", "-c", options.cpus, ...command] : command;
   return spawn(program!, rest, {
     stdio: options.stdio ?? ["ignore", "inherit", "inherit", "ipc"],
     env: options.env ?? process.env,
@@ -150,7 +160,11 @@ export function spawnTs(file: string, args: readonly string[], options: { nodeAr
 }
 
 /** The next message from a child matching `accept`, or a rejection when it exits first. */
-export function nextMessage<T>(child: ChildProcess, accept: (message: unknown) => message is T, timeoutMs = 60_000): Promise<T> {
+export function nextMessage<T>(
+  child: ChildProcess,
+  accept: (message: unknown) => message is T,
+  timeoutMs = 60_000,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -175,8 +189,10 @@ export function nextMessage<T>(child: ChildProcess, accept: (message: unknown) =
   });
 }
 
-export const isType = <K extends string>(type: K) => (message: unknown): message is { type: K } & Record<string, unknown> =>
-  typeof message === "object" && message !== null && (message as { type?: unknown }).type === type;
+export const isType =
+  <K extends string>(type: K) =>
+  (message: unknown): message is { type: K } & Record<string, unknown> =>
+    typeof message === "object" && message !== null && (message as { type?: unknown }).type === type;
 
 /** Waits for a child to exit, killing it (by its own pid) after `graceMs`. */
 export function waitExit(child: ChildProcess, graceMs = 5_000): Promise<void> {

@@ -56,7 +56,12 @@ interface Meta extends Omit<MintedTokens, "reused"> {
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
 
-export function claimsFor(issuer: string, resource: string, n: number, now = Math.floor(Date.now() / 1000)): TokenClaims {
+export function claimsFor(
+  issuer: string,
+  resource: string,
+  n: number,
+  now = Math.floor(Date.now() / 1000),
+): TokenClaims {
   return {
     iss: issuer,
     sub: `user-${n}`,
@@ -90,7 +95,14 @@ export function mintHs256(secret: Buffer, claims: object): string {
   return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
 }
 
-async function mintMany(key: KeyObject, kid: string, issuer: string, resource: string, count: number, onProgress: (done: number) => void): Promise<string[]> {
+async function mintMany(
+  key: KeyObject,
+  kid: string,
+  issuer: string,
+  resource: string,
+  count: number,
+  onProgress: (done: number) => void,
+): Promise<string[]> {
   const out = new Array<string>(count);
   const now = Math.floor(Date.now() / 1000);
   let next = 0;
@@ -114,33 +126,72 @@ export function loadMinted(coldCount: number, resource: string): MintedTokens | 
     const meta = JSON.parse(readFileSync(META_FILE, "utf8")) as Meta;
     if (meta.version !== 1 || meta.resource !== resource || meta.coldCount < coldCount) return undefined;
     if (meta.exp - Date.now() / 1000 < DAY) return undefined;
-    return { jwk: meta.jwk, issuerPort: meta.issuerPort, issuer: meta.issuer, resource, cached: meta.cached, coldCount: meta.coldCount, wrongAudience: meta.wrongAudience, reused: true };
+    return {
+      jwk: meta.jwk,
+      issuerPort: meta.issuerPort,
+      issuer: meta.issuer,
+      resource,
+      cached: meta.cached,
+      coldCount: meta.coldCount,
+      wrongAudience: meta.wrongAudience,
+      reused: true,
+    };
   } catch {
     return undefined;
   }
 }
 
 /** Mints the cached set, the cold pool and the wrong-audience token for `issuer`, and stores them. */
-export async function mintAll(jwk: PrivateJwk, issuer: string, issuerPort: number, resource: string, coldCount: number, log: (line: string) => void): Promise<MintedTokens> {
+export async function mintAll(
+  jwk: PrivateJwk,
+  issuer: string,
+  issuerPort: number,
+  resource: string,
+  coldCount: number,
+  log: (line: string) => void,
+): Promise<MintedTokens> {
   const key = createPrivateKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
   const started = performance.now();
   const cached = await mintMany(key, jwk.kid, issuer, resource, 4, () => {});
-  const wrongAudience = await mintRs256(key, jwk.kid, { ...claimsFor(issuer, resource, 0), aud: "http://127.0.0.1/other" });
-  const cold = await mintMany(key, jwk.kid, issuer, resource, coldCount, (done) => log(`  minted ${done}/${coldCount} cold tokens`));
+  const wrongAudience = await mintRs256(key, jwk.kid, {
+    ...claimsFor(issuer, resource, 0),
+    aud: "http://127.0.0.1/other",
+  });
+  const cold = await mintMany(key, jwk.kid, issuer, resource, coldCount, (done) =>
+    log(`  minted ${done}/${coldCount} cold tokens`),
+  );
   log(`  minted ${coldCount + 5} RS256 tokens in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   mkdirSync(CACHE_DIR, { recursive: true });
   writeFileSync(COLD_FILE, cold.join("\n"));
   writeFileSync(CACHED_FILE, cached.join("\n"));
-  const meta: Meta = { version: 1, jwk, issuerPort, issuer, resource, cached, coldCount, wrongAudience, exp: Math.floor(Date.now() / 1000) + LIFETIME };
+  const meta: Meta = {
+    version: 1,
+    jwk,
+    issuerPort,
+    issuer,
+    resource,
+    cached,
+    coldCount,
+    wrongAudience,
+    exp: Math.floor(Date.now() / 1000) + LIFETIME,
+  };
   writeFileSync(META_FILE, JSON.stringify(meta));
   return { jwk, issuerPort, issuer, resource, cached, coldCount, wrongAudience, reused: false };
 }
 
 export function readTokens(file: string): string[] {
-  return readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line !== "");
 }
 
 /** `count` RS256 tokens for `issuer` and `resource` signed with `key` under `kid` (the rotation row's new keys). */
-export function mintWithKey(key: KeyObject, kid: string, issuer: string, resource: string, count: number): Promise<string[]> {
+export function mintWithKey(
+  key: KeyObject,
+  kid: string,
+  issuer: string,
+  resource: string,
+  count: number,
+): Promise<string[]> {
   return mintMany(key, kid, issuer, resource, count, () => {});
 }

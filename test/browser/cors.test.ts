@@ -36,7 +36,9 @@ function executable(path: string): boolean {
 
 const haveBrowser = executable(CHROMIUM);
 if (!haveBrowser && process.env["CI"]) {
-  throw new Error(`No Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install chromium; a CI run must not skip the browser tests`);
+  throw new Error(
+    `No Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install chromium; a CI run must not skip the browser tests`,
+  );
 }
 const MISSING = `skipped: no Chromium at ${CHROMIUM} (install it with apt-get install chromium, or set CHROMIUM_PATH)`;
 if (!haveBrowser) console.warn(`test/browser/cors.test.ts ${MISSING}`);
@@ -45,16 +47,28 @@ const describeInBrowser = haveBrowser ? describe : describe.skip;
 // Without the background-networking flags Chromium keeps calling home (component updates,
 // safe browsing, sync), which floods a closed network and slows every launch.
 const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
   "--no-proxy-server",
 ];
 
 const METADATA_PATH = "/.well-known/oauth-protected-resource/mcp";
 const PROTOCOL_VERSION = "2025-06-18";
 const INITIALIZE = {
-  jsonrpc: "2.0", id: 1, method: "initialize",
-  params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "browser-cors-test", version: "0.0.0" } },
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: PROTOCOL_VERSION,
+    capabilities: {},
+    clientInfo: { name: "browser-cors-test", version: "0.0.0" },
+  },
 };
 
 /** What the page could see of one `fetch`: everything a script can read, or why it could not. */
@@ -90,30 +104,41 @@ const seen: Seen[] = [];
 /** A site that serves one static page: the origin the browser runs scripts from. */
 function staticSite(title: string): Promise<Listening> {
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${title}</body></html>`;
-  return listen(createServer((req, res) => {
-    if (req.url === "/") {
-      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-      res.end(html);
-    } else {
-      res.writeHead(404).end();
-    }
-  }));
+  return listen(
+    createServer((req, res) => {
+      if (req.url === "/") {
+        res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+        res.end(html);
+      } else {
+        res.writeHead(404).end();
+      }
+    }),
+  );
 }
 
 /** Runs `fetch(url, init)` inside the page: only what the browser lets a script read comes back. */
-function pageFetch(page: Page, url: string, init: { method?: string; headers?: Record<string, string>; body?: string; mode?: "cors" | "no-cors" }): Promise<PageResult> {
-  return page.evaluate(async ({ url, init }) => {
-    try {
-      // no-store: 127.0.0.1 on two ports is one site, so one HTTP cache; every request must reach the server.
-      const request = { ...init, cache: "no-store" as const };
-      const response = await fetch(url, request);
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, name) => { headers[name] = value; });
-      return { ok: true, status: response.status, headers, body: await response.text() };
-    } catch (error) {
-      return { ok: false, error: String(error) };
-    }
-  }, { url, init });
+function pageFetch(
+  page: Page,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; mode?: "cors" | "no-cors" },
+): Promise<PageResult> {
+  return page.evaluate(
+    async ({ url, init }) => {
+      try {
+        // no-store: 127.0.0.1 on two ports is one site, so one HTTP cache; every request must reach the server.
+        const request = { ...init, cache: "no-store" as const };
+        const response = await fetch(url, request);
+        const headers: Record<string, string> = {};
+        response.headers.forEach((value, name) => {
+          headers[name] = value;
+        });
+        return { ok: true, status: response.status, headers, body: await response.text() };
+      } catch (error) {
+        return { ok: false, error: String(error) };
+      }
+    },
+    { url, init },
+  );
 }
 
 /** The first JSON-RPC message of an answer, whether sent as JSON or as one SSE event. */
@@ -122,28 +147,39 @@ function rpcMessage(body: string): { result?: { serverInfo?: { name?: string }; 
   return JSON.parse(data === undefined ? body : data.slice("data: ".length));
 }
 
-const seenFor = (origin: string, method: string): Seen[] => seen.filter((s) => s.origin === origin && s.method === method && s.path === "/mcp");
+const seenFor = (origin: string, method: string): Seen[] =>
+  seen.filter((s) => s.origin === origin && s.method === method && s.path === "/mcp");
 
 beforeAll(async () => {
   if (!haveBrowser) return;
   as = await startTestAuthorizationServer();
   [allowedSite, otherSite] = await Promise.all([staticSite("allowed"), staticSite("other")]);
   mcp = await startExampleServer({
-    OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read", PORT: "0", OAUTH_ALLOWED_ORIGINS: allowedSite.url,
+    OAUTH_AUTHORIZATION_SERVER: as.issuer,
+    OAUTH_SCOPES: "mcp:read",
+    PORT: "0",
+    OAUTH_ALLOWED_ORIGINS: allowedSite.url,
   });
   // The server's own record of every request, to tell "the server refused" from "the browser did".
   mcp.server.prependListener("request", (req: IncomingMessage, res) => {
     res.on("finish", () => {
       seen.push({
-        method: req.method ?? "", path: (req.url ?? "").split("?")[0]!, origin: req.headers.origin,
-        requestHeaders: req.headers["access-control-request-headers"], status: res.statusCode,
+        method: req.method ?? "",
+        path: (req.url ?? "").split("?")[0]!,
+        origin: req.headers.origin,
+        requestHeaders: req.headers["access-control-request-headers"],
+        status: res.statusCode,
         allowOrigin: res.getHeader("access-control-allow-origin")?.toString(),
       });
     });
   });
   token = (await obtainAccessToken(as.issuer, { resource: mcp.url, scope: "mcp:read", login: "alice" })).access_token;
   userDataDir = await mkdtemp(join(tmpdir(), "mcp-oauth-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   [allowedPage, otherPage] = await Promise.all([context.newPage(), context.newPage()]);
   await allowedPage.goto(`${allowedSite.url}/`);
   await otherPage.goto(`${otherSite.url}/`);
@@ -165,7 +201,11 @@ const mcpHeaders = (withToken: boolean): Record<string, string> => ({
 
 describeInBrowser(haveBrowser ? "CORS in headless Chromium" : `CORS in headless Chromium (${MISSING})`, () => {
   it("lets the allowed origin initialize MCP with a token: the preflight passes and the page reads the answer", async () => {
-    const result = await pageFetch(allowedPage, mcp.url, { method: "POST", headers: mcpHeaders(true), body: JSON.stringify(INITIALIZE) });
+    const result = await pageFetch(allowedPage, mcp.url, {
+      method: "POST",
+      headers: mcpHeaders(true),
+      body: JSON.stringify(INITIALIZE),
+    });
     expect(result.error).toBeUndefined();
     expect(result.status).toBe(200);
     expect(rpcMessage(result.body!).result?.serverInfo?.name).toBe("mcp-oauth-example");
@@ -174,22 +214,37 @@ describeInBrowser(haveBrowser ? "CORS in headless Chromium" : `CORS in headless 
 
     const preflight = seenFor(allowedSite.url, "OPTIONS").at(-1);
     expect(preflight).toMatchObject({ status: 204, allowOrigin: allowedSite.url });
-    expect(preflight?.requestHeaders?.split(",").sort()).toEqual(["authorization", "content-type", "mcp-protocol-version"]);
+    expect(preflight?.requestHeaders?.split(",").sort()).toEqual([
+      "authorization",
+      "content-type",
+      "mcp-protocol-version",
+    ]);
   });
 
   it("lets the allowed origin read a 401's WWW-Authenticate and JSON body without a token", async () => {
-    const result = await pageFetch(allowedPage, mcp.url, { method: "POST", headers: mcpHeaders(false), body: JSON.stringify(INITIALIZE) });
+    const result = await pageFetch(allowedPage, mcp.url, {
+      method: "POST",
+      headers: mcpHeaders(false),
+      body: JSON.stringify(INITIALIZE),
+    });
     expect(result.error).toBeUndefined();
     expect(result.status).toBe(401);
     const { scheme, params } = parseChallenge(result.headers!["www-authenticate"]!);
     expect(scheme).toBe("Bearer");
     expect(params["resource_metadata"]).toBe(`${new URL(mcp.url).origin}${METADATA_PATH}`);
-    expect(JSON.parse(result.body!)).toEqual({ error: "unauthorized", error_description: "A bearer token is required" });
+    expect(JSON.parse(result.body!)).toEqual({
+      error: "unauthorized",
+      error_description: "A bearer token is required",
+    });
   });
 
   it("refuses another origin: the preflight gets 403 and the page's fetch fails", async () => {
     const before = seenFor(otherSite.url, "OPTIONS").length;
-    const result = await pageFetch(otherPage, mcp.url, { method: "POST", headers: mcpHeaders(true), body: JSON.stringify(INITIALIZE) });
+    const result = await pageFetch(otherPage, mcp.url, {
+      method: "POST",
+      headers: mcpHeaders(true),
+      body: JSON.stringify(INITIALIZE),
+    });
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/TypeError/);
     const preflights = seenFor(otherSite.url, "OPTIONS").slice(before);
@@ -212,15 +267,17 @@ describeInBrowser(haveBrowser ? "CORS in headless Chromium" : `CORS in headless 
     expect(posts.every((s) => s.allowOrigin === undefined)).toBe(true);
   });
 
-  it.each([["the allowed origin", () => allowedPage], ["another origin", () => otherPage]])(
-    "lets %s read the protected resource metadata",
-    async (_label, page) => {
-      // A page reads a cross-origin status and body only when CORS allowed it.
-      const result = await pageFetch(page(), `${new URL(mcp.url).origin}${METADATA_PATH}`, { method: "GET" });
-      expect(result.error).toBeUndefined();
-      expect(result.status).toBe(200);
-      expect(JSON.parse(result.body!)).toMatchObject({ resource: mcp.url, authorization_servers: [as.issuer] });
-      expect(seen.filter((s) => s.path === METADATA_PATH && s.origin === page().url().replace(/\/$/, "")).at(-1)?.allowOrigin).toBe("*");
-    },
-  );
+  it.each([
+    ["the allowed origin", () => allowedPage],
+    ["another origin", () => otherPage],
+  ])("lets %s read the protected resource metadata", async (_label, page) => {
+    // A page reads a cross-origin status and body only when CORS allowed it.
+    const result = await pageFetch(page(), `${new URL(mcp.url).origin}${METADATA_PATH}`, { method: "GET" });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body!)).toMatchObject({ resource: mcp.url, authorization_servers: [as.issuer] });
+    expect(
+      seen.filter((s) => s.path === METADATA_PATH && s.origin === page().url().replace(/\/$/, "")).at(-1)?.allowOrigin,
+    ).toBe("*");
+  });
 });

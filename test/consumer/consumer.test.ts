@@ -38,7 +38,10 @@ const PACKAGES: Record<string, string> = {
   "create-mcp-oauth": "create-mcp-oauth",
 };
 
-interface RootPackage { packageManager: string; devDependencies: Record<string, string> }
+interface RootPackage {
+  packageManager: string;
+  devDependencies: Record<string, string>;
+}
 
 let root = "";
 let tarballs: Record<string, string> = {};
@@ -56,21 +59,41 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
     env[key] = value;
   }
   // Nor the workspace's node_modules/.bin directories that pnpm puts first on PATH.
-  env["PATH"] = (env["PATH"] ?? "").split(delimiter).filter((d) => !d.startsWith(REPO)).join(delimiter);
+  env["PATH"] = (env["PATH"] ?? "")
+    .split(delimiter)
+    .filter((d) => !d.startsWith(REPO))
+    .join(delimiter);
   return { ...env, ...extra };
 }
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command in its own process group (so a timeout kills its children too), never through a shell. */
-function run(command: string, args: readonly string[], options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<Ran> {
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number },
+): Promise<Ran> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, [...args], {
+      cwd: options.cwd,
+      env: options.env ?? cleanEnv(),
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     children.add(child);
     let stdout = "";
     let stderr = "";
-    child.stdout!.on("data", (c: Buffer) => { stdout += c.toString("utf8"); });
-    child.stderr!.on("data", (c: Buffer) => { stderr += c.toString("utf8"); });
+    child.stdout!.on("data", (c: Buffer) => {
+      stdout += c.toString("utf8");
+    });
+    child.stderr!.on("data", (c: Buffer) => {
+      stderr += c.toString("utf8");
+    });
     child.stdin!.end(options.input ?? "");
     const timer = setTimeout(() => killGroup(child), options.timeoutMs ?? 120_000);
     child.once("error", reject);
@@ -83,13 +106,30 @@ function run(command: string, args: readonly string[], options: { cwd: string; e
 }
 
 /** A long-running child (a server): resolves once its output matches `ready`. */
-async function start(command: string, args: readonly string[], options: { cwd: string; env: Record<string, string>; ready: RegExp }): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
-  const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+async function start(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string>; ready: RegExp },
+): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  const child = spawn(command, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.add(child);
   let output = "";
-  const closed = new Promise<void>((r) => child.once("close", () => { children.delete(child); r(); }));
+  const closed = new Promise<void>((r) =>
+    child.once("close", () => {
+      children.delete(child);
+      r();
+    }),
+  );
   await new Promise<void>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready after 60 s: ${command} ${args.join(" ")}\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`not ready after 60 s: ${command} ${args.join(" ")}\n${output}`)),
+      60_000,
+    );
     const onData = (c: Buffer): void => {
       output += c.toString("utf8");
       if (options.ready.test(output)) {
@@ -126,27 +166,42 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): voi
 }
 
 const npmInstall = (cwd: string): Promise<Ran> =>
-  run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd, timeoutMs: 300_000 });
+  run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], {
+    cwd,
+    timeoutMs: 300_000,
+  });
 
 /** `file:` specs of the tarballs, and overrides so nested `@mcp-oauth/*` dependencies use them too (not the registry). */
-function tarballDependencies(names: readonly string[]): { dependencies: Record<string, string>; overrides: Record<string, string> } {
+function tarballDependencies(names: readonly string[]): {
+  dependencies: Record<string, string>;
+  overrides: Record<string, string>;
+} {
   const dependencies = Object.fromEntries(names.map((n) => [n, `file:${tarballs[n]}`]));
-  const overrides = Object.fromEntries(Object.keys(tarballs).filter((n) => n.startsWith("@mcp-oauth/")).map((n) => [n, `file:${tarballs[n]}`]));
+  const overrides = Object.fromEntries(
+    Object.keys(tarballs)
+      .filter((n) => n.startsWith("@mcp-oauth/"))
+      .map((n) => [n, `file:${tarballs[n]}`]),
+  );
   return { dependencies, overrides };
 }
 
-const ok = (ran: Ran): { code: number | null; output: string } => ({ code: ran.code, output: ran.code === 0 ? "" : `${ran.stdout}\n${ran.stderr}` });
+const ok = (ran: Ran): { code: number | null; output: string } => ({
+  code: ran.code,
+  output: ran.code === 0 ? "" : `${ran.stdout}\n${ran.stderr}`,
+});
 
 /** Runs a command and keeps at most `limit` of them at once (two cores). */
 async function inBatches<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await task(items[index]!);
+      }
+    }),
+  );
   return results;
 }
 
@@ -158,40 +213,57 @@ beforeAll(async () => {
   const execPath = process.env["npm_execpath"] ?? "";
   const pnpm: [string, string[]] = !/pnpm/.test(execPath)
     ? ["npx", ["-y", rootPackage.packageManager]]
-    : /\.[cm]?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];
+    : /\.[cm]?js$/.test(execPath)
+      ? [process.execPath, [execPath]]
+      : [execPath, []];
   const packDir = join(root, "tarballs");
   await mkdir(packDir);
-  const packed = await inBatches(Object.keys(PACKAGES), 2, async (dir) =>
-    ({ dir, ...(await run(pnpm[0], [...pnpm[1], "pack", "--pack-destination", packDir], { cwd: join(REPO, "packages", dir), env: cleanEnv(), timeoutMs: 180_000 })) }));
+  const packed = await inBatches(Object.keys(PACKAGES), 2, async (dir) => ({
+    dir,
+    ...(await run(pnpm[0], [...pnpm[1], "pack", "--pack-destination", packDir], {
+      cwd: join(REPO, "packages", dir),
+      env: cleanEnv(),
+      timeoutMs: 180_000,
+    })),
+  }));
   for (const p of packed) expect({ dir: p.dir, ...ok(p) }).toEqual({ dir: p.dir, code: 0, output: "" });
   const files = await readdir(packDir);
-  tarballs = Object.fromEntries(Object.values(PACKAGES).map((name) => {
-    const prefix = `${name.replace("@", "").replace("/", "-")}-`;
-    const file = files.find((f) => f.startsWith(prefix) && /^\d/.test(f.slice(prefix.length)));
-    if (file === undefined) throw new Error(`no tarball for ${name} in ${files.join(", ")}`);
-    return [name, join(packDir, file)];
-  }));
+  tarballs = Object.fromEntries(
+    Object.values(PACKAGES).map((name) => {
+      const prefix = `${name.replace("@", "").replace("/", "-")}-`;
+      const file = files.find((f) => f.startsWith(prefix) && /^\d/.test(f.slice(prefix.length)));
+      if (file === undefined) throw new Error(`no tarball for ${name} in ${files.join(", ")}`);
+      return [name, join(packDir, file)];
+    }),
+  );
 
   // One project for the apps and the type checks.
   consumer = join(root, "consumer");
   await mkdir(consumer);
   const { dependencies, overrides } = tarballDependencies(Object.values(PACKAGES));
   const dev = rootPackage.devDependencies;
-  await writeFile(join(consumer, "package.json"), JSON.stringify({
-    name: "consumer",
-    private: true,
-    type: "module",
-    dependencies: {
-      ...dependencies,
-      express: dev["express"],
-      "mcp-framework": dev["mcp-framework"],
-      "@modelcontextprotocol/sdk": dev["@modelcontextprotocol/sdk"],
-      zod: "^3.25.76",
-      typescript: dev["typescript"],
-      "@types/node": dev["@types/node"],
-    },
-    overrides,
-  }, null, 2));
+  await writeFile(
+    join(consumer, "package.json"),
+    JSON.stringify(
+      {
+        name: "consumer",
+        private: true,
+        type: "module",
+        dependencies: {
+          ...dependencies,
+          express: dev["express"],
+          "mcp-framework": dev["mcp-framework"],
+          "@modelcontextprotocol/sdk": dev["@modelcontextprotocol/sdk"],
+          zod: "^3.25.76",
+          typescript: dev["typescript"],
+          "@types/node": dev["@types/node"],
+        },
+        overrides,
+      },
+      null,
+      2,
+    ),
+  );
   for (const file of await readdir(FIXTURES)) await copyFile(join(FIXTURES, file), join(consumer, file));
   const installed = await npmInstall(consumer);
   expect(ok(installed)).toEqual({ code: 0, output: "" });
@@ -209,17 +281,30 @@ describe("the packed packages", () => {
       // ESM-only packages: under TypeScript's node16 rules a require() cannot load ESM, which
       // attw reports as cjs-resolves-to-esm. Node 20.19+ (the engines range) loads them with
       // require(esm), which the CommonJS app below does; every other rule and mode stays on.
-      const attw = await run(join(BIN, "attw"), [tarball, "--ignore-rules", "cjs-resolves-to-esm", "--no-color", "--no-emoji"], { cwd: root });
+      const attw = await run(
+        join(BIN, "attw"),
+        [tarball, "--ignore-rules", "cjs-resolves-to-esm", "--no-color", "--no-emoji"],
+        { cwd: root },
+      );
       return { name, publint: ok(publint), attw: ok(attw) };
     });
-    for (const r of results) expect(r).toEqual({ name: r.name, publint: { code: 0, output: "" }, attw: { code: 0, output: "" } });
+    for (const r of results)
+      expect(r).toEqual({ name: r.name, publint: { code: 0, output: "" }, attw: { code: 0, output: "" } });
   }, 120_000);
 
   it("ship what they declare: dist, types, source maps whose sources are in the package, README and LICENSE", async () => {
     for (const [name, tarball] of Object.entries(tarballs)) {
       const listed = await run("tar", ["-tzf", tarball], { cwd: root });
-      const entries = listed.stdout.split("\n").filter((e) => e !== "").map((e) => e.replace(/^package\//, ""));
-      expect({ name, has: ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/index.js", "dist/index.d.ts"].filter((f) => !entries.includes(f)) }).toEqual({ name, has: [] });
+      const entries = listed.stdout
+        .split("\n")
+        .filter((e) => e !== "")
+        .map((e) => e.replace(/^package\//, ""));
+      expect({
+        name,
+        has: ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/index.js", "dist/index.d.ts"].filter(
+          (f) => !entries.includes(f),
+        ),
+      }).toEqual({ name, has: [] });
       const installedDir = join(consumer, "node_modules", name);
       const maps = entries.filter((e) => e.endsWith(".map"));
       expect(maps.length).toBeGreaterThan(0);
@@ -229,8 +314,11 @@ describe("the packed packages", () => {
         expect({ name, map, missing }).toEqual({ name, map, missing: [] });
       }
       const pkg = JSON.parse(await readFile(join(installedDir, "package.json"), "utf8")) as Record<string, unknown>;
-      expect({ name, workspace: JSON.stringify(pkg).includes("workspace:"), prepack: (pkg["scripts"] as Record<string, string> | undefined)?.["prepack"] })
-        .toEqual({ name, workspace: false, prepack: undefined });
+      expect({
+        name,
+        workspace: JSON.stringify(pkg).includes("workspace:"),
+        prepack: (pkg["scripts"] as Record<string, string> | undefined)?.["prepack"],
+      }).toEqual({ name, workspace: false, prepack: undefined });
     }
   });
 });
@@ -250,7 +338,7 @@ async function runApp(file: string): Promise<AppReport> {
   expect(report.metadata.body.resource).toBe(report.resource);
   expect(report.withoutToken.status).toBe(401);
   expect(report.withoutToken.challenge).toMatch(/^Bearer /);
-  expect(report.withoutToken.challenge).toContain("resource_metadata=\"http://127.0.0.1:");
+  expect(report.withoutToken.challenge).toContain('resource_metadata="http://127.0.0.1:');
   expect(report.withToken.status).toBe(200);
   return report;
 }
@@ -277,8 +365,10 @@ describe("installed from the tarballs with npm", () => {
     expect(installedTypes).not.toContain("express");
     expect(installedTypes).not.toContain("koa");
     const tsc = join(consumer, "node_modules/typescript/bin/tsc");
-    const results = await inBatches(["framework", "nodenext", "bundler", "node10"], 2, async (mode) =>
-      ({ mode, ...ok(await run(process.execPath, [tsc, "-p", `tsconfig.${mode}.json`], { cwd: consumer })) }));
+    const results = await inBatches(["framework", "nodenext", "bundler", "node10"], 2, async (mode) => ({
+      mode,
+      ...ok(await run(process.execPath, [tsc, "-p", `tsconfig.${mode}.json`], { cwd: consumer })),
+    }));
     for (const r of results) expect(r).toEqual({ mode: r.mode, code: 0, output: "" });
   }, 240_000);
 });
@@ -300,7 +390,13 @@ const PROJECTS: Project[] = [
   { dir: "express-local", template: "express", provider: "local", validation: "introspection" },
   { dir: "framework-local", template: "mcp-framework", provider: "local", validation: "jwt" },
   { dir: "express-auth0", template: "express", provider: "auth0", validation: "jwt", sharesInstallOf: "express-local" },
-  { dir: "framework-keycloak", template: "mcp-framework", provider: "keycloak", validation: "introspection", sharesInstallOf: "framework-local" },
+  {
+    dir: "framework-keycloak",
+    template: "mcp-framework",
+    provider: "keycloak",
+    validation: "introspection",
+    sharesInstallOf: "framework-local",
+  },
 ];
 
 describe("projects scaffolded by the packed create-mcp-oauth", () => {
@@ -309,24 +405,55 @@ describe("projects scaffolded by the packed create-mcp-oauth", () => {
     await mkdir(projects);
     const create = join(consumer, "node_modules/create-mcp-oauth/dist/bin/create-mcp-oauth.js");
     for (const p of PROJECTS) {
-      const created = await run(process.execPath, [create, join(projects, p.dir), "--template", p.template, "--provider", p.provider, "--validation", p.validation, "--yes"], { cwd: projects });
+      const created = await run(
+        process.execPath,
+        [
+          create,
+          join(projects, p.dir),
+          "--template",
+          p.template,
+          "--provider",
+          p.provider,
+          "--validation",
+          p.validation,
+          "--yes",
+        ],
+        { cwd: projects },
+      );
       expect({ dir: p.dir, ...ok(created) }).toEqual({ dir: p.dir, code: 0, output: "" });
       const file = join(projects, p.dir, "package.json");
-      const pkg = JSON.parse(await readFile(file, "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; overrides?: Record<string, string> };
+      const pkg = JSON.parse(await readFile(file, "utf8")) as {
+        dependencies: Record<string, string>;
+        devDependencies: Record<string, string>;
+        overrides?: Record<string, string>;
+      };
       for (const deps of [pkg.dependencies, pkg.devDependencies]) {
         for (const name of Object.keys(deps)) if (tarballs[name] !== undefined) deps[name] = `file:${tarballs[name]}`;
       }
       pkg.overrides = tarballDependencies([]).overrides;
       await writeFile(file, JSON.stringify(pkg, null, 2));
     }
-    const installs = await inBatches(PROJECTS.filter((p) => p.sharesInstallOf === undefined), 2, async (p) => ({ dir: p.dir, ...ok(await npmInstall(join(projects, p.dir))) }));
+    const installs = await inBatches(
+      PROJECTS.filter((p) => p.sharesInstallOf === undefined),
+      2,
+      async (p) => ({ dir: p.dir, ...ok(await npmInstall(join(projects, p.dir))) }),
+    );
     for (const r of installs) expect(r).toEqual({ dir: r.dir, code: 0, output: "" });
     for (const p of PROJECTS) {
       if (p.sharesInstallOf === undefined) continue;
-      const own = JSON.parse(await readFile(join(projects, p.dir, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-      const other = JSON.parse(await readFile(join(projects, p.sharesInstallOf, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+      const own = JSON.parse(await readFile(join(projects, p.dir, "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+        devDependencies: Record<string, string>;
+      };
+      const other = JSON.parse(await readFile(join(projects, p.sharesInstallOf, "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+        devDependencies: Record<string, string>;
+      };
       const { "@mcp-oauth/local-authorization-server": _local, ...otherDev } = other.devDependencies;
-      expect({ dependencies: own.dependencies, devDependencies: own.devDependencies }).toEqual({ dependencies: other.dependencies, devDependencies: otherDev });
+      expect({ dependencies: own.dependencies, devDependencies: own.devDependencies }).toEqual({
+        dependencies: other.dependencies,
+        devDependencies: otherDev,
+      });
       await symlink(join(projects, p.sharesInstallOf, "node_modules"), join(projects, p.dir, "node_modules"), "dir");
     }
 
@@ -336,21 +463,32 @@ describe("projects scaffolded by the packed create-mcp-oauth", () => {
       const typecheck = await run("npm", ["run", "typecheck", "--silent"], { cwd, timeoutMs: 120_000 });
       return { dir: p.dir, test: ok(test), typecheck: ok(typecheck) };
     });
-    for (const r of checks) expect(r).toEqual({ dir: r.dir, test: { code: 0, output: "" }, typecheck: { code: 0, output: "" } });
+    for (const r of checks)
+      expect(r).toEqual({ dir: r.dir, test: { code: 0, output: "" }, typecheck: { code: 0, output: "" } });
 
     // The local projects' own auth-server script: one opaque-token server, one JWT server.
     const servers: { stop(): Promise<void> }[] = [];
     try {
-      const authServers: Record<Project["validation"], { issuer: string; clientId: string; clientSecret: string }> = {} as never;
+      const authServers: Record<Project["validation"], { issuer: string; clientId: string; clientSecret: string }> =
+        {} as never;
       for (const p of PROJECTS.filter((x) => x.provider === "local")) {
         const issuer = `http://127.0.0.1:${await freePort()}`;
-        const credentials = { clientId: "consumer-test-rs", clientSecret: `secret-${Math.random().toString(36).slice(2)}` };
+        const credentials = {
+          clientId: "consumer-test-rs",
+          clientSecret: `secret-${Math.random().toString(36).slice(2)}`,
+        };
         const cwd = join(projects, p.dir);
-        servers.push(await start(join(cwd, "node_modules/.bin/tsx"), ["scripts/auth-server.ts"], {
-          cwd,
-          env: cleanEnv({ OAUTH_AUTHORIZATION_SERVER: issuer, OAUTH_CLIENT_ID: credentials.clientId, OAUTH_CLIENT_SECRET: credentials.clientSecret }),
-          ready: /local authorization server at/,
-        }));
+        servers.push(
+          await start(join(cwd, "node_modules/.bin/tsx"), ["scripts/auth-server.ts"], {
+            cwd,
+            env: cleanEnv({
+              OAUTH_AUTHORIZATION_SERVER: issuer,
+              OAUTH_CLIENT_ID: credentials.clientId,
+              OAUTH_CLIENT_SECRET: credentials.clientSecret,
+            }),
+            ready: /local authorization server at/,
+          }),
+        );
         authServers[p.validation] = { issuer, ...credentials };
       }
 
@@ -362,16 +500,34 @@ describe("projects scaffolded by the packed create-mcp-oauth", () => {
         const server = await start(join(cwd, "node_modules/.bin/tsx"), ["src/index.ts"], {
           cwd,
           env: cleanEnv({
-            PORT: String(port), HOST: "127.0.0.1", OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read", OAUTH_VALIDATION: p.validation,
-            ...(p.validation === "introspection" ? { OAUTH_CLIENT_ID: as.clientId, OAUTH_CLIENT_SECRET: as.clientSecret } : {}),
+            PORT: String(port),
+            HOST: "127.0.0.1",
+            OAUTH_AUTHORIZATION_SERVER: as.issuer,
+            OAUTH_SCOPES: "mcp:read",
+            OAUTH_VALIDATION: p.validation,
+            ...(p.validation === "introspection"
+              ? { OAUTH_CLIENT_ID: as.clientId, OAUTH_CLIENT_SECRET: as.clientSecret }
+              : {}),
           }),
           ready: /MCP server .*at http/,
         });
         servers.push(server);
-        const { access_token: token } = await obtainAccessToken(as.issuer, { resource: url, scope: "mcp:read", login: "alice" });
-        const doctor = await run(join(cwd, "node_modules/.bin/mcp-oauth"), ["doctor", "--resource", url, "--token", "-"], { cwd, input: token, timeoutMs: 60_000 });
+        const { access_token: token } = await obtainAccessToken(as.issuer, {
+          resource: url,
+          scope: "mcp:read",
+          login: "alice",
+        });
+        const doctor = await run(
+          join(cwd, "node_modules/.bin/mcp-oauth"),
+          ["doctor", "--resource", url, "--token", "-"],
+          { cwd, input: token, timeoutMs: 60_000 },
+        );
         await server.stop();
-        return { dir: p.dir, doctor: { code: doctor.code, output: doctor.code === 0 ? "" : doctor.stdout }, tokenPrinted: doctor.stdout.includes(token) || server.output().includes(token) };
+        return {
+          dir: p.dir,
+          doctor: { code: doctor.code, output: doctor.code === 0 ? "" : doctor.stdout },
+          tokenPrinted: doctor.stdout.includes(token) || server.output().includes(token),
+        };
       });
       for (const r of doctors) expect(r).toEqual({ dir: r.dir, doctor: { code: 0, output: "" }, tokenPrinted: false });
     } finally {

@@ -10,7 +10,8 @@ import { expect, it } from "@jest/globals";
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
 /** Numbers standing alone (not part of a name such as V8 or a commit hash). */
-const numbers = (text: string): string[] => [...text.matchAll(/(?<![\w.-])\d+(?:\.\d+)?(?![\w.]*[a-z]\d)/gi)].map((m) => m[0]);
+const numbers = (text: string): string[] =>
+  [...text.matchAll(/(?<![\w.-])\d+(?:\.\d+)?(?![\w.]*[a-z]\d)/gi)].map((m) => m[0]);
 
 it("the README quotes only figures bench/results.md holds", () => {
   const readme = read("README.md");
@@ -21,6 +22,8 @@ it("the README quotes only figures bench/results.md holds", () => {
   const results = new Set(numbers(read("bench/results.md")));
   const stale = [...new Set(numbers(section))].filter((n) => !results.has(n));
   if (stale.length > 0) {
-    throw new Error(`README.md's benchmark section quotes ${stale.join(", ")}, which bench/results.md does not hold: copy the figures again from bench/results.md (or drop them)`);
+    throw new Error(
+      `README.md's benchmark section quotes ${stale.join(", ")}, which bench/results.md does not hold: copy the figures again from bench/results.md (or drop them)`,
+    );
   }
 });

@@ -30,14 +30,18 @@ function documentedDefaults(): Map<string, string> {
 
 function flatten(value: object, prefix = ""): [string, unknown][] {
   return Object.entries(value).flatMap(([key, v]) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) ? flatten(v as object, `${prefix}${key}.`) : [[`${prefix}${key}`, v] as [string, unknown]]);
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? flatten(v as object, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, v] as [string, unknown]],
+  );
 }
 
 describe("docs/configuration.md and DEFAULTS", () => {
   const documented = documentedDefaults();
   it.each(flatten(DEFAULTS))("%s: the documented default is the code's", (option, value) => {
     const literal = documented.get(option);
-    if (literal === undefined) throw new Error(`docs/configuration.md has no default for ${option} (DEFAULTS says ${JSON.stringify(value)})`);
+    if (literal === undefined)
+      throw new Error(`docs/configuration.md has no default for ${option} (DEFAULTS says ${JSON.stringify(value)})`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(literal);

@@ -20,9 +20,17 @@ it("names the five OAUTH_* variables mcp-framework's CLI writes", () => {
 });
 
 it("documents every OAUTH_* variable the packages and examples read", () => {
-  const table = readme.slice(readme.indexOf("## Configuration by environment"), readme.indexOf("\n## ", readme.indexOf("## Configuration by environment") + 1));
+  const table = readme.slice(
+    readme.indexOf("## Configuration by environment"),
+    readme.indexOf("\n## ", readme.indexOf("## Configuration by environment") + 1),
+  );
   const documented = names(table);
-  const sources = ["packages/core/src/env.ts", "packages/redis/src/env.ts", "examples/express-server/src/app.ts", "examples/mcp-framework-server/src/server.ts"];
+  const sources = [
+    "packages/core/src/env.ts",
+    "packages/redis/src/env.ts",
+    "examples/express-server/src/app.ts",
+    "examples/mcp-framework-server/src/server.ts",
+  ];
   const read_ = new Set(sources.flatMap((file) => [...names(read(file))]));
   expect([...read_].filter((name) => !documented.has(name))).toEqual([]);
 });

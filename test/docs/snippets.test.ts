@@ -21,7 +21,9 @@ function markdownFiles(dir: string): string[] {
 
 function snippets(): { name: string; source: string; code: string }[] {
   const found: { name: string; source: string; code: string }[] = [];
-  const packageReadmes = readdirSync(join(root, "packages")).map((dir) => join(root, "packages", dir, "README.md")).filter((file) => existsSync(file));
+  const packageReadmes = readdirSync(join(root, "packages"))
+    .map((dir) => join(root, "packages", dir, "README.md"))
+    .filter((file) => existsSync(file));
   for (const file of [join(root, "README.md"), ...markdownFiles(join(root, "docs")), ...packageReadmes]) {
     const text = readFileSync(file, "utf8");
     let index = 0;
@@ -42,13 +44,20 @@ it("type-checks every TypeScript snippet in the README and docs", async () => {
   mkdirSync(out, { recursive: true });
   // Each snippet is its own module (top-level await allowed), checked with the workspace's settings.
   for (const snippet of found) writeFileSync(join(out, snippet.name), `${snippet.code}\nexport {};\n`);
-  const rootConfig = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")) as { compilerOptions: { paths: Record<string, string[]> } };
-  const paths = Object.fromEntries(Object.entries(rootConfig.compilerOptions.paths).map(([name, [target]]) => [name, [join(root, target!)]]));
-  writeFileSync(join(out, "tsconfig.json"), JSON.stringify({
-    extends: join(root, "tsconfig.base.json"),
-    compilerOptions: { noEmit: true, types: ["node"], paths },
-    include: ["*.ts"],
-  }));
+  const rootConfig = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  };
+  const paths = Object.fromEntries(
+    Object.entries(rootConfig.compilerOptions.paths).map(([name, [target]]) => [name, [join(root, target!)]]),
+  );
+  writeFileSync(
+    join(out, "tsconfig.json"),
+    JSON.stringify({
+      extends: join(root, "tsconfig.base.json"),
+      compilerOptions: { noEmit: true, types: ["node"], paths },
+      include: ["*.ts"],
+    }),
+  );
   const tsc = join(root, "node_modules", ".bin", "tsc");
   const result = await new Promise<{ code: number; output: string }>((resolve) => {
     execFile(tsc, ["-p", join(out, "tsconfig.json")], { cwd: root }, (error, stdout, stderr) => {

@@ -7,7 +7,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/glob
 import { MemoryTokenCache, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "@mcp-oauth/core";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../helpers/authorization-server.js";
 import { rawRequest, type RawResponse } from "../helpers/raw-request.js";
-import { expectReached, expectUnauthorized, protectedApp, watchUnhandledRejections, within, type ProtectedApp, type RejectionWatch } from "./support.js";
+import {
+  expectReached,
+  expectUnauthorized,
+  protectedApp,
+  watchUnhandledRejections,
+  within,
+  type ProtectedApp,
+  type RejectionWatch,
+} from "./support.js";
 
 const RESOURCE_A = "http://127.0.0.1:4447/mcp";
 const RESOURCE_B = "http://127.0.0.1:4448/mcp";
@@ -29,8 +37,17 @@ afterAll(async () => {
   watch?.stop();
 });
 
-async function app(resource: string, store: TokenCacheStore<CachedValidation>, onEvent?: (event: McpOAuthEvent) => void): Promise<ProtectedApp> {
-  const started = await protectedApp({ resource, authorizationServers: [as.issuer], cache: { store }, ...(onEvent ? { onEvent } : {}) });
+async function app(
+  resource: string,
+  store: TokenCacheStore<CachedValidation>,
+  onEvent?: (event: McpOAuthEvent) => void,
+): Promise<ProtectedApp> {
+  const started = await protectedApp({
+    resource,
+    authorizationServers: [as.issuer],
+    cache: { store },
+    ...(onEvent ? { onEvent } : {}),
+  });
   apps.push(started);
   return started;
 }
@@ -41,10 +58,18 @@ const get = (target: ProtectedApp, token: string): Promise<RawResponse> =>
 describe("two MCP servers sharing one store", () => {
   it.each([
     ["MemoryTokenCache", (): TokenCacheStore<CachedValidation> => new MemoryTokenCache<CachedValidation>()],
-    ["asynchronous Map store", (): TokenCacheStore<CachedValidation> => {
-      const entries = new Map<string, CachedValidation>();
-      return { get: async (key) => entries.get(key), set: async (key, value) => { entries.set(key, value); } };
-    }],
+    [
+      "asynchronous Map store",
+      (): TokenCacheStore<CachedValidation> => {
+        const entries = new Map<string, CachedValidation>();
+        return {
+          get: async (key) => entries.get(key),
+          set: async (key, value) => {
+            entries.set(key, value);
+          },
+        };
+      },
+    ],
   ])("answer each with its own verdict (%s)", async (_name, makeStore) => {
     const store = makeStore();
     const [a, b] = [await app(RESOURCE_A, store), await app(RESOURCE_B, store)];
@@ -65,20 +90,39 @@ describe("two MCP servers sharing one store", () => {
 describe("a failing store", () => {
   const down = (): Error => new Error("ECONNREFUSED 127.0.0.1:6379");
   it.each([
-    ["get throws", { get: () => { throw down(); }, set: () => {} }],
+    [
+      "get throws",
+      {
+        get: () => {
+          throw down();
+        },
+        set: () => {},
+      },
+    ],
     ["get rejects", { get: () => Promise.reject(down()), set: () => {} }],
-    ["set throws", { get: () => undefined, set: () => { throw down(); } }],
+    [
+      "set throws",
+      {
+        get: () => undefined,
+        set: () => {
+          throw down();
+        },
+      },
+    ],
     ["set rejects", { get: () => undefined, set: () => Promise.reject(down()) }],
-  ] as Array<[string, TokenCacheStore<CachedValidation>]>)("when %s: right answers, never a 5xx", async (_name, store) => {
-    const events: McpOAuthEvent[] = [];
-    const target = await app(RESOURCE_A, store, (event) => events.push(event));
-    const good = as.mint(RESOURCE_A, { sub: "carol" });
-    const bad = as.mint(RESOURCE_B);
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => get(target, i % 2 === 0 ? good : bad)));
-    for (const [i, res] of answers.entries()) {
-      if (i % 2 === 0) expectReached(res, "carol");
-      else expectUnauthorized(res, "audience_mismatch");
-    }
-    expect(events.some((event) => event.type === "cache_error")).toBe(true);
-  });
+  ] as Array<[string, TokenCacheStore<CachedValidation>]>)(
+    "when %s: right answers, never a 5xx",
+    async (_name, store) => {
+      const events: McpOAuthEvent[] = [];
+      const target = await app(RESOURCE_A, store, (event) => events.push(event));
+      const good = as.mint(RESOURCE_A, { sub: "carol" });
+      const bad = as.mint(RESOURCE_B);
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => get(target, i % 2 === 0 ? good : bad)));
+      for (const [i, res] of answers.entries()) {
+        if (i % 2 === 0) expectReached(res, "carol");
+        else expectUnauthorized(res, "audience_mismatch");
+      }
+      expect(events.some((event) => event.type === "cache_error")).toBe(true);
+    },
+  );
 });

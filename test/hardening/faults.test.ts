@@ -14,7 +14,17 @@ import { generateSigningKey, type PrivateJwk } from "@mcp-oauth/local-authorizat
 import { nowSeconds, signJwt, unsignedJwt } from "../helpers/jwt.js";
 import { rawRequest, type RawResponse } from "../helpers/raw-request.js";
 import { json, startStubServer, type StubHandler, type StubServer } from "../helpers/stub-server.js";
-import { expectReached, expectUnauthorized, expectUnavailable, protectedApp, sleep, watchUnhandledRejections, within, type ProtectedApp, type RejectionWatch } from "./support.js";
+import {
+  expectReached,
+  expectUnauthorized,
+  expectUnavailable,
+  protectedApp,
+  sleep,
+  watchUnhandledRejections,
+  within,
+  type ProtectedApp,
+  type RejectionWatch,
+} from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 /** Many times the 300 ms upstream timeout: a request still unanswered by then is stuck. */
@@ -29,42 +39,101 @@ let counter = 0;
 /** A path of its own for each test, so key sources and hit counts never mix. */
 const freshPath = (name: string): string => `/${name}-${++counter}`;
 
-const publicJwk = (k: PrivateJwk): Record<string, unknown> => ({ ...createPublicKey({ key: k, format: "jwk" }).export({ format: "jwk" }), kid: k.kid, alg: k.alg, use: "sig" });
+const publicJwk = (k: PrivateJwk): Record<string, unknown> => ({
+  ...createPublicKey({ key: k, format: "jwk" }).export({ format: "jwk" }),
+  kid: k.kid,
+  alg: k.alg,
+  use: "sig",
+});
 const publish = (path: string, keys: PrivateJwk[]): void => stub.handle(path, json({ keys: keys.map(publicJwk) }));
 
 /** A JWT for RESOURCE from the stub issuer, signed by `signer` under `kid`. */
-function jwt(signer: PrivateJwk, claims: Record<string, unknown> = {}, kid: string = signer.kid, issuer = stub.url): string {
-  return signJwt({ alg: signer.alg, typ: "at+jwt", kid }, { iss: issuer, aud: RESOURCE, sub: "s", client_id: "c", exp: nowSeconds() + 600, jti: randomBytes(6).toString("hex"), ...claims }, signer);
+function jwt(
+  signer: PrivateJwk,
+  claims: Record<string, unknown> = {},
+  kid: string = signer.kid,
+  issuer = stub.url,
+): string {
+  return signJwt(
+    { alg: signer.alg, typ: "at+jwt", kid },
+    {
+      iss: issuer,
+      aud: RESOURCE,
+      sub: "s",
+      client_id: "c",
+      exp: nowSeconds() + 600,
+      jti: randomBytes(6).toString("hex"),
+      ...claims,
+    },
+    signer,
+  );
 }
 
 function get(app: ProtectedApp, token?: string): Promise<RawResponse> {
-  return within(rawRequest(`${app.url}/mcp`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } }), DEADLINE);
+  return within(
+    rawRequest(`${app.url}/mcp`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } }),
+    DEADLINE,
+  );
 }
 
 const hits = (path: string): number => stub.hits.get(path) ?? 0;
 
 /** Ways an upstream endpoint fails. */
 const FAILURES: [string, () => StubHandler][] = [
-  ["resets the connection", () => (req) => { req.socket.destroy(); }],
+  [
+    "resets the connection",
+    () => (req) => {
+      req.socket.destroy();
+    },
+  ],
   ["never answers (past the timeout)", () => () => {}],
-  ["answers only after the timeout", () => (req, res) => { setTimeout(() => json({ keys: [], active: true })(req, res), 1500).unref(); }],
+  [
+    "answers only after the timeout",
+    () => (req, res) => {
+      setTimeout(() => json({ keys: [], active: true })(req, res), 1500).unref();
+    },
+  ],
   ["answers 500", () => json({ error: "server_error" }, 500)],
-  ["answers 503 with an HTML page", () => (_req, res) => { res.statusCode = 503; res.setHeader("content-type", "text/html"); res.end("<html><body>Maintenance</body></html>"); }],
-  ["answers 200 with an HTML page", () => (_req, res) => { res.setHeader("content-type", "text/html"); res.end("<!doctype html><html><body>Sign in</body></html>"); }],
-  ["answers truncated JSON", () => (_req, res) => { res.setHeader("content-type", "application/json"); res.end('{"keys": [{"kty": "RSA", "n": "xyz'); }],
+  [
+    "answers 503 with an HTML page",
+    () => (_req, res) => {
+      res.statusCode = 503;
+      res.setHeader("content-type", "text/html");
+      res.end("<html><body>Maintenance</body></html>");
+    },
+  ],
+  [
+    "answers 200 with an HTML page",
+    () => (_req, res) => {
+      res.setHeader("content-type", "text/html");
+      res.end("<!doctype html><html><body>Sign in</body></html>");
+    },
+  ],
+  [
+    "answers truncated JSON",
+    () => (_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end('{"keys": [{"kty": "RSA", "n": "xyz');
+    },
+  ],
   ["answers a JSON array", () => json([])],
 ];
 
 /** Sends `body` one byte every `everyMs`: each gap is under the timeout, the whole is not. */
-const drip = (body: string, everyMs: number): StubHandler => (_req, res) => {
-  res.setHeader("content-type", "application/json");
-  let sent = 0;
-  const timer = setInterval(() => {
-    if (sent < body.length) res.write(body[sent++]!);
-    else { clearInterval(timer); res.end(); }
-  }, everyMs);
-  res.on("close", () => clearInterval(timer));
-};
+const drip =
+  (body: string, everyMs: number): StubHandler =>
+  (_req, res) => {
+    res.setHeader("content-type", "application/json");
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent < body.length) res.write(body[sent++]!);
+      else {
+        clearInterval(timer);
+        res.end();
+      }
+    }, everyMs);
+    res.on("close", () => clearInterval(timer));
+  };
 /** More than the 1 MiB default limit of an answer. */
 const PADDING = "x".repeat(1024 * 1024 + 1);
 
@@ -95,35 +164,62 @@ afterAll(async () => {
 describe("the key set (JWKS) failing", () => {
   const cases: [string, () => { uri: string; handler?: StubHandler }][] = [
     ["is down (connection refused)", () => ({ uri: `http://127.0.0.1:${closedPort}/jwks` })],
-    ...FAILURES.map(([name, handler]): [string, () => { uri: string; handler?: StubHandler }] => [name, () => ({ uri: "", handler: handler() })]),
+    ...FAILURES.map(([name, handler]): [string, () => { uri: string; handler?: StubHandler }] => [
+      name,
+      () => ({ uri: "", handler: handler() }),
+    ]),
     ["answers an empty key set", () => ({ uri: "", handler: json({ keys: [] }) })],
-    ["answers only unusable keys", () => ({ uri: "", handler: json({ keys: [{ kty: "RSA", kid: "broken", use: "sig" }] }) })],
+    [
+      "answers only unusable keys",
+      () => ({ uri: "", handler: json({ keys: [{ kty: "RSA", kid: "broken", use: "sig" }] }) }),
+    ],
   ];
 
-  it.each(cases)("%s: 20 concurrent requests all get 503 with Retry-After; provably bad tokens still get 401", async (_name, setup) => {
-    const path = freshPath("jwks");
-    const { uri, handler } = setup();
-    if (handler) stub.handle(path, handler);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: uri || `${stub.url}${path}` }, timeoutMs: 300, retryAfterSeconds: 7 });
-    try {
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => get(app, jwt(key, { sub: `u${i}` }))));
-      for (const res of answers) expectUnavailable(res, "7");
-      // Single flight: one fetch for the whole burst (and none on a refused connection).
-      expect(hits(path)).toBeLessThanOrEqual(1);
-      // What needs no key set is still decided: no token, alg none, an untrusted issuer.
-      expectUnauthorized(await get(app), "token_missing");
-      expectUnauthorized(await get(app, unsignedJwt({ iss: stub.url, aud: RESOURCE, exp: nowSeconds() + 600 })), "token_malformed");
-      expectUnauthorized(await get(app, jwt(key, {}, key.kid, "https://untrusted.example.com")), "issuer_not_allowed");
-    } finally {
-      await app.close();
-    }
-  });
+  it.each(cases)(
+    "%s: 20 concurrent requests all get 503 with Retry-After; provably bad tokens still get 401",
+    async (_name, setup) => {
+      const path = freshPath("jwks");
+      const { uri, handler } = setup();
+      if (handler) stub.handle(path, handler);
+      const app = await protectedApp({
+        resource: RESOURCE,
+        authorizationServers: [stub.url],
+        validation: { jwksUri: uri || `${stub.url}${path}` },
+        timeoutMs: 300,
+        retryAfterSeconds: 7,
+      });
+      try {
+        const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => get(app, jwt(key, { sub: `u${i}` }))));
+        for (const res of answers) expectUnavailable(res, "7");
+        // Single flight: one fetch for the whole burst (and none on a refused connection).
+        expect(hits(path)).toBeLessThanOrEqual(1);
+        // What needs no key set is still decided: no token, alg none, an untrusted issuer.
+        expectUnauthorized(await get(app), "token_missing");
+        expectUnauthorized(
+          await get(app, unsignedJwt({ iss: stub.url, aud: RESOURCE, exp: nowSeconds() + 600 })),
+          "token_malformed",
+        );
+        expectUnauthorized(
+          await get(app, jwt(key, {}, key.kid, "https://untrusted.example.com")),
+          "issuer_not_allowed",
+        );
+      } finally {
+        await app.close();
+      }
+    },
+  );
 
   it("an outage then recovery: 200 concurrent requests all get 503, then the same tokens all get 200", async () => {
     const path = freshPath("jwks");
     stub.handle(path, json({ error: "down" }, 500));
     // One retry per second (60 per minute) while the key set fails.
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 60 }, timeoutMs: 300, retryAfterSeconds: 7 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 60 },
+      timeoutMs: 300,
+      retryAfterSeconds: 7,
+    });
     try {
       const tokens = Array.from({ length: 200 }, (_, i) => jwt(key, { sub: `user-${i}` }));
       const started = Date.now();
@@ -148,7 +244,13 @@ describe("the key set (JWKS) failing", () => {
     const path = freshPath("jwks");
     const [k1, k2, k3] = [key, generateSigningKey("ES256"), generateSigningKey("ES256")];
     publish(path, [k1]);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 600 }, timeoutMs: 300, retryAfterSeconds: 7 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 600 },
+      timeoutMs: 300,
+      retryAfterSeconds: 7,
+    });
     try {
       expectReached(await get(app, jwt(k1, { sub: "before" })), "before");
       publish(path, [k2]);
@@ -179,7 +281,12 @@ describe("the key set (JWKS) failing", () => {
     const path = freshPath("jwks");
     publish(path, [key]);
     // Two per minute: a 30 s cooldown, far longer than the waves take on a busy machine.
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 2 }, timeoutMs: 300 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}`, jwksRequestsPerMinute: 2 },
+      timeoutMs: 300,
+    });
     /** 401 when the request waited on a read of the key set; 503 with the rest of the cooldown when no read was allowed. */
     const expectRefused = (res: RawResponse): void => {
       if (res.status === 401) return expectUnauthorized(res, "key_not_found");
@@ -190,7 +297,13 @@ describe("the key set (JWKS) failing", () => {
     try {
       const waves: RawResponse[][] = [];
       for (let wave = 0; wave < 3; wave++) {
-        waves.push(await Promise.all(Array.from({ length: 200 }, (_, i) => get(app, jwt(key, {}, `forged-${wave}-${i}-${randomBytes(4).toString("hex")}`)))));
+        waves.push(
+          await Promise.all(
+            Array.from({ length: 200 }, (_, i) =>
+              get(app, jwt(key, {}, `forged-${wave}-${i}-${randomBytes(4).toString("hex")}`)),
+            ),
+          ),
+        );
       }
       for (const res of waves.flat()) expectRefused(res);
       // The first request of the first wave waited on the first load and the set lacked its kid.
@@ -209,7 +322,13 @@ describe("the key set (JWKS) failing", () => {
   it("a flood of unknown kids while the key set is down gets 503 for all and no fetch storm", async () => {
     const path = freshPath("jwks");
     stub.handle(path, json({ error: "down" }, 500));
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeoutMs: 300, retryAfterSeconds: 3 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}` },
+      timeoutMs: 300,
+      retryAfterSeconds: 3,
+    });
     try {
       const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => get(app, jwt(key, {}, `unknown-${i}`))));
       for (const res of answers) expectUnavailable(res, "3");
@@ -224,7 +343,11 @@ describe("authorization server discovery failing", () => {
   it("answers 503 with a Retry-After while metadata is unavailable, then serves once it is back", async () => {
     const issuer = `${stub.url}${freshPath("tenant")}`;
     const tenant = new URL(issuer).pathname;
-    const metadataPaths = [`/.well-known/oauth-authorization-server${tenant}`, `/.well-known/openid-configuration${tenant}`, `${tenant}/.well-known/openid-configuration`];
+    const metadataPaths = [
+      `/.well-known/oauth-authorization-server${tenant}`,
+      `/.well-known/openid-configuration${tenant}`,
+      `${tenant}/.well-known/openid-configuration`,
+    ];
     for (const path of metadataPaths) stub.handle(path, json({ error: "down" }, 500));
     const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 300 });
     try {
@@ -257,21 +380,36 @@ describe("introspection failing", () => {
   /** An introspection endpoint that knows tokens starting with `good-` and says inactive to others. */
   const healthy: StubHandler = (req, res) => {
     let body = "";
-    req.on("data", (chunk: Buffer) => { body += chunk.toString(); });
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
     req.on("end", () => {
       const token = new URLSearchParams(body).get("token") ?? "";
-      json(token.startsWith("good-")
-        ? { active: true, aud: RESOURCE, sub: token.slice(5).split("-")[0], client_id: "c", scope: "mcp:read", exp: nowSeconds() + 600, token_type: "Bearer" }
-        : { active: false })(req, res);
+      json(
+        token.startsWith("good-")
+          ? {
+              active: true,
+              aud: RESOURCE,
+              sub: token.slice(5).split("-")[0],
+              client_id: "c",
+              scope: "mcp:read",
+              exp: nowSeconds() + 600,
+              token_type: "Bearer",
+            }
+          : { active: false },
+      )(req, res);
     });
   };
-  const appFor = (endpoint: string, cache = true): Promise<ProtectedApp> => protectedApp({
-    resource: RESOURCE, authorizationServers: [stub.url],
-    validation: { type: "introspection" },
-    introspection: { endpoint, clientId: "rs", clientSecret: "s3cret" },
-    timeoutMs: 300, retryAfterSeconds: 9,
-    ...(cache ? {} : { cache: false }),
-  });
+  const appFor = (endpoint: string, cache = true): Promise<ProtectedApp> =>
+    protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { type: "introspection" },
+      introspection: { endpoint, clientId: "rs", clientSecret: "s3cret" },
+      timeoutMs: 300,
+      retryAfterSeconds: 9,
+      ...(cache ? {} : { cache: false }),
+    });
 
   const cases: [string, () => StubHandler | undefined][] = [
     ["is down (connection refused)", () => undefined],
@@ -286,7 +424,9 @@ describe("introspection failing", () => {
     if (made) stub.handle(path, made);
     const app = await appFor(made ? `${stub.url}${path}` : `http://127.0.0.1:${closedPort}/introspect`);
     try {
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => get(app, `good-u${i}-${randomBytes(8).toString("hex")}`)));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => get(app, `good-u${i}-${randomBytes(8).toString("hex")}`)),
+      );
       for (const res of answers) expectUnavailable(res, "9");
       // One call per distinct token, no retries piling up.
       expect(hits(path)).toBeLessThanOrEqual(20);
@@ -332,25 +472,45 @@ describe("introspection failing", () => {
 });
 
 describe("every outbound call is bounded: a total deadline, a size limit, no redirects", () => {
-  const active = (sub: string): Record<string, unknown> => ({ active: true, aud: RESOURCE, sub, client_id: "c", scope: "mcp:read", exp: nowSeconds() + 600, token_type: "Bearer" });
+  const active = (sub: string): Record<string, unknown> => ({
+    active: true,
+    aud: RESOURCE,
+    sub,
+    client_id: "c",
+    scope: "mcp:read",
+    exp: nowSeconds() + 600,
+    token_type: "Bearer",
+  });
 
   // Each answer below is otherwise valid: only its pace or its size is wrong.
   const shapes: [string, (body: Record<string, unknown>) => StubHandler][] = [
-    ["drips its answer one byte every 400 ms (never idle for the 1 s timeout)", (body) => drip(JSON.stringify(body), 400)],
+    [
+      "drips its answer one byte every 400 ms (never idle for the 1 s timeout)",
+      (body) => drip(JSON.stringify(body), 400),
+    ],
     ["answers more than 1 MiB", (body) => json({ ...body, padding: PADDING })],
-    ["streams more than 1 MiB without a Content-Length", (body) => (_req, res) => {
-      const text = JSON.stringify({ ...body, padding: PADDING });
-      res.setHeader("content-type", "application/json");
-      // Written in pieces: chunked transfer coding, so only counting the bytes read can tell.
-      for (let at = 0; at < text.length; at += 65_536) res.write(text.slice(at, at + 65_536));
-      res.end();
-    }],
+    [
+      "streams more than 1 MiB without a Content-Length",
+      (body) => (_req, res) => {
+        const text = JSON.stringify({ ...body, padding: PADDING });
+        res.setHeader("content-type", "application/json");
+        // Written in pieces: chunked transfer coding, so only counting the bytes read can tell.
+        for (let at = 0; at < text.length; at += 65_536) res.write(text.slice(at, at + 65_536));
+        res.end();
+      },
+    ],
   ];
 
   it.each(shapes)("the key set %s: 503 with Retry-After, not a hang", async (_name, shape) => {
     const path = freshPath("jwks");
     stub.handle(path, shape({ keys: [publicJwk(key)] }));
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeoutMs: 1000, retryAfterSeconds: 7 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}` },
+      timeoutMs: 1000,
+      retryAfterSeconds: 7,
+    });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
     } finally {
@@ -361,7 +521,14 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
   it("maxResponseBytes is the limit: an ordinary key set over a 64-byte limit gets 503", async () => {
     const path = freshPath("jwks");
     publish(path, [key]);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, maxResponseBytes: 64, timeoutMs: 1000, retryAfterSeconds: 7 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}` },
+      maxResponseBytes: 64,
+      timeoutMs: 1000,
+      retryAfterSeconds: 7,
+    });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
     } finally {
@@ -373,8 +540,12 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     const path = freshPath("introspect");
     stub.handle(path, shape(active("bounded")));
     const app = await protectedApp({
-      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
-      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret" }, timeoutMs: 1000, retryAfterSeconds: 9,
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { type: "introspection" },
+      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret" },
+      timeoutMs: 1000,
+      retryAfterSeconds: 9,
     });
     try {
       expectUnavailable(await get(app, "opaque-token-value"), "9");
@@ -388,7 +559,12 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     const tenant = new URL(issuer).pathname;
     stub.handle(`/.well-known/oauth-authorization-server${tenant}`, shape({ issuer, jwks_uri: `${issuer}/jwks` }));
     publish(`${tenant}/jwks`, [key]);
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 1000, retryAfterSeconds: 7 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [issuer],
+      timeoutMs: 1000,
+      retryAfterSeconds: 7,
+    });
     try {
       expectUnavailable(await get(app, jwt(key, {}, key.kid, issuer)), "7");
     } finally {
@@ -396,32 +572,58 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     }
   });
 
-  it.each([302, 307])("introspection answering %i to another origin: 503, and that origin never sees the token or the credentials", async (status) => {
-    const thief = await startStubServer();
-    const path = freshPath("introspect");
-    thief.handle("/steal", json(active("thief")));
-    stub.handle(path, (_req, res) => { res.statusCode = status; res.setHeader("location", `${thief.url}/steal`); res.end(); });
-    // client_secret_post: a followed 307 would carry the secret in the re-sent body.
-    const app = await protectedApp({
-      resource: RESOURCE, authorizationServers: [stub.url], validation: { type: "introspection" },
-      introspection: { endpoint: `${stub.url}${path}`, clientId: "rs", clientSecret: "s3cret", authMethod: "client_secret_post" }, timeoutMs: 1000, retryAfterSeconds: 9,
-    });
-    try {
-      expectUnavailable(await get(app, "opaque-token-value"), "9");
-      expect(hits(path)).toBe(1);
-      expect(thief.hits.size).toBe(0);
-    } finally {
-      await app.close();
-      await thief.close();
-    }
-  });
+  it.each([302, 307])(
+    "introspection answering %i to another origin: 503, and that origin never sees the token or the credentials",
+    async (status) => {
+      const thief = await startStubServer();
+      const path = freshPath("introspect");
+      thief.handle("/steal", json(active("thief")));
+      stub.handle(path, (_req, res) => {
+        res.statusCode = status;
+        res.setHeader("location", `${thief.url}/steal`);
+        res.end();
+      });
+      // client_secret_post: a followed 307 would carry the secret in the re-sent body.
+      const app = await protectedApp({
+        resource: RESOURCE,
+        authorizationServers: [stub.url],
+        validation: { type: "introspection" },
+        introspection: {
+          endpoint: `${stub.url}${path}`,
+          clientId: "rs",
+          clientSecret: "s3cret",
+          authMethod: "client_secret_post",
+        },
+        timeoutMs: 1000,
+        retryAfterSeconds: 9,
+      });
+      try {
+        expectUnavailable(await get(app, "opaque-token-value"), "9");
+        expect(hits(path)).toBe(1);
+        expect(thief.hits.size).toBe(0);
+      } finally {
+        await app.close();
+        await thief.close();
+      }
+    },
+  );
 
   it("a key set answering 302 to another origin: 503, the other origin is never asked", async () => {
     const other = await startStubServer();
     const path = freshPath("jwks");
     other.handle("/jwks", json({ keys: [publicJwk(key)] }));
-    stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/jwks`); res.end(); });
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}` }, timeoutMs: 1000, retryAfterSeconds: 7 });
+    stub.handle(path, (_req, res) => {
+      res.statusCode = 302;
+      res.setHeader("location", `${other.url}/jwks`);
+      res.end();
+    });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}` },
+      timeoutMs: 1000,
+      retryAfterSeconds: 7,
+    });
     try {
       expectUnavailable(await get(app, jwt(key)), "7");
       expect(other.hits.size).toBe(0);
@@ -438,10 +640,23 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     // The other origin would serve metadata naming our issuer and a key set it controls.
     other.handle("/metadata", json({ issuer, jwks_uri: `${other.url}/jwks` }));
     other.handle("/jwks", json({ keys: [publicJwk(stranger)] }));
-    for (const path of [`/.well-known/oauth-authorization-server${tenant}`, `/.well-known/openid-configuration${tenant}`, `${tenant}/.well-known/openid-configuration`]) {
-      stub.handle(path, (_req, res) => { res.statusCode = 302; res.setHeader("location", `${other.url}/metadata`); res.end(); });
+    for (const path of [
+      `/.well-known/oauth-authorization-server${tenant}`,
+      `/.well-known/openid-configuration${tenant}`,
+      `${tenant}/.well-known/openid-configuration`,
+    ]) {
+      stub.handle(path, (_req, res) => {
+        res.statusCode = 302;
+        res.setHeader("location", `${other.url}/metadata`);
+        res.end();
+      });
     }
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 1000, retryAfterSeconds: 7 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [issuer],
+      timeoutMs: 1000,
+      retryAfterSeconds: 7,
+    });
     try {
       expectUnavailable(await get(app, jwt(stranger, {}, stranger.kid, issuer)), "7");
       expect(other.hits.size).toBe(0);
@@ -455,10 +670,17 @@ describe("every outbound call is bounded: a total deadline, a size limit, no red
     const path = freshPath("jwks");
     publish(path, [key]);
     // A 60 s deadline: only an answer that does not wait on the refetch comes back in time.
-    const app = await protectedApp({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}${path}`, jwksCacheMaxAgeMs: 100 }, timeoutMs: 60_000 });
+    const app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}${path}`, jwksCacheMaxAgeMs: 100 },
+      timeoutMs: 60_000,
+    });
     let release: (() => void) | undefined;
     let arrived: () => void = () => {};
-    const refetchArrived = new Promise<void>((resolve) => { arrived = resolve; });
+    const refetchArrived = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
     try {
       expectReached(await get(app, jwt(key, { sub: "first" })), "first");
       await sleep(150);

@@ -38,29 +38,54 @@ interface Answer {
 
 function send(kind: Kind, i: number): Promise<Answer> {
   const now = nowSeconds();
-  const token = kind === "missing" ? undefined
-    : kind === "expired" ? as.mint(mcp.url, { sub: `u${i}`, iat: now - 7200, exp: now - 3600 })
-      : kind === "forged" ? signJwt({ alg: as.key.alg, typ: "at+jwt", kid: as.key.kid }, { iss: as.issuer, aud: mcp.url, sub: `u${i}`, scope: "mcp:read mcp:write", exp: now + 600 }, stranger)
-        : as.mint(mcp.url, { sub: `u${i}`, scope: "mcp:read" });
-  const body = kind === "valid-get" ? undefined
-    : kind === "insufficient-scope"
-      ? JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "write_note", arguments: { text: "x" } } })
-      : JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/list" });
+  const token =
+    kind === "missing"
+      ? undefined
+      : kind === "expired"
+        ? as.mint(mcp.url, { sub: `u${i}`, iat: now - 7200, exp: now - 3600 })
+        : kind === "forged"
+          ? signJwt(
+              { alg: as.key.alg, typ: "at+jwt", kid: as.key.kid },
+              { iss: as.issuer, aud: mcp.url, sub: `u${i}`, scope: "mcp:read mcp:write", exp: now + 600 },
+              stranger,
+            )
+          : as.mint(mcp.url, { sub: `u${i}`, scope: "mcp:read" });
+  const body =
+    kind === "valid-get"
+      ? undefined
+      : kind === "insufficient-scope"
+        ? JSON.stringify({
+            jsonrpc: "2.0",
+            id: i,
+            method: "tools/call",
+            params: { name: "write_note", arguments: { text: "x" } },
+          })
+        : JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/list" });
   return new Promise((resolve, reject) => {
-    const req = request(mcp.url, {
-      method: body === undefined ? "GET" : "POST",
-      agent,
-      headers: {
-        accept: "application/json, text/event-stream",
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+    const req = request(
+      mcp.url,
+      {
+        method: body === undefined ? "GET" : "POST",
+        agent,
+        headers: {
+          accept: "application/json, text/event-stream",
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+        },
       },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, challenge: res.headers["www-authenticate"], body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            challenge: res.headers["www-authenticate"],
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -71,14 +96,20 @@ function check(kind: Kind, answer: Answer): string | undefined {
   const json = JSON.parse(answer.body) as Record<string, unknown>;
   const params = answer.challenge === undefined ? undefined : parseChallenge(answer.challenge).params;
   const refusal = (status: number, code: keyof typeof ERROR_RESPONSES): boolean =>
-    answer.status === status && json["error"] === ERROR_RESPONSES[code].error && json["error_description"] === ERROR_RESPONSES[code].description
-    && params?.["error"] === ERROR_RESPONSES[code].challengeError;
+    answer.status === status &&
+    json["error"] === ERROR_RESPONSES[code].error &&
+    json["error_description"] === ERROR_RESPONSES[code].description &&
+    params?.["error"] === ERROR_RESPONSES[code].challengeError;
   const ok = {
     // Authenticated: no session id, so the example answers "Session not found".
     "valid-get": answer.status === 404 && (json["error"] as { code?: number } | undefined)?.code === -32001,
     // Authenticated: not an initialize request and no session.
-    "valid-post": answer.status === 400 && json["jsonrpc"] === "2.0" && (json["error"] as { code?: number } | undefined)?.code === -32000,
-    "insufficient-scope": refusal(403, "insufficient_scope") && params?.["scope"]?.split(" ").sort().join(" ") === "mcp:read mcp:write",
+    "valid-post":
+      answer.status === 400 &&
+      json["jsonrpc"] === "2.0" &&
+      (json["error"] as { code?: number } | undefined)?.code === -32000,
+    "insufficient-scope":
+      refusal(403, "insufficient_scope") && params?.["scope"]?.split(" ").sort().join(" ") === "mcp:read mcp:write",
     expired: refusal(401, "token_expired"),
     forged: refusal(401, "signature_invalid"),
     missing: refusal(401, "token_missing"),
@@ -87,7 +118,10 @@ function check(kind: Kind, answer: Answer): string | undefined {
 }
 
 /** Sends `total` requests, `concurrency` at a time, kinds in rotation; returns the problems and counts. */
-async function load(total: number, concurrency: number): Promise<{ problems: string[]; counts: Record<string, number>; statuses: number[] }> {
+async function load(
+  total: number,
+  concurrency: number,
+): Promise<{ problems: string[]; counts: Record<string, number>; statuses: number[] }> {
   const problems: string[] = [];
   const counts: Record<string, number> = {};
   const statuses: number[] = [];

@@ -19,10 +19,17 @@ import { startExampleServer, type RunningExample } from "../../examples/express-
 import { WriteNoteTool } from "../../examples/mcp-framework-server/src/tools.js";
 
 const INITIALIZE = JSON.stringify({
-  jsonrpc: "2.0", id: 1, method: "initialize",
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "spelling", version: "0" } },
 });
-const WRITE_NOTE = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "write_note", arguments: { text: "x" } } });
+const WRITE_NOTE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 2,
+  method: "tools/call",
+  params: { name: "write_note", arguments: { text: "x" } },
+});
 const MCP_HEADERS = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
 
 /** Spellings of `base` (a path such as `/mcp`) that some router may send to the handler of `base`. */
@@ -30,11 +37,28 @@ function spellings(port: number, base: string): string[] {
   const upper = base.toUpperCase();
   const title = base.slice(0, 2).toUpperCase() + base.slice(2);
   const last = base.lastIndexOf("/");
-  const encoded = `${base.slice(0, last + 1)}%${base.charCodeAt(last + 1).toString(16).toUpperCase()}${base.slice(last + 2)}`;
+  const encoded = `${base.slice(0, last + 1)}%${base
+    .charCodeAt(last + 1)
+    .toString(16)
+    .toUpperCase()}${base.slice(last + 2)}`;
   return [
-    base, upper, title, `${upper}/`, `${base}/`, `${base}?x=1`, `${upper}?x=1`, `${base}/?`,
-    `/x/..${base}`, `/.${base}`, `/${base}`, encoded, encoded.toLowerCase(),
-    `http://127.0.0.1:${port}${base}`, `http://127.0.0.1:${port}${upper}`, `HTTP://127.0.0.1:${port}${base}/`, `http://localhost:${port}${base}?a=b`,
+    base,
+    upper,
+    title,
+    `${upper}/`,
+    `${base}/`,
+    `${base}?x=1`,
+    `${upper}?x=1`,
+    `${base}/?`,
+    `/x/..${base}`,
+    `/.${base}`,
+    `/${base}`,
+    encoded,
+    encoded.toLowerCase(),
+    `http://127.0.0.1:${port}${base}`,
+    `http://127.0.0.1:${port}${upper}`,
+    `HTTP://127.0.0.1:${port}${base}/`,
+    `http://localhost:${port}${base}?a=b`,
   ];
 }
 
@@ -61,7 +85,12 @@ describe("the Express example (pnpm example:express)", () => {
   let mcp: RunningExample;
   let port: number;
   beforeAll(async () => {
-    mcp = await startExampleServer({ OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read", PORT: "0", HOST: "127.0.0.1" });
+    mcp = await startExampleServer({
+      OAUTH_AUTHORIZATION_SERVER: as.issuer,
+      OAUTH_SCOPES: "mcp:read",
+      PORT: "0",
+      HOST: "127.0.0.1",
+    });
     port = Number(new URL(mcp.url).port);
   });
   afterAll(() => mcp.close());
@@ -75,26 +104,41 @@ describe("the Express example (pnpm example:express)", () => {
   it("answers the legacy SSE endpoints without a token with 401 under every spelling", async () => {
     for (const target of spellings(port, "/sse")) expectChallenge(await rawSocketRequest(port, "GET", target), target);
     for (const target of spellings(port, "/messages")) {
-      expectChallenge(await rawSocketRequest(port, "POST", target.includes("?") ? `${target}&sessionId=x` : `${target}?sessionId=x`, { headers: MCP_HEADERS, body: WRITE_NOTE }), target);
+      expectChallenge(
+        await rawSocketRequest(port, "POST", target.includes("?") ? `${target}&sessionId=x` : `${target}?sessionId=x`, {
+          headers: MCP_HEADERS,
+          body: WRITE_NOTE,
+        }),
+        target,
+      );
     }
   });
 
   it("routes an absolute-form target with a valid token (so the spellings above reach real handlers)", async () => {
-    const res = await rawSocketRequest(port, "POST", `http://127.0.0.1:${port}/MCP`, { headers: { ...MCP_HEADERS, Authorization: `Bearer ${as.mint(mcp.url)}` }, body: INITIALIZE });
+    const res = await rawSocketRequest(port, "POST", `http://127.0.0.1:${port}/MCP`, {
+      headers: { ...MCP_HEADERS, Authorization: `Bearer ${as.mint(mcp.url)}` },
+      body: INITIALIZE,
+    });
     expect(res.status).toBe(200);
     expect(res.headers["mcp-session-id"]).toEqual(expect.any(String));
   });
 
   it("applies the scope policy under other spellings: write_note with an mcp:read token is 403 insufficient_scope", async () => {
     for (const target of ["/MCP", "/Mcp/", `http://127.0.0.1:${port}/mcp`, "/%6Dcp"]) {
-      const res = await rawSocketRequest(port, "POST", target, { headers: { ...MCP_HEADERS, Authorization: `Bearer ${as.mint(mcp.url)}` }, body: WRITE_NOTE });
+      const res = await rawSocketRequest(port, "POST", target, {
+        headers: { ...MCP_HEADERS, Authorization: `Bearer ${as.mint(mcp.url)}` },
+        body: WRITE_NOTE,
+      });
       expect({ target, status: res.status }).toEqual({ target, status: 403 });
       expect(res.headers["www-authenticate"]).toContain('error="insufficient_scope"');
     }
   });
 
   it("applies the Origin rule under other spellings", async () => {
-    const res = await rawSocketRequest(port, "POST", "/MCP", { headers: { ...MCP_HEADERS, Origin: "https://evil.example", Authorization: `Bearer ${as.mint(mcp.url)}` }, body: INITIALIZE });
+    const res = await rawSocketRequest(port, "POST", "/MCP", {
+      headers: { ...MCP_HEADERS, Origin: "https://evil.example", Authorization: `Bearer ${as.mint(mcp.url)}` },
+      body: INITIALIZE,
+    });
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).error).toBe("access_denied");
   });
@@ -112,7 +156,9 @@ const reached = (req: Request, res: Response): void => {
   res.set("X-Reached", "route").json({ sub: req.auth?.extra?.["sub"] ?? null });
 };
 
-function expressHost(configure: (app: Express, options: McpOAuthMiddlewareOptions) => void): (options: McpOAuthMiddlewareOptions) => Server {
+function expressHost(
+  configure: (app: Express, options: McpOAuthMiddlewareOptions) => void,
+): (options: McpOAuthMiddlewareOptions) => Server {
   return (options) => {
     const app = express();
     configure(app, options);
@@ -140,7 +186,7 @@ const HOSTS: Host[] = [
     }),
   },
   {
-    name: "Express, mounted under a prefix: app.use(\"/api\", mcpOAuth(...))",
+    name: 'Express, mounted under a prefix: app.use("/api", mcpOAuth(...))',
     mcpPath: "/api/mcp",
     build: expressHost((app, options) => {
       app.use("/api", mcpOAuth(options));
@@ -190,9 +236,22 @@ describe.each(HOSTS)("$name", (host) => {
   beforeAll(async () => {
     const port = await freePort();
     resource = `http://127.0.0.1:${port}${host.mcpPath}`;
-    const server = host.build({ resource, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } } });
+    const server = host.build({
+      resource,
+      authorizationServers: [as.issuer],
+      scopes: ["mcp:read"],
+      scopePolicy: { tools: { write_note: ["mcp:write"] } },
+    });
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-    listening = { url: `http://127.0.0.1:${port}`, port, close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }) };
+    listening = {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
   });
   afterAll(() => listening.close());
 
@@ -201,7 +260,12 @@ describe.each(HOSTS)("$name", (host) => {
     for (const base of ["/mcp", "/sse", "/messages"]) {
       for (const target of spellings(listening.port, `${prefix}${base}`)) {
         for (const method of ["POST", "GET", "DELETE"]) {
-          const res = await rawSocketRequest(listening.port, method, target, method === "POST" ? { headers: MCP_HEADERS, body: INITIALIZE } : {});
+          const res = await rawSocketRequest(
+            listening.port,
+            method,
+            target,
+            method === "POST" ? { headers: MCP_HEADERS, body: INITIALIZE } : {},
+          );
           expectChallenge(res, `${method} ${target}`, prefix === "" ? "none" : "404");
         }
       }
@@ -210,21 +274,28 @@ describe.each(HOSTS)("$name", (host) => {
 
   it("reaches the handler with a valid token, and applies the scope policy", async () => {
     const token = as.mint(resource);
-    const ok = await rawSocketRequest(listening.port, "POST", host.mcpPath, { headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` }, body: INITIALIZE });
+    const ok = await rawSocketRequest(listening.port, "POST", host.mcpPath, {
+      headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` },
+      body: INITIALIZE,
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers["x-reached"]).toBe("route");
-    const denied = await rawSocketRequest(listening.port, "POST", host.mcpPath.toUpperCase(), { headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` }, body: WRITE_NOTE });
+    const denied = await rawSocketRequest(listening.port, "POST", host.mcpPath.toUpperCase(), {
+      headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` },
+      body: WRITE_NOTE,
+    });
     expect(denied.status).toBe(403);
     expect(denied.headers["x-reached"]).toBeUndefined();
   });
 
   // Under a mount point the middleware sees only paths below it: the document belongs at
   // the host's root, where such an app mounts protectedResourceMetadata() itself.
-  if (host.mcpPath === "/mcp") it("serves the metadata without a token", async () => {
-    const res = await rawSocketRequest(listening.port, "GET", "/.well-known/oauth-protected-resource/mcp");
-    expect(res.status).toBe(200);
-    expect(JSON.parse(res.body).resource).toBe(resource);
-  });
+  if (host.mcpPath === "/mcp")
+    it("serves the metadata without a token", async () => {
+      const res = await rawSocketRequest(listening.port, "GET", "/.well-known/oauth-protected-resource/mcp");
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body).resource).toBe(resource);
+    });
 });
 
 describe("Express in front of mcp-framework (frameworkRequestHandler)", () => {
@@ -237,18 +308,36 @@ describe("Express in front of mcp-framework (frameworkRequestHandler)", () => {
     const mcpServer = new MCPServer({ name: "spelling", version: "0.0.0", auth: { provider } });
     mcpServer.addTool(WriteNoteTool);
     const app = express();
-    app.use(mcpOAuth({ resource, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } } }));
+    app.use(
+      mcpOAuth({
+        resource,
+        authorizationServers: [as.issuer],
+        scopes: ["mcp:read"],
+        scopePolicy: { tools: { write_note: ["mcp:write"] } },
+      }),
+    );
     app.use(express.json());
     app.all("/mcp", frameworkRequestHandler(mcpServer));
     const server = createServer(app);
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-    listening = { url: `http://127.0.0.1:${port}`, port, close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }) };
+    listening = {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
   });
   afterAll(() => listening.close());
 
   it("an mcp:read token cannot call write_note (needs mcp:write) under any spelling", async () => {
     for (const target of spellings(listening.port, "/mcp")) {
-      const res = await rawSocketRequest(listening.port, "POST", target, { headers: { ...MCP_HEADERS, Authorization: `Bearer ${as.mint(resource)}` }, body: WRITE_NOTE });
+      const res = await rawSocketRequest(listening.port, "POST", target, {
+        headers: { ...MCP_HEADERS, Authorization: `Bearer ${as.mint(resource)}` },
+        body: WRITE_NOTE,
+      });
       expect({ target, status: res.status }).toEqual({ target, status: 403 });
     }
   });

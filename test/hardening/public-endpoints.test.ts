@@ -22,41 +22,74 @@ interface Answer {
 }
 
 /** One request on a fresh connection, optionally from another loopback address (another client). */
-function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; from?: string } = {}): Promise<Answer> {
-  return within(new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? "GET", headers: options.headers ?? {}, agent: false, ...(options.from ? { localAddress: options.from } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    // The server may answer 413 and stop reading before a large body is fully sent.
-    req.on("error", (error: NodeJS.ErrnoException) => { if (error.code !== "EPIPE" && error.code !== "ECONNRESET") reject(error); });
-    req.end(options.body);
-  }), 10_000, `${options.method ?? "GET"} ${url}`);
+function send(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; from?: string } = {},
+): Promise<Answer> {
+  return within(
+    new Promise((resolve, reject) => {
+      const req = httpRequest(
+        url,
+        {
+          method: options.method ?? "GET",
+          headers: options.headers ?? {},
+          agent: false,
+          ...(options.from ? { localAddress: options.from } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString("utf8"),
+            }),
+          );
+          res.on("error", reject);
+        },
+      );
+      // The server may answer 413 and stop reading before a large body is fully sent.
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE" && error.code !== "ECONNRESET") reject(error);
+      });
+      req.end(options.body);
+    }),
+    10_000,
+    `${options.method ?? "GET"} ${url}`,
+  );
 }
 
 /** Sends raw bytes and resolves with the first complete response, without waiting for the connection to end. */
 function socketExchange(port: number, bytes: Buffer): Promise<Answer> {
-  return within(new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let received = Buffer.alloc(0);
-    socket.on("error", reject);
-    socket.on("data", (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const text = received.toString("latin1");
-      const split = text.indexOf("\r\n\r\n");
-      if (split === -1) return;
-      const [statusLine, ...lines] = text.slice(0, split).split("\r\n");
-      const headers: IncomingHttpHeaders = {};
-      for (const line of lines) headers[line.slice(0, line.indexOf(":")).toLowerCase()] = line.slice(line.indexOf(":") + 1).trim();
-      const length = Number(headers["content-length"] ?? 0);
-      if (received.length - split - 4 < length) return;
-      socket.destroy();
-      resolve({ status: Number(statusLine!.split(" ")[1]), headers, body: text.slice(split + 4, split + 4 + length) });
-    });
-    socket.write(bytes);
-  }), 10_000, "raw request");
+  return within(
+    new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1");
+      let received = Buffer.alloc(0);
+      socket.on("error", reject);
+      socket.on("data", (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        const text = received.toString("latin1");
+        const split = text.indexOf("\r\n\r\n");
+        if (split === -1) return;
+        const [statusLine, ...lines] = text.slice(0, split).split("\r\n");
+        const headers: IncomingHttpHeaders = {};
+        for (const line of lines)
+          headers[line.slice(0, line.indexOf(":")).toLowerCase()] = line.slice(line.indexOf(":") + 1).trim();
+        const length = Number(headers["content-length"] ?? 0);
+        if (received.length - split - 4 < length) return;
+        socket.destroy();
+        resolve({
+          status: Number(statusLine!.split(" ")[1]),
+          headers,
+          body: text.slice(split + 4, split + 4 + length),
+        });
+      });
+      socket.write(bytes);
+    }),
+    10_000,
+    "raw request",
+  );
 }
 
 let as: TestAuthorizationServer;
@@ -68,7 +101,11 @@ afterAll(() => as?.close());
 describe("rate limiting of the metadata document", () => {
   let app: ProtectedApp;
   beforeAll(async () => {
-    app = await protectedApp({ resource: RESOURCE, authorizationServers: [as.issuer], protectedResourceMetadata: { rateLimit: { limit: 3, windowMs: 60_000 } } });
+    app = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      protectedResourceMetadata: { rateLimit: { limit: 3, windowMs: 60_000 } },
+    });
   });
   afterAll(() => app?.close());
 
@@ -108,7 +145,11 @@ describe("rate limiting of the metadata document", () => {
   });
 
   it("counts per window: the client is served again once the window ends", async () => {
-    const short = await protectedApp({ resource: RESOURCE, authorizationServers: [as.issuer], protectedResourceMetadata: { rateLimit: { limit: 1, windowMs: 300 } } });
+    const short = await protectedApp({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      protectedResourceMetadata: { rateLimit: { limit: 1, windowMs: 300 } },
+    });
     try {
       expect((await send(`${short.url}${METADATA}`)).status).toBe(200);
       expect((await send(`${short.url}${METADATA}`)).status).toBe(429);
@@ -135,33 +176,90 @@ describe("security headers on every response the library writes", () => {
   let app: ProtectedApp;
   let down: ProtectedApp;
   let limited: ProtectedApp;
-  const call = (name: string): string => JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: {} } });
+  const call = (name: string): string =>
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: {} } });
   const json = { "content-type": "application/json" };
 
   beforeAll(async () => {
-    const options = { resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } } };
+    const options = {
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      scopes: ["mcp:read"],
+      scopePolicy: { tools: { write_note: ["mcp:write"] } },
+    };
     app = await protectedApp({ ...options, requireScopes: { bodyLimit: 1024 } });
     // Nothing listens on port 9: the key set cannot be read.
     down = await protectedApp({ ...options, authorizationServers: ["http://127.0.0.1:9"], timeoutMs: 300 });
-    limited = await protectedApp({ ...options, protectedResourceMetadata: { rateLimit: { limit: 1, windowMs: 60_000 } } });
+    limited = await protectedApp({
+      ...options,
+      protectedResourceMetadata: { rateLimit: { limit: 1, windowMs: 60_000 } },
+    });
   });
   afterAll(async () => {
     await Promise.all([app?.close(), down?.close(), limited?.close()]);
   });
 
-  const bearer = (claims: Record<string, unknown> = {}): Record<string, string> => ({ authorization: `Bearer ${as.mint(RESOURCE, claims)}` });
+  const bearer = (claims: Record<string, unknown> = {}): Record<string, string> => ({
+    authorization: `Bearer ${as.mint(RESOURCE, claims)}`,
+  });
   const cases: [string, () => Promise<Answer>, number, string | undefined][] = [
     ["401 without a token", () => send(`${app.url}/mcp`), 401, "unauthorized"],
     ["401 without a token, HEAD", () => send(`${app.url}/mcp`, { method: "HEAD" }), 401, undefined],
-    ["401 invalid_token", () => send(`${app.url}/mcp`, { headers: bearer({ exp: nowSeconds() - 3600, iat: nowSeconds() - 7200 }) }), 401, "invalid_token"],
-    ["403 insufficient_scope", () => send(`${app.url}/mcp`, { method: "POST", headers: { ...bearer(), ...json }, body: call("write_note") }), 403, "insufficient_scope"],
-    ["403 for a disallowed Origin", () => send(`${app.url}/mcp`, { headers: { ...bearer(), origin: "https://evil.example" } }), 403, "access_denied"],
-    ["400 for a malformed Authorization header", () => send(`${app.url}/mcp`, { headers: { authorization: "Bearer" } }), 400, "invalid_request"],
-    ["400 for a body that is not JSON", () => send(`${app.url}/mcp`, { method: "POST", headers: { ...bearer(), ...json }, body: "{not json" }), 400, "invalid_request"],
+    [
+      "401 invalid_token",
+      () => send(`${app.url}/mcp`, { headers: bearer({ exp: nowSeconds() - 3600, iat: nowSeconds() - 7200 }) }),
+      401,
+      "invalid_token",
+    ],
+    [
+      "403 insufficient_scope",
+      () => send(`${app.url}/mcp`, { method: "POST", headers: { ...bearer(), ...json }, body: call("write_note") }),
+      403,
+      "insufficient_scope",
+    ],
+    [
+      "403 for a disallowed Origin",
+      () => send(`${app.url}/mcp`, { headers: { ...bearer(), origin: "https://evil.example" } }),
+      403,
+      "access_denied",
+    ],
+    [
+      "400 for a malformed Authorization header",
+      () => send(`${app.url}/mcp`, { headers: { authorization: "Bearer" } }),
+      400,
+      "invalid_request",
+    ],
+    [
+      "400 for a body that is not JSON",
+      () => send(`${app.url}/mcp`, { method: "POST", headers: { ...bearer(), ...json }, body: "{not json" }),
+      400,
+      "invalid_request",
+    ],
     ["405 on the metadata document", () => send(`${app.url}${METADATA}`, { method: "POST" }), 405, "invalid_request"],
-    ["413 for a body over the limit", () => send(`${app.url}/mcp`, { method: "POST", headers: { ...bearer(), ...json }, body: call("x".repeat(2000)) }), 413, "invalid_request"],
-    ["429 from the rate limit", async () => { await send(`${limited.url}${METADATA}`); return send(`${limited.url}${METADATA}`); }, 429, "too_many_requests"],
-    ["503 when the key set is unreachable", () => send(`${down.url}/mcp`, { headers: { authorization: `Bearer ${as.mint(RESOURCE, { iss: "http://127.0.0.1:9" })}` } }), 503, "temporarily_unavailable"],
+    [
+      "413 for a body over the limit",
+      () => send(`${app.url}/mcp`, { method: "POST", headers: { ...bearer(), ...json }, body: call("x".repeat(2000)) }),
+      413,
+      "invalid_request",
+    ],
+    [
+      "429 from the rate limit",
+      async () => {
+        await send(`${limited.url}${METADATA}`);
+        return send(`${limited.url}${METADATA}`);
+      },
+      429,
+      "too_many_requests",
+    ],
+    [
+      "503 when the key set is unreachable",
+      () =>
+        send(`${down.url}/mcp`, {
+          headers: { authorization: `Bearer ${as.mint(RESOURCE, { iss: "http://127.0.0.1:9" })}` },
+        }),
+      503,
+      "temporarily_unavailable",
+    ],
   ];
 
   it.each(cases)("%s: nosniff, CSP default-src 'none', no-store, JSON", async (_name, make, status, error) => {
@@ -176,24 +274,36 @@ describe("security headers on every response the library writes", () => {
     else expect(res.body).toBe("");
   });
 
-  it.each([METADATA, ROOT_METADATA])("the metadata document at %s: nosniff and CSP default-src 'none', cacheable", async (path) => {
-    const res = await send(`${app.url}${path}`);
-    expect(res.status).toBe(200);
-    expect(res.headers["x-content-type-options"]).toBe("nosniff");
-    expect(res.headers["content-security-policy"]).toMatch(/(^|;)\s*default-src 'none'\s*(;|$)/);
-    expect(res.headers["cache-control"]).toBe("public, max-age=3600");
-  });
+  it.each([METADATA, ROOT_METADATA])(
+    "the metadata document at %s: nosniff and CSP default-src 'none', cacheable",
+    async (path) => {
+      const res = await send(`${app.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers["x-content-type-options"]).toBe("nosniff");
+      expect(res.headers["content-security-policy"]).toMatch(/(^|;)\s*default-src 'none'\s*(;|$)/);
+      expect(res.headers["cache-control"]).toBe("public, max-age=3600");
+    },
+  );
 });
 
 describe("request size limits", () => {
   let app: ProtectedApp;
   let defaults: ProtectedApp;
   const LIMIT = 1024;
-  const options = () => ({ resource: RESOURCE, authorizationServers: [as.issuer], scopePolicy: { tools: { write_note: ["mcp:write"] } } });
+  const options = () => ({
+    resource: RESOURCE,
+    authorizationServers: [as.issuer],
+    scopePolicy: { tools: { write_note: ["mcp:write"] } },
+  });
   const token = (): string => as.mint(RESOURCE, { scope: "mcp:read mcp:write" });
   /** A tools/call body of exactly `size` bytes. */
   const bodyOfSize = (size: number): string => {
-    const empty = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "write_note", arguments: { text: "" } } });
+    const empty = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "write_note", arguments: { text: "" } },
+    });
     return empty.replace('"text":""', `"text":"${"x".repeat(size - empty.length)}"`);
   };
   const tooLarge = { error: "invalid_request", error_description: ERROR_RESPONSES.body_too_large.description };
@@ -218,30 +328,44 @@ describe("request size limits", () => {
 
   it("refuses a chunked body (no Content-Length) once it passes the limit", async () => {
     const chunk = bodyOfSize(3000);
-    const res = await socketExchange(app.port, Buffer.from(
-      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token()}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`
-      + `${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
-    ));
+    const res = await socketExchange(
+      app.port,
+      Buffer.from(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token()}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+          `${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+      ),
+    );
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual(tooLarge);
   });
 
   it("answers a declared 100 MB body at once, without waiting for bytes that never come", async () => {
-    const res = await socketExchange(app.port, Buffer.from(
-      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token()}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{"jsonrpc":"2.0",`,
-    ));
+    const res = await socketExchange(
+      app.port,
+      Buffer.from(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token()}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{"jsonrpc":"2.0",`,
+      ),
+    );
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual(tooLarge);
   });
 
   it("holds the default 4 MiB limit for JSON bodies (5 MiB gets 413)", async () => {
-    const res = await send(`${defaults.url}/mcp`, { method: "POST", headers: { authorization: `Bearer ${token()}`, "content-type": "application/json" }, body: bodyOfSize(5 * 1024 * 1024) });
+    const res = await send(`${defaults.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token()}`, "content-type": "application/json" },
+      body: bodyOfSize(5 * 1024 * 1024),
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual(tooLarge);
   });
 
   it("holds the 4 MiB limit for form bodies read to look for a token (5 MiB gets 413, not a hang)", async () => {
-    const res = await send(`${defaults.url}/mcp`, { method: "POST", headers: { authorization: `Bearer ${token()}`, "content-type": "application/x-www-form-urlencoded" }, body: `a=${"x".repeat(5 * 1024 * 1024)}` });
+    const res = await send(`${defaults.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token()}`, "content-type": "application/x-www-form-urlencoded" },
+      body: `a=${"x".repeat(5 * 1024 * 1024)}`,
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual(tooLarge);
   });

@@ -24,7 +24,9 @@ export async function protectedApp(options: McpOAuthMiddlewareOptions): Promise<
   app.disable("x-powered-by");
   const oauth = mcpOAuth(options);
   app.use(oauth);
-  app.all("/mcp", (req, res) => { res.json({ reached: true, sub: (req.auth?.extra as { sub?: string } | undefined)?.sub }); });
+  app.all("/mcp", (req, res) => {
+    res.json({ reached: true, sub: (req.auth?.extra as { sub?: string } | undefined)?.sub });
+  });
   return Object.assign(await listen(createServer(app)), { oauth });
 }
 
@@ -52,29 +54,48 @@ export interface RejectionWatch {
 export function watchUnhandledRejections(): RejectionWatch {
   const realProcess = runInThisContext("process") as NodeJS.Process;
   const reasons: unknown[] = [];
-  const listener = (reason: unknown): void => { reasons.push(reason); };
+  const listener = (reason: unknown): void => {
+    reasons.push(reason);
+  };
   realProcess.on("unhandledRejection", listener);
-  return { reasons, stop: () => { realProcess.off("unhandledRejection", listener); } };
+  return {
+    reasons,
+    stop: () => {
+      realProcess.off("unhandledRejection", listener);
+    },
+  };
 }
 
 /** A 503 for an upstream that could not be reached: never a challenge, never invalid_token. */
 export function expectUnavailable(res: RawResponse, retryAfter: string): void {
-  expect({ status: res.status, retryAfter: res.headers["retry-after"], challenge: res.headers["www-authenticate"] })
-    .toEqual({ status: 503, retryAfter, challenge: undefined });
+  expect({
+    status: res.status,
+    retryAfter: res.headers["retry-after"],
+    challenge: res.headers["www-authenticate"],
+  }).toEqual({ status: 503, retryAfter, challenge: undefined });
   expect(res.headers["content-type"]).toMatch(/^application\/json(;|$)/);
   expect(res.headers["cache-control"]).toBe("no-store");
-  expect(JSON.parse(res.body)).toEqual({ error: "temporarily_unavailable", error_description: ERROR_RESPONSES.upstream_unavailable.description });
+  expect(JSON.parse(res.body)).toEqual({
+    error: "temporarily_unavailable",
+    error_description: ERROR_RESPONSES.upstream_unavailable.description,
+  });
 }
 
 /** A 401 with the challenge and body of `code` (invalid_token, or no error without credentials). */
 export function expectUnauthorized(res: RawResponse, code: McpOAuthErrorCode): void {
   const spec = ERROR_RESPONSES[code];
-  expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({ status: 401, body: { error: spec.error, error_description: spec.description } });
+  expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({
+    status: 401,
+    body: { error: spec.error, error_description: spec.description },
+  });
   const { params } = parseChallenge(res.headers["www-authenticate"] as string);
   expect(params["error"]).toBe(spec.challengeError);
 }
 
 /** The route was reached, as the subject `sub` when given. */
 export function expectReached(res: RawResponse, sub?: string): void {
-  expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({ status: 200, body: { reached: true, ...(sub !== undefined ? { sub } : { sub: expect.anything() }) } });
+  expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({
+    status: 200,
+    body: { reached: true, ...(sub !== undefined ? { sub } : { sub: expect.anything() }) },
+  });
 }

@@ -51,7 +51,11 @@ let wrongSecretApp: ProtectedApp;
 let downApp: ProtectedApp;
 let brokenStoreApp: ProtectedApp;
 
-async function send(app: ProtectedApp, authorization?: string | string[], extra: { path?: string; body?: string; contentType?: string } = {}): Promise<RawResponse> {
+async function send(
+  app: ProtectedApp,
+  authorization?: string | string[],
+  extra: { path?: string; body?: string; contentType?: string } = {},
+): Promise<RawResponse> {
   for (const value of [authorization ?? []].flat()) {
     secret(value);
     // And the credentials alone, without the scheme.
@@ -60,7 +64,11 @@ async function send(app: ProtectedApp, authorization?: string | string[], extra:
   const headers: Record<string, string | string[]> = {};
   if (authorization !== undefined) headers["authorization"] = authorization;
   if (extra.contentType !== undefined) headers["content-type"] = extra.contentType;
-  const res = await rawRequest(`${app.url}${extra.path ?? "/mcp"}`, { method: extra.body === undefined ? "GET" : "POST", headers, ...(extra.body !== undefined ? { body: extra.body } : {}) });
+  const res = await rawRequest(`${app.url}${extra.path ?? "/mcp"}`, {
+    method: extra.body === undefined ? "GET" : "POST",
+    headers,
+    ...(extra.body !== undefined ? { body: extra.body } : {}),
+  });
   answers.push(res);
   return res;
 }
@@ -68,11 +76,16 @@ async function send(app: ProtectedApp, authorization?: string | string[], extra:
 beforeAll(async () => {
   // Console and raw output, captured and kept quiet.
   for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) {
-    const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => { output.push(format(...args)); });
+    const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      output.push(format(...args));
+    });
     restore.push(() => spy.mockRestore());
   }
   for (const stream of [process.stdout, process.stderr]) {
-    const spy = jest.spyOn(stream, "write").mockImplementation(((chunk: unknown) => { output.push(String(chunk)); return true; }) as typeof stream.write);
+    const spy = jest.spyOn(stream, "write").mockImplementation(((chunk: unknown) => {
+      output.push(String(chunk));
+      return true;
+    }) as typeof stream.write);
     restore.push(() => spy.mockRestore());
   }
 
@@ -81,21 +94,41 @@ beforeAll(async () => {
   secret(opaqueAs.introspection.clientSecret);
   // What the library itself sends to the introspection endpoint (client_secret_basic).
   secret(Buffer.from(`${opaqueAs.introspection.clientId}:${opaqueAs.introspection.clientSecret}`).toString("base64"));
-  const onEvent = (event: McpOAuthEvent): void => { events.push(event); };
-  const base: Omit<McpOAuthMiddlewareOptions, "authorizationServers"> = { resource: RESOURCE, scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } }, onEvent, timeoutMs: 500 };
-  const introspection = (clientSecret: string, authMethod: "client_secret_basic" | "client_secret_post" = "client_secret_basic"): McpOAuthMiddlewareOptions => ({
-    ...base, authorizationServers: [opaqueAs.issuer], validation: { type: "introspection" },
+  const onEvent = (event: McpOAuthEvent): void => {
+    events.push(event);
+  };
+  const base: Omit<McpOAuthMiddlewareOptions, "authorizationServers"> = {
+    resource: RESOURCE,
+    scopes: ["mcp:read"],
+    scopePolicy: { tools: { write_note: ["mcp:write"] } },
+    onEvent,
+    timeoutMs: 500,
+  };
+  const introspection = (
+    clientSecret: string,
+    authMethod: "client_secret_basic" | "client_secret_post" = "client_secret_basic",
+  ): McpOAuthMiddlewareOptions => ({
+    ...base,
+    authorizationServers: [opaqueAs.issuer],
+    validation: { type: "introspection" },
     introspection: { clientId: opaqueAs.introspection.clientId, clientSecret, authMethod },
   });
   jwtApp = await protectedApp({ ...base, authorizationServers: [jwtAs.issuer] });
   opaqueApp = await protectedApp(introspection(opaqueAs.introspection.clientSecret));
   postApp = await protectedApp(introspection(opaqueAs.introspection.clientSecret, "client_secret_post"));
   wrongSecretApp = await protectedApp(introspection(secret(`wrong-${randomBytes(16).toString("base64url")}`)));
-  downApp = await protectedApp({ ...base, authorizationServers: [jwtAs.issuer], validation: { jwksUri: "http://127.0.0.1:9/jwks" } });
+  downApp = await protectedApp({
+    ...base,
+    authorizationServers: [jwtAs.issuer],
+    validation: { jwksUri: "http://127.0.0.1:9/jwks" },
+  });
   // A cache store failing with messages that quote the key, as store clients' errors do.
   const brokenStore: TokenCacheStore<CachedValidation> = {
-    get: (key) => { throw new Error(`WRONGTYPE Operation against key ${secret(key)}`); },
-    set: (key) => Promise.reject(new Error(`READONLY You can't write against a read only replica (key ${secret(key)})`)),
+    get: (key) => {
+      throw new Error(`WRONGTYPE Operation against key ${secret(key)}`);
+    },
+    set: (key) =>
+      Promise.reject(new Error(`READONLY You can't write against a read only replica (key ${secret(key)})`)),
   };
   brokenStoreApp = await protectedApp({ ...base, authorizationServers: [jwtAs.issuer], cache: { store: brokenStore } });
 });
@@ -109,7 +142,11 @@ afterAll(async () => {
 
 describe("flows", () => {
   it("JWT: valid tokens (from the real flow, minted, repeated from the cache) pass", async () => {
-    const { access_token: real, refresh_token: refresh } = await obtainAccessToken(jwtAs.issuer, { resource: RESOURCE, scope: "mcp:read mcp:write", login: "alice" });
+    const { access_token: real, refresh_token: refresh } = await obtainAccessToken(jwtAs.issuer, {
+      resource: RESOURCE,
+      scope: "mcp:read mcp:write",
+      login: "alice",
+    });
     secret(real);
     if (refresh) secret(refresh);
     const minted = jwtAs.mint(RESOURCE);
@@ -122,18 +159,30 @@ describe("flows", () => {
     const valid = jwtAs.mint(RESOURCE);
     const statuses = [
       await send(jwtApp, `Bearer ${jwtAs.mint(RESOURCE, { exp: now - 3600, iat: now - 7200 })}`),
-      await send(jwtApp, `Bearer ${signJwt({ alg: "RS256", typ: "at+jwt", kid: jwtAs.key.kid }, { iss: jwtAs.issuer, aud: RESOURCE, sub: "m", exp: now + 600 }, stranger)}`),
+      await send(
+        jwtApp,
+        `Bearer ${signJwt({ alg: "RS256", typ: "at+jwt", kid: jwtAs.key.kid }, { iss: jwtAs.issuer, aud: RESOURCE, sub: "m", exp: now + 600 }, stranger)}`,
+      ),
       await send(jwtApp, `Bearer ${unsignedJwt({ iss: jwtAs.issuer, aud: RESOURCE, exp: now + 600 })}`),
       await send(jwtApp, `Bearer ${jwtAs.mint("http://127.0.0.1:4444/other")}`),
       await send(jwtApp, `Bearer ${jwtAs.mint(RESOURCE, { iss: "https://evil.example" })}`),
       await send(jwtApp, `Bearer ${jwtAs.mint(RESOURCE, {}, { kid: "unknown-kid" })}`),
       await send(jwtApp, `Bearer ${jwtAs.mint(RESOURCE, { pad: "x".repeat(9000) })}`),
-      await send(jwtApp, `Bearer ${valid}`, { body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "write_note" } }), contentType: "application/json" }),
+      await send(jwtApp, `Bearer ${valid}`, {
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "write_note" } }),
+        contentType: "application/json",
+      }),
       await send(jwtApp, `Bearer ${valid}`, { path: `/mcp?access_token=${secret(jwtAs.mint(RESOURCE))}` }),
-      await send(jwtApp, `Bearer ${valid}`, { body: `access_token=${secret(jwtAs.mint(RESOURCE))}`, contentType: "application/x-www-form-urlencoded" }),
+      await send(jwtApp, `Bearer ${valid}`, {
+        body: `access_token=${secret(jwtAs.mint(RESOURCE))}`,
+        contentType: "application/x-www-form-urlencoded",
+      }),
       await send(jwtApp, [`Bearer ${valid}`, `Bearer ${jwtAs.mint(RESOURCE)}`]),
       await send(jwtApp, `Bearer ${valid} ${secret(randomBytes(24).toString("base64url"))}`),
-      await send(jwtApp, `Basic ${secret(Buffer.from(`alice:${secret(`pw-${randomBytes(12).toString("hex")}`)}`).toString("base64"))}`),
+      await send(
+        jwtApp,
+        `Basic ${secret(Buffer.from(`alice:${secret(`pw-${randomBytes(12).toString("hex")}`)}`).toString("base64"))}`,
+      ),
     ].map((res) => res.status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 401, 403, 400, 400, 400, 400, 401]);
   });
@@ -172,7 +221,10 @@ describe("flows", () => {
     for (const [app, token] of calls) {
       secret(token);
       const server = app.oauth.resourceServer;
-      const error = await server.authenticate({ headers: { authorization: `Bearer ${token}` } }).then(() => undefined, (e: unknown) => e);
+      const error = await server.authenticate({ headers: { authorization: `Bearer ${token}` } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(Error);
       errors.push(error, server.answer(error), server.stats());
     }
@@ -180,16 +232,32 @@ describe("flows", () => {
 });
 
 describe("what came out", () => {
-  const haystack = (): string => [
-    JSON.stringify(events), inspect(events, { depth: null }),
-    ...output,
-    ...answers.flatMap((res) => [res.body, JSON.stringify(res.headers)]),
-    ...errors.map((error) => inspect(error, { depth: null, showHidden: true })),
-  ].join("\n");
+  const haystack = (): string =>
+    [
+      JSON.stringify(events),
+      inspect(events, { depth: null }),
+      ...output,
+      ...answers.flatMap((res) => [res.body, JSON.stringify(res.headers)]),
+      ...errors.map((error) => inspect(error, { depth: null, showHidden: true })),
+    ].join("\n");
 
   it("was captured: every kind of event, the jwks debug log, and console output", () => {
-    expect(new Set(events.map((e) => e.type))).toEqual(new Set(["authorization_server_discovered", "key_set_refreshed", "token_accepted", "token_rejected", "upstream_error", "cache_error"]));
-    expect(events.filter((e) => e.type === "upstream_error").map((e) => (e as { upstream: string }).upstream).sort()).toEqual(expect.arrayContaining(["introspection", "jwks"]));
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set([
+        "authorization_server_discovered",
+        "key_set_refreshed",
+        "token_accepted",
+        "token_rejected",
+        "upstream_error",
+        "cache_error",
+      ]),
+    );
+    expect(
+      events
+        .filter((e) => e.type === "upstream_error")
+        .map((e) => (e as { upstream: string }).upstream)
+        .sort(),
+    ).toEqual(expect.arrayContaining(["introspection", "jwks"]));
     // DEBUG=jwks reached the output we search.
     expect(output.join("\n")).toContain("Fetching keys from");
     console.warn("probe-%s", "console");

@@ -24,7 +24,10 @@ export function parseChallenge(header: string): { scheme: string; params: Record
       value = "";
       for (; i < rest.length; i++) {
         const c = rest[i]!;
-        if (c === "\\") { value += rest[++i] ?? ""; continue; }
+        if (c === "\\") {
+          value += rest[++i] ?? "";
+          continue;
+        }
         if (c === '"') break;
         if (c.charCodeAt(0) < 0x20 && c !== "\t") throw new Error("control character in quoted-string");
         value += c;

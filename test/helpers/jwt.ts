@@ -4,22 +4,39 @@
  */
 import { createHmac, createPrivateKey, createPublicKey, sign, type JsonWebKey, type KeyObject } from "node:crypto";
 
-const b64 = (value: unknown): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const b64 = (value: unknown): string =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
 const HASH: Record<string, string> = { "256": "sha256", "384": "sha384", "512": "sha512" };
 
-export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject | JsonWebKey): string {
+export function signJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  key: KeyObject | JsonWebKey,
+): string {
   const alg = String(header["alg"]);
   const input = `${b64(header)}.${b64(payload)}`;
-  const keyObject = "asymmetricKeyType" in key || "symmetricKeySize" in key ? key as KeyObject : createPrivateKey({ key: key as JsonWebKey, format: "jwk" });
+  const keyObject =
+    "asymmetricKeyType" in key || "symmetricKeySize" in key
+      ? (key as KeyObject)
+      : createPrivateKey({ key: key as JsonWebKey, format: "jwk" });
   const hash = HASH[alg.slice(2)]!;
   let signature: Buffer;
   if (alg.startsWith("HS")) {
-    signature = createHmac(hash, keyObject.type === "secret" ? keyObject.export() : keyObject.export({ format: "pem", type: "spki" })).update(input).digest();
+    signature = createHmac(
+      hash,
+      keyObject.type === "secret" ? keyObject.export() : keyObject.export({ format: "pem", type: "spki" }),
+    )
+      .update(input)
+      .digest();
   } else if (alg.startsWith("ES")) {
     signature = sign(hash, Buffer.from(input), { key: keyObject, dsaEncoding: "ieee-p1363" });
   } else if (alg.startsWith("PS")) {
-    signature = sign(hash, Buffer.from(input), { key: keyObject, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: Number(alg.slice(2)) / 8 });
+    signature = sign(hash, Buffer.from(input), {
+      key: keyObject,
+      padding: 6 /* RSA_PKCS1_PSS_PADDING */,
+      saltLength: Number(alg.slice(2)) / 8,
+    });
   } else {
     signature = sign(hash, Buffer.from(input), keyObject);
   }
@@ -27,7 +44,10 @@ export function signJwt(header: Record<string, unknown>, payload: Record<string,
 }
 
 /** An unsigned token (`alg: none`). */
-export function unsignedJwt(payload: Record<string, unknown>, header: Record<string, unknown> = { alg: "none", typ: "at+jwt" }): string {
+export function unsignedJwt(
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> = { alg: "none", typ: "at+jwt" },
+): string {
   return `${b64(header)}.${b64(payload)}.`;
 }
 

@@ -12,7 +12,19 @@ import { TestEnvironment } from "jest-environment-node";
 
 /** Per buffer; a runaway test keeps its last output. */
 const LIMIT_CHARS = 1 << 20;
-const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace", "dir", "dirxml", "table", "group", "groupCollapsed"];
+const CONSOLE_METHODS = [
+  "log",
+  "info",
+  "warn",
+  "error",
+  "debug",
+  "trace",
+  "dir",
+  "dirxml",
+  "table",
+  "group",
+  "groupCollapsed",
+];
 
 function testName(test) {
   const names = [];
@@ -60,7 +72,9 @@ export default class QuietEnvironment extends TestEnvironment {
     const text = parts.join("");
     this.fileOutput = [];
     if (text.trim() === "") return;
-    process.stderr.write(`\n── output of ${what} (${this.testPath}) ──\n${text}${text.endsWith("\n") ? "" : "\n"}── end of output ──\n`);
+    process.stderr.write(
+      `\n── output of ${what} (${this.testPath}) ──\n${text}${text.endsWith("\n") ? "" : "\n"}── end of output ──\n`,
+    );
   }
 
   handleTestEvent(event) {
@@ -69,12 +83,14 @@ export default class QuietEnvironment extends TestEnvironment {
         this.testOutput = [];
         break;
       case "test_done":
-        if (event.test.errors.length > 0) this.flush(`failed test "${testName(event.test)}"`, [...this.fileOutput, ...this.testOutput]);
+        if (event.test.errors.length > 0)
+          this.flush(`failed test "${testName(event.test)}"`, [...this.fileOutput, ...this.testOutput]);
         this.testOutput = undefined;
         break;
       case "hook_failure":
         // A beforeEach/afterEach failure is the test's (its test_done follows); beforeAll/afterAll are the file's.
-        if (event.hook.type === "beforeAll" || event.hook.type === "afterAll") this.flush(`failed ${event.hook.type} hook`, this.fileOutput);
+        if (event.hook.type === "beforeAll" || event.hook.type === "afterAll")
+          this.flush(`failed ${event.hook.type} hook`, this.fileOutput);
         break;
       default:
         break;

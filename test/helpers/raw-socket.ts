@@ -12,15 +12,24 @@ export interface RawSocketResponse {
   body: string;
 }
 
-export function rawSocketRequest(port: number, method: string, target: string, options: { headers?: Record<string, string>; body?: string } = {}): Promise<RawSocketResponse> {
+export function rawSocketRequest(
+  port: number,
+  method: string,
+  target: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<RawSocketResponse> {
   const body = options.body ?? "";
   const headers: Record<string, string> = {
     Host: `127.0.0.1:${port}`,
     Connection: "close",
-    ...((body !== "" || method === "POST") && options.headers?.["Transfer-Encoding"] === undefined ? { "Content-Length": String(Buffer.byteLength(body)) } : {}),
+    ...((body !== "" || method === "POST") && options.headers?.["Transfer-Encoding"] === undefined
+      ? { "Content-Length": String(Buffer.byteLength(body)) }
+      : {}),
     ...options.headers,
   };
-  const head = `${method} ${target} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n`;
+  const head = `${method} ${target} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("")}\r\n`;
   return new Promise((resolve, reject) => {
     // Not half-closed: a server may drop a request whose client ended its side early.
     const socket = connect(port, "127.0.0.1", () => socket.write(head + body));
@@ -32,7 +41,13 @@ export function rawSocketRequest(port: number, method: string, target: string, o
       settled = true;
       socket.destroy();
       if (parsed) resolve(parsed);
-      else reject(error ?? new Error(`incomplete answer to ${method} ${target}: ${JSON.stringify(raw.toString("utf8").slice(0, 200))}`));
+      else
+        reject(
+          error ??
+            new Error(
+              `incomplete answer to ${method} ${target}: ${JSON.stringify(raw.toString("utf8").slice(0, 200))}`,
+            ),
+        );
     };
     socket.setTimeout(10_000, () => finish(new Error(`no answer to ${method} ${target}`)));
     socket.on("data", (chunk: Buffer) => {

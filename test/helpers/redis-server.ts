@@ -47,16 +47,42 @@ export async function startTestRedisServer(): Promise<TestRedisServer> {
 
   const start = async (): Promise<void> => {
     log = "";
-    const started = spawn("redis-server", [
-      "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-      "--daemonize", "no", "--loglevel", "warning", "--dir", "/tmp",
-    ], { stdio: ["ignore", "pipe", "pipe"] });
+    const started = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+        "--dir",
+        "/tmp",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     child = started;
-    started.stdout!.on("data", (chunk: Buffer) => { log += chunk.toString(); });
-    started.stderr!.on("data", (chunk: Buffer) => { log += chunk.toString(); });
+    started.stdout!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    started.stderr!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+    });
     for (let attempt = 0; attempt < 200; attempt++) {
       if (started.exitCode !== null) throw new Error(`redis-server exited (${started.exitCode}): ${log}`);
-      if (await ask(port, "PING").then((r) => r === "+PONG", () => false)) return;
+      if (
+        await ask(port, "PING").then(
+          (r) => r === "+PONG",
+          () => false,
+        )
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     started.kill("SIGKILL");

@@ -34,15 +34,18 @@ export async function startStubServer(): Promise<StubServer> {
     url: `http://127.0.0.1:${port}`,
     hits,
     handle: (path, handler) => routes.set(path, handler),
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
-export const json = (body: unknown, status = 200): StubHandler => (_req, res) => {
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json");
-  res.end(JSON.stringify(body));
-};
+export const json =
+  (body: unknown, status = 200): StubHandler =>
+  (_req, res) => {
+    res.statusCode = status;
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(body));
+  };

@@ -19,7 +19,11 @@ export interface DemoStack {
 }
 
 /** The two servers of one demo run, on ephemeral loopback ports unless given. */
-export async function startDemoStack(validation: DemoValidation, ports: { as?: number; mcp?: number } = {}, extraEnv: Record<string, string> = {}): Promise<DemoStack> {
+export async function startDemoStack(
+  validation: DemoValidation,
+  ports: { as?: number; mcp?: number } = {},
+  extraEnv: Record<string, string> = {},
+): Promise<DemoStack> {
   const authorizationServer = await startLocalAuthorizationServer({
     accessTokenFormat: validation === "jwt" ? "jwt" : "opaque",
     ...(ports.as !== undefined ? { port: ports.as } : {}),
@@ -30,7 +34,10 @@ export async function startDemoStack(validation: DemoValidation, ports: { as?: n
       OAUTH_SCOPES: "mcp:read",
       OAUTH_VALIDATION: validation,
       ...(validation === "introspection"
-        ? { OAUTH_CLIENT_ID: authorizationServer.introspection.clientId, OAUTH_CLIENT_SECRET: authorizationServer.introspection.clientSecret }
+        ? {
+            OAUTH_CLIENT_ID: authorizationServer.introspection.clientId,
+            OAUTH_CLIENT_SECRET: authorizationServer.introspection.clientSecret,
+          }
         : {}),
       PORT: String(ports.mcp ?? 0),
       ...extraEnv,
@@ -56,9 +63,15 @@ export interface DemoRun {
 }
 
 /** One full run: servers up, flow, servers down. A thrown error becomes a failed check. */
-export async function runDemo(validation: DemoValidation, generation: ClientGeneration, log: (line: string) => void): Promise<DemoRun> {
+export async function runDemo(
+  validation: DemoValidation,
+  generation: ClientGeneration,
+  log: (line: string) => void,
+): Promise<DemoRun> {
   const stack = await startDemoStack(validation);
-  log(`\n#### ${validation === "jwt" ? "JWT validation" : "Introspection (RFC 7662)"} with the MCP SDK ${generation} client`);
+  log(
+    `\n#### ${validation === "jwt" ? "JWT validation" : "Introspection (RFC 7662)"} with the MCP SDK ${generation} client`,
+  );
   log(`authorization server: ${stack.authorizationServer.issuer}`);
   log(`MCP server:           ${stack.mcp.url} (validation: ${validation})`);
   let checks: Check[];
@@ -109,7 +122,13 @@ export async function runFrameworkDemo(generation: ClientGeneration, log: (line:
   const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
   // The framework logs every request to stderr; the demo prints its own account instead.
   const child = spawn(tsx, [entry], {
-    env: { ...process.env, OAUTH_AUTHORIZATION_SERVER: authorizationServer.issuer, OAUTH_SCOPES: "mcp:read", PORT: String(port), HOST: "127.0.0.1" },
+    env: {
+      ...process.env,
+      OAUTH_AUTHORIZATION_SERVER: authorizationServer.issuer,
+      OAUTH_SCOPES: "mcp:read",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+    },
     stdio: "ignore",
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

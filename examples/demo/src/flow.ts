@@ -8,7 +8,11 @@ import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport as SseTransportV1 } from "@modelcontextprotocol/sdk/client/sse.js";
 import { auth as authorizeV1, type OAuthClientProvider as ProviderV1 } from "@modelcontextprotocol/sdk/client/auth.js";
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2, type OAuthClientProvider as ProviderV2 } from "@modelcontextprotocol/client";
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as TransportV2,
+  type OAuthClientProvider as ProviderV2,
+} from "@modelcontextprotocol/client";
 import { HeadlessOAuthProvider } from "./headless-oauth-provider.js";
 
 export type ClientGeneration = "v1" | "v2";
@@ -49,7 +53,8 @@ interface Exchange {
 /** `key="value"` pairs of a challenge, for checks (the SDK clients parse it their own way). */
 function challengeParams(challenge: string | null): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of (challenge ?? "").matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) out[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
+  for (const m of (challenge ?? "").matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g))
+    out[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
   return out;
 }
 
@@ -71,8 +76,15 @@ interface Session {
   close(): Promise<void>;
 }
 
-function openSession(generation: ClientGeneration, url: URL, provider: HeadlessOAuthProvider, fetchFn: typeof fetch, kind: "streamable-http" | "sse" = "streamable-http"): { connect(): Promise<void>; session: Session } {
-  const text = (result: unknown): string => ((result as { content?: { type: string; text?: string }[] }).content ?? []).map((c) => c.text ?? "").join("");
+function openSession(
+  generation: ClientGeneration,
+  url: URL,
+  provider: HeadlessOAuthProvider,
+  fetchFn: typeof fetch,
+  kind: "streamable-http" | "sse" = "streamable-http",
+): { connect(): Promise<void>; session: Session } {
+  const text = (result: unknown): string =>
+    ((result as { content?: { type: string; text?: string }[] }).content ?? []).map((c) => c.text ?? "").join("");
   if (kind === "sse") {
     if (generation !== "v1") throw new Error("the legacy HTTP+SSE transport is SDK v1 only");
     const transport = new SseTransportV1(url, { authProvider: provider as unknown as ProviderV1, fetch: fetchFn });
@@ -84,7 +96,12 @@ function openSession(generation: ClientGeneration, url: URL, provider: HeadlessO
         callTool: async (name, args) => text(await client.callTool({ name, arguments: args })),
         finishAuth: (callback) => transport.finishAuth(callback.searchParams.get("code")!),
         stepUp: async (scope, resourceMetadataUrl) => {
-          await authorizeV1(provider as unknown as ProviderV1, { serverUrl: url, scope, resourceMetadataUrl: new URL(resourceMetadataUrl), fetchFn });
+          await authorizeV1(provider as unknown as ProviderV1, {
+            serverUrl: url,
+            scope,
+            resourceMetadataUrl: new URL(resourceMetadataUrl),
+            fetchFn,
+          });
         },
         close: () => client.close(),
       },
@@ -138,28 +155,48 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
     const target = new URL(request.url);
     const challenge = response.headers.get("www-authenticate");
     exchanges.push({ method: request.method, url: request.url, status: response.status, challenge });
-    log(`   ${request.method} ${target.origin}${target.pathname} -> ${response.status}${challenge ? `  WWW-Authenticate: ${challenge}` : ""}`);
-    if (response.status === 403 && challengeParams(challenge)["error"] === "insufficient_scope") provider.stepUpPending = true;
+    log(
+      `   ${request.method} ${target.origin}${target.pathname} -> ${response.status}${challenge ? `  WWW-Authenticate: ${challenge}` : ""}`,
+    );
+    if (response.status === 403 && challengeParams(challenge)["error"] === "insufficient_scope")
+      provider.stepUpPending = true;
     return response;
   };
-  const provider = new HeadlessOAuthProvider({ login: options.login, clientName: `mcp-oauth demo (SDK ${options.generation})`, log: (line) => log(`   ${line}`) });
-  const metadataUrl = options.metadataUrl ?? `${url.origin}/.well-known/oauth-protected-resource${url.pathname === "/" ? "" : url.pathname}`;
+  const provider = new HeadlessOAuthProvider({
+    login: options.login,
+    clientName: `mcp-oauth demo (SDK ${options.generation})`,
+    log: (line) => log(`   ${line}`),
+  });
+  const metadataUrl =
+    options.metadataUrl ??
+    `${url.origin}/.well-known/oauth-protected-resource${url.pathname === "/" ? "" : url.pathname}`;
 
   heading("1. initialize without a token");
   const anonymous = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "demo", version: "0" } } }),
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "demo", version: "0" } },
+    }),
   });
   const firstChallenge = anonymous.headers.get("www-authenticate");
   await anonymous.body?.cancel();
   log(`   POST ${url.href} -> ${anonymous.status}  WWW-Authenticate: ${firstChallenge}`);
   const first = challengeParams(firstChallenge);
   expect(anonymous.status === 401, "401 Unauthorized", `got ${anonymous.status}`);
-  expect(first["resource_metadata"] === metadataUrl, "challenge names the protected resource metadata", first["resource_metadata"]);
+  expect(
+    first["resource_metadata"] === metadataUrl,
+    "challenge names the protected resource metadata",
+    first["resource_metadata"],
+  );
   expect(first["error"] === undefined, "no error code when no token was sent (RFC 6750 section 3.1)");
 
-  heading(`2-3. the SDK ${options.generation} client discovers, registers, authorizes (PKCE S256 + resource) and gets a token`);
+  heading(
+    `2-3. the SDK ${options.generation} client discovers, registers, authorizes (PKCE S256 + resource) and gets a token`,
+  );
   let opened = openSession(options.generation, url, provider, loggingFetch, options.transport);
   const authorize = async (): Promise<void> => {
     try {
@@ -176,17 +213,33 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
   };
   await authorize();
   const saw = (predicate: (e: Exchange) => boolean): boolean => exchanges.some(predicate);
-  expect(saw((e) => e.url === metadataUrl && e.status === 200), "client read the protected resource metadata");
-  expect(saw((e) => /\/\.well-known\/(oauth-authorization-server|openid-configuration)/.test(e.url) && e.status === 200), "client read the authorization server metadata");
-  expect(saw((e) => e.method === "POST" && e.url.endsWith("/reg") && e.status === 201), "client registered itself (RFC 7591)");
-  expect(saw((e) => e.method === "POST" && e.url.endsWith("/token") && e.status === 200), "client exchanged the code for a token");
+  expect(
+    saw((e) => e.url === metadataUrl && e.status === 200),
+    "client read the protected resource metadata",
+  );
+  expect(
+    saw((e) => /\/\.well-known\/(oauth-authorization-server|openid-configuration)/.test(e.url) && e.status === 200),
+    "client read the authorization server metadata",
+  );
+  expect(
+    saw((e) => e.method === "POST" && e.url.endsWith("/reg") && e.status === 201),
+    "client registered itself (RFC 7591)",
+  );
+  expect(
+    saw((e) => e.method === "POST" && e.url.endsWith("/token") && e.status === 200),
+    "client exchanged the code for a token",
+  );
   log(`   token scope: "${provider.grantedScope ?? ""}" (token not shown)`);
 
   heading("4. tools/list and tools/call whoami");
   const tools = await opened.session.listTools();
   log(`   tools: ${tools.join(", ")}`);
   expect(tools.includes("whoami") && tools.includes("write_note"), "tools/list answered");
-  const who = parseJson(await opened.session.callTool("whoami", {})) as { sub: string; clientId: string; scopes: string[] };
+  const who = parseJson(await opened.session.callTool("whoami", {})) as {
+    sub: string;
+    clientId: string;
+    scopes: string[];
+  };
   log(`   whoami -> ${JSON.stringify(who)}`);
   expect(who.sub === options.login, "the tool sees who is calling", who.sub);
   expect(!who.scopes.includes("mcp:write"), "the first token lacks mcp:write");
@@ -213,8 +266,12 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
   const refused = exchanges.slice(before).find((e) => e.status === 403);
   const scopeChallenge = challengeParams(refused?.challenge ?? null);
   expect(refused !== undefined, "403 Forbidden");
-  expect(scopeChallenge["error"] === "insufficient_scope", "error=\"insufficient_scope\"");
-  expect(scopeChallenge["scope"] === "mcp:read mcp:write", "scope names every scope the call needs", scopeChallenge["scope"]);
+  expect(scopeChallenge["error"] === "insufficient_scope", 'error="insufficient_scope"');
+  expect(
+    scopeChallenge["scope"] === "mcp:read mcp:write",
+    "scope names every scope the call needs",
+    scopeChallenge["scope"],
+  );
   expect(scopeChallenge["resource_metadata"] === metadataUrl, "challenge names the protected resource metadata");
   expect(stepped, "the client re-authorized with the challenged scopes");
   await opened.session.close().catch(() => {});
@@ -223,9 +280,17 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
   const saved = await opened.session.callTool("write_note", { text: "hello from the demo" });
   log(`   write_note -> ${saved}`);
   // mcp-framework JSON-encodes a tool's string result once more.
-  expect(saved.startsWith("saved note") || saved.startsWith('"saved note'), "write_note succeeded after step-up", saved);
+  expect(
+    saved.startsWith("saved note") || saved.startsWith('"saved note'),
+    "write_note succeeded after step-up",
+    saved,
+  );
   const whoAfter = parseJson(await opened.session.callTool("whoami", {})) as { scopes: string[] };
-  expect(whoAfter.scopes.includes("mcp:write") && whoAfter.scopes.includes("mcp:read"), "the new token has mcp:read and mcp:write", whoAfter.scopes.join(" "));
+  expect(
+    whoAfter.scopes.includes("mcp:write") && whoAfter.scopes.includes("mcp:read"),
+    "the new token has mcp:read and mcp:write",
+    whoAfter.scopes.join(" "),
+  );
   await opened.session.close();
   return checks;
 }

@@ -9,7 +9,14 @@ import { completeAuthorization } from "@mcp-oauth/local-authorization-server";
 // the scripted user agent stops at the redirect and hands the code back.
 const REDIRECT_URI = "http://127.0.0.1/callback";
 
-type Tokens = { access_token: string; token_type: string; refresh_token?: string; scope?: string; expires_in?: number; [k: string]: unknown };
+type Tokens = {
+  access_token: string;
+  token_type: string;
+  refresh_token?: string;
+  scope?: string;
+  expires_in?: number;
+  [k: string]: unknown;
+};
 type ClientInformation = { client_id: string; client_secret?: string; [k: string]: unknown };
 
 export interface HeadlessOAuthProviderOptions {
@@ -41,7 +48,13 @@ export class HeadlessOAuthProvider {
     return REDIRECT_URI;
   }
 
-  get clientMetadata(): { client_name: string; redirect_uris: string[]; grant_types: string[]; response_types: string[]; token_endpoint_auth_method: string } {
+  get clientMetadata(): {
+    client_name: string;
+    redirect_uris: string[];
+    grant_types: string[];
+    response_types: string[];
+    token_endpoint_auth_method: string;
+  } {
     return {
       client_name: this.#options.clientName ?? "mcp-oauth demo client",
       redirect_uris: [REDIRECT_URI],
@@ -99,9 +112,16 @@ export class HeadlessOAuthProvider {
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     const params = authorizationUrl.searchParams;
-    this.#options.log?.(`browser: GET ${authorizationUrl.origin}${authorizationUrl.pathname} (response_type=${params.get("response_type")}, code_challenge_method=${params.get("code_challenge_method")}, resource=${params.get("resource")}, scope="${params.get("scope")}")`);
-    this.#callback = await completeAuthorization(authorizationUrl, { login: this.#options.login, redirectUri: REDIRECT_URI });
-    this.#options.log?.(`browser: signed in as ${this.#options.login}, consented, redirected back with ${this.#callback.searchParams.has("code") ? "a code" : `error=${this.#callback.searchParams.get("error")}`}`);
+    this.#options.log?.(
+      `browser: GET ${authorizationUrl.origin}${authorizationUrl.pathname} (response_type=${params.get("response_type")}, code_challenge_method=${params.get("code_challenge_method")}, resource=${params.get("resource")}, scope="${params.get("scope")}")`,
+    );
+    this.#callback = await completeAuthorization(authorizationUrl, {
+      login: this.#options.login,
+      redirectUri: REDIRECT_URI,
+    });
+    this.#options.log?.(
+      `browser: signed in as ${this.#options.login}, consented, redirected back with ${this.#callback.searchParams.has("code") ? "a code" : `error=${this.#callback.searchParams.get("error")}`}`,
+    );
   }
 
   /** Whether an authorization ran and its redirect is waiting to be taken. */
@@ -115,7 +135,8 @@ export class HeadlessOAuthProvider {
     this.#callback = undefined;
     if (!callback) throw new Error("no authorization was started");
     const error = callback.searchParams.get("error");
-    if (error) throw new Error(`authorization failed: ${error} ${callback.searchParams.get("error_description") ?? ""}`);
+    if (error)
+      throw new Error(`authorization failed: ${error} ${callback.searchParams.get("error_description") ?? ""}`);
     return callback;
   }
 }

@@ -9,20 +9,32 @@ const args = new Set(process.argv.slice(2));
 const log = (line: string): void => console.log(line);
 
 if (args.has("--help") || args.has("-h")) {
-  log("usage: pnpm demo [--serve] [--v2]\n  --serve  keep the servers running for your own client (Ctrl-C stops them)\n  --v2     drive the flow with @modelcontextprotocol/client (SDK v2) instead of v1");
+  log(
+    "usage: pnpm demo [--serve] [--v2]\n  --serve  keep the servers running for your own client (Ctrl-C stops them)\n  --v2     drive the flow with @modelcontextprotocol/client (SDK v2) instead of v1",
+  );
   process.exit(0);
 }
 
 if (args.has("--serve")) {
   const validation = args.has("--introspection") ? "introspection" : "jwt";
   // The MCP Inspector's browser page calls the server directly: allow its origin.
-  const stack = await startDemoStack(validation, { as: 9000, mcp: 3000 }, { OAUTH_ALLOWED_ORIGINS: "http://localhost:6274,http://127.0.0.1:6274" });
-  log(`authorization server: ${stack.authorizationServer.issuer} (sign in with any name; dynamic client registration open)`);
+  const stack = await startDemoStack(
+    validation,
+    { as: 9000, mcp: 3000 },
+    { OAUTH_ALLOWED_ORIGINS: "http://localhost:6274,http://127.0.0.1:6274" },
+  );
+  log(
+    `authorization server: ${stack.authorizationServer.issuer} (sign in with any name; dynamic client registration open)`,
+  );
   log(`MCP server:           ${stack.mcp.url} (Streamable HTTP; legacy SSE at /sse)`);
   log(`protected resource metadata: ${stack.mcp.example.oauth.resourceServer.options.resourceMetadataUrl}`);
   log("\nConnect a client:");
-  log(`  MCP Inspector:  npx @modelcontextprotocol/inspector  -> Transport "Streamable HTTP", URL ${stack.mcp.url}, then "Open Auth Settings" / "Quick OAuth Flow"`);
-  log(`  any MCP client: add the server URL ${stack.mcp.url}; it discovers the authorization server from the 401 challenge`);
+  log(
+    `  MCP Inspector:  npx @modelcontextprotocol/inspector  -> Transport "Streamable HTTP", URL ${stack.mcp.url}, then "Open Auth Settings" / "Quick OAuth Flow"`,
+  );
+  log(
+    `  any MCP client: add the server URL ${stack.mcp.url}; it discovers the authorization server from the 401 challenge`,
+  );
   log("\nCtrl-C stops both servers.");
   const stop = (): void => {
     void stack.close().then(() => process.exit(0));
@@ -35,9 +47,14 @@ if (args.has("--serve")) {
   const runs: DemoRun[] = [];
   for (const validation of ["jwt", "introspection"] as const) runs.push(await runDemo(validation, generation, log));
   runs.push(await runFrameworkDemo(generation, log));
-  const checks = runs.flatMap((run) => run.checks.map((check) => ({ ...check, run: `${run.validation}/${run.generation}` })));
+  const checks = runs.flatMap((run) =>
+    run.checks.map((check) => ({ ...check, run: `${run.validation}/${run.generation}` })),
+  );
   const failed = checks.filter((check) => !check.ok);
-  log(`\n${checks.length - failed.length} passed, ${failed.length} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  for (const check of failed) log(`  FAIL [${check.run}] ${check.step}: ${check.what}${check.detail ? ` (${check.detail})` : ""}`);
+  log(
+    `\n${checks.length - failed.length} passed, ${failed.length} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  for (const check of failed)
+    log(`  FAIL [${check.run}] ${check.step}: ${check.what}${check.detail ? ` (${check.detail})` : ""}`);
   process.exit(failed.length === 0 ? 0 : 1);
 }

@@ -24,24 +24,37 @@ describe.each([
   beforeAll(async () => {
     as = await startLocalAuthorizationServer();
     example = createFrameworkExample({
-      OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read", PORT: String(await freePort()), HOST: "127.0.0.1",
-      MCP_TRANSPORT: transport, MCP_RESPONSE_MODE: mode,
+      OAUTH_AUTHORIZATION_SERVER: as.issuer,
+      OAUTH_SCOPES: "mcp:read",
+      PORT: String(await freePort()),
+      HOST: "127.0.0.1",
+      MCP_TRANSPORT: transport,
+      MCP_RESPONSE_MODE: mode,
     });
     void example.server.start();
-    await waitForUrl(`${new URL(example.url).origin}/.well-known/oauth-protected-resource${new URL(example.url).pathname}`);
+    await waitForUrl(
+      `${new URL(example.url).origin}/.well-known/oauth-protected-resource${new URL(example.url).pathname}`,
+    );
   });
   afterAll(async () => {
     await example?.server.stop();
     await as?.close();
   });
 
-  it.each(generations as readonly ClientGeneration[])("runs the whole flow, write_note step-up included, with the SDK %s client", async (generation) => {
-    const lines: string[] = [];
-    const checks = await runFlow({
-      mcpUrl: example.url, generation, login: "heidi", log: (line) => lines.push(line), transport: transport === "sse" ? "sse" : "streamable-http",
-    });
-    expect(checks.filter((check) => !check.ok)).toEqual([]);
-    expect(checks.length).toBe(17);
-    expect(lines.join("\n")).toContain("403  WWW-Authenticate: Bearer error=\"insufficient_scope\"");
-  });
+  it.each(generations as readonly ClientGeneration[])(
+    "runs the whole flow, write_note step-up included, with the SDK %s client",
+    async (generation) => {
+      const lines: string[] = [];
+      const checks = await runFlow({
+        mcpUrl: example.url,
+        generation,
+        login: "heidi",
+        log: (line) => lines.push(line),
+        transport: transport === "sse" ? "sse" : "streamable-http",
+      });
+      expect(checks.filter((check) => !check.ok)).toEqual([]);
+      expect(checks.length).toBe(17);
+      expect(lines.join("\n")).toContain('403  WWW-Authenticate: Bearer error="insufficient_scope"');
+    },
+  );
 });

@@ -13,7 +13,7 @@ describe.each(["v1", "v2"] as const)("the full MCP OAuth flow with the SDK %s cl
     expect(failed).toEqual([]);
     expect(run.checks.length).toBe(17);
     const output = lines.join("\n");
-    expect(output).toContain("403  WWW-Authenticate: Bearer error=\"insufficient_scope\"");
+    expect(output).toContain('403  WWW-Authenticate: Bearer error="insufficient_scope"');
     // The demo prints every exchange; no token may appear in it.
     expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
     expect(output).not.toMatch(/Bearer [A-Za-z0-9._~+/-]{20,}/);

@@ -8,7 +8,13 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import { mcpOAuth, optionsFromEnv, type AuthInfo, type McpOAuthMiddleware, type RateLimitOptions } from "@mcp-oauth/express";
+import {
+  mcpOAuth,
+  optionsFromEnv,
+  type AuthInfo,
+  type McpOAuthMiddleware,
+  type RateLimitOptions,
+} from "@mcp-oauth/express";
 import { McpOAuthConfigError, splitList, type Environment } from "@mcp-oauth/core";
 import { redisCacheFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
 import { RedisStore } from "rate-limit-redis";
@@ -32,7 +38,16 @@ function createMcpServer(notes: Map<string, string[]>): McpServer {
   server.registerTool("whoami", { description: "Who is calling: subject, client id and scopes." }, async (extra) => {
     const owner = ownerOf(extra.authInfo);
     return {
-      content: [{ type: "text", text: JSON.stringify({ sub: owner.sub, clientId: extra.authInfo?.clientId, scopes: extra.authInfo?.scopes ?? [] }) }],
+      content: [
+        {
+          type: "text",
+          text: JSON.stringify({
+            sub: owner.sub,
+            clientId: extra.authInfo?.clientId,
+            scopes: extra.authInfo?.scopes ?? [],
+          }),
+        },
+      ],
     };
   });
   server.registerTool(
@@ -87,7 +102,11 @@ function rateLimitFrom(env: Environment, shared: RedisTokenCache | undefined): R
   const value = env["OAUTH_RATE_LIMIT"]?.trim();
   if (value === undefined || value === "") return undefined;
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit <= 0) throw new McpOAuthConfigError("OAUTH_RATE_LIMIT", `"${value}" is not a positive whole number of requests per minute`);
+  if (!Number.isInteger(limit) || limit <= 0)
+    throw new McpOAuthConfigError(
+      "OAUTH_RATE_LIMIT",
+      `"${value}" is not a positive whole number of requests per minute`,
+    );
   if (shared === undefined) return { limit, windowMs: 60_000 };
   const client = shared.client;
   const store = new SharedRateLimitStore({
@@ -146,7 +165,13 @@ export function createExampleApp({ env, defaultResource }: ExampleAppOptions): E
       return session.transport.handleRequest(req, res, req.body);
     }
     if (!isInitializeRequest(req.body)) {
-      res.status(400).json({ jsonrpc: "2.0", error: { code: -32000, message: "Bad Request: no session; send initialize first" }, id: null });
+      res
+        .status(400)
+        .json({
+          jsonrpc: "2.0",
+          error: { code: -32000, message: "Bad Request: no session; send initialize first" },
+          id: null,
+        });
       return;
     }
     const transport = new StreamableHTTPServerTransport({

@@ -13,7 +13,9 @@ try {
   const metadata = running.example.oauth.resourceServer.options.resourceMetadataUrl;
   console.log(`MCP server (Express) at ${running.url}`);
   console.log(`  protected resource metadata: ${metadata}`);
-  console.log(`  authorization servers: ${running.example.oauth.resourceServer.options.authorizationServers.join(", ")}`);
+  console.log(
+    `  authorization servers: ${running.example.oauth.resourceServer.options.authorizationServers.join(", ")}`,
+  );
   const stop = (): void => {
     void running.close().then(() => process.exit(0));
   };

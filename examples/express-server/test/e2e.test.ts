@@ -6,9 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { Client as ClientV2, StreamableHTTPClientTransport as StreamableHTTPClientTransportV2 } from "@modelcontextprotocol/client";
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as StreamableHTTPClientTransportV2,
+} from "@modelcontextprotocol/client";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
 import { startExampleServer, type RunningExample } from "../src/server.js";
 
@@ -18,7 +24,10 @@ let aliceRead: string;
 let aliceWrite: string;
 let bobRead: string;
 
-interface Seen { status: number; challenge: string | null }
+interface Seen {
+  status: number;
+  challenge: string | null;
+}
 
 /** A fetch that records each answer, so tests see statuses and challenges the client got. */
 function recordingFetch(seen: Seen[]): typeof fetch {
@@ -31,21 +40,25 @@ function recordingFetch(seen: Seen[]): typeof fetch {
 
 async function connectV1(token: string | undefined, seen: Seen[] = []): Promise<Client> {
   const client = new Client({ name: "e2e-v1", version: "0.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(mcp.url), {
-    requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
-    fetch: recordingFetch(seen),
-  }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(mcp.url), {
+      requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+      fetch: recordingFetch(seen),
+    }),
+  );
   return client;
 }
 
-const textOf = (result: unknown): string => ((result as { content: { text: string }[] }).content[0]?.text ?? "");
+const textOf = (result: unknown): string => (result as { content: { text: string }[] }).content[0]?.text ?? "";
 
 beforeAll(async () => {
   as = await startTestAuthorizationServer();
   mcp = await startExampleServer({ OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read", PORT: "0" });
   [aliceRead, aliceWrite, bobRead] = await Promise.all([
     obtainAccessToken(as.issuer, { resource: mcp.url, scope: "mcp:read", login: "alice" }).then((t) => t.access_token),
-    obtainAccessToken(as.issuer, { resource: mcp.url, scope: "mcp:read mcp:write", login: "alice" }).then((t) => t.access_token),
+    obtainAccessToken(as.issuer, { resource: mcp.url, scope: "mcp:read mcp:write", login: "alice" }).then(
+      (t) => t.access_token,
+    ),
     obtainAccessToken(as.issuer, { resource: mcp.url, scope: "mcp:read", login: "bob" }).then((t) => t.access_token),
   ]);
 });
@@ -97,7 +110,9 @@ describe("Streamable HTTP with the MCP SDK v1 client", () => {
 
   it("lets write_note through with mcp:write", async () => {
     const client = await connectV1(aliceWrite);
-    expect(textOf(await client.callTool({ name: "write_note", arguments: { text: "hello" } }))).toMatch(/^saved note \d+ for alice$/);
+    expect(textOf(await client.callTool({ name: "write_note", arguments: { text: "hello" } }))).toMatch(
+      /^saved note \d+ for alice$/,
+    );
     await client.close();
   });
 
@@ -118,14 +133,18 @@ describe("Streamable HTTP with the MCP SDK v1 client", () => {
     const transport = client.transport as StreamableHTTPClientTransport;
     const sessionId = transport.sessionId!;
     expect(sessionId).toBeTruthy();
-    const call = (token: string): Promise<Response> => fetch(mcp.url, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18",
-        "content-type": "application/json", accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/list" }),
-    });
+    const call = (token: string): Promise<Response> =>
+      fetch(mcp.url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "mcp-session-id": sessionId,
+          "mcp-protocol-version": "2025-06-18",
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/list" }),
+      });
     const asBob = await call(bobRead);
     expect(asBob.status).toBe(404);
     await asBob.body?.cancel();
@@ -144,10 +163,15 @@ describe("legacy HTTP+SSE with the MCP SDK v1 client", () => {
 
     const client = new Client({ name: "e2e-sse", version: "0.0.0" });
     const headers = { Authorization: `Bearer ${aliceRead}` };
-    await client.connect(new SSEClientTransport(sseUrl, {
-      requestInit: { headers },
-      eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
-    }));
+    await client.connect(
+      new SSEClientTransport(sseUrl, {
+        requestInit: { headers },
+        eventSourceInit: {
+          fetch: (url, init) =>
+            fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+        },
+      }),
+    );
     expect(JSON.parse(textOf(await client.callTool({ name: "whoami", arguments: {} }))).sub).toBe("alice");
     await client.close();
   });
@@ -156,9 +180,11 @@ describe("legacy HTTP+SSE with the MCP SDK v1 client", () => {
 describe("Streamable HTTP with the MCP SDK v2 client", () => {
   it("calls whoami with a real token", async () => {
     const client = new ClientV2({ name: "e2e-v2", version: "0.0.0" });
-    await client.connect(new StreamableHTTPClientTransportV2(new URL(mcp.url), {
-      requestInit: { headers: { Authorization: `Bearer ${aliceRead}` } },
-    }));
+    await client.connect(
+      new StreamableHTTPClientTransportV2(new URL(mcp.url), {
+        requestInit: { headers: { Authorization: `Bearer ${aliceRead}` } },
+      }),
+    );
     const who = JSON.parse(textOf(await client.callTool({ name: "whoami", arguments: {} })));
     expect(who.sub).toBe("alice");
     await client.close();
@@ -176,11 +202,17 @@ describe("introspection-based validation (OAUTH_VALIDATION=introspection)", () =
       PORT: "0",
     });
     try {
-      const tokens = await obtainAccessToken(opaqueAs.issuer, { resource: server.url, scope: "mcp:read", login: "grace" });
+      const tokens = await obtainAccessToken(opaqueAs.issuer, {
+        resource: server.url,
+        scope: "mcp:read",
+        login: "grace",
+      });
       const client = new Client({ name: "e2e-introspection", version: "0.0.0" });
-      await client.connect(new StreamableHTTPClientTransport(new URL(server.url), {
-        requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } },
-      }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(server.url), {
+          requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } },
+        }),
+      );
       expect(JSON.parse(textOf(await client.callTool({ name: "whoami", arguments: {} }))).sub).toBe("grace");
       await client.close();
       expect(opaqueAs.requestCounts.get("/token/introspection")).toBeGreaterThanOrEqual(1);

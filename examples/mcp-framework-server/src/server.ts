@@ -24,17 +24,22 @@ export function createFrameworkExample(env: Environment = process.env): Framewor
   const host = env["HOST"] || "127.0.0.1";
   const port = Number(env["PORT"] ?? 3000);
   const transport = (env["MCP_TRANSPORT"] ?? "http-stream") as "http-stream" | "sse";
-  if (transport !== "http-stream" && transport !== "sse") throw new Error(`MCP_TRANSPORT must be http-stream or sse, not "${transport}"`);
+  if (transport !== "http-stream" && transport !== "sse")
+    throw new Error(`MCP_TRANSPORT must be http-stream or sse, not "${transport}"`);
   const responseMode = (env["MCP_RESPONSE_MODE"] ?? "batch") as "batch" | "stream";
-  if (responseMode !== "batch" && responseMode !== "stream") throw new Error(`MCP_RESPONSE_MODE must be batch or stream, not "${responseMode}"`);
-  const publicHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+  if (responseMode !== "batch" && responseMode !== "stream")
+    throw new Error(`MCP_RESPONSE_MODE must be batch or stream, not "${responseMode}"`);
+  const publicHost =
+    host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
   const endpoint = transport === "sse" ? "/sse" : "/mcp";
   const defaultResource = `http://${publicHost}:${port}${endpoint}`;
 
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
   const provider = new OAuthAuthProvider({
     // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
-    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, { redisCache: redisCacheFromEnv }),
+    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, {
+      redisCache: redisCacheFromEnv,
+    }),
     resourceName: "mcp-oauth example (mcp-framework)",
     // write_note needs mcp:write on top of the base scopes (OAUTH_SCOPES).
     scopePolicy: { tools: { write_note: ["mcp:write"] } },
@@ -45,9 +50,10 @@ export function createFrameworkExample(env: Environment = process.env): Framewor
   const server = new MCPServer({
     name: "mcp-oauth-example-mcp-framework",
     version: "0.1.0",
-    transport: transport === "sse"
-      ? { type: "sse", options: { port, host, endpoint: "/sse", messageEndpoint: "/messages", auth } }
-      : { type: "http-stream", options: { port, host, endpoint: "/mcp", responseMode, auth } },
+    transport:
+      transport === "sse"
+        ? { type: "sse", options: { port, host, endpoint: "/sse", messageEndpoint: "/messages", auth } }
+        : { type: "http-stream", options: { port, host, endpoint: "/mcp", responseMode, auth } },
   });
   server.addTool(WhoamiTool);
   server.addTool(WriteNoteTool);

@@ -55,9 +55,25 @@ export class ReadonlyURL extends URL {
 
 // URL's parts are accessors on its prototype: the read-only copy keeps each getter and
 // replaces each setter. `searchParams` returns a copy, since the live one would change it.
-for (const name of ["href", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"]) {
+for (const name of [
+  "href",
+  "protocol",
+  "username",
+  "password",
+  "host",
+  "hostname",
+  "port",
+  "pathname",
+  "search",
+  "hash",
+]) {
   const get = Object.getOwnPropertyDescriptor(URL.prototype, name)?.get;
-  Object.defineProperty(ReadonlyURL.prototype, name, { get, set: () => readOnly(name), enumerable: true, configurable: true });
+  Object.defineProperty(ReadonlyURL.prototype, name, {
+    get,
+    set: () => readOnly(name),
+    enumerable: true,
+    configurable: true,
+  });
 }
 Object.defineProperty(ReadonlyURL.prototype, "searchParams", {
   get(this: URL): URLSearchParams {

@@ -25,7 +25,11 @@ function countAuthorizationHeaders(rawHeaders: readonly string[]): number {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     // The usual spellings first: no lower-cased copy per header on every request.
-    if (name.length === 13 && (name === "Authorization" || name === "authorization" || name.toLowerCase() === "authorization")) count++;
+    if (
+      name.length === 13 &&
+      (name === "Authorization" || name === "authorization" || name.toLowerCase() === "authorization")
+    )
+      count++;
   }
   return count;
 }
@@ -41,7 +45,8 @@ function hasQueryToken(url: string | undefined): boolean {
 
 function hasFormBodyToken(request: TokenRequest): boolean {
   const contentType = request.headers["content-type"];
-  if (typeof contentType !== "string" || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) return false;
+  if (typeof contentType !== "string" || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded"))
+    return false;
   const body = request.body;
   if (typeof body === "string") return new URLSearchParams(body).has("access_token");
   // Object.hasOwn answers false for numbers and booleans, and throws only for null and undefined.
@@ -77,15 +82,18 @@ export function readBearerToken(request: TokenRequest, maxTokenLength: number): 
 
   const header = request.headers["authorization"];
   if (header === undefined || header === "") throw new McpOAuthError("token_missing", "no Authorization header");
-  if (typeof header !== "string") throw new McpOAuthError("multiple_authorization_headers", "more than one Authorization header");
+  if (typeof header !== "string")
+    throw new McpOAuthError("multiple_authorization_headers", "more than one Authorization header");
   if (header.length > maxTokenLength + 64) throw new McpOAuthError("token_too_large", "Authorization header too long");
 
   // `credentials = auth-scheme [ 1*SP token68 ]`, read without a regex over the whole
   // (possibly 8 KiB) value: this runs on every request.
   const space = header.indexOf(" ");
   const scheme = space === -1 ? header : header.slice(0, space);
-  if (!SCHEME.test(scheme)) throw new McpOAuthError("malformed_authorization_header", "unparseable Authorization header");
-  if (scheme !== "Bearer" && (scheme.length !== 6 || scheme.toLowerCase() !== "bearer")) throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
+  if (!SCHEME.test(scheme))
+    throw new McpOAuthError("malformed_authorization_header", "unparseable Authorization header");
+  if (scheme !== "Bearer" && (scheme.length !== 6 || scheme.toLowerCase() !== "bearer"))
+    throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
   let start = space === -1 ? header.length : space;
   while (header.charCodeAt(start) === 32) start++;
   // Not trimmed: Node already strips the header's surrounding whitespace, and anything else
@@ -98,5 +106,6 @@ export function readBearerToken(request: TokenRequest, maxTokenLength: number): 
 
 /** Throws `malformed_authorization_header` unless `token` is an RFC 6750 section 2.1 b64token. */
 export function assertB64Token(token: string): void {
-  if (!B64TOKEN.test(token)) throw new McpOAuthError("malformed_authorization_header", "token is not an RFC 6750 b64token");
+  if (!B64TOKEN.test(token))
+    throw new McpOAuthError("malformed_authorization_header", "token is not an RFC 6750 b64token");
 }

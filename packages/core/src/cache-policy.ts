@@ -9,8 +9,18 @@ import type { CachedValidation, ResolvedOptions } from "./options.js";
 // same answer without new work. Not upstream failures (nothing is known about the token)
 // and not unknown keys (a rotation may publish the key in a moment).
 const NEGATIVELY_CACHED = new Set<McpOAuthErrorCode>([
-  "token_malformed", "token_inactive", "algorithm_not_allowed", "unsupported_critical_header", "invalid_token_type",
-  "signature_invalid", "token_expired", "token_issued_in_future", "claim_missing", "claim_invalid", "issuer_not_allowed", "audience_mismatch",
+  "token_malformed",
+  "token_inactive",
+  "algorithm_not_allowed",
+  "unsupported_critical_header",
+  "invalid_token_type",
+  "signature_invalid",
+  "token_expired",
+  "token_issued_in_future",
+  "claim_missing",
+  "claim_invalid",
+  "issuer_not_allowed",
+  "audience_mismatch",
 ]);
 
 type Lifetimes = NonNullable<ResolvedOptions["cache"]>;
@@ -26,16 +36,33 @@ export function isNegativelyCached(code: McpOAuthErrorCode): boolean {
  * before its `exp`. Anything else in the store (another version's entry, garbage) is a
  * miss. The comparisons are written so that a missing or non-numeric field fails them.
  */
-export function isFresh(cached: CachedValidation | undefined, lifetimes: Lifetimes, nowMs: number): cached is CachedValidation {
+export function isFresh(
+  cached: CachedValidation | undefined,
+  lifetimes: Lifetimes,
+  nowMs: number,
+): cached is CachedValidation {
   // null: what many store clients (Redis) answer for a missing key.
   if (cached === undefined || cached === null) return false;
   if (cached.ok === true) {
-    return nowMs - cached.checkedAt < (cached.method === "jwt" ? lifetimes.ttlMs : lifetimes.introspectionTtlMs) && nowMs < cached.expiresAt * 1000;
+    return (
+      nowMs - cached.checkedAt < (cached.method === "jwt" ? lifetimes.ttlMs : lifetimes.introspectionTtlMs) &&
+      nowMs < cached.expiresAt * 1000
+    );
   }
-  return cached.ok === false && nowMs - cached.checkedAt < lifetimes.negativeTtlMs && NEGATIVELY_CACHED.has(cached.code);
+  return (
+    cached.ok === false && nowMs - cached.checkedAt < lifetimes.negativeTtlMs && NEGATIVELY_CACHED.has(cached.code)
+  );
 }
 
 /** How long an acceptance is stored: its method's lifetime, never past the token's `exp`. */
-export function acceptedTtlMs(method: "jwt" | "introspection", expiresAtSeconds: number, checkedAtMs: number, lifetimes: Lifetimes): number {
-  return Math.min(method === "jwt" ? lifetimes.ttlMs : lifetimes.introspectionTtlMs, expiresAtSeconds * 1000 - checkedAtMs);
+export function acceptedTtlMs(
+  method: "jwt" | "introspection",
+  expiresAtSeconds: number,
+  checkedAtMs: number,
+  lifetimes: Lifetimes,
+): number {
+  return Math.min(
+    method === "jwt" ? lifetimes.ttlMs : lifetimes.introspectionTtlMs,
+    expiresAtSeconds * 1000 - checkedAtMs,
+  );
 }

@@ -116,7 +116,9 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     jwksRequestsPerMinute: jwt.jwksRequestsPerMinute,
     // Order kept: claims are read in this order into the cached scopes.
     scopeClaims: jwt.scopeClaims,
-    requiredClaims: [...jwt.requiredClaims].map(([claim, values]) => [claim, sorted(values)]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
+    requiredClaims: [...jwt.requiredClaims]
+      .map(([claim, values]) => [claim, sorted(values)])
+      .sort(([a], [b]) => (a! < b! ? -1 : 1)),
     clientIdAsAudience: sorted(jwt.clientIdAsAudience),
     // Where the signature is checked, not whether it verifies: the same verdict either way.
     signatureVerification: undefined,
@@ -130,7 +132,14 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     allowInsecureHttp: options.allowInsecureHttp,
     validationType: options.validationType,
     tokenRules: jwtInputs,
-    introspection: introspection === undefined ? null : { endpoint: introspection.endpoint ?? null, clientId: introspection.clientId, authMethod: introspection.authMethod },
+    introspection:
+      introspection === undefined
+        ? null
+        : {
+            endpoint: introspection.endpoint ?? null,
+            clientId: introspection.clientId,
+            authMethod: introspection.authMethod,
+          },
     // Whether an upstream answer arrives in time: not a verdict, but cheap to keep apart.
     timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes,

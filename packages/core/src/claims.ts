@@ -78,7 +78,8 @@ function checkTimes(claims: Record<string, unknown>, options: ResolvedTokenRules
   if (nbf !== undefined && nowSeconds + skew < nbf) throw new McpOAuthError("token_not_yet_valid", "nbf in the future");
   const iat = numericDate(claims, "iat", options.strict);
   // Stryker disable next-line ConditionalExpression: equivalent, a comparison with undefined is false; the check is for the type checker.
-  if (iat !== undefined && iat > nowSeconds + skew) throw new McpOAuthError("token_issued_in_future", "iat in the future");
+  if (iat !== undefined && iat > nowSeconds + skew)
+    throw new McpOAuthError("token_issued_in_future", "iat in the future");
 }
 
 /**
@@ -87,7 +88,11 @@ function checkTimes(claims: Record<string, unknown>, options: ResolvedTokenRules
  * audience, a `client_id` listed in `clientIdAsAudience` is accepted instead (Cognito,
  * explicit opt-in only).
  */
-function checkAudience(claims: Record<string, unknown>, options: ResolvedTokenRules, audienceClaims: readonly string[]): void {
+function checkAudience(
+  claims: Record<string, unknown>,
+  options: ResolvedTokenRules,
+  audienceClaims: readonly string[],
+): void {
   let present = false;
   for (const claim of audienceClaims) {
     const value = claims[claim];
@@ -105,14 +110,16 @@ function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedT
     const value = claims[claim];
     if (value === undefined) throw new McpOAuthError("claim_missing", `${claim} missing`);
     // A set of strings: an array or a number is never in it.
-    if (!allowed.has(value as string)) throw new McpOAuthError("claim_invalid", `${claim} has a value that is not accepted`);
+    if (!allowed.has(value as string))
+      throw new McpOAuthError("claim_invalid", `${claim} has a value that is not accepted`);
   }
 }
 
 function checkStringClaims(claims: Record<string, unknown>): void {
   for (const claim of ["sub", "client_id", "azp", "scope"]) {
     const value = claims[claim];
-    if (value !== undefined && typeof value !== "string") throw new McpOAuthError("claim_invalid", `${claim} is not a string`);
+    if (value !== undefined && typeof value !== "string")
+      throw new McpOAuthError("claim_invalid", `${claim} is not a string`);
   }
 }
 
@@ -144,10 +151,17 @@ const ACCESS_TOKEN_TYPE_NAMES = new Set(["bearer", "access_token", "urn:ietf:par
  * access token (a refresh token is active too, but is no access token), `exp` in the
  * future, `iss` (when present) allowed, and an audience (`aud` or `resource`) naming us.
  */
-export function checkIntrospection(answer: Record<string, unknown>, options: ResolvedTokenRules, nowSeconds: number): void {
+export function checkIntrospection(
+  answer: Record<string, unknown>,
+  options: ResolvedTokenRules,
+  nowSeconds: number,
+): void {
   if (answer["active"] !== true) throw new McpOAuthError("token_inactive", "introspection says inactive");
   const tokenType = answer["token_type"];
-  if (tokenType !== undefined && (typeof tokenType !== "string" || !ACCESS_TOKEN_TYPE_NAMES.has(tokenType.toLowerCase()))) {
+  if (
+    tokenType !== undefined &&
+    (typeof tokenType !== "string" || !ACCESS_TOKEN_TYPE_NAMES.has(tokenType.toLowerCase()))
+  ) {
     throw new McpOAuthError("invalid_token_type", "introspected token is not a bearer access token");
   }
   checkTimes(answer, options, nowSeconds);

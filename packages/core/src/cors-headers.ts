@@ -2,7 +2,14 @@
 
 /** Request headers MCP clients send (2025-06-18 to 2026-07-28). */
 export const MCP_ALLOWED_HEADERS = [
-  "Authorization", "Content-Type", "Accept", "Mcp-Protocol-Version", "Mcp-Session-Id", "Last-Event-ID", "Mcp-Method", "Mcp-Name",
+  "Authorization",
+  "Content-Type",
+  "Accept",
+  "Mcp-Protocol-Version",
+  "Mcp-Session-Id",
+  "Last-Event-ID",
+  "Mcp-Method",
+  "Mcp-Name",
 ] as const;
 
 /** Response headers browser clients must be able to read: the challenge and the session. */

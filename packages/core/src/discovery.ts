@@ -62,37 +62,70 @@ export async function discoverAuthorizationServer(issuer: string, options: Disco
   for (const url of metadataUrls(issuer)) {
     let document: unknown;
     try {
-      document = await fetchJson(url, { timeoutMs: options.timeout, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, fetch: options.fetch });
+      document = await fetchJson(url, {
+        timeoutMs: options.timeout,
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        fetch: options.fetch,
+      });
     } catch (error) {
       problems.push(`${url}: ${error instanceof OutboundError ? error.reason : "unreachable"}`);
       continue;
     }
-    if (document === null || typeof document !== "object" || typeof (document as { issuer?: unknown }).issuer !== "string") {
+    if (
+      document === null ||
+      typeof document !== "object" ||
+      typeof (document as { issuer?: unknown }).issuer !== "string"
+    ) {
       problems.push(`${url}: no issuer`);
       continue;
     }
     const metadata = document as AuthorizationServerMetadata;
     if (metadata.issuer !== issuer) {
-      throw new McpOAuthError("upstream_unavailable", `authorization server metadata at ${url} names issuer "${metadata.issuer}", not "${issuer}"; configure the issuer exactly as published`, { retryAfter: options.retryAfter });
+      throw new McpOAuthError(
+        "upstream_unavailable",
+        `authorization server metadata at ${url} names issuer "${metadata.issuer}", not "${issuer}"; configure the issuer exactly as published`,
+        { retryAfter: options.retryAfter },
+      );
     }
     return { url, metadata };
   }
-  throw new McpOAuthError("upstream_unavailable", `no authorization server metadata for ${issuer} (${problems.join("; ")})`, { retryAfter: options.retryAfter });
+  throw new McpOAuthError(
+    "upstream_unavailable",
+    `no authorization server metadata for ${issuer} (${problems.join("; ")})`,
+    { retryAfter: options.retryAfter },
+  );
 }
 
 /** What MCP clients need from an authorization server, as a report (for `ready()`, events and the CLI). */
-export function reportFor(issuer: string, discovered: DiscoveryResult | undefined, error?: string): AuthorizationServerReport {
+export function reportFor(
+  issuer: string,
+  discovered: DiscoveryResult | undefined,
+  error?: string,
+): AuthorizationServerReport {
   if (discovered === undefined) {
-    return { issuer, ok: false, error: error ?? "no metadata", pkceS256: false, clientIdMetadataDocumentSupported: false, warnings: [] };
+    return {
+      issuer,
+      ok: false,
+      error: error ?? "no metadata",
+      pkceS256: false,
+      clientIdMetadataDocumentSupported: false,
+      warnings: [],
+    };
   }
   const { metadata, url } = discovered;
-  const pkceS256 = Array.isArray(metadata.code_challenge_methods_supported) && metadata.code_challenge_methods_supported.includes("S256");
-  const registrationEndpoint = typeof metadata.registration_endpoint === "string" ? metadata.registration_endpoint : undefined;
+  const pkceS256 =
+    Array.isArray(metadata.code_challenge_methods_supported) &&
+    metadata.code_challenge_methods_supported.includes("S256");
+  const registrationEndpoint =
+    typeof metadata.registration_endpoint === "string" ? metadata.registration_endpoint : undefined;
   const clientIdMetadataDocumentSupported = metadata.client_id_metadata_document_supported === true;
   const warnings: string[] = [];
-  if (!pkceS256) warnings.push("code_challenge_methods_supported lacks S256: MCP clients refuse to use this authorization server");
+  if (!pkceS256)
+    warnings.push("code_challenge_methods_supported lacks S256: MCP clients refuse to use this authorization server");
   if (!registrationEndpoint && !clientIdMetadataDocumentSupported) {
-    warnings.push("no registration_endpoint and no Client ID Metadata Document support: MCP clients need a pre-registered client id");
+    warnings.push(
+      "no registration_endpoint and no Client ID Metadata Document support: MCP clients need a pre-registered client id",
+    );
   }
   return {
     issuer,
@@ -102,7 +135,9 @@ export function reportFor(issuer: string, discovered: DiscoveryResult | undefine
     ...(registrationEndpoint ? { registrationEndpoint } : {}),
     clientIdMetadataDocumentSupported,
     ...(typeof metadata.jwks_uri === "string" ? { jwksUri: metadata.jwks_uri } : {}),
-    ...(typeof metadata.introspection_endpoint === "string" ? { introspectionEndpoint: metadata.introspection_endpoint } : {}),
+    ...(typeof metadata.introspection_endpoint === "string"
+      ? { introspectionEndpoint: metadata.introspection_endpoint }
+      : {}),
     warnings,
   };
 }
@@ -142,9 +177,15 @@ export class AuthorizationServerDirectory {
     if (entry.pending) return entry.pending;
     const now = Date.now();
     if (now < entry.retryAt) {
-      return Promise.reject(new McpOAuthError("upstream_unavailable", `authorization server discovery for ${issuer} failed (${entry.lastError}); retrying later`, {
-        retryAfter: Math.max(1, Math.ceil((entry.retryAt - now) / 1000)),
-      }));
+      return Promise.reject(
+        new McpOAuthError(
+          "upstream_unavailable",
+          `authorization server discovery for ${issuer} failed (${entry.lastError}); retrying later`,
+          {
+            retryAfter: Math.max(1, Math.ceil((entry.retryAt - now) / 1000)),
+          },
+        ),
+      );
     }
     const current = entry;
     current.pending = discoverAuthorizationServer(issuer, this.#options).then(
@@ -169,9 +210,13 @@ export class AuthorizationServerDirectory {
 
   /** A report for each issuer, discovering those not yet known. Never throws. */
   async reports(issuers: readonly string[]): Promise<AuthorizationServerReport[]> {
-    return Promise.all(issuers.map((issuer) => this.discover(issuer).then(
-      (result) => reportFor(issuer, result),
-      (error: unknown) => reportFor(issuer, undefined, (error as Error).message),
-    )));
+    return Promise.all(
+      issuers.map((issuer) =>
+        this.discover(issuer).then(
+          (result) => reportFor(issuer, result),
+          (error: unknown) => reportFor(issuer, undefined, (error as Error).message),
+        ),
+      ),
+    );
   }
 }

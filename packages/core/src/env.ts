@@ -22,7 +22,8 @@ function read(env: Environment, name: string): string | undefined {
 function seconds(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new McpOAuthConfigError(name, `"${value}" is not a number of seconds`);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new McpOAuthConfigError(name, `"${value}" is not a number of seconds`);
   return parsed;
 }
 
@@ -46,12 +47,23 @@ export interface EnvironmentStores {
  * ignored). `overrides` win over the environment (`cache: false` or a `cache.store` of
  * their own leave the URL unused).
  */
-export function optionsFromEnv(env: Environment = process.env, overrides: Partial<McpOAuthOptions> = {}, stores: EnvironmentStores = {}): McpOAuthOptions {
+export function optionsFromEnv(
+  env: Environment = process.env,
+  overrides: Partial<McpOAuthOptions> = {},
+  stores: EnvironmentStores = {},
+): McpOAuthOptions {
   const resource = overrides.resource ?? read(env, "OAUTH_RESOURCE");
-  if (resource === undefined) throw new McpOAuthConfigError("OAUTH_RESOURCE", "set it to the public URL of your MCP endpoint, e.g. https://mcp.example.com/mcp");
+  if (resource === undefined)
+    throw new McpOAuthConfigError(
+      "OAUTH_RESOURCE",
+      "set it to the public URL of your MCP endpoint, e.g. https://mcp.example.com/mcp",
+    );
   const authorizationServers = overrides.authorizationServers ?? splitList(read(env, "OAUTH_AUTHORIZATION_SERVER"));
   if (authorizationServers.length === 0) {
-    throw new McpOAuthConfigError("OAUTH_AUTHORIZATION_SERVER", "set it to your authorization server's issuer URL, e.g. https://tenant.auth0.com/");
+    throw new McpOAuthConfigError(
+      "OAUTH_AUTHORIZATION_SERVER",
+      "set it to your authorization server's issuer URL, e.g. https://tenant.auth0.com/",
+    );
   }
   const audience = splitList(read(env, "OAUTH_AUDIENCE"));
   const issuer = splitList(read(env, "OAUTH_ISSUER"));
@@ -61,18 +73,29 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
   let clockSeconds: number | undefined;
   if (clockTolerance !== undefined) {
     clockSeconds = Number(clockTolerance);
-    if (!Number.isFinite(clockSeconds) || clockSeconds < 0) throw new McpOAuthConfigError("OAUTH_CLOCK_TOLERANCE", `"${clockTolerance}" is not a number of seconds`);
+    if (!Number.isFinite(clockSeconds) || clockSeconds < 0)
+      throw new McpOAuthConfigError("OAUTH_CLOCK_TOLERANCE", `"${clockTolerance}" is not a number of seconds`);
   }
   const validationType = read(env, "OAUTH_VALIDATION");
-  if (validationType !== undefined && validationType !== "jwt" && validationType !== "introspection" && validationType !== "auto") {
+  if (
+    validationType !== undefined &&
+    validationType !== "jwt" &&
+    validationType !== "introspection" &&
+    validationType !== "auto"
+  ) {
     throw new McpOAuthConfigError("OAUTH_VALIDATION", `"${validationType}" is not one of jwt, introspection, auto`);
   }
   const clientId = read(env, "OAUTH_CLIENT_ID");
   const clientSecret = read(env, "OAUTH_CLIENT_SECRET");
   const introspectionEndpoint = read(env, "OAUTH_INTROSPECTION_ENDPOINT");
-  const introspection = clientId !== undefined || clientSecret !== undefined || introspectionEndpoint !== undefined
-    ? { clientId: clientId ?? "", clientSecret: clientSecret ?? "", ...(introspectionEndpoint !== undefined ? { endpoint: introspectionEndpoint } : {}) }
-    : undefined;
+  const introspection =
+    clientId !== undefined || clientSecret !== undefined || introspectionEndpoint !== undefined
+      ? {
+          clientId: clientId ?? "",
+          clientSecret: clientSecret ?? "",
+          ...(introspectionEndpoint !== undefined ? { endpoint: introspectionEndpoint } : {}),
+        }
+      : undefined;
   // The cache lifetimes bound how long a revocation takes to reach every replica (docs/deployment.md).
   const cacheTtls: { ttlSeconds?: number; introspectionTtlSeconds?: number } = {};
   const ttlSeconds = seconds("OAUTH_CACHE_TTL", read(env, "OAUTH_CACHE_TTL"));
@@ -80,12 +103,23 @@ export function optionsFromEnv(env: Environment = process.env, overrides: Partia
   if (ttlSeconds !== undefined) cacheTtls.ttlSeconds = ttlSeconds;
   if (introspectionTtlSeconds !== undefined) cacheTtls.introspectionTtlSeconds = introspectionTtlSeconds;
   const redisUrl = read(env, "OAUTH_CACHE_REDIS_URL");
-  let cache: McpOAuthOptions["cache"] = overrides.cache === false ? false
-    : Object.keys(cacheTtls).length > 0 ? { ...cacheTtls, ...overrides.cache } : overrides.cache;
+  let cache: McpOAuthOptions["cache"] =
+    overrides.cache === false
+      ? false
+      : Object.keys(cacheTtls).length > 0
+        ? { ...cacheTtls, ...overrides.cache }
+        : overrides.cache;
   if (redisUrl !== undefined && cache !== false && cache?.store === undefined) {
-    if (!/^rediss?:\/\//i.test(redisUrl)) throw new McpOAuthConfigError("OAUTH_CACHE_REDIS_URL", "must be a redis:// or rediss:// (TLS) URL, e.g. rediss://:password@cache.internal:6380/0");
+    if (!/^rediss?:\/\//i.test(redisUrl))
+      throw new McpOAuthConfigError(
+        "OAUTH_CACHE_REDIS_URL",
+        "must be a redis:// or rediss:// (TLS) URL, e.g. rediss://:password@cache.internal:6380/0",
+      );
     if (stores.redisCache === undefined) {
-      throw new McpOAuthConfigError("OAUTH_CACHE_REDIS_URL", "is set but nothing here builds a Redis store: install @mcp-oauth/redis and pass `{ redisCache: redisCacheFromEnv }` as the third argument of optionsFromEnv");
+      throw new McpOAuthConfigError(
+        "OAUTH_CACHE_REDIS_URL",
+        "is set but nothing here builds a Redis store: install @mcp-oauth/redis and pass `{ redisCache: redisCacheFromEnv }` as the third argument of optionsFromEnv",
+      );
     }
     cache = { ...cache, store: stores.redisCache(redisUrl, env) };
   }

@@ -30,13 +30,25 @@ export interface ErrorResponse {
 }
 
 const missing = (description: string): ErrorResponse => ({
-  status: 401, error: "unauthorized", challengeError: undefined, challenge: true, description,
+  status: 401,
+  error: "unauthorized",
+  challengeError: undefined,
+  challenge: true,
+  description,
 });
 const badRequest = (description: string): ErrorResponse => ({
-  status: 400, error: "invalid_request", challengeError: "invalid_request", challenge: true, description,
+  status: 400,
+  error: "invalid_request",
+  challengeError: "invalid_request",
+  challenge: true,
+  description,
 });
 const invalidToken = (description: string): ErrorResponse => ({
-  status: 401, error: "invalid_token", challengeError: "invalid_token", challenge: true, description,
+  status: 401,
+  error: "invalid_token",
+  challengeError: "invalid_token",
+  challenge: true,
+  description,
 });
 
 /**
@@ -70,25 +82,40 @@ export const ERROR_RESPONSES: Readonly<Record<McpOAuthErrorCode, ErrorResponse>>
   audience_mismatch: invalidToken("The access token was not issued for this resource"),
 
   insufficient_scope: {
-    status: 403, error: "insufficient_scope", challengeError: "insufficient_scope", challenge: true,
+    status: 403,
+    error: "insufficient_scope",
+    challengeError: "insufficient_scope",
+    challenge: true,
     description: "The access token lacks the scope this request needs",
   },
   origin_not_allowed: {
-    status: 403, error: "access_denied", challengeError: undefined, challenge: false,
+    status: 403,
+    error: "access_denied",
+    challengeError: undefined,
+    challenge: false,
     description: "The request Origin is not allowed",
   },
   // Not `invalid_token`: the token is not known to be bad, and answering so would make
   // clients discard good tokens and restart the authorization flow.
   upstream_unavailable: {
-    status: 503, error: "temporarily_unavailable", challengeError: undefined, challenge: false,
+    status: 503,
+    error: "temporarily_unavailable",
+    challengeError: undefined,
+    challenge: false,
     description: "The access token cannot be checked right now; retry later",
   },
   body_too_large: {
-    status: 413, error: "invalid_request", challengeError: undefined, challenge: false,
+    status: 413,
+    error: "invalid_request",
+    challengeError: undefined,
+    challenge: false,
     description: "The request body is too large",
   },
   body_invalid: {
-    status: 400, error: "invalid_request", challengeError: undefined, challenge: false,
+    status: 400,
+    error: "invalid_request",
+    challengeError: undefined,
+    challenge: false,
     description: "The request body is not valid JSON",
   },
 };
@@ -119,7 +146,8 @@ export function answerFor(error: McpOAuthError, context: AnswerContext): ErrorAn
   if (spec.challenge) {
     // 403 insufficient_scope: every scope the operation needs, so clients can step up
     // (MCP authorization, scope challenge handling). Otherwise: the base scopes.
-    const scopes = error.code === "insufficient_scope" ? error.requiredScopes ?? context.requiredScopes : context.requiredScopes;
+    const scopes =
+      error.code === "insufficient_scope" ? (error.requiredScopes ?? context.requiredScopes) : context.requiredScopes;
     headers["WWW-Authenticate"] = buildChallenge({
       resourceMetadata: context.resourceMetadataUrl,
       error: spec.challengeError,

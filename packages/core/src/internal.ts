@@ -9,8 +9,12 @@ export { answerFor, type AnswerContext } from "./error-responses.js";
 export { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "./claims.js";
 export { decisionFingerprint, tokenCacheKey } from "./cache.js";
 export {
-  AuthorizationServerDirectory, discoverAuthorizationServer, metadataUrls, reportFor,
-  type AuthorizationServerMetadata, type DiscoveryResult,
+  AuthorizationServerDirectory,
+  discoverAuthorizationServer,
+  metadataUrls,
+  reportFor,
+  type AuthorizationServerMetadata,
+  type DiscoveryResult,
 } from "./discovery.js";
 export { IntrospectionVerifier } from "./introspection.js";
 export { decodeJwt, looksLikeJwt } from "./jwt/decode.js";
@@ -21,4 +25,11 @@ export { buildProtectedResourceMetadata, metadataPaths } from "./metadata.js";
 export { ASYMMETRIC_ALGORITHMS, DEFAULTS, HMAC_ALGORITHMS, resolveOptions } from "./options.js";
 export { type ResourceServerInternals } from "./resource-server.js";
 export { AudienceMatcher, isLoopbackHost, normalizeResourceUri } from "./resource-uri.js";
-export { compileScopeHierarchy, isValidScopeToken, policyIsEmpty, scopesForJsonRpc, scopesFromClaims, splitScopes } from "./scopes.js";
+export {
+  compileScopeHierarchy,
+  isValidScopeToken,
+  policyIsEmpty,
+  scopesForJsonRpc,
+  scopesFromClaims,
+  splitScopes,
+} from "./scopes.js";

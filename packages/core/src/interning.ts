@@ -3,7 +3,19 @@
  * (same issuer, audience, client, scopes) instead of one per token: about a third of a
  * cached token's memory before (docs/architecture.md, "Performance history").
  */
-const SHARED_CLAIMS = ["iss", "aud", "client_id", "azp", "cid", "appid", "scope", "scp", "tid", "token_use", "token_type"] as const;
+const SHARED_CLAIMS = [
+  "iss",
+  "aud",
+  "client_id",
+  "azp",
+  "cid",
+  "appid",
+  "scope",
+  "scp",
+  "tid",
+  "token_use",
+  "token_type",
+] as const;
 const MAX_INTERNED = 10_000;
 
 /** Returns one shared instance per distinct value, up to a bound (then values as they are). */
@@ -26,7 +38,8 @@ export class ClaimInterner {
     for (const name of SHARED_CLAIMS) {
       const value = claims[name];
       if (typeof value === "string") claims[name] = this.#strings.get(value, value);
-      else if (Array.isArray(value)) claims[name] = value.map((v: unknown) => (typeof v === "string" ? this.#strings.get(v, v) : v));
+      else if (Array.isArray(value))
+        claims[name] = value.map((v: unknown) => (typeof v === "string" ? this.#strings.get(v, v) : v));
     }
   }
 

@@ -27,16 +27,22 @@ export class IntrospectionVerifier {
   /** A discovered endpoint refused by the URL rule, reported once. */
   #reportedBadEndpoint: string | undefined;
 
-  constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: IntrospectionObserver = {}, fetchImpl?: typeof fetch) {
+  constructor(
+    options: ResolvedOptions,
+    directory: AuthorizationServerDirectory,
+    observer: IntrospectionObserver = {},
+    fetchImpl?: typeof fetch,
+  ) {
     this.#options = options;
     this.#directory = directory;
     this.#observer = observer;
     this.#fetch = fetchImpl;
     // resolveOptions requires them for introspection; without them this throws a TypeError.
     const { clientId, clientSecret, authMethod } = options.introspection!;
-    this.#authorization = authMethod === "client_secret_basic"
-      ? `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString("base64")}`
-      : undefined;
+    this.#authorization =
+      authMethod === "client_secret_basic"
+        ? `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString("base64")}`
+        : undefined;
   }
 
   /** The endpoint: configured, or `introspection_endpoint` of the first authorization server. */
@@ -46,7 +52,11 @@ export class IntrospectionVerifier {
     const issuer = this.#options.authorizationServers[0]!;
     const { metadata } = await this.#directory.discover(issuer);
     if (typeof metadata.introspection_endpoint !== "string") {
-      throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no introspection_endpoint; set introspection.endpoint`, { retryAfter: this.#options.retryAfterSeconds });
+      throw new McpOAuthError(
+        "upstream_unavailable",
+        `authorization server ${issuer} publishes no introspection_endpoint; set introspection.endpoint`,
+        { retryAfter: this.#options.retryAfterSeconds },
+      );
     }
     const endpoint = metadata.introspection_endpoint;
     // A discovered endpoint gets the rule a configured one gets at start-up: the token and
@@ -57,7 +67,11 @@ export class IntrospectionVerifier {
         this.#reportedBadEndpoint = endpoint;
         this.#observer.failed?.(endpoint, `discovered introspection_endpoint refused: ${problem}`);
       }
-      throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes an introspection_endpoint that is refused: ${problem}; or set introspection.endpoint`, { retryAfter: this.#options.retryAfterSeconds });
+      throw new McpOAuthError(
+        "upstream_unavailable",
+        `authorization server ${issuer} publishes an introspection_endpoint that is refused: ${problem}; or set introspection.endpoint`,
+        { retryAfter: this.#options.retryAfterSeconds },
+      );
     }
     return endpoint;
   }
@@ -72,7 +86,10 @@ export class IntrospectionVerifier {
     }
     const unavailable = (reason: string, cause?: unknown): McpOAuthError => {
       this.#observer.failed?.(endpoint, reason);
-      return new McpOAuthError("upstream_unavailable", `introspection failed: ${reason}`, { cause, retryAfter: this.#options.retryAfterSeconds });
+      return new McpOAuthError("upstream_unavailable", `introspection failed: ${reason}`, {
+        cause,
+        retryAfter: this.#options.retryAfterSeconds,
+      });
     };
 
     this.#observer.called?.();

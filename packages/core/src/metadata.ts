@@ -17,12 +17,22 @@ export interface ProtectedResourceMetadata {
 
 // Every field the library writes from its own options: `metadata` may add fields, never
 // replace these (an override could, say, publish `offline_access`, which MCP forbids).
-const OWN_FIELDS = ["resource", "authorization_servers", "scopes_supported", "bearer_methods_supported", "resource_name", "resource_documentation"];
+const OWN_FIELDS = [
+  "resource",
+  "authorization_servers",
+  "scopes_supported",
+  "bearer_methods_supported",
+  "resource_name",
+  "resource_documentation",
+];
 
 export function buildProtectedResourceMetadata(options: ResolvedOptions): ProtectedResourceMetadata {
   for (const field of OWN_FIELDS) {
     if (Object.hasOwn(options.extraMetadata, field)) {
-      throw new McpOAuthConfigError(`metadata.${field}`, "is set by the library from the other options (resource, authorizationServers, scopes/scopesSupported, resourceName, resourceDocumentation); remove it");
+      throw new McpOAuthConfigError(
+        `metadata.${field}`,
+        "is set by the library from the other options (resource, authorizationServers, scopes/scopesSupported, resourceName, resourceDocumentation); remove it",
+      );
     }
   }
   return {

@@ -12,7 +12,17 @@ import { AudienceMatcher, hasUserinfoOrFragment, isLoopbackHost } from "./resour
 import { compileScopeHierarchy, isValidScopeToken, type McpScopePolicy, type ScopeHierarchy } from "./scopes.js";
 
 /** Asymmetric JWS algorithms accepted by default (RFC 7518 section 3.1). */
-export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"] as const;
+export const ASYMMETRIC_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+] as const;
 /** HMAC algorithms: only with an explicit shared `secret`. */
 export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
 
@@ -104,7 +114,15 @@ export interface IntrospectionOptions {
  * with its own lifetimes, whoever stored it and whether or not the store honours `ttlMs`.
  */
 export type CachedValidation =
-  | { ok: true; method: "jwt" | "introspection"; claims: Readonly<Record<string, unknown>>; scopes: readonly string[]; clientId: string; expiresAt: number; checkedAt: number }
+  | {
+      ok: true;
+      method: "jwt" | "introspection";
+      claims: Readonly<Record<string, unknown>>;
+      scopes: readonly string[];
+      clientId: string;
+      expiresAt: number;
+      checkedAt: number;
+    }
   | { ok: false; method: "jwt" | "introspection"; code: McpOAuthErrorCode; checkedAt: number };
 
 export interface CacheOptions {
@@ -224,9 +242,17 @@ export interface ResolvedOptions {
   readonly validationType: "jwt" | "introspection" | "auto";
   /** The rules every token is checked against, JWT or introspected (issuers, audiences, claims, key sets). */
   readonly tokenRules: ResolvedTokenRules;
-  readonly introspection: Readonly<Required<Omit<IntrospectionOptions, "endpoint">> & { endpoint: string | undefined }> | undefined;
+  readonly introspection:
+    Readonly<Required<Omit<IntrospectionOptions, "endpoint">> & { endpoint: string | undefined }> | undefined;
   /** Lifetimes in ms, each already capped by `maxAgeSeconds`. */
-  readonly cache: Readonly<{ store: TokenCacheStore<CachedValidation>; ttlMs: number; introspectionTtlMs: number; negativeTtlMs: number }> | undefined;
+  readonly cache:
+    | Readonly<{
+        store: TokenCacheStore<CachedValidation>;
+        ttlMs: number;
+        introspectionTtlMs: number;
+        negativeTtlMs: number;
+      }>
+    | undefined;
   readonly onEvent: McpOAuthEventListener | undefined;
 }
 
@@ -256,9 +282,15 @@ export const WELL_KNOWN_PROTECTED_RESOURCE = "/.well-known/oauth-protected-resou
  * `auto`: the thread pool only when another core can run it. On one core the hop costs CPU
  * (about 15 µs per token here) and overlaps nothing (docs/architecture.md).
  */
-function signatureVerification(value: ValidationOptions["signatureVerification"]): ResolvedTokenRules["signatureVerification"] {
+function signatureVerification(
+  value: ValidationOptions["signatureVerification"],
+): ResolvedTokenRules["signatureVerification"] {
   if (value === "event-loop" || value === "thread-pool") return value;
-  if (value !== undefined && value !== "auto") fail("validation.signatureVerification", `"${String(value)}" is not supported; use "auto", "event-loop" or "thread-pool"`);
+  if (value !== undefined && value !== "auto")
+    fail(
+      "validation.signatureVerification",
+      `"${String(value)}" is not supported; use "auto", "event-loop" or "thread-pool"`,
+    );
   return availableParallelism() > 1 ? "thread-pool" : "event-loop";
 }
 
@@ -339,7 +371,8 @@ function checkScopes(option: string, scopes: readonly string[] | undefined): str
   if (scopes === undefined) return [];
   if (!Array.isArray(scopes)) fail(option, "must be an array of scope strings");
   for (const scope of scopes) {
-    if (typeof scope !== "string" || !isValidScopeToken(scope)) fail(option, `"${String(scope)}" is not a valid scope (RFC 6749 section 3.3)`);
+    if (typeof scope !== "string" || !isValidScopeToken(scope))
+      fail(option, `"${String(scope)}" is not a valid scope (RFC 6749 section 3.3)`);
   }
   return [...new Set(scopes)];
 }
@@ -360,13 +393,15 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
 
 /** A number of seconds, zero or more and finite (a cache lifetime). */
 function finiteSeconds(option: string, value: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) fail(option, `must be a finite number of seconds, 0 or more, got ${String(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    fail(option, `must be a finite number of seconds, 0 or more, got ${String(value)}`);
   return value;
 }
 
 /** Validates options and computes everything derived from them. Throws `McpOAuthConfigError`. */
 export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
-  if (options === null || typeof options !== "object") fail("options", "pass an options object with at least `resource` and `authorizationServers`");
+  if (options === null || typeof options !== "object")
+    fail("options", "pass an options object with at least `resource` and `authorizationServers`");
   const allowInsecureHttp = options.allowInsecureHttp === true;
 
   const resourceUrl = checkUrl("resource", options.resource, allowInsecureHttp);
@@ -376,7 +411,10 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   const preset = options.preset;
   const authorizationServers = toList(options.authorizationServers ?? preset?.authorizationServers);
   if (authorizationServers.length === 0) {
-    fail("authorizationServers", "list at least one authorization server issuer URL (env OAUTH_AUTHORIZATION_SERVER), e.g. https://tenant.auth0.com/");
+    fail(
+      "authorizationServers",
+      "list at least one authorization server issuer URL (env OAUTH_AUTHORIZATION_SERVER), e.g. https://tenant.auth0.com/",
+    );
   }
   authorizationServers.forEach((as, i) => {
     const url = checkUrl(`authorizationServers[${i}]`, as, allowInsecureHttp);
@@ -384,11 +422,20 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   });
 
   const requiredScopes = checkScopes("scopes", options.scopes);
-  const scopesSupported = options.scopesSupported === undefined ? (requiredScopes.length > 0 ? requiredScopes : undefined) : checkScopes("scopesSupported", options.scopesSupported);
-  for (const [option, list] of [["scopes", requiredScopes], ["scopesSupported", scopesSupported ?? []]] as const) {
+  const scopesSupported =
+    options.scopesSupported === undefined
+      ? requiredScopes.length > 0
+        ? requiredScopes
+        : undefined
+      : checkScopes("scopesSupported", options.scopesSupported);
+  for (const [option, list] of [
+    ["scopes", requiredScopes],
+    ["scopesSupported", scopesSupported ?? []],
+  ] as const) {
     // MCP 2026-07-28: offline_access is the authorization server's business; advertising it
     // as a resource scope makes clients ask every user for refresh tokens.
-    if (list.includes("offline_access")) fail(option, "remove offline_access: it is not a resource scope and MCP clients must not be told to request it");
+    if (list.includes("offline_access"))
+      fail(option, "remove offline_access: it is not a resource scope and MCP clients must not be told to request it");
   }
 
   // Explicit options win over the preset's; an option left `undefined` does not erase it.
@@ -400,60 +447,111 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   let introspection: ResolvedOptions["introspection"];
   if (validationType !== "jwt") {
     const given = options.introspection;
-    if (!given || typeof given.clientId !== "string" || given.clientId === "" || typeof given.clientSecret !== "string" || given.clientSecret === "") {
-      fail("introspection", "introspection needs the resource server's clientId and clientSecret at the authorization server (env OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)");
+    if (
+      !given ||
+      typeof given.clientId !== "string" ||
+      given.clientId === "" ||
+      typeof given.clientSecret !== "string" ||
+      given.clientSecret === ""
+    ) {
+      fail(
+        "introspection",
+        "introspection needs the resource server's clientId and clientSecret at the authorization server (env OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET)",
+      );
     }
     const authMethod = given.authMethod ?? DEFAULTS.introspection.authMethod;
-    if (authMethod !== "client_secret_basic" && authMethod !== "client_secret_post") fail("introspection.authMethod", "use client_secret_basic or client_secret_post");
+    if (authMethod !== "client_secret_basic" && authMethod !== "client_secret_post")
+      fail("introspection.authMethod", "use client_secret_basic or client_secret_post");
     introspection = Object.freeze({
-      endpoint: given.endpoint === undefined ? undefined : checkUrl("introspection.endpoint", given.endpoint, allowInsecureHttp).href,
+      endpoint:
+        given.endpoint === undefined
+          ? undefined
+          : checkUrl("introspection.endpoint", given.endpoint, allowInsecureHttp).href,
       clientId: given.clientId,
       clientSecret: given.clientSecret,
       authMethod,
     });
   }
-  const cacheOptions = options.cache === false ? undefined : options.cache ?? {};
+  const cacheOptions = options.cache === false ? undefined : (options.cache ?? {});
   let cache: ResolvedOptions["cache"];
   if (cacheOptions !== undefined) {
     const store = cacheOptions.store;
     if (store !== undefined && (store === null || typeof store.get !== "function" || typeof store.set !== "function")) {
       fail("cache.store", "must have get(key) and set(key, value, ttlMs) methods (the TokenCacheStore interface)");
     }
-    const maxAgeSeconds = cacheOptions.maxAgeSeconds === undefined ? Infinity : finiteSeconds("cache.maxAgeSeconds", cacheOptions.maxAgeSeconds);
+    const maxAgeSeconds =
+      cacheOptions.maxAgeSeconds === undefined
+        ? Infinity
+        : finiteSeconds("cache.maxAgeSeconds", cacheOptions.maxAgeSeconds);
     const lifetimeMs = (option: string, value: number | undefined, fallback: number): number =>
       Math.min(finiteSeconds(`cache.${option}`, value ?? fallback), maxAgeSeconds) * 1000;
     cache = Object.freeze({
-      store: store ?? new MemoryTokenCache<CachedValidation>(positive("cache.maxEntries", cacheOptions.maxEntries, DEFAULTS.cache.maxEntries, true)),
+      store:
+        store ??
+        new MemoryTokenCache<CachedValidation>(
+          positive("cache.maxEntries", cacheOptions.maxEntries, DEFAULTS.cache.maxEntries, true),
+        ),
       ttlMs: lifetimeMs("ttlSeconds", cacheOptions.ttlSeconds, DEFAULTS.cache.ttlSeconds),
-      introspectionTtlMs: lifetimeMs("introspectionTtlSeconds", cacheOptions.introspectionTtlSeconds, DEFAULTS.cache.introspectionTtlSeconds),
-      negativeTtlMs: lifetimeMs("negativeTtlSeconds", cacheOptions.negativeTtlSeconds, DEFAULTS.cache.negativeTtlSeconds),
+      introspectionTtlMs: lifetimeMs(
+        "introspectionTtlSeconds",
+        cacheOptions.introspectionTtlSeconds,
+        DEFAULTS.cache.introspectionTtlSeconds,
+      ),
+      negativeTtlMs: lifetimeMs(
+        "negativeTtlSeconds",
+        cacheOptions.negativeTtlSeconds,
+        DEFAULTS.cache.negativeTtlSeconds,
+      ),
     });
   }
   if (options.onEvent !== undefined && typeof options.onEvent !== "function") fail("onEvent", "must be a function");
-  const scopeClaims = validation.scopeClaims === undefined ? [...DEFAULTS.validation.scopeClaims] : [...validation.scopeClaims];
-  if (scopeClaims.length === 0 || scopeClaims.some((c) => typeof c !== "string" || c === "")) fail("validation.scopeClaims", "list claim names, e.g. [\"scope\", \"scp\"]");
+  const scopeClaims =
+    validation.scopeClaims === undefined ? [...DEFAULTS.validation.scopeClaims] : [...validation.scopeClaims];
+  if (scopeClaims.length === 0 || scopeClaims.some((c) => typeof c !== "string" || c === ""))
+    fail("validation.scopeClaims", 'list claim names, e.g. ["scope", "scp"]');
   const requiredClaims = new Map<string, ReadonlySet<string>>();
   for (const [claim, value] of Object.entries(validation.requiredClaims ?? {})) {
-    const values = typeof value === "string" ? [value] : Array.isArray(value) ? value : fail(`validation.requiredClaims.${claim}`, "must be a string or an array of strings");
+    const values =
+      typeof value === "string"
+        ? [value]
+        : Array.isArray(value)
+          ? value
+          : fail(`validation.requiredClaims.${claim}`, "must be a string or an array of strings");
     requiredClaims.set(claim, new Set(values));
   }
   const clientIdAsAudience = new Set(toList(validation.clientIdAsAudience));
   const issuers = validation.issuer === undefined ? authorizationServers : toList(validation.issuer);
-  if (issuers.length === 0) fail("validation.issuer", "list at least one issuer, or leave it unset to use the authorization servers");
+  if (issuers.length === 0)
+    fail("validation.issuer", "list at least one issuer, or leave it unset to use the authorization servers");
   const audiences = validation.audience === undefined ? [resource] : toList(validation.audience);
-  if (audiences.length === 0) fail("validation.audience", "must not be empty; leave it unset to use the resource (env OAUTH_AUDIENCE)");
+  if (audiences.length === 0)
+    fail("validation.audience", "must not be empty; leave it unset to use the resource (env OAUTH_AUDIENCE)");
   for (const audience of audiences) {
-    if (hasUserinfoOrFragment(audience)) fail("validation.audience", `"${audience}" has a userinfo or a fragment, which no token audience may match; use the resource URI as clients send it`);
+    if (hasUserinfoOrFragment(audience))
+      fail(
+        "validation.audience",
+        `"${audience}" has a userinfo or a fragment, which no token audience may match; use the resource URI as clients send it`,
+      );
   }
-  const jwksUri = validation.jwksUri === undefined ? undefined : checkUrl("validation.jwksUri", validation.jwksUri, allowInsecureHttp).href;
+  const jwksUri =
+    validation.jwksUri === undefined
+      ? undefined
+      : checkUrl("validation.jwksUri", validation.jwksUri, allowInsecureHttp).href;
 
-  const secretKey = validation.secret === undefined ? undefined : createSecretKey(
-    typeof validation.secret === "string" ? Buffer.from(validation.secret, "utf8") : Buffer.from(validation.secret),
-  );
-  if (secretKey && secretKey.symmetricKeySize! < 32) fail("validation.secret", "use a shared secret of at least 32 bytes (RFC 7518 section 3.2)");
-  const algorithms = validation.algorithms === undefined
-    ? [...ASYMMETRIC_ALGORITHMS, ...(secretKey ? HMAC_ALGORITHMS : [])]
-    : [...validation.algorithms];
+  const secretKey =
+    validation.secret === undefined
+      ? undefined
+      : createSecretKey(
+          typeof validation.secret === "string"
+            ? Buffer.from(validation.secret, "utf8")
+            : Buffer.from(validation.secret),
+        );
+  if (secretKey && secretKey.symmetricKeySize! < 32)
+    fail("validation.secret", "use a shared secret of at least 32 bytes (RFC 7518 section 3.2)");
+  const algorithms =
+    validation.algorithms === undefined
+      ? [...ASYMMETRIC_ALGORITHMS, ...(secretKey ? HMAC_ALGORITHMS : [])]
+      : [...validation.algorithms];
   if (algorithms.length === 0) fail("validation.algorithms", "list at least one algorithm");
   for (const alg of algorithms) {
     if ((HMAC_ALGORITHMS as readonly string[]).includes(alg)) {
@@ -466,7 +564,10 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   const hierarchy = options.scopeHierarchy;
   if (hierarchy !== undefined) {
     for (const [scope, implied] of Object.entries(hierarchy)) {
-      checkScopes(`scopeHierarchy.${scope}`, [scope, ...(Array.isArray(implied) ? implied : fail(`scopeHierarchy.${scope}`, "must be an array of scopes"))]);
+      checkScopes(`scopeHierarchy.${scope}`, [
+        scope,
+        ...(Array.isArray(implied) ? implied : fail(`scopeHierarchy.${scope}`, "must be an array of scopes")),
+      ]);
     }
   }
 
@@ -474,16 +575,24 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
   if (policy !== undefined) {
     for (const table of ["methods", "tools", "prompts", "resources"] as const) {
       for (const [name, scopes] of Object.entries(policy[table] ?? {})) {
-        checkScopes(`scopePolicy.${table}.${name}`, Array.isArray(scopes) ? scopes : fail(`scopePolicy.${table}.${name}`, "must be an array of scopes"));
+        checkScopes(
+          `scopePolicy.${table}.${name}`,
+          Array.isArray(scopes) ? scopes : fail(`scopePolicy.${table}.${name}`, "must be an array of scopes"),
+        );
       }
     }
-    if (policy.custom !== undefined && typeof policy.custom !== "function") fail("scopePolicy.custom", "must be a function");
+    if (policy.custom !== undefined && typeof policy.custom !== "function")
+      fail("scopePolicy.custom", "must be a function");
   }
 
-  for (const [option, value] of [["resourceName", options.resourceName], ["resourceDocumentation", options.resourceDocumentation]] as const) {
+  for (const [option, value] of [
+    ["resourceName", options.resourceName],
+    ["resourceDocumentation", options.resourceDocumentation],
+  ] as const) {
     if (value !== undefined && (typeof value !== "string" || value === "")) fail(option, "must be a non-empty string");
   }
-  if (options.resourceDocumentation !== undefined) checkUrl("resourceDocumentation", options.resourceDocumentation, true);
+  if (options.resourceDocumentation !== undefined)
+    checkUrl("resourceDocumentation", options.resourceDocumentation, true);
 
   // RFC 9728 section 3.1: the well-known suffix is inserted between host and path.
   const resourcePath = resourceUrl.pathname === "/" ? "" : resourceUrl.pathname.replace(/\/$/, "");
@@ -501,9 +610,10 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     resourceDocumentation: options.resourceDocumentation,
     extraMetadata: { ...(options.metadata ?? {}) },
     metadataPath,
-    resourceMetadataUrl: options.resourceMetadataUrl === undefined
-      ? `${resourceUrl.origin}${metadataPath}`
-      : checkUrl("resourceMetadataUrl", options.resourceMetadataUrl, allowInsecureHttp).href,
+    resourceMetadataUrl:
+      options.resourceMetadataUrl === undefined
+        ? `${resourceUrl.origin}${metadataPath}`
+        : checkUrl("resourceMetadataUrl", options.resourceMetadataUrl, allowInsecureHttp).href,
     timeoutMs: positive("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs),
     maxResponseBytes: positiveInteger("maxResponseBytes", options.maxResponseBytes, DEFAULTS.maxResponseBytes),
     retryAfterSeconds: positive("retryAfterSeconds", options.retryAfterSeconds, DEFAULTS.retryAfterSeconds),
@@ -519,16 +629,40 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
       audienceMatcher: new AudienceMatcher(audiences),
       algorithms: new Set<string>(algorithms),
       secretKey,
-      clockToleranceSeconds: positive("validation.clockToleranceSeconds", validation.clockToleranceSeconds, DEFAULTS.validation.clockToleranceSeconds, true),
+      clockToleranceSeconds: positive(
+        "validation.clockToleranceSeconds",
+        validation.clockToleranceSeconds,
+        DEFAULTS.validation.clockToleranceSeconds,
+        true,
+      ),
       strict: validation.strict === true,
-      maxTokenLength: positive("validation.maxTokenLength", validation.maxTokenLength, DEFAULTS.validation.maxTokenLength),
-      jwksCacheMaxAgeMs: positive("validation.jwksCacheMaxAgeMs", validation.jwksCacheMaxAgeMs, DEFAULTS.validation.jwksCacheMaxAgeMs),
-      jwksStaleWindowMs: positive("validation.jwksStaleWindowMs", validation.jwksStaleWindowMs, DEFAULTS.validation.jwksStaleWindowMs, true),
-      jwksRequestsPerMinute: positive("validation.jwksRequestsPerMinute", validation.jwksRequestsPerMinute, DEFAULTS.validation.jwksRequestsPerMinute),
+      maxTokenLength: positive(
+        "validation.maxTokenLength",
+        validation.maxTokenLength,
+        DEFAULTS.validation.maxTokenLength,
+      ),
+      jwksCacheMaxAgeMs: positive(
+        "validation.jwksCacheMaxAgeMs",
+        validation.jwksCacheMaxAgeMs,
+        DEFAULTS.validation.jwksCacheMaxAgeMs,
+      ),
+      jwksStaleWindowMs: positive(
+        "validation.jwksStaleWindowMs",
+        validation.jwksStaleWindowMs,
+        DEFAULTS.validation.jwksStaleWindowMs,
+        true,
+      ),
+      jwksRequestsPerMinute: positive(
+        "validation.jwksRequestsPerMinute",
+        validation.jwksRequestsPerMinute,
+        DEFAULTS.validation.jwksRequestsPerMinute,
+      ),
       scopeClaims,
       requiredClaims,
       clientIdAsAudience,
-      signatureVerification: signatureVerification(validation.signatureVerification ?? DEFAULTS.validation.signatureVerification),
+      signatureVerification: signatureVerification(
+        validation.signatureVerification ?? DEFAULTS.validation.signatureVerification,
+      ),
     }),
   });
 }

@@ -56,7 +56,12 @@ export function okta(options: OktaPresetOptions): ProviderPreset {
   return {
     name: "okta",
     authorizationServers: [issuer],
-    validation: { issuer, jwksUri: `${issuer}/v1/keys`, audience: options.audience ?? `api://${id}`, scopeClaims: ["scp", "scope"] },
+    validation: {
+      issuer,
+      jwksUri: `${issuer}/v1/keys`,
+      audience: options.audience ?? `api://${id}`,
+      scopeClaims: ["scp", "scope"],
+    },
   };
 }
 
@@ -77,7 +82,10 @@ export function cognito(options: CognitoPresetOptions): ProviderPreset {
   const region = required("preset.cognito.region", options.region, "set the AWS region, e.g. eu-west-1");
   const pool = required("preset.cognito.userPoolId", options.userPoolId, "set the user pool id, e.g. eu-west-1_AbCdEf");
   if (!Array.isArray(options.clientIds) || options.clientIds.length === 0) {
-    throw new McpOAuthConfigError("preset.cognito.clientIds", "Cognito access tokens carry no aud: list the app client ids whose tokens this server accepts");
+    throw new McpOAuthConfigError(
+      "preset.cognito.clientIds",
+      "Cognito access tokens carry no aud: list the app client ids whose tokens this server accepts",
+    );
   }
   const issuer = `https://cognito-idp.${region}.amazonaws.com/${pool}`;
   return {
@@ -135,7 +143,12 @@ export function keycloak(options: KeycloakPresetOptions): ProviderPreset {
   return {
     name: "keycloak",
     authorizationServers: [issuer],
-    validation: { issuer, jwksUri: `${issuer}/protocol/openid-connect/certs`, ...(options.audience ? { audience: options.audience } : {}), scopeClaims: ["scope"] },
+    validation: {
+      issuer,
+      jwksUri: `${issuer}/protocol/openid-connect/certs`,
+      ...(options.audience ? { audience: options.audience } : {}),
+      scopeClaims: ["scope"],
+    },
   };
 }
 

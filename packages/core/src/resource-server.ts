@@ -54,7 +54,16 @@ export class ResourceServer {
   /** Every AuthInfo's `resource`: one read-only URL (see `ReadonlyURL`). */
   readonly #resourceUrl: URL;
   readonly #interner = new ClaimInterner();
-  readonly #stats: ValidationStats = { accepted: 0, rejected: 0, cacheHits: 0, cacheMisses: 0, cacheErrors: 0, upstreamErrors: 0, validations: 0, introspectionCalls: 0 };
+  readonly #stats: ValidationStats = {
+    accepted: 0,
+    rejected: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    cacheErrors: 0,
+    upstreamErrors: 0,
+    validations: 0,
+    introspectionCalls: 0,
+  };
 
   constructor(options: McpOAuthOptions, internals: ResourceServerInternals = {}) {
     this.options = resolveOptions(options);
@@ -68,18 +77,39 @@ export class ResourceServer {
     const emit = emitter(this.options.onEvent);
     this.#emit = emit;
     this.#directory = new AuthorizationServerDirectory(
-      { timeout: this.options.timeoutMs, retryAfter: this.options.retryAfterSeconds, maxResponseBytes: this.options.maxResponseBytes, ...(internals.fetch ? { fetch: internals.fetch } : {}) },
+      {
+        timeout: this.options.timeoutMs,
+        retryAfter: this.options.retryAfterSeconds,
+        maxResponseBytes: this.options.maxResponseBytes,
+        ...(internals.fetch ? { fetch: internals.fetch } : {}),
+      },
       (report) => emit({ type: "authorization_server_discovered", report }),
     );
     const type = this.options.validationType;
-    this.#jwt = type === "introspection" ? undefined : new JwtVerifier(this.options, this.#directory, {
-      refreshed: (jwksUri, keyCount) => emit({ type: "key_set_refreshed", jwksUri, keyCount }),
-      failed: (url, reason) => emit({ type: "upstream_error", upstream: "jwks", url, reason }),
-    }, internals.fetch);
-    this.#introspection = type === "jwt" ? undefined : new IntrospectionVerifier(this.options, this.#directory, {
-      called: () => void this.#stats.introspectionCalls++,
-      failed: (url, reason) => emit({ type: "upstream_error", upstream: "introspection", url, reason }),
-    }, internals.fetch);
+    this.#jwt =
+      type === "introspection"
+        ? undefined
+        : new JwtVerifier(
+            this.options,
+            this.#directory,
+            {
+              refreshed: (jwksUri, keyCount) => emit({ type: "key_set_refreshed", jwksUri, keyCount }),
+              failed: (url, reason) => emit({ type: "upstream_error", upstream: "jwks", url, reason }),
+            },
+            internals.fetch,
+          );
+    this.#introspection =
+      type === "jwt"
+        ? undefined
+        : new IntrospectionVerifier(
+            this.options,
+            this.#directory,
+            {
+              called: () => void this.#stats.introspectionCalls++,
+              failed: (url, reason) => emit({ type: "upstream_error", upstream: "introspection", url, reason }),
+            },
+            internals.fetch,
+          );
     this.options.cache?.store.listen?.(emit);
   }
 
@@ -165,7 +195,11 @@ export class ResourceServer {
     return undefined;
   }
 
-  #afterLookup(token: string, key: string | undefined, cached: CachedValidation | undefined): AuthInfo | Promise<AuthInfo> {
+  #afterLookup(
+    token: string,
+    key: string | undefined,
+    cached: CachedValidation | undefined,
+  ): AuthInfo | Promise<AuthInfo> {
     const fresh = this.#fresh(cached);
     if (fresh !== undefined) return this.#settle(token, fresh, true);
     if (this.options.cache !== undefined) this.#stats.cacheMisses++;
@@ -181,13 +215,16 @@ export class ResourceServer {
     // A verification decided at once is over before anything else runs: nothing to share.
     if (!(outcome instanceof Promise)) return this.#settle(token, outcome, false);
     // then(ok, failed) rather than finally(): the same effect, two promises fewer per token.
-    const pending = outcome.then((result) => {
-      this.#inflight.delete(flightKey);
-      return result;
-    }, (error: unknown) => {
-      this.#inflight.delete(flightKey);
-      throw error;
-    });
+    const pending = outcome.then(
+      (result) => {
+        this.#inflight.delete(flightKey);
+        return result;
+      },
+      (error: unknown) => {
+        this.#inflight.delete(flightKey);
+        throw error;
+      },
+    );
     this.#inflight.set(flightKey, pending);
     return pending.then((result) => this.#settle(token, result, false));
   }
@@ -200,20 +237,24 @@ export class ResourceServer {
    */
   #leased(token: string, key: string | undefined): Promise<CachedValidation> | undefined {
     const store = this.options.cache?.store;
-    if (store?.lease === undefined || key === undefined || this.#verifier(token) !== this.#introspection) return undefined;
-    return store.lease(key).catch(() => undefined).then((lease) => {
-      const known = this.#fresh(lease?.value);
-      if (known !== undefined) return known;
-      const outcome = Promise.resolve().then(() => this.#validate(token, key));
-      if (lease === undefined) return outcome;
-      return outcome.finally(() => {
-        try {
-          lease.release();
-        } catch {
-          // A store that breaks its contract must not turn a verdict into a failure.
-        }
+    if (store?.lease === undefined || key === undefined || this.#verifier(token) !== this.#introspection)
+      return undefined;
+    return store
+      .lease(key)
+      .catch(() => undefined)
+      .then((lease) => {
+        const known = this.#fresh(lease?.value);
+        if (known !== undefined) return known;
+        const outcome = Promise.resolve().then(() => this.#validate(token, key));
+        if (lease === undefined) return outcome;
+        return outcome.finally(() => {
+          try {
+            lease.release();
+          } catch {
+            // A store that breaks its contract must not turn a verdict into a failure.
+          }
+        });
       });
-    });
   }
 
   /** The verdict on a token not in the cache; stored in the cache (keyed by `key`) when there is one. */
@@ -226,7 +267,11 @@ export class ResourceServer {
     } catch (error) {
       return this.#rejected(verifier, key, error);
     }
-    if (verified instanceof Promise) return verified.then((v) => this.#accepted(key, v), (error: unknown) => this.#rejected(verifier, key, error));
+    if (verified instanceof Promise)
+      return verified.then(
+        (v) => this.#accepted(key, v),
+        (error: unknown) => this.#rejected(verifier, key, error),
+      );
     return this.#accepted(key, verified);
   }
 
@@ -234,11 +279,19 @@ export class ResourceServer {
     const code: McpOAuthErrorCode = error instanceof McpOAuthError ? error.code : "upstream_unavailable";
     if (code === "upstream_unavailable") {
       this.#stats.upstreamErrors++;
-      throw error instanceof McpOAuthError ? error : new McpOAuthError(code, "unexpected failure while checking the token", { cause: error });
+      throw error instanceof McpOAuthError
+        ? error
+        : new McpOAuthError(code, "unexpected failure while checking the token", { cause: error });
     }
-    const rejected: CachedValidation = { ok: false, method: verifier === this.#jwt ? "jwt" : "introspection", code, checkedAt: Date.now() };
+    const rejected: CachedValidation = {
+      ok: false,
+      method: verifier === this.#jwt ? "jwt" : "introspection",
+      code,
+      checkedAt: Date.now(),
+    };
     const cache = this.options.cache;
-    if (cache !== undefined && key !== undefined && cache.negativeTtlMs > 0 && isNegativelyCached(code)) this.#store(key, rejected, cache.negativeTtlMs);
+    if (cache !== undefined && key !== undefined && cache.negativeTtlMs > 0 && isNegativelyCached(code))
+      this.#store(key, rejected, cache.negativeTtlMs);
     return rejected;
   }
 
@@ -300,7 +353,8 @@ export class ResourceServer {
       aud: claims["aud"] as string | string[] | undefined,
       claims,
     };
-    if (listening) this.#emit({ type: "token_accepted", method: result.method, cached, clientId: result.clientId, sub: extra.sub });
+    if (listening)
+      this.#emit({ type: "token_accepted", method: result.method, cached, clientId: result.clientId, sub: extra.sub });
     return {
       token,
       clientId: result.clientId,
@@ -338,9 +392,10 @@ export class ResourceServer {
    * a 500 with a stack trace and never `invalid_token`.
    */
   answer(error: unknown): ErrorAnswer {
-    const known = error instanceof McpOAuthError
-      ? error
-      : new McpOAuthError("upstream_unavailable", "unexpected failure while checking the token", { cause: error });
+    const known =
+      error instanceof McpOAuthError
+        ? error
+        : new McpOAuthError("upstream_unavailable", "unexpected failure while checking the token", { cause: error });
     return answerFor(known, {
       resourceMetadataUrl: this.options.resourceMetadataUrl,
       requiredScopes: this.options.requiredScopes,
@@ -372,4 +427,3 @@ export class ResourceServer {
     return this.inspectAuthorizationServers();
   }
 }
-

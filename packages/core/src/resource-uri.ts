@@ -74,6 +74,8 @@ export class AudienceMatcher {
   }
 
   #matchesOne(entry: string): boolean {
-    return this.#exact.has(entry) || (!hasUserinfoOrFragment(entry) && this.#normalized.has(normalizeResourceUri(entry)));
+    return (
+      this.#exact.has(entry) || (!hasUserinfoOrFragment(entry) && this.#normalized.has(normalizeResourceUri(entry)))
+    );
   }
 }

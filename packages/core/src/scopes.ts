@@ -20,7 +20,10 @@ export function splitScopes(value: string): string[] {
  * and `scp` (Okta: an array; Entra ID: a space-separated string), merged. Presets add
  * more (Auth0's `permissions`, Entra's `roles`).
  */
-export function scopesFromClaims(claims: Record<string, unknown>, names: readonly string[] = ["scope", "scp"]): string[] {
+export function scopesFromClaims(
+  claims: Record<string, unknown>,
+  names: readonly string[] = ["scope", "scp"],
+): string[] {
   const out = new Set<string>();
   for (const name of names) {
     const value = claims[name];
@@ -37,14 +40,16 @@ export function scopesFromClaims(claims: Record<string, unknown>, names: readonl
 export type ScopeHierarchy = Readonly<Record<string, readonly string[]>>;
 
 /** Precomputes, for every scope in the hierarchy, the full set it implies. */
-export function compileScopeHierarchy(hierarchy: ScopeHierarchy | undefined): (granted: readonly string[]) => ReadonlySet<string> {
+export function compileScopeHierarchy(
+  hierarchy: ScopeHierarchy | undefined,
+): (granted: readonly string[]) => ReadonlySet<string> {
   if (!hierarchy || Object.keys(hierarchy).length === 0) return (granted) => new Set(granted);
   const closure = new Map<string, ReadonlySet<string>>();
   const expand = (scope: string, seen: Set<string>): void => {
     if (seen.has(scope)) return;
     seen.add(scope);
     // Own keys only: a scope named `constructor` or `__proto__` is just a scope.
-    for (const implied of Object.hasOwn(hierarchy, scope) ? hierarchy[scope] ?? [] : []) expand(implied, seen);
+    for (const implied of Object.hasOwn(hierarchy, scope) ? (hierarchy[scope] ?? []) : []) expand(implied, seen);
   };
   for (const scope of Object.keys(hierarchy)) {
     const seen = new Set<string>();
@@ -92,7 +97,10 @@ function paramString(params: unknown, key: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function lookup(table: Readonly<Record<string, readonly string[]>> | undefined, key: string | undefined): readonly string[] {
+function lookup(
+  table: Readonly<Record<string, readonly string[]>> | undefined,
+  key: string | undefined,
+): readonly string[] {
   if (!table || key === undefined || !Object.hasOwn(table, key)) return [];
   return table[key] ?? [];
 }
@@ -123,6 +131,10 @@ export function scopesForJsonRpc(policy: McpScopePolicy, body: unknown): string[
 /** Whether a policy can need anything at all, so callers skip reading bodies when not. */
 export function policyIsEmpty(policy: McpScopePolicy | undefined): boolean {
   if (!policy) return true;
-  return !policy.custom && [policy.methods, policy.tools, policy.prompts, policy.resources]
-    .every((table) => !table || Object.keys(table).length === 0);
+  return (
+    !policy.custom &&
+    [policy.methods, policy.tools, policy.prompts, policy.resources].every(
+      (table) => !table || Object.keys(table).length === 0,
+    )
+  );
 }

@@ -111,7 +111,9 @@ describe("extractBearerToken: the Authorization header", () => {
   });
 
   it("readBearerToken refuses the scheme without a token itself (callers look the token up before the b64token check)", () => {
-    expect(() => readBearerToken(withHeader("Bearer"), MAX)).toThrow(expect.objectContaining({ code: "malformed_authorization_header" }));
+    expect(() => readBearerToken(withHeader("Bearer"), MAX)).toThrow(
+      expect.objectContaining({ code: "malformed_authorization_header" }),
+    );
   });
 
   it("refuses an oversized header before parsing it", () => {
@@ -144,7 +146,16 @@ describe("extractBearerToken: more than one Authorization header", () => {
   it("counts only Authorization: other 13-character names (Cache-Control, Accept-Ranges) are not it", () => {
     const request: TokenRequest = {
       headers: { authorization: `Bearer ${TOKEN}` },
-      rawHeaders: ["Cache-Control", "no-cache", "Authorization", `Bearer ${TOKEN}`, "accept-ranges", "bytes", "Authorisation", "x"],
+      rawHeaders: [
+        "Cache-Control",
+        "no-cache",
+        "Authorization",
+        `Bearer ${TOKEN}`,
+        "accept-ranges",
+        "bytes",
+        "Authorisation",
+        "x",
+      ],
     };
     expect(extractBearerToken(request, MAX)).toBe(TOKEN);
   });
@@ -171,13 +182,12 @@ describe("extractBearerToken: the query string", () => {
     expect(codeOf({ headers: {}, url })).toBe("token_in_query");
   });
 
-  it.each([
-    "/mcp?access_token=abc",
-    `/mcp?access_token=${TOKEN}`,
-    "/mcp?x=1&access_token=abc",
-  ])("refuses %s even with a valid header as token_in_query", (url) => {
-    expect(codeOf(withHeader(`Bearer ${TOKEN}`, { url }))).toBe("token_in_query");
-  });
+  it.each(["/mcp?access_token=abc", `/mcp?access_token=${TOKEN}`, "/mcp?x=1&access_token=abc"])(
+    "refuses %s even with a valid header as token_in_query",
+    (url) => {
+      expect(codeOf(withHeader(`Bearer ${TOKEN}`, { url }))).toBe("token_in_query");
+    },
+  );
 
   it.each([
     "/mcp",
@@ -205,13 +215,21 @@ describe("extractBearerToken: the body", () => {
     ["a null-prototype form body", FORM, Object.assign(Object.create(null) as object, { access_token: "abc" })],
   ])("refuses %s with access_token as token_in_body", (_label, contentType, body) => {
     expect(codeOf({ headers: { "content-type": contentType }, body })).toBe("token_in_body");
-    expect(codeOf({ headers: { "content-type": contentType, authorization: `Bearer ${TOKEN}` }, body })).toBe("token_in_body");
+    expect(codeOf({ headers: { "content-type": contentType, authorization: `Bearer ${TOKEN}` }, body })).toBe(
+      "token_in_body",
+    );
   });
 
   it("does not refuse a JSON body that happens to hold access_token", () => {
     const request: TokenRequest = {
       headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-      body: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x", arguments: { access_token: "abc" } }, access_token: "abc" },
+      body: {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "x", arguments: { access_token: "abc" } },
+        access_token: "abc",
+      },
     };
     expect(extractBearerToken(request, MAX)).toBe(TOKEN);
   });
@@ -224,13 +242,17 @@ describe("extractBearerToken: the body", () => {
     expect(extractBearerToken(request, MAX)).toBe(TOKEN);
   });
 
-  it.each<[string, unknown]>([["no body", undefined], ["a null body", null], ["a number", 5], ["an empty string", ""]])(
-    "answers a form content type with %s by the header alone (never a TypeError)",
-    (_label, body) => {
-      expect(codeOf({ headers: { "content-type": FORM }, body })).toBe("token_missing");
-      expect(extractBearerToken({ headers: { "content-type": FORM, authorization: `Bearer ${TOKEN}` }, body }, MAX)).toBe(TOKEN);
-    },
-  );
+  it.each<[string, unknown]>([
+    ["no body", undefined],
+    ["a null body", null],
+    ["a number", 5],
+    ["an empty string", ""],
+  ])("answers a form content type with %s by the header alone (never a TypeError)", (_label, body) => {
+    expect(codeOf({ headers: { "content-type": FORM }, body })).toBe("token_missing");
+    expect(extractBearerToken({ headers: { "content-type": FORM, authorization: `Bearer ${TOKEN}` }, body }, MAX)).toBe(
+      TOKEN,
+    );
+  });
 
   it("does not refuse a form body whose access_token is only inherited", () => {
     const body = Object.create({ access_token: "abc" }) as object;

@@ -41,7 +41,7 @@ const NASTY: readonly string[] = [
   '""',
   "\\\\",
   'a"b\\c',
-  'end with backslash\\',
+  "end with backslash\\",
   '", error="forged"',
   '\\", resource_metadata="https://evil.example/"',
   "a, b=c",
@@ -56,13 +56,13 @@ const NASTY: readonly string[] = [
   Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join(""),
   "mcp:read mcp:write",
   "  leading and trailing  ",
-  "https://host/path?q=\"1\"&r=\\2#frag",
+  'https://host/path?q="1"&r=\\2#frag',
   "caf\u00e9 \u00ff \u00a0 \u0080",
   "'single' `back` ;semi; <angle>",
   "=",
   ",",
   ";",
-  "\"\"\"\\\\\\",
+  '"""\\\\\\',
 ];
 
 describe("quoteAuthParam", () => {
@@ -84,7 +84,10 @@ describe("buildChallenge", () => {
   it("builds the missing-token challenge exactly: no error, quoted resource_metadata and scope", () => {
     const header = buildChallenge({ resourceMetadata: METADATA, scopes: ["mcp:read", "mcp:write"] });
     expect(header).toBe(`Bearer resource_metadata="${METADATA}", scope="mcp:read mcp:write"`);
-    expect(parseChallenge(header)).toEqual({ scheme: "Bearer", params: { resource_metadata: METADATA, scope: "mcp:read mcp:write" } });
+    expect(parseChallenge(header)).toEqual({
+      scheme: "Bearer",
+      params: { resource_metadata: METADATA, scope: "mcp:read mcp:write" },
+    });
   });
 
   it("omits the error parameter, and with it error_description, when error is undefined", () => {
@@ -100,13 +103,27 @@ describe("buildChallenge", () => {
   });
 
   it("builds the invalid_token challenge with every value quoted", () => {
-    const header = buildChallenge({ resourceMetadata: METADATA, error: "invalid_token", errorDescription: "The access token expired", scopes: ["mcp:read"] });
-    expect(header).toBe(`Bearer error="invalid_token", resource_metadata="${METADATA}", scope="mcp:read", error_description="The access token expired"`);
+    const header = buildChallenge({
+      resourceMetadata: METADATA,
+      error: "invalid_token",
+      errorDescription: "The access token expired",
+      scopes: ["mcp:read"],
+    });
+    expect(header).toBe(
+      `Bearer error="invalid_token", resource_metadata="${METADATA}", scope="mcp:read", error_description="The access token expired"`,
+    );
   });
 
   it("escapes quotes and backslashes so the parser reads the original values", () => {
-    const header = buildChallenge({ resourceMetadata: 'https://h/"x"\\y', error: 'e"1', errorDescription: 'say "hi" \\ bye', scopes: ['a"b', "c\\d", "ok"] });
-    expect(header).toBe('Bearer error="e\\"1", resource_metadata="https://h/\\"x\\"\\\\y", scope="ok", error_description="say \\"hi\\" \\\\ bye"');
+    const header = buildChallenge({
+      resourceMetadata: 'https://h/"x"\\y',
+      error: 'e"1',
+      errorDescription: 'say "hi" \\ bye',
+      scopes: ['a"b', "c\\d", "ok"],
+    });
+    expect(header).toBe(
+      'Bearer error="e\\"1", resource_metadata="https://h/\\"x\\"\\\\y", scope="ok", error_description="say \\"hi\\" \\\\ bye"',
+    );
     expect(parseChallenge(header).params).toEqual({
       error: 'e"1',
       error_description: 'say "hi" \\ bye',
@@ -137,7 +154,9 @@ describe("buildChallenge", () => {
   it.each(NASTY.map((s) => [s]))("never lets %j add or forge a parameter when error is absent", (nasty) => {
     const header = buildChallenge({ resourceMetadata: nasty, scopes: [nasty] });
     const { params } = parseChallenge(header);
-    expect(Object.keys(params).sort()).toEqual(isValidScopeToken(nasty) ? ["resource_metadata", "scope"] : ["resource_metadata"]);
+    expect(Object.keys(params).sort()).toEqual(
+      isValidScopeToken(nasty) ? ["resource_metadata", "scope"] : ["resource_metadata"],
+    );
     expect(params["resource_metadata"]).toBe(withoutControls(nasty));
   });
 });
@@ -183,41 +202,47 @@ describe("answerFor", () => {
     expect([...codes].sort()).toEqual([...CHALLENGED, ...UNCHALLENGED].map(([code]) => code).sort());
   });
 
-  it.each(codes.map((code) => [code]))("%s: status, headers and body follow the table and never hold the token", (code) => {
-    const spec = ERROR_RESPONSES[code];
-    const error = new McpOAuthError(code, `refused token ${TOKEN}`, { cause: new Error(TOKEN), requiredScopes: ["files:write"] });
-    const answer = answerFor(error, CONTEXT);
+  it.each(codes.map((code) => [code]))(
+    "%s: status, headers and body follow the table and never hold the token",
+    (code) => {
+      const spec = ERROR_RESPONSES[code];
+      const error = new McpOAuthError(code, `refused token ${TOKEN}`, {
+        cause: new Error(TOKEN),
+        requiredScopes: ["files:write"],
+      });
+      const answer = answerFor(error, CONTEXT);
 
-    expect(answer.status).toBe(spec.status);
-    expect(answer.body).toEqual({ error: spec.error, error_description: spec.description });
-    expect(answer.headers["Content-Type"]).toBe("application/json");
-    expect(answer.headers["Cache-Control"]).toBe("no-store");
-    const serialized = JSON.stringify(answer);
-    expect(serialized).not.toContain(TOKEN);
-    for (const part of TOKEN.split(".")) expect(serialized).not.toContain(part);
-    expect(serialized).not.toContain("refused token");
+      expect(answer.status).toBe(spec.status);
+      expect(answer.body).toEqual({ error: spec.error, error_description: spec.description });
+      expect(answer.headers["Content-Type"]).toBe("application/json");
+      expect(answer.headers["Cache-Control"]).toBe("no-store");
+      const serialized = JSON.stringify(answer);
+      expect(serialized).not.toContain(TOKEN);
+      for (const part of TOKEN.split(".")) expect(serialized).not.toContain(part);
+      expect(serialized).not.toContain("refused token");
 
-    if (spec.challenge) {
-      const header = answer.headers["WWW-Authenticate"]!;
-      expect(typeof header).toBe("string");
-      expect(() => validateHeaderValue("WWW-Authenticate", header)).not.toThrow();
-      const { scheme, params } = parseChallenge(header);
-      expect(scheme).toBe("Bearer");
-      expect(params["resource_metadata"]).toBe(METADATA);
-      if (spec.challengeError === undefined) {
-        expect(params["error"]).toBeUndefined();
-        expect(params["error_description"]).toBeUndefined();
+      if (spec.challenge) {
+        const header = answer.headers["WWW-Authenticate"]!;
+        expect(typeof header).toBe("string");
+        expect(() => validateHeaderValue("WWW-Authenticate", header)).not.toThrow();
+        const { scheme, params } = parseChallenge(header);
+        expect(scheme).toBe("Bearer");
+        expect(params["resource_metadata"]).toBe(METADATA);
+        if (spec.challengeError === undefined) {
+          expect(params["error"]).toBeUndefined();
+          expect(params["error_description"]).toBeUndefined();
+        } else {
+          expect(params["error"]).toBe(spec.challengeError);
+          expect(params["error_description"]).toBe(spec.description);
+        }
+        expect(params["scope"]).toBe(code === "insufficient_scope" ? "files:write" : "mcp:read mcp:tools");
       } else {
-        expect(params["error"]).toBe(spec.challengeError);
-        expect(params["error_description"]).toBe(spec.description);
+        expect(answer.headers["WWW-Authenticate"]).toBeUndefined();
       }
-      expect(params["scope"]).toBe(code === "insufficient_scope" ? "files:write" : "mcp:read mcp:tools");
-    } else {
-      expect(answer.headers["WWW-Authenticate"]).toBeUndefined();
-    }
-    if (spec.status === 503) expect(answer.headers["Retry-After"]).toBe("7");
-    else expect(answer.headers["Retry-After"]).toBeUndefined();
-  });
+      if (spec.status === 503) expect(answer.headers["Retry-After"]).toBe("7");
+      else expect(answer.headers["Retry-After"]).toBeUndefined();
+    },
+  );
 
   it.each(CHALLENGED)("%s answers %i with challenge error %p", (code, status, challengeError) => {
     const answer = answerFor(new McpOAuthError(code, "x"), CONTEXT);
@@ -246,7 +271,10 @@ describe("answerFor", () => {
   });
 
   it("builds the exact step-up challenge for insufficient_scope", () => {
-    const answer = answerFor(new McpOAuthError("insufficient_scope", "x", { requiredScopes: ["mcp:read", "files:write"] }), CONTEXT);
+    const answer = answerFor(
+      new McpOAuthError("insufficient_scope", "x", { requiredScopes: ["mcp:read", "files:write"] }),
+      CONTEXT,
+    );
     expect(answer.headers["WWW-Authenticate"]).toBe(
       `Bearer error="insufficient_scope", resource_metadata="${METADATA}", scope="mcp:read files:write", error_description="The access token lacks the scope this request needs"`,
     );

@@ -32,8 +32,15 @@ function codeOf(fn: () => unknown): McpOAuthErrorCode | "ok" {
 
 function payload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const base: Record<string, unknown> = {
-    iss: ISSUER, aud: RESOURCE, exp: NOW + 300, iat: NOW - 10, nbf: NOW - 10,
-    sub: "alice", client_id: "client-1", jti: "jti-1", scope: "mcp:read",
+    iss: ISSUER,
+    aud: RESOURCE,
+    exp: NOW + 300,
+    iat: NOW - 10,
+    nbf: NOW - 10,
+    sub: "alice",
+    client_id: "client-1",
+    jti: "jti-1",
+    scope: "mcp:read",
   };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete base[key];
@@ -96,20 +103,30 @@ describe("checkHeader: crit, typ, kid", () => {
     },
   );
 
-  it.each<[unknown]>([["dpop+jwt"], ["logout+jwt"], ["secevent+jwt"], ["id_token+jwt"], ["JOSE"], [""], [1], [null], [["at+jwt"]]])(
-    "rejects typ %p in normal mode as invalid_token_type",
-    (typ) => {
-      expect(header({ alg: "RS256", typ })).toBe("invalid_token_type");
-    },
-  );
+  it.each<[unknown]>([
+    ["dpop+jwt"],
+    ["logout+jwt"],
+    ["secevent+jwt"],
+    ["id_token+jwt"],
+    ["JOSE"],
+    [""],
+    [1],
+    [null],
+    [["at+jwt"]],
+  ])("rejects typ %p in normal mode as invalid_token_type", (typ) => {
+    expect(header({ alg: "RS256", typ })).toBe("invalid_token_type");
+  });
 
   it.each(["at+jwt", "AT+JWT", "application/at+jwt"])("accepts typ %s in strict mode", (typ) => {
     expect(checkHeader({ alg: "RS256", typ }, STRICT)).toBe("RS256");
   });
 
-  it.each<[unknown]>([[undefined], ["JWT"], ["application/jwt"], ["dpop+jwt"]])("rejects typ %p in strict mode as invalid_token_type", (typ) => {
-    expect(header({ alg: "RS256", ...(typ === undefined ? {} : { typ }) }, STRICT)).toBe("invalid_token_type");
-  });
+  it.each<[unknown]>([[undefined], ["JWT"], ["application/jwt"], ["dpop+jwt"]])(
+    "rejects typ %p in strict mode as invalid_token_type",
+    (typ) => {
+      expect(header({ alg: "RS256", ...(typ === undefined ? {} : { typ }) }, STRICT)).toBe("invalid_token_type");
+    },
+  );
 
   it("rejects a non-string kid as token_malformed", () => {
     expect(header({ alg: "RS256", kid: 1 })).toBe("token_malformed");
@@ -117,7 +134,15 @@ describe("checkHeader: crit, typ, kid", () => {
   });
 
   it("ignores jku, x5u, jwk and x5c: they are neither used nor a reason to refuse", () => {
-    const h = { alg: "RS256", typ: "at+jwt", kid: "k1", jku: "https://evil.example/jwks", x5u: "https://evil.example/cert", jwk: { kty: "RSA" }, x5c: ["MII"] };
+    const h = {
+      alg: "RS256",
+      typ: "at+jwt",
+      kid: "k1",
+      jku: "https://evil.example/jwks",
+      x5u: "https://evil.example/cert",
+      jwk: { kty: "RSA" },
+      x5c: ["MII"],
+    };
     expect(checkHeader(h, NORMAL)).toBe("RS256");
   });
 });
@@ -143,7 +168,10 @@ describe("checkIssuer", () => {
   });
 
   it("compares with a configured trailing slash exactly too", () => {
-    const auth0 = resolveOptions({ resource: RESOURCE, authorizationServers: ["https://tenant.auth0.com/"] }).tokenRules;
+    const auth0 = resolveOptions({
+      resource: RESOURCE,
+      authorizationServers: ["https://tenant.auth0.com/"],
+    }).tokenRules;
     expect(checkIssuer({ iss: "https://tenant.auth0.com/" }, auth0)).toBe("https://tenant.auth0.com/");
     expect(codeOf(() => checkIssuer({ iss: "https://tenant.auth0.com" }, auth0))).toBe("issuer_not_allowed");
   });
@@ -307,13 +335,18 @@ describe("checkClaims: claim types and strict mode", () => {
 
 describe("checkIntrospection: aud and resource (RFC 7662 section 2.2, RFC 8707)", () => {
   const answer = (overrides: Record<string, unknown>): Record<string, unknown> =>
-    Object.fromEntries(Object.entries({ active: true, iss: ISSUER, exp: NOW + 600, ...overrides }).filter(([, v]) => v !== undefined));
+    Object.fromEntries(
+      Object.entries({ active: true, iss: ISSUER, exp: NOW + 600, ...overrides }).filter(([, v]) => v !== undefined),
+    );
   const introspect = (a: Record<string, unknown>) => codeOf(() => checkIntrospection(a, NORMAL, NOW));
 
-  it.each(["aud", "resource"])("accepts the resource in %s, also with an uppercase host and one trailing slash", (claim) => {
-    expect(introspect(answer({ [claim]: RESOURCE }))).toBe("ok");
-    expect(introspect(answer({ [claim]: "https://MCP.EXAMPLE.COM/mcp/" }))).toBe("ok");
-  });
+  it.each(["aud", "resource"])(
+    "accepts the resource in %s, also with an uppercase host and one trailing slash",
+    (claim) => {
+      expect(introspect(answer({ [claim]: RESOURCE }))).toBe("ok");
+      expect(introspect(answer({ [claim]: "https://MCP.EXAMPLE.COM/mcp/" }))).toBe("ok");
+    },
+  );
 
   it.each<[string, string, unknown]>([
     ["aud", "userinfo", "https://evil@mcp.example.com/mcp"],
@@ -332,7 +365,11 @@ describe("client_id as the audience (explicit opt-in, Cognito access tokens carr
 
   it("accepts a token without any audience whose client_id is listed", () => {
     expect(claims(payload({ aud: undefined }), COGNITO)).toBe("ok");
-    expect(codeOf(() => checkIntrospection({ active: true, iss: ISSUER, exp: NOW + 600, client_id: "client-1" }, COGNITO, NOW))).toBe("ok");
+    expect(
+      codeOf(() =>
+        checkIntrospection({ active: true, iss: ISSUER, exp: NOW + 600, client_id: "client-1" }, COGNITO, NOW),
+      ),
+    ).toBe("ok");
   });
 
   it("refuses a token whose aud names another resource, even with a listed client_id", () => {
@@ -340,8 +377,15 @@ describe("client_id as the audience (explicit opt-in, Cognito access tokens carr
     // says the token was issued for that resource (RFC 8707 section 2).
     expect(claims(payload({ aud: "https://other.example.com/mcp" }), COGNITO)).toBe("audience_mismatch");
     expect(claims(payload({ aud: [] }), COGNITO)).toBe("audience_mismatch");
-    expect(codeOf(() => checkIntrospection({ active: true, exp: NOW + 600, client_id: "client-1", resource: "https://other.example.com/mcp" }, COGNITO, NOW)))
-      .toBe("audience_mismatch");
+    expect(
+      codeOf(() =>
+        checkIntrospection(
+          { active: true, exp: NOW + 600, client_id: "client-1", resource: "https://other.example.com/mcp" },
+          COGNITO,
+          NOW,
+        ),
+      ),
+    ).toBe("audience_mismatch");
   });
 
   it("refuses a token without an audience whose client_id is not listed, missing or not a string", () => {
@@ -367,12 +411,14 @@ describe("validation.requiredClaims", () => {
     expect(claims(payload({ tenant: "t1" }), REQUIRED)).toBe("claim_missing");
   });
 
-  it.each<[string, unknown]>([["another value", "t3"], ["a case variant", "T1"], ["an array holding an accepted value", ["t1"]], ["a number", 1]])(
-    "refuses %s as claim_invalid",
-    (_label, tenant) => {
-      expect(claims(payload({ tenant, tier: "gold" }), REQUIRED)).toBe("claim_invalid");
-    },
-  );
+  it.each<[string, unknown]>([
+    ["another value", "t3"],
+    ["a case variant", "T1"],
+    ["an array holding an accepted value", ["t1"]],
+    ["a number", 1],
+  ])("refuses %s as claim_invalid", (_label, tenant) => {
+    expect(claims(payload({ tenant, tier: "gold" }), REQUIRED)).toBe("claim_invalid");
+  });
 
   it("applies to introspection answers too", () => {
     const answer = { active: true, iss: ISSUER, aud: RESOURCE, exp: NOW + 600, tier: "gold" };
@@ -383,7 +429,11 @@ describe("validation.requiredClaims", () => {
 
 describe("checkIntrospection: active, token_type, iss (RFC 7662 section 2.2)", () => {
   const answer = (overrides: Record<string, unknown> = {}): Record<string, unknown> =>
-    Object.fromEntries(Object.entries({ active: true, iss: ISSUER, aud: RESOURCE, exp: NOW + 600, ...overrides }).filter(([, v]) => v !== undefined));
+    Object.fromEntries(
+      Object.entries({ active: true, iss: ISSUER, aud: RESOURCE, exp: NOW + 600, ...overrides }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
   const introspect = (a: Record<string, unknown>) => codeOf(() => checkIntrospection(a, NORMAL, NOW));
 
   it("accepts an active answer for us, with or without iss", () => {
@@ -391,20 +441,31 @@ describe("checkIntrospection: active, token_type, iss (RFC 7662 section 2.2)", (
     expect(introspect(answer({ iss: undefined }))).toBe("ok");
   });
 
-  it.each<[string, unknown]>([["false", false], ["the string true", "true"], ["1", 1], ["missing", undefined]])("refuses active %s as token_inactive", (_label, active) => {
+  it.each<[string, unknown]>([
+    ["false", false],
+    ["the string true", "true"],
+    ["1", 1],
+    ["missing", undefined],
+  ])("refuses active %s as token_inactive", (_label, active) => {
     expect(introspect(answer({ active }))).toBe("token_inactive");
   });
 
-  it.each(["Bearer", "bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"])("accepts token_type %s", (tokenType) => {
-    expect(introspect(answer({ token_type: tokenType }))).toBe("ok");
-  });
-
-  it.each<[string, unknown]>([["refresh_token", "refresh_token"], ["N_A", "N_A"], ["DPoP", "DPoP"], ["a number", 1], ["an array", ["Bearer"]]])(
-    "refuses token_type %s as invalid_token_type",
-    (_label, tokenType) => {
-      expect(introspect(answer({ token_type: tokenType }))).toBe("invalid_token_type");
+  it.each(["Bearer", "bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"])(
+    "accepts token_type %s",
+    (tokenType) => {
+      expect(introspect(answer({ token_type: tokenType }))).toBe("ok");
     },
   );
+
+  it.each<[string, unknown]>([
+    ["refresh_token", "refresh_token"],
+    ["N_A", "N_A"],
+    ["DPoP", "DPoP"],
+    ["a number", 1],
+    ["an array", ["Bearer"]],
+  ])("refuses token_type %s as invalid_token_type", (_label, tokenType) => {
+    expect(introspect(answer({ token_type: tokenType }))).toBe("invalid_token_type");
+  });
 
   it("refuses an iss that is present and not allowed", () => {
     expect(introspect(answer({ iss: "https://other.example.com" }))).toBe("issuer_not_allowed");

@@ -5,7 +5,8 @@ import { describe, expect, it } from "@jest/globals";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
 import { decodeJwt, looksLikeJwt, rememberHeader } from "../src/jwt/decode.js";
 
-const b64 = (value: unknown): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64url");
+const b64 = (value: unknown): string =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64url");
 const HEADER = b64({ alg: "RS256", typ: "at+jwt", kid: "k1" });
 const PAYLOAD = b64({ iss: "https://auth.example.com", sub: "alice", exp: 1_700_000_000 });
 const SIG = "c2lnbmF0dXJl";
@@ -62,7 +63,10 @@ describe("decodeJwt", () => {
   });
 
   it.each([
-    ["standard base64 characters in the header", `${Buffer.from('{"alg":"RS256","x":"??>"}').toString("base64")}.${PAYLOAD}.${SIG}`],
+    [
+      "standard base64 characters in the header",
+      `${Buffer.from('{"alg":"RS256","x":"??>"}').toString("base64")}.${PAYLOAD}.${SIG}`,
+    ],
     ["padding in the header", `${HEADER}==.${PAYLOAD}.${SIG}`],
     ["padding in the payload", `${HEADER}.${PAYLOAD}=.${SIG}`],
     ["a + in the payload", `${HEADER}.${PAYLOAD}+.${SIG}`],
@@ -71,7 +75,7 @@ describe("decodeJwt", () => {
     ["whitespace in the header", `${HEADER.slice(0, 4)} ${HEADER.slice(4)}.${PAYLOAD}.${SIG}`],
     ["non-ASCII in the payload", `${HEADER}.${PAYLOAD}é.${SIG}`],
     ["a header that is not JSON", `${b64("not json")}.${PAYLOAD}.${SIG}`],
-    ["a payload that is not JSON", `${HEADER}.${b64("{\"iss\":")}.${SIG}`],
+    ["a payload that is not JSON", `${HEADER}.${b64('{"iss":')}.${SIG}`],
     ["a one-character header", `a.${PAYLOAD}.${SIG}`],
   ])("refuses %s as token_malformed", (_label, token) => {
     expect(codeOf(token)).toBe("token_malformed");

@@ -8,7 +8,13 @@ import * as os from "node:os";
 import { MemoryTokenCache } from "../src/cache.js";
 import { McpOAuthConfigError } from "../src/errors.js";
 import { optionsFromEnv } from "../src/env.js";
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, resolveOptions, type CachedValidation, type McpOAuthOptions } from "../src/options.js";
+import {
+  ASYMMETRIC_ALGORITHMS,
+  HMAC_ALGORITHMS,
+  resolveOptions,
+  type CachedValidation,
+  type McpOAuthOptions,
+} from "../src/options.js";
 
 const RESOURCE = "https://mcp.example.com/mcp";
 const AS = "https://auth.example.com/";
@@ -54,15 +60,24 @@ describe("resolveOptions: authorization servers", () => {
   });
 
   it("refuses an authorization server that is not an absolute URL, naming its index", () => {
-    expectConfigError(() => resolveOptions(base({ authorizationServers: [AS, "auth.example.com"] })), "authorizationServers[1]");
+    expectConfigError(
+      () => resolveOptions(base({ authorizationServers: [AS, "auth.example.com"] })),
+      "authorizationServers[1]",
+    );
   });
 
   it("refuses plain http for a non-loopback authorization server", () => {
-    expectConfigError(() => resolveOptions(base({ authorizationServers: ["http://auth.example.com"] })), "authorizationServers[0]");
+    expectConfigError(
+      () => resolveOptions(base({ authorizationServers: ["http://auth.example.com"] })),
+      "authorizationServers[0]",
+    );
   });
 
   it("refuses an issuer with a query", () => {
-    expectConfigError(() => resolveOptions(base({ authorizationServers: ["https://auth.example.com/?tenant=1"] })), "authorizationServers[0]");
+    expectConfigError(
+      () => resolveOptions(base({ authorizationServers: ["https://auth.example.com/?tenant=1"] })),
+      "authorizationServers[0]",
+    );
   });
 
   it("accepts a single string and keeps it byte for byte (trailing slash included)", () => {
@@ -93,14 +108,13 @@ describe("resolveOptions: resource", () => {
     expectConfigError(() => resolveOptions(options), "resource");
   });
 
-  it.each([
-    "https://mcp.example.com/mcp#section",
-    "https://mcp.example.com/mcp#",
-    "http://127.0.0.1:3000/mcp#x",
-  ])("refuses a fragment: %s", (resource) => {
-    const error = expectConfigError(() => resolveOptions(base({ resource })), "resource");
-    expect(error.message).toContain("fragment");
-  });
+  it.each(["https://mcp.example.com/mcp#section", "https://mcp.example.com/mcp#", "http://127.0.0.1:3000/mcp#x"])(
+    "refuses a fragment: %s",
+    (resource) => {
+      const error = expectConfigError(() => resolveOptions(base({ resource })), "resource");
+      expect(error.message).toContain("fragment");
+    },
+  );
 
   it.each(["https://user:pw@mcp.example.com/mcp", "https://@mcp.example.com/mcp", "https://:@mcp.example.com/mcp"])(
     "refuses credentials in the resource, even empty ones: %s",
@@ -138,11 +152,13 @@ describe("resolveOptions: resource", () => {
   });
 
   it("accepts plain http on any host with allowInsecureHttp: true", () => {
-    const resolved = resolveOptions(base({
-      resource: "http://mcp.internal/mcp",
-      authorizationServers: ["http://auth.internal/"],
-      allowInsecureHttp: true,
-    }));
+    const resolved = resolveOptions(
+      base({
+        resource: "http://mcp.internal/mcp",
+        authorizationServers: ["http://auth.internal/"],
+        allowInsecureHttp: true,
+      }),
+    );
     expect(resolved.resource).toBe("http://mcp.internal/mcp");
     expect(resolved.authorizationServers).toEqual(["http://auth.internal/"]);
     expect(resolved.allowInsecureHttp).toBe(true);
@@ -173,7 +189,10 @@ describe("resolveOptions: scopes", () => {
   });
 
   it("refuses an invalid scope in a hierarchy", () => {
-    expectConfigError(() => resolveOptions(base({ scopeHierarchy: { "mcp:admin": ["bad scope"] } })), "scopeHierarchy.mcp:admin");
+    expectConfigError(
+      () => resolveOptions(base({ scopeHierarchy: { "mcp:admin": ["bad scope"] } })),
+      "scopeHierarchy.mcp:admin",
+    );
   });
 
   it("refuses a hierarchy entry that is not an array", () => {
@@ -218,12 +237,12 @@ describe("resolveOptions: validation", () => {
   });
 
   it.each(["none", "None", "NONE", "RS1", "HS1", "EdDSA", "rs256", ""])("refuses the algorithm %j", (alg) => {
-    const algorithms = [alg] as unknown as ("RS256")[];
+    const algorithms = [alg] as unknown as "RS256"[];
     expectConfigError(() => resolveOptions(base({ validation: { algorithms } })), "validation.algorithms");
   });
 
   it("refuses none even next to allowed algorithms", () => {
-    const algorithms = ["RS256", "none"] as unknown as ("RS256")[];
+    const algorithms = ["RS256", "none"] as unknown as "RS256"[];
     expectConfigError(() => resolveOptions(base({ validation: { algorithms } })), "validation.algorithms");
   });
 
@@ -232,7 +251,10 @@ describe("resolveOptions: validation", () => {
   });
 
   it.each(HMAC_ALGORITHMS)("refuses %s without a secret", (alg) => {
-    const error = expectConfigError(() => resolveOptions(base({ validation: { algorithms: ["RS256", alg] } })), "validation.algorithms");
+    const error = expectConfigError(
+      () => resolveOptions(base({ validation: { algorithms: ["RS256", alg] } })),
+      "validation.algorithms",
+    );
     expect(error.message).toContain("validation.secret");
   });
 
@@ -241,7 +263,10 @@ describe("resolveOptions: validation", () => {
     ["an empty string", ""],
     ["a 16-byte Uint8Array", new Uint8Array(16)],
   ])("refuses a short secret: %s", (_label, secret) => {
-    expectConfigError(() => resolveOptions(base({ validation: { secret, algorithms: ["HS256"] } })), "validation.secret");
+    expectConfigError(
+      () => resolveOptions(base({ validation: { secret, algorithms: ["HS256"] } })),
+      "validation.secret",
+    );
   });
 
   it("accepts HS256 with a 32-byte secret and keeps the secret as a KeyObject", () => {
@@ -254,12 +279,17 @@ describe("resolveOptions: validation", () => {
   it("adds the HMAC family to the default algorithms only when a secret is set", () => {
     expect([...resolveOptions(base()).tokenRules.algorithms]).toEqual([...ASYMMETRIC_ALGORITHMS]);
     expect(resolveOptions(base()).tokenRules.secretKey).toBeUndefined();
-    expect([...resolveOptions(base({ validation: { secret: new Uint8Array(32) } })).tokenRules.algorithms])
-      .toEqual([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
+    expect([...resolveOptions(base({ validation: { secret: new Uint8Array(32) } })).tokenRules.algorithms]).toEqual([
+      ...ASYMMETRIC_ALGORITHMS,
+      ...HMAC_ALGORITHMS,
+    ]);
   });
 
   it.each([-1, -0.5, Number.NaN, Number.POSITIVE_INFINITY])("refuses clockToleranceSeconds %p", (clockTolerance) => {
-    expectConfigError(() => resolveOptions(base({ validation: { clockToleranceSeconds: clockTolerance } })), "validation.clockToleranceSeconds");
+    expectConfigError(
+      () => resolveOptions(base({ validation: { clockToleranceSeconds: clockTolerance } })),
+      "validation.clockToleranceSeconds",
+    );
   });
 
   it("accepts a clockToleranceSeconds of 0 and defaults to 60", () => {
@@ -286,13 +316,21 @@ describe("resolveOptions: validation", () => {
 
   it.each(["introspection", "auto"] as const)("refuses %s validation without introspection credentials", (type) => {
     expectConfigError(() => resolveOptions(base({ validation: { type } })), "introspection");
-    expectConfigError(() => resolveOptions(base({ validation: { type }, introspection: { clientId: "rs", clientSecret: "" } })), "introspection");
-    expect(resolveOptions(base({ validation: { type }, introspection: { clientId: "rs", clientSecret: "s" } })).introspection)
-      .toEqual({ clientId: "rs", clientSecret: "s", authMethod: "client_secret_basic", endpoint: undefined });
+    expectConfigError(
+      () => resolveOptions(base({ validation: { type }, introspection: { clientId: "rs", clientSecret: "" } })),
+      "introspection",
+    );
+    expect(
+      resolveOptions(base({ validation: { type }, introspection: { clientId: "rs", clientSecret: "s" } }))
+        .introspection,
+    ).toEqual({ clientId: "rs", clientSecret: "s", authMethod: "client_secret_basic", endpoint: undefined });
   });
 
   it("refuses an http jwksUri on a non-loopback host", () => {
-    expectConfigError(() => resolveOptions(base({ validation: { jwksUri: "http://auth.example.com/jwks" } })), "validation.jwksUri");
+    expectConfigError(
+      () => resolveOptions(base({ validation: { jwksUri: "http://auth.example.com/jwks" } })),
+      "validation.jwksUri",
+    );
   });
 
   it("refuses an empty resourceName and a non-URL resourceDocumentation", () => {
@@ -316,19 +354,45 @@ describe("resolveOptions: defaults", () => {
   });
 
   it("uses explicit audience and issuer instead of the defaults", () => {
-    const resolved = resolveOptions(base({ validation: { audience: "api://default", issuer: ["https://iss.example.com"] } }));
+    const resolved = resolveOptions(
+      base({ validation: { audience: "api://default", issuer: ["https://iss.example.com"] } }),
+    );
     expect(resolved.tokenRules.audiences).toEqual(["api://default"]);
     expect(resolved.tokenRules.issuers).toEqual(["https://iss.example.com"]);
     expect(resolved.tokenRules.audienceMatcher.matches(RESOURCE)).toBe(false);
   });
 
   it.each([
-    ["https://host.example.com/mcp", "/.well-known/oauth-protected-resource/mcp", "https://host.example.com/.well-known/oauth-protected-resource/mcp"],
-    ["https://host.example.com/public/mcp", "/.well-known/oauth-protected-resource/public/mcp", "https://host.example.com/.well-known/oauth-protected-resource/public/mcp"],
-    ["https://host.example.com", "/.well-known/oauth-protected-resource", "https://host.example.com/.well-known/oauth-protected-resource"],
-    ["https://host.example.com/", "/.well-known/oauth-protected-resource", "https://host.example.com/.well-known/oauth-protected-resource"],
-    ["https://host.example.com:8443/mcp", "/.well-known/oauth-protected-resource/mcp", "https://host.example.com:8443/.well-known/oauth-protected-resource/mcp"],
-    ["http://127.0.0.1:3000/mcp", "/.well-known/oauth-protected-resource/mcp", "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp"],
+    [
+      "https://host.example.com/mcp",
+      "/.well-known/oauth-protected-resource/mcp",
+      "https://host.example.com/.well-known/oauth-protected-resource/mcp",
+    ],
+    [
+      "https://host.example.com/public/mcp",
+      "/.well-known/oauth-protected-resource/public/mcp",
+      "https://host.example.com/.well-known/oauth-protected-resource/public/mcp",
+    ],
+    [
+      "https://host.example.com",
+      "/.well-known/oauth-protected-resource",
+      "https://host.example.com/.well-known/oauth-protected-resource",
+    ],
+    [
+      "https://host.example.com/",
+      "/.well-known/oauth-protected-resource",
+      "https://host.example.com/.well-known/oauth-protected-resource",
+    ],
+    [
+      "https://host.example.com:8443/mcp",
+      "/.well-known/oauth-protected-resource/mcp",
+      "https://host.example.com:8443/.well-known/oauth-protected-resource/mcp",
+    ],
+    [
+      "http://127.0.0.1:3000/mcp",
+      "/.well-known/oauth-protected-resource/mcp",
+      "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp",
+    ],
   ])("for %s: metadataPath %s and resourceMetadataUrl %s", (resource, metadataPath, resourceMetadataUrl) => {
     const resolved = resolveOptions(base({ resource }));
     expect(resolved.metadataPath).toBe(metadataPath);
@@ -406,7 +470,11 @@ describe("optionsFromEnv", () => {
   it("lets overrides win over the environment", () => {
     const options = optionsFromEnv(
       { ...ENV, OAUTH_SCOPES: "env:scope", OAUTH_CLOCK_TOLERANCE: "30" },
-      { resource: "https://other.example.com/mcp", scopes: ["override:scope"], validation: { clockToleranceSeconds: 5 } },
+      {
+        resource: "https://other.example.com/mcp",
+        scopes: ["override:scope"],
+        validation: { clockToleranceSeconds: 5 },
+      },
     );
     expect(options.resource).toBe("https://other.example.com/mcp");
     expect(options.scopes).toEqual(["override:scope"]);
@@ -414,38 +482,73 @@ describe("optionsFromEnv", () => {
   });
 
   it("feeds resolveOptions, whose checks still apply (offline_access, plain http)", () => {
-    expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_SCOPES: "mcp:read offline_access" })), "scopes");
-    expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_RESOURCE: "http://mcp.example.com/mcp" })), "resource");
-    expectConfigError(() => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_CLOCK_TOLERANCE: "0" }, { validation: { clockToleranceSeconds: -1 } })), "validation.clockToleranceSeconds");
+    expectConfigError(
+      () => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_SCOPES: "mcp:read offline_access" })),
+      "scopes",
+    );
+    expectConfigError(
+      () => resolveOptions(optionsFromEnv({ ...ENV, OAUTH_RESOURCE: "http://mcp.example.com/mcp" })),
+      "resource",
+    );
+    expectConfigError(
+      () =>
+        resolveOptions(
+          optionsFromEnv({ ...ENV, OAUTH_CLOCK_TOLERANCE: "0" }, { validation: { clockToleranceSeconds: -1 } }),
+        ),
+      "validation.clockToleranceSeconds",
+    );
   });
 
   it("reads the cache lifetimes in seconds and refuses what is not one", () => {
-    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120", OAUTH_CACHE_INTROSPECTION_TTL: "0" }).cache).toEqual({ ttlSeconds: 120, introspectionTtlSeconds: 0 });
-    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120" }, { cache: { ttlSeconds: 30 } }).cache).toEqual({ ttlSeconds: 30 });
+    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120", OAUTH_CACHE_INTROSPECTION_TTL: "0" }).cache).toEqual({
+      ttlSeconds: 120,
+      introspectionTtlSeconds: 0,
+    });
+    expect(optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "120" }, { cache: { ttlSeconds: 30 } }).cache).toEqual({
+      ttlSeconds: 30,
+    });
     expect(optionsFromEnv(ENV).cache).toBeUndefined();
-    expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_INTROSPECTION_TTL: "a minute" }), "OAUTH_CACHE_INTROSPECTION_TTL");
+    expectConfigError(
+      () => optionsFromEnv({ ...ENV, OAUTH_CACHE_INTROSPECTION_TTL: "a minute" }),
+      "OAUTH_CACHE_INTROSPECTION_TTL",
+    );
     expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_TTL: "-1" }), "OAUTH_CACHE_TTL");
   });
 
   describe("OAUTH_CACHE_REDIS_URL", () => {
     const store = new MemoryTokenCache<CachedValidation>(10);
     const built: [string, unknown][] = [];
-    const stores = { redisCache: (url: string, env: unknown) => { built.push([url, env]); return store; } };
+    const stores = {
+      redisCache: (url: string, env: unknown) => {
+        built.push([url, env]);
+        return store;
+      },
+    };
 
     it("is turned into a store by the builder it is given, beside the other cache settings", () => {
-      const env = { ...ENV, OAUTH_CACHE_REDIS_URL: "rediss://:secret@cache.internal:6380/0", OAUTH_CACHE_INTROSPECTION_TTL: "5" };
+      const env = {
+        ...ENV,
+        OAUTH_CACHE_REDIS_URL: "rediss://:secret@cache.internal:6380/0",
+        OAUTH_CACHE_INTROSPECTION_TTL: "5",
+      };
       const options = optionsFromEnv(env, {}, stores);
       expect(options.cache).toEqual({ introspectionTtlSeconds: 5, store });
       expect(built.at(-1)).toEqual(["rediss://:secret@cache.internal:6380/0", env]);
     });
 
     it("is refused, not ignored, when nothing builds the store", () => {
-      const error = expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:6379" }), "OAUTH_CACHE_REDIS_URL");
+      const error = expectConfigError(
+        () => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:6379" }),
+        "OAUTH_CACHE_REDIS_URL",
+      );
       expect(error.message).toMatch(/@mcp-oauth\/redis.*redisCacheFromEnv/);
     });
 
     it("must be a redis:// or rediss:// URL, and says so without echoing it", () => {
-      const error = expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "https://:secret@cache.internal" }, {}, stores), "OAUTH_CACHE_REDIS_URL");
+      const error = expectConfigError(
+        () => optionsFromEnv({ ...ENV, OAUTH_CACHE_REDIS_URL: "https://:secret@cache.internal" }, {}, stores),
+        "OAUTH_CACHE_REDIS_URL",
+      );
       expect(error.message).not.toContain("secret");
     });
 
@@ -463,10 +566,21 @@ describe("optionsFromEnv", () => {
 describe("resolveOptions: validation.signatureVerification", () => {
   it("resolves auto by the cores available, keeps an explicit choice and refuses anything else", () => {
     const { availableParallelism } = os;
-    expect(resolveOptions(base()).tokenRules.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
-    expect(resolveOptions(base({ validation: { signatureVerification: "auto" } })).tokenRules.signatureVerification).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
-    expect(resolveOptions(base({ validation: { signatureVerification: "event-loop" } })).tokenRules.signatureVerification).toBe("event-loop");
-    expect(resolveOptions(base({ validation: { signatureVerification: "thread-pool" } })).tokenRules.signatureVerification).toBe("thread-pool");
-    expectConfigError(() => resolveOptions(base({ validation: { signatureVerification: "worker" as "auto" } })), "validation.signatureVerification");
+    expect(resolveOptions(base()).tokenRules.signatureVerification).toBe(
+      availableParallelism() > 1 ? "thread-pool" : "event-loop",
+    );
+    expect(
+      resolveOptions(base({ validation: { signatureVerification: "auto" } })).tokenRules.signatureVerification,
+    ).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
+    expect(
+      resolveOptions(base({ validation: { signatureVerification: "event-loop" } })).tokenRules.signatureVerification,
+    ).toBe("event-loop");
+    expect(
+      resolveOptions(base({ validation: { signatureVerification: "thread-pool" } })).tokenRules.signatureVerification,
+    ).toBe("thread-pool");
+    expectConfigError(
+      () => resolveOptions(base({ validation: { signatureVerification: "worker" as "auto" } })),
+      "validation.signatureVerification",
+    );
   });
 });

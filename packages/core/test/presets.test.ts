@@ -8,8 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPublicKey, randomUUID } from "node:crypto";
 import { generateSigningKey, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
 import {
-  McpOAuthConfigError, presets, ResourceServer,
-  type AuthInfo, type AuthInfoExtra, type CognitoPresetOptions, type McpOAuthOptions, type ProviderPreset,
+  McpOAuthConfigError,
+  presets,
+  ResourceServer,
+  type AuthInfo,
+  type AuthInfoExtra,
+  type CognitoPresetOptions,
+  type McpOAuthOptions,
+  type ProviderPreset,
 } from "../src/index.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
@@ -50,7 +56,6 @@ function serverFor(preset: ProviderPreset, extra: Partial<McpOAuthOptions> = {})
   return new ResourceServer({ resource: RESOURCE, preset, ...rest, validation: { jwksUri, ...validation } });
 }
 
-
 function configErrorOf(build: () => unknown): McpOAuthConfigError {
   try {
     build();
@@ -68,16 +73,21 @@ describe("Auth0", () => {
   const USERINFO = "https://tenant.auth0.com/userinfo";
   const CLIENT = "wX2kPq7RzT4uV9yB3nC6mD1fG8hJ5kL0";
   const header = (typ = "JWT") => ({ alg: "RS256", typ, kid: KEYS.auth0.kid });
-  const sign = (claims: Record<string, unknown>, typ?: string): string => signJwt(header(typ), {
-    iss: ISSUER,
-    sub: "auth0|64f1c2d3e4b5a6978800aabb",
-    aud: RESOURCE,
-    iat: now(),
-    exp: now() + 86400,
-    azp: CLIENT,
-    scope: "mcp:read",
-    ...claims,
-  }, KEYS.auth0);
+  const sign = (claims: Record<string, unknown>, typ?: string): string =>
+    signJwt(
+      header(typ),
+      {
+        iss: ISSUER,
+        sub: "auth0|64f1c2d3e4b5a6978800aabb",
+        aud: RESOURCE,
+        iat: now(),
+        exp: now() + 86400,
+        azp: CLIENT,
+        scope: "mcp:read",
+        ...claims,
+      },
+      KEYS.auth0,
+    );
 
   it("generates the issuer with its trailing slash, the key-set URL and the metadata", () => {
     const preset = presets.auth0({ domain: "tenant.auth0.com" });
@@ -87,7 +97,9 @@ describe("Auth0", () => {
     expect(preset.validation.jwksUri).toBe("https://tenant.auth0.com/.well-known/jwks.json");
     expect(preset.validation.audience).toBeUndefined();
     expect(presets.auth0({ domain: "https://tenant.auth0.com/" }).validation.issuer).toBe(ISSUER);
-    expect(presets.auth0({ domain: "tenant.auth0.com", audience: "https://api.example.com" }).validation.audience).toBe("https://api.example.com");
+    expect(presets.auth0({ domain: "tenant.auth0.com", audience: "https://api.example.com" }).validation.audience).toBe(
+      "https://api.example.com",
+    );
     const server = serverFor(preset);
     expect(server.metadata.authorization_servers).toEqual([ISSUER]);
     expect(server.options.tokenRules.issuers).toEqual([ISSUER]);
@@ -97,7 +109,9 @@ describe("Auth0", () => {
 
   it("accepts aud as a string; azp is the client id", async () => {
     const server = serverFor(presets.auth0({ domain: "tenant.auth0.com" }));
-    const auth = await server.verifyToken(sign({ sub: `${CLIENT}@clients`, gty: "client-credentials", permissions: ["mcp:read"] }));
+    const auth = await server.verifyToken(
+      sign({ sub: `${CLIENT}@clients`, gty: "client-credentials", permissions: ["mcp:read"] }),
+    );
     expect(auth.clientId).toBe(CLIENT);
     expect(auth.scopes).toEqual(["mcp:read"]);
     expect(extraOf(auth)).toMatchObject({ sub: `${CLIENT}@clients`, iss: ISSUER, aud: RESOURCE });
@@ -105,7 +119,11 @@ describe("Auth0", () => {
 
   it("accepts aud as [api, userinfo] and counts `permissions` together with `scope`", async () => {
     const server = serverFor(presets.auth0({ domain: "tenant.auth0.com" }));
-    const token = sign({ aud: [RESOURCE, USERINFO], scope: "openid profile mcp:read", permissions: ["mcp:read", "mcp:write", "tools:admin"] });
+    const token = sign({
+      aud: [RESOURCE, USERINFO],
+      scope: "openid profile mcp:read",
+      permissions: ["mcp:read", "mcp:write", "tools:admin"],
+    });
     const auth = await server.verifyToken(token);
     expect(auth.scopes).toEqual(["openid", "profile", "mcp:read", "mcp:write", "tools:admin"]);
     expect(auth.clientId).toBe(CLIENT);
@@ -134,7 +152,9 @@ describe("Auth0", () => {
   it("rejects a token issued only for userinfo or for another API", async () => {
     const server = serverFor(presets.auth0({ domain: "tenant.auth0.com" }));
     expect(await codeOf(server.verifyToken(sign({ aud: USERINFO })))).toBe("audience_mismatch");
-    expect(await codeOf(server.verifyToken(sign({ aud: ["https://other-api.example.com", USERINFO] })))).toBe("audience_mismatch");
+    expect(await codeOf(server.verifyToken(sign({ aud: ["https://other-api.example.com", USERINFO] })))).toBe(
+      "audience_mismatch",
+    );
   });
 });
 
@@ -142,20 +162,25 @@ describe("Okta", () => {
   const ISSUER = "https://dev-1.okta.com/oauth2/default";
   const CID = "0oa1b2c3d4e5f6g7h8i9";
   const header = { kid: KEYS.okta.kid, alg: "RS256" };
-  const sign = (claims: Record<string, unknown>): string => signJwt(header, {
-    ver: 1,
-    jti: `AT.${randomUUID()}`,
-    iss: ISSUER,
-    aud: "api://default",
-    iat: now(),
-    exp: now() + 3600,
-    cid: CID,
-    uid: "00u1a2b3c4d5e6f7g8h9",
-    scp: ["mcp:read", "openid"],
-    auth_time: now() - 10,
-    sub: "alice@example.com",
-    ...claims,
-  }, KEYS.okta);
+  const sign = (claims: Record<string, unknown>): string =>
+    signJwt(
+      header,
+      {
+        ver: 1,
+        jti: `AT.${randomUUID()}`,
+        iss: ISSUER,
+        aud: "api://default",
+        iat: now(),
+        exp: now() + 3600,
+        cid: CID,
+        uid: "00u1a2b3c4d5e6f7g8h9",
+        scp: ["mcp:read", "openid"],
+        auth_time: now() - 10,
+        sub: "alice@example.com",
+        ...claims,
+      },
+      KEYS.okta,
+    );
 
   it("generates the custom authorization server issuer, /v1/keys and api://default", () => {
     const preset = presets.okta({ domain: "dev-1.okta.com" });
@@ -163,7 +188,11 @@ describe("Okta", () => {
     expect(preset.validation.issuer).toBe(ISSUER);
     expect(preset.validation.jwksUri).toBe("https://dev-1.okta.com/oauth2/default/v1/keys");
     expect(preset.validation.audience).toBe("api://default");
-    const custom = presets.okta({ domain: "https://dev-1.okta.com", authorizationServerId: "aus9abcdEFGH", audience: "api://mcp" });
+    const custom = presets.okta({
+      domain: "https://dev-1.okta.com",
+      authorizationServerId: "aus9abcdEFGH",
+      audience: "api://mcp",
+    });
     expect(custom.validation.issuer).toBe("https://dev-1.okta.com/oauth2/aus9abcdEFGH");
     expect(custom.validation.jwksUri).toBe("https://dev-1.okta.com/oauth2/aus9abcdEFGH/v1/keys");
     expect(custom.validation.audience).toBe("api://mcp");
@@ -182,13 +211,17 @@ describe("Okta", () => {
 
   it("rejects an org authorization server token (iss https://ORG)", async () => {
     const server = serverFor(presets.okta({ domain: "dev-1.okta.com" }));
-    expect(await codeOf(server.verifyToken(sign({ iss: "https://dev-1.okta.com", aud: "https://dev-1.okta.com" })))).toBe("issuer_not_allowed");
+    expect(
+      await codeOf(server.verifyToken(sign({ iss: "https://dev-1.okta.com", aud: "https://dev-1.okta.com" }))),
+    ).toBe("issuer_not_allowed");
   });
 
   it("rejects a token for another audience or from another custom authorization server", async () => {
     const server = serverFor(presets.okta({ domain: "dev-1.okta.com" }));
     expect(await codeOf(server.verifyToken(sign({ aud: "api://other" })))).toBe("audience_mismatch");
-    expect(await codeOf(server.verifyToken(sign({ iss: "https://dev-1.okta.com/oauth2/aus9other" })))).toBe("issuer_not_allowed");
+    expect(await codeOf(server.verifyToken(sign({ iss: "https://dev-1.okta.com/oauth2/aus9other" })))).toBe(
+      "issuer_not_allowed",
+    );
   });
 });
 
@@ -196,24 +229,30 @@ describe("AWS Cognito", () => {
   const ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC";
   const CLIENT = "1example23456789abcdefghij";
   const header = { kid: KEYS.cognito.kid, alg: "RS256" };
-  const preset = (): ProviderPreset => presets.cognito({ region: "eu-west-1", userPoolId: "eu-west-1_AbC", clientIds: [CLIENT] });
-  const accessToken = (claims: Record<string, unknown>): string => signJwt(header, {
-    sub: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-    "cognito:groups": ["admin"],
-    iss: ISSUER,
-    version: 2,
-    client_id: CLIENT,
-    origin_jti: randomUUID(),
-    event_id: randomUUID(),
-    token_use: "access",
-    scope: "resource-server/read",
-    auth_time: now() - 10,
-    exp: now() + 3600,
-    iat: now(),
-    jti: randomUUID(),
-    username: "alice",
-    ...claims,
-  }, KEYS.cognito);
+  const preset = (): ProviderPreset =>
+    presets.cognito({ region: "eu-west-1", userPoolId: "eu-west-1_AbC", clientIds: [CLIENT] });
+  const accessToken = (claims: Record<string, unknown>): string =>
+    signJwt(
+      header,
+      {
+        sub: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        "cognito:groups": ["admin"],
+        iss: ISSUER,
+        version: 2,
+        client_id: CLIENT,
+        origin_jti: randomUUID(),
+        event_id: randomUUID(),
+        token_use: "access",
+        scope: "resource-server/read",
+        auth_time: now() - 10,
+        exp: now() + 3600,
+        iat: now(),
+        jti: randomUUID(),
+        username: "alice",
+        ...claims,
+      },
+      KEYS.cognito,
+    );
 
   it("generates the user pool issuer, its jwks.json and the opt-in client id list", () => {
     const p = preset();
@@ -237,30 +276,36 @@ describe("AWS Cognito", () => {
 
   it("rejects an access token from an app client that is not listed", async () => {
     const server = serverFor(preset());
-    expect(await codeOf(server.verifyToken(accessToken({ client_id: "9otherclient876543210zyxwv" })))).toBe("audience_mismatch");
+    expect(await codeOf(server.verifyToken(accessToken({ client_id: "9otherclient876543210zyxwv" })))).toBe(
+      "audience_mismatch",
+    );
   });
 
   it("rejects an ID token (token_use id, aud = client id) as audience_mismatch", async () => {
     // The aud check runs before requiredClaims: the ID token carries an aud (the app client
     // id), which is not this resource, and a present aud disables the client_id fallback.
     const server = serverFor(preset());
-    const idToken = signJwt(header, {
-      at_hash: "Xy9kQv3Lm2Np",
-      sub: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-      "cognito:groups": ["admin"],
-      email_verified: true,
-      iss: ISSUER,
-      "cognito:username": "alice",
-      origin_jti: randomUUID(),
-      aud: CLIENT,
-      event_id: randomUUID(),
-      token_use: "id",
-      auth_time: now() - 10,
-      exp: now() + 3600,
-      iat: now(),
-      jti: randomUUID(),
-      email: "alice@example.com",
-    }, KEYS.cognito);
+    const idToken = signJwt(
+      header,
+      {
+        at_hash: "Xy9kQv3Lm2Np",
+        sub: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        "cognito:groups": ["admin"],
+        email_verified: true,
+        iss: ISSUER,
+        "cognito:username": "alice",
+        origin_jti: randomUUID(),
+        aud: CLIENT,
+        event_id: randomUUID(),
+        token_use: "id",
+        auth_time: now() - 10,
+        exp: now() + 3600,
+        iat: now(),
+        jti: randomUUID(),
+        email: "alice@example.com",
+      },
+      KEYS.cognito,
+    );
     expect(await codeOf(server.verifyToken(idToken))).toBe("audience_mismatch");
   });
 
@@ -271,9 +316,13 @@ describe("AWS Cognito", () => {
   });
 
   it("refuses a preset without clientIds: accepting client_id is an explicit opt-in", () => {
-    const missing = configErrorOf(() => presets.cognito({ region: "eu-west-1", userPoolId: "eu-west-1_AbC" } as CognitoPresetOptions));
+    const missing = configErrorOf(() =>
+      presets.cognito({ region: "eu-west-1", userPoolId: "eu-west-1_AbC" } as CognitoPresetOptions),
+    );
     expect(missing.option).toBe("preset.cognito.clientIds");
-    expect(configErrorOf(() => presets.cognito({ region: "eu-west-1", userPoolId: "eu-west-1_AbC", clientIds: [] })).option).toBe("preset.cognito.clientIds");
+    expect(
+      configErrorOf(() => presets.cognito({ region: "eu-west-1", userPoolId: "eu-west-1_AbC", clientIds: [] })).option,
+    ).toBe("preset.cognito.clientIds");
   });
 });
 
@@ -285,54 +334,64 @@ describe("Microsoft Entra ID", () => {
   const V1 = `https://sts.windows.net/${TENANT}/`;
   const OTHER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
-  const v2Token = (claims: Record<string, unknown> = {}): string => signJwt({ typ: "JWT", alg: "RS256", kid: KEYS.entra.kid }, {
-    aud: APP,
-    iss: V2,
-    iat: now(),
-    nbf: now(),
-    exp: now() + 3600,
-    aio: "AWQAm/8TAAAA",
-    azp: CALLER,
-    azpacr: "0",
-    name: "Alice Example",
-    oid: "00000000-0000-0000-66f3-3332eca7ea81",
-    preferred_username: "alice@contoso.com",
-    rh: "0.AXEAv4j5cvGGr0GRqy180BHbR.",
-    roles: ["Tasks.Write"],
-    scp: "mcp.read mcp.write",
-    sub: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
-    tid: TENANT,
-    uti: "fqiBqXLPj0eQa82S-IYFAA",
-    ver: "2.0",
-    ...claims,
-  }, KEYS.entra);
+  const v2Token = (claims: Record<string, unknown> = {}): string =>
+    signJwt(
+      { typ: "JWT", alg: "RS256", kid: KEYS.entra.kid },
+      {
+        aud: APP,
+        iss: V2,
+        iat: now(),
+        nbf: now(),
+        exp: now() + 3600,
+        aio: "AWQAm/8TAAAA",
+        azp: CALLER,
+        azpacr: "0",
+        name: "Alice Example",
+        oid: "00000000-0000-0000-66f3-3332eca7ea81",
+        preferred_username: "alice@contoso.com",
+        rh: "0.AXEAv4j5cvGGr0GRqy180BHbR.",
+        roles: ["Tasks.Write"],
+        scp: "mcp.read mcp.write",
+        sub: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        tid: TENANT,
+        uti: "fqiBqXLPj0eQa82S-IYFAA",
+        ver: "2.0",
+        ...claims,
+      },
+      KEYS.entra,
+    );
 
-  const v1Token = (claims: Record<string, unknown> = {}): string => signJwt({ typ: "JWT", alg: "RS256", x5t: KEYS.entra.kid, kid: KEYS.entra.kid }, {
-    aud: `api://${APP}`,
-    iss: V1,
-    iat: now(),
-    nbf: now(),
-    exp: now() + 3600,
-    acr: "1",
-    aio: "E2ZgYJi",
-    amr: ["pwd"],
-    appid: CALLER,
-    appidacr: "0",
-    family_name: "Example",
-    given_name: "Alice",
-    ipaddr: "203.0.113.7",
-    name: "Alice Example",
-    oid: "00000000-0000-0000-66f3-3332eca7ea81",
-    rh: "0.AXEAv4j5cvGGr0GRqy180BHbR.",
-    scp: "mcp.read",
-    sub: "l3_roISQU222bULS9yi2k0XpqpOiMz5H3ZACo1GeXA",
-    tid: TENANT,
-    unique_name: "alice@contoso.com",
-    upn: "alice@contoso.com",
-    uti: "fqiBqXLPj0eQa82S-IYFAA",
-    ver: "1.0",
-    ...claims,
-  }, KEYS.entra);
+  const v1Token = (claims: Record<string, unknown> = {}): string =>
+    signJwt(
+      { typ: "JWT", alg: "RS256", x5t: KEYS.entra.kid, kid: KEYS.entra.kid },
+      {
+        aud: `api://${APP}`,
+        iss: V1,
+        iat: now(),
+        nbf: now(),
+        exp: now() + 3600,
+        acr: "1",
+        aio: "E2ZgYJi",
+        amr: ["pwd"],
+        appid: CALLER,
+        appidacr: "0",
+        family_name: "Example",
+        given_name: "Alice",
+        ipaddr: "203.0.113.7",
+        name: "Alice Example",
+        oid: "00000000-0000-0000-66f3-3332eca7ea81",
+        rh: "0.AXEAv4j5cvGGr0GRqy180BHbR.",
+        scp: "mcp.read",
+        sub: "l3_roISQU222bULS9yi2k0XpqpOiMz5H3ZACo1GeXA",
+        tid: TENANT,
+        unique_name: "alice@contoso.com",
+        upn: "alice@contoso.com",
+        uti: "fqiBqXLPj0eQa82S-IYFAA",
+        ver: "1.0",
+        ...claims,
+      },
+      KEYS.entra,
+    );
 
   it("generates both issuer forms for the tenant, the v2 key set and both audience forms", () => {
     const preset = presets.entra({ tenantId: TENANT, clientId: APP });
@@ -341,8 +400,10 @@ describe("Microsoft Entra ID", () => {
     expect(preset.validation.jwksUri).toBe(`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`);
     expect(preset.validation.audience).toEqual([APP, `api://${APP}`]);
     expect(presets.entra({ tenantId: TENANT, clientId: APP, acceptV1: false }).validation.issuer).toEqual([V2]);
-    expect(presets.entra({ tenantId: TENANT, clientId: APP, applicationIdUri: "https://contoso.com/mcp-api" }).validation.audience)
-      .toEqual([APP, "https://contoso.com/mcp-api"]);
+    expect(
+      presets.entra({ tenantId: TENANT, clientId: APP, applicationIdUri: "https://contoso.com/mcp-api" }).validation
+        .audience,
+    ).toEqual([APP, "https://contoso.com/mcp-api"]);
     const server = serverFor(preset);
     expect(server.metadata.authorization_servers).toEqual([V2]);
     expect(server.options.tokenRules.issuers).toEqual([V2, V1]);
@@ -372,38 +433,53 @@ describe("Microsoft Entra ID", () => {
 
   it("rejects another tenant's issuer, in either form", async () => {
     const server = serverFor(presets.entra({ tenantId: TENANT, clientId: APP }));
-    expect(await codeOf(server.verifyToken(v2Token({ iss: `https://login.microsoftonline.com/${OTHER_TENANT}/v2.0`, tid: OTHER_TENANT })))).toBe("issuer_not_allowed");
-    expect(await codeOf(server.verifyToken(v1Token({ iss: `https://sts.windows.net/${OTHER_TENANT}/`, tid: OTHER_TENANT })))).toBe("issuer_not_allowed");
+    expect(
+      await codeOf(
+        server.verifyToken(
+          v2Token({ iss: `https://login.microsoftonline.com/${OTHER_TENANT}/v2.0`, tid: OTHER_TENANT }),
+        ),
+      ),
+    ).toBe("issuer_not_allowed");
+    expect(
+      await codeOf(server.verifyToken(v1Token({ iss: `https://sts.windows.net/${OTHER_TENANT}/`, tid: OTHER_TENANT }))),
+    ).toBe("issuer_not_allowed");
   });
 
   it("rejects a token for another API (Microsoft Graph)", async () => {
     const server = serverFor(presets.entra({ tenantId: TENANT, clientId: APP }));
-    expect(await codeOf(server.verifyToken(v2Token({ aud: "00000003-0000-0000-c000-000000000000" })))).toBe("audience_mismatch");
+    expect(await codeOf(server.verifyToken(v2Token({ aud: "00000003-0000-0000-c000-000000000000" })))).toBe(
+      "audience_mismatch",
+    );
   });
 });
 
 describe("Keycloak", () => {
   const ISSUER = "https://sso.example.com/realms/mcp";
-  const sign = (claims: Record<string, unknown>): string => signJwt({ alg: "RS256", typ: "JWT", kid: KEYS.keycloak.kid }, {
-    exp: now() + 300,
-    iat: now(),
-    auth_time: now() - 10,
-    jti: randomUUID(),
-    iss: ISSUER,
-    aud: "account",
-    sub: "f1e2d3c4-b5a6-4978-8899-aabbccddeeff",
-    typ: "Bearer",
-    azp: "mcp-client",
-    sid: randomUUID(),
-    acr: "1",
-    "allowed-origins": ["http://localhost:6274"],
-    realm_access: { roles: ["default-roles-mcp", "offline_access", "uma_authorization"] },
-    resource_access: { account: { roles: ["manage-account", "view-profile"] } },
-    scope: "openid mcp:tools profile email",
-    email_verified: true,
-    preferred_username: "alice",
-    ...claims,
-  }, KEYS.keycloak);
+  const sign = (claims: Record<string, unknown>): string =>
+    signJwt(
+      { alg: "RS256", typ: "JWT", kid: KEYS.keycloak.kid },
+      {
+        exp: now() + 300,
+        iat: now(),
+        auth_time: now() - 10,
+        jti: randomUUID(),
+        iss: ISSUER,
+        aud: "account",
+        sub: "f1e2d3c4-b5a6-4978-8899-aabbccddeeff",
+        typ: "Bearer",
+        azp: "mcp-client",
+        sid: randomUUID(),
+        acr: "1",
+        "allowed-origins": ["http://localhost:6274"],
+        realm_access: { roles: ["default-roles-mcp", "offline_access", "uma_authorization"] },
+        resource_access: { account: { roles: ["manage-account", "view-profile"] } },
+        scope: "openid mcp:tools profile email",
+        email_verified: true,
+        preferred_username: "alice",
+        ...claims,
+      },
+      KEYS.keycloak,
+    );
 
   it("generates the realm issuer, its certs URL and the metadata", () => {
     const preset = presets.keycloak({ baseUrl: "https://sso.example.com/", realm: "mcp" });
@@ -422,11 +498,17 @@ describe("Keycloak", () => {
   });
 
   it("accepts aud [mcp-server, account] with the audience option; azp is the client id", async () => {
-    const server = serverFor(presets.keycloak({ baseUrl: "https://sso.example.com", realm: "mcp", audience: "mcp-server" }));
+    const server = serverFor(
+      presets.keycloak({ baseUrl: "https://sso.example.com", realm: "mcp", audience: "mcp-server" }),
+    );
     const auth = await server.verifyToken(sign({ aud: ["mcp-server", "account"] }));
     expect(auth.clientId).toBe("mcp-client");
     expect(auth.scopes).toEqual(["openid", "mcp:tools", "profile", "email"]);
-    expect(extraOf(auth)).toMatchObject({ iss: ISSUER, aud: ["mcp-server", "account"], sub: "f1e2d3c4-b5a6-4978-8899-aabbccddeeff" });
+    expect(extraOf(auth)).toMatchObject({
+      iss: ISSUER,
+      aud: ["mcp-server", "account"],
+      sub: "f1e2d3c4-b5a6-4978-8899-aabbccddeeff",
+    });
     expect(await codeOf(server.verifyToken(sign({})))).toBe("audience_mismatch");
   });
 
@@ -437,15 +519,31 @@ describe("Keycloak", () => {
 
   it("rejects a token from another realm", async () => {
     const server = serverFor(presets.keycloak({ baseUrl: "https://sso.example.com", realm: "mcp" }));
-    expect(await codeOf(server.verifyToken(sign({ iss: "https://sso.example.com/realms/master", aud: RESOURCE })))).toBe("issuer_not_allowed");
+    expect(
+      await codeOf(server.verifyToken(sign({ iss: "https://sso.example.com/realms/master", aud: RESOURCE }))),
+    ).toBe("issuer_not_allowed");
   });
 });
 
 describe("explicit options next to a preset", () => {
-  const oktaToken = (claims: Record<string, unknown>): string => signJwt({ kid: KEYS.okta.kid, alg: "RS256" }, {
-    ver: 1, jti: `AT.${randomUUID()}`, iss: "https://dev-1.okta.com/oauth2/default", aud: "api://default",
-    iat: now(), exp: now() + 3600, cid: "0oa1", uid: "00u1", scp: ["mcp:read"], sub: "alice@example.com", ...claims,
-  }, KEYS.okta);
+  const oktaToken = (claims: Record<string, unknown>): string =>
+    signJwt(
+      { kid: KEYS.okta.kid, alg: "RS256" },
+      {
+        ver: 1,
+        jti: `AT.${randomUUID()}`,
+        iss: "https://dev-1.okta.com/oauth2/default",
+        aud: "api://default",
+        iat: now(),
+        exp: now() + 3600,
+        cid: "0oa1",
+        uid: "00u1",
+        scp: ["mcp:read"],
+        sub: "alice@example.com",
+        ...claims,
+      },
+      KEYS.okta,
+    );
 
   it("an explicit validation.audience wins over the preset's", async () => {
     const server = serverFor(presets.okta({ domain: "dev-1.okta.com" }), { validation: { audience: "api://mcp" } });
@@ -456,19 +554,35 @@ describe("explicit options next to a preset", () => {
 
   it("an explicit validation.issuer and scopeClaims win; the preset's other fields stay", async () => {
     const CUSTOM = "https://login.example.com/";
-    const server = serverFor(presets.auth0({ domain: "tenant.auth0.com" }), { validation: { issuer: CUSTOM, scopeClaims: ["scope"] } });
+    const server = serverFor(presets.auth0({ domain: "tenant.auth0.com" }), {
+      validation: { issuer: CUSTOM, scopeClaims: ["scope"] },
+    });
     expect(server.options.tokenRules.issuers).toEqual([CUSTOM]);
     expect(server.options.tokenRules.scopeClaims).toEqual(["scope"]);
     expect(server.metadata.authorization_servers).toEqual(["https://tenant.auth0.com/"]);
-    const sign = (iss: string): string => signJwt({ alg: "RS256", typ: "JWT", kid: KEYS.auth0.kid }, {
-      iss, sub: "auth0|1", aud: RESOURCE, iat: now(), exp: now() + 600, azp: "c1", scope: "mcp:read", permissions: ["mcp:write"],
-    }, KEYS.auth0);
+    const sign = (iss: string): string =>
+      signJwt(
+        { alg: "RS256", typ: "JWT", kid: KEYS.auth0.kid },
+        {
+          iss,
+          sub: "auth0|1",
+          aud: RESOURCE,
+          iat: now(),
+          exp: now() + 600,
+          azp: "c1",
+          scope: "mcp:read",
+          permissions: ["mcp:write"],
+        },
+        KEYS.auth0,
+      );
     expect((await server.verifyToken(sign(CUSTOM))).scopes).toEqual(["mcp:read"]);
     expect(await codeOf(server.verifyToken(sign("https://tenant.auth0.com/")))).toBe("issuer_not_allowed");
   });
 
   it("explicit authorizationServers win over the preset's in the metadata", () => {
-    const server = serverFor(presets.keycloak({ baseUrl: "https://sso.example.com", realm: "mcp" }), { authorizationServers: ["https://proxy.example.com"] });
+    const server = serverFor(presets.keycloak({ baseUrl: "https://sso.example.com", realm: "mcp" }), {
+      authorizationServers: ["https://proxy.example.com"],
+    });
     expect(server.metadata.authorization_servers).toEqual(["https://proxy.example.com"]);
     // The preset's issuer stays the token allow-list: tokens are still Keycloak's.
     expect(server.options.tokenRules.issuers).toEqual(["https://sso.example.com/realms/mcp"]);
@@ -476,8 +590,10 @@ describe("explicit options next to a preset", () => {
 
   it("the explicit jwksUri replaces the preset's key-set URL", () => {
     expect(serverFor(presets.entra({ tenantId: "t1", clientId: "c1" })).options.tokenRules.jwksUri).toBe(jwksUri);
-    expect(new ResourceServer({ resource: RESOURCE, preset: presets.entra({ tenantId: "t1", clientId: "c1" }) }).options.tokenRules.jwksUri)
-      .toBe("https://login.microsoftonline.com/t1/discovery/v2.0/keys");
+    expect(
+      new ResourceServer({ resource: RESOURCE, preset: presets.entra({ tenantId: "t1", clientId: "c1" }) }).options
+        .tokenRules.jwksUri,
+    ).toBe("https://login.microsoftonline.com/t1/discovery/v2.0/keys");
   });
 });
 

@@ -222,18 +222,29 @@ describe("isLoopbackHost", () => {
   });
 
   it.each([
-    "example.com", "localhost.example.com", "10.0.0.1", "0.0.0.0", "127.0.0", "128.0.0.1", "[::2]", "notlocalhost",
+    "example.com",
+    "localhost.example.com",
+    "10.0.0.1",
+    "0.0.0.0",
+    "127.0.0",
+    "128.0.0.1",
+    "[::2]",
+    "notlocalhost",
     // Public names that merely contain a loopback address: plain http to them is never tolerated.
-    "127.0.0.1.evil.example", "127.0.0.1.nip.io", "evil.127.0.0.1", "x127.0.0.1", "1127.0.0.1", "127.0.0.1x", "127.0.0.1234",
-  ])(
-    "%s is not loopback",
-    (host) => {
-      expect(isLoopbackHost(host)).toBe(false);
-    },
-  );
+    "127.0.0.1.evil.example",
+    "127.0.0.1.nip.io",
+    "evil.127.0.0.1",
+    "x127.0.0.1",
+    "1127.0.0.1",
+    "127.0.0.1x",
+    "127.0.0.1234",
+  ])("%s is not loopback", (host) => {
+    expect(isLoopbackHost(host)).toBe(false);
+  });
 
   it("keeps start-up from accepting plain http to a public host named like a loopback address", () => {
-    const start = (resource: string) => () => resolveOptions({ resource, authorizationServers: ["https://auth.example.com"] });
+    const start = (resource: string) => () =>
+      resolveOptions({ resource, authorizationServers: ["https://auth.example.com"] });
     expect(start("http://127.0.0.1:3000/mcp")).not.toThrow();
     expect(start("http://127.0.0.1.evil.example/mcp")).toThrow(/plain http on a non-loopback host/);
   });

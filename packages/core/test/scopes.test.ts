@@ -3,14 +3,24 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import {
-  compileScopeHierarchy, isValidScopeToken, policyIsEmpty, scopesForJsonRpc, scopesFromClaims, splitScopes, type McpScopePolicy,
+  compileScopeHierarchy,
+  isValidScopeToken,
+  policyIsEmpty,
+  scopesForJsonRpc,
+  scopesFromClaims,
+  splitScopes,
+  type McpScopePolicy,
 } from "../src/scopes.js";
 
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
 describe("scopesFromClaims", () => {
   it("reads a space-separated scope string, tolerating repeated whitespace", () => {
-    expect(scopesFromClaims({ scope: "mcp:read  mcp:write\tfiles:read " })).toEqual(["mcp:read", "mcp:write", "files:read"]);
+    expect(scopesFromClaims({ scope: "mcp:read  mcp:write\tfiles:read " })).toEqual([
+      "mcp:read",
+      "mcp:write",
+      "files:read",
+    ]);
   });
 
   it("reads an scp string (Entra ID)", () => {
@@ -43,9 +53,12 @@ describe("splitScopes and isValidScopeToken", () => {
     expect(splitScopes("")).toEqual([]);
   });
 
-  it.each(["mcp:read", "a", "!#[]~", "Files.Read.All", "https://graph.microsoft.com/.default"])("accepts %j", (scope) => {
-    expect(isValidScopeToken(scope)).toBe(true);
-  });
+  it.each(["mcp:read", "a", "!#[]~", "Files.Read.All", "https://graph.microsoft.com/.default"])(
+    "accepts %j",
+    (scope) => {
+      expect(isValidScopeToken(scope)).toBe(true);
+    },
+  );
 
   it.each(["", "a b", 'a"b', "a\\b", "é", "a\tb", "a\x7f"])("refuses %j", (scope) => {
     expect(isValidScopeToken(scope)).toBe(false);
@@ -118,8 +131,12 @@ describe("scopesForJsonRpc", () => {
   });
 
   it("maps prompts/get by prompt name", () => {
-    expect(scopesForJsonRpc(policy, { method: "prompts/get", params: { name: "secret_prompt" } })).toEqual(["prompts:secret"]);
-    expect(scopesForJsonRpc(policy, { method: "tools/call", params: { name: "secret_prompt" } })).toEqual(["mcp:tools"]);
+    expect(scopesForJsonRpc(policy, { method: "prompts/get", params: { name: "secret_prompt" } })).toEqual([
+      "prompts:secret",
+    ]);
+    expect(scopesForJsonRpc(policy, { method: "tools/call", params: { name: "secret_prompt" } })).toEqual([
+      "mcp:tools",
+    ]);
   });
 
   it.each(["resources/read", "resources/subscribe", "resources/unsubscribe"])("maps %s by resource URI", (method) => {
@@ -170,14 +187,20 @@ describe("scopesForJsonRpc", () => {
   );
 
   it("works with a JSON-parsed body that has an own __proto__ key", () => {
-    const body: unknown = JSON.parse('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"__proto__":{"name":"delete_file"}}}');
+    const body: unknown = JSON.parse(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"__proto__":{"name":"delete_file"}}}',
+    );
     expect(scopesForJsonRpc(policy, body)).toEqual(["mcp:tools"]);
   });
 
   it("adds what a custom function returns, per message", () => {
-    const custom: McpScopePolicy = { custom: (m) => (m.method === "sampling/createMessage" ? ["mcp:sampling"] : undefined) };
+    const custom: McpScopePolicy = {
+      custom: (m) => (m.method === "sampling/createMessage" ? ["mcp:sampling"] : undefined),
+    };
     expect(scopesForJsonRpc(custom, { method: "sampling/createMessage" })).toEqual(["mcp:sampling"]);
-    expect(scopesForJsonRpc(custom, [{ method: "ping" }, { method: "sampling/createMessage" }])).toEqual(["mcp:sampling"]);
+    expect(scopesForJsonRpc(custom, [{ method: "ping" }, { method: "sampling/createMessage" }])).toEqual([
+      "mcp:sampling",
+    ]);
     expect(scopesForJsonRpc(custom, { method: "ping" })).toEqual([]);
   });
 });

@@ -7,9 +7,20 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { runInThisContext } from "node:vm";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { McpOAuthConfigError, MemoryTokenCache, ResourceServer, type CachedValidation, type McpOAuthEvent, type McpOAuthOptions, type TokenCacheStore } from "../src/index.js";
+import {
+  McpOAuthConfigError,
+  MemoryTokenCache,
+  ResourceServer,
+  type CachedValidation,
+  type McpOAuthEvent,
+  type McpOAuthOptions,
+  type TokenCacheStore,
+} from "../src/index.js";
 import { tokenCacheKey } from "../src/internal.js";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
 
 const RESOURCE_A = "http://127.0.0.1:4777/a/mcp";
@@ -22,7 +33,9 @@ function asyncMapStore(): TokenCacheStore<CachedValidation> & { entries: Map<str
   return {
     entries,
     get: async (key) => entries.get(key),
-    set: async (key, value) => { entries.set(key, value); },
+    set: async (key, value) => {
+      entries.set(key, value);
+    },
   };
 }
 
@@ -49,9 +62,16 @@ function checked(server: ResourceServer, token: string): Promise<unknown> {
 function watchUnhandledRejections(): { reasons: unknown[]; stop(): void } {
   const realProcess = runInThisContext("process") as NodeJS.Process;
   const reasons: unknown[] = [];
-  const listener = (reason: unknown): void => { reasons.push(reason); };
+  const listener = (reason: unknown): void => {
+    reasons.push(reason);
+  };
   realProcess.on("unhandledRejection", listener);
-  return { reasons, stop: () => { realProcess.off("unhandledRejection", listener); } };
+  return {
+    reasons,
+    stop: () => {
+      realProcess.off("unhandledRejection", listener);
+    },
+  };
 }
 
 let as: TestAuthorizationServer;
@@ -98,7 +118,9 @@ describe.each(stores)("two resource servers over %s", (_name, makeStore) => {
     const store = makeStore();
     const lax = new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store } });
     const strict = new ResourceServer({
-      resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store },
+      resource: RESOURCE_A,
+      authorizationServers: [as.issuer],
+      cache: { store },
       validation: { strict: true, requiredClaims: { token_use: "access" } },
     });
     const legacyTyp = as.mint(RESOURCE_A, {}, { typ: "JWT" });
@@ -114,7 +136,11 @@ describe.each(stores)("two resource servers over %s", (_name, makeStore) => {
     const options: McpOAuthOptions = { resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store } };
     const first = new ResourceServer(options);
     // Same inputs, lists in another order, a different event listener: still the same verdicts.
-    const second = new ResourceServer({ ...options, validation: { audience: [RESOURCE_A], issuer: [as.issuer] }, onEvent: () => {} });
+    const second = new ResourceServer({
+      ...options,
+      validation: { audience: [RESOURCE_A], issuer: [as.issuer] },
+      onEvent: () => {},
+    });
     const good = as.mint(RESOURCE_A);
     const bad = as.mint(RESOURCE_B);
     expect(await codeOf(first.verifyToken(good))).toBe("ok");
@@ -128,7 +154,8 @@ describe.each(stores)("two resource servers over %s", (_name, makeStore) => {
 
 describe("cache keys", () => {
   const base: McpOAuthOptions = { resource: RESOURCE_A, authorizationServers: ["http://127.0.0.1:4900"] };
-  const fingerprint = (options: Partial<McpOAuthOptions>): string => new ResourceServer({ ...base, ...options }).cacheFingerprint;
+  const fingerprint = (options: Partial<McpOAuthOptions>): string =>
+    new ResourceServer({ ...base, ...options }).cacheFingerprint;
   const introspection = { clientId: "rs", clientSecret: "s3cret-s3cret" };
 
   it("differ for every input that can change a verdict", () => {
@@ -159,7 +186,10 @@ describe("cache keys", () => {
       { validation: { type: "introspection" }, introspection },
       { validation: { type: "auto" }, introspection },
       { validation: { type: "introspection" }, introspection: { ...introspection, clientId: "rs2" } },
-      { validation: { type: "introspection" }, introspection: { ...introspection, endpoint: "http://127.0.0.1:4900/introspect" } },
+      {
+        validation: { type: "introspection" },
+        introspection: { ...introspection, endpoint: "http://127.0.0.1:4900/introspect" },
+      },
       { validation: { type: "introspection" }, introspection: { ...introspection, authMethod: "client_secret_post" } },
     ];
     const fingerprints = variants.map(fingerprint);
@@ -167,12 +197,33 @@ describe("cache keys", () => {
   });
 
   it("are the same for the same inputs however they are written, and whatever the cache lifetimes", () => {
-    expect(fingerprint({ validation: { audience: ["urn:x", "urn:y"], clientIdAsAudience: ["c1", "c2"], requiredClaims: { a: ["1", "2"], b: "3" } } }))
-      .toBe(fingerprint({ validation: { audience: ["urn:y", "urn:x"], clientIdAsAudience: ["c2", "c1"], requiredClaims: { b: ["3"], a: ["2", "1"] } } }));
-    expect(fingerprint({ cache: { ttlSeconds: 5, maxAgeSeconds: 1 }, onEvent: () => {}, scopes: ["mcp:read"] })).toBe(fingerprint({}));
+    expect(
+      fingerprint({
+        validation: {
+          audience: ["urn:x", "urn:y"],
+          clientIdAsAudience: ["c1", "c2"],
+          requiredClaims: { a: ["1", "2"], b: "3" },
+        },
+      }),
+    ).toBe(
+      fingerprint({
+        validation: {
+          audience: ["urn:y", "urn:x"],
+          clientIdAsAudience: ["c2", "c1"],
+          requiredClaims: { b: ["3"], a: ["2", "1"] },
+        },
+      }),
+    );
+    expect(fingerprint({ cache: { ttlSeconds: 5, maxAgeSeconds: 1 }, onEvent: () => {}, scopes: ["mcp:read"] })).toBe(
+      fingerprint({}),
+    );
     // The introspection client's secret authenticates us; it changes no verdict and stays out of the keys.
-    expect(fingerprint({ validation: { type: "introspection" }, introspection }))
-      .toBe(fingerprint({ validation: { type: "introspection" }, introspection: { ...introspection, clientSecret: "other-secret" } }));
+    expect(fingerprint({ validation: { type: "introspection" }, introspection })).toBe(
+      fingerprint({
+        validation: { type: "introspection" },
+        introspection: { ...introspection, clientSecret: "other-secret" },
+      }),
+    );
   });
 
   it("are hashes that fold in the fingerprint: neither the token nor its bare SHA-256 reaches the store", async () => {
@@ -192,51 +243,81 @@ describe("cache keys", () => {
 
 describe("a failing cache store degrades to no caching", () => {
   const failures: Array<[string, TokenCacheStore<CachedValidation>, "get" | "set"]> = [
-    ["get throws", { get: () => { throw new Error("store down for key"); }, set: () => {} }, "get"],
+    [
+      "get throws",
+      {
+        get: () => {
+          throw new Error("store down for key");
+        },
+        set: () => {},
+      },
+      "get",
+    ],
     ["get rejects", { get: () => Promise.reject(new Error("store down")), set: () => {} }, "get"],
-    ["set throws", { get: () => undefined, set: () => { throw new Error("store down"); } }, "set"],
+    [
+      "set throws",
+      {
+        get: () => undefined,
+        set: () => {
+          throw new Error("store down");
+        },
+      },
+      "set",
+    ],
     ["set rejects", { get: () => undefined, set: () => Promise.reject(new Error("store down")) }, "set"],
   ];
 
-  it.each(failures)("when %s: every request is decided as if uncached, and an event says so", async (_name, store, operation) => {
-    const watch = watchUnhandledRejections();
-    try {
-      const events: McpOAuthEvent[] = [];
-      const server = new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store }, onEvent: (e) => events.push(e) });
-      const good = as.mint(RESOURCE_A);
-      const bad = as.mint(RESOURCE_B);
-      for (let round = 0; round < 2; round++) {
-        expect(await codeOf(server.verifyToken(good))).toBe("ok");
-        expect(await codeOf(server.verifyToken(bad))).toBe("audience_mismatch");
-        // check() is what the adapters call: it must not throw the store's error (a 503).
-        expect(await codeOf(checked(server, good))).toBe("ok");
-        expect(await codeOf(checked(server, bad))).toBe("audience_mismatch");
-        // A request refused before the lookup settles leaves no rejection unhandled.
-        expect(await codeOf(checked(server, "a,b"))).toBe("malformed_authorization_header");
+  it.each(failures)(
+    "when %s: every request is decided as if uncached, and an event says so",
+    async (_name, store, operation) => {
+      const watch = watchUnhandledRejections();
+      try {
+        const events: McpOAuthEvent[] = [];
+        const server = new ResourceServer({
+          resource: RESOURCE_A,
+          authorizationServers: [as.issuer],
+          cache: { store },
+          onEvent: (e) => events.push(e),
+        });
+        const good = as.mint(RESOURCE_A);
+        const bad = as.mint(RESOURCE_B);
+        for (let round = 0; round < 2; round++) {
+          expect(await codeOf(server.verifyToken(good))).toBe("ok");
+          expect(await codeOf(server.verifyToken(bad))).toBe("audience_mismatch");
+          // check() is what the adapters call: it must not throw the store's error (a 503).
+          expect(await codeOf(checked(server, good))).toBe("ok");
+          expect(await codeOf(checked(server, bad))).toBe("audience_mismatch");
+          // A request refused before the lookup settles leaves no rejection unhandled.
+          expect(await codeOf(checked(server, "a,b"))).toBe("malformed_authorization_header");
+        }
+        await sleep(10);
+        const cacheErrors = events.filter((e) => e.type === "cache_error");
+        expect(cacheErrors.length).toBeGreaterThan(0);
+        for (const event of cacheErrors) expect(event).toEqual({ type: "cache_error", operation, error: "Error" });
+        expect(server.stats().cacheErrors).toBe(cacheErrors.length);
+        const logged = JSON.stringify(events);
+        expect(logged).not.toContain(good.split(".")[2]);
+        expect(logged).not.toContain(tokenCacheKey(good, server.cacheFingerprint));
+        expect(logged).not.toContain("store down");
+        expect(watch.reasons).toEqual([]);
+      } finally {
+        watch.stop();
       }
-      await sleep(10);
-      const cacheErrors = events.filter((e) => e.type === "cache_error");
-      expect(cacheErrors.length).toBeGreaterThan(0);
-      for (const event of cacheErrors) expect(event).toEqual({ type: "cache_error", operation, error: "Error" });
-      expect(server.stats().cacheErrors).toBe(cacheErrors.length);
-      const logged = JSON.stringify(events);
-      expect(logged).not.toContain(good.split(".")[2]);
-      expect(logged).not.toContain(tokenCacheKey(good, server.cacheFingerprint));
-      expect(logged).not.toContain("store down");
-      expect(watch.reasons).toEqual([]);
-    } finally {
-      watch.stop();
-    }
-  });
+    },
+  );
 
   it.each([
     ["garbage", { ok: "yes" }],
     ["a missing key as Redis clients answer it", null],
-    ["an acceptance without checkedAt (another version's)", { ok: true, method: "jwt", claims: {}, scopes: [], clientId: "x", expiresAt: 4e9 }],
+    [
+      "an acceptance without checkedAt (another version's)",
+      { ok: true, method: "jwt", claims: {}, scopes: [], clientId: "x", expiresAt: 4e9 },
+    ],
     ["a cached outage", { ok: false, method: "jwt", code: "upstream_unavailable", checkedAt: 4e12 }],
   ])("treats %s in the store as a miss", async (_name, entry) => {
     const server = new ResourceServer({
-      resource: RESOURCE_A, authorizationServers: [as.issuer],
+      resource: RESOURCE_A,
+      authorizationServers: [as.issuer],
       cache: { store: { get: () => entry as unknown as CachedValidation, set: () => {} } },
     });
     expect(await codeOf(server.verifyToken(as.mint(RESOURCE_B)))).toBe("audience_mismatch");
@@ -248,19 +329,33 @@ describe("a failing cache store degrades to no caching", () => {
 describe("cache.maxAgeSeconds: how long any verdict is reused", () => {
   it("is checked at start-up", () => {
     for (const maxAgeSeconds of [-1, Number.NaN, Infinity, "5" as unknown as number]) {
-      expect(() => new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { maxAgeSeconds } }))
-        .toThrow(expect.objectContaining({ option: "cache.maxAgeSeconds" }));
+      expect(
+        () => new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { maxAgeSeconds } }),
+      ).toThrow(expect.objectContaining({ option: "cache.maxAgeSeconds" }));
     }
-    expect(() => new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { maxAgeSeconds: -1 } })).toThrow(McpOAuthConfigError);
+    expect(
+      () =>
+        new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { maxAgeSeconds: -1 } }),
+    ).toThrow(McpOAuthConfigError);
     for (const store of [{}, { get: () => undefined }, null]) {
-      expect(() => new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store: store as unknown as TokenCacheStore<CachedValidation> } }))
-        .toThrow(expect.objectContaining({ option: "cache.store" }));
+      expect(
+        () =>
+          new ResourceServer({
+            resource: RESOURCE_A,
+            authorizationServers: [as.issuer],
+            cache: { store: store as unknown as TokenCacheStore<CachedValidation> },
+          }),
+      ).toThrow(expect.objectContaining({ option: "cache.store" }));
     }
   });
 
   it("0 reuses nothing and stores nothing", async () => {
     const store = asyncMapStore();
-    const server = new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store, maxAgeSeconds: 0 } });
+    const server = new ResourceServer({
+      resource: RESOURCE_A,
+      authorizationServers: [as.issuer],
+      cache: { store, maxAgeSeconds: 0 },
+    });
     const token = as.mint(RESOURCE_A);
     for (let i = 0; i < 3; i++) {
       expect(await codeOf(server.verifyToken(token))).toBe("ok");
@@ -273,13 +368,21 @@ describe("cache.maxAgeSeconds: how long any verdict is reused", () => {
   it("bounds a JWT's reuse, even from a store that ignores lifetimes or was filled by a replica with longer ones", async () => {
     const store = asyncMapStore(); // ignores ttlMs entirely
     const longLived = new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store } });
-    const bounded = new ResourceServer({ resource: RESOURCE_A, authorizationServers: [as.issuer], cache: { store, maxAgeSeconds: 1 } });
+    const bounded = new ResourceServer({
+      resource: RESOURCE_A,
+      authorizationServers: [as.issuer],
+      cache: { store, maxAgeSeconds: 1 },
+    });
     const token = as.mint(RESOURCE_A);
     await longLived.verifyToken(token);
-    await eventually(async () => {
-      await bounded.verifyToken(token);
-      return bounded.stats().validations > 0;
-    }, 10_000, "verdict re-checked after maxAgeSeconds");
+    await eventually(
+      async () => {
+        await bounded.verifyToken(token);
+        return bounded.stats().validations > 0;
+      },
+      10_000,
+      "verdict re-checked after maxAgeSeconds",
+    );
   });
 
   it("with introspection, a token revoked at the authorization server is refused once maxAgeSeconds have passed", async () => {
@@ -305,7 +408,11 @@ describe("cache.maxAgeSeconds: how long any verdict is reused", () => {
         body: new URLSearchParams({ token: tokens.access_token, client_id: tokens.client_id }).toString(),
       }).finally(() => notice.mockRestore());
       expect(revoked.status).toBe(200);
-      await eventually(async () => (await codeOf(bounded.verifyToken(tokens.access_token))) === "token_inactive", 10_000, "revocation seen");
+      await eventually(
+        async () => (await codeOf(bounded.verifyToken(tokens.access_token))) === "token_inactive",
+        10_000,
+        "revocation seen",
+      );
       // The default reuses the introspection answer for up to 60 s: still accepted.
       expect(await codeOf(byDefault.verifyToken(tokens.access_token))).toBe("ok");
     } finally {

@@ -29,10 +29,18 @@ const inPool = (alg: string, key: KeyObject, signingInput: string, signature: Bu
 
 describe("verifySignature", () => {
   it.each([
-    ["RS256", rsa.privateKey, rsa.publicKey], ["RS384", rsa.privateKey, rsa.publicKey], ["RS512", rsa.privateKey, rsa.publicKey],
-    ["PS256", rsa.privateKey, rsa.publicKey], ["PS384", rsa.privateKey, rsa.publicKey], ["PS512", rsa.privateKey, rsa.publicKey],
-    ["ES256", p256.privateKey, p256.publicKey], ["ES384", p384.privateKey, p384.publicKey], ["ES512", p521.privateKey, p521.publicKey],
-    ["HS256", secret, secret], ["HS384", secret, secret], ["HS512", secret, secret],
+    ["RS256", rsa.privateKey, rsa.publicKey],
+    ["RS384", rsa.privateKey, rsa.publicKey],
+    ["RS512", rsa.privateKey, rsa.publicKey],
+    ["PS256", rsa.privateKey, rsa.publicKey],
+    ["PS384", rsa.privateKey, rsa.publicKey],
+    ["PS512", rsa.privateKey, rsa.publicKey],
+    ["ES256", p256.privateKey, p256.publicKey],
+    ["ES384", p384.privateKey, p384.publicKey],
+    ["ES512", p521.privateKey, p521.publicKey],
+    ["HS256", secret, secret],
+    ["HS384", secret, secret],
+    ["HS512", secret, secret],
   ] as const)("accepts a good %s signature", async (alg, signWith, verifyWith) => {
     expect(check(alg, signWith, verifyWith)).toBe(true);
     expect(await checkInPool(alg, signWith, verifyWith)).toBe(true);
@@ -47,7 +55,12 @@ describe("verifySignature", () => {
   });
 
   it.each([
-    ["HS256 with the RSA public key as the HMAC secret", "HS256", createSecretKey(Buffer.from(rsa.publicKey.export({ format: "pem", type: "spki" }))), rsa.publicKey],
+    [
+      "HS256 with the RSA public key as the HMAC secret",
+      "HS256",
+      createSecretKey(Buffer.from(rsa.publicKey.export({ format: "pem", type: "spki" }))),
+      rsa.publicKey,
+    ],
     ["RS256 with an EC key", "RS256", rsa.privateKey, p256.publicKey],
     ["RS256 with a 1024-bit RSA key", "RS256", rsaSmall.privateKey, rsaSmall.publicKey],
     ["PS256 with a 1024-bit RSA key", "PS256", rsaSmall.privateKey, rsaSmall.publicKey],
@@ -76,25 +89,45 @@ describe("verifySignature", () => {
   it("checks HMAC on the calling thread and public-key signatures on the pool", async () => {
     const hs = decodeJwt(signJwt({ alg: "HS256" }, { sub: "x" }, secret));
     let hsCalledSync = false;
-    verifySignatureInPool("HS256", secret, hs.signingInput, hs.signature, (valid) => { hsCalledSync = valid; });
+    verifySignatureInPool("HS256", secret, hs.signingInput, hs.signature, (valid) => {
+      hsCalledSync = valid;
+    });
     expect(hsCalledSync).toBe(true);
     const rs = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
     let rsCalledSync = false;
-    const rsVerdict = new Promise<boolean>((resolve) => verifySignatureInPool("RS256", rsa.publicKey, rs.signingInput, rs.signature, (valid) => { rsCalledSync = true; resolve(valid); }));
+    const rsVerdict = new Promise<boolean>((resolve) =>
+      verifySignatureInPool("RS256", rsa.publicKey, rs.signingInput, rs.signature, (valid) => {
+        rsCalledSync = true;
+        resolve(valid);
+      }),
+    );
     expect(rsCalledSync).toBe(false);
     expect(await rsVerdict).toBe(true);
     // A key that does not suit the algorithm is refused before any hop.
     let refusedSync: boolean | undefined;
-    verifySignatureInPool("RS256", p256.publicKey, rs.signingInput, rs.signature, (valid) => { refusedSync = valid; });
+    verifySignatureInPool("RS256", p256.publicKey, rs.signingInput, rs.signature, (valid) => {
+      refusedSync = valid;
+    });
     expect(refusedSync).toBe(false);
   });
 
   it("answers false where node:crypto throws: PS384 with an RSA-PSS key restricted to SHA-256", () => {
     // An RSA-PSS key may carry its own parameters (RFC 4055); verifying with another digest
     // makes OpenSSL throw "digest not allowed". A throw must be a refusal, never a pass.
-    const restricted = generateKeyPairSync("rsa-pss", { modulusLength: 2048, hashAlgorithm: "sha256", mgf1HashAlgorithm: "sha256" });
+    const restricted = generateKeyPairSync("rsa-pss", {
+      modulusLength: 2048,
+      hashAlgorithm: "sha256",
+      mgf1HashAlgorithm: "sha256",
+    });
     const { signingInput } = decodeJwt(signJwt({ alg: "PS256" }, { sub: "x" }, rsa.privateKey));
-    expect(() => verify("sha384", Buffer.from(signingInput), { key: restricted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING }, Buffer.alloc(256))).toThrow();
+    expect(() =>
+      verify(
+        "sha384",
+        Buffer.from(signingInput),
+        { key: restricted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING },
+        Buffer.alloc(256),
+      ),
+    ).toThrow();
     expect(verifySignature("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
   });
 
@@ -102,7 +135,14 @@ describe("verifySignature", () => {
     const token = signJwt({ alg: "HS256" }, { sub: "x" }, secret);
     const { signingInput, signature } = decodeJwt(token);
     expect(verifySignature("HS256", secret, signingInput, signature)).toBe(true);
-    expect(verifySignature("HS256", secret, signingInput, decodeJwt(signJwt({ alg: "HS256" }, { sub: "y" }, secret)).signature)).toBe(false);
+    expect(
+      verifySignature(
+        "HS256",
+        secret,
+        signingInput,
+        decodeJwt(signJwt({ alg: "HS256" }, { sub: "y" }, secret)).signature,
+      ),
+    ).toBe(false);
     expect(verifySignature("HS256", createSecretKey(Buffer.alloc(32, 8)), signingInput, signature)).toBe(false);
     expect(verifySignature("HS256", secret, signingInput, signature.subarray(0, 16))).toBe(false);
     expect(verifySignature("HS256", secret, signingInput, Buffer.alloc(32))).toBe(false);
@@ -111,7 +151,8 @@ describe("verifySignature", () => {
   it("refuses an unknown algorithm family even with a known hash size and a good signature", () => {
     const { signingInput, signature } = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
     expect(verifySignature("RS256", rsa.publicKey, signingInput, signature)).toBe(true);
-    for (const alg of ["XS256", "rs256", "Ed256", "ES25"]) expect(verifySignature(alg, rsa.publicKey, signingInput, signature)).toBe(false);
+    for (const alg of ["XS256", "rs256", "Ed256", "ES25"])
+      expect(verifySignature(alg, rsa.publicKey, signingInput, signature)).toBe(false);
   });
 
   it("accepts a good PS256 signature under a 2048-bit RSA-PSS key", () => {

@@ -1,8 +1,18 @@
 /** The verified-token cache and single flight. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { MemoryTokenCache, McpOAuthError, ResourceServer, type CachedValidation, type McpOAuthEvent, type TokenCacheStore } from "../src/index.js";
+import {
+  MemoryTokenCache,
+  McpOAuthError,
+  ResourceServer,
+  type CachedValidation,
+  type McpOAuthEvent,
+  type TokenCacheStore,
+} from "../src/index.js";
 import { tokenCacheKey } from "../src/internal.js";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 
 const RESOURCE = "http://127.0.0.1:4666/mcp";
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,13 +83,22 @@ describe("ResourceServer caching", () => {
     expect(second).toMatchObject({ token, clientId: expect.any(String) });
     // Not cached, key held: verified at once too, accepted or refused.
     const other = as.mint(RESOURCE, { sub: "bob" });
-    expect(server.check({ headers: { authorization: `Bearer ${other}` } })).toMatchObject({ token: other, extra: { sub: "bob" } });
+    expect(server.check({ headers: { authorization: `Bearer ${other}` } })).toMatchObject({
+      token: other,
+      extra: { sub: "bob" },
+    });
     const bad = as.mint("http://127.0.0.1:4666/elsewhere");
-    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(expect.objectContaining({ code: "audience_mismatch" }));
-    expect(() => server.check({ headers: { authorization: "Bearer not~a~jwt" } })).toThrow(expect.objectContaining({ code: "token_malformed" }));
+    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(
+      expect.objectContaining({ code: "audience_mismatch" }),
+    );
+    expect(() => server.check({ headers: { authorization: "Bearer not~a~jwt" } })).toThrow(
+      expect.objectContaining({ code: "token_malformed" }),
+    );
     expect(server.stats()).toMatchObject({ validations: 4, cacheHits: 1, cacheMisses: 4 });
     // The rejection is remembered, and still answered synchronously.
-    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(expect.objectContaining({ code: "audience_mismatch" }));
+    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(
+      expect.objectContaining({ code: "audience_mismatch" }),
+    );
     expect(server.stats()).toMatchObject({ validations: 4, cacheHits: 2 });
   });
 
@@ -92,30 +111,45 @@ describe("ResourceServer caching", () => {
     const concurrent = [server.check(request), server.check(request), server.check(request)];
     for (const pending of concurrent) expect(pending).toBeInstanceOf(Promise);
     // Single flight: three requests, one verification.
-    for (const result of await Promise.all(concurrent)) expect(result).toMatchObject({ token, extra: { sub: "alice" } });
+    for (const result of await Promise.all(concurrent))
+      expect(result).toMatchObject({ token, extra: { sub: "alice" } });
     expect(server.stats()).toMatchObject({ validations: 1 });
     // Cached: decided at once, as with the event loop.
     expect(server.check(request)).not.toBeInstanceOf(Promise);
     // Refusals reached before the signature are still synchronous.
-    expect(() => server.check({ headers: { authorization: "Bearer not~a~jwt" } })).toThrow(expect.objectContaining({ code: "token_malformed" }));
+    expect(() => server.check({ headers: { authorization: "Bearer not~a~jwt" } })).toThrow(
+      expect.objectContaining({ code: "token_malformed" }),
+    );
     const otherIssuer = as.mint(RESOURCE, { iss: "https://elsewhere.example" });
-    expect(() => server.check({ headers: { authorization: `Bearer ${otherIssuer}` } })).toThrow(expect.objectContaining({ code: "issuer_not_allowed" }));
+    expect(() => server.check({ headers: { authorization: `Bearer ${otherIssuer}` } })).toThrow(
+      expect.objectContaining({ code: "issuer_not_allowed" }),
+    );
     // After the signature: the same codes as on the event loop, in the same order.
     const bad = as.mint("http://127.0.0.1:4666/elsewhere");
-    await expect(server.check({ headers: { authorization: `Bearer ${bad}` } })).rejects.toMatchObject({ code: "audience_mismatch" });
+    await expect(server.check({ headers: { authorization: `Bearer ${bad}` } })).rejects.toMatchObject({
+      code: "audience_mismatch",
+    });
     const [head, payload, signature] = as.mint(RESOURCE, { sub: "mallory" }).split(".");
     const tampered = `${head}.${payload}.${signature!.slice(0, -4)}AAAA`;
-    await expect(server.check({ headers: { authorization: `Bearer ${tampered}` } })).rejects.toMatchObject({ code: "signature_invalid" });
+    await expect(server.check({ headers: { authorization: `Bearer ${tampered}` } })).rejects.toMatchObject({
+      code: "signature_invalid",
+    });
     const expiredForged = `${head}.${Buffer.from(JSON.stringify({ iss: as.issuer, aud: RESOURCE, exp: 1 })).toString("base64url")}.${signature}`;
-    await expect(server.check({ headers: { authorization: `Bearer ${expiredForged}` } })).rejects.toMatchObject({ code: "signature_invalid" });
+    await expect(server.check({ headers: { authorization: `Bearer ${expiredForged}` } })).rejects.toMatchObject({
+      code: "signature_invalid",
+    });
     // Remembered rejections are synchronous again.
-    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(expect.objectContaining({ code: "audience_mismatch" }));
+    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(
+      expect.objectContaining({ code: "audience_mismatch" }),
+    );
 
     // Without a cache, flights are keyed by the token: still one verification for concurrent requests.
     const uncached = build({ cache: false, validation: { signatureVerification: "thread-pool" } });
     await uncached.ready();
     const fresh = as.mint(RESOURCE, { sub: "carol" });
-    const same = await Promise.all([0, 1, 2].map(() => uncached.check({ headers: { authorization: `Bearer ${fresh}` } })));
+    const same = await Promise.all(
+      [0, 1, 2].map(() => uncached.check({ headers: { authorization: `Bearer ${fresh}` } })),
+    );
     expect(same.map((a) => (a.extra as { sub: string }).sub)).toEqual(["carol", "carol", "carol"]);
     expect(uncached.stats()).toMatchObject({ validations: 1, accepted: 3 });
     await uncached.check({ headers: { authorization: `Bearer ${fresh}` } });
@@ -124,12 +158,17 @@ describe("ResourceServer caching", () => {
 
   it("checks b64token syntax before any work on a token the cache does not know", async () => {
     const server = build();
-    expect(() => server.check({ headers: { authorization: "Bearer a,b" } })).toThrow(expect.objectContaining({ code: "malformed_authorization_header" }));
+    expect(() => server.check({ headers: { authorization: "Bearer a,b" } })).toThrow(
+      expect.objectContaining({ code: "malformed_authorization_header" }),
+    );
     expect(server.stats()).toMatchObject({ validations: 0, cacheMisses: 0 });
   });
 
   it("keeps accepted tokens' cache keys at hand without changing any verdict", async () => {
-    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { clockToleranceSeconds: 0 } }, { recentKeys: 2 });
+    const server = new ResourceServer(
+      { resource: RESOURCE, authorizationServers: [as.issuer], validation: { clockToleranceSeconds: 0 } },
+      { recentKeys: 2 },
+    );
     const tokens = Array.from({ length: 5 }, (_, i) => as.mint(RESOURCE, { sub: `user-${i}` }));
     for (let round = 0; round < 3; round++) {
       for (const [i, token] of tokens.entries()) {
@@ -150,8 +189,12 @@ describe("ResourceServer caching", () => {
     const first = await server.verifyToken(token);
     first.scopes.push("mcp:admin");
     // `resource` is one URL shared by every request, so nobody can change it.
-    expect(() => { first.resource!.pathname = "/changed"; }).toThrow(TypeError);
-    expect(() => { first.resource!.href = "http://elsewhere/"; }).toThrow(/read-only/);
+    expect(() => {
+      first.resource!.pathname = "/changed";
+    }).toThrow(TypeError);
+    expect(() => {
+      first.resource!.href = "http://elsewhere/";
+    }).toThrow(/read-only/);
     first.resource!.searchParams.append("x", "1");
     expect(() => Object.assign(first.resource!, { extra: 1 })).toThrow(TypeError);
     const second = await server.verifyToken(token);
@@ -183,7 +226,11 @@ describe("ResourceServer caching", () => {
     await expect(server.verifyToken(wrongAudience)).rejects.toMatchObject({ code: "audience_mismatch" });
     expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1, rejected: 2 });
 
-    const unreachable = new ResourceServer({ resource: RESOURCE, authorizationServers: ["http://127.0.0.1:9"], timeoutMs: 200 });
+    const unreachable = new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: ["http://127.0.0.1:9"],
+      timeoutMs: 200,
+    });
     const token = as.mint(RESOURCE, { iss: "http://127.0.0.1:9" });
     await expect(unreachable.verifyToken(token)).rejects.toMatchObject({ code: "upstream_unavailable" });
     await expect(unreachable.verifyToken(token)).rejects.toMatchObject({ code: "upstream_unavailable" });
@@ -214,8 +261,12 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1 });
 
     const broken: TokenCacheStore<CachedValidation> = {
-      get: async () => { throw new Error("store down"); },
-      set: () => { throw new Error("store down"); },
+      get: async () => {
+        throw new Error("store down");
+      },
+      set: () => {
+        throw new Error("store down");
+      },
     };
     const resilient = build({ cache: { store: broken } });
     await expect(resilient.verifyToken(token)).resolves.toBeDefined();
@@ -227,7 +278,9 @@ describe("ResourceServer caching", () => {
     const token = as.mint(RESOURCE, { sub: "frank" });
     await server.verifyToken(token);
     await server.verifyToken(token);
-    await server.verifyToken(as.mint(RESOURCE, { exp: 1 })).catch((error: unknown) => expect(error).toBeInstanceOf(McpOAuthError));
+    await server
+      .verifyToken(as.mint(RESOURCE, { exp: 1 }))
+      .catch((error: unknown) => expect(error).toBeInstanceOf(McpOAuthError));
     expect(events.filter((e) => e.type === "token_accepted")).toEqual([
       { type: "token_accepted", method: "jwt", cached: false, clientId: "test-client", sub: "frank" },
       { type: "token_accepted", method: "jwt", cached: true, clientId: "test-client", sub: "frank" },

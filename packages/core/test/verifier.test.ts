@@ -7,14 +7,15 @@ import { createPublicKey } from "node:crypto";
 import { generateSigningKey, obtainAccessToken, type PrivateJwk } from "@mcp-oauth/local-authorization-server";
 import { McpOAuthError, ResourceServer, type McpOAuthEvent } from "../src/index.js";
 import { decodeJwt } from "../src/internal.js";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
-
-
 
 describe("with the real authorization server", () => {
   let as: TestAuthorizationServer;
@@ -25,7 +26,11 @@ describe("with the real authorization server", () => {
 
   it("accepts a token from the authorization code flow and returns the SDK's AuthInfo", async () => {
     const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer] });
-    const { access_token: token, client_id: clientId } = await obtainAccessToken(as.issuer, { resource: RESOURCE, scope: "mcp:read mcp:write", login: "carol" });
+    const { access_token: token, client_id: clientId } = await obtainAccessToken(as.issuer, {
+      resource: RESOURCE,
+      scope: "mcp:read mcp:write",
+      login: "carol",
+    });
     const auth = await server.verifyToken(token);
     expect(auth.token).toBe(token);
     expect(auth.clientId).toBe(clientId);
@@ -49,22 +54,40 @@ describe("with the real authorization server", () => {
   it("never touches the network for a token from an unknown issuer", async () => {
     const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer] });
     const before = [...as.requestCounts.values()].reduce((a, b) => a + b, 0);
-    expect(await codeOf(server.verifyToken(as.mint(RESOURCE, { iss: "http://127.0.0.1:1/evil" })))).toBe("issuer_not_allowed");
+    expect(await codeOf(server.verifyToken(as.mint(RESOURCE, { iss: "http://127.0.0.1:1/evil" })))).toBe(
+      "issuer_not_allowed",
+    );
     expect(await codeOf(server.verifyToken(as.mint(RESOURCE, { iss: `${as.issuer}/` })))).toBe("issuer_not_allowed");
     expect([...as.requestCounts.values()].reduce((a, b) => a + b, 0)).toBe(before);
   });
 
   it("refuses a token signed by a key the authorization server does not publish", async () => {
-    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri } });
+    const server = new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      validation: { jwksUri: as.jwksUri },
+    });
     const stranger = generateSigningKey("RS256");
-    const forged = signJwt({ alg: "RS256", typ: "at+jwt", kid: as.key.kid }, { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 }, stranger);
+    const forged = signJwt(
+      { alg: "RS256", typ: "at+jwt", kid: as.key.kid },
+      { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 },
+      stranger,
+    );
     expect(await codeOf(server.verifyToken(forged))).toBe("signature_invalid");
-    const unknownKid = signJwt({ alg: "RS256", typ: "at+jwt", kid: "not-there" }, { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 }, stranger);
+    const unknownKid = signJwt(
+      { alg: "RS256", typ: "at+jwt", kid: "not-there" },
+      { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 },
+      stranger,
+    );
     expect(await codeOf(server.verifyToken(unknownKid))).toBe("key_not_found");
   });
 
   it("decodes a header once only after a signature under it has verified", async () => {
-    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri } });
+    const server = new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      validation: { jwksUri: as.jwksUri },
+    });
     const claims = { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 };
     // A header no other test uses, so the memo starts without it.
     const header = { alg: "RS256", typ: "at+jwt", kid: as.key.kid, x_memo: "verifier-test" };
@@ -81,7 +104,11 @@ describe("with the real authorization server", () => {
     const pem = createPublicKey({ key: as.key, format: "jwk" }).export({ format: "pem", type: "spki" });
     const claims = { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 };
     const { createSecretKey } = await import("node:crypto");
-    expect(await codeOf(server.verifyToken(signJwt({ alg: "HS256", kid: as.key.kid }, claims, createSecretKey(Buffer.from(pem)))))).toBe("algorithm_not_allowed");
+    expect(
+      await codeOf(
+        server.verifyToken(signJwt({ alg: "HS256", kid: as.key.kid }, claims, createSecretKey(Buffer.from(pem)))),
+      ),
+    ).toBe("algorithm_not_allowed");
     const none = `${Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.`;
     expect(await codeOf(server.verifyToken(none))).toBe("token_malformed");
     const noneWithSig = `${none}c2ln`;
@@ -93,7 +120,13 @@ describe("with the real authorization server", () => {
     const attacker = generateSigningKey("RS256");
     const publicJwk = createPublicKey({ key: attacker, format: "jwk" }).export({ format: "jwk" });
     const token = signJwt(
-      { alg: "RS256", kid: attacker.kid, jku: "http://127.0.0.1:1/jwks", x5u: "http://127.0.0.1:1/cert", jwk: publicJwk },
+      {
+        alg: "RS256",
+        kid: attacker.kid,
+        jku: "http://127.0.0.1:1/jwks",
+        x5u: "http://127.0.0.1:1/cert",
+        jwk: publicJwk,
+      },
       { iss: as.issuer, aud: RESOURCE, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 },
       attacker,
     );
@@ -102,24 +135,44 @@ describe("with the real authorization server", () => {
 
   it("verifies HS256 only with an explicitly configured shared secret", async () => {
     const secret = "a-shared-secret-that-is-long-enough-for-hs256";
-    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { secret } });
+    const server = new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      validation: { secret },
+    });
     const { createSecretKey } = await import("node:crypto");
     const claims = { iss: as.issuer, aud: RESOURCE, sub: "svc", exp: Math.floor(Date.now() / 1000) + 60 };
-    const auth = await server.verifyToken(signJwt({ alg: "HS256", typ: "at+jwt" }, claims, createSecretKey(Buffer.from(secret))));
+    const auth = await server.verifyToken(
+      signJwt({ alg: "HS256", typ: "at+jwt" }, claims, createSecretKey(Buffer.from(secret))),
+    );
     expect((auth.extra as { sub: string }).sub).toBe("svc");
-    expect(await codeOf(server.verifyToken(signJwt({ alg: "HS256" }, claims, createSecretKey(Buffer.from(`${secret}x`)))))).toBe("signature_invalid");
+    expect(
+      await codeOf(server.verifyToken(signJwt({ alg: "HS256" }, claims, createSecretKey(Buffer.from(`${secret}x`))))),
+    ).toBe("signature_invalid");
   });
 
   it("ready() discovers, loads the key set, and reports what MCP clients need", async () => {
     const events: McpOAuthEvent[] = [];
-    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], onEvent: (e) => events.push(e) });
+    const server = new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      onEvent: (e) => events.push(e),
+    });
     const [report] = await server.ready();
     expect(report).toEqual({
-      issuer: as.issuer, ok: true, metadataUrl: `${as.issuer}/.well-known/oauth-authorization-server`, pkceS256: true,
-      registrationEndpoint: `${as.issuer}/reg`, clientIdMetadataDocumentSupported: false,
-      jwksUri: `${as.issuer}/jwks`, introspectionEndpoint: `${as.issuer}/token/introspection`, warnings: [],
+      issuer: as.issuer,
+      ok: true,
+      metadataUrl: `${as.issuer}/.well-known/oauth-authorization-server`,
+      pkceS256: true,
+      registrationEndpoint: `${as.issuer}/reg`,
+      clientIdMetadataDocumentSupported: false,
+      jwksUri: `${as.issuer}/jwks`,
+      introspectionEndpoint: `${as.issuer}/token/introspection`,
+      warnings: [],
     });
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["authorization_server_discovered", "key_set_refreshed"]));
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["authorization_server_discovered", "key_set_refreshed"]),
+    );
   });
 });
 
@@ -141,10 +194,33 @@ describe.each(["ES256", "PS256"] as const)("tokens signed with %s by the real au
 describe("with a misbehaving key set", () => {
   let stub: StubServer;
   let keys: PrivateJwk[];
-  const publish = (): void => stub.handle("/jwks", json({ keys: keys.map((k) => ({ ...createPublicKey({ key: k, format: "jwk" }).export({ format: "jwk" }), kid: k.kid, alg: k.alg, use: "sig" })) }));
+  const publish = (): void =>
+    stub.handle(
+      "/jwks",
+      json({
+        keys: keys.map((k) => ({
+          ...createPublicKey({ key: k, format: "jwk" }).export({ format: "jwk" }),
+          kid: k.kid,
+          alg: k.alg,
+          use: "sig",
+        })),
+      }),
+    );
   const token = (key: PrivateJwk, kid = key.kid): string =>
-    signJwt({ alg: key.alg, typ: "at+jwt", kid }, { iss: stub.url, aud: RESOURCE, sub: "s", exp: Math.floor(Date.now() / 1000) + 60 }, key);
-  const server = (): ResourceServer => new ResourceServer({ resource: RESOURCE, authorizationServers: [stub.url], validation: { jwksUri: `${stub.url}/jwks`, jwksRequestsPerMinute: 5 }, timeoutMs: 300, retryAfterSeconds: 7, cache: false });
+    signJwt(
+      { alg: key.alg, typ: "at+jwt", kid },
+      { iss: stub.url, aud: RESOURCE, sub: "s", exp: Math.floor(Date.now() / 1000) + 60 },
+      key,
+    );
+  const server = (): ResourceServer =>
+    new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      validation: { jwksUri: `${stub.url}/jwks`, jwksRequestsPerMinute: 5 },
+      timeoutMs: 300,
+      retryAfterSeconds: 7,
+      cache: false,
+    });
 
   beforeAll(async () => {
     stub = await startStubServer();
@@ -167,7 +243,9 @@ describe("with a misbehaving key set", () => {
     publish();
     stub.hits.clear();
     const rs = server();
-    const codes = await Promise.all(Array.from({ length: 40 }, (_, i) => codeOf(rs.verifyToken(token(keys[0]!, `unknown-${i}`)))));
+    const codes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => codeOf(rs.verifyToken(token(keys[0]!, `unknown-${i}`)))),
+    );
     expect(new Set(codes)).toEqual(new Set(["key_not_found"]));
     expect(stub.hits.get("/jwks")).toBeLessThanOrEqual(6);
   });
@@ -177,8 +255,16 @@ describe("with a misbehaving key set", () => {
     publish();
     // No token cache: this is about the key set, and the same token would be served from it.
     const rs = new ResourceServer({
-      resource: RESOURCE, authorizationServers: [stub.url], timeoutMs: 300, cache: false,
-      validation: { jwksUri: `${stub.url}/jwks`, jwksCacheMaxAgeMs: 50, jwksStaleWindowMs: 400, jwksRequestsPerMinute: 600 },
+      resource: RESOURCE,
+      authorizationServers: [stub.url],
+      timeoutMs: 300,
+      cache: false,
+      validation: {
+        jwksUri: `${stub.url}/jwks`,
+        jwksCacheMaxAgeMs: 50,
+        jwksStaleWindowMs: 400,
+        jwksRequestsPerMinute: 600,
+      },
     });
     await rs.verifyToken(token(keys[0]!));
     stub.handle("/jwks", json({ error: "down" }, 503));
@@ -204,14 +290,27 @@ describe("with a misbehaving key set", () => {
 
   it.each([
     ["answers 500", json({ error: "boom" }, 500)],
-    ["answers HTML", ((_req, res) => { res.setHeader("content-type", "text/html"); res.end("<html>maintenance</html>"); }) as Parameters<StubServer["handle"]>[1]],
-    ["times out", ((_req, _res) => { /* never answers */ }) as Parameters<StubServer["handle"]>[1]],
+    [
+      "answers HTML",
+      ((_req, res) => {
+        res.setHeader("content-type", "text/html");
+        res.end("<html>maintenance</html>");
+      }) as Parameters<StubServer["handle"]>[1],
+    ],
+    [
+      "times out",
+      ((_req, _res) => {
+        /* never answers */
+      }) as Parameters<StubServer["handle"]>[1],
+    ],
   ])("is unavailable (503 with Retry-After, not invalid_token) when the key set %s", async (_name, handler) => {
     keys = [generateSigningKey("RS256")];
     stub.handle("/jwks", handler);
     const rs = server();
     let caught: unknown;
-    await rs.verifyToken(token(keys[0]!)).catch((error: unknown) => { caught = error; });
+    await rs.verifyToken(token(keys[0]!)).catch((error: unknown) => {
+      caught = error;
+    });
     expect(caught).toBeInstanceOf(McpOAuthError);
     expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
     const answer = rs.answer(caught);
@@ -232,9 +331,18 @@ describe("authorization server discovery", () => {
     const issuer = `${stub.url}/tenant/a`;
     const key = generateSigningKey("RS256");
     stub.handle("/tenant/a/.well-known/openid-configuration", json({ issuer, jwks_uri: `${stub.url}/tenant/a/keys` }));
-    stub.handle("/tenant/a/keys", json({ keys: [{ ...createPublicKey({ key, format: "jwk" }).export({ format: "jwk" }), kid: key.kid, use: "sig" }] }));
+    stub.handle(
+      "/tenant/a/keys",
+      json({
+        keys: [{ ...createPublicKey({ key, format: "jwk" }).export({ format: "jwk" }), kid: key.kid, use: "sig" }],
+      }),
+    );
     const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer] });
-    const t = signJwt({ alg: "RS256", kid: key.kid }, { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 }, key);
+    const t = signJwt(
+      { alg: "RS256", kid: key.kid },
+      { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 },
+      key,
+    );
     await expect(rs.verifyToken(t)).resolves.toBeDefined();
     expect(stub.hits.get("/.well-known/oauth-authorization-server/tenant/a")).toBe(1);
     expect(stub.hits.get("/.well-known/openid-configuration/tenant/a")).toBe(1);
@@ -243,10 +351,17 @@ describe("authorization server discovery", () => {
 
   it("refuses metadata whose issuer differs from the configured one, and backs off before retrying", async () => {
     const issuer = `${stub.url}/tenant/b`;
-    stub.handle("/.well-known/oauth-authorization-server/tenant/b", json({ issuer: `${issuer}/`, jwks_uri: `${stub.url}/nowhere` }));
+    stub.handle(
+      "/.well-known/oauth-authorization-server/tenant/b",
+      json({ issuer: `${issuer}/`, jwks_uri: `${stub.url}/nowhere` }),
+    );
     const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer] });
     const key = generateSigningKey("RS256");
-    const t = signJwt({ alg: "RS256", kid: key.kid }, { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 }, key);
+    const t = signJwt(
+      { alg: "RS256", kid: key.kid },
+      { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 },
+      key,
+    );
     expect(await codeOf(rs.verifyToken(t))).toBe("upstream_unavailable");
     expect(await codeOf(rs.verifyToken(t))).toBe("upstream_unavailable");
     expect(stub.hits.get("/.well-known/oauth-authorization-server/tenant/b")).toBe(1);
@@ -271,7 +386,9 @@ describe("key rotation at the real authorization server", () => {
       as = await startTestAuthorizationServer({ keys: [k2, k1], port });
       const rotated = as.mint(RESOURCE, { sub: "rotated" });
       let caught: unknown;
-      await rs.verifyToken(rotated).catch((error: unknown) => { caught = error; });
+      await rs.verifyToken(rotated).catch((error: unknown) => {
+        caught = error;
+      });
       expect(caught).toBeInstanceOf(McpOAuthError);
       expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
       const answer = rs.answer(caught);
@@ -297,10 +414,19 @@ describe("key sources belong to their resource server", () => {
   afterAll(() => as.close());
 
   it("a second resource server for the same jwks_uri reads the key set with its own settings and events", async () => {
-    const first = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri } });
+    const first = new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      validation: { jwksUri: as.jwksUri },
+    });
     await first.ready();
     const events: McpOAuthEvent[] = [];
-    const second = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], validation: { jwksUri: as.jwksUri, jwksCacheMaxAgeMs: 1000 }, onEvent: (e) => events.push(e) });
+    const second = new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      validation: { jwksUri: as.jwksUri, jwksCacheMaxAgeMs: 1000 },
+      onEvent: (e) => events.push(e),
+    });
     const before = as.requestCounts.get("/jwks") ?? 0;
     await second.ready();
     expect((as.requestCounts.get("/jwks") ?? 0) - before).toBe(1);
@@ -317,22 +443,45 @@ describe("endpoints from metadata follow the rules of configured ones", () => {
 
   it("refuses a discovered plain-http jwks_uri on a non-loopback host before any request: 503 and an event", async () => {
     const issuer = `${stub.url}/tenant/insecure-jwks`;
-    stub.handle("/.well-known/oauth-authorization-server/tenant/insecure-jwks", json({ issuer, jwks_uri: "http://example.com/jwks" }));
+    stub.handle(
+      "/.well-known/oauth-authorization-server/tenant/insecure-jwks",
+      json({ issuer, jwks_uri: "http://example.com/jwks" }),
+    );
     const requested: string[] = [];
     const spy: typeof fetch = (input, init) => {
       requested.push(String(input instanceof Request ? input.url : input));
       return fetch(input, init);
     };
     const events: McpOAuthEvent[] = [];
-    const rs = new ResourceServer({ resource: RESOURCE, authorizationServers: [issuer], timeoutMs: 300, retryAfterSeconds: 7, onEvent: (e) => events.push(e) }, { fetch: spy });
+    const rs = new ResourceServer(
+      {
+        resource: RESOURCE,
+        authorizationServers: [issuer],
+        timeoutMs: 300,
+        retryAfterSeconds: 7,
+        onEvent: (e) => events.push(e),
+      },
+      { fetch: spy },
+    );
     const key = generateSigningKey("RS256");
-    const t = signJwt({ alg: "RS256", kid: key.kid }, { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 }, key);
+    const t = signJwt(
+      { alg: "RS256", kid: key.kid },
+      { iss: issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 },
+      key,
+    );
     let caught: unknown;
-    await rs.verifyToken(t).catch((error: unknown) => { caught = error; });
+    await rs.verifyToken(t).catch((error: unknown) => {
+      caught = error;
+    });
     expect((caught as McpOAuthError).code).toBe("upstream_unavailable");
     expect(rs.answer(caught)).toMatchObject({ status: 503, headers: { "Retry-After": "7" } });
     await expect(rs.ready()).rejects.toThrow(/jwks_uri.*http/);
-    expect(events).toContainEqual({ type: "upstream_error", upstream: "jwks", url: "http://example.com/jwks", reason: expect.stringMatching(/plain http on a non-loopback host/) });
+    expect(events).toContainEqual({
+      type: "upstream_error",
+      upstream: "jwks",
+      url: "http://example.com/jwks",
+      reason: expect.stringMatching(/plain http on a non-loopback host/),
+    });
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.every((url) => url.startsWith(`${stub.url}/`))).toBe(true);
   });

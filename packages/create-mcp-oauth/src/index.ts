@@ -1,6 +1,21 @@
 export { createMain, CREATE_USAGE } from "./scaffold/cli.js";
-export { isEmptyDirectory, packageNameFor, scaffold, ScaffoldError, type ScaffoldOptions, type ScaffoldResult } from "./scaffold/scaffold.js";
-export { generateFiles, TEMPLATES, VALIDATIONS, VERSIONS, type ProjectOptions, type Template, type Validation } from "./scaffold/templates.js";
+export {
+  isEmptyDirectory,
+  packageNameFor,
+  scaffold,
+  ScaffoldError,
+  type ScaffoldOptions,
+  type ScaffoldResult,
+} from "./scaffold/scaffold.js";
+export {
+  generateFiles,
+  TEMPLATES,
+  VALIDATIONS,
+  VERSIONS,
+  type ProjectOptions,
+  type Template,
+  type Validation,
+} from "./scaffold/templates.js";
 export { PROVIDERS, providerInfo, type ProviderId, type ProviderInfo } from "./scaffold/providers.js";
 export { envExample } from "./scaffold/env-example.js";
 export { doctorMain, mcpOAuthMain, DOCTOR_USAGE } from "./doctor/cli.js";

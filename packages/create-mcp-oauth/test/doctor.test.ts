@@ -8,7 +8,10 @@ import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { generateSigningKey, obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { startExampleServer, type RunningExample } from "../../../examples/express-server/src/server.js";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
 import { mcpOAuthMain } from "../src/doctor/cli.js";
@@ -47,8 +50,18 @@ function memoryIo(stdin = ""): CliIo & { out: () => string; err: () => string } 
   let out = "";
   let err = "";
   return {
-    stdout: { write: (t: string) => { out += t; return true; } },
-    stderr: { write: (t: string) => { err += t; return true; } },
+    stdout: {
+      write: (t: string) => {
+        out += t;
+        return true;
+      },
+    },
+    stderr: {
+      write: (t: string) => {
+        err += t;
+        return true;
+      },
+    },
     stdin: Readable.from([stdin]),
     out: () => out,
     err: () => err,
@@ -57,7 +70,7 @@ function memoryIo(stdin = ""): CliIo & { out: () => string; err: () => string } 
 
 /** The real local authorization server's metadata, to serve altered copies of. */
 async function realAsMetadata(): Promise<Record<string, unknown>> {
-  return await (await fetch(`${as.issuer}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>;
+  return (await (await fetch(`${as.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
 }
 
 interface Misconfig {
@@ -77,17 +90,27 @@ async function misconfiguredResource(config: Misconfig): Promise<{ url: string; 
   stubs.push(stub);
   const url = `${stub.url}/mcp`;
   const metadataUrl = `${stub.url}/.well-known/oauth-protected-resource/mcp`;
-  const challenge = config.challenge === undefined ? `Bearer resource_metadata="${metadataUrl}", scope="mcp:read"` : config.challenge;
+  const challenge =
+    config.challenge === undefined ? `Bearer resource_metadata="${metadataUrl}", scope="mcp:read"` : config.challenge;
   stub.handle("/mcp", (req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on("end", () => {
-      res.statusCode = req.method === "OPTIONS" ? 204 : config.status ?? 401;
+      res.statusCode = req.method === "OPTIONS" ? 204 : (config.status ?? 401);
       if (req.method !== "OPTIONS" && challenge !== null) res.setHeader("www-authenticate", challenge);
       res.setHeader("content-type", "application/json");
-      res.end(req.method === "OPTIONS" ? undefined : JSON.stringify({ error: "invalid_token", error_description: "no token" }));
+      res.end(
+        req.method === "OPTIONS"
+          ? undefined
+          : JSON.stringify({ error: "invalid_token", error_description: "no token" }),
+      );
     });
   });
-  const document = config.metadata?.(url, stub.url) ?? { resource: url, authorization_servers: [as.issuer], scopes_supported: ["mcp:read"], bearer_methods_supported: ["header"] };
+  const document = config.metadata?.(url, stub.url) ?? {
+    resource: url,
+    authorization_servers: [as.issuer],
+    scopes_supported: ["mcp:read"],
+    bearer_methods_supported: ["header"],
+  };
   for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]) {
     stub.handle(path, (_req, res) => {
       res.setHeader("access-control-allow-origin", "*");
@@ -98,7 +121,10 @@ async function misconfiguredResource(config: Misconfig): Promise<{ url: string; 
 }
 
 /** An authorization server on a stub: the real server's metadata, altered; keys as given. */
-async function misconfiguredAuthorizationServer(alter: (metadata: Record<string, unknown>, stubUrl: string) => Record<string, unknown>, jwks?: unknown): Promise<string> {
+async function misconfiguredAuthorizationServer(
+  alter: (metadata: Record<string, unknown>, stubUrl: string) => Record<string, unknown>,
+  jwks?: unknown,
+): Promise<string> {
   const stub = await startStubServer();
   stubs.push(stub);
   const metadata = alter({ ...(await realAsMetadata()), issuer: stub.url }, stub.url);
@@ -114,9 +140,24 @@ describe("a healthy setup (Express example + local authorization server)", () =>
     expect(report.ok).toBe(true);
     expect(report.checks.filter((c) => c.status !== "pass")).toEqual([]);
     expect(report.authorizationServers).toEqual([as.issuer]);
-    for (const id of ["challenge.status", "challenge.resource_metadata", "challenge.no_error", "challenge.scope", "cors.preflight", "cors.expose",
-      "metadata.path_suffixed", "metadata.root", "metadata.resource", "metadata.authorization_servers", "metadata.cors",
-      "as.metadata", "as.issuer", "as.pkce", "as.registration", "as.jwks"]) {
+    for (const id of [
+      "challenge.status",
+      "challenge.resource_metadata",
+      "challenge.no_error",
+      "challenge.scope",
+      "cors.preflight",
+      "cors.expose",
+      "metadata.path_suffixed",
+      "metadata.root",
+      "metadata.resource",
+      "metadata.authorization_servers",
+      "metadata.cors",
+      "as.metadata",
+      "as.issuer",
+      "as.pkce",
+      "as.registration",
+      "as.jwks",
+    ]) {
       expect(one(report, id).status).toBe("pass");
     }
     expect(one(report, "as.metadata").message).toContain("RFC 8414");
@@ -142,14 +183,25 @@ describe("a healthy setup (Express example + local authorization server)", () =>
   });
 
   it("fails a token for another resource, an expired one and one signed by another key, each with its fix", async () => {
-    const otherResource = (await obtainAccessToken(as.issuer, { resource: "http://127.0.0.1:1/other", scope: "mcp:read" })).access_token;
+    const otherResource = (
+      await obtainAccessToken(as.issuer, { resource: "http://127.0.0.1:1/other", scope: "mcp:read" })
+    ).access_token;
     const now = Math.floor(Date.now() / 1000);
     const expired = as.mint(mcp.url, { exp: now - 3600, iat: now - 7200 });
     const stranger = generateSigningKey("RS256");
-    const forged = signJwt({ alg: "RS256", typ: "at+jwt", kid: as.key.kid }, { iss: as.issuer, sub: "mallory", aud: mcp.url, exp: now + 600, scope: "mcp:read" }, stranger);
-    const [a, e, f] = await Promise.all([otherResource, expired, forged].map((t) => runDoctor({ resource: mcp.url, token: t })));
+    const forged = signJwt(
+      { alg: "RS256", typ: "at+jwt", kid: as.key.kid },
+      { iss: as.issuer, sub: "mallory", aud: mcp.url, exp: now + 600, scope: "mcp:read" },
+      stranger,
+    );
+    const [a, e, f] = await Promise.all(
+      [otherResource, expired, forged].map((t) => runDoctor({ resource: mcp.url, token: t })),
+    );
 
-    expect(one(a!, "token.audience")).toMatchObject({ status: "fail", message: `audience "http://127.0.0.1:1/other" is not this resource ("${mcp.url}")` });
+    expect(one(a!, "token.audience")).toMatchObject({
+      status: "fail",
+      message: `audience "http://127.0.0.1:1/other" is not this resource ("${mcp.url}")`,
+    });
     expect(one(a!, "token.audience").fix).toContain(`resource=${mcp.url}`);
     expect(one(a!, "token.accepted").status).toBe("fail");
     expect(one(a!, "token.accepted").message).toContain('HTTP 401 error="invalid_token"');
@@ -159,7 +211,11 @@ describe("a healthy setup (Express example + local authorization server)", () =>
 
     expect(one(f!, "token.signature")).toMatchObject({ status: "fail" });
     expect(one(f!, "token.signature").message).toBe(`no key in ${as.issuer}/jwks verifies the signature`);
-    for (const [report, t] of [[a!, otherResource], [e!, expired], [f!, forged]] as const) {
+    for (const [report, t] of [
+      [a!, otherResource],
+      [e!, expired],
+      [f!, forged],
+    ] as const) {
       expect(report.ok).toBe(false);
       expect(formatReport(report)).not.toContain(t);
     }
@@ -173,7 +229,9 @@ describe("the 401 challenge", () => {
     const check = one(report, "challenge.resource_metadata");
     expect(check.status).toBe("fail");
     expect(check.message).toContain("no resource_metadata");
-    expect(check.fix).toBe(`add resource_metadata="${stub.url}/.well-known/oauth-protected-resource/mcp" to the challenge`);
+    expect(check.fix).toBe(
+      `add resource_metadata="${stub.url}/.well-known/oauth-protected-resource/mcp" to the challenge`,
+    );
     expect(one(report, "challenge.scope").status).toBe("warn");
     // The metadata itself is still found at the well-known URLs.
     expect(one(report, "metadata.resource").status).toBe("pass");
@@ -194,7 +252,10 @@ describe("the 401 challenge", () => {
       message: `resource_metadata is not quoted (resource_metadata=${metadataUrl}): a widely used client parser cannot read an unquoted URL`,
       fix: `quote every value in the challenge: resource_metadata="${metadataUrl}"`,
     });
-    expect(one(report, "challenge.quoting")).toMatchObject({ status: "warn", message: "unquoted value in the challenge: scope" });
+    expect(one(report, "challenge.quoting")).toMatchObject({
+      status: "warn",
+      message: "unquoted value in the challenge: scope",
+    });
     expect(one(report, "challenge.scope").message).toBe('scope="mcp:read"');
   });
 
@@ -203,7 +264,10 @@ describe("the 401 challenge", () => {
     stub.handle("/mcp", (req, res) => {
       req.resume();
       res.statusCode = 401;
-      res.setHeader("www-authenticate", `Bearer error="invalid_token", resource_metadata="${stub.url}/.well-known/oauth-protected-resource/mcp", scope="mcp:read"`);
+      res.setHeader(
+        "www-authenticate",
+        `Bearer error="invalid_token", resource_metadata="${stub.url}/.well-known/oauth-protected-resource/mcp", scope="mcp:read"`,
+      );
       res.end();
     });
     const report = await runDoctor({ resource: url });
@@ -218,10 +282,15 @@ describe("the 401 challenge", () => {
     const goneUrl = `${gone.url}/mcp`;
     await gone.close();
     const [o, b, g] = await Promise.all([open.url, bare.url, goneUrl].map((resource) => runDoctor({ resource })));
-    expect(one(o!, "challenge.status")).toMatchObject({ status: "fail", message: "an MCP initialize request without a token got HTTP 200: the endpoint is not protected" });
+    expect(one(o!, "challenge.status")).toMatchObject({
+      status: "fail",
+      message: "an MCP initialize request without a token got HTTP 200: the endpoint is not protected",
+    });
     expect(one(o!, "challenge.status").fix).toContain("mcpOAuth");
     expect(one(b!, "challenge.header")).toMatchObject({ status: "fail" });
-    expect(one(b!, "challenge.header").fix).toContain(`WWW-Authenticate: Bearer resource_metadata="${bare.stub.url}/.well-known/oauth-protected-resource/mcp"`);
+    expect(one(b!, "challenge.header").fix).toContain(
+      `WWW-Authenticate: Bearer resource_metadata="${bare.stub.url}/.well-known/oauth-protected-resource/mcp"`,
+    );
     expect(one(g!, "challenge.status").message).toBe(`no answer from ${goneUrl}: connection refused`);
     expect(g!.checks.filter((c) => c.section === "resource_metadata")).toEqual([]);
   });
@@ -229,16 +298,26 @@ describe("the 401 challenge", () => {
 
 describe("the protected resource metadata", () => {
   it("fails a resource with a trailing slash", async () => {
-    const { url } = await misconfiguredResource({ metadata: (resource) => ({ resource: `${resource}/`, authorization_servers: [as.issuer] }) });
+    const { url } = await misconfiguredResource({
+      metadata: (resource) => ({ resource: `${resource}/`, authorization_servers: [as.issuer] }),
+    });
     const report = await runDoctor({ resource: url });
     const check = one(report, "metadata.resource");
     expect(check.status).toBe("fail");
-    expect(check.message).toBe(`resource "${url}/" differs only by a trailing slash from the endpoint "${url}": clients (VS Code) compare exactly and send resource verbatim as the RFC 8707 parameter`);
+    expect(check.message).toBe(
+      `resource "${url}/" differs only by a trailing slash from the endpoint "${url}": clients (VS Code) compare exactly and send resource verbatim as the RFC 8707 parameter`,
+    );
     expect(check.fix).toContain(`OAUTH_RESOURCE=${url}`);
   });
 
   it("fails offline_access in scopes_supported", async () => {
-    const { url } = await misconfiguredResource({ metadata: (resource) => ({ resource, authorization_servers: [as.issuer], scopes_supported: ["mcp:read", "offline_access"] }) });
+    const { url } = await misconfiguredResource({
+      metadata: (resource) => ({
+        resource,
+        authorization_servers: [as.issuer],
+        scopes_supported: ["mcp:read", "offline_access"],
+      }),
+    });
     const report = await runDoctor({ resource: url });
     expect(one(report, "metadata.offline_access").status).toBe("fail");
     expect(one(report, "metadata.offline_access").fix).toContain("remove offline_access from scopes_supported");
@@ -255,20 +334,32 @@ describe("the protected resource metadata", () => {
     ]);
     expect(one(h!, "metadata.challenge_url").message).toContain("HTTP 401: it is behind the auth check");
     expect(one(h!, "metadata.found").status).toBe("fail");
-    expect(one(n!, "metadata.authorization_servers")).toMatchObject({ status: "fail", message: "authorization_servers is missing: it must list at least one issuer URL" });
-    expect(one(x!, "metadata.expected_issuer")).toMatchObject({ status: "fail", fix: "set OAUTH_AUTHORIZATION_SERVER=https://other.example.com, exactly the issuer the authorization server publishes" });
+    expect(one(n!, "metadata.authorization_servers")).toMatchObject({
+      status: "fail",
+      message: "authorization_servers is missing: it must list at least one issuer URL",
+    });
+    expect(one(x!, "metadata.expected_issuer")).toMatchObject({
+      status: "fail",
+      fix: "set OAUTH_AUTHORIZATION_SERVER=https://other.example.com, exactly the issuer the authorization server publishes",
+    });
   });
 });
 
 describe("the authorization server", () => {
   it("fails metadata whose issuer differs from the one the resource names", async () => {
     const issuer = await misconfiguredAuthorizationServer((m, stubUrl) => ({ ...m, issuer: `${stubUrl}/` }));
-    const { url } = await misconfiguredResource({ metadata: (resource) => ({ resource, authorization_servers: [issuer] }) });
+    const { url } = await misconfiguredResource({
+      metadata: (resource) => ({ resource, authorization_servers: [issuer] }),
+    });
     const report = await runDoctor({ resource: url });
     const check = one(report, "as.issuer");
     expect(check).toMatchObject({ status: "fail", subject: issuer });
-    expect(check.message).toBe(`metadata at ${issuer}/.well-known/oauth-authorization-server names issuer "${issuer}/", not "${issuer}" (they differ by a trailing slash): clients reject the mismatch (RFC 8414 section 3.3)`);
-    expect(check.fix).toBe(`set OAUTH_AUTHORIZATION_SERVER=${issuer}/ so authorization_servers names the issuer byte for byte`);
+    expect(check.message).toBe(
+      `metadata at ${issuer}/.well-known/oauth-authorization-server names issuer "${issuer}/", not "${issuer}" (they differ by a trailing slash): clients reject the mismatch (RFC 8414 section 3.3)`,
+    );
+    expect(check.fix).toBe(
+      `set OAUTH_AUTHORIZATION_SERVER=${issuer}/ so authorization_servers names the issuer byte for byte`,
+    );
   });
 
   it("fails an authorization server without PKCE S256, warns without registration", async () => {
@@ -277,7 +368,10 @@ describe("the authorization server", () => {
       return { ...rest, code_challenge_methods_supported: ["plain"] };
     });
     const report = await runDoctor({ resource: mcp.url, authorizationServers: [issuer] });
-    expect(one(report, "as.pkce")).toMatchObject({ status: "fail", message: 'code_challenge_methods_supported is ["plain"]: MCP clients refuse an authorization server without S256' });
+    expect(one(report, "as.pkce")).toMatchObject({
+      status: "fail",
+      message: 'code_challenge_methods_supported is ["plain"]: MCP clients refuse an authorization server without S256',
+    });
     expect(one(report, "as.pkce").fix).toContain("S256");
     expect(one(report, "as.registration").status).toBe("warn");
     expect(one(report, "as.registration").fix).toContain("pre-register");
@@ -287,17 +381,31 @@ describe("the authorization server", () => {
 
   it("fails a key set with private key material, and one that is missing", async () => {
     const leaked = await misconfiguredAuthorizationServer((m) => m, { keys: [generateSigningKey("ES256")] });
-    const missing = await misconfiguredAuthorizationServer((m, stubUrl) => ({ ...m, jwks_uri: `${stubUrl}/nothing-here` }));
-    const [l, m] = await Promise.all([leaked, missing].map((issuer) => runDoctor({ resource: mcp.url, authorizationServers: [issuer] })));
+    const missing = await misconfiguredAuthorizationServer((m, stubUrl) => ({
+      ...m,
+      jwks_uri: `${stubUrl}/nothing-here`,
+    }));
+    const [l, m] = await Promise.all(
+      [leaked, missing].map((issuer) => runDoctor({ resource: mcp.url, authorizationServers: [issuer] })),
+    );
     expect(one(l!, "as.jwks_private").status).toBe("fail");
     expect(one(l!, "as.jwks_private").fix).toContain("rotate");
-    expect(one(m!, "as.jwks")).toMatchObject({ status: "fail", message: `key set at ${missing}/nothing-here: HTTP 404` });
+    expect(one(m!, "as.jwks")).toMatchObject({
+      status: "fail",
+      message: `key set at ${missing}/nothing-here: HTTP 404`,
+    });
   });
 });
 
 describe("the mcp-oauth command", () => {
   it("prints JSON and exits 0 for a healthy setup, 1 with lines and fixes for a broken one (child processes)", async () => {
-    const broken = await misconfiguredResource({ metadata: (resource) => ({ resource: `${resource}/`, authorization_servers: [as.issuer], scopes_supported: ["offline_access"] }) });
+    const broken = await misconfiguredResource({
+      metadata: (resource) => ({
+        resource: `${resource}/`,
+        authorization_servers: [as.issuer],
+        scopes_supported: ["offline_access"],
+      }),
+    });
     const bin = join(PACKAGE_DIR, "src/bin/mcp-oauth.ts");
     const [healthy, failing] = await Promise.all([
       run(join(BIN, "tsx"), [bin, "doctor", "--resource", mcp.url, "--token", "-", "--json"], { stdin: token }),
@@ -305,7 +413,12 @@ describe("the mcp-oauth command", () => {
     ]);
     expect(healthy.code).toBe(0);
     const report = JSON.parse(healthy.output) as DoctorReport;
-    expect(report).toMatchObject({ resource: mcp.url, ok: true, authorizationServers: [as.issuer], summary: { fail: 0, warn: 0 } });
+    expect(report).toMatchObject({
+      resource: mcp.url,
+      ok: true,
+      authorizationServers: [as.issuer],
+      summary: { fail: 0, warn: 0 },
+    });
     expect(report.checks.find((c) => c.id === "token.accepted")?.status).toBe("pass");
     expect(healthy.output).not.toContain(token);
 
@@ -322,7 +435,14 @@ describe("the mcp-oauth command", () => {
     expect(io.out()).toContain("PASS  the MCP endpoint accepted the token");
     expect(io.out()).not.toContain(token);
 
-    for (const argv of [["doctor"], ["doctor", "--resource", "not a url"], ["doctor", "--resource", mcp.url, "--bogus"], ["doctor", "--resource", mcp.url, "--timeout", "soon"], ["frobnicate"], []]) {
+    for (const argv of [
+      ["doctor"],
+      ["doctor", "--resource", "not a url"],
+      ["doctor", "--resource", mcp.url, "--bogus"],
+      ["doctor", "--resource", mcp.url, "--timeout", "soon"],
+      ["frobnicate"],
+      [],
+    ]) {
       const bad = memoryIo();
       expect(await mcpOAuthMain(argv, bad)).toBe(2);
       expect(bad.out()).toBe("");
@@ -336,7 +456,9 @@ describe("the mcp-oauth command", () => {
 
 describe("parseWwwAuthenticate", () => {
   it("records quoting, escapes and several challenges", () => {
-    const [basic, bearer] = parseWwwAuthenticate('Basic realm="x", Bearer resource_metadata="https://a/b", scope=mcp:read, error_description="say \\"hi\\""');
+    const [basic, bearer] = parseWwwAuthenticate(
+      'Basic realm="x", Bearer resource_metadata="https://a/b", scope=mcp:read, error_description="say \\"hi\\""',
+    );
     expect(basic!.scheme).toBe("Basic");
     expect(bearer!.scheme).toBe("Bearer");
     expect(bearer!.params.get("resource_metadata")).toEqual({ value: "https://a/b", quoted: true });

@@ -9,13 +9,27 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { obtainAccessToken, startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import {
+  obtainAccessToken,
+  startLocalAuthorizationServer,
+  type LocalAuthorizationServer,
+} from "@mcp-oauth/local-authorization-server";
 import { createMain } from "../src/scaffold/cli.js";
 import { runDoctor } from "../src/doctor/doctor.js";
 import { formatReport } from "../src/doctor/report.js";
 import type { CliIo } from "../src/io.js";
 import {
-  BIN, REPO, SCAFFOLD_PARENT, SCAFFOLD_ROOT, callWhoami, freePort, installWorkspaceDependencies, run, startChild, waitForServer, type Child,
+  BIN,
+  REPO,
+  SCAFFOLD_PARENT,
+  SCAFFOLD_ROOT,
+  callWhoami,
+  freePort,
+  installWorkspaceDependencies,
+  run,
+  startChild,
+  waitForServer,
+  type Child,
 } from "./support.js";
 
 interface Case {
@@ -28,7 +42,13 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { dir: "express-local-introspection", template: "express", provider: "local", validation: "introspection", start: true },
+  {
+    dir: "express-local-introspection",
+    template: "express",
+    provider: "local",
+    validation: "introspection",
+    start: true,
+  },
   { dir: "framework-local-jwt", template: "mcp-framework", provider: "local", validation: "jwt", start: true },
   { dir: "express-auth0", template: "express", provider: "auth0", validation: "jwt" },
   { dir: "express-keycloak-introspection", template: "express", provider: "keycloak", validation: "introspection" },
@@ -37,7 +57,9 @@ const CASES: Case[] = [
   { dir: "framework-okta-introspection", template: "mcp-framework", provider: "okta", validation: "introspection" },
 ];
 
-function memoryIo(options: { tty?: boolean; answers?: string[] } = {}): CliIo & { out: () => string; err: () => string } {
+function memoryIo(
+  options: { tty?: boolean; answers?: string[] } = {},
+): CliIo & { out: () => string; err: () => string } {
   let out = "";
   let err = "";
   const stdin = Object.assign(new PassThrough(), { isTTY: options.tty ?? false });
@@ -56,7 +78,12 @@ function memoryIo(options: { tty?: boolean; answers?: string[] } = {}): CliIo & 
         return true;
       },
     },
-    stderr: { write: (t: string) => { err += t; return true; } },
+    stderr: {
+      write: (t: string) => {
+        err += t;
+        return true;
+      },
+    },
     stdin,
     out: () => out,
     err: () => err,
@@ -72,7 +99,10 @@ beforeAll(async () => {
   await mkdir(SCAFFOLD_ROOT, { recursive: true });
   for (const c of CASES) {
     const io = memoryIo();
-    const code = await createMain([dirOf(c), "--template", c.template, "--provider", c.provider, "--validation", c.validation], io);
+    const code = await createMain(
+      [dirOf(c), "--template", c.template, "--provider", c.provider, "--validation", c.validation],
+      io,
+    );
     if (code !== 0) throw new Error(`create-mcp-oauth ${c.dir} exited ${code}: ${io.err()}`);
     await installWorkspaceDependencies(dirOf(c), c.template);
   }
@@ -92,60 +122,88 @@ describe("generated projects", () => {
     const variants = CASES.filter((c) => !c.start);
     // The variants in one program (each resolves its own node_modules), to keep the suite fast.
     const combined = join(SCAFFOLD_ROOT, "tsconfig.variants.json");
-    await writeFile(combined, JSON.stringify({
-      extends: `./${variants[0]!.dir}/tsconfig.json`,
-      include: variants.flatMap((c) => [`${c.dir}/src`, `${c.dir}/test`]),
-    }));
-    const results = await Promise.all([
-      ...started.map((c) => join(dirOf(c), "tsconfig.json")),
+    await writeFile(
       combined,
-    ].map(async (project) => ({ project, ...(await run(join(BIN, "tsc"), ["-p", project, "--noEmit"])) })));
-    for (const result of results) expect({ project: result.project, code: result.code, output: result.output }).toEqual({ project: result.project, code: 0, output: "" });
+      JSON.stringify({
+        extends: `./${variants[0]!.dir}/tsconfig.json`,
+        include: variants.flatMap((c) => [`${c.dir}/src`, `${c.dir}/test`]),
+      }),
+    );
+    const results = await Promise.all(
+      [...started.map((c) => join(dirOf(c), "tsconfig.json")), combined].map(async (project) => ({
+        project,
+        ...(await run(join(BIN, "tsc"), ["-p", project, "--noEmit"])),
+      })),
+    );
+    for (const result of results)
+      expect({ project: result.project, code: result.code, output: result.output }).toEqual({
+        project: result.project,
+        code: 0,
+        output: "",
+      });
   }, 120_000);
 
   it("start against the local authorization server and answer whoami for a real token; the doctor passes them", async () => {
     const jwtAs = await startLocalAuthorizationServer();
     const opaqueAs = await startLocalAuthorizationServer({ accessTokenFormat: "opaque" });
     servers.push(jwtAs, opaqueAs);
-    await Promise.all(CASES.filter((c) => c.start).map(async (c) => {
-      const as = c.validation === "introspection" ? opaqueAs : jwtAs;
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}/mcp`;
-      const child = startChild(join(BIN, "tsx"), [join(dirOf(c), "src/index.ts")], {
-        cwd: dirOf(c),
-        env: {
-          PORT: String(port),
-          HOST: "127.0.0.1",
-          OAUTH_AUTHORIZATION_SERVER: as.issuer,
-          OAUTH_SCOPES: "mcp:read",
-          OAUTH_VALIDATION: c.validation,
-          ...(c.validation === "introspection" ? { OAUTH_CLIENT_ID: as.introspection.clientId, OAUTH_CLIENT_SECRET: as.introspection.clientSecret } : {}),
-        },
-      });
-      children.push(child);
-      await waitForServer(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`, child);
+    await Promise.all(
+      CASES.filter((c) => c.start).map(async (c) => {
+        const as = c.validation === "introspection" ? opaqueAs : jwtAs;
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}/mcp`;
+        const child = startChild(join(BIN, "tsx"), [join(dirOf(c), "src/index.ts")], {
+          cwd: dirOf(c),
+          env: {
+            PORT: String(port),
+            HOST: "127.0.0.1",
+            OAUTH_AUTHORIZATION_SERVER: as.issuer,
+            OAUTH_SCOPES: "mcp:read",
+            OAUTH_VALIDATION: c.validation,
+            ...(c.validation === "introspection"
+              ? { OAUTH_CLIENT_ID: as.introspection.clientId, OAUTH_CLIENT_SECRET: as.introspection.clientSecret }
+              : {}),
+          },
+        });
+        children.push(child);
+        await waitForServer(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`, child);
 
-      const tokens = await obtainAccessToken(as.issuer, { resource: url, scope: "mcp:read", login: "alice" });
-      if (c.validation === "introspection") expect(tokens.access_token.split(".")).toHaveLength(1); // opaque
-      const who = await callWhoami(url, tokens.access_token);
-      expect({ template: c.template, ...who }).toEqual({ template: c.template, sub: "alice", clientId: tokens.client_id, scopes: ["mcp:read"] });
+        const tokens = await obtainAccessToken(as.issuer, { resource: url, scope: "mcp:read", login: "alice" });
+        if (c.validation === "introspection") expect(tokens.access_token.split(".")).toHaveLength(1); // opaque
+        const who = await callWhoami(url, tokens.access_token);
+        expect({ template: c.template, ...who }).toEqual({
+          template: c.template,
+          sub: "alice",
+          clientId: tokens.client_id,
+          scopes: ["mcp:read"],
+        });
 
-      const report = await runDoctor({ resource: url, token: tokens.access_token });
-      expect({ template: c.template, ok: report.ok, failures: report.checks.filter((x) => x.status === "fail") }).toEqual({ template: c.template, ok: true, failures: [] });
-      expect(report.checks.find((x) => x.id === "token.accepted")?.status).toBe("pass");
-      expect({ template: c.template, notPassed: report.checks.filter((x) => x.status !== "pass") }).toEqual({ template: c.template, notPassed: [] });
-      expect(formatReport(report)).not.toContain(tokens.access_token);
-      expect(child.output()).toContain(`at ${url}`);
-      expect(child.output()).not.toContain(tokens.access_token);
-      await child.kill();
-    }));
+        const report = await runDoctor({ resource: url, token: tokens.access_token });
+        expect({
+          template: c.template,
+          ok: report.ok,
+          failures: report.checks.filter((x) => x.status === "fail"),
+        }).toEqual({ template: c.template, ok: true, failures: [] });
+        expect(report.checks.find((x) => x.id === "token.accepted")?.status).toBe("pass");
+        expect({ template: c.template, notPassed: report.checks.filter((x) => x.status !== "pass") }).toEqual({
+          template: c.template,
+          notPassed: [],
+        });
+        expect(formatReport(report)).not.toContain(tokens.access_token);
+        expect(child.output()).toContain(`at ${url}`);
+        expect(child.output()).not.toContain(tokens.access_token);
+        await child.kill();
+      }),
+    );
   }, 90_000);
 
   it("pass their own test (node --test)", async () => {
-    const results = await Promise.all(CASES.filter((c) => c.start).map(async (c) => ({
-      dir: c.dir,
-      ...(await run(process.execPath, ["--import", "tsx", "--test", "test/server.test.ts"], { cwd: dirOf(c) })),
-    })));
+    const results = await Promise.all(
+      CASES.filter((c) => c.start).map(async (c) => ({
+        dir: c.dir,
+        ...(await run(process.execPath, ["--import", "tsx", "--test", "test/server.test.ts"], { cwd: dirOf(c) })),
+      })),
+    );
     for (const r of results) {
       expect({ dir: r.dir, code: r.code }).toEqual({ dir: r.dir, code: 0 });
       expect(r.output).toMatch(/# pass 3\n# fail 0/);
@@ -157,20 +215,43 @@ describe("generated projects", () => {
     const readByCore = [...coreEnv.matchAll(/read\(env, "(OAUTH_[A-Z_]+)"\)/g)].map((m) => m[1]!);
     expect(readByCore.length).toBeGreaterThanOrEqual(11);
     for (const c of CASES) {
-      const pkg = JSON.parse(await read(c, "package.json")) as { name: string; type: string; dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+      const pkg = JSON.parse(await read(c, "package.json")) as {
+        name: string;
+        type: string;
+        dependencies: Record<string, string>;
+        devDependencies: Record<string, string>;
+        scripts: Record<string, string>;
+      };
       expect(pkg).toMatchObject({ name: c.dir, type: "module" });
       if (c.template === "express") {
-        expect(pkg.dependencies).toEqual({ "@mcp-oauth/express": "^0.1.0", "@modelcontextprotocol/sdk": expect.any(String), express: expect.stringMatching(/^\^5\./), zod: expect.any(String) });
+        expect(pkg.dependencies).toEqual({
+          "@mcp-oauth/express": "^0.1.0",
+          "@modelcontextprotocol/sdk": expect.any(String),
+          express: expect.stringMatching(/^\^5\./),
+          zod: expect.any(String),
+        });
       } else {
-        expect(pkg.dependencies).toEqual({ "@mcp-oauth/mcp-framework": "^0.1.0", "mcp-framework": expect.stringMatching(/^\^0\.2\./), zod: expect.stringMatching(/^\^3\./) });
+        expect(pkg.dependencies).toEqual({
+          "@mcp-oauth/mcp-framework": "^0.1.0",
+          "mcp-framework": expect.stringMatching(/^\^0\.2\./),
+          zod: expect.stringMatching(/^\^3\./),
+        });
       }
       expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(["tsx", "typescript", "@types/node"]));
       expect(pkg.scripts["test"]).toBe("node --import tsx --test test/*.test.ts");
 
       const env = await read(c, ".env.example");
       const source = (await read(c, "src/server.ts")) + (await read(c, "src/index.ts"));
-      const readByServer = new Set([...readByCore, ...[...source.matchAll(/env\["((?:OAUTH_|PORT|HOST)[A-Z_]*)"\]/g)].map((m) => m[1]!)]);
-      for (const name of readByServer) expect({ dir: c.dir, name, listed: new RegExp(`^#? ?${name}=`, "m").test(env) }).toEqual({ dir: c.dir, name, listed: true });
+      const readByServer = new Set([
+        ...readByCore,
+        ...[...source.matchAll(/env\["((?:OAUTH_|PORT|HOST)[A-Z_]*)"\]/g)].map((m) => m[1]!),
+      ]);
+      for (const name of readByServer)
+        expect({ dir: c.dir, name, listed: new RegExp(`^#? ?${name}=`, "m").test(env) }).toEqual({
+          dir: c.dir,
+          name,
+          listed: true,
+        });
       // Introspection settings are live only with introspection.
       expect(/^OAUTH_CLIENT_SECRET=/m.test(env)).toBe(c.validation === "introspection");
       expect(env).toContain(`OAUTH_VALIDATION=${c.validation}\n`);
@@ -188,10 +269,14 @@ describe("generated projects", () => {
     expect(auth0).toContain("WITH the trailing slash");
     expect(auth0).toMatch(/^OAUTH_JWKS_URI=https:\/\/TENANT\.auth0\.com\/\.well-known\/jwks\.json$/m);
     expect(auth0).toContain("Dynamic Client Registration: enable it");
-    expect(await readFile(join(SCAFFOLD_ROOT, "express-auth0/src/server.ts"), "utf8")).toContain('scopeClaims: ["scope", "permissions"]');
+    expect(await readFile(join(SCAFFOLD_ROOT, "express-auth0/src/server.ts"), "utf8")).toContain(
+      'scopeClaims: ["scope", "permissions"]',
+    );
 
     const entra = await env("express-entra");
-    expect(entra).toMatch(/^OAUTH_ISSUER=https:\/\/login\.microsoftonline\.com\/TENANT_ID\/v2\.0,https:\/\/sts\.windows\.net\/TENANT_ID\/$/m);
+    expect(entra).toMatch(
+      /^OAUTH_ISSUER=https:\/\/login\.microsoftonline\.com\/TENANT_ID\/v2\.0,https:\/\/sts\.windows\.net\/TENANT_ID\/$/m,
+    );
     expect(entra).toMatch(/^OAUTH_AUDIENCE=CLIENT_ID,api:\/\/CLIENT_ID$/m);
     expect(entra).toContain("Entra has no dynamic registration");
 
@@ -261,6 +346,15 @@ describe("the create-mcp-oauth command", () => {
     expect(io.out()).not.toContain("introspection  ask the authorization server");
     expect(await readFile(join(target, "src/server.ts"), "utf8")).toContain("cognitoClientIds");
     expect(await readFile(join(target, ".env.example"), "utf8")).toContain("OAUTH_VALIDATION=jwt");
-    expect((await readdir(target)).sort()).toEqual([".env.example", ".gitignore", "README.md", "package.json", "src", "test", "tsconfig.build.json", "tsconfig.json"]);
+    expect((await readdir(target)).sort()).toEqual([
+      ".env.example",
+      ".gitignore",
+      "README.md",
+      "package.json",
+      "src",
+      "test",
+      "tsconfig.build.json",
+      "tsconfig.json",
+    ]);
   });
 });

@@ -26,8 +26,14 @@ export const BIN = join(REPO, "node_modules/.bin");
  * project resolves exactly the versions this repository is tested with. Throws when a
  * dependency is not available: the generated package.json must ask only for what exists.
  */
-export async function installWorkspaceDependencies(dir: string, template: "express" | "mcp-framework"): Promise<string[]> {
-  const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+export async function installWorkspaceDependencies(
+  dir: string,
+  template: "express" | "mcp-framework",
+): Promise<string[]> {
+  const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
   const names = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
   const sources = [join(REPO, "examples", `${template}-server`, "node_modules"), join(REPO, "node_modules")];
   const linked: string[] = [];
@@ -54,15 +60,23 @@ export interface Child {
 }
 
 /** Starts a child process (never through a shell); its output is collected. */
-export function startChild(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Child {
+export function startChild(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): Child {
   const child = spawn(command, [...args], {
     cwd: options.cwd ?? REPO,
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => { output += chunk.toString("utf8"); });
-  child.stderr!.on("data", (chunk: Buffer) => { output += chunk.toString("utf8"); });
+  child.stdout!.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  });
+  child.stderr!.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  });
   if (options.stdin !== undefined) child.stdin!.end(options.stdin);
   else child.stdin!.end();
   const exited = new Promise<number | null>((resolveExit) => {
@@ -84,7 +98,11 @@ export function startChild(command: string, args: readonly string[], options: { 
 }
 
 /** Runs a command to the end (killed after `timeout` ms, so nothing outlives the test): exit code and output. */
-export async function run(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string>; stdin?: string; timeout?: number } = {}): Promise<{ code: number | null; output: string }> {
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; stdin?: string; timeout?: number } = {},
+): Promise<{ code: number | null; output: string }> {
   const child = startChild(command, args, options);
   const timer = setTimeout(() => void child.kill(), options.timeout ?? 60_000);
   const code = await child.exited;
@@ -92,13 +110,19 @@ export async function run(command: string, args: readonly string[], options: { c
   return { code, output: child.output() };
 }
 
-
 /** Polls `url` until it answers at all (any status), or the child exits, or time runs out. */
 export async function waitForServer(url: string, child: Child, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.process.exitCode !== null) throw new Error(`the server exited (${child.process.exitCode}):\n${child.output()}`);
-    const up = await fetch(url).then(async (r) => { await r.body?.cancel(); return true; }, () => false);
+    if (child.process.exitCode !== null)
+      throw new Error(`the server exited (${child.process.exitCode}):\n${child.output()}`);
+    const up = await fetch(url).then(
+      async (r) => {
+        await r.body?.cancel();
+        return true;
+      },
+      () => false,
+    );
     if (up) return;
     if (Date.now() > deadline) throw new Error(`no answer from ${url}:\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -106,12 +130,18 @@ export async function waitForServer(url: string, child: Child, timeoutMs = 20_00
 }
 
 /** Calls `whoami` with the real MCP SDK client (v1), the token in the Authorization header. */
-export async function callWhoami(url: string, token: string): Promise<{ sub?: string; clientId?: string; scopes: string[] }> {
+export async function callWhoami(
+  url: string,
+  token: string,
+): Promise<{ sub?: string; clientId?: string; scopes: string[] }> {
   const client = new Client({ name: "create-mcp-oauth-test", version: "0.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
   try {
     const tools = await client.listTools();
-    if (!tools.tools.some((t) => t.name === "whoami")) throw new Error(`no whoami tool: ${tools.tools.map((t) => t.name).join(", ")}`);
+    if (!tools.tools.some((t) => t.name === "whoami"))
+      throw new Error(`no whoami tool: ${tools.tools.map((t) => t.name).join(", ")}`);
     const result = await client.callTool({ name: "whoami", arguments: {} });
     const text = (result as { content: { type: string; text: string }[] }).content[0]?.text ?? "";
     return JSON.parse(text) as { sub?: string; clientId?: string; scopes: string[] };

@@ -45,6 +45,11 @@ export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: Er
 }
 
 /** A JSON error that is not an OAuth refusal (405, 429): same headers, no challenge. */
-export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: { error: string; error_description: string }): void {
+export function sendJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: { error: string; error_description: string },
+): void {
   sendAnswer(req, res, { status, headers: { "Content-Type": "application/json", "Cache-Control": "no-store" }, body });
 }

@@ -9,4 +9,9 @@ export { requireScopes, type RequireScopesOptions } from "./require-scopes.js";
 export type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 export { McpOAuthConfigError, McpOAuthError, optionsFromEnv, presets, ResourceServer } from "@mcp-oauth/core";
 export type { AuthInfo, McpOAuthEvent, McpOAuthOptions, McpScopePolicy } from "@mcp-oauth/core";
-export { publicEndpointRateLimit, type RateLimitHits, type RateLimitOptions, type RateLimitStore } from "./rate-limit.js";
+export {
+  publicEndpointRateLimit,
+  type RateLimitHits,
+  type RateLimitOptions,
+  type RateLimitStore,
+} from "./rate-limit.js";

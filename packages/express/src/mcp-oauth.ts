@@ -52,13 +52,19 @@ const REMOVED_OPTIONS = ["paths", "sse"] as const;
 export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware {
   for (const name of REMOVED_OPTIONS) {
     if (Object.hasOwn(options, name)) {
-      throw new McpOAuthConfigError(name, "is no longer supported: mcpOAuth protects every request that reaches it except the metadata documents. "
-        + "Register public routes before app.use(mcpOAuth(...)), or mount it on the MCP routes only (app.use(\"/mcp\", mcpOAuth(...)) plus protectedResourceMetadata() at the root)");
+      throw new McpOAuthConfigError(
+        name,
+        "is no longer supported: mcpOAuth protects every request that reaches it except the metadata documents. " +
+          'Register public routes before app.use(mcpOAuth(...)), or mount it on the MCP routes only (app.use("/mcp", mcpOAuth(...)) plus protectedResourceMetadata() at the root)',
+      );
     }
   }
   const server = new ResourceServer(options);
 
-  const metadata = options.protectedResourceMetadata === false ? undefined : protectedResourceMetadata(server, options.protectedResourceMetadata);
+  const metadata =
+    options.protectedResourceMetadata === false
+      ? undefined
+      : protectedResourceMetadata(server, options.protectedResourceMetadata);
   const protect: Middleware[] = [];
   if (options.cors !== false) protect.push(oauthCors(server, options.cors));
   protect.push(requireBearer(server));

@@ -9,7 +9,6 @@ import { isPreflight, sendAnswer } from "./http.js";
 import { setSecurityHeaders } from "./security-headers.js";
 import type { Middleware, NextFunction } from "./types.js";
 
-
 export interface OAuthCorsOptions {
   /**
    * Origins allowed to call the MCP endpoint, exactly as browsers send them
@@ -24,7 +23,7 @@ export interface OAuthCorsOptions {
 /** The resource's own origin is always allowed; refusals are the resource server's answers. */
 export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}): Middleware {
   const anyOrigin = options.allowedOrigins === "*";
-  const allowed = new Set<string>(anyOrigin ? [] : (options.allowedOrigins as readonly string[] | undefined) ?? []);
+  const allowed = new Set<string>(anyOrigin ? [] : ((options.allowedOrigins as readonly string[] | undefined) ?? []));
   allowed.add(server.options.resourceUrl.origin);
   const isAllowed = (origin: string): boolean => anyOrigin || allowed.has(origin);
 

@@ -21,7 +21,10 @@ export interface ProtectedResourceMetadataOptions {
 
 const ALLOW = "GET, HEAD, OPTIONS";
 
-export function protectedResourceMetadata(server: ResourceServer, options: ProtectedResourceMetadataOptions = {}): Middleware {
+export function protectedResourceMetadata(
+  server: ResourceServer,
+  options: ProtectedResourceMetadataOptions = {},
+): Middleware {
   const paths = new Set(options.serveAtRoot === false ? server.metadataPaths.slice(0, 1) : server.metadataPaths);
   const body = Buffer.from(server.metadataJson);
   const cacheControl = options.cacheControl ?? "public, max-age=3600";
@@ -29,7 +32,11 @@ export function protectedResourceMetadata(server: ResourceServer, options: Prote
   const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: 86400 });
   const limit = options.rateLimit ? publicEndpointRateLimit(options.rateLimit) : undefined;
 
-  const middleware = function protectedResourceMetadataMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+  const middleware = function protectedResourceMetadataMiddleware(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+  ): void {
     if (!paths.has(pathOf(req))) {
       next();
       return;

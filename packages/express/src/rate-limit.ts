@@ -46,10 +46,14 @@ export function publicEndpointRateLimit(options: RateLimitOptions): Middleware {
     standardHeaders: "draft-8",
     legacyHeaders: false,
     ...(options.store ? { store: options.store as Options["store"] } : {}),
-    keyGenerator: (req) => options.keyGenerator?.(req as unknown as IncomingMessage) ?? (req as unknown as IncomingMessage).socket.remoteAddress ?? "unknown",
+    keyGenerator: (req) =>
+      options.keyGenerator?.(req as unknown as IncomingMessage) ??
+      (req as unknown as IncomingMessage).socket.remoteAddress ??
+      "unknown",
     handler: (req, res) => {
       sendJson(req as unknown as IncomingMessage, res as unknown as ServerResponse, 429, {
-        error: "too_many_requests", error_description: "Too many requests; retry later",
+        error: "too_many_requests",
+        error_description: "Too many requests; retry later",
       });
     },
     // A shared store (Redis) that fails lets requests through: the limit protects a public,
@@ -70,7 +74,11 @@ export function publicEndpointRateLimit(options: RateLimitOptions): Middleware {
         next();
         return;
       }
-      if (!res.headersSent) sendJson(req, res, 503, { error: "temporarily_unavailable", error_description: "Rate limiting is unavailable; retry later" });
+      if (!res.headersSent)
+        sendJson(req, res, 503, {
+          error: "temporarily_unavailable",
+          error_description: "Rate limiting is unavailable; retry later",
+        });
     };
     void limiter(req as never, res as never, after as never);
   };

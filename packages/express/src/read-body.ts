@@ -49,12 +49,18 @@ function contentType(req: IncomingMessage): string {
 
 /** Whether the request has a body nobody has read yet. */
 function unreadBody(req: IncomingMessage & { body?: unknown }): boolean {
-  if (req.body !== undefined || req.complete && !req.readable) return false;
-  return req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+  if (req.body !== undefined || (req.complete && !req.readable)) return false;
+  return (
+    req.headers["transfer-encoding"] !== undefined ||
+    (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0")
+  );
 }
 
 /** The JSON body, read and parsed if no parser ran yet; `undefined` for other bodies. */
-export async function jsonBody(req: IncomingMessage & { body?: unknown }, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+export async function jsonBody(
+  req: IncomingMessage & { body?: unknown },
+  limit = DEFAULT_BODY_LIMIT,
+): Promise<unknown> {
   if (!unreadBody(req)) return req.body;
   const type = contentType(req);
   if (type !== "application/json" && !type.endsWith("+json")) return undefined;
@@ -68,7 +74,10 @@ export async function jsonBody(req: IncomingMessage & { body?: unknown }, limit 
 }
 
 /** A form body, read if no parser ran yet, so a token in it can be refused (RFC 6750 section 2.2). */
-export async function formBody(req: IncomingMessage & { body?: unknown }, limit = FORM_BODY_LIMIT_BYTES): Promise<void> {
+export async function formBody(
+  req: IncomingMessage & { body?: unknown },
+  limit = FORM_BODY_LIMIT_BYTES,
+): Promise<void> {
   if (!unreadBody(req) || contentType(req) !== "application/x-www-form-urlencoded") return;
   const raw = await readRaw(req, limit);
   req.body = Object.fromEntries(new URLSearchParams(raw.toString("utf8")));

@@ -19,11 +19,22 @@ export function requireBearer(server: ResourceServer): Middleware {
     }
     const request = req as AuthenticatedRequest;
     const contentType = req.headers["content-type"];
-    if (req.headers.authorization !== undefined && contentType !== undefined && contentType.toLowerCase().includes("x-www-form-urlencoded")) {
+    if (
+      req.headers.authorization !== undefined &&
+      contentType !== undefined &&
+      contentType.toLowerCase().includes("x-www-form-urlencoded")
+    ) {
       // A form body is read (up to a small bound) so that a token in it can be refused (RFC 6750
       // section 2.2), but only when there is something to authenticate: without an
       // Authorization header the answer is 401 whatever the body holds.
-      settleLater(formBody(request).then(() => server.check(request)), server, request, res, next, baseScopes);
+      settleLater(
+        formBody(request).then(() => server.check(request)),
+        server,
+        request,
+        res,
+        next,
+        baseScopes,
+      );
       return;
     }
     // A token the cache already knows, or a JWT whose key is held, is decided here: no
@@ -43,13 +54,28 @@ export function requireBearer(server: ResourceServer): Middleware {
   };
 }
 
-function settleLater(pending: Promise<AuthInfo>, server: ResourceServer, request: AuthenticatedRequest, res: ServerResponse, next: NextFunction, baseScopes: readonly string[]): void {
+function settleLater(
+  pending: Promise<AuthInfo>,
+  server: ResourceServer,
+  request: AuthenticatedRequest,
+  res: ServerResponse,
+  next: NextFunction,
+  baseScopes: readonly string[],
+): void {
   pending
     .then((auth) => accept(server, request, auth, baseScopes))
-    .then(() => next(), (error: unknown) => refuse(server, request, res, error));
+    .then(
+      () => next(),
+      (error: unknown) => refuse(server, request, res, error),
+    );
 }
 
-function accept(server: ResourceServer, request: AuthenticatedRequest, auth: AuthInfo, baseScopes: readonly string[]): void {
+function accept(
+  server: ResourceServer,
+  request: AuthenticatedRequest,
+  auth: AuthInfo,
+  baseScopes: readonly string[],
+): void {
   server.checkScopes(auth, baseScopes);
   request.auth = auth;
 }

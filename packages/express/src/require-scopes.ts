@@ -37,7 +37,11 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     const auth = request.auth;
     if (auth === undefined) {
       // Validity comes before scope: without requireBearer in front there is nothing to check.
-      sendAnswer(req, res, server.answer(new McpOAuthError("token_missing", "requireScopes without an authenticated request")));
+      sendAnswer(
+        req,
+        res,
+        server.answer(new McpOAuthError("token_missing", "requireScopes without an authenticated request")),
+      );
       return;
     }
     // Synchronous when nothing has to be read (no policy, or a body parser already ran).
@@ -53,6 +57,9 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     }
     jsonBody(request, bodyLimit)
       .then((body) => server.checkScopes(auth, required(body)))
-      .then(() => next(), (error: unknown) => sendAnswer(req, res, server.answer(error)));
+      .then(
+        () => next(),
+        (error: unknown) => sendAnswer(req, res, server.answer(error)),
+      );
   };
 }

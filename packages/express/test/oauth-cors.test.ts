@@ -5,8 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import express, { type Express } from "express";
 import request from "supertest";
-import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, oauthCors, requireBearer, ResourceServer, type OAuthCorsOptions } from "@mcp-oauth/express";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  MCP_ALLOWED_HEADERS,
+  MCP_EXPOSED_HEADERS,
+  oauthCors,
+  requireBearer,
+  ResourceServer,
+  type OAuthCorsOptions,
+} from "@mcp-oauth/express";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { bearerChallenge, headerList } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
@@ -15,7 +25,15 @@ const METADATA_URL = "http://127.0.0.1:4444/.well-known/oauth-protected-resource
 const APP_ORIGIN = "https://app.example.com";
 const EVIL_ORIGIN = "https://evil.example";
 
-const REQUIRED_ALLOWED = ["authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id", "mcp-method", "mcp-name"];
+const REQUIRED_ALLOWED = [
+  "authorization",
+  "content-type",
+  "mcp-protocol-version",
+  "mcp-session-id",
+  "last-event-id",
+  "mcp-method",
+  "mcp-name",
+];
 const REQUIRED_EXPOSED = ["www-authenticate", "mcp-session-id", "mcp-protocol-version"];
 
 let as: TestAuthorizationServer;
@@ -26,7 +44,9 @@ function appFor(corsOptions: OAuthCorsOptions): Express {
   const app = express();
   app.use(oauthCors(server, corsOptions));
   app.use(requireBearer(server));
-  app.all("/mcp", (req, res) => { res.set("X-Reached", "route").json({ reached: true, sub: req.auth?.extra?.["sub"] ?? null }); });
+  app.all("/mcp", (req, res) => {
+    res.set("X-Reached", "route").json({ reached: true, sub: req.auth?.extra?.["sub"] ?? null });
+  });
   return app;
 }
 
@@ -42,10 +62,14 @@ const bearer = (): string => `Bearer ${as.mint(RESOURCE)}`;
 
 describe("preflight", () => {
   it("is answered without authentication, allowing every MCP request header and exposing the challenge", async () => {
-    const res = await request(app).options("/mcp")
+    const res = await request(app)
+      .options("/mcp")
       .set("Origin", APP_ORIGIN)
       .set("Access-Control-Request-Method", "POST")
-      .set("Access-Control-Request-Headers", "authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id, mcp-method, mcp-name");
+      .set(
+        "Access-Control-Request-Headers",
+        "authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id, mcp-method, mcp-name",
+      );
     expect(res.status).toBe(204);
     expect(res.headers["x-reached"]).toBeUndefined();
     expect(res.headers["www-authenticate"]).toBeUndefined();
@@ -61,7 +85,10 @@ describe("preflight", () => {
   });
 
   it("carries the security headers every library answer has", async () => {
-    const res = await request(app).options("/mcp").set("Origin", APP_ORIGIN).set("Access-Control-Request-Method", "POST");
+    const res = await request(app)
+      .options("/mcp")
+      .set("Origin", APP_ORIGIN)
+      .set("Access-Control-Request-Method", "POST");
     expect(res.status).toBe(204);
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
@@ -69,7 +96,8 @@ describe("preflight", () => {
   });
 
   it("is never challenged, even with a bad Authorization header on it", async () => {
-    const res = await request(app).options("/mcp")
+    const res = await request(app)
+      .options("/mcp")
       .set("Origin", APP_ORIGIN)
       .set("Access-Control-Request-Method", "DELETE")
       .set("Authorization", "Bearer garbage");
@@ -85,7 +113,11 @@ describe("preflight", () => {
 
 describe("the Origin rule", () => {
   it("refuses a disallowed Origin on an MCP request with 403 JSON, even with a valid token", async () => {
-    const res = await request(app).post("/mcp").set("Origin", EVIL_ORIGIN).set("Authorization", bearer()).send({ jsonrpc: "2.0", id: 1, method: "ping" });
+    const res = await request(app)
+      .post("/mcp")
+      .set("Origin", EVIL_ORIGIN)
+      .set("Authorization", bearer())
+      .send({ jsonrpc: "2.0", id: 1, method: "ping" });
     expect(res.status).toBe(403);
     expect(res.headers["x-reached"]).toBeUndefined();
     expect(res.headers["content-type"]).toMatch(/^application\/json(;|$)/);
@@ -154,7 +186,7 @@ describe("the Origin rule", () => {
   });
 });
 
-describe("allowedOrigins: \"*\"", () => {
+describe('allowedOrigins: "*"', () => {
   it("allows any origin", async () => {
     const open = appFor({ allowedOrigins: "*" });
     for (const origin of [EVIL_ORIGIN, "http://localhost:6274", APP_ORIGIN]) {
@@ -162,7 +194,10 @@ describe("allowedOrigins: \"*\"", () => {
       expect(res.status).toBe(200);
       expect([origin, "*"]).toContain(res.headers["access-control-allow-origin"]);
     }
-    const preflight = await request(open).options("/mcp").set("Origin", EVIL_ORIGIN).set("Access-Control-Request-Method", "POST");
+    const preflight = await request(open)
+      .options("/mcp")
+      .set("Origin", EVIL_ORIGIN)
+      .set("Access-Control-Request-Method", "POST");
     expect(preflight.status).toBe(204);
     expect([EVIL_ORIGIN, "*"]).toContain(preflight.headers["access-control-allow-origin"]);
   });
@@ -185,7 +220,9 @@ describe("allowedOrigins and maxAge on their own", () => {
   it("allows only the listed origins and answers a disallowed one with 403 JSON", async () => {
     const bare = express();
     bare.use(oauthCors(server, { allowedOrigins: [APP_ORIGIN] }));
-    bare.post("/mcp", (_req, res) => { res.json({ reached: true }); });
+    bare.post("/mcp", (_req, res) => {
+      res.json({ reached: true });
+    });
     const denied = await request(bare).post("/mcp").set("Origin", EVIL_ORIGIN);
     expect(denied.status).toBe(403);
     expect(denied.headers["content-type"]).toMatch(/^application\/json(;|$)/);
@@ -200,7 +237,10 @@ describe("allowedOrigins and maxAge on their own", () => {
   it("honours maxAge", async () => {
     const bare = express();
     bare.use(oauthCors(server, { allowedOrigins: [APP_ORIGIN], maxAge: 600 }));
-    const res = await request(bare).options("/mcp").set("Origin", APP_ORIGIN).set("Access-Control-Request-Method", "POST");
+    const res = await request(bare)
+      .options("/mcp")
+      .set("Origin", APP_ORIGIN)
+      .set("Access-Control-Request-Method", "POST");
     expect(res.status).toBe(204);
     expect(res.headers["access-control-max-age"]).toBe("600");
   });

@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import express, { type Express } from "express";
 import { createServer } from "node:http";
 import request from "supertest";
-import { McpOAuthConfigError, protectedResourceMetadata, requireBearer, type McpOAuthOptions } from "@mcp-oauth/express";
+import {
+  McpOAuthConfigError,
+  protectedResourceMetadata,
+  requireBearer,
+  type McpOAuthOptions,
+} from "@mcp-oauth/express";
 import { listen, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
@@ -71,15 +76,19 @@ describe("minimal configuration", () => {
     }
   });
 
-  it.each([SUFFIXED, ROOT])("answers a CORS preflight to %s with 204 and Access-Control-Allow-Origin *", async (path) => {
-    const res = await request(app).options(path)
-      .set("Origin", "https://inspector.example.org")
-      .set("Access-Control-Request-Method", "GET");
-    expect(res.status).toBe(204);
-    expect(res.headers["access-control-allow-origin"]).toBe("*");
-    expect(res.headers["access-control-allow-methods"]).toMatch(/\bGET\b/);
-    expect(res.text).toBe("");
-  });
+  it.each([SUFFIXED, ROOT])(
+    "answers a CORS preflight to %s with 204 and Access-Control-Allow-Origin *",
+    async (path) => {
+      const res = await request(app)
+        .options(path)
+        .set("Origin", "https://inspector.example.org")
+        .set("Access-Control-Request-Method", "GET");
+      expect(res.status).toBe(204);
+      expect(res.headers["access-control-allow-origin"]).toBe("*");
+      expect(res.headers["access-control-allow-methods"]).toMatch(/\bGET\b/);
+      expect(res.text).toBe("");
+    },
+  );
 
   it("lets any origin read the document with GET", async () => {
     const res = await request(app).get(SUFFIXED).set("Origin", "https://inspector.example.org");
@@ -114,7 +123,9 @@ describe("minimal configuration", () => {
     const guarded = express();
     guarded.use(protectedResourceMetadata(serverFor(options)));
     guarded.use(requireBearer(serverFor(options)));
-    guarded.use((_req, res) => { res.status(418).end(); });
+    guarded.use((_req, res) => {
+      res.status(418).end();
+    });
     for (const path of [SUFFIXED, ROOT]) {
       const res = await request(guarded).get(path).set("Authorization", "Bearer garbage");
       expect(res.status).toBe(200);
@@ -179,13 +190,27 @@ describe("full configuration", () => {
   });
 
   it("publishes the base scopes as scopes_supported when scopesSupported is not set", async () => {
-    const res = await request(appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], scopes: ["mcp:read", "mcp:tools"] })))).get(SUFFIXED);
+    const res = await request(
+      appWith(
+        protectedResourceMetadata(
+          serverFor({ resource: RESOURCE, authorizationServers: [AS], scopes: ["mcp:read", "mcp:tools"] }),
+        ),
+      ),
+    ).get(SUFFIXED);
     expect(JSON.parse(res.text).scopes_supported).toEqual(["mcp:read", "mcp:tools"]);
   });
 
   it("refuses offline_access at configuration time", () => {
-    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], scopesSupported: ["mcp:read", "offline_access"] }))).toThrow(McpOAuthConfigError);
-    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], scopes: ["offline_access"] }))).toThrow(/offline_access/);
+    expect(() =>
+      protectedResourceMetadata(
+        serverFor({ resource: RESOURCE, authorizationServers: [AS], scopesSupported: ["mcp:read", "offline_access"] }),
+      ),
+    ).toThrow(McpOAuthConfigError);
+    expect(() =>
+      protectedResourceMetadata(
+        serverFor({ resource: RESOURCE, authorizationServers: [AS], scopes: ["offline_access"] }),
+      ),
+    ).toThrow(/offline_access/);
   });
 
   it.each([
@@ -196,8 +221,16 @@ describe("full configuration", () => {
     ["resource_name", "x"],
     ["resource_documentation", "https://docs.example.com"],
   ])("does not let extra metadata set %s, which the library owns", (field, value) => {
-    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } }))).toThrow(McpOAuthConfigError);
-    expect(() => protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } }))).toThrow(`metadata.${field}`);
+    expect(() =>
+      protectedResourceMetadata(
+        serverFor({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } }),
+      ),
+    ).toThrow(McpOAuthConfigError);
+    expect(() =>
+      protectedResourceMetadata(
+        serverFor({ resource: RESOURCE, authorizationServers: [AS], metadata: { [field]: value } }),
+      ),
+    ).toThrow(`metadata.${field}`);
   });
 });
 
@@ -222,7 +255,9 @@ describe("a root resource", () => {
 
 describe("options", () => {
   it("serveAtRoot: false serves only the path-suffixed URL", async () => {
-    const app = appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { serveAtRoot: false }));
+    const app = appWith(
+      protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { serveAtRoot: false }),
+    );
     expect((await request(app).get(SUFFIXED)).status).toBe(200);
     const root = await request(app).get(ROOT);
     expect(root.status).toBe(404);
@@ -230,7 +265,11 @@ describe("options", () => {
   });
 
   it("cacheControl replaces the default Cache-Control", async () => {
-    const app = appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { cacheControl: "no-cache" }));
+    const app = appWith(
+      protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), {
+        cacheControl: "no-cache",
+      }),
+    );
     const res = await request(app).get(SUFFIXED);
     expect(res.headers["cache-control"]).toBe("no-cache");
   });
@@ -240,15 +279,22 @@ describe("without Express", () => {
   let server: Listening;
   beforeAll(async () => {
     const middleware = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }));
-    server = await listen(createServer((req, res) => middleware(req, res, () => {
-      res.statusCode = 404;
-      res.end("next");
-    })));
+    server = await listen(
+      createServer((req, res) =>
+        middleware(req, res, () => {
+          res.statusCode = 404;
+          res.end("next");
+        }),
+      ),
+    );
   });
   afterAll(() => server.close());
 
   it("carries the security headers on a preflight and on a plain OPTIONS", async () => {
-    const variants: Record<string, string>[] = [{ origin: "https://app.example.com", "access-control-request-method": "GET" }, {}];
+    const variants: Record<string, string>[] = [
+      { origin: "https://app.example.com", "access-control-request-method": "GET" },
+      {},
+    ];
     for (const headers of variants) {
       const res = await rawRequest(`${server.url}${SUFFIXED}`, { method: "OPTIONS", headers });
       expect(res.status).toBe(204);
@@ -258,11 +304,17 @@ describe("without Express", () => {
   });
 
   it("rate limits on a plain node:http server too: 429 with RateLimit headers, never an unlimited document", async () => {
-    const limited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { rateLimit: { limit: 2, windowMs: 60_000 } });
-    const plain = await listen(createServer((req, res) => limited(req, res, () => {
-      res.statusCode = 404;
-      res.end("next");
-    })));
+    const limited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), {
+      rateLimit: { limit: 2, windowMs: 60_000 },
+    });
+    const plain = await listen(
+      createServer((req, res) =>
+        limited(req, res, () => {
+          res.statusCode = 404;
+          res.end("next");
+        }),
+      ),
+    );
     try {
       const first = await rawRequest(`${plain.url}${SUFFIXED}`);
       expect(first.status).toBe(200);
@@ -278,12 +330,24 @@ describe("without Express", () => {
   });
 
   it("serves the document when the rate limit's store fails (a counter outage refuses nobody), and never hangs", async () => {
-    const failing = { increment: async () => { throw new Error("store down"); }, decrement: async () => {}, resetKey: async () => {} };
-    const limited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), { rateLimit: { limit: 2, store: failing } });
-    const plain = await listen(createServer((req, res) => limited(req, res, () => {
-      res.statusCode = 404;
-      res.end("next");
-    })));
+    const failing = {
+      increment: async () => {
+        throw new Error("store down");
+      },
+      decrement: async () => {},
+      resetKey: async () => {},
+    };
+    const limited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), {
+      rateLimit: { limit: 2, store: failing },
+    });
+    const plain = await listen(
+      createServer((req, res) =>
+        limited(req, res, () => {
+          res.statusCode = 404;
+          res.end("next");
+        }),
+      ),
+    );
     const logged = jest.spyOn(console, "error").mockImplementation(() => {});
     try {
       const res = await rawRequest(`${plain.url}${SUFFIXED}`);
@@ -298,7 +362,11 @@ describe("without Express", () => {
   it("serves the document from a plain node:http server and calls next for other paths", async () => {
     const doc = await rawRequest(`${server.url}${SUFFIXED}`);
     expect(doc.status).toBe(200);
-    expect(JSON.parse(doc.body)).toEqual({ resource: RESOURCE, authorization_servers: [AS], bearer_methods_supported: ["header"] });
+    expect(JSON.parse(doc.body)).toEqual({
+      resource: RESOURCE,
+      authorization_servers: [AS],
+      bearer_methods_supported: ["header"],
+    });
     const other = await rawRequest(`${server.url}/mcp`);
     expect(other.status).toBe(404);
     expect(other.body).toBe("next");

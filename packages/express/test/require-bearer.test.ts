@@ -9,7 +9,10 @@ import { createServer } from "node:http";
 import request from "supertest";
 import { requireBearer, type McpOAuthOptions } from "@mcp-oauth/express";
 import { generateSigningKey, obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { publicPem, signJwt, unsignedJwt } from "../../../test/helpers/jwt.js";
 import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
 import { FORM_BODY_LIMIT_BYTES } from "../src/read-body.js";
@@ -26,9 +29,15 @@ function appFor(opts: McpOAuthOptions, before: express.RequestHandler[] = []): E
   const a = express();
   for (const handler of before) a.use(handler);
   a.use(requireBearer(serverFor(opts)));
-  a.post("/mcp", (req, res) => { res.json(req.auth); });
-  a.get("/mcp", (req, res) => { res.json(req.auth); });
-  a.options("/mcp", (_req, res) => { res.status(204).set("X-Reached", "route").end(); });
+  a.post("/mcp", (req, res) => {
+    res.json(req.auth);
+  });
+  a.get("/mcp", (req, res) => {
+    res.json(req.auth);
+  });
+  a.options("/mcp", (_req, res) => {
+    res.status(204).set("X-Reached", "route").end();
+  });
   return a;
 }
 
@@ -57,11 +66,20 @@ function expectRefusal(res: request.Response, status: number, error: string, tok
 
 describe("a valid token", () => {
   it("from the real authorization-code flow reaches the route with req.auth in the SDK's AuthInfo shape", async () => {
-    const { access_token: token, client_id: clientId } = await obtainAccessToken(as.issuer, { resource: RESOURCE, scope: "mcp:read mcp:write", login: "carol" });
+    const { access_token: token, client_id: clientId } = await obtainAccessToken(as.issuer, {
+      resource: RESOURCE,
+      scope: "mcp:read mcp:write",
+      login: "carol",
+    });
     const before = nowSeconds();
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).send({ jsonrpc: "2.0", id: 1, method: "ping" });
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${token}`)
+      .send({ jsonrpc: "2.0", id: 1, method: "ping" });
     expect(res.status).toBe(200);
-    const auth = res.body as Record<string, unknown> & { extra: Record<string, unknown> & { claims: Record<string, unknown> } };
+    const auth = res.body as Record<string, unknown> & {
+      extra: Record<string, unknown> & { claims: Record<string, unknown> };
+    };
     expect(auth.token).toBe(token);
     expect(auth.clientId).toBe(clientId);
     expect([...(auth.scopes as string[])].sort()).toEqual(["mcp:read", "mcp:write"]);
@@ -73,7 +91,13 @@ describe("a valid token", () => {
     expect(auth.extra.sub).toBe("carol");
     expect(auth.extra.iss).toBe(as.issuer);
     expect(auth.extra.aud).toBe(RESOURCE);
-    expect(auth.extra.claims).toMatchObject({ sub: "carol", iss: as.issuer, aud: RESOURCE, client_id: clientId, exp: auth.expiresAt });
+    expect(auth.extra.claims).toMatchObject({
+      sub: "carol",
+      iss: as.issuer,
+      aud: RESOURCE,
+      client_id: clientId,
+      exp: auth.expiresAt,
+    });
     expect(typeof auth.extra.claims["jti"]).toBe("string");
   });
 
@@ -85,7 +109,9 @@ describe("a valid token", () => {
   });
 
   it("is accepted on GET too", async () => {
-    const res = await request(app).get("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE)}`);
+    const res = await request(app)
+      .get("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE)}`);
     expect(res.status).toBe(200);
     expect(res.body.token).toEqual(expect.any(String));
   });
@@ -94,7 +120,13 @@ describe("a valid token", () => {
     const token = as.mint(RESOURCE, { scope: "mcp:read  mcp:tools", client_id: "my-client", sub: "erin" });
     const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ token, clientId: "my-client", scopes: ["mcp:read", "mcp:tools"], resource: RESOURCE, extra: { sub: "erin", iss: as.issuer, aud: RESOURCE } });
+    expect(res.body).toMatchObject({
+      token,
+      clientId: "my-client",
+      scopes: ["mcp:read", "mcp:tools"],
+      resource: RESOURCE,
+      extra: { sub: "erin", iss: as.issuer, aud: RESOURCE },
+    });
   });
 });
 
@@ -105,7 +137,9 @@ describe("the audience", () => {
     ["with one trailing slash", `${RESOURCE}/`],
     ["in an array with another audience", ["https://other.example/api", RESOURCE]],
   ])("is accepted %s", async (_name, aud) => {
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { aud })}`);
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { aud })}`);
     expect(res.status).toBe(200);
   });
 
@@ -134,7 +168,10 @@ describe("no token", () => {
     const scoped = appFor({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read", "mcp:tools"] });
     const res = await request(scoped).post("/mcp");
     expectRefusal(res, 401, res.body.error);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: METADATA_URL, scope: "mcp:read mcp:tools" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: METADATA_URL,
+      scope: "mcp:read mcp:tools",
+    });
   });
 
   it("treats a Basic credential like no token: 401 without an error parameter", async () => {
@@ -156,7 +193,15 @@ describe("no token", () => {
 describe("a presented but invalid token", () => {
   const claims = (): Record<string, unknown> => {
     const now = nowSeconds();
-    return { iss: as.issuer, sub: "mallory", aud: RESOURCE, client_id: "c", scope: "mcp:read", iat: now, exp: now + 600 };
+    return {
+      iss: as.issuer,
+      sub: "mallory",
+      aud: RESOURCE,
+      client_id: "c",
+      scope: "mcp:read",
+      iat: now,
+      exp: now + 600,
+    };
   };
   const cases: [string, () => string][] = [
     ["expired", () => as.mint(RESOURCE, { iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 })],
@@ -168,17 +213,34 @@ describe("a presented but invalid token", () => {
     ["for another audience", () => as.mint(RESOURCE, { aud: "http://127.0.0.1:4444/other" })],
     ["for another resource on another host", () => as.mint("http://127.0.0.1:5555/mcp")],
     ["without aud", () => as.mint(RESOURCE, { aud: undefined })],
-    ["signed by another key under the server's kid", () => signJwt({ alg: "RS256", typ: "at+jwt", kid: as.key.kid }, claims(), generateSigningKey("RS256"))],
+    [
+      "signed by another key under the server's kid",
+      () => signJwt({ alg: "RS256", typ: "at+jwt", kid: as.key.kid }, claims(), generateSigningKey("RS256")),
+    ],
     ["with alg none", () => unsignedJwt(claims())],
     ["with alg none and a kid", () => unsignedJwt(claims(), { alg: "none", typ: "at+jwt", kid: as.key.kid })],
-    ["HS256 signed with the RSA public key PEM", () => signJwt({ alg: "HS256", typ: "at+jwt", kid: as.key.kid }, claims(), createSecretKey(Buffer.from(publicPem(as.key))))],
+    [
+      "HS256 signed with the RSA public key PEM",
+      () =>
+        signJwt(
+          { alg: "HS256", typ: "at+jwt", kid: as.key.kid },
+          claims(),
+          createSecretKey(Buffer.from(publicPem(as.key))),
+        ),
+    ],
     ["with an unknown kid", () => as.mint(RESOURCE, {}, { kid: "no-such-key" })],
     ["with a truncated signature", () => as.mint(RESOURCE).slice(0, -12)],
-    ["with a flipped payload", () => {
-      const [h, , s] = as.mint(RESOURCE).split(".");
-      return `${h}.${Buffer.from(JSON.stringify({ ...claims(), scope: "mcp:admin" })).toString("base64url")}.${s}`;
-    }],
-    ["with an unknown crit header", () => as.mint(RESOURCE, {}, { crit: ["urn:example:never"], "urn:example:never": true })],
+    [
+      "with a flipped payload",
+      () => {
+        const [h, , s] = as.mint(RESOURCE).split(".");
+        return `${h}.${Buffer.from(JSON.stringify({ ...claims(), scope: "mcp:admin" })).toString("base64url")}.${s}`;
+      },
+    ],
+    [
+      "with an unknown crit header",
+      () => as.mint(RESOURCE, {}, { crit: ["urn:example:never"], "urn:example:never": true }),
+    ],
     ["typed as an ID token", () => as.mint(RESOURCE, {}, { typ: "id+jwt" })],
     ["that is not a JWT", () => "abc.def"],
   ];
@@ -199,7 +261,11 @@ describe("a presented but invalid token", () => {
     const token = as.mint(RESOURCE, { exp: nowSeconds() - 3600, iat: nowSeconds() - 7200 });
     const res = await request(scoped).post("/mcp").set("Authorization", `Bearer ${token}`);
     expectRefusal(res, 401, "invalid_token", token);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({ error: "invalid_token", resource_metadata: METADATA_URL, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({
+      error: "invalid_token",
+      resource_metadata: METADATA_URL,
+      scope: "mcp:read",
+    });
   });
 });
 
@@ -208,7 +274,10 @@ describe("tokens in the wrong place", () => {
     const token = as.mint(RESOURCE);
     const res = await request(app).post(`/mcp?access_token=${token}`);
     expectRefusal(res, 400, "invalid_request", token);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({ error: "invalid_request", resource_metadata: METADATA_URL });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({
+      error: "invalid_request",
+      resource_metadata: METADATA_URL,
+    });
   });
 
   it("refuses ?access_token= even with a valid Authorization header", async () => {
@@ -229,14 +298,22 @@ describe("tokens in the wrong place", () => {
 
   it("refuses an access_token in a form body even with a valid Authorization header", async () => {
     const token = as.mint(RESOURCE);
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).type("form").send(`x=1&access_token=${token}`);
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${token}`)
+      .type("form")
+      .send(`x=1&access_token=${token}`);
     expectRefusal(res, 400, "invalid_request", token);
   });
 
   it("refuses an access_token in a form body already parsed by express.urlencoded()", async () => {
     const parsed = appFor(options, [express.urlencoded({ extended: false })]);
     const token = as.mint(RESOURCE);
-    const res = await request(parsed).post("/mcp").set("Authorization", `Bearer ${token}`).type("form").send(`access_token=${token}`);
+    const res = await request(parsed)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${token}`)
+      .type("form")
+      .send(`access_token=${token}`);
     expectRefusal(res, 400, "invalid_request", token);
   });
 
@@ -248,13 +325,20 @@ describe("tokens in the wrong place", () => {
 
   it("refuses a form-body token whatever the case of the media type (application/x-www-form-urlencoded is case-insensitive)", async () => {
     const token = as.mint(RESOURCE);
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`)
-      .set("Content-Type", "Application/X-WWW-Form-Urlencoded").send(`access_token=${token}`);
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${token}`)
+      .set("Content-Type", "Application/X-WWW-Form-Urlencoded")
+      .send(`access_token=${token}`);
     expectRefusal(res, 400, "invalid_request", token);
   });
 
   it("accepts a form body without access_token", async () => {
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE)}`).type("form").send("a=1&b=2");
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE)}`)
+      .type("form")
+      .send("a=1&b=2");
     expect(res.status).toBe(200);
   });
 
@@ -279,23 +363,35 @@ describe("on a raw node:http connection", () => {
   it("refuses two Authorization headers with 400 invalid_request, even when both hold valid tokens", async () => {
     const a = as.mint(RESOURCE);
     const b = as.mint(RESOURCE);
-    const res = await rawRequest(`${server.url}/mcp`, { method: "POST", headers: { authorization: [`Bearer ${a}`, `Bearer ${b}`] } });
+    const res = await rawRequest(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: [`Bearer ${a}`, `Bearer ${b}`] },
+    });
     expect(res.status).toBe(400);
     expect(res.headers["cache-control"]).toBe("no-store");
     expect(JSON.parse(res.body)).toEqual({ error: "invalid_request", error_description: expect.any(String) });
-    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({ error: "invalid_request", resource_metadata: METADATA_URL });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({
+      error: "invalid_request",
+      resource_metadata: METADATA_URL,
+    });
     expect(res.body).not.toContain(a);
     expect(res.body).not.toContain(b);
   });
 
   it("refuses two Authorization headers of which one is Basic", async () => {
-    const res = await rawRequest(`${server.url}/mcp`, { method: "POST", headers: { authorization: [`Bearer ${as.mint(RESOURCE)}`, "Basic dXNlcjpwYXNz"] } });
+    const res = await rawRequest(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: [`Bearer ${as.mint(RESOURCE)}`, "Basic dXNlcjpwYXNz"] },
+    });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).error).toBe("invalid_request");
   });
 
   it("accepts one Authorization header on the same connection type", async () => {
-    const res = await rawRequest(`${server.url}/mcp`, { method: "POST", headers: { authorization: `Bearer ${as.mint(RESOURCE, { sub: "frank" })}` } });
+    const res = await rawRequest(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${as.mint(RESOURCE, { sub: "frank" })}` },
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).extra.sub).toBe("frank");
   });
@@ -315,13 +411,17 @@ describe("scopes", () => {
 
   it("lets a token with every base scope through", async () => {
     const scoped = appFor({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read", "mcp:write"] });
-    const res = await request(scoped).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:write mcp:read" })}`);
+    const res = await request(scoped)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:write mcp:read" })}`);
     expect(res.status).toBe(200);
   });
 
   it("reads scp as an array", async () => {
     const scoped = appFor({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
-    const res = await request(scoped).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: undefined, scp: ["mcp:read"] })}`);
+    const res = await request(scoped)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: undefined, scp: ["mcp:read"] })}`);
     expect(res.status).toBe(200);
     expect(res.body.scopes).toEqual(["mcp:read"]);
   });
@@ -329,7 +429,8 @@ describe("scopes", () => {
 
 describe("CORS preflight", () => {
   it("passes an OPTIONS preflight through without credentials", async () => {
-    const res = await request(app).options("/mcp")
+    const res = await request(app)
+      .options("/mcp")
       .set("Origin", "https://app.example.com")
       .set("Access-Control-Request-Method", "POST")
       .set("Access-Control-Request-Headers", "authorization, content-type");
@@ -342,7 +443,12 @@ describe("CORS preflight", () => {
 describe("an authorization server that cannot be reached", () => {
   it("answers 503 temporarily_unavailable with Retry-After, not invalid_token", async () => {
     const down = "http://127.0.0.1:9";
-    const unreachable = appFor({ resource: RESOURCE, authorizationServers: [down], timeoutMs: 500, retryAfterSeconds: 7 });
+    const unreachable = appFor({
+      resource: RESOURCE,
+      authorizationServers: [down],
+      timeoutMs: 500,
+      retryAfterSeconds: 7,
+    });
     const token = as.mint(RESOURCE, { iss: down });
     const res = await request(unreachable).post("/mcp").set("Authorization", `Bearer ${token}`);
     expectRefusal(res, 503, "temporarily_unavailable", token);
@@ -361,12 +467,19 @@ describe("the key set", () => {
   it("is fetched once for many requests with the same kid", async () => {
     const ownApp = appFor({ resource: RESOURCE, authorizationServers: [own.issuer] });
     expect(own.requestCounts.get("/jwks") ?? 0).toBe(0);
-    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-      request(ownApp).post("/mcp").set("Authorization", `Bearer ${own.mint(RESOURCE, { sub: `u${i}` })}`)));
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        request(ownApp)
+          .post("/mcp")
+          .set("Authorization", `Bearer ${own.mint(RESOURCE, { sub: `u${i}` })}`),
+      ),
+    );
     expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(burst.map((r) => r.body.extra.sub)).toEqual(Array.from({ length: 10 }, (_, i) => `u${i}`));
     for (let i = 0; i < 10; i++) {
-      const res = await request(ownApp).post("/mcp").set("Authorization", `Bearer ${own.mint(RESOURCE)}`);
+      const res = await request(ownApp)
+        .post("/mcp")
+        .set("Authorization", `Bearer ${own.mint(RESOURCE)}`);
       expect(res.status).toBe(200);
     }
     expect(own.requestCounts.get("/jwks")).toBe(1);
@@ -377,7 +490,9 @@ describe("the key set", () => {
     const apps = [0, 1, 2].map(() => appFor({ resource: RESOURCE, authorizationServers: [own.issuer] }));
     for (const another of apps) {
       for (let i = 0; i < 2; i++) {
-        const res = await request(another).post("/mcp").set("Authorization", `Bearer ${own.mint(RESOURCE)}`);
+        const res = await request(another)
+          .post("/mcp")
+          .set("Authorization", `Bearer ${own.mint(RESOURCE)}`);
         expect(res.status).toBe(200);
       }
     }
@@ -388,13 +503,24 @@ describe("the key set", () => {
 describe("without Express", () => {
   let server: Listening;
   beforeAll(async () => {
-    const mw = requireBearer(serverFor({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] }));
-    server = await listen(createServer((req, res) => mw(req, res, () => { res.end("ok"); })));
+    const mw = requireBearer(
+      serverFor({ resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] }),
+    );
+    server = await listen(
+      createServer((req, res) =>
+        mw(req, res, () => {
+          res.end("ok");
+        }),
+      ),
+    );
   });
   afterAll(() => server.close());
 
   it("calls next for a valid token", async () => {
-    const res = await rawRequest(`${server.url}/anything`, { method: "POST", headers: { authorization: `Bearer ${as.mint(RESOURCE)}` } });
+    const res = await rawRequest(`${server.url}/anything`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${as.mint(RESOURCE)}` },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toBe("ok");
   });
@@ -405,12 +531,18 @@ describe("without Express", () => {
     expect(res.headers["content-type"]).toMatch(/^application\/json(;|$)/);
     expect(res.headers["cache-control"]).toBe("no-store");
     expect(JSON.parse(res.body)).toEqual({ error: expect.any(String), error_description: expect.any(String) });
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: METADATA_URL, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: METADATA_URL,
+      scope: "mcp:read",
+    });
   });
 
   it("answers 401 invalid_token for an expired token", async () => {
     const token = as.mint(RESOURCE, { exp: nowSeconds() - 3600, iat: nowSeconds() - 7200 });
-    const res = await rawRequest(`${server.url}/anything`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    const res = await rawRequest(`${server.url}/anything`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body).error).toBe("invalid_token");
     expect(res.body).not.toContain(token);
@@ -428,13 +560,21 @@ describe("without Express", () => {
   it("bounded work before authentication: with a header, a form body over the small limit (64 KiB) is 413, read no further", async () => {
     const { port } = new URL(server.url);
     const res = await rawSocketRequest(Number(port), "POST", "/anything", {
-      headers: { Authorization: `Bearer ${as.mint(RESOURCE)}`, "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(65 * 1024) },
+      headers: {
+        Authorization: `Bearer ${as.mint(RESOURCE)}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Length": String(65 * 1024),
+      },
       body: "a=1&",
     });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error).toBe("invalid_request");
     const streamed = await rawSocketRequest(Number(port), "POST", "/anything", {
-      headers: { Authorization: `Bearer ${as.mint(RESOURCE)}`, "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" },
+      headers: {
+        Authorization: `Bearer ${as.mint(RESOURCE)}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Transfer-Encoding": "chunked",
+      },
       body: `${(65 * 1024).toString(16)}\r\n${"a".repeat(65 * 1024)}\r\n`,
     });
     expect(streamed.status).toBe(413);
@@ -452,10 +592,15 @@ describe("without Express", () => {
   it("reads a form body of exactly the limit, announced or chunked, and refuses one byte more", async () => {
     const { port } = new URL(server.url);
     const exact = `a=${"b".repeat(FORM_BODY_LIMIT_BYTES - 2)}`;
-    const send = (body: string, framing: Record<string, string>) => rawSocketRequest(Number(port), "POST", "/anything", {
-      headers: { Authorization: `Bearer ${as.mint(RESOURCE)}`, "Content-Type": "application/x-www-form-urlencoded", ...framing },
-      body: framing["Transfer-Encoding"] ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body,
-    });
+    const send = (body: string, framing: Record<string, string>) =>
+      rawSocketRequest(Number(port), "POST", "/anything", {
+        headers: {
+          Authorization: `Bearer ${as.mint(RESOURCE)}`,
+          "Content-Type": "application/x-www-form-urlencoded",
+          ...framing,
+        },
+        body: framing["Transfer-Encoding"] ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body,
+      });
     expect((await send(exact, { "Content-Length": String(exact.length) })).status).toBe(200);
     expect((await send(exact, { "Transfer-Encoding": "chunked" })).status).toBe(200);
     expect((await send(`${exact}c`, { "Content-Length": String(exact.length + 1) })).status).toBe(413);

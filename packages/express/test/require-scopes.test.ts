@@ -8,25 +8,39 @@ import { createServer } from "node:http";
 import request from "supertest";
 import { requireBearer, requireScopes, type McpOAuthOptions, type McpScopePolicy } from "@mcp-oauth/express";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
 const METADATA_URL = "http://127.0.0.1:4444/.well-known/oauth-protected-resource/mcp";
 const POLICY: McpScopePolicy = { tools: { write_note: ["mcp:write"] } };
 
-const call = (name: string, id = 1): Record<string, unknown> => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } });
+const call = (name: string, id = 1): Record<string, unknown> => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: {} },
+});
 
 let as: TestAuthorizationServer;
 let options: McpOAuthOptions;
 
 /** requireBearer + requireScopes, then a route that shows what it received. */
-function appFor(opts: McpOAuthOptions, scopesOptions?: Parameters<typeof requireScopes>[1], after: express.RequestHandler[] = []): Express {
+function appFor(
+  opts: McpOAuthOptions,
+  scopesOptions?: Parameters<typeof requireScopes>[1],
+  after: express.RequestHandler[] = [],
+): Express {
   const app = express();
   app.use(requireBearer(serverFor(opts)));
   app.use(requireScopes(serverFor(opts), scopesOptions));
   for (const handler of after) app.use(handler);
-  app.post("/mcp", (req, res) => { res.json({ reached: true, body: req.body ?? null, scopes: req.auth?.scopes ?? null }); });
+  app.post("/mcp", (req, res) => {
+    res.json({ reached: true, body: req.body ?? null, scopes: req.auth?.scopes ?? null });
+  });
   return app;
 }
 
@@ -92,7 +106,15 @@ describe("the policy from the resource server options", () => {
   });
 
   it("lets other methods through (tools/list, initialize)", async () => {
-    for (const message of [{ jsonrpc: "2.0", id: 1, method: "tools/list" }, { jsonrpc: "2.0", id: 2, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "0" } } }]) {
+    for (const message of [
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "0" } },
+      },
+    ]) {
       const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(message);
       expect(res.status).toBe(200);
       expect(res.body.body).toEqual(message);
@@ -100,7 +122,11 @@ describe("the policy from the resource server options", () => {
   });
 
   it("answers invalid JSON with 400 invalid_request, not 500", async () => {
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${readToken}`).set("Content-Type", "application/json").send('{"jsonrpc":"2.0","method":');
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${readToken}`)
+      .set("Content-Type", "application/json")
+      .send('{"jsonrpc":"2.0","method":');
     expect(res.status).toBe(400);
     expect(res.headers["content-type"]).toMatch(/^application\/json(;|$)/);
     expect(res.body).toEqual({ error: "invalid_request", error_description: expect.any(String) });
@@ -108,7 +134,11 @@ describe("the policy from the resource server options", () => {
 
   it("leaves the parsed body for an express.json() mounted after it, which does not hang", async () => {
     const withJson = appFor(options, undefined, [express.json()]);
-    const res = await request(withJson).post("/mcp").set("Authorization", `Bearer ${readToken}`).timeout(5000).send(call("whoami"));
+    const res = await request(withJson)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${readToken}`)
+      .timeout(5000)
+      .send(call("whoami"));
     expect(res.status).toBe(200);
     expect(res.body.body).toEqual(call("whoami"));
   });
@@ -118,8 +148,13 @@ describe("the policy from the resource server options", () => {
     app2.use(express.json());
     app2.use(requireBearer(serverFor(options)));
     app2.use(requireScopes(serverFor(options)));
-    app2.post("/mcp", (req, res) => { res.json({ body: req.body }); });
-    const denied = await request(app2).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(call("write_note"));
+    app2.post("/mcp", (req, res) => {
+      res.json({ body: req.body });
+    });
+    const denied = await request(app2)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${readToken}`)
+      .send(call("write_note"));
     expectInsufficientScope(denied, ["mcp:read", "mcp:write"]);
     const allowed = await request(app2).post("/mcp").set("Authorization", `Bearer ${readToken}`).send(call("whoami"));
     expect(allowed.status).toBe(200);
@@ -144,7 +179,10 @@ describe("the policy from the resource server options", () => {
   it("answers a request without a token with 401 before reading the body", async () => {
     const res = await request(app).post("/mcp").set("Content-Type", "application/json").send("{not json");
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: METADATA_URL, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: METADATA_URL,
+      scope: "mcp:read",
+    });
   });
 });
 
@@ -162,16 +200,25 @@ describe("requireScopes options", () => {
   it("adds fixed scopes to the ones the request needs", async () => {
     const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] };
     const app = appFor(opts, { policy: POLICY, scopes: ["mcp:tools"] });
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`).send(call("write_note"));
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`)
+      .send(call("write_note"));
     expectInsufficientScope(res, ["mcp:read", "mcp:tools", "mcp:write"]);
-    const ok = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read mcp:tools" })}`).send(call("whoami"));
+    const ok = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read mcp:tools" })}`)
+      .send(call("whoami"));
     expect(ok.status).toBe(200);
   });
 
   it("answers 413 for a body over the limit", async () => {
     const app = appFor(options, { bodyLimit: 100 });
     const big = { ...call("whoami"), params: { name: "whoami", arguments: { pad: "x".repeat(500) } } };
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE)}`).send(big);
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE)}`)
+      .send(big);
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: "invalid_request", error_description: expect.any(String) });
   });
@@ -179,7 +226,9 @@ describe("requireScopes options", () => {
   it("answers 401 when mounted without requireBearer in front", async () => {
     const app = express();
     app.use(requireScopes(serverFor(options)));
-    app.post("/mcp", (_req, res) => { res.json({ reached: true }); });
+    app.post("/mcp", (_req, res) => {
+      res.json({ reached: true });
+    });
     const res = await request(app).post("/mcp").send(call("whoami"));
     expect(res.status).toBe(401);
     expect(res.body.reached).toBeUndefined();
@@ -192,8 +241,13 @@ describe("CORS preflights (the Fetch standard sends them without credentials)", 
     const server = serverFor(options);
     app.use(requireBearer(server));
     app.use(requireScopes(server, { scopes: ["mcp:write"] }));
-    app.options("/mcp", (req, res) => { res.set("X-Reached", "route").status(204).end(); });
-    const res = await request(app).options("/mcp").set("Origin", "https://app.example.com").set("Access-Control-Request-Method", "POST");
+    app.options("/mcp", (req, res) => {
+      res.set("X-Reached", "route").status(204).end();
+    });
+    const res = await request(app)
+      .options("/mcp")
+      .set("Origin", "https://app.example.com")
+      .set("Access-Control-Request-Method", "POST");
     expect(res.status).toBe(204);
     expect(res.headers["x-reached"]).toBe("route");
     expect(res.headers["www-authenticate"]).toBeUndefined();
@@ -202,7 +256,9 @@ describe("CORS preflights (the Fetch standard sends them without credentials)", 
   it("still refuses an OPTIONS request that is no preflight and carries no token", async () => {
     const app = express();
     app.use(requireScopes(serverFor(options)));
-    app.options("/mcp", (_req, res) => { res.status(204).end(); });
+    app.options("/mcp", (_req, res) => {
+      res.status(204).end();
+    });
     const res = await request(app).options("/mcp");
     expect(res.status).toBe(401);
   });
@@ -210,22 +266,39 @@ describe("CORS preflights (the Fetch standard sends them without credentials)", 
 
 describe("scope hierarchy", () => {
   it("lets an mcp:admin token call write_note when mcp:admin implies mcp:write", async () => {
-    const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer], scopePolicy: POLICY, scopeHierarchy: { "mcp:admin": ["mcp:write"] } };
+    const opts: McpOAuthOptions = {
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      scopePolicy: POLICY,
+      scopeHierarchy: { "mcp:admin": ["mcp:write"] },
+    };
     const app = appFor(opts);
-    const admin = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:admin" })}`).send(call("write_note"));
+    const admin = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:admin" })}`)
+      .send(call("write_note"));
     expect(admin.status).toBe(200);
     expect(admin.body.body).toEqual(call("write_note"));
-    const reader = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`).send(call("write_note"));
+    const reader = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`)
+      .send(call("write_note"));
     expectInsufficientScope(reader, ["mcp:write"]);
   });
 
   it("applies the hierarchy transitively and to the base scopes", async () => {
     const opts: McpOAuthOptions = {
-      resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: POLICY,
+      resource: RESOURCE,
+      authorizationServers: [as.issuer],
+      scopes: ["mcp:read"],
+      scopePolicy: POLICY,
       scopeHierarchy: { "mcp:admin": ["mcp:write"], "mcp:write": ["mcp:read"] },
     };
     const app = appFor(opts);
-    const res = await request(app).post("/mcp").set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:admin" })}`).send(call("write_note"));
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:admin" })}`)
+      .send(call("write_note"));
     expect(res.status).toBe(200);
   });
 });
@@ -235,12 +308,16 @@ describe("without Express", () => {
   beforeAll(async () => {
     const bearer = requireBearer(serverFor(options));
     const scopes = requireScopes(serverFor(options));
-    server = await listen(createServer((req, res) => {
-      bearer(req, res, () => scopes(req, res, () => {
-        res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ body: (req as { body?: unknown }).body }));
-      }));
-    }));
+    server = await listen(
+      createServer((req, res) => {
+        bearer(req, res, () =>
+          scopes(req, res, () => {
+            res.setHeader("content-type", "application/json");
+            res.end(JSON.stringify({ body: (req as { body?: unknown }).body }));
+          }),
+        );
+      }),
+    );
   });
   afterAll(() => server.close());
 
@@ -261,6 +338,9 @@ describe("without Express", () => {
       body: JSON.stringify(call("write_note")),
     });
     expect(res.status).toBe(403);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({ error: "insufficient_scope", scope: "mcp:read mcp:write" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({
+      error: "insufficient_scope",
+      scope: "mcp:read mcp:write",
+    });
   });
 });

@@ -13,7 +13,10 @@ import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
 import { McpServer } from "@modelcontextprotocol/server";
 import { mcpOAuth } from "@mcp-oauth/express";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 
 let as: TestAuthorizationServer;
 let http: Server;
@@ -65,7 +68,11 @@ beforeAll(async () => {
   });
   http.on("request", app);
 
-  ({ access_token: token } = await obtainAccessToken(as.issuer, { resource: mcpUrl, scope: "mcp:read", login: "dave" }));
+  ({ access_token: token } = await obtainAccessToken(as.issuer, {
+    resource: mcpUrl,
+    scope: "mcp:read",
+    login: "dave",
+  }));
 });
 
 afterAll(async () => {
@@ -78,14 +85,21 @@ afterAll(async () => {
 describe("an MCP SDK v2 server behind mcpOAuth()", () => {
   it("gives the tool handler the caller as ctx.http.authInfo", async () => {
     client = new Client({ name: "sdk-v2-test-client", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(mcpUrl), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    );
 
     const result = await client.callTool({ name: "whoami", arguments: {} });
     const content = result.content as Array<{ type: string; text?: string }>;
     expect(content[0]?.type).toBe("text");
-    const who = JSON.parse(content[0]?.text ?? "{}") as { sub?: unknown; clientId?: unknown; scopes?: unknown; resource?: unknown };
+    const who = JSON.parse(content[0]?.text ?? "{}") as {
+      sub?: unknown;
+      clientId?: unknown;
+      scopes?: unknown;
+      resource?: unknown;
+    };
 
     expect(who.sub).toBe("dave");
     expect(who.scopes).toEqual(expect.arrayContaining(["mcp:read"]));

@@ -24,7 +24,10 @@ export function bearerChallenge(header: string | string[] | undefined): Record<s
 /** A comma-separated header value as a lowercase list. */
 export function headerList(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
-  return (Array.isArray(value) ? value.join(",") : value).split(",").map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
+  return (Array.isArray(value) ? value.join(",") : value)
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== "");
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

@@ -12,7 +12,12 @@ function attr(tag: string, name: string): string | undefined {
 }
 
 function decodeHtml(value: string): string {
-  return value.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#x2F;/gi, "/").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+  return value
+    .replace(/&amp;/g, "&")
+    .replace(/&quot;/g, '"')
+    .replace(/&#x2F;/gi, "/")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">");
 }
 
 /** The first form of a page: its action and its fields, with `login` filled in. */
@@ -35,7 +40,10 @@ function readForm(html: string, login: string): { action: string; fields: URLSea
  * Opens `authorizationUrl`, signs in as `login`, consents, and returns the URL the
  * authorization server redirected to (holding `code` and `state`, or `error`).
  */
-export async function completeAuthorization(authorizationUrl: string | URL, options: { login?: string; redirectUri?: string } = {}): Promise<URL> {
+export async function completeAuthorization(
+  authorizationUrl: string | URL,
+  options: { login?: string; redirectUri?: string } = {},
+): Promise<URL> {
   const login = options.login ?? "alice";
   const start = new URL(authorizationUrl);
   const redirectUri = options.redirectUri ?? start.searchParams.get("redirect_uri") ?? "";
@@ -48,7 +56,10 @@ export async function completeAuthorization(authorizationUrl: string | URL, opti
     const response = await fetch(url, {
       ...init,
       redirect: "manual",
-      headers: { ...(init.headers as Record<string, string> | undefined), cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") },
+      headers: {
+        ...(init.headers as Record<string, string> | undefined),
+        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+      },
     });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(";");
@@ -66,7 +77,11 @@ export async function completeAuthorization(authorizationUrl: string | URL, opti
     const form = response.ok ? readForm(html, login) : undefined;
     if (!form) throw new Error(`authorization stopped at ${url.pathname} with HTTP ${response.status}`);
     url = new URL(form.action, url);
-    init = { method: "POST", body: form.fields.toString(), headers: { "content-type": "application/x-www-form-urlencoded" } };
+    init = {
+      method: "POST",
+      body: form.fields.toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    };
   }
   throw new Error(`authorization did not finish within ${MAX_STEPS} steps`);
 }
@@ -97,7 +112,10 @@ export interface TokenSet {
  * with PKCE S256 and the `resource` parameter, code exchange. Returns the token response.
  */
 export async function obtainAccessToken(issuer: string, options: ObtainAccessTokenOptions): Promise<TokenSet> {
-  const metadata = await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json() as Record<string, string>;
+  const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<
+    string,
+    string
+  >;
   const redirectUri = "http://127.0.0.1:1/callback";
   const registration = await fetch(metadata["registration_endpoint"]!, {
     method: "POST",
@@ -110,8 +128,9 @@ export async function obtainAccessToken(issuer: string, options: ObtainAccessTok
       token_endpoint_auth_method: "none",
     }),
   });
-  if (!registration.ok) throw new Error(`registration failed: HTTP ${registration.status} ${await registration.text()}`);
-  const { client_id: clientId } = await registration.json() as { client_id: string };
+  if (!registration.ok)
+    throw new Error(`registration failed: HTTP ${registration.status} ${await registration.text()}`);
+  const { client_id: clientId } = (await registration.json()) as { client_id: string };
 
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(8).toString("base64url");
@@ -126,19 +145,29 @@ export async function obtainAccessToken(issuer: string, options: ObtainAccessTok
     code_challenge: createHash("sha256").update(verifier).digest("base64url"),
     code_challenge_method: "S256",
   }).toString();
-  const callback = await completeAuthorization(authorize, { redirectUri, ...(options.login ? { login: options.login } : {}) });
+  const callback = await completeAuthorization(authorize, {
+    redirectUri,
+    ...(options.login ? { login: options.login } : {}),
+  });
   const code = callback.searchParams.get("code");
   if (code === null || callback.searchParams.get("state") !== state) {
-    throw new Error(`authorization failed: ${callback.searchParams.get("error") ?? "no code"} ${callback.searchParams.get("error_description") ?? ""}`);
+    throw new Error(
+      `authorization failed: ${callback.searchParams.get("error") ?? "no code"} ${callback.searchParams.get("error_description") ?? ""}`,
+    );
   }
 
   const token = await fetch(metadata["token_endpoint"]!, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
-      grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier, resource: options.resource,
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: redirectUri,
+      client_id: clientId,
+      code_verifier: verifier,
+      resource: options.resource,
     }).toString(),
   });
   if (!token.ok) throw new Error(`token request failed: HTTP ${token.status} ${await token.text()}`);
-  return { ...(await token.json() as Omit<TokenSet, "client_id">), client_id: clientId };
+  return { ...((await token.json()) as Omit<TokenSet, "client_id">), client_id: clientId };
 }

@@ -11,8 +11,9 @@ export interface PrivateJwk extends JsonWebKey {
 }
 
 export function generateSigningKey(alg: SigningAlgorithm = "RS256", kid: string = randomUUID()): PrivateJwk {
-  const pair = alg === "ES256"
-    ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-    : generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pair =
+    alg === "ES256"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : generateKeyPairSync("rsa", { modulusLength: 2048 });
   return { ...pair.privateKey.export({ format: "jwk" }), kid, alg, use: "sig" };
 }

@@ -70,7 +70,11 @@ export interface LocalAuthorizationServer {
 async function withoutKnownWarnings<T>(build: () => T | Promise<T>): Promise<T> {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === "string" && /^oidc-provider WARNING: (Unsupported runtime|a quick start development-only)/.test(args[0])) return;
+    if (
+      typeof args[0] === "string" &&
+      /^oidc-provider WARNING: (Unsupported runtime|a quick start development-only)/.test(args[0])
+    )
+      return;
     warn(...args);
   };
   try {
@@ -85,16 +89,22 @@ let oidcProvider: Promise<typeof import("oidc-provider")> | undefined;
 
 const LOOPBACK_URL = /^https?:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:\/|$)/i;
 
-export async function startLocalAuthorizationServer(options: LocalAuthorizationServerOptions = {}): Promise<LocalAuthorizationServer> {
+export async function startLocalAuthorizationServer(
+  options: LocalAuthorizationServerOptions = {},
+): Promise<LocalAuthorizationServer> {
   oidcProvider ??= withoutKnownWarnings(() => import("oidc-provider"));
   const { default: Provider, errors } = await oidcProvider;
   const host = options.host ?? "127.0.0.1";
   const scopes = [...(options.scopes ?? ["mcp:read", "mcp:write"])];
   const keys = options.keys ? [...options.keys] : [generateSigningKey(options.signingAlg ?? "RS256")];
   const signingAlg = keys[0]!.alg;
-  const introspectionClient = options.introspectionClient ?? { clientId: "mcp-resource-server", clientSecret: randomBytes(24).toString("base64url") };
+  const introspectionClient = options.introspectionClient ?? {
+    clientId: "mcp-resource-server",
+    clientSecret: randomBytes(24).toString("base64url"),
+  };
   const allowedResources = options.resources ? new Set(options.resources) : undefined;
-  const isAllowedResource = (resource: string): boolean => allowedResources ? allowedResources.has(resource) : LOOPBACK_URL.test(resource);
+  const isAllowedResource = (resource: string): boolean =>
+    allowedResources ? allowedResources.has(resource) : LOOPBACK_URL.test(resource);
 
   // The issuer must be known before the provider exists, so bind the port first.
   const httpServer: Server = createServer();
@@ -125,7 +135,10 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
       devInteractions: { enabled: true },
       registration: { enabled: true },
       // Only the resource server's own client may introspect (RFC 7662 section 2.1).
-      introspection: { enabled: true, allowedPolicy: (_ctx, client) => client.clientId === introspectionClient.clientId },
+      introspection: {
+        enabled: true,
+        allowedPolicy: (_ctx, client) => client.clientId === introspectionClient.clientId,
+      },
       // A client revokes only its own tokens (RFC 7009 section 2.1); oidc-provider's default
       // does the same but prints a notice asking for an explicit policy.
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
@@ -133,10 +146,11 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
       resourceIndicators: {
         enabled: true,
         // Tokens are always for a resource: with one requested, that one.
-        defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined as unknown as string,
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? (undefined as unknown as string),
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resourceIndicator) => {
-          if (!isAllowedResource(resourceIndicator)) throw new errors.InvalidTarget("resource not served by this authorization server");
+          if (!isAllowedResource(resourceIndicator))
+            throw new errors.InvalidTarget("resource not served by this authorization server");
           return {
             scope: scopes.join(" "),
             audience: resourceIndicator,
@@ -152,11 +166,19 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
     pkce: { required: () => true },
     // Refresh tokens for every client allowed the grant, not only when offline_access was asked.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
-    ttl: { AccessToken: options.accessTokenTTL ?? 3600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 * 14 },
+    ttl: {
+      AccessToken: options.accessTokenTTL ?? 3600,
+      Interaction: 600,
+      Session: 86400,
+      Grant: 86400,
+      RefreshToken: 86400 * 14,
+    },
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     // Loopback http is this server's whole purpose; the default would refuse http redirect URIs.
     clientDefaults: {
-      grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
       // ID tokens are signed with the one key this server has.
       id_token_signed_response_alg: signingAlg,
     },
@@ -170,7 +192,14 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
     await next();
     if (ctx.method !== "POST" || ctx.path !== "/reg" || ctx.status !== 201) return;
     const clientId = (ctx.body as { client_id?: string } | undefined)?.client_id;
-    const adapter = (provider.Client as unknown as { adapter: { find(id: string): Promise<Record<string, unknown> | undefined>; upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> } }).adapter;
+    const adapter = (
+      provider.Client as unknown as {
+        adapter: {
+          find(id: string): Promise<Record<string, unknown> | undefined>;
+          upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void>;
+        };
+      }
+    ).adapter;
     if (clientId === undefined || adapter === undefined) return;
     const stored = await adapter.find(clientId);
     if (stored?.["scope"] === undefined) return;
@@ -192,9 +221,10 @@ export async function startLocalAuthorizationServer(options: LocalAuthorizationS
     scopes,
     provider,
     requestCounts,
-    close: () => new Promise<void>((resolve) => {
-      httpServer.close(() => resolve());
-      httpServer.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      }),
   };
 }

@@ -19,8 +19,14 @@ import { randomUUID } from "node:crypto";
 import { IncomingMessage, type ServerResponse } from "node:http";
 import getRawBody from "raw-body";
 import {
-  oauthCors, protectedResourceMetadata, requireBearer, requireScopes, sendAnswer,
-  type Middleware, type OAuthCorsOptions, type ProtectedResourceMetadataOptions,
+  oauthCors,
+  protectedResourceMetadata,
+  requireBearer,
+  requireScopes,
+  sendAnswer,
+  type Middleware,
+  type OAuthCorsOptions,
+  type ProtectedResourceMetadataOptions,
 } from "@mcp-oauth/express";
 import { McpOAuthConfigError, McpOAuthError, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
 import { readBearerToken } from "@mcp-oauth/core/internal";
@@ -63,7 +69,8 @@ function headerValue(headers: unknown, name: string): string | undefined {
     }
     return undefined;
   }
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value);
+  for (const [key, value] of Object.entries(headers))
+    if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value);
   return undefined;
 }
 
@@ -151,7 +158,13 @@ function replay(req: AuthenticatedRequest, body: Buffer): IncomingMessage {
   return copy;
 }
 
-function runChain(chain: readonly Middleware[], req: IncomingMessage, res: ServerResponse, done: () => void, fail: (error: unknown) => void): void {
+function runChain(
+  chain: readonly Middleware[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  done: () => void,
+  fail: (error: unknown) => void,
+): void {
   let index = 0;
   const step = (error?: unknown): void => {
     // Connect semantics: only a truthy value is an error (cors calls `next(null)`).
@@ -166,7 +179,10 @@ function runChain(chain: readonly Middleware[], req: IncomingMessage, res: Serve
   step();
 }
 
-export function createBridge(server: ResourceServer, options: BridgeOptions): (transport: FrameworkTransport) => (listener: RequestListener) => RequestListener {
+export function createBridge(
+  server: ResourceServer,
+  options: BridgeOptions,
+): (transport: FrameworkTransport) => (listener: RequestListener) => RequestListener {
   const metadata = protectedResourceMetadata(server, options.protectedResourceMetadata);
   const bearer = requireBearer(server);
   const scopes = requireScopes(server, {});
@@ -176,13 +192,17 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
     const endpoints = transport.config.auth?.endpoints ?? {};
     for (const [name, value] of Object.entries(endpoints)) {
       if (value === false) {
-        throw new McpOAuthConfigError(`auth.endpoints.${name}`, "OAuthAuthProvider protects every request of the transport " +
-          "(the metadata document and CORS preflights excepted), so an endpoint cannot be left open; remove auth.endpoints or set it to true");
+        throw new McpOAuthConfigError(
+          `auth.endpoints.${name}`,
+          "OAuthAuthProvider protects every request of the transport " +
+            "(the metadata document and CORS preflights excepted), so an endpoint cannot be left open; remove auth.endpoints or set it to true",
+        );
       }
     }
     const frameworkOrigins = takeAllowedOrigins(transport.config);
     const ownOrigins = options.cors?.allowedOrigins;
-    const allowedOrigins = ownOrigins === "*" || frameworkOrigins.includes("*") ? "*" : [...(ownOrigins ?? []), ...frameworkOrigins];
+    const allowedOrigins =
+      ownOrigins === "*" || frameworkOrigins.includes("*") ? "*" : [...(ownOrigins ?? []), ...frameworkOrigins];
     const frameworkMaxAge = Number(transport.config.cors?.maxAge);
     const maxAge = options.cors?.maxAge ?? (Number.isFinite(frameworkMaxAge) ? frameworkMaxAge : undefined);
     const cors = oauthCors(server, { allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}) });
@@ -193,82 +213,92 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
     // long as the server.
     const owners = new Map<string, string>();
 
-    return (listener) => function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
-      const request = req as AuthenticatedRequest;
-      const fail = (error: unknown): void => sendAnswer(req, res, server.answer(error));
-      let acceptedBy: number | undefined;
-      let acceptedData: Record<string, unknown> | undefined;
+    return (listener) =>
+      function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
+        const request = req as AuthenticatedRequest;
+        const fail = (error: unknown): void => sendAnswer(req, res, server.answer(error));
+        let acceptedBy: number | undefined;
+        let acceptedData: Record<string, unknown> | undefined;
 
-      const forward = (target: IncomingMessage): void => {
-        const owner = ownerOf(request, acceptedBy);
-        const { header, query } = sessionIdsOf(target);
-        if (header !== undefined && owners.get(header) !== owner) forgetSession(target, "header");
-        if (query !== undefined && owners.get(query) !== owner) forgetSession(target, "query");
-        guardResponse(res, target.method ?? "GET", owner, header, owners);
-        bridged.set(target, acceptedData ?? contextOf(request.auth!));
-        listener(target, res);
-      };
+        const forward = (target: IncomingMessage): void => {
+          const owner = ownerOf(request, acceptedBy);
+          const { header, query } = sessionIdsOf(target);
+          if (header !== undefined && owners.get(header) !== owner) forgetSession(target, "header");
+          if (query !== undefined && owners.get(query) !== owner) forgetSession(target, "query");
+          guardResponse(res, target.method ?? "GET", owner, header, owners);
+          bridged.set(target, acceptedData ?? contextOf(request.auth!));
+          listener(target, res);
+        };
 
-      const afterScopes = (body: Buffer | undefined): void => {
-        if (body === undefined) forward(req);
-        else forward(replay(request, body));
-      };
+        const afterScopes = (body: Buffer | undefined): void => {
+          if (body === undefined) forward(req);
+          else forward(replay(request, body));
+        };
 
-      const readBody = (): void => {
-        if (req.method !== "POST") {
-          runChain([scopes], req, res, () => afterScopes(undefined), fail);
-          return;
-        }
-        if (request.body !== undefined) {
-          // requireBearer read a form body (to refuse a token in it); MCP messages are JSON.
-          fail(new McpOAuthError("body_invalid", "form body on an MCP endpoint"));
-          return;
-        }
-        getRawBody(req, { limit: bodyLimit }).then((raw) => {
-          if (raw.length > 0) {
-            try {
-              request.body = JSON.parse(raw.toString("utf8"));
-            } catch (error) {
-              throw new McpOAuthError("body_invalid", "body is not JSON", { cause: error });
-            }
-          }
-          if (acceptedBy !== undefined) afterScopes(raw);
-          else runChain([scopes], req, res, () => afterScopes(raw), fail);
-        }).catch((error: unknown) => {
-          const type = (error as { type?: unknown }).type;
-          fail(error instanceof McpOAuthError ? error
-            : new McpOAuthError(type === "entity.too.large" ? "body_too_large" : "body_invalid", "body could not be read", { cause: error }));
-        });
-      };
-
-      const authenticate = (): void => {
-        if (options.alsoAccept.length > 0 && hasNoBearer(req, maxTokenLength)) {
-          void tryOthers(0);
-          return;
-        }
-        runChain([bearer], req, res, readBody, fail);
-      };
-
-      // A request without any bearer token may pass another configured scheme; one that
-      // carries a bearer token is decided by OAuth alone.
-      const tryOthers = async (index: number): Promise<void> => {
-        for (let i = index; i < options.alsoAccept.length; i++) {
-          const result = await options.alsoAccept[i]!.authenticate(req).catch(() => false as const);
-          if (result) {
-            acceptedBy = i;
-            acceptedData = result === true ? {} : result.data ?? {};
-            readBody();
+        const readBody = (): void => {
+          if (req.method !== "POST") {
+            runChain([scopes], req, res, () => afterScopes(undefined), fail);
             return;
           }
-        }
-        runChain([bearer], req, res, readBody, fail);
-      };
+          if (request.body !== undefined) {
+            // requireBearer read a form body (to refuse a token in it); MCP messages are JSON.
+            fail(new McpOAuthError("body_invalid", "form body on an MCP endpoint"));
+            return;
+          }
+          getRawBody(req, { limit: bodyLimit })
+            .then((raw) => {
+              if (raw.length > 0) {
+                try {
+                  request.body = JSON.parse(raw.toString("utf8"));
+                } catch (error) {
+                  throw new McpOAuthError("body_invalid", "body is not JSON", { cause: error });
+                }
+              }
+              if (acceptedBy !== undefined) afterScopes(raw);
+              else runChain([scopes], req, res, () => afterScopes(raw), fail);
+            })
+            .catch((error: unknown) => {
+              const type = (error as { type?: unknown }).type;
+              fail(
+                error instanceof McpOAuthError
+                  ? error
+                  : new McpOAuthError(
+                      type === "entity.too.large" ? "body_too_large" : "body_invalid",
+                      "body could not be read",
+                      { cause: error },
+                    ),
+              );
+            });
+        };
 
-      metadata(req, res, (error?: unknown) => {
-        if (error !== undefined && error !== null) fail(error);
-        else runChain([cors], req, res, authenticate, fail);
-      });
-    };
+        const authenticate = (): void => {
+          if (options.alsoAccept.length > 0 && hasNoBearer(req, maxTokenLength)) {
+            void tryOthers(0);
+            return;
+          }
+          runChain([bearer], req, res, readBody, fail);
+        };
+
+        // A request without any bearer token may pass another configured scheme; one that
+        // carries a bearer token is decided by OAuth alone.
+        const tryOthers = async (index: number): Promise<void> => {
+          for (let i = index; i < options.alsoAccept.length; i++) {
+            const result = await options.alsoAccept[i]!.authenticate(req).catch(() => false as const);
+            if (result) {
+              acceptedBy = i;
+              acceptedData = result === true ? {} : (result.data ?? {});
+              readBody();
+              return;
+            }
+          }
+          runChain([bearer], req, res, readBody, fail);
+        };
+
+        metadata(req, res, (error?: unknown) => {
+          if (error !== undefined && error !== null) fail(error);
+          else runChain([cors], req, res, authenticate, fail);
+        });
+      };
   };
 }
 
@@ -277,7 +307,13 @@ export function createBridge(server: ResourceServer, options: BridgeOptions): (t
  * right ones; the framework would overwrite them with its fixed `allowOrigin`), and a
  * session the response opens is bound to the caller.
  */
-function guardResponse(res: ServerResponse, method: string, owner: string, requestedSession: string | undefined, owners: Map<string, string>): void {
+function guardResponse(
+  res: ServerResponse,
+  method: string,
+  owner: string,
+  requestedSession: string | undefined,
+  owners: Map<string, string>,
+): void {
   const bind = (id: string | undefined): void => {
     if (id !== undefined && id !== "" && !owners.has(id)) owners.set(id, owner);
   };
@@ -292,10 +328,17 @@ function guardResponse(res: ServerResponse, method: string, owner: string, reque
     const headers = typeof args[1] === "string" ? args[2] : args[1];
     bind(headerValue(headers, "mcp-session-id"));
     if (headers !== null && typeof headers === "object" && !Array.isArray(headers)) {
-      for (const name of Object.keys(headers)) if (name.toLowerCase().startsWith("access-control-")) delete (headers as Record<string, unknown>)[name];
+      for (const name of Object.keys(headers))
+        if (name.toLowerCase().startsWith("access-control-")) delete (headers as Record<string, unknown>)[name];
     }
     const status = args[0] as number;
-    if (status >= 200 && status < 300 && method === "DELETE" && requestedSession !== undefined && owners.get(requestedSession) === owner) {
+    if (
+      status >= 200 &&
+      status < 300 &&
+      method === "DELETE" &&
+      requestedSession !== undefined &&
+      owners.get(requestedSession) === owner
+    ) {
       owners.delete(requestedSession);
     }
     return writeHead.apply(this, args);

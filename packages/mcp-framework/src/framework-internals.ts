@@ -45,8 +45,8 @@ export class UnsupportedFrameworkError extends Error {
   constructor(missing: string) {
     super(
       `@mcp-oauth/mcp-framework: this mcp-framework version is not supported (${missing}). ` +
-      `Install mcp-framework ${SUPPORTED_FRAMEWORK_RANGE}, the range whose transports the OAuth bridge was checked against; ` +
-      "without the bridge the server would run unprotected, so it refuses to start.",
+        `Install mcp-framework ${SUPPORTED_FRAMEWORK_RANGE}, the range whose transports the OAuth bridge was checked against; ` +
+        "without the bridge the server would run unprotected, so it refuses to start.",
     );
   }
 }
@@ -78,7 +78,10 @@ export function registerProvider(provider: object, hook: TransportHook): void {
   const original = proto.createTransportFromConfig!;
   proto.createTransportFromConfig = function createTransportFromConfig(this: unknown, config: unknown) {
     const transport = original.call(this, config);
-    const { auth, options } = (config ?? {}) as { auth?: { provider?: unknown }; options?: { auth?: { provider?: unknown } } };
+    const { auth, options } = (config ?? {}) as {
+      auth?: { provider?: unknown };
+      options?: { auth?: { provider?: unknown } };
+    };
     const provider = (auth ?? options?.auth)?.provider;
     const hookFor = typeof provider === "object" && provider !== null ? hooks.get(provider) : undefined;
     if (hookFor !== undefined) bridgeTransport(transport, hookFor);
@@ -101,10 +104,14 @@ export function bridgeTransport(transport: unknown, hook: TransportHook): void {
   const type = internals.type;
   // stdio has no HTTP requests and never calls the provider: nothing to put in front of.
   if (type === "stdio") return;
-  if (type !== "http-stream" && type !== "sse") throw new UnsupportedFrameworkError(`unknown transport type ${String(type)}`);
-  if (typeof internals._config !== "object" || internals._config === null) throw new UnsupportedFrameworkError(`the ${type} transport has no _config`);
-  if (!Object.hasOwn(internals, "_server")) throw new UnsupportedFrameworkError(`the ${type} transport has no _server field`);
-  if (typeof internals.start !== "function") throw new UnsupportedFrameworkError(`the ${type} transport has no start()`);
+  if (type !== "http-stream" && type !== "sse")
+    throw new UnsupportedFrameworkError(`unknown transport type ${String(type)}`);
+  if (typeof internals._config !== "object" || internals._config === null)
+    throw new UnsupportedFrameworkError(`the ${type} transport has no _config`);
+  if (!Object.hasOwn(internals, "_server"))
+    throw new UnsupportedFrameworkError(`the ${type} transport has no _server field`);
+  if (typeof internals.start !== "function")
+    throw new UnsupportedFrameworkError(`the ${type} transport has no start()`);
 
   const wrap = hook({ type, config: internals._config as FrameworkTransportConfig });
   let current: unknown = internals._server;
@@ -117,7 +124,10 @@ export function bridgeTransport(transport: unknown, hook: TransportHook): void {
       if (value !== undefined && value !== null && !bridged) {
         const server = value as Server;
         const listeners = typeof server.listeners === "function" ? server.listeners("request") : [];
-        if (listeners.length !== 1) throw new UnsupportedFrameworkError(`the ${type} transport's HTTP server has ${listeners.length} request listeners, expected 1`);
+        if (listeners.length !== 1)
+          throw new UnsupportedFrameworkError(
+            `the ${type} transport's HTTP server has ${listeners.length} request listeners, expected 1`,
+          );
         const listener = listeners[0] as RequestListener;
         server.removeListener("request", listener);
         server.on("request", wrap(listener));

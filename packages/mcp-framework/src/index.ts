@@ -1,5 +1,10 @@
 export { frameworkCors, type FrameworkCorsConfig, type FrameworkCorsOptions } from "./cors.js";
-export { OAuthAuthProvider, type FrameworkAuthProvider, type OAuthAuthProviderOptions, type OAuthRequestContext } from "./oauth-auth-provider.js";
+export {
+  OAuthAuthProvider,
+  type FrameworkAuthProvider,
+  type OAuthAuthProviderOptions,
+  type OAuthRequestContext,
+} from "./oauth-auth-provider.js";
 export { SUPPORTED_FRAMEWORK_RANGE, UnsupportedFrameworkError } from "./framework-internals.js";
 export { frameworkRequestHandler, type WebRequestHandler } from "./request-handler.js";
 export { optionsFromEnv, presets } from "@mcp-oauth/core";

@@ -44,7 +44,8 @@ export interface OAuthAuthProviderOptions extends McpOAuthOptions {
   protectedResourceMetadata?: ProtectedResourceMetadataOptions;
 }
 
-const NOT_BRIDGED = "OAuthAuthProvider answers only requests that come through its bridge " +
+const NOT_BRIDGED =
+  "OAuthAuthProvider answers only requests that come through its bridge " +
   "(the http-stream and sse transports started by MCPServer.start()) or frameworkRequestHandler()";
 
 export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
@@ -64,7 +65,9 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
       resource: server.options.resource,
       validation: {
         type: "jwt",
-        jwksUri: server.options.tokenRules.jwksUri ?? new URL("/.well-known/jwks.json", server.options.authorizationServers[0]).href,
+        jwksUri:
+          server.options.tokenRules.jwksUri ??
+          new URL("/.well-known/jwks.json", server.options.authorizationServers[0]).href,
         audience: server.options.tokenRules.audiences[0]!,
         issuer: server.options.tokenRules.issuers[0]!,
       },
@@ -72,21 +75,29 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
     this.resourceServer = server;
     this.#missing = server.answer(new McpOAuthError("token_missing", "no token"));
     this.#alsoAccept = alsoAccept ?? [];
-    registerProvider(this, createBridge(server, {
-      alsoAccept: this.#alsoAccept,
-      ...(cors ? { cors } : {}),
-      ...(protectedResourceMetadata ? { protectedResourceMetadata } : {}),
-    }));
+    registerProvider(
+      this,
+      createBridge(server, {
+        alsoAccept: this.#alsoAccept,
+        ...(cors ? { cors } : {}),
+        ...(protectedResourceMetadata ? { protectedResourceMetadata } : {}),
+      }),
+    );
   }
 
-  override async authenticate(req: IncomingMessage): Promise<false | { data: OAuthRequestContext | Record<string, unknown> }> {
+  override async authenticate(
+    req: IncomingMessage,
+  ): Promise<false | { data: OAuthRequestContext | Record<string, unknown> }> {
     const data = bridged.get(req);
     if (data !== undefined) return { data };
     const scope = requestScope.getStore();
     if (scope === undefined) {
       if (!this.#warned) {
         this.#warned = true;
-        process.emitWarning(`${NOT_BRIDGED}; this request came another way and is refused with 500.`, "McpOAuthWarning");
+        process.emitWarning(
+          `${NOT_BRIDGED}; this request came another way and is refused with 500.`,
+          "McpOAuthWarning",
+        );
       }
       return false;
     }
@@ -97,11 +108,12 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
       return { data: contextOf(authInfo) };
     } catch (error) {
-      const noBearer = error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
+      const noBearer =
+        error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
       if (noBearer) {
         for (const other of this.#alsoAccept) {
           const result = await other.authenticate(req).catch(() => false);
-          if (result) return { data: result === true ? {} : result.data ?? {} };
+          if (result) return { data: result === true ? {} : (result.data ?? {}) };
         }
       }
       scope.refusal = this.resourceServer.answer(error);

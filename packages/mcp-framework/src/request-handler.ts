@@ -33,15 +33,28 @@ function toWebRequest(req: IncomingMessage & { body?: unknown; originalUrl?: str
     headers.delete("content-length");
     return new Request(url, { method, headers, body: JSON.stringify(req.body) });
   }
-  return new Request(url, { method, headers, body: Readable.toWeb(req) as ReadableStream, duplex: "half" } as RequestInit);
+  return new Request(url, {
+    method,
+    headers,
+    body: Readable.toWeb(req) as ReadableStream,
+    duplex: "half",
+  } as RequestInit);
 }
 
-export function frameworkRequestHandler(server: WebRequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
+export function frameworkRequestHandler(
+  server: WebRequestHandler,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     // The provider finds here what mcpOAuth in front already established (`req.auth`), so a
     // token is validated once, and keeps a refusal of its own for this request only.
     const auth = (req as IncomingMessage & { auth?: AuthInfo }).auth;
-    requestScope.run({ auth }, () => server.handleRequest(toWebRequest(req), req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : undefined))
+    requestScope
+      .run({ auth }, () =>
+        server.handleRequest(
+          toWebRequest(req),
+          req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : undefined,
+        ),
+      )
       .then(async (response) => {
         res.statusCode = response.status;
         response.headers.forEach((value, name) => res.setHeader(name, value));

@@ -1,7 +1,10 @@
 /** An API key and OAuth accepted together on one mcp-framework transport, behind the bridge. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { APIKeyAuthProvider, MCPServer } from "mcp-framework";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
 import { OAuthAuthProvider } from "../src/index.js";
 import { bearerChallenge, freePort, INITIALIZE, postJson, startFramework, type Started } from "./support.js";
@@ -17,10 +20,15 @@ describe("OAuthAuthProvider alsoAccept", () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}/mcp`;
     const provider = new OAuthAuthProvider({
-      resource: url, authorizationServers: [as.issuer],
+      resource: url,
+      authorizationServers: [as.issuer],
       alsoAccept: [new APIKeyAuthProvider({ keys: ["key-for-ci"] })],
     });
-    const server = new MCPServer({ name: "also-accept", version: "0.0.0", transport: { type: "http-stream", options: { port, auth: { provider } } } });
+    const server = new MCPServer({
+      name: "also-accept",
+      version: "0.0.0",
+      transport: { type: "http-stream", options: { port, auth: { provider } } },
+    });
     server.addTool(WhoamiTool);
     started = await startFramework(server, port);
   });
@@ -51,7 +59,11 @@ describe("OAuthAuthProvider alsoAccept", () => {
     const authorization = `Bearer ${as.mint(url, { sub: "ivan" })}`;
     const init = await postJson(url, INITIALIZE, { authorization });
     const id = init.headers["mcp-session-id"] as string;
-    const res = await postJson(url, TOOLS_CALL, { authorization, "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" });
+    const res = await postJson(url, TOOLS_CALL, {
+      authorization,
+      "mcp-session-id": id,
+      "mcp-protocol-version": "2025-06-18",
+    });
     expect(res.status).toBe(200);
     expect(res.body).toContain('\\"sub\\":\\"ivan\\"');
   });
@@ -59,7 +71,11 @@ describe("OAuthAuthProvider alsoAccept", () => {
   it("a session opened with the API key is not usable with a bearer token (a different caller)", async () => {
     const init = await postJson(url, INITIALIZE, { "x-api-key": "key-for-ci" });
     const id = init.headers["mcp-session-id"] as string;
-    const res = await postJson(url, TOOLS_CALL, { authorization: `Bearer ${as.mint(url, { sub: "ivan" })}`, "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" });
+    const res = await postJson(url, TOOLS_CALL, {
+      authorization: `Bearer ${as.mint(url, { sub: "ivan" })}`,
+      "mcp-session-id": id,
+      "mcp-protocol-version": "2025-06-18",
+    });
     expect(res.status).toBe(404);
   });
 });

@@ -15,9 +15,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Agent, request as httpRequest } from "node:http";
 import { isDeepStrictEqual } from "node:util";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { json, startStubServer, type StubServer } from "../../../test/helpers/stub-server.js";
-import { bearerChallenge, DESCRIPTIONS, errorBody, INITIALIZE, nowSeconds, startExample, type RawResponse, type RunningExample } from "./support.js";
+import {
+  bearerChallenge,
+  DESCRIPTIONS,
+  errorBody,
+  INITIALIZE,
+  nowSeconds,
+  startExample,
+  type RawResponse,
+  type RunningExample,
+} from "./support.js";
 
 const JWKS_DELAY_MS = 250;
 /** Requests per round, all issued at once. */
@@ -32,13 +44,18 @@ beforeAll(async () => {
   [as, stub] = await Promise.all([startTestAuthorizationServer(), startStubServer()]);
   stub.handle("/jwks", (_req, res) => {
     setTimeout(() => {
-      fetch(as.jwksUri).then((r) => r.text()).then((body) => {
-        res.setHeader("content-type", "application/json");
-        res.end(body);
-      }, () => {
-        res.statusCode = 502;
-        res.end();
-      });
+      fetch(as.jwksUri)
+        .then((r) => r.text())
+        .then(
+          (body) => {
+            res.setHeader("content-type", "application/json");
+            res.end(body);
+          },
+          () => {
+            res.statusCode = 502;
+            res.end();
+          },
+        );
     }, JWKS_DELAY_MS);
   });
   stub.handle("/introspect", json({ error: "server_error" }, 500));
@@ -71,26 +88,96 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-const WRITE_NOTE = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "write_note", arguments: { text: "x" } } };
+const WRITE_NOTE = {
+  jsonrpc: "2.0",
+  id: 7,
+  method: "tools/call",
+  params: { name: "write_note", arguments: { text: "x" } },
+};
 
 function cases(resource: string, round: number, valid: { status: number; body: unknown }, count: number): Case[] {
   const now = nowSeconds();
   const kinds: Array<(n: string) => Case> = [
     (n) => ({ kind: `missing-${n}`, authorization: undefined, body: INITIALIZE, status: 401, error: undefined }),
-    (n) => ({ kind: `malformed-${n}`, authorization: `Bearer garbage.${n}.x`, body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.malformed] }),
-    (n) => ({ kind: `expired-${n}`, authorization: mint(n, { iat: now - 7200, exp: now - 60 }), body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.expired] }),
-    (n) => ({ kind: `not-yet-valid-${n}`, authorization: mint(n, { nbf: now + 3600 }), body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.notYetValid] }),
-    (n) => ({ kind: `wrong-audience-${n}`, authorization: mint(n, { aud: `${resource}/other` }), body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.audience] }),
-    (n) => ({ kind: `forged-${n}`, authorization: `${mint(n, {}).slice(0, -8)}AAAAAAAA`, body: INITIALIZE, status: 401, error: ["invalid_token", DESCRIPTIONS.signature] }),
-    (n) => ({ kind: `under-scoped-base-${n}`, authorization: mint(n, { scope: "mcp:write" }), body: INITIALIZE, status: 403, error: ["insufficient_scope", DESCRIPTIONS.scope] }),
     (n) => ({
-      kind: `under-scoped-tool-${n}`, authorization: mint(n, { scope: "mcp:read" }), body: WRITE_NOTE, status: 403,
-      error: ["insufficient_scope", DESCRIPTIONS.scope], scope: "mcp:read mcp:write",
+      kind: `malformed-${n}`,
+      authorization: `Bearer garbage.${n}.x`,
+      body: INITIALIZE,
+      status: 401,
+      error: ["invalid_token", DESCRIPTIONS.malformed],
     }),
-    (n) => ({ kind: `outage-bound-${n}`, authorization: `Bearer opaque-token-${n}-0123456789abcdef`, body: INITIALIZE, status: 503, error: undefined }),
-    (n) => ({ kind: `valid-${n}`, authorization: mint(n, {}), body: valid.body, status: valid.status, error: undefined }),
-    (n) => ({ kind: `query-token-${n}`, authorization: undefined, query: "?access_token=abc", body: INITIALIZE, status: 400, error: ["invalid_request", DESCRIPTIONS.queryToken] }),
-    (n) => ({ kind: `basic-scheme-${n}`, authorization: "Basic dXNlcjpwYXNz", body: INITIALIZE, status: 401, error: undefined }),
+    (n) => ({
+      kind: `expired-${n}`,
+      authorization: mint(n, { iat: now - 7200, exp: now - 60 }),
+      body: INITIALIZE,
+      status: 401,
+      error: ["invalid_token", DESCRIPTIONS.expired],
+    }),
+    (n) => ({
+      kind: `not-yet-valid-${n}`,
+      authorization: mint(n, { nbf: now + 3600 }),
+      body: INITIALIZE,
+      status: 401,
+      error: ["invalid_token", DESCRIPTIONS.notYetValid],
+    }),
+    (n) => ({
+      kind: `wrong-audience-${n}`,
+      authorization: mint(n, { aud: `${resource}/other` }),
+      body: INITIALIZE,
+      status: 401,
+      error: ["invalid_token", DESCRIPTIONS.audience],
+    }),
+    (n) => ({
+      kind: `forged-${n}`,
+      authorization: `${mint(n, {}).slice(0, -8)}AAAAAAAA`,
+      body: INITIALIZE,
+      status: 401,
+      error: ["invalid_token", DESCRIPTIONS.signature],
+    }),
+    (n) => ({
+      kind: `under-scoped-base-${n}`,
+      authorization: mint(n, { scope: "mcp:write" }),
+      body: INITIALIZE,
+      status: 403,
+      error: ["insufficient_scope", DESCRIPTIONS.scope],
+    }),
+    (n) => ({
+      kind: `under-scoped-tool-${n}`,
+      authorization: mint(n, { scope: "mcp:read" }),
+      body: WRITE_NOTE,
+      status: 403,
+      error: ["insufficient_scope", DESCRIPTIONS.scope],
+      scope: "mcp:read mcp:write",
+    }),
+    (n) => ({
+      kind: `outage-bound-${n}`,
+      authorization: `Bearer opaque-token-${n}-0123456789abcdef`,
+      body: INITIALIZE,
+      status: 503,
+      error: undefined,
+    }),
+    (n) => ({
+      kind: `valid-${n}`,
+      authorization: mint(n, {}),
+      body: valid.body,
+      status: valid.status,
+      error: undefined,
+    }),
+    (n) => ({
+      kind: `query-token-${n}`,
+      authorization: undefined,
+      query: "?access_token=abc",
+      body: INITIALIZE,
+      status: 400,
+      error: ["invalid_request", DESCRIPTIONS.queryToken],
+    }),
+    (n) => ({
+      kind: `basic-scheme-${n}`,
+      authorization: "Basic dXNlcjpwYXNz",
+      body: INITIALIZE,
+      status: 401,
+      error: undefined,
+    }),
   ];
   function mint(n: string, claims: Record<string, unknown>): string {
     return `Bearer ${as.mint(resource, { jti: `${n}-${Math.random()}`, sub: `user-${n}`, ...claims })}`;
@@ -102,12 +189,17 @@ function cases(resource: string, round: number, valid: { status: number; body: u
 
 function post(agent: Agent, url: string, body: unknown, authorization: string | undefined): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
     if (authorization !== undefined) headers["authorization"] = authorization;
     const req = httpRequest(url, { method: "POST", headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -115,43 +207,72 @@ function post(agent: Agent, url: string, body: unknown, authorization: string | 
   });
 }
 
-function ownAnswer(c: Case, res: RawResponse, _metadataUrl: string): { kind: string; status: number; challenge: unknown; body: unknown } {
+function ownAnswer(
+  c: Case,
+  res: RawResponse,
+  _metadataUrl: string,
+): { kind: string; status: number; challenge: unknown; body: unknown } {
   const refusal = res.status >= 400 && res.status !== 404;
   return {
     kind: c.kind,
     status: res.status,
-    challenge: refusal && res.status !== 503 ? bearerChallenge(res.headers["www-authenticate"]) : res.headers["www-authenticate"],
-    body: refusal ? JSON.parse(res.body) as unknown : undefined,
+    challenge:
+      refusal && res.status !== 503
+        ? bearerChallenge(res.headers["www-authenticate"])
+        : res.headers["www-authenticate"],
+    body: refusal ? (JSON.parse(res.body) as unknown) : undefined,
   };
 }
 
-function expectedAnswer(c: Case, metadataUrl: string): { kind: string; status: number; challenge: unknown; body: unknown } {
+function expectedAnswer(
+  c: Case,
+  metadataUrl: string,
+): { kind: string; status: number; challenge: unknown; body: unknown } {
   const refusal = c.status >= 400 && c.status !== 404;
-  const description = c.error?.[1] ?? (c.status === 503 ? DESCRIPTIONS.outage : c.authorization?.startsWith("Basic") ? DESCRIPTIONS.scheme : DESCRIPTIONS.missing);
+  const description =
+    c.error?.[1] ??
+    (c.status === 503
+      ? DESCRIPTIONS.outage
+      : c.authorization?.startsWith("Basic")
+        ? DESCRIPTIONS.scheme
+        : DESCRIPTIONS.missing);
   return {
     kind: c.kind,
     status: c.status,
-    challenge: refusal && c.status !== 503 ? {
-      ...(c.error ? { error: c.error[0], error_description: c.error[1] } : {}),
-      resource_metadata: metadataUrl,
-      scope: c.scope ?? "mcp:read",
-    } : undefined,
+    challenge:
+      refusal && c.status !== 503
+        ? {
+            ...(c.error ? { error: c.error[0], error_description: c.error[1] } : {}),
+            resource_metadata: metadataUrl,
+            scope: c.scope ?? "mcp:read",
+          }
+        : undefined,
     body: refusal ? errorBody(c.status, description) : undefined,
   };
 }
 
 // Key sources are shared per jwks URI across providers; a query per server keeps each one cold.
 const env = (transport: string): Record<string, string> => ({
-  MCP_TRANSPORT: transport, MCP_RESPONSE_MODE: "batch", OAUTH_SCOPES: "mcp:read",
-  OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_JWKS_URI: `${stub.url}/jwks?for=${transport}`,
-  OAUTH_VALIDATION: "auto", OAUTH_INTROSPECTION_ENDPOINT: `${stub.url}/introspect`, OAUTH_CLIENT_ID: "rs", OAUTH_CLIENT_SECRET: "secret",
+  MCP_TRANSPORT: transport,
+  MCP_RESPONSE_MODE: "batch",
+  OAUTH_SCOPES: "mcp:read",
+  OAUTH_AUTHORIZATION_SERVER: as.issuer,
+  OAUTH_JWKS_URI: `${stub.url}/jwks?for=${transport}`,
+  OAUTH_VALIDATION: "auto",
+  OAUTH_INTROSPECTION_ENDPOINT: `${stub.url}/introspect`,
+  OAUTH_CLIENT_ID: "rs",
+  OAUTH_CLIENT_SECRET: "secret",
 });
 
 describe.each([
   // A valid initialize opens a session: 200 from the framework.
   ["http-stream", (ex: RunningExample) => ex.url, { status: 200, body: INITIALIZE }],
   // A valid message for a session nobody holds reaches the framework, which answers 404.
-  ["sse", (ex: RunningExample) => `${ex.origin}/messages?sessionId=00000000-0000-4000-8000-000000000000`, { status: 404, body: INITIALIZE }],
+  [
+    "sse",
+    (ex: RunningExample) => `${ex.origin}/messages?sessionId=00000000-0000-4000-8000-000000000000`,
+    { status: 404, body: INITIALIZE },
+  ],
 ] as const)("%s: thousands of requests of mixed kinds in flight", (transport, target, valid) => {
   let ex: RunningExample;
   let agent: Agent;
@@ -167,15 +288,29 @@ describe.each([
   it.each([
     [1, "cold key set"],
     [2, "warm key set"],
-  ])("round %i (%s): every response matches its own request", async (round) => {
-    const list = cases(ex.url, round, valid, IN_FLIGHT);
-    const url = target(ex);
-    const metadataUrl = `${ex.origin}/.well-known/oauth-protected-resource${new URL(ex.url).pathname}`;
-    const responses = await Promise.all(list.map((c) => post(agent, `${url}${c.query === undefined ? "" : `${url.includes("?") ? "&" : "?"}${c.query.slice(1)}`}`, c.body, c.authorization)));
-    // One comparison for the whole round, so a failure lists every request that got a wrong answer.
-    const wrong = list.map((c, i) => [ownAnswer(c, responses[i]!, metadataUrl), expectedAnswer(c, metadataUrl)] as const)
-      .filter(([got, expected]) => !isDeepStrictEqual(got, expected));
-    expect(wrong.slice(0, 5)).toEqual([]);
-    expect(new Set(list.map((c) => c.kind.replace(/-\d+-\d+$/, ""))).size).toBe(12);
-  }, 120_000);
+  ])(
+    "round %i (%s): every response matches its own request",
+    async (round) => {
+      const list = cases(ex.url, round, valid, IN_FLIGHT);
+      const url = target(ex);
+      const metadataUrl = `${ex.origin}/.well-known/oauth-protected-resource${new URL(ex.url).pathname}`;
+      const responses = await Promise.all(
+        list.map((c) =>
+          post(
+            agent,
+            `${url}${c.query === undefined ? "" : `${url.includes("?") ? "&" : "?"}${c.query.slice(1)}`}`,
+            c.body,
+            c.authorization,
+          ),
+        ),
+      );
+      // One comparison for the whole round, so a failure lists every request that got a wrong answer.
+      const wrong = list
+        .map((c, i) => [ownAnswer(c, responses[i]!, metadataUrl), expectedAnswer(c, metadataUrl)] as const)
+        .filter(([got, expected]) => !isDeepStrictEqual(got, expected));
+      expect(wrong.slice(0, 5)).toEqual([]);
+      expect(new Set(list.map((c) => c.kind.replace(/-\d+-\d+$/, ""))).size).toBe(12);
+    },
+    120_000,
+  );
 });

@@ -5,12 +5,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { frameworkCors } from "@mcp-oauth/mcp-framework";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { MCPServer } from "mcp-framework";
 import { OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
 import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
 import {
-  bearerChallenge, errorBody, freePort, headerList, INITIALIZE, postJson, rawRequest, startExample, startFramework, type RunningExample,
+  bearerChallenge,
+  errorBody,
+  freePort,
+  headerList,
+  INITIALIZE,
+  postJson,
+  rawRequest,
+  startExample,
+  startFramework,
+  type RunningExample,
 } from "./support.js";
 
 const APP = "https://app.example.com";
@@ -28,7 +40,15 @@ describe("frameworkCors()", () => {
     const cors = frameworkCors();
     expect(cors.allowOrigin).toBe("*");
     expect(cors).not.toHaveProperty("allowedOrigins");
-    expect(headerList(cors.allowHeaders)).toEqual(expect.arrayContaining(["authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id"]));
+    expect(headerList(cors.allowHeaders)).toEqual(
+      expect.arrayContaining([
+        "authorization",
+        "content-type",
+        "mcp-protocol-version",
+        "mcp-session-id",
+        "last-event-id",
+      ]),
+    );
     expect(headerList(cors.exposeHeaders)).toEqual(expect.arrayContaining(["www-authenticate", "mcp-session-id"]));
     expect(headerList(cors.allowMethods)).toEqual(expect.arrayContaining(["get", "post", "delete", "options"]));
     expect(cors.maxAge).toBe("86400");
@@ -37,7 +57,9 @@ describe("frameworkCors()", () => {
   it("one allowed origin is the Allow-Origin value; several give * with the list enforced", () => {
     expect(frameworkCors({ allowedOrigins: [APP] })).toMatchObject({ allowOrigin: APP, allowedOrigins: [APP] });
     expect(frameworkCors({ allowedOrigins: [APP, "http://localhost:5173"], maxAge: 60 })).toMatchObject({
-      allowOrigin: "*", allowedOrigins: [APP, "http://localhost:5173"], maxAge: "60",
+      allowOrigin: "*",
+      allowedOrigins: [APP, "http://localhost:5173"],
+      maxAge: "60",
     });
   });
 });
@@ -48,46 +70,73 @@ describe.each([
 ] as const)("the %s transport with OAUTH_ALLOWED_ORIGINS", (transport, endpoint) => {
   let ex: RunningExample;
   beforeAll(async () => {
-    ex = await startExample({ MCP_TRANSPORT: transport, OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read", OAUTH_ALLOWED_ORIGINS: APP });
+    ex = await startExample({
+      MCP_TRANSPORT: transport,
+      OAUTH_AUTHORIZATION_SERVER: as.issuer,
+      OAUTH_SCOPES: "mcp:read",
+      OAUTH_ALLOWED_ORIGINS: APP,
+    });
   });
   afterAll(() => ex.stop());
 
-  it.each([endpoint, ...(transport === "sse" ? ["/messages"] : [])])("answers a preflight on %s without authentication, allowing Authorization and Mcp-Protocol-Version", async (path) => {
-    const res = await rawRequest(`${ex.origin}${path}`, {
-      method: "OPTIONS",
-      headers: { origin: APP, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, mcp-protocol-version" },
-    });
-    expect(res.status).toBe(204);
-    expect(res.headers["www-authenticate"]).toBeUndefined();
-    expect(res.headers["access-control-allow-origin"]).toBe(APP);
-    expect(headerList(res.headers["access-control-allow-headers"])).toEqual(expect.arrayContaining(["authorization", "content-type", "mcp-protocol-version", "mcp-session-id"]));
-    expect(headerList(res.headers["access-control-allow-methods"])).toEqual(expect.arrayContaining(["post", "get"]));
-    expect(headerList(res.headers["access-control-expose-headers"])).toEqual(expect.arrayContaining(["www-authenticate", "mcp-session-id"]));
-    expect(res.headers["access-control-max-age"]).toBe("86400");
-  });
+  it.each([endpoint, ...(transport === "sse" ? ["/messages"] : [])])(
+    "answers a preflight on %s without authentication, allowing Authorization and Mcp-Protocol-Version",
+    async (path) => {
+      const res = await rawRequest(`${ex.origin}${path}`, {
+        method: "OPTIONS",
+        headers: {
+          origin: APP,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization, content-type, mcp-protocol-version",
+        },
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers["www-authenticate"]).toBeUndefined();
+      expect(res.headers["access-control-allow-origin"]).toBe(APP);
+      expect(headerList(res.headers["access-control-allow-headers"])).toEqual(
+        expect.arrayContaining(["authorization", "content-type", "mcp-protocol-version", "mcp-session-id"]),
+      );
+      expect(headerList(res.headers["access-control-allow-methods"])).toEqual(expect.arrayContaining(["post", "get"]));
+      expect(headerList(res.headers["access-control-expose-headers"])).toEqual(
+        expect.arrayContaining(["www-authenticate", "mcp-session-id"]),
+      );
+      expect(res.headers["access-control-max-age"]).toBe("86400");
+    },
+  );
 
   it("a 401 to the allowed origin exposes WWW-Authenticate so the browser client can read the challenge", async () => {
-    const res = transport === "sse"
-      ? await rawRequest(ex.url, { headers: { origin: APP, accept: "text/event-stream" } })
-      : await postJson(ex.url, INITIALIZE, { origin: APP });
+    const res =
+      transport === "sse"
+        ? await rawRequest(ex.url, { headers: { origin: APP, accept: "text/event-stream" } })
+        : await postJson(ex.url, INITIALIZE, { origin: APP });
     expect(res.status).toBe(401);
     expect(res.headers["access-control-allow-origin"]).toBe(APP);
-    expect(headerList(res.headers["access-control-expose-headers"])).toEqual(expect.arrayContaining(["www-authenticate", "mcp-session-id"]));
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource${endpoint}`, scope: "mcp:read" });
+    expect(headerList(res.headers["access-control-expose-headers"])).toEqual(
+      expect.arrayContaining(["www-authenticate", "mcp-session-id"]),
+    );
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource${endpoint}`,
+      scope: "mcp:read",
+    });
   });
 
-  it.each([EVIL, "null", "https://app.example.com.evil.example"])("Origin %s is refused with 403 by the library, before authentication", async (origin) => {
-    for (const res of [
-      await rawRequest(ex.url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } }),
-      transport === "sse"
-        ? await rawRequest(ex.url, { headers: { origin, accept: "text/event-stream", authorization: `Bearer ${as.mint(ex.url)}` } })
-        : await postJson(ex.url, INITIALIZE, { origin, authorization: `Bearer ${as.mint(ex.url)}` }),
-    ]) {
-      expect(res.status).toBe(403);
-      expect(res.headers["www-authenticate"]).toBeUndefined();
-      expect(JSON.parse(res.body)).toEqual(errorBody(403, "The request Origin is not allowed"));
-    }
-  });
+  it.each([EVIL, "null", "https://app.example.com.evil.example"])(
+    "Origin %s is refused with 403 by the library, before authentication",
+    async (origin) => {
+      for (const res of [
+        await rawRequest(ex.url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } }),
+        transport === "sse"
+          ? await rawRequest(ex.url, {
+              headers: { origin, accept: "text/event-stream", authorization: `Bearer ${as.mint(ex.url)}` },
+            })
+          : await postJson(ex.url, INITIALIZE, { origin, authorization: `Bearer ${as.mint(ex.url)}` }),
+      ]) {
+        expect(res.status).toBe(403);
+        expect(res.headers["www-authenticate"]).toBeUndefined();
+        expect(JSON.parse(res.body)).toEqual(errorBody(403, "The request Origin is not allowed"));
+      }
+    },
+  );
 
   it("a request without Origin (not a browser) is not subject to the rule", async () => {
     const res = transport === "sse" ? await rawRequest(ex.url) : await postJson(ex.url, INITIALIZE);
@@ -98,7 +147,11 @@ describe.each([
 describe("the HTTP Stream transport with a valid token from the allowed origin", () => {
   let ex: RunningExample;
   beforeAll(async () => {
-    ex = await startExample({ MCP_TRANSPORT: "http-stream", OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_ALLOWED_ORIGINS: APP });
+    ex = await startExample({
+      MCP_TRANSPORT: "http-stream",
+      OAUTH_AUTHORIZATION_SERVER: as.issuer,
+      OAUTH_ALLOWED_ORIGINS: APP,
+    });
   });
   afterAll(() => ex.stop());
 
@@ -122,8 +175,12 @@ describe.each([
     url = `http://127.0.0.1:${port}/mcp`;
     const provider = new OAuthAuthProvider({ resource: url, authorizationServers: [as.issuer] });
     const server = new MCPServer({
-      name: "framework-cors", version: "0.0.0",
-      transport: { type: "http-stream", options: { port, auth: { provider }, cors: frameworkCors({ allowedOrigins: [...origins] }) } },
+      name: "framework-cors",
+      version: "0.0.0",
+      transport: {
+        type: "http-stream",
+        options: { port, auth: { provider }, cors: frameworkCors({ allowedOrigins: [...origins] }) },
+      },
     });
     server.addTool(WhoamiTool);
     started = await startFramework(server, port);

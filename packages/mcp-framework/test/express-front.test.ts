@@ -14,10 +14,22 @@ import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamable
 import { mcpOAuth } from "@mcp-oauth/express";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { frameworkRequestHandler, OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { WhoamiTool, WriteNoteTool } from "../../../examples/mcp-framework-server/src/tools.js";
 import {
-  bearerChallenge, callWhoami, connectStreamableHttp, DESCRIPTIONS, freePort, INITIALIZE, jwtPayload, nowSeconds, postJson, rawRequest,
+  bearerChallenge,
+  callWhoami,
+  connectStreamableHttp,
+  DESCRIPTIONS,
+  freePort,
+  INITIALIZE,
+  jwtPayload,
+  nowSeconds,
+  postJson,
+  rawRequest,
 } from "./support.js";
 
 let as: TestAuthorizationServer;
@@ -41,7 +53,14 @@ beforeAll(async () => {
   mcpServer.addTool(WriteNoteTool);
 
   const app = express();
-  app.use(mcpOAuth({ resource, authorizationServers: [as.issuer], scopes: ["mcp:read"], scopePolicy: { tools: { write_note: ["mcp:write"] } } }));
+  app.use(
+    mcpOAuth({
+      resource,
+      authorizationServers: [as.issuer],
+      scopes: ["mcp:read"],
+      scopePolicy: { tools: { write_note: ["mcp:write"] } },
+    }),
+  );
   app.use(express.json());
   app.all("/mcp", frameworkRequestHandler(mcpServer));
 
@@ -73,7 +92,12 @@ function recordingFetch(): { fetch: typeof fetch; last: () => { status: number; 
   };
 }
 
-const callWriteNote = { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "write_note", arguments: { text: "hello" } } } as const;
+const callWriteNote = {
+  jsonrpc: "2.0",
+  id: 3,
+  method: "tools/call",
+  params: { name: "write_note", arguments: { text: "hello" } },
+} as const;
 
 describe("mcpOAuth in front of MCPServer.handleRequest", () => {
   it.each([
@@ -83,21 +107,34 @@ describe("mcpOAuth in front of MCPServer.handleRequest", () => {
     const res = await rawRequest(url(), { headers: { authorization: "Bearer not-a-jwt" } });
     expect(res.status).toBe(200);
     expect(res.headers["access-control-allow-origin"]).toBe("*");
-    expect(JSON.parse(res.body)).toEqual({ resource, authorization_servers: [as.issuer], scopes_supported: ["mcp:read"], bearer_methods_supported: ["header"] });
+    expect(JSON.parse(res.body)).toEqual({
+      resource,
+      authorization_servers: [as.issuer],
+      scopes_supported: ["mcp:read"],
+      bearer_methods_supported: ["header"],
+    });
   });
 
   it("a request without a token: 401 naming the path-suffixed metadata, the library's body", async () => {
     const res = await postJson(resource, INITIALIZE);
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: pathMetadata, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: pathMetadata,
+      scope: "mcp:read",
+    });
     expect(JSON.parse(res.body)).toEqual({ error: "unauthorized", error_description: DESCRIPTIONS.missing });
   });
 
   it("an expired token: 401 invalid_token", async () => {
-    const res = await postJson(resource, INITIALIZE, { authorization: `Bearer ${as.mint(resource, { iat: nowSeconds() - 7200, exp: nowSeconds() - 60 })}` });
+    const res = await postJson(resource, INITIALIZE, {
+      authorization: `Bearer ${as.mint(resource, { iat: nowSeconds() - 7200, exp: nowSeconds() - 60 })}`,
+    });
     expect(res.status).toBe(401);
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
-      error: "invalid_token", error_description: DESCRIPTIONS.expired, resource_metadata: pathMetadata, scope: "mcp:read",
+      error: "invalid_token",
+      error_description: DESCRIPTIONS.expired,
+      resource_metadata: pathMetadata,
+      scope: "mcp:read",
     });
     expect(JSON.parse(res.body)).toEqual({ error: "invalid_token", error_description: DESCRIPTIONS.expired });
   });
@@ -108,7 +145,11 @@ describe("mcpOAuth in front of MCPServer.handleRequest", () => {
     clients.push(client);
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name).sort()).toEqual(["whoami", "write_note"]);
-    expect(await callWhoami(client)).toEqual({ sub: "gina", clientId: jwtPayload(token)["client_id"], scopes: ["mcp:read"] });
+    expect(await callWhoami(client)).toEqual({
+      sub: "gina",
+      clientId: jwtPayload(token)["client_id"],
+      scopes: ["mcp:read"],
+    });
   });
 
   it("the framework answers in JSON, without a session", async () => {
@@ -116,7 +157,11 @@ describe("mcpOAuth in front of MCPServer.handleRequest", () => {
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
     expect(res.headers["mcp-session-id"]).toBeUndefined();
-    expect(JSON.parse(res.body)).toMatchObject({ jsonrpc: "2.0", id: 1, result: { serverInfo: { name: "express-front" } } });
+    expect(JSON.parse(res.body)).toMatchObject({
+      jsonrpc: "2.0",
+      id: 1,
+      result: { serverInfo: { name: "express-front" } },
+    });
   });
 
   it("write_note with an mcp:read token: 403 insufficient_scope naming every scope it needs", async () => {
@@ -124,32 +169,51 @@ describe("mcpOAuth in front of MCPServer.handleRequest", () => {
     const recorder = recordingFetch();
     const client = await connectStreamableHttp(resource, token, recorder.fetch);
     clients.push(client);
-    const error = await client.callTool({ name: "write_note", arguments: { text: "hello" } }).then(() => undefined, (e: unknown) => e);
+    const error = await client.callTool({ name: "write_note", arguments: { text: "hello" } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StreamableHTTPError);
     expect((error as StreamableHTTPError).code).toBe(403);
     const last = recorder.last()!;
     expect(last.status).toBe(403);
     expect(bearerChallenge(last.headers)).toEqual({
-      error: "insufficient_scope", error_description: DESCRIPTIONS.scope, resource_metadata: pathMetadata, scope: "mcp:read mcp:write",
+      error: "insufficient_scope",
+      error_description: DESCRIPTIONS.scope,
+      resource_metadata: pathMetadata,
+      scope: "mcp:read mcp:write",
     });
-    expect((error as Error).message).toContain(JSON.stringify({ error: "insufficient_scope", error_description: DESCRIPTIONS.scope }));
+    expect((error as Error).message).toContain(
+      JSON.stringify({ error: "insufficient_scope", error_description: DESCRIPTIONS.scope }),
+    );
 
     // The same over a raw request; other tools still work with that token.
     const raw = await postJson(resource, callWriteNote, { authorization: `Bearer ${token}` });
     expect(raw.status).toBe(403);
-    expect(bearerChallenge(raw.headers["www-authenticate"])).toMatchObject({ error: "insufficient_scope", scope: "mcp:read mcp:write" });
+    expect(bearerChallenge(raw.headers["www-authenticate"])).toMatchObject({
+      error: "insufficient_scope",
+      scope: "mcp:read mcp:write",
+    });
     expect(JSON.parse(raw.body)).toEqual({ error: "insufficient_scope", error_description: DESCRIPTIONS.scope });
     expect(await callWhoami(client)).toMatchObject({ sub: "gina" });
   });
 
   it("write_note with an mcp:write token succeeds, for the caller", async () => {
-    const { access_token: token } = await obtainAccessToken(as.issuer, { resource, scope: "mcp:read mcp:write", login: "hugo" });
+    const { access_token: token } = await obtainAccessToken(as.issuer, {
+      resource,
+      scope: "mcp:read mcp:write",
+      login: "hugo",
+    });
     const client = await connectStreamableHttp(resource, token);
     clients.push(client);
     const result = await client.callTool({ name: "write_note", arguments: { text: "hello" } });
     expect(result.isError).toBeFalsy();
     expect(result.content).toEqual([{ type: "text", text: JSON.stringify("saved note 1 for hugo") }]);
-    expect(await callWhoami(client)).toEqual({ sub: "hugo", clientId: jwtPayload(token)["client_id"], scopes: ["mcp:read", "mcp:write"] });
+    expect(await callWhoami(client)).toEqual({
+      sub: "hugo",
+      clientId: jwtPayload(token)["client_id"],
+      scopes: ["mcp:read", "mcp:write"],
+    });
   });
 });
 
@@ -167,7 +231,11 @@ describe("frameworkRequestHandler without mcpOAuth in front", () => {
   it("the provider validates, and concurrent refusals each reach their own request", async () => {
     const port = await freePort();
     const alone = `http://127.0.0.1:${port}/mcp`;
-    const aloneProvider = new OAuthAuthProvider({ resource: alone, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
+    const aloneProvider = new OAuthAuthProvider({
+      resource: alone,
+      authorizationServers: [as.issuer],
+      scopes: ["mcp:read"],
+    });
     const mcpServer = new MCPServer({ name: "handler-alone", version: "0.0.0", auth: { provider: aloneProvider } });
     mcpServer.addTool(WhoamiTool);
     const handler = frameworkRequestHandler(mcpServer);
@@ -176,13 +244,22 @@ describe("frameworkRequestHandler without mcpOAuth in front", () => {
     try {
       const kinds = [
         { authorization: undefined, status: 401, error: undefined },
-        { authorization: `Bearer ${as.mint(alone, { iat: nowSeconds() - 7200, exp: nowSeconds() - 60 })}`, status: 401, error: "invalid_token" },
+        {
+          authorization: `Bearer ${as.mint(alone, { iat: nowSeconds() - 7200, exp: nowSeconds() - 60 })}`,
+          status: 401,
+          error: "invalid_token",
+        },
         { authorization: `Bearer ${as.mint(alone, { scope: "mcp:write" })}`, status: 403, error: "insufficient_scope" },
         { authorization: `Bearer ${as.mint(alone)}`, status: 200, error: undefined },
       ];
       const list = Array.from({ length: 200 }, (_, i) => kinds[(i * 7) % kinds.length]!);
-      const responses = await Promise.all(list.map((k) => postJson(alone, INITIALIZE, k.authorization ? { authorization: k.authorization } : {})));
-      const got = responses.map((r) => [r.status, r.status === 200 ? undefined : bearerChallenge(r.headers["www-authenticate"])["error"]]);
+      const responses = await Promise.all(
+        list.map((k) => postJson(alone, INITIALIZE, k.authorization ? { authorization: k.authorization } : {})),
+      );
+      const got = responses.map((r) => [
+        r.status,
+        r.status === 200 ? undefined : bearerChallenge(r.headers["www-authenticate"])["error"],
+      ]);
       expect(got).toEqual(list.map((k) => [k.status, k.error]));
     } finally {
       await new Promise<void>((resolve) => {
@@ -208,11 +285,16 @@ describe("mcpOAuth in front: an authorization server outage", () => {
     const outageServer = createServer((req: IncomingMessage, res: ServerResponse) => app(req, res));
     await new Promise<void>((resolve) => outageServer.listen(port, "127.0.0.1", () => resolve()));
     try {
-      const res = await postJson(outageResource, INITIALIZE, { authorization: `Bearer ${as.mint(outageResource, { iss: closedIssuer })}` });
+      const res = await postJson(outageResource, INITIALIZE, {
+        authorization: `Bearer ${as.mint(outageResource, { iss: closedIssuer })}`,
+      });
       expect(res.status).toBe(503);
       expect(res.headers["retry-after"]).toBe("7");
       expect(res.headers["www-authenticate"]).toBeUndefined();
-      expect(JSON.parse(res.body)).toEqual({ error: "temporarily_unavailable", error_description: DESCRIPTIONS.outage });
+      expect(JSON.parse(res.body)).toEqual({
+        error: "temporarily_unavailable",
+        error_description: DESCRIPTIONS.outage,
+      });
     } finally {
       await new Promise<void>((resolve) => {
         outageServer.close(() => resolve());

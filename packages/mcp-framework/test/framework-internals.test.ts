@@ -8,7 +8,11 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { HttpStreamTransport, MCPServer } from "mcp-framework";
 import {
-  bridgeTransport, checkFrameworkInternals, SUPPORTED_FRAMEWORK_RANGE, UnsupportedFrameworkError, type TransportHook,
+  bridgeTransport,
+  checkFrameworkInternals,
+  SUPPORTED_FRAMEWORK_RANGE,
+  UnsupportedFrameworkError,
+  type TransportHook,
 } from "../src/framework-internals.js";
 import { OAuthAuthProvider } from "../src/index.js";
 
@@ -24,7 +28,9 @@ describe("framework internals", () => {
   });
 
   it("the supported range is the peer dependency range", () => {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { peerDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      peerDependencies: Record<string, string>;
+    };
     expect(pkg.peerDependencies["mcp-framework"]).toBe(SUPPORTED_FRAMEWORK_RANGE);
   });
 
@@ -56,8 +62,11 @@ describe("framework internals", () => {
   it("a transport that starts without creating its server in _server fails to start", async () => {
     let closed = false;
     const transport = {
-      type: "http-stream", _config: {}, _server: undefined,
-      start: async () => {}, close: async () => {
+      type: "http-stream",
+      _config: {},
+      _server: undefined,
+      start: async () => {},
+      close: async () => {
         closed = true;
       },
     };
@@ -68,7 +77,9 @@ describe("framework internals", () => {
 
   it("a server with other than one request listener is refused", async () => {
     const transport = {
-      type: "sse", _config: {}, _server: undefined as unknown,
+      type: "sse",
+      _config: {},
+      _server: undefined as unknown,
       async start() {
         const server = createServer(() => {});
         server.on("request", () => {});

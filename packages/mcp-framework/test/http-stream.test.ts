@@ -6,10 +6,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
 import {
-  bearerChallenge, callWhoami, connectStreamableHttp, DESCRIPTIONS, errorBody, INITIALIZE, jwtPayload,
-  nowSeconds, postJson, rawRequest, startExample, type RunningExample,
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
+import {
+  bearerChallenge,
+  callWhoami,
+  connectStreamableHttp,
+  DESCRIPTIONS,
+  errorBody,
+  INITIALIZE,
+  jwtPayload,
+  nowSeconds,
+  postJson,
+  rawRequest,
+  startExample,
+  type RunningExample,
 } from "./support.js";
 
 let as: TestAuthorizationServer;
@@ -29,7 +42,12 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    ex = await startExample({ MCP_TRANSPORT: "http-stream", MCP_RESPONSE_MODE: mode, OAUTH_AUTHORIZATION_SERVER: as.issuer, OAUTH_SCOPES: "mcp:read" });
+    ex = await startExample({
+      MCP_TRANSPORT: "http-stream",
+      MCP_RESPONSE_MODE: mode,
+      OAUTH_AUTHORIZATION_SERVER: as.issuer,
+      OAUTH_SCOPES: "mcp:read",
+    });
     rootMetadata = `${ex.origin}/.well-known/oauth-protected-resource/mcp`;
     const [read, writeOnly] = await Promise.all([
       obtainAccessToken(as.issuer, { resource: ex.url, scope: "mcp:read", login: "gina" }),
@@ -55,7 +73,10 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
   ])("%s without a token: 401, challenge with resource_metadata and scope, no error", async (_name, send) => {
     const res = await send();
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: rootMetadata, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: rootMetadata,
+      scope: "mcp:read",
+    });
     expect(JSON.parse(res.body)).toEqual(errorBody(401, DESCRIPTIONS.missing));
   });
 
@@ -64,27 +85,39 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
     ["expired", () => as.mint(ex.url, { iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 }), DESCRIPTIONS.expired],
     ["wrong-audience", () => as.mint(`http://127.0.0.1:${ex.port}/other`), DESCRIPTIONS.audience],
     ["tampered-signature", () => `${as.mint(ex.url).slice(0, -8)}AAAAAAAA`, DESCRIPTIONS.signature],
-  ])("%s token: 401 error=\"invalid_token\"", async (_name, token, description) => {
+  ])('%s token: 401 error="invalid_token"', async (_name, token, description) => {
     const res = await postJson(ex.url, INITIALIZE, { authorization: `Bearer ${token()}` });
     expect(res.status).toBe(401);
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
-      error: "invalid_token", error_description: description, resource_metadata: rootMetadata, scope: "mcp:read",
+      error: "invalid_token",
+      error_description: description,
+      resource_metadata: rootMetadata,
+      scope: "mcp:read",
     });
     expect(JSON.parse(res.body)).toEqual(errorBody(401, description));
   });
 
   it("a real token issued for another resource: 401 invalid_token", async () => {
-    const { access_token: token } = await obtainAccessToken(as.issuer, { resource: "http://127.0.0.1:1/mcp", scope: "mcp:read" });
+    const { access_token: token } = await obtainAccessToken(as.issuer, {
+      resource: "http://127.0.0.1:1/mcp",
+      scope: "mcp:read",
+    });
     const res = await postJson(ex.url, INITIALIZE, { authorization: `Bearer ${token}` });
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({ error: "invalid_token", error_description: DESCRIPTIONS.audience });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toMatchObject({
+      error: "invalid_token",
+      error_description: DESCRIPTIONS.audience,
+    });
   });
 
   it("a token in the query string is refused: 400 invalid_request", async () => {
     const res = await postJson(`${ex.url}?access_token=${readToken}`, INITIALIZE);
     expect(res.status).toBe(400);
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
-      error: "invalid_request", error_description: DESCRIPTIONS.queryToken, resource_metadata: rootMetadata, scope: "mcp:read",
+      error: "invalid_request",
+      error_description: DESCRIPTIONS.queryToken,
+      resource_metadata: rootMetadata,
+      scope: "mcp:read",
     });
   });
 
@@ -96,7 +129,11 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
         expect(res.headers["content-type"]).toBe("application/json");
         expect(res.headers["www-authenticate"]).toBeUndefined();
         const doc = JSON.parse(res.body) as Record<string, unknown>;
-        expect(doc).toMatchObject({ resource: `http://127.0.0.1:${ex.port}/mcp`, authorization_servers: [as.issuer], scopes_supported: ["mcp:read"] });
+        expect(doc).toMatchObject({
+          resource: `http://127.0.0.1:${ex.port}/mcp`,
+          authorization_servers: [as.issuer],
+          scopes_supported: ["mcp:read"],
+        });
       }
     }
   });
@@ -120,17 +157,23 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
   });
 
   it("a minted token's claims reach the tool unchanged", async () => {
-    const client = await connectStreamableHttp(ex.url, as.mint(ex.url, { sub: "ivy", client_id: "ivy-client", scope: "mcp:read mcp:write" }));
+    const client = await connectStreamableHttp(
+      ex.url,
+      as.mint(ex.url, { sub: "ivy", client_id: "ivy-client", scope: "mcp:read mcp:write" }),
+    );
     clients.push(client);
     expect(await callWhoami(client)).toEqual({ sub: "ivy", clientId: "ivy-client", scopes: ["mcp:read", "mcp:write"] });
   });
 
-  it("a token without the base scope (OAUTH_SCOPES): 403 error=\"insufficient_scope\"", async () => {
+  it('a token without the base scope (OAUTH_SCOPES): 403 error="insufficient_scope"', async () => {
     for (const body of [INITIALIZE, TOOLS_LIST]) {
       const res = await postJson(ex.url, body, { authorization: `Bearer ${writeOnlyToken}` });
       expect(res.status).toBe(403);
       expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
-        error: "insufficient_scope", error_description: DESCRIPTIONS.scope, resource_metadata: rootMetadata, scope: "mcp:read",
+        error: "insufficient_scope",
+        error_description: DESCRIPTIONS.scope,
+        resource_metadata: rootMetadata,
+        scope: "mcp:read",
       });
       expect(JSON.parse(res.body)).toEqual(errorBody(403, DESCRIPTIONS.scope));
     }
@@ -140,9 +183,15 @@ describe.each(["batch", "stream"] as const)("HTTP Stream transport, responseMode
     const init = await postJson(ex.url, INITIALIZE, { authorization: `Bearer ${readToken}` });
     const sessionId = init.headers["mcp-session-id"] as string;
     expect(typeof sessionId).toBe("string");
-    const res = await postJson(ex.url, TOOLS_LIST, { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" });
+    const res = await postJson(ex.url, TOOLS_LIST, {
+      "mcp-session-id": sessionId,
+      "mcp-protocol-version": "2025-06-18",
+    });
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: rootMetadata, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: rootMetadata,
+      scope: "mcp:read",
+    });
   });
 });
 
@@ -156,14 +205,18 @@ describe("HTTP Stream transport without OAUTH_SCOPES", () => {
   it("the challenge carries resource_metadata only", async () => {
     const res = await postJson(ex.url, INITIALIZE);
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp` });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp`,
+    });
   });
 
   it("an invalid token's challenge carries no scope either", async () => {
     const res = await postJson(ex.url, INITIALIZE, { authorization: "Bearer not-a-jwt" });
     expect(res.status).toBe(401);
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
-      error: "invalid_token", error_description: DESCRIPTIONS.malformed, resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp`,
+      error: "invalid_token",
+      error_description: DESCRIPTIONS.malformed,
+      resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp`,
     });
   });
 });

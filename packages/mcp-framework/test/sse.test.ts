@@ -8,11 +8,24 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
 import {
-  bearerChallenge, callWhoami, connectSse, DESCRIPTIONS, freePort, errorBody, INITIALIZE, jwtPayload, postJson,
-  rawRequest, startExample, type RunningExample,
+  bearerChallenge,
+  callWhoami,
+  connectSse,
+  DESCRIPTIONS,
+  freePort,
+  errorBody,
+  INITIALIZE,
+  jwtPayload,
+  postJson,
+  rawRequest,
+  startExample,
+  type RunningExample,
 } from "./support.js";
 
 let as: TestAuthorizationServer;
@@ -54,23 +67,37 @@ describe("SSE transport with auth on the stream endpoint (the example)", () => {
     const res = await rawRequest(ex.url, { headers: { accept: "text/event-stream" } });
     expect(res.status).toBe(401);
     expect(res.headers["content-type"]).not.toBe("text/event-stream");
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: rootMetadata, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: rootMetadata,
+      scope: "mcp:read",
+    });
     expect(JSON.parse(res.body)).toEqual(errorBody(401, DESCRIPTIONS.missing));
   });
 
   it("connecting with an expired token: 401 invalid_token", async () => {
-    const expired = as.mint(ex.url, { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 });
-    const res = await rawRequest(ex.url, { headers: { accept: "text/event-stream", authorization: `Bearer ${expired}` } });
+    const expired = as.mint(ex.url, {
+      iat: Math.floor(Date.now() / 1000) - 7200,
+      exp: Math.floor(Date.now() / 1000) - 3600,
+    });
+    const res = await rawRequest(ex.url, {
+      headers: { accept: "text/event-stream", authorization: `Bearer ${expired}` },
+    });
     expect(res.status).toBe(401);
     expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
-      error: "invalid_token", error_description: DESCRIPTIONS.expired, resource_metadata: rootMetadata, scope: "mcp:read",
+      error: "invalid_token",
+      error_description: DESCRIPTIONS.expired,
+      resource_metadata: rootMetadata,
+      scope: "mcp:read",
     });
   });
 
   it("posting a message without a token: 401 with the challenge", async () => {
     const res = await postJson(`${ex.origin}/messages?sessionId=whatever`, INITIALIZE);
     expect(res.status).toBe(401);
-    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({ resource_metadata: rootMetadata, scope: "mcp:read" });
+    expect(bearerChallenge(res.headers["www-authenticate"])).toEqual({
+      resource_metadata: rootMetadata,
+      scope: "mcp:read",
+    });
   });
 
   it("the SDK client without a token cannot connect", async () => {
@@ -82,7 +109,11 @@ describe("SSE transport with auth on the stream endpoint (the example)", () => {
   it("with a token on the stream and the messages, whoami works over SSEClientTransport", async () => {
     const client = await connectSse(ex.url, token, token);
     clients.push(client);
-    expect(await callWhoami(client)).toEqual({ sub: "gina", clientId: jwtPayload(token)["client_id"], scopes: ["mcp:read"] });
+    expect(await callWhoami(client)).toEqual({
+      sub: "gina",
+      clientId: jwtPayload(token)["client_id"],
+      scopes: ["mcp:read"],
+    });
   });
 });
 
@@ -94,7 +125,10 @@ describe("SSE transport with auth.endpoints.sse: false", () => {
     const server = new MCPServer({
       name: "sse-messages-only",
       version: "0.0.0",
-      transport: { type: "sse", options: { port, host: "127.0.0.1", auth: { provider, endpoints: { sse: false, messages: true } } } },
+      transport: {
+        type: "sse",
+        options: { port, host: "127.0.0.1", auth: { provider, endpoints: { sse: false, messages: true } } },
+      },
     });
     server.addTool(WhoamiTool);
     await expect(server.start()).rejects.toThrow(/auth\.endpoints\.sse.*remove auth\.endpoints or set it to true/);

@@ -13,7 +13,6 @@ import { parseChallenge } from "../../../test/helpers/challenge-parser.js";
 import { createFrameworkExample, type FrameworkExample } from "../../../examples/mcp-framework-server/src/server.js";
 import { freePort } from "../../../test/helpers/listen.js";
 
-
 // mcp-framework writes every request to stderr at INFO and WARN (its public `logger`); with
 // thousands of requests per test that would bury a failure. Errors stay visible, except the
 // one its HTTP Stream transport logs for every session that did not send the request it
@@ -22,7 +21,8 @@ logger.info = () => {};
 logger.warn = () => {};
 const logError = logger.error.bind(logger);
 logger.error = (message: string) => {
-  if (!/^Error sending message to session [\w-]+: Error: No connection established for request ID/.test(message)) logError(message);
+  if (!/^Error sending message to session [\w-]+: Error: No connection established for request ID/.test(message))
+    logError(message);
 };
 
 export interface Started {
@@ -77,12 +77,18 @@ import { rawRequest, type RawResponse } from "../../../test/helpers/raw-request.
 export { rawRequest, type RawResponse };
 
 export const INITIALIZE = {
-  jsonrpc: "2.0", id: 1, method: "initialize",
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-test", version: "0" } },
 } as const;
 
 /** A JSON-RPC POST as the Streamable HTTP client sends it. */
-export function postJson(url: string, body: unknown, headers: Record<string, string | string[]> = {}): Promise<RawResponse> {
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): Promise<RawResponse> {
   return rawRequest(url, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
@@ -102,7 +108,10 @@ export function bearerChallenge(header: string | string[] | Headers | null | und
 /** A comma-separated header value as a lowercase list. */
 export function headerList(value: string | string[] | null | undefined): string[] {
   if (value === undefined || value === null) return [];
-  return (Array.isArray(value) ? value.join(",") : value).split(",").map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
+  return (Array.isArray(value) ? value.join(",") : value)
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== "");
 }
 
 /** The payload of a JWT, unverified (to learn the client_id the real flow registered). */

@@ -13,9 +13,11 @@ import { ERROR_RESPONSES, type CachedValidation, type McpOAuthErrorCode } from "
 
 export function encode(value: CachedValidation): string {
   const method = value.method === "jwt" ? 0 : 1;
-  return JSON.stringify(value.ok
-    ? [1, method, value.checkedAt, value.expiresAt, value.clientId, value.scopes, value.claims]
-    : [0, method, value.checkedAt, value.code]);
+  return JSON.stringify(
+    value.ok
+      ? [1, method, value.checkedAt, value.expiresAt, value.clientId, value.scopes, value.claims]
+      : [0, method, value.checkedAt, value.code],
+  );
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -41,5 +43,13 @@ export function decode(text: string): CachedValidation | undefined {
   const [, , , expiresAt, clientId, scopes, claims] = parsed as unknown[];
   if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt) || typeof clientId !== "string") return undefined;
   if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string") || !isPlainObject(claims)) return undefined;
-  return { ok: true, method, checkedAt, expiresAt, clientId, scopes: Object.freeze(scopes as string[]), claims: Object.freeze(claims) };
+  return {
+    ok: true,
+    method,
+    checkedAt,
+    expiresAt,
+    clientId,
+    scopes: Object.freeze(scopes as string[]),
+    claims: Object.freeze(claims),
+  };
 }

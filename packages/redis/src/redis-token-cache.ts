@@ -12,8 +12,13 @@
 import { randomBytes } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
 import {
-  McpOAuthConfigError, MemoryTokenCache,
-  type CachedValidation, type McpOAuthEvent, type McpOAuthEventListener, type TokenCacheLease, type TokenCacheStore,
+  McpOAuthConfigError,
+  MemoryTokenCache,
+  type CachedValidation,
+  type McpOAuthEvent,
+  type McpOAuthEventListener,
+  type TokenCacheLease,
+  type TokenCacheStore,
 } from "@mcp-oauth/core";
 import { decode, encode } from "./codec.js";
 
@@ -70,7 +75,10 @@ const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return red
 function positive(option: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new McpOAuthConfigError(option, `must be a ${allowZero ? "non-negative" : "positive"} number, not ${String(value)}`);
+    throw new McpOAuthConfigError(
+      option,
+      `must be a ${allowZero ? "non-negative" : "positive"} number, not ${String(value)}`,
+    );
   }
   return value;
 }
@@ -113,10 +121,16 @@ export class RedisTokenCache implements TokenCacheStore<CachedValidation> {
 
   constructor(options: RedisTokenCacheOptions) {
     if ((options.url === undefined) === (options.client === undefined)) {
-      throw new McpOAuthConfigError("url", "give RedisTokenCache either a redis:// or rediss:// `url` or a `client`, not both or neither");
+      throw new McpOAuthConfigError(
+        "url",
+        "give RedisTokenCache either a redis:// or rediss:// `url` or a `client`, not both or neither",
+      );
     }
     if (options.url !== undefined && !/^rediss?:\/\//i.test(options.url)) {
-      throw new McpOAuthConfigError("url", "must be a redis:// or rediss:// (TLS) URL, e.g. rediss://:password@cache.internal:6380/0");
+      throw new McpOAuthConfigError(
+        "url",
+        "must be a redis:// or rediss:// (TLS) URL, e.g. rediss://:password@cache.internal:6380/0",
+      );
     }
     this.#prefix = options.keyPrefix ?? "mcp-oauth:";
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs, 500);
@@ -125,25 +139,30 @@ export class RedisTokenCache implements TokenCacheStore<CachedValidation> {
     const memoryEntries = positive("memoryEntries", options.memoryEntries, 10_000, true);
     this.#memory = memoryEntries > 0 ? new MemoryTokenCache<CachedValidation>(memoryEntries) : undefined;
     const lease = options.lease ?? true;
-    this.#lease = lease === false ? undefined : {
-      ttlMs: positive("lease.ttlMs", lease === true ? undefined : lease.ttlMs, 10_000),
-      waitMs: positive("lease.waitMs", lease === true ? undefined : lease.waitMs, 5_000),
-    };
+    this.#lease =
+      lease === false
+        ? undefined
+        : {
+            ttlMs: positive("lease.ttlMs", lease === true ? undefined : lease.ttlMs, 10_000),
+            waitMs: positive("lease.waitMs", lease === true ? undefined : lease.waitMs, 5_000),
+          };
     if (options.onEvent !== undefined) this.#listeners.add(options.onEvent);
 
     this.#ownsClient = options.client === undefined;
-    this.client = options.client ?? new Redis(options.url!, {
-      // While disconnected a command fails at once (a miss) instead of waiting in a queue.
-      enableOfflineQueue: false,
-      // A command in flight when the connection drops fails instead of being sent again later.
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: this.#timeoutMs,
-      // Reconnect for ever, backing off to one attempt every 2 s.
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      connectionName: "mcp-oauth",
-      ...options.redisOptions,
-    });
+    this.client =
+      options.client ??
+      new Redis(options.url!, {
+        // While disconnected a command fails at once (a miss) instead of waiting in a queue.
+        enableOfflineQueue: false,
+        // A command in flight when the connection drops fails instead of being sent again later.
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        commandTimeout: this.#timeoutMs,
+        // Reconnect for ever, backing off to one attempt every 2 s.
+        retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+        connectionName: "mcp-oauth",
+        ...options.redisOptions,
+      });
     // ioredis reports connection failures as 'error' events; unheard, they would be printed.
     this.client.on("error", (error: unknown) => this.#failed(error));
     this.client.on("close", () => {
@@ -162,8 +181,9 @@ export class RedisTokenCache implements TokenCacheStore<CachedValidation> {
     const local = this.#memory?.get(key);
     if (local !== undefined || !this.#usable()) return local;
     const redisKey = this.#prefix + VALUE + key;
-    return this.#call(() => this.client.pipeline().get(redisKey).pttl(redisKey).exec().then(replied))
-      .then((replies) => (replies === FAILED ? undefined : this.#found(key, replies)));
+    return this.#call(() => this.client.pipeline().get(redisKey).pttl(redisKey).exec().then(replied)).then((replies) =>
+      replies === FAILED ? undefined : this.#found(key, replies),
+    );
   }
 
   set(key: string, value: CachedValidation, ttlMs: number): void | Promise<void> {
@@ -198,7 +218,9 @@ export class RedisTokenCache implements TokenCacheStore<CachedValidation> {
         if (Date.now() >= giveUpAt) return undefined;
         await sleep(pause);
         pause = Math.min(pause * 2, 50);
-        const replies = await this.#call(() => this.client.pipeline().get(valueKey).pttl(valueKey).exists(leaseKey).exec().then(replied));
+        const replies = await this.#call(() =>
+          this.client.pipeline().get(valueKey).pttl(valueKey).exists(leaseKey).exec().then(replied),
+        );
         if (replies === FAILED) return undefined;
         const value = this.#found(key, replies);
         if (value !== undefined) return { value, release: () => {} };
@@ -250,15 +272,18 @@ export class RedisTokenCache implements TokenCacheStore<CachedValidation> {
       } catch (error) {
         pending = Promise.reject(error);
       }
-      pending.then((result) => {
-        clearTimeout(timer);
-        this.#answered();
-        resolve(result);
-      }, (error: unknown) => {
-        clearTimeout(timer);
-        this.#failed(error);
-        resolve(FAILED);
-      });
+      pending.then(
+        (result) => {
+          clearTimeout(timer);
+          this.#answered();
+          resolve(result);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          this.#failed(error);
+          resolve(FAILED);
+        },
+      );
     });
   }
 

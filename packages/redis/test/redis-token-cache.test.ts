@@ -5,10 +5,24 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
-import { McpOAuthError, optionsFromEnv, ResourceServer, type McpOAuthEvent, type McpOAuthOptions } from "@mcp-oauth/core";
+import {
+  McpOAuthError,
+  optionsFromEnv,
+  ResourceServer,
+  type McpOAuthEvent,
+  type McpOAuthOptions,
+} from "@mcp-oauth/core";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
-import { decodeCachedValidation, redisCacheFromEnv, RedisTokenCache, type RedisTokenCacheOptions } from "../src/index.js";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  decodeCachedValidation,
+  redisCacheFromEnv,
+  RedisTokenCache,
+  type RedisTokenCacheOptions,
+} from "../src/index.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { startTestRedisServer, type TestRedisServer } from "../../../test/helpers/redis-server.js";
 
 const RESOURCE = "http://127.0.0.1:4777/mcp";
@@ -40,7 +54,10 @@ afterEach(async () => {
 });
 
 /** A store on the test Redis, connected before it is returned. */
-async function store(options: Omit<RedisTokenCacheOptions, "url" | "client"> = {}, url = redis.url): Promise<RedisTokenCache> {
+async function store(
+  options: Omit<RedisTokenCacheOptions, "url" | "client"> = {},
+  url = redis.url,
+): Promise<RedisTokenCache> {
   const created = new RedisTokenCache({ url, ...options });
   stores.push(created);
   await waitFor(() => created.client.status === "ready");
@@ -56,7 +73,12 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what = "cond
 }
 
 function server(cache: RedisTokenCache, extra: Partial<McpOAuthOptions> = {}): ResourceServer {
-  return new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], ...extra, cache: { store: cache, ...(extra.cache || {}) } });
+  return new ResourceServer({
+    resource: RESOURCE,
+    authorizationServers: [as.issuer],
+    ...extra,
+    cache: { store: cache, ...(extra.cache || {}) },
+  });
 }
 
 const storedKeys = (): Promise<string[]> => admin.keys("*");
@@ -75,7 +97,15 @@ describe("what is stored", () => {
       expect(stored).not.toContain(part);
       expect(key).not.toContain(part);
     }
-    expect(JSON.parse(stored)).toEqual([1, 0, expect.any(Number), first.expiresAt, "test-client", ["mcp:read", "mcp:write"], expect.objectContaining({ sub: "alice", aud: RESOURCE })]);
+    expect(JSON.parse(stored)).toEqual([
+      1,
+      0,
+      expect.any(Number),
+      first.expiresAt,
+      "test-client",
+      ["mcp:read", "mcp:write"],
+      expect.objectContaining({ sub: "alice", aud: RESOURCE }),
+    ]);
 
     const second = await b.verifyToken(token);
     expect(second.scopes).toEqual(["mcp:read", "mcp:write"]);
@@ -143,7 +173,14 @@ describe("what is stored", () => {
     await a.verifyToken(token);
     await waitFor(async () => (await storedKeys()).length === 1, "the verdict in Redis");
     const [key] = await storedKeys();
-    for (const garbage of ["{", "[1,0]", `[1,0,"x","c",[],{}]`, `[0,0,"no_such_code"]`, `[1,7,1,"c",[],{}]`, `[1,0,9999999999,"c","mcp:admin",{}]`]) {
+    for (const garbage of [
+      "{",
+      "[1,0]",
+      `[1,0,"x","c",[],{}]`,
+      `[0,0,"no_such_code"]`,
+      `[1,7,1,"c",[],{}]`,
+      `[1,0,9999999999,"c","mcp:admin",{}]`,
+    ]) {
       expect(decodeCachedValidation(garbage)).toBeUndefined();
       await admin.set(key!, garbage, "PX", 60_000);
       const b = server(await store());
@@ -158,7 +195,16 @@ describe("OAUTH_CACHE_REDIS_URL", () => {
   const env = { OAUTH_RESOURCE: RESOURCE, OAUTH_AUTHORIZATION_SERVER: "http://127.0.0.1:1" };
 
   it("builds the store with redisCacheFromEnv and its settings", () => {
-    const options = optionsFromEnv({ ...env, OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:1", OAUTH_CACHE_REDIS_LEASE: "off", OAUTH_CACHE_INTROSPECTION_TTL: "5" }, {}, { redisCache: redisCacheFromEnv });
+    const options = optionsFromEnv(
+      {
+        ...env,
+        OAUTH_CACHE_REDIS_URL: "redis://127.0.0.1:1",
+        OAUTH_CACHE_REDIS_LEASE: "off",
+        OAUTH_CACHE_INTROSPECTION_TTL: "5",
+      },
+      {},
+      { redisCache: redisCacheFromEnv },
+    );
     const cache = options.cache as { store: RedisTokenCache; introspectionTtlSeconds: number };
     expect(cache.store).toBeInstanceOf(RedisTokenCache);
     expect(cache.introspectionTtlSeconds).toBe(5);
@@ -166,8 +212,12 @@ describe("OAUTH_CACHE_REDIS_URL", () => {
   });
 
   it("refuses bad settings with what to change", () => {
-    expect(() => redisCacheFromEnv("redis://127.0.0.1:1", { OAUTH_CACHE_REDIS_LEASE: "maybe" })).toThrow(/OAUTH_CACHE_REDIS_LEASE.*on, off/);
-    expect(() => redisCacheFromEnv("redis://127.0.0.1:1", { OAUTH_CACHE_REDIS_TIMEOUT_MS: "soon" })).toThrow(/OAUTH_CACHE_REDIS_TIMEOUT_MS/);
+    expect(() => redisCacheFromEnv("redis://127.0.0.1:1", { OAUTH_CACHE_REDIS_LEASE: "maybe" })).toThrow(
+      /OAUTH_CACHE_REDIS_LEASE.*on, off/,
+    );
+    expect(() => redisCacheFromEnv("redis://127.0.0.1:1", { OAUTH_CACHE_REDIS_TIMEOUT_MS: "soon" })).toThrow(
+      /OAUTH_CACHE_REDIS_TIMEOUT_MS/,
+    );
     expect(() => new RedisTokenCache({ url: "http://127.0.0.1:6379" })).toThrow(/redis:\/\/ or rediss:\/\//);
   });
 });
@@ -179,13 +229,14 @@ describe("single flight across replicas (introspection)", () => {
   });
   afterAll(() => opaque.close());
 
-  const introspecting = (cache: RedisTokenCache): ResourceServer => new ResourceServer({
-    resource: RESOURCE,
-    authorizationServers: [opaque.issuer],
-    validation: { type: "introspection" },
-    introspection: { clientId: opaque.introspection.clientId, clientSecret: opaque.introspection.clientSecret },
-    cache: { store: cache },
-  });
+  const introspecting = (cache: RedisTokenCache): ResourceServer =>
+    new ResourceServer({
+      resource: RESOURCE,
+      authorizationServers: [opaque.issuer],
+      validation: { type: "introspection" },
+      introspection: { clientId: opaque.introspection.clientId, clientSecret: opaque.introspection.clientSecret },
+      cache: { store: cache },
+    });
   const calls = (): number => opaque.requestCounts.get("/token/introspection") ?? 0;
 
   it("makes one introspection call for a new token seen by several replicas at once; without leases, one each", async () => {
@@ -193,7 +244,9 @@ describe("single flight across replicas (introspection)", () => {
     await Promise.all(replicas.map((replica) => replica.ready()));
     const { access_token: token } = await obtainAccessToken(opaque.issuer, { resource: RESOURCE });
     const before = calls();
-    const answers = await Promise.all(replicas.flatMap((replica) => [replica.verifyToken(token), replica.verifyToken(token)]));
+    const answers = await Promise.all(
+      replicas.flatMap((replica) => [replica.verifyToken(token), replica.verifyToken(token)]),
+    );
     expect(new Set(answers.map((info) => (info.extra as { sub: string }).sub))).toEqual(new Set(["alice"]));
     expect(calls() - before).toBe(1);
     expect(replicas.map((replica) => replica.stats().introspectionCalls).sort()).toEqual([0, 0, 0, 1]);
@@ -211,17 +264,32 @@ describe("single flight across replicas (introspection)", () => {
     const [a, b] = await Promise.all([store(), store()]);
     // The holder's introspection call fails, but only once the other replica is waiting.
     let fail!: () => void;
-    const gate = new Promise<void>((resolve) => { fail = resolve; });
-    const holder = new ResourceServer({
-      resource: RESOURCE, authorizationServers: [opaque.issuer], validation: { type: "introspection" },
-      introspection: { clientId: opaque.introspection.clientId, clientSecret: opaque.introspection.clientSecret },
-      cache: { store: a },
-    }, { fetch: async (input, init) => (String(input).includes("introspection") ? gate.then(() => Promise.reject(new Error("connection refused"))) : fetch(input, init)) });
+    const gate = new Promise<void>((resolve) => {
+      fail = resolve;
+    });
+    const holder = new ResourceServer(
+      {
+        resource: RESOURCE,
+        authorizationServers: [opaque.issuer],
+        validation: { type: "introspection" },
+        introspection: { clientId: opaque.introspection.clientId, clientSecret: opaque.introspection.clientSecret },
+        cache: { store: a },
+      },
+      {
+        fetch: async (input, init) =>
+          String(input).includes("introspection")
+            ? gate.then(() => Promise.reject(new Error("connection refused")))
+            : fetch(input, init),
+      },
+    );
     const other = introspecting(b);
     await Promise.all([holder.ready(), other.ready()]);
     const { access_token: token } = await obtainAccessToken(opaque.issuer, { resource: RESOURCE });
     const before = calls();
-    const failed = holder.verifyToken(token).then(() => "accepted", (error: McpOAuthError) => error.code);
+    const failed = holder.verifyToken(token).then(
+      () => "accepted",
+      (error: McpOAuthError) => error.code,
+    );
     await waitFor(async () => (await admin.keys("mcp-oauth:v1:l:*")).length === 1, "the holder's lease");
     const served = other.verifyToken(token);
     await sleep(100);
@@ -268,11 +336,18 @@ describe("a Redis that is down, slow or answering errors", () => {
       await pauser.client("PAUSE", 3000, "ALL");
       // Answered by the paused server only when the pause ends.
       let pauseOver = false;
-      const ended = marker.ping().then(() => { pauseOver = true; });
+      const ended = marker.ping().then(() => {
+        pauseOver = true;
+      });
       const info = await a.verifyToken(as.mint(RESOURCE));
       expect(info.clientId).toBe("test-client");
       expect(pauseOver).toBe(false);
-      expect(events).toContainEqual(expect.objectContaining({ type: "cache_store_unavailable", reason: expect.stringMatching(/no answer within 100 ms/) }));
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: "cache_store_unavailable",
+          reason: expect.stringMatching(/no answer within 100 ms/),
+        }),
+      );
       // Resting after the failure: the next miss costs no Redis call (it answers synchronously).
       expect(a.check({ headers: { authorization: `Bearer ${as.mint(RESOURCE)}` } })).not.toBeInstanceOf(Promise);
       expect(pauseOver).toBe(false);
@@ -298,7 +373,9 @@ describe("a Redis that is down, slow or answering errors", () => {
     const info = await b.verifyToken(token);
     expect(info.clientId).toBe("test-client");
     expect(b.stats().validations).toBe(1);
-    expect(events).toContainEqual(expect.objectContaining({ type: "cache_store_unavailable", reason: expect.stringMatching(/WRONGTYPE/) }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "cache_store_unavailable", reason: expect.stringMatching(/WRONGTYPE/) }),
+    );
   });
 });
 
@@ -334,11 +411,29 @@ describe("resource servers with different resources sharing one Redis", () => {
 
 describe("a Redis user limited to the store's keys and commands (docs/deployment.md)", () => {
   it("is all the store needs, leases included", async () => {
-    await admin.call("ACL", "SETUSER", "mcp", "on", ">s3cret", "~mcp-oauth:*", "+@connection", "+info", "+get", "+set", "+pttl", "+exists", "+eval", "+del");
+    await admin.call(
+      "ACL",
+      "SETUSER",
+      "mcp",
+      "on",
+      ">s3cret",
+      "~mcp-oauth:*",
+      "+@connection",
+      "+info",
+      "+get",
+      "+set",
+      "+pttl",
+      "+exists",
+      "+eval",
+      "+del",
+    );
     try {
       const url = `redis://mcp:s3cret@127.0.0.1:${redis.port}`;
       const events: McpOAuthEvent[] = [];
-      const [a, b] = [server(await store({}, url), { onEvent: (e) => events.push(e) }), server(await store({}, url), { onEvent: (e) => events.push(e) })];
+      const [a, b] = [
+        server(await store({}, url), { onEvent: (e) => events.push(e) }),
+        server(await store({}, url), { onEvent: (e) => events.push(e) }),
+      ];
       const token = as.mint(RESOURCE);
       await a.verifyToken(token);
       await waitFor(async () => (await storedKeys()).length === 1, "the verdict in Redis");
@@ -347,9 +442,12 @@ describe("a Redis user limited to the store's keys and commands (docs/deployment
       const opaque = await startTestAuthorizationServer({ accessTokenFormat: "opaque" });
       try {
         const introspecting = new ResourceServer({
-          resource: RESOURCE, authorizationServers: [opaque.issuer], validation: { type: "introspection" },
+          resource: RESOURCE,
+          authorizationServers: [opaque.issuer],
+          validation: { type: "introspection" },
           introspection: { clientId: opaque.introspection.clientId, clientSecret: opaque.introspection.clientSecret },
-          cache: { store: await store({}, url) }, onEvent: (e) => events.push(e),
+          cache: { store: await store({}, url) },
+          onEvent: (e) => events.push(e),
         });
         await introspecting.verifyToken((await obtainAccessToken(opaque.issuer, { resource: RESOURCE })).access_token);
         await waitFor(async () => (await admin.keys("mcp-oauth:v1:l:*")).length === 0, "the lease released");

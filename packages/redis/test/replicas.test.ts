@@ -10,7 +10,10 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import { decodeCachedValidation } from "../src/index.js";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "../../../test/helpers/authorization-server.js";
+import {
+  startTestAuthorizationServer,
+  type TestAuthorizationServer,
+} from "../../../test/helpers/authorization-server.js";
 import { freePort } from "../../../test/helpers/listen.js";
 import { startTestRedisServer, type TestRedisServer } from "../../../test/helpers/redis-server.js";
 
@@ -60,8 +63,17 @@ async function startReplica(env: Record<string, string>): Promise<Replica> {
 async function initialize(replica: Replica, token: string): Promise<{ status: number; challenge: string | null }> {
   const response = await fetch(replica.url, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "replicas", version: "0.0.0" } } }),
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "replicas", version: "0.0.0" } },
+    }),
   });
   await response.text();
   return { status: response.status, challenge: response.headers.get("www-authenticate") };
@@ -82,7 +94,8 @@ let admin: Redis;
 let resource: string;
 
 const introspectionCalls = (): number => as.requestCounts.get("/token/introspection") ?? 0;
-const token = async (login = "alice"): Promise<string> => (await obtainAccessToken(as.issuer, { resource, login })).access_token;
+const token = async (login = "alice"): Promise<string> =>
+  (await obtainAccessToken(as.issuer, { resource, login })).access_token;
 
 function replicaEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -99,7 +112,10 @@ function replicaEnv(extra: Record<string, string> = {}): Record<string, string> 
 }
 
 beforeAll(async () => {
-  [as, redis] = await Promise.all([startTestAuthorizationServer({ accessTokenFormat: "opaque" }), startTestRedisServer()]);
+  [as, redis] = await Promise.all([
+    startTestAuthorizationServer({ accessTokenFormat: "opaque" }),
+    startTestRedisServer(),
+  ]);
   resource = `http://127.0.0.1:${await freePort()}/mcp`;
   admin = new Redis(redis.url, { maxRetriesPerRequest: null });
   admin.on("error", () => {});
@@ -113,7 +129,9 @@ afterAll(async () => {
 describe("three replicas sharing one Redis, with leases (the default)", () => {
   let replicas: Replica[] = [];
   beforeAll(async () => {
-    replicas = await Promise.all([0, 1, 2].map(() => startReplica(replicaEnv({ OAUTH_CACHE_INTROSPECTION_TTL: "2", OAUTH_RATE_LIMIT: "2" }))));
+    replicas = await Promise.all(
+      [0, 1, 2].map(() => startReplica(replicaEnv({ OAUTH_CACHE_INTROSPECTION_TTL: "2", OAUTH_RATE_LIMIT: "2" }))),
+    );
   }, STARTUP_MS);
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.stop()));
@@ -122,7 +140,9 @@ describe("three replicas sharing one Redis, with leases (the default)", () => {
   it("makes one introspection call for a new token used on every replica at once", async () => {
     const fresh = await token();
     const before = introspectionCalls();
-    const answers = await Promise.all(replicas.flatMap((replica) => [initialize(replica, fresh), initialize(replica, fresh)]));
+    const answers = await Promise.all(
+      replicas.flatMap((replica) => [initialize(replica, fresh), initialize(replica, fresh)]),
+    );
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(introspectionCalls() - before).toBe(1);
   });
@@ -133,14 +153,20 @@ describe("three replicas sharing one Redis, with leases (the default)", () => {
     const revocation = await fetch(`${as.issuer}/token/revocation`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: revoked.access_token, token_type_hint: "access_token", client_id: revoked.client_id }).toString(),
+      body: new URLSearchParams({
+        token: revoked.access_token,
+        token_type_hint: "access_token",
+        client_id: revoked.client_id,
+      }).toString(),
     });
     expect(revocation.status).toBe(200);
     // The shared entry ends with the cache lifetime (OAUTH_CACHE_INTROSPECTION_TTL=2); an
     // entry in a replica's memory never outlives the one in Redis it came from.
     await waitFor(async () => {
       const values = await Promise.all((await admin.keys("mcp-oauth:v1:t:*")).map((key) => admin.get(key)));
-      return !values.some((value) => value !== null && decodeCachedValidation(value)?.ok === true && value.includes('"revoked-user"'));
+      return !values.some(
+        (value) => value !== null && decodeCachedValidation(value)?.ok === true && value.includes('"revoked-user"'),
+      );
     }, "the end of the cached acceptance");
     await sleep(20);
     for (const replica of replicas) {
@@ -151,7 +177,11 @@ describe("three replicas sharing one Redis, with leases (the default)", () => {
   });
 
   it("counts the public endpoints' rate limit in the same Redis, across replicas", async () => {
-    const metadata = (replica: Replica): Promise<number> => fetch(`${replica.origin}/.well-known/oauth-protected-resource/mcp`).then(async (r) => { await r.text(); return r.status; });
+    const metadata = (replica: Replica): Promise<number> =>
+      fetch(`${replica.origin}/.well-known/oauth-protected-resource/mcp`).then(async (r) => {
+        await r.text();
+        return r.status;
+      });
     expect(await metadata(replicas[0]!)).toBe(200);
     expect(await metadata(replicas[1]!)).toBe(200);
     expect(await metadata(replicas[2]!)).toBe(429);
@@ -181,7 +211,7 @@ describe("three replicas sharing one Redis, with leases (the default)", () => {
       await waitFor(() => statuses.length >= outageStart + 40, "load during the outage");
       await redis.start();
       await waitFor(async () => {
-        const clients = await admin.client("LIST").catch(() => "") as string;
+        const clients = (await admin.client("LIST").catch(() => "")) as string;
         return clients.split("\n").filter((line) => line.includes("name=mcp-oauth")).length >= replicas.length;
       }, "every replica reconnected");
       pool = [...known, afterRestart];

@@ -55,7 +55,8 @@ export function decodeJwt(token: string): DecodedJwt {
     throw new McpOAuthError("token_malformed", "not a three-part JWS");
   }
   const signature = token.slice(second + 1);
-  if (signature === "" || !BASE64URL.test(signature)) throw new McpOAuthError("token_malformed", "signature missing or not base64url");
+  if (signature === "" || !BASE64URL.test(signature))
+    throw new McpOAuthError("token_malformed", "signature missing or not base64url");
   const headerSegment = token.slice(0, first);
   return {
     header: knownHeaders.get(headerSegment) ?? decodePart(headerSegment, "header"),

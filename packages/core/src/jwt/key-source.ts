@@ -111,7 +111,9 @@ export class JwksKeySource {
       const now = Date.now();
       const { cooldown, retryAfter } = this.#options;
       if (now < this.#failedAt + cooldown) {
-        throw new McpOAuthError("upstream_unavailable", "key set unreachable (cooling down before the next attempt)", { retryAfter });
+        throw new McpOAuthError("upstream_unavailable", "key set unreachable (cooling down before the next attempt)", {
+          retryAfter,
+        });
       }
       // Held and past the stale window: this is a due refresh. Not held while the set is
       // fresh: a rotation, or an unknown kid, limited to one fetch per cooldown.
@@ -119,10 +121,13 @@ export class JwksKeySource {
       if (fresh) {
         // RFC 7515 section 4.1.4: without `kid`, only a set with one key will do; another
         // read of the set would not make the token less ambiguous.
-        if (kid === undefined && this.#keys.size > 1) throw new McpOAuthError("key_not_found", "no kid and several keys");
+        if (kid === undefined && this.#keys.size > 1)
+          throw new McpOAuthError("key_not_found", "no kid and several keys");
         const wait = this.#missFetchAt + cooldown - now;
         if (wait > 0) {
-          throw new McpOAuthError("upstream_unavailable", "kid not in the key set, which may not be read again yet", { retryAfter: Math.max(1, Math.ceil(wait / 1000)) });
+          throw new McpOAuthError("upstream_unavailable", "kid not in the key set, which may not be read again yet", {
+            retryAfter: Math.max(1, Math.ceil(wait / 1000)),
+          });
         }
         this.#missFetchAt = now;
       }
@@ -131,7 +136,11 @@ export class JwksKeySource {
     // is 503 and a set without the kid is a verdict.
     await this.#refresh();
     const held = this.#find(kid);
-    if (held === undefined) throw new McpOAuthError("key_not_found", kid === undefined ? "no kid and several keys" : "kid not in the key set");
+    if (held === undefined)
+      throw new McpOAuthError(
+        "key_not_found",
+        kid === undefined ? "no kid and several keys" : "kid not in the key set",
+      );
     checkKeyAlgorithm(held, alg);
     return held.key;
   }
@@ -173,13 +182,22 @@ export class JwksKeySource {
         signingKeys = await this.#client.getSigningKeys();
       } catch (error) {
         this.#failedAt = startedAt;
-        observer.failed?.(this.jwksUri, error instanceof OutboundError ? error.reason : ((error as Error).message ?? String(error)));
-        throw new McpOAuthError("upstream_unavailable", "key set unreachable or unusable", { cause: error, retryAfter: this.#options.retryAfter });
+        observer.failed?.(
+          this.jwksUri,
+          error instanceof OutboundError ? error.reason : ((error as Error).message ?? String(error)),
+        );
+        throw new McpOAuthError("upstream_unavailable", "key set unreachable or unusable", {
+          cause: error,
+          retryAfter: this.#options.retryAfter,
+        });
       }
       const keys = new Map<string, HeldKey>();
       for (const signingKey of signingKeys) {
         try {
-          keys.set(signingKey.kid ?? "", { key: createPublicKey(signingKey.getPublicKey()), alg: signingKey.alg || undefined });
+          keys.set(signingKey.kid ?? "", {
+            key: createPublicKey(signingKey.getPublicKey()),
+            alg: signingKey.alg || undefined,
+          });
         } catch {
           // One unusable key must not take the others down with it.
         }
@@ -187,7 +205,9 @@ export class JwksKeySource {
       if (keys.size === 0) {
         this.#failedAt = startedAt;
         observer.failed?.(this.jwksUri, "no usable signing key");
-        throw new McpOAuthError("upstream_unavailable", "key set has no usable signing key", { retryAfter: this.#options.retryAfter });
+        throw new McpOAuthError("upstream_unavailable", "key set has no usable signing key", {
+          retryAfter: this.#options.retryAfter,
+        });
       }
       this.#keys = keys;
       this.#fetchedAt = Date.now();
@@ -201,5 +221,6 @@ export class JwksKeySource {
 
 // RFC 8725 section 3.1: when the JWK names its algorithm, the token must use that one.
 function checkKeyAlgorithm(held: HeldKey, alg: string): void {
-  if (held.alg !== undefined && held.alg !== alg) throw new McpOAuthError("algorithm_not_allowed", "alg differs from the key's alg");
+  if (held.alg !== undefined && held.alg !== alg)
+    throw new McpOAuthError("algorithm_not_allowed", "alg differs from the key's alg");
 }

@@ -20,7 +20,10 @@ const CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "
 const MIN_RSA_BITS = 2048;
 
 function rsaKey(key: KeyObject): boolean {
-  return (key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss") && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS;
+  return (
+    (key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss") &&
+    (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS
+  );
 }
 
 /** The `crypto.verify` key argument for a public-key `alg`, or undefined when the key does not suit it. */
@@ -29,9 +32,13 @@ function publicKeyInput(alg: string, key: KeyObject): KeyObject | VerifyKeyObjec
     case "RS":
       return key.asymmetricKeyType === "rsa" && rsaKey(key) ? key : undefined;
     case "PS":
-      return rsaKey(key) ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : undefined;
+      return rsaKey(key)
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+        : undefined;
     case "ES":
-      return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === CURVES[alg] ? { key, dsaEncoding: "ieee-p1363" } : undefined;
+      return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === CURVES[alg]
+        ? { key, dsaEncoding: "ieee-p1363" }
+        : undefined;
     default:
       return undefined;
   }
@@ -64,14 +71,22 @@ export function verifySignature(alg: string, key: KeyObject, signingInput: strin
  * the pool would cost more). A callback, not a promise: the caller builds the one promise
  * the request needs around its own continuation. Never throws.
  */
-export function verifySignatureInPool(alg: string, key: KeyObject, signingInput: string, signature: Buffer, done: (valid: boolean) => void): void {
+export function verifySignatureInPool(
+  alg: string,
+  key: KeyObject,
+  signingInput: string,
+  signature: Buffer,
+  done: (valid: boolean) => void,
+): void {
   const hash = HASHES[alg.slice(2)];
   if (hash === undefined) return done(false);
   if (alg.startsWith("HS")) return done(verifySignature(alg, key, signingInput, signature));
   const input = publicKeyInput(alg, key);
   if (input === undefined) return done(false);
   try {
-    verify(hash, Buffer.from(signingInput, "latin1"), input, signature, (error, valid) => done(error === null && valid === true));
+    verify(hash, Buffer.from(signingInput, "latin1"), input, signature, (error, valid) =>
+      done(error === null && valid === true),
+    );
   } catch {
     done(false);
   }

@@ -35,7 +35,12 @@ export class JwtVerifier {
   /** Discovered `jwks_uri`s refused by the URL rule, reported once each. */
   readonly #reported = new Set<string>();
 
-  constructor(options: ResolvedOptions, directory: AuthorizationServerDirectory, observer: KeySourceObserver = {}, fetchImpl?: typeof fetch) {
+  constructor(
+    options: ResolvedOptions,
+    directory: AuthorizationServerDirectory,
+    observer: KeySourceObserver = {},
+    fetchImpl?: typeof fetch,
+  ) {
     this.#options = options;
     this.#directory = directory;
     this.#observer = observer;
@@ -73,7 +78,12 @@ export class JwtVerifier {
       .then((key) => this.#finish(decoded, alg, key, nowSeconds));
   }
 
-  #finish(decoded: DecodedJwt, alg: string, key: KeyObject | undefined, nowSeconds: number): VerifiedToken | Promise<VerifiedToken> {
+  #finish(
+    decoded: DecodedJwt,
+    alg: string,
+    key: KeyObject | undefined,
+    nowSeconds: number,
+  ): VerifiedToken | Promise<VerifiedToken> {
     if (key === undefined) throw new McpOAuthError("algorithm_not_allowed", "no key for alg");
     if (this.#options.tokenRules.signatureVerification === "thread-pool" && !alg.startsWith("HS")) {
       // One promise, settled with the claims already checked: no further hop on the way back.
@@ -100,29 +110,34 @@ export class JwtVerifier {
 
   /** Loads every issuer's key set: part of the explicit start-up check. */
   async ready(): Promise<void> {
-    await Promise.all(this.#options.tokenRules.issuers.map(async (issuer) => {
-      const source = await this.#sourceFor(issuer);
-      await source.key(undefined, "RS256").catch((error: unknown) => {
-        // key_not_found (several keys, no kid asked) or an alg mismatch still prove the set loads.
-        if (!(error instanceof McpOAuthError) || error.code === "upstream_unavailable") throw error;
-      });
-    }));
+    await Promise.all(
+      this.#options.tokenRules.issuers.map(async (issuer) => {
+        const source = await this.#sourceFor(issuer);
+        await source.key(undefined, "RS256").catch((error: unknown) => {
+          // key_not_found (several keys, no kid asked) or an alg mismatch still prove the set loads.
+          if (!(error instanceof McpOAuthError) || error.code === "upstream_unavailable") throw error;
+        });
+      }),
+    );
   }
 
   #keySource(jwksUri: string): JwksKeySource {
     const known = this.#byUri.get(jwksUri);
     if (known !== undefined) return known;
     const jwt = this.#options.tokenRules;
-    const source = new JwksKeySource({
-      jwksUri,
-      maxAge: jwt.jwksCacheMaxAgeMs,
-      staleWindow: jwt.jwksStaleWindowMs,
-      cooldown: 60_000 / jwt.jwksRequestsPerMinute,
-      timeout: this.#options.timeoutMs,
-      maxResponseBytes: this.#options.maxResponseBytes,
-      retryAfter: this.#options.retryAfterSeconds,
-      fetch: this.#fetch,
-    }, this.#observer);
+    const source = new JwksKeySource(
+      {
+        jwksUri,
+        maxAge: jwt.jwksCacheMaxAgeMs,
+        staleWindow: jwt.jwksStaleWindowMs,
+        cooldown: 60_000 / jwt.jwksRequestsPerMinute,
+        timeout: this.#options.timeoutMs,
+        maxResponseBytes: this.#options.maxResponseBytes,
+        retryAfter: this.#options.retryAfterSeconds,
+        fetch: this.#fetch,
+      },
+      this.#observer,
+    );
     this.#byUri.set(jwksUri, source);
     return source;
   }
@@ -132,7 +147,11 @@ export class JwtVerifier {
     if (known !== undefined) return known;
     const pending = this.#directory.discover(issuer).then(({ metadata }) => {
       if (typeof metadata.jwks_uri !== "string") {
-        throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes no jwks_uri; set validation.jwksUri`, { retryAfter: this.#options.retryAfterSeconds });
+        throw new McpOAuthError(
+          "upstream_unavailable",
+          `authorization server ${issuer} publishes no jwks_uri; set validation.jwksUri`,
+          { retryAfter: this.#options.retryAfterSeconds },
+        );
       }
       // A discovered key-set URL gets the rule a configured one gets at start-up: keys
       // read over plain http from a public host could be anyone's.
@@ -142,7 +161,11 @@ export class JwtVerifier {
           this.#reported.add(metadata.jwks_uri);
           this.#observer.failed?.(metadata.jwks_uri, `discovered jwks_uri refused: ${problem}`);
         }
-        throw new McpOAuthError("upstream_unavailable", `authorization server ${issuer} publishes a jwks_uri that is refused: ${problem}; or set validation.jwksUri`, { retryAfter: this.#options.retryAfterSeconds });
+        throw new McpOAuthError(
+          "upstream_unavailable",
+          `authorization server ${issuer} publishes a jwks_uri that is refused: ${problem}; or set validation.jwksUri`,
+          { retryAfter: this.#options.retryAfterSeconds },
+        );
       }
       const source = this.#keySource(metadata.jwks_uri);
       this.#sources.set(issuer, source);

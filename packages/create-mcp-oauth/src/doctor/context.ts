@@ -24,10 +24,20 @@ export class DoctorUsageError extends Error {
 
 export const PROTOCOL_VERSION = "2025-06-18";
 export const INITIALIZE = JSON.stringify({
-  jsonrpc: "2.0", id: 1, method: "initialize",
-  params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "mcp-oauth-doctor", version: "0.1.0" } },
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: PROTOCOL_VERSION,
+    capabilities: {},
+    clientInfo: { name: "mcp-oauth-doctor", version: "0.1.0" },
+  },
 });
-export const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": PROTOCOL_VERSION };
+export const MCP_HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+  "mcp-protocol-version": PROTOCOL_VERSION,
+};
 /** An origin no server allows specifically: public metadata must still be readable from it. */
 export const FOREIGN_ORIGIN = "https://mcp-oauth-doctor.example";
 export const SCOPE_CLAIMS = ["scope", "scp", "permissions", "roles"];
@@ -96,7 +106,14 @@ export async function fetchDocument(ctx: Context, url: string): Promise<FetchedD
   const answer = await ctx.http(url, { headers: { accept: "application/json" } }, true);
   if (!answer.ok) return { url, answer, problem: answer.error };
   if (answer.status !== 200) {
-    return { url, answer, problem: answer.status === 401 || answer.status === 403 ? `${statusText(answer)}: it is behind the auth check` : statusText(answer) };
+    return {
+      url,
+      answer,
+      problem:
+        answer.status === 401 || answer.status === 403
+          ? `${statusText(answer)}: it is behind the auth check`
+          : statusText(answer),
+    };
   }
   const parsed = jsonObject(answer);
   if ("error" in parsed) return { url, answer, problem: parsed.error };

@@ -17,7 +17,10 @@ export { DoctorUsageError, type DoctorOptions } from "./context.js";
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const url = isHttpUrl(options.resource);
-  if (url === undefined) throw new DoctorUsageError(`--resource must be the http(s) URL of the MCP endpoint, not ${quote(options.resource)}`);
+  if (url === undefined)
+    throw new DoctorUsageError(
+      `--resource must be the http(s) URL of the MCP endpoint, not ${quote(options.resource)}`,
+    );
   const expected = options.authorizationServers?.length ? [...new Set(options.authorizationServers)] : undefined;
   const checks: Check[] = [];
   const timeout = options.timeout ?? 10_000;
@@ -29,7 +32,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     http: (target, init = {}, readBody = false) => httpRequest(target, init, { timeout, fetch: doFetch, readBody }),
     section: (section, subject) => {
       const add = (status: Check["status"], id: string, message: string, fix?: string): void => {
-        checks.push({ id, section, ...(subject !== undefined ? { subject } : {}), status, message, ...(fix !== undefined ? { fix } : {}) });
+        checks.push({
+          id,
+          section,
+          ...(subject !== undefined ? { subject } : {}),
+          status,
+          message,
+          ...(fix !== undefined ? { fix } : {}),
+        });
       };
       return {
         pass: (id, message) => add("pass", id, message),
@@ -41,11 +51,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   };
 
   const endpoint = await checkEndpoint(ctx);
-  const metadata = endpoint.reachable ? await checkResourceMetadata(ctx, endpoint, expected) : { authorizationServers: [] };
+  const metadata = endpoint.reachable
+    ? await checkResourceMetadata(ctx, endpoint, expected)
+    : { authorizationServers: [] };
   const issuers = expected ?? metadata.authorizationServers;
-  const servers = await Promise.all(issuers.map((issuer) => checkAuthorizationServer(ctx, issuer, expected === undefined)));
+  const servers = await Promise.all(
+    issuers.map((issuer) => checkAuthorizationServer(ctx, issuer, expected === undefined)),
+  );
   if (options.token !== undefined && options.token !== "") {
-    await checkToken(ctx, options.token, endpoint, servers, [...new Set([...issuers, ...metadata.authorizationServers])]);
+    await checkToken(ctx, options.token, endpoint, servers, [
+      ...new Set([...issuers, ...metadata.authorizationServers]),
+    ]);
   }
 
   // Nothing above writes the token, but a server may echo it back in an error_description.
@@ -61,6 +77,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const section = ["endpoint", "resource_metadata", "authorization_server", "token"].indexOf(c.section);
     return section * 1000 + (c.subject !== undefined ? issuers.indexOf(c.subject) + 1 : 0);
   };
-  const sorted = checks.map((check, index) => ({ check, index })).sort((a, b) => order(a.check) - order(b.check) || a.index - b.index).map((e) => e.check);
+  const sorted = checks
+    .map((check, index) => ({ check, index }))
+    .sort((a, b) => order(a.check) - order(b.check) || a.index - b.index)
+    .map((e) => e.check);
   return summarize(options.resource, issuers, sorted);
 }

@@ -18,7 +18,7 @@ const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 export function inspectKeySet(document: Record<string, unknown>): KeyReport | { error: string } {
   const keys = document["keys"];
-  if (!Array.isArray(keys)) return { error: "no \"keys\" array" };
+  if (!Array.isArray(keys)) return { error: 'no "keys" array' };
   const report: KeyReport = { usable: [], skipped: [], privateKeys: [] };
   keys.forEach((entry: unknown, index) => {
     if (entry === null || typeof entry !== "object") {
@@ -62,12 +62,23 @@ export function verifyJws(token: string, alg: string, key: KeyObject): boolean {
   const signature = Buffer.from(parts[2]!, "base64url");
   const hash = /^(?:RS|PS|ES)(256|384|512)$/.exec(alg)?.[1];
   try {
-    if (alg.startsWith("RS") && hash && key.asymmetricKeyType === "rsa") return verify(`sha${hash}`, data, key, signature);
+    if (alg.startsWith("RS") && hash && key.asymmetricKeyType === "rsa")
+      return verify(`sha${hash}`, data, key, signature);
     if (alg.startsWith("PS") && hash && (key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss")) {
-      return verify(`sha${hash}`, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+      return verify(
+        `sha${hash}`,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+        signature,
+      );
     }
-    if (alg.startsWith("ES") && hash && key.asymmetricKeyType === "ec") return verify(`sha${hash}`, data, { key, dsaEncoding: "ieee-p1363" }, signature);
-    if ((alg === "EdDSA" || alg === "Ed25519") && (key.asymmetricKeyType === "ed25519" || key.asymmetricKeyType === "ed448")) return verify(null, data, key, signature);
+    if (alg.startsWith("ES") && hash && key.asymmetricKeyType === "ec")
+      return verify(`sha${hash}`, data, { key, dsaEncoding: "ieee-p1363" }, signature);
+    if (
+      (alg === "EdDSA" || alg === "Ed25519") &&
+      (key.asymmetricKeyType === "ed25519" || key.asymmetricKeyType === "ed448")
+    )
+      return verify(null, data, key, signature);
   } catch {
     return false;
   }

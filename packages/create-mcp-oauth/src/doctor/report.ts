@@ -49,7 +49,8 @@ export function formatReport(report: DoctorReport): string {
   const lines: string[] = [`mcp-oauth doctor: ${report.resource}`];
   let heading = "";
   for (const check of report.checks) {
-    const title = check.subject !== undefined ? `${SECTION_TITLES[check.section]} ${check.subject}` : SECTION_TITLES[check.section];
+    const title =
+      check.subject !== undefined ? `${SECTION_TITLES[check.section]} ${check.subject}` : SECTION_TITLES[check.section];
     if (title !== heading) {
       heading = title;
       lines.push("", title);
@@ -58,6 +59,9 @@ export function formatReport(report: DoctorReport): string {
     if (check.fix !== undefined && check.status !== "pass") lines.push(`        fix: ${check.fix}`);
   }
   const { pass, warn, fail } = report.summary;
-  lines.push("", `${fail === 0 ? "OK" : "FAILED"}: ${plural(fail, "failure")}, ${plural(warn, "warning")}, ${pass} passed`);
+  lines.push(
+    "",
+    `${fail === 0 ? "OK" : "FAILED"}: ${plural(fail, "failure")}, ${plural(warn, "warning")}, ${pass} passed`,
+  );
   return `${lines.join("\n")}\n`;
 }

@@ -29,7 +29,15 @@ interface Answers {
   validation?: string;
 }
 
-async function choose<T extends string>(rl: Interface, io: CliIo, question: string, choices: readonly T[], describe: (c: T) => string, fallback: T, allowed: (c: T) => boolean = () => true): Promise<T> {
+async function choose<T extends string>(
+  rl: Interface,
+  io: CliIo,
+  question: string,
+  choices: readonly T[],
+  describe: (c: T) => string,
+  fallback: T,
+  allowed: (c: T) => boolean = () => true,
+): Promise<T> {
   const offered = choices.filter(allowed);
   const lines = offered.map((c, i) => `  ${i + 1}) ${describe(c)}${c === fallback ? " (default)" : ""}`);
   for (;;) {
@@ -101,15 +109,54 @@ export async function createMain(argv: readonly string[], io: CliIo): Promise<nu
     if (interactive) {
       const rl = createInterface({ input: io.stdin, output: io.stdout as NodeJS.WritableStream, terminal: false });
       try {
-        directory = given.directory ?? ((await rl.question("Directory for the new server (mcp-server): ")).trim() || "mcp-server");
-        template = (given.template as Template | undefined) ?? await choose(rl, io, "Template:", TEMPLATES,
-          (t) => (t === "express" ? "express        Express + MCP SDK (Streamable HTTP)" : "mcp-framework  mcp-framework (HTTP Stream)"), "express");
-        provider = (given.provider as ProviderId | undefined) ?? await choose(rl, io, "Authorization server:", PROVIDERS, (p) => `${p.padEnd(9)} ${providerInfo(p).title}`, "local");
-        validation = (given.validation as Validation | undefined) ?? await choose(rl, io, "Token validation:", VALIDATIONS,
-          (v) => (v === "jwt" ? "jwt            JWT access tokens, checked locally" : "introspection  ask the authorization server (RFC 7662)"), "jwt",
-          (v) => v === "jwt" || !("unsupported" in providerInfo(provider).introspection));
+        directory =
+          given.directory ??
+          ((await rl.question("Directory for the new server (mcp-server): ")).trim() || "mcp-server");
+        template =
+          (given.template as Template | undefined) ??
+          (await choose(
+            rl,
+            io,
+            "Template:",
+            TEMPLATES,
+            (t) =>
+              t === "express"
+                ? "express        Express + MCP SDK (Streamable HTTP)"
+                : "mcp-framework  mcp-framework (HTTP Stream)",
+            "express",
+          ));
+        provider =
+          (given.provider as ProviderId | undefined) ??
+          (await choose(
+            rl,
+            io,
+            "Authorization server:",
+            PROVIDERS,
+            (p) => `${p.padEnd(9)} ${providerInfo(p).title}`,
+            "local",
+          ));
+        validation =
+          (given.validation as Validation | undefined) ??
+          (await choose(
+            rl,
+            io,
+            "Token validation:",
+            VALIDATIONS,
+            (v) =>
+              v === "jwt"
+                ? "jwt            JWT access tokens, checked locally"
+                : "introspection  ask the authorization server (RFC 7662)",
+            "jwt",
+            (v) => v === "jwt" || !("unsupported" in providerInfo(provider).introspection),
+          ));
         if (!force && !(await isEmptyDirectory(directory))) {
-          const answer = (await rl.question(`${directory} is not empty. Write into it anyway (generated files are overwritten)? (y/N) `)).trim().toLowerCase();
+          const answer = (
+            await rl.question(
+              `${directory} is not empty. Write into it anyway (generated files are overwritten)? (y/N) `,
+            )
+          )
+            .trim()
+            .toLowerCase();
           if (answer !== "y" && answer !== "yes") {
             io.stderr.write("create-mcp-oauth: nothing written\n");
             return 1;
@@ -121,7 +168,9 @@ export async function createMain(argv: readonly string[], io: CliIo): Promise<nu
       }
     } else {
       if (given.directory === undefined) {
-        io.stderr.write(`create-mcp-oauth: give the directory to create (create-mcp-oauth my-server)\n\n${CREATE_USAGE}`);
+        io.stderr.write(
+          `create-mcp-oauth: give the directory to create (create-mcp-oauth my-server)\n\n${CREATE_USAGE}`,
+        );
         return 2;
       }
       directory = given.directory;
@@ -133,19 +182,21 @@ export async function createMain(argv: readonly string[], io: CliIo): Promise<nu
     const result = await scaffold({ directory, template, provider, validation, force });
     const shown = relative(process.cwd(), result.directory) || ".";
     const local = provider === "local";
-    io.stdout.write([
-      `Created ${result.name} in ${result.directory} (${template}, ${providerInfo(provider).title}, ${validation}):`,
-      ...result.files.map((f) => `  ${f}`),
-      "",
-      "Next steps:",
-      `  cd ${shown.includes(" ") ? JSON.stringify(shown) : shown}`,
-      "  npm install",
-      "  cp .env.example .env      # and fill it in: see the README",
-      ...(local ? ["  npm run auth-server       # in a second terminal"] : []),
-      "  npm run dev",
-      "  npm run doctor",
-      "",
-    ].join("\n"));
+    io.stdout.write(
+      [
+        `Created ${result.name} in ${result.directory} (${template}, ${providerInfo(provider).title}, ${validation}):`,
+        ...result.files.map((f) => `  ${f}`),
+        "",
+        "Next steps:",
+        `  cd ${shown.includes(" ") ? JSON.stringify(shown) : shown}`,
+        "  npm install",
+        "  cp .env.example .env      # and fill it in: see the README",
+        ...(local ? ["  npm run auth-server       # in a second terminal"] : []),
+        "  npm run dev",
+        "  npm run doctor",
+        "",
+      ].join("\n"),
+    );
     return 0;
   } catch (error) {
     if (error instanceof ScaffoldError) {

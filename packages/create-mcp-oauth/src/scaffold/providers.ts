@@ -29,7 +29,8 @@ export interface ProviderInfo {
   /** OAUTH_SCOPES; an empty value is written commented out. */
   scopes: EnvValue;
   /** The introspection endpoint, or why the provider has none. */
-  introspection: { endpoint: string; comment: string[]; clientId: string; clientSecret: string } | { unsupported: string };
+  introspection:
+    { endpoint: string; comment: string[]; clientId: string; clientSecret: string } | { unsupported: string };
   /** How MCP clients obtain a client id at this provider. */
   clientIds: string[];
   /** Set-up steps for the README (markdown list items). */
@@ -66,9 +67,20 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
       ],
     },
     audienceNote: [],
-    jwksUri: { value: "https://TENANT.auth0.com/.well-known/jwks.json", comment: ["Auth0 key set: https://TENANT.auth0.com/.well-known/jwks.json"] },
-    scopes: { value: "mcp:read", comment: ["Permissions of the API every MCP request needs (for RBAC enable \"Add Permissions in the Access Token\")."] },
-    introspection: { unsupported: "Auth0 has no token introspection endpoint (RFC 7662); its API access tokens are JWTs: use --validation jwt" },
+    jwksUri: {
+      value: "https://TENANT.auth0.com/.well-known/jwks.json",
+      comment: ["Auth0 key set: https://TENANT.auth0.com/.well-known/jwks.json"],
+    },
+    scopes: {
+      value: "mcp:read",
+      comment: [
+        'Permissions of the API every MCP request needs (for RBAC enable "Add Permissions in the Access Token").',
+      ],
+    },
+    introspection: {
+      unsupported:
+        "Auth0 has no token introspection endpoint (RFC 7662); its API access tokens are JWTs: use --validation jwt",
+    },
     clientIds: [
       "Dynamic Client Registration: enable it (Settings > Advanced) so MCP clients register themselves,",
       "and promote the connections users log in with to domain level (registered clients see no login",
@@ -80,7 +92,10 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
       "**Settings > Advanced > Dynamic Client Registration**: enable it, and promote your connections to domain level.",
     ],
     extraEnv: [],
-    validationCode: ["// Auth0 RBAC puts permissions in `permissions`: they count as scopes.", "scopeClaims: [\"scope\", \"permissions\"],"],
+    validationCode: [
+      "// Auth0 RBAC puts permissions in `permissions`: they count as scopes.",
+      'scopeClaims: ["scope", "permissions"],',
+    ],
   },
   okta: {
     id: "okta",
@@ -100,11 +115,20 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
       ],
     },
     audienceNote: [],
-    jwksUri: { value: "https://ORG.okta.com/oauth2/default/v1/keys", comment: ["Okta key set: https://ORG.okta.com/oauth2/default/v1/keys"] },
-    scopes: { value: "mcp:read", comment: ["Scopes added to the authorization server and granted by one of its access policies."] },
+    jwksUri: {
+      value: "https://ORG.okta.com/oauth2/default/v1/keys",
+      comment: ["Okta key set: https://ORG.okta.com/oauth2/default/v1/keys"],
+    },
+    scopes: {
+      value: "mcp:read",
+      comment: ["Scopes added to the authorization server and granted by one of its access policies."],
+    },
     introspection: {
       endpoint: "https://ORG.okta.com/oauth2/default/v1/introspect",
-      comment: ["Okta: https://ORG.okta.com/oauth2/default/v1/introspect, called with the client id and secret of", "a confidential (web or API service) application that stands for this server."],
+      comment: [
+        "Okta: https://ORG.okta.com/oauth2/default/v1/introspect, called with the client id and secret of",
+        "a confidential (web or API service) application that stands for this server.",
+      ],
       clientId: "YOUR_CLIENT_ID",
       clientSecret: "YOUR_CLIENT_SECRET",
     },
@@ -119,7 +143,7 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
       "Create an OIDC **native application** per MCP client (PKCE, the client's redirect URIs) and give users its client id.",
     ],
     extraEnv: [],
-    validationCode: ["// Okta puts scopes in `scp`, as an array.", "scopeClaims: [\"scp\", \"scope\"],"],
+    validationCode: ["// Okta puts scopes in `scp`, as an array.", 'scopeClaims: ["scp", "scope"],'],
   },
   cognito: {
     id: "cognito",
@@ -133,8 +157,14 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
       ],
     },
     audienceNote: ["Cognito access tokens carry no aud: OAUTH_COGNITO_CLIENT_IDS below stands in for it."],
-    jwksUri: { value: "https://cognito-idp.REGION.amazonaws.com/POOL_ID/.well-known/jwks.json", comment: ["Cognito key set: https://cognito-idp.REGION.amazonaws.com/POOL_ID/.well-known/jwks.json"] },
-    scopes: { value: "mcp/read", comment: ["Custom scopes of the pool's resource server, prefixed with its identifier (mcp/read)."] },
+    jwksUri: {
+      value: "https://cognito-idp.REGION.amazonaws.com/POOL_ID/.well-known/jwks.json",
+      comment: ["Cognito key set: https://cognito-idp.REGION.amazonaws.com/POOL_ID/.well-known/jwks.json"],
+    },
+    scopes: {
+      value: "mcp/read",
+      comment: ["Custom scopes of the pool's resource server, prefixed with its identifier (mcp/read)."],
+    },
     introspection: { unsupported: "AWS Cognito has no token introspection endpoint (RFC 7662): use --validation jwt" },
     clientIds: [
       "Cognito has no dynamic registration: create an app client per MCP client (public, PKCE,",
@@ -146,20 +176,22 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
       "An **app client** per MCP client: public, PKCE, authorization code grant, the custom scopes. List their ids in `OAUTH_COGNITO_CLIENT_IDS`.",
       "A pool **domain**, so the authorize and token endpoints exist.",
     ],
-    extraEnv: [{
-      name: "OAUTH_COGNITO_CLIENT_IDS",
-      value: "APP_CLIENT_ID",
-      comment: [
-        "App client ids whose access tokens this server accepts, comma-separated. Cognito access tokens",
-        "have no aud; accepting client_id in its place is this explicit list, never a default.",
-      ],
-    }],
+    extraEnv: [
+      {
+        name: "OAUTH_COGNITO_CLIENT_IDS",
+        value: "APP_CLIENT_ID",
+        comment: [
+          "App client ids whose access tokens this server accepts, comma-separated. Cognito access tokens",
+          "have no aud; accepting client_id in its place is this explicit list, never a default.",
+        ],
+      },
+    ],
     validationCode: [
       "// Cognito access tokens carry no aud: client_id stands in for it, for the listed app clients only,",
       "// and ID tokens are refused (token_use must be access).",
       "clientIdAsAudience: cognitoClientIds(env),",
-      "requiredClaims: { token_use: \"access\" },",
-      "scopeClaims: [\"scope\"],",
+      'requiredClaims: { token_use: "access" },',
+      'scopeClaims: ["scope"],',
     ],
   },
   entra: {
@@ -178,10 +210,15 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
     },
     audience: {
       value: "CLIENT_ID,api://CLIENT_ID",
-      comment: ["The API app registration's application (client) id, the v2 aud, and its Application ID URI, the v1 aud."],
+      comment: [
+        "The API app registration's application (client) id, the v2 aud, and its Application ID URI, the v1 aud.",
+      ],
     },
     audienceNote: [],
-    jwksUri: { value: "https://login.microsoftonline.com/TENANT_ID/discovery/v2.0/keys", comment: ["Entra key set: https://login.microsoftonline.com/TENANT_ID/discovery/v2.0/keys"] },
+    jwksUri: {
+      value: "https://login.microsoftonline.com/TENANT_ID/discovery/v2.0/keys",
+      comment: ["Entra key set: https://login.microsoftonline.com/TENANT_ID/discovery/v2.0/keys"],
+    },
     scopes: {
       value: "",
       comment: [
@@ -189,7 +226,9 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
         "scope here would not match what clients ask for; leave it empty unless you know both forms agree.",
       ],
     },
-    introspection: { unsupported: "Microsoft Entra ID has no token introspection endpoint (RFC 7662): use --validation jwt" },
+    introspection: {
+      unsupported: "Microsoft Entra ID has no token introspection endpoint (RFC 7662): use --validation jwt",
+    },
     clientIds: [
       "Entra has no dynamic registration: register an app per MCP client (public client, its redirect",
       "URIs, granted the API's scopes) and give users its client id. Entra ignores RFC 8707 resource:",
@@ -197,11 +236,14 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
     ],
     setup: [
       "**App registrations > New registration** for the MCP server; under **Expose an API** set the Application ID URI (`api://CLIENT_ID`) and add scopes (`mcp.read`).",
-      "For v2 tokens set `\"accessTokenAcceptedVersion\": 2` in the manifest.",
+      'For v2 tokens set `"accessTokenAcceptedVersion": 2` in the manifest.',
       "One app registration per MCP client (public client, its redirect URIs, granted the API's scopes); give users its client id.",
     ],
     extraEnv: [],
-    validationCode: ["// Delegated scopes arrive in `scp`, application permissions in `roles`.", "scopeClaims: [\"scp\", \"roles\"],"],
+    validationCode: [
+      "// Delegated scopes arrive in `scp`, application permissions in `roles`.",
+      'scopeClaims: ["scp", "roles"],',
+    ],
   },
   keycloak: {
     id: "keycloak",
@@ -213,16 +255,22 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
     audience: {
       value: "https://mcp.example.com/mcp",
       comment: [
-        "What an audience mapper on a default client scope puts in aud. Without a mapper aud is \"account\"",
+        'What an audience mapper on a default client scope puts in aud. Without a mapper aud is "account"',
         "or missing, and every token is (rightly) refused: it was not issued for this server.",
       ],
     },
     audienceNote: [],
-    jwksUri: { value: "https://sso.example.com/realms/REALM/protocol/openid-connect/certs", comment: ["Keycloak key set: https://HOST/realms/REALM/protocol/openid-connect/certs"] },
+    jwksUri: {
+      value: "https://sso.example.com/realms/REALM/protocol/openid-connect/certs",
+      comment: ["Keycloak key set: https://HOST/realms/REALM/protocol/openid-connect/certs"],
+    },
     scopes: { value: "mcp:read", comment: ["Client scopes of the realm every MCP request needs."] },
     introspection: {
       endpoint: "https://sso.example.com/realms/REALM/protocol/openid-connect/token/introspect",
-      comment: ["Keycloak: https://HOST/realms/REALM/protocol/openid-connect/token/introspect, called with a", "confidential client's id and secret."],
+      comment: [
+        "Keycloak: https://HOST/realms/REALM/protocol/openid-connect/token/introspect, called with a",
+        "confidential client's id and secret.",
+      ],
       clientId: "YOUR_CLIENT_ID",
       clientSecret: "YOUR_CLIENT_SECRET",
     },
@@ -250,18 +298,23 @@ const PROVIDER_INFO: Record<ProviderId, ProviderInfo> = {
       ],
     },
     audienceNote: ["It issues tokens whose aud is the resource clients ask for: the default is right."],
-    jwksUri: { value: "http://127.0.0.1:9000/jwks", comment: ["Found through the issuer's metadata; set it only to override."], commented: true },
+    jwksUri: {
+      value: "http://127.0.0.1:9000/jwks",
+      comment: ["Found through the issuer's metadata; set it only to override."],
+      commented: true,
+    },
     scopes: { value: "mcp:read", comment: ["The local server offers mcp:read and mcp:write."] },
     introspection: {
       endpoint: "http://127.0.0.1:9000/token/introspection",
-      comment: ["The local server's introspection endpoint; npm run auth-server lets OAUTH_CLIENT_ID /", "OAUTH_CLIENT_SECRET below call it."],
+      comment: [
+        "The local server's introspection endpoint; npm run auth-server lets OAUTH_CLIENT_ID /",
+        "OAUTH_CLIENT_SECRET below call it.",
+      ],
       clientId: "mcp-resource-server",
       clientSecret: "local-dev-secret-change-me",
     },
     clientIds: ["Open dynamic client registration: MCP clients register themselves."],
-    setup: [
-      "`npm run auth-server` starts it on http://127.0.0.1:9000 (in memory; restart = new keys and clients).",
-    ],
+    setup: ["`npm run auth-server` starts it on http://127.0.0.1:9000 (in memory; restart = new keys and clients)."],
     extraEnv: [],
     validationCode: [],
   },

@@ -30,7 +30,11 @@ export class ScaffoldError extends Error {
 
 /** An npm package name from a directory name: lowercase, URL-safe, not starting with . or _. */
 export function packageNameFor(directory: string): string {
-  const name = basename(resolve(directory)).toLowerCase().replace(/[^a-z0-9._~-]+/g, "-").replace(/^[._-]+/, "").replace(/-+$/, "");
+  const name = basename(resolve(directory))
+    .toLowerCase()
+    .replace(/[^a-z0-9._~-]+/g, "-")
+    .replace(/^[._-]+/, "")
+    .replace(/-+$/, "");
   return name === "" ? "mcp-server" : name.slice(0, 214);
 }
 
@@ -57,17 +61,25 @@ export function validateChoices(options: Pick<ScaffoldOptions, "template" | "pro
     throw new ScaffoldError(`unknown validation "${options.validation}" (one of ${VALIDATIONS.join(", ")})`);
   }
   const introspection = providerInfo(options.provider).introspection;
-  if (options.validation === "introspection" && "unsupported" in introspection) throw new ScaffoldError(introspection.unsupported);
+  if (options.validation === "introspection" && "unsupported" in introspection)
+    throw new ScaffoldError(introspection.unsupported);
 }
 
 export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult> {
   validateChoices(options);
   const directory = resolve(options.directory);
   if (!options.force && !(await isEmptyDirectory(directory))) {
-    throw new ScaffoldError(`${directory} is not empty; choose another directory, or pass --force to write into it (generated files are overwritten)`);
+    throw new ScaffoldError(
+      `${directory} is not empty; choose another directory, or pass --force to write into it (generated files are overwritten)`,
+    );
   }
   const name = options.name ?? packageNameFor(directory);
-  const files = generateFiles({ name, template: options.template, provider: options.provider, validation: options.validation });
+  const files = generateFiles({
+    name,
+    template: options.template,
+    provider: options.provider,
+    validation: options.validation,
+  });
   for (const [path, content] of Object.entries(files)) {
     const target = join(directory, path);
     await mkdir(dirname(target), { recursive: true });

@@ -34,7 +34,8 @@ export const VERSIONS = {
   typesNode: "^20.19.43",
 } as const;
 
-const indent = (lines: readonly string[], spaces: number): string => lines.map((l) => `${" ".repeat(spaces)}${l}`).join("\n");
+const indent = (lines: readonly string[], spaces: number): string =>
+  lines.map((l) => `${" ".repeat(spaces)}${l}`).join("\n");
 
 function packageJson(o: ProjectOptions): string {
   const express = o.template === "express";
@@ -56,8 +57,17 @@ function packageJson(o: ProjectOptions): string {
       ...(local ? { "auth-server": "tsx scripts/auth-server.ts" } : {}),
     },
     dependencies: express
-      ? { "@mcp-oauth/express": VERSIONS.mcpOAuth, "@modelcontextprotocol/sdk": VERSIONS.sdk, express: VERSIONS.express, zod: VERSIONS.zodForSdk }
-      : { "@mcp-oauth/mcp-framework": VERSIONS.mcpOAuth, "mcp-framework": VERSIONS.mcpFramework, zod: VERSIONS.zodForFramework },
+      ? {
+          "@mcp-oauth/express": VERSIONS.mcpOAuth,
+          "@modelcontextprotocol/sdk": VERSIONS.sdk,
+          express: VERSIONS.express,
+          zod: VERSIONS.zodForSdk,
+        }
+      : {
+          "@mcp-oauth/mcp-framework": VERSIONS.mcpOAuth,
+          "mcp-framework": VERSIONS.mcpFramework,
+          zod: VERSIONS.zodForFramework,
+        },
     devDependencies: {
       ...(local ? { "@mcp-oauth/local-authorization-server": VERSIONS.mcpOAuth } : {}),
       ...(express ? { "@types/express": VERSIONS.typesExpress } : {}),
@@ -71,41 +81,51 @@ function packageJson(o: ProjectOptions): string {
 }
 
 function tsconfig(o: ProjectOptions): string {
-  return `${JSON.stringify({
-    compilerOptions: {
-      target: "ES2022",
-      lib: ["ES2023"],
-      module: "NodeNext",
-      moduleResolution: "NodeNext",
-      strict: true,
-      esModuleInterop: true,
-      skipLibCheck: true,
-      isolatedModules: true,
-      verbatimModuleSyntax: true,
-      resolveJsonModule: true,
-      types: ["node"],
-      noEmit: true,
+  return `${JSON.stringify(
+    {
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2023"],
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        esModuleInterop: true,
+        skipLibCheck: true,
+        isolatedModules: true,
+        verbatimModuleSyntax: true,
+        resolveJsonModule: true,
+        types: ["node"],
+        noEmit: true,
+      },
+      include: ["src", "test", ...(o.provider === "local" ? ["scripts"] : [])],
     },
-    include: ["src", "test", ...(o.provider === "local" ? ["scripts"] : [])],
-  }, null, 2)}\n`;
+    null,
+    2,
+  )}\n`;
 }
 
-const TSCONFIG_BUILD = `${JSON.stringify({
-  extends: "./tsconfig.json",
-  compilerOptions: { noEmit: false, rootDir: "src", outDir: "dist", sourceMap: true },
-  include: ["src"],
-}, null, 2)}\n`;
+const TSCONFIG_BUILD = `${JSON.stringify(
+  {
+    extends: "./tsconfig.json",
+    compilerOptions: { noEmit: false, rootDir: "src", outDir: "dist", sourceMap: true },
+    include: ["src"],
+  },
+  null,
+  2,
+)}\n`;
 
 const GITIGNORE = "node_modules/\ndist/\n.env\n*.log\n";
 
 /** `oauthOptions()`: optionsFromEnv plus the provider's claim quirks. */
 function oauthOptionsCode(o: ProjectOptions, returnType: string): string {
   const p = providerInfo(o.provider);
-  const validation = p.validationCode.length > 0
-    ? `\n    validation: {\n      ...options.validation,\n${indent(p.validationCode, 6)}\n    },`
-    : "";
-  const cognitoHelper = o.provider === "cognito"
-    ? `
+  const validation =
+    p.validationCode.length > 0
+      ? `\n    validation: {\n      ...options.validation,\n${indent(p.validationCode, 6)}\n    },`
+      : "";
+  const cognitoHelper =
+    o.provider === "cognito"
+      ? `
 /** OAUTH_COGNITO_CLIENT_IDS: the app clients whose tokens count as issued for this server. */
 function cognitoClientIds(env: Env): string[] {
   const ids = list(env["OAUTH_COGNITO_CLIENT_IDS"]);
@@ -115,7 +135,7 @@ function cognitoClientIds(env: Env): string[] {
   return ids;
 }
 `
-    : "";
+      : "";
   return `${cognitoHelper}
 /**
  * mcp-oauth options from the OAUTH_* variables (see .env.example)${p.validationCode.length > 0 ? `, plus what ${p.title} needs` : ""}.
@@ -244,7 +264,9 @@ export async function startServer(env: Env = process.env): Promise<RunningServer
 const LOAD_ENV = `// .env (see .env.example) fills in what the environment does not set.
 if (existsSync(".env")) process.loadEnvFile(".env");`;
 
-const REPORT_AUTHORIZATION_SERVERS = (target: string): string => `// What MCP clients will meet at the authorization server (PKCE S256, registration): warnings only.
+const REPORT_AUTHORIZATION_SERVERS = (
+  target: string,
+): string => `// What MCP clients will meet at the authorization server (PKCE S256, registration): warnings only.
 void ${target}.inspectAuthorizationServers().then((reports) => {
   for (const report of reports) {
     if (!report.ok) console.warn(\`authorization server \${report.issuer}: \${report.error}\`);
@@ -378,7 +400,13 @@ function testEnv(o: ProjectOptions): Record<string, string> {
     OAUTH_AUTHORIZATION_SERVER: "https://auth.example.com",
     OAUTH_SCOPES: "mcp:read",
     OAUTH_VALIDATION: o.validation,
-    ...(o.validation === "introspection" ? { OAUTH_CLIENT_ID: "test-client", OAUTH_CLIENT_SECRET: "test-secret", OAUTH_INTROSPECTION_ENDPOINT: "https://auth.example.com/introspect" } : {}),
+    ...(o.validation === "introspection"
+      ? {
+          OAUTH_CLIENT_ID: "test-client",
+          OAUTH_CLIENT_SECRET: "test-secret",
+          OAUTH_INTROSPECTION_ENDPOINT: "https://auth.example.com/introspect",
+        }
+      : {}),
     ...(o.provider === "cognito" ? { OAUTH_COGNITO_CLIENT_IDS: "test-app-client" } : {}),
   };
 }
@@ -389,7 +417,10 @@ const TEST_REQUESTS = `const INITIALIZE = JSON.stringify({
 });
 const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };`;
 
-const TEST_CASES = (urlExpr: string, metadataExpr: string): string => `test("publishes the protected resource metadata (RFC 9728)", async () => {
+const TEST_CASES = (
+  urlExpr: string,
+  metadataExpr: string,
+): string => `test("publishes the protected resource metadata (RFC 9728)", async () => {
   const res = await fetch(${metadataExpr});
   assert.equal(res.status, 200);
   const metadata = (await res.json()) as { resource: string; authorization_servers: string[] };
@@ -528,7 +559,7 @@ function readme(o: ProjectOptions): string {
     "",
     `An MCP server (${express ? "Express + the MCP TypeScript SDK, Streamable HTTP" : "mcp-framework, HTTP Stream transport"}) that is an OAuth 2.1`,
     `resource server: mcp-oauth checks the access token of every MCP request${express ? "" : " (`OAuthAuthProvider`)"},`,
-    "answers without one with `401` and the `WWW-Authenticate: Bearer resource_metadata=\"...\"` challenge, and publishes",
+    'answers without one with `401` and the `WWW-Authenticate: Bearer resource_metadata="..."` challenge, and publishes',
     "the protected resource metadata (RFC 9728) that tells MCP clients where to get a token.",
     `Authorization server: ${p.title}; token validation: ${o.validation === "jwt" ? "JWT (signature and claims checked locally)" : "introspection (RFC 7662)"}.`,
     "",
@@ -536,7 +567,7 @@ function readme(o: ProjectOptions): string {
     "",
     "The `@mcp-oauth/*` packages are not on the npm registry until their first release (0.1.0): until then `npm install`",
     "fails on them; install them from tarballs packed in a clone of https://github.com/mcp-oauth/mcp-oauth",
-    "(`pnpm -r --filter \"./packages/*\" pack`, then `npm install ./path/to/mcp-oauth-*.tgz`; docs/releasing.md).",
+    '(`pnpm -r --filter "./packages/*" pack`, then `npm install ./path/to/mcp-oauth-*.tgz`; docs/releasing.md).',
     "",
     "```sh",
     "npm install",
@@ -566,7 +597,11 @@ function readme(o: ProjectOptions): string {
     ...(o.validation === "jwt" && !p.jwksUri.commented ? [`OAUTH_JWKS_URI=${p.jwksUri.value}`] : []),
     ...p.extraEnv.map((e) => `${e.name}=${e.value}`),
     ...(o.validation === "introspection" && "endpoint" in p.introspection
-      ? [`OAUTH_INTROSPECTION_ENDPOINT=${p.introspection.endpoint}`, `OAUTH_CLIENT_ID=${p.introspection.clientId}`, `OAUTH_CLIENT_SECRET=${p.introspection.clientSecret}`]
+      ? [
+          `OAUTH_INTROSPECTION_ENDPOINT=${p.introspection.endpoint}`,
+          `OAUTH_CLIENT_ID=${p.introspection.clientId}`,
+          `OAUTH_CLIENT_SECRET=${p.introspection.clientSecret}`,
+        ]
       : []),
     "```",
     "",
@@ -589,12 +624,14 @@ function readme(o: ProjectOptions): string {
     "- `src/index.ts`: reads `.env` and the environment, starts the server.",
     "- `test/server.test.ts`: starts the server on a free port and checks the metadata and the challenge.",
     ...(local ? ["- `scripts/auth-server.ts`: the local authorization server (`npm run auth-server`)."] : []),
-    ...(express ? [] : [
-      "",
-      "`OAuthAuthProvider` puts mcp-oauth in front of every request of mcp-framework's transport: the metadata at both",
-      "RFC 9728 URLs, the library's refusals, per-tool scopes (`scopePolicy`, 403 `insufficient_scope`), sessions bound to",
-      "their subject; `/health` needs a token too (see the mcp-oauth documentation, `docs/mcp-framework.md`).",
-    ]),
+    ...(express
+      ? []
+      : [
+          "",
+          "`OAuthAuthProvider` puts mcp-oauth in front of every request of mcp-framework's transport: the metadata at both",
+          "RFC 9728 URLs, the library's refusals, per-tool scopes (`scopePolicy`, 403 `insufficient_scope`), sessions bound to",
+          "their subject; `/health` needs a token too (see the mcp-oauth documentation, `docs/mcp-framework.md`).",
+        ]),
     "",
   ];
   return lines.join("\n");
