@@ -22,8 +22,19 @@ function tokensOf(file: string): string[] {
   return tokens;
 }
 
-function tokenSource(window: LoadWindow): { next: () => string; distinct: () => number; repeated: () => boolean } {
+type TokenSource = { next: () => string; distinct: () => number; repeated: () => boolean };
+
+function tokenSource(window: LoadWindow): TokenSource {
   const tokens = tokensOf(window.tokensFile);
+  if (window.mode === "per-connection") {
+    // Called once per connection (autocannon's setupClient), not per request.
+    let connections = 0;
+    return {
+      next: () => tokens[connections++ % tokens.length]!,
+      distinct: () => Math.min(connections, tokens.length),
+      repeated: () => false,
+    };
+  }
   if (window.mode === "cycle") {
     let i = 0;
     return {
@@ -59,9 +70,77 @@ function tokenSource(window: LoadWindow): { next: () => string; distinct: () => 
   };
 }
 
+const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+/**
+ * Opens an MCP session (initialize, notifications/initialized) and checks that a
+ * `tools/call` answers the echo: a row that answers 200 with a JSON-RPC error would
+ * otherwise be measured as a success. Returns the headers every request of the window sends.
+ */
+async function openSession(url: string, token: string): Promise<Record<string, string>> {
+  const post = async (body: object, headers: Record<string, string>): Promise<Response> => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, ...headers },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok)
+      throw new Error(
+        `MCP ${(body as { method: string }).method} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+      );
+    return response;
+  };
+  const init = await post(
+    {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } },
+    },
+    {},
+  );
+  const sessionId = init.headers.get("mcp-session-id");
+  const { result } = (await init.json()) as { result?: { protocolVersion?: string } };
+  if (!sessionId || !result?.protocolVersion) throw new Error("initialize gave no session");
+  const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": result.protocolVersion };
+  await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, headers)).arrayBuffer();
+  const call = (await (await post(toolCall(-1), headers)).json()) as { result?: { content?: { text?: string }[] } };
+  // mcp-framework answers a string result JSON-encoded ("\"ping\"").
+  if (!call.result?.content?.[0]?.text?.includes("ping"))
+    throw new Error(`tools/call did not echo: ${JSON.stringify(call).slice(0, 200)}`);
+  return headers;
+}
+
+const toolCall = (id: number): object => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "echo", arguments: { text: "ping" } },
+});
+
 async function run(window: LoadWindow): Promise<WindowResult> {
   const url = new URL(window.url);
   const source = tokenSource(window);
+  const mcpHeaders =
+    window.request === "mcp" ? await openSession(window.url, tokensOf(window.tokensFile)[0]!) : undefined;
+  let rpcId = 0;
+  /** One request of the window; `token` fixed for a connection, or taken per request. */
+  const request = (token?: string): autocannon.Request => ({
+    method: mcpHeaders ? "POST" : "GET",
+    path: url.pathname,
+    setupRequest: (req) => {
+      req.headers = {
+        ...req.headers,
+        ...mcpHeaders,
+        ...(mcpHeaders ? MCP_HEADERS : {}),
+        authorization: `Bearer ${token ?? source.next()}`,
+      };
+      // Each call its own JSON-RPC id: the transport maps answers to requests by id.
+      if (mcpHeaders) req.body = JSON.stringify(toolCall(++rpcId));
+      return req;
+    },
+  });
+  const perConnection = window.mode === "per-connection";
   const latencies: number[] = [];
   const settle = window.phase === "measure" ? window.settleSeconds : 0;
   // Without a callback autocannon returns its tracker (an EventEmitter) made thenable.
@@ -71,16 +150,14 @@ async function run(window: LoadWindow): Promise<WindowResult> {
     duration: settle + window.seconds,
     // autocannon checks for the end of `duration` once per sample interval (default 1 s).
     sampleInt: 100,
-    requests: [
-      {
-        method: "GET",
-        path: url.pathname,
-        setupRequest: (request) => {
-          request.headers = { ...request.headers, authorization: `Bearer ${source.next()}` };
-          return request;
-        },
-      },
-    ],
+    requests: [request(perConnection ? "replaced-per-connection" : undefined)],
+    // One token per connection: each connection (client) gets its own request list.
+    ...(perConnection
+      ? {
+          setupClient: (client: autocannon.Client) =>
+            (client as unknown as { setRequests(r: autocannon.Request[]): void }).setRequests([request(source.next())]),
+        }
+      : {}),
   }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   // The first `settle` seconds are load, not measurement: the server has just been woken
   // from idle (its code and data not in the CPU caches any more).

@@ -6,6 +6,8 @@
  * - `heap`: heap growth for 100k distinct tokens held in the validation cache.
  */
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { importJWK, jwtVerify } from "jose";
 import { ResourceServer } from "@mcp-oauth/core";
 import {
   AuthorizationServerDirectory,
@@ -39,6 +41,11 @@ export interface ColdResult {
   /** mcp-oauth's cached path (`verifyToken` of a token already in the cache), µs per op. */
   cachedVerifyUs: number;
   cachedParts: Record<string, number>;
+  /**
+   * Ways to check a cold token, 10 in flight (as under load): CPU µs per token in all
+   * threads, and on the main thread (the event loop) alone. What chose the mechanism.
+   */
+  mechanisms: { name: string; totalCpuUs: number; mainThreadCpuUs: number; wallUs: number }[];
 }
 
 export interface HeapResult {
@@ -53,6 +60,20 @@ export interface HeapResult {
 const [mode, raw] = [process.argv[2], process.argv[3]];
 const config = JSON.parse(raw!) as MicroConfig;
 const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * A start-up check tried again once: on a busy machine the authorization server has closed
+ * a kept-alive connection just as it was reused ("other side closed"), a failure of the
+ * setting, not of what is measured.
+ */
+async function retried<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return await start();
+  }
+}
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -84,8 +105,14 @@ async function cold(): Promise<ColdResult> {
     authorizationServers: [config.issuer],
     validation: { jwksUri: config.jwksUri },
   };
-  const server = new ResourceServer({ ...options, cache: false });
-  await server.ready();
+  // One token at a time on the event loop: the verifier's own cost next to a bare
+  // crypto.verify (the thread pool is compared under concurrency in compareMechanisms).
+  const eventLoopOptions = {
+    ...options,
+    validation: { ...options.validation, signatureVerification: "event-loop" as const },
+  };
+  const server = new ResourceServer({ ...eventLoopOptions, cache: false });
+  await retried(() => server.ready());
   const jwks = (await (await fetch(config.jwksUri)).json()) as { keys: JsonWebKey[] };
   const key = createPublicKey({ key: jwks.keys[0]!, format: "jwk" });
   const bare = bareVerify(key);
@@ -93,7 +120,7 @@ async function cold(): Promise<ColdResult> {
     if (!bare(token)) throw new Error("bare verify refused a valid token");
   }
 
-  const resolved = resolveOptions(options);
+  const resolved = resolveOptions(eventLoopOptions);
   const jwtOptions = resolved.tokenRules;
   // The verifier alone (what ResourceServer.verifyToken calls once the cache is off), to
   // tell the verification's cost from the resource server's own around it.
@@ -101,7 +128,7 @@ async function cold(): Promise<ColdResult> {
     resolved,
     new AuthorizationServerDirectory({ timeout: 5000, retryAfter: 5 }, () => {}),
   );
-  await verifier.ready();
+  await retried(() => verifier.ready());
 
   const warm = pool.slice(0, 2000);
   await timeAsync(warm, (t) => server.verifyToken(t));
@@ -165,7 +192,7 @@ async function cold(): Promise<ColdResult> {
 
   // The cached path: the same few tokens again and again, cache on (defaults).
   const cachedServer = new ResourceServer(options);
-  await cachedServer.ready();
+  await retried(() => cachedServer.ready());
   const repeated = Array.from({ length: 50_000 }, (_, i) => cachedTokens[i % cachedTokens.length]!);
   await timeAsync(repeated, (t) => cachedServer.verifyToken(t));
   const cachedRuns: number[] = [];
@@ -186,9 +213,12 @@ async function cold(): Promise<ColdResult> {
     ),
   };
 
+  const mechanisms = await compareMechanisms(pool, key, jwks.keys[0]!, options);
+
   return {
     ops: perRound,
     rounds,
+    mechanisms,
     bareVerifyUs: median(bareUs),
     mcpOAuthVerifyUs: median(oursUs),
     ratio: median(ratios),
@@ -196,6 +226,100 @@ async function cold(): Promise<ColdResult> {
     cachedVerifyUs,
     cachedParts,
   };
+}
+
+/** CPU time of the main thread so far, in µs (Linux: /proc/self/task/<pid>/schedstat, ns on CPU). */
+function mainThreadCpuUs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
+  } catch {
+    return NaN;
+  }
+}
+
+async function compareMechanisms(
+  pool: string[],
+  key: KeyObject,
+  jwk: JsonWebKey,
+  options: { resource: string; authorizationServers: string[]; validation: { jwksUri: string } },
+): Promise<ColdResult["mechanisms"]> {
+  const eventLoop = new ResourceServer({
+    ...options,
+    cache: false,
+    validation: { ...options.validation, signatureVerification: "event-loop" },
+  });
+  const threadPool = new ResourceServer({
+    ...options,
+    cache: false,
+    validation: { ...options.validation, signatureVerification: "thread-pool" },
+  });
+  await retried(() => Promise.all([eventLoop.ready(), threadPool.ready()]));
+  const joseKey = await importJWK(jwk as Parameters<typeof importJWK>[0], "RS256");
+  const parts = (t: string): [Buffer, Buffer] => {
+    const dot = t.lastIndexOf(".");
+    return [Buffer.from(t.slice(0, dot)), Buffer.from(t.slice(dot + 1), "base64url")];
+  };
+  const ways: Record<string, (token: string) => unknown> = {
+    "mcp-oauth verifyToken, signature on the event loop": (t) => eventLoop.verifyToken(t),
+    "mcp-oauth verifyToken, signature on the thread pool": (t) => threadPool.verifyToken(t),
+    "jose jwtVerify (WebCrypto, thread pool), issuer + audience": (t) =>
+      jwtVerify(t, joseKey, {
+        issuer: options.authorizationServers[0]!,
+        audience: options.resource,
+        algorithms: ["RS256"],
+      }),
+    "bare crypto.verify, synchronous": (t) => {
+      const [data, signature] = parts(t);
+      if (!verify("sha256", data, key, signature)) throw new Error("refused");
+    },
+    "bare crypto.verify with a callback (thread pool)": (t) =>
+      new Promise<void>((resolve, reject) => {
+        const [data, signature] = parts(t);
+        verify("sha256", data, key, signature, (error, ok) => (ok ? resolve() : reject(error ?? new Error("refused"))));
+      }),
+  };
+  const IN_FLIGHT = 10;
+  let offset = 2000;
+  const runOnce = async (
+    fn: (token: string) => unknown,
+    n: number,
+  ): Promise<{ total: number; main: number; wall: number }> => {
+    const list = pool.slice(offset, offset + n);
+    offset = offset + n >= pool.length - n ? 2000 : offset + n;
+    let i = 0;
+    const cpu = process.cpuUsage();
+    const main = mainThreadCpuUs();
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (i < list.length) await fn(list[i++]!);
+      }),
+    );
+    const wall = ((performance.now() - started) * 1000) / list.length;
+    const used = process.cpuUsage(cpu);
+    return { total: (used.user + used.system) / list.length, main: (mainThreadCpuUs() - main) / list.length, wall };
+  };
+  const results = new Map<string, { total: number[]; main: number[]; wall: number[] }>();
+  for (const [name, fn] of Object.entries(ways)) {
+    await runOnce(fn, 1000);
+    results.set(name, { total: [], main: [], wall: [] });
+  }
+  // Rounds taking turns, so a drift of the machine hits every way alike.
+  for (let round = 0; round < 5; round++) {
+    for (const [name, fn] of Object.entries(ways)) {
+      const r = await runOnce(fn, 2000);
+      const into = results.get(name)!;
+      into.total.push(r.total);
+      into.main.push(r.main);
+      into.wall.push(r.wall);
+    }
+  }
+  return [...results].map(([name, r]) => ({
+    name,
+    totalCpuUs: median(r.total),
+    mainThreadCpuUs: median(r.main),
+    wallUs: median(r.wall),
+  }));
 }
 
 async function heap(): Promise<HeapResult> {

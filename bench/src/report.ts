@@ -22,6 +22,10 @@ export interface RowResult extends LoadResult {
   upstreamMeasured: UpstreamCount;
   /** Upstream calls from the server's start (start-up check, probe, warm-up, run). */
   upstreamTotal: UpstreamCount;
+  /** Cores the row server could use (1: pinned to CPU 0, load on CPU 1; 2: shared with the load). */
+  cores?: 1 | 2;
+  /** What the row's *vs baseline* is paired with. */
+  baselineId?: string;
   /** mcp-oauth's `server.stats()` at the end of the row. */
   serverStats?: Record<string, number>;
   /** Largest share of the machine's CPU other processes took during one of the row's windows. */
@@ -70,11 +74,19 @@ export interface BenchResults {
   rows: RowResult[];
   micro: { cold: ColdResult | undefined; heap: HeapResult | undefined };
   targets: Target[];
+  /** Scaling with cores, the mechanism choice, a rotation's cost: sentences with their figures. */
+  findings: string[];
   profiles: Record<string, ProfileSummary>;
   wallSeconds: number;
 }
 
-const TOKEN_SET: Record<TokenSet, string> = { cached: "cached", cold: "cold", opaque: "opaque (introspection)" };
+const TOKEN_SET: Record<TokenSet, string> = {
+  cached: "cached, round-robin",
+  "per-connection": "cached, one per connection",
+  cold: "cold",
+  opaque: "opaque (introspection)",
+  rotation: "new key each window",
+};
 
 const num = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : "—");
 const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : "—");
@@ -108,6 +120,7 @@ function notes(row: RowResult): string {
 export const TABLE_HEADER = [
   "Row",
   "Tokens",
+  "Cores",
   "req/s",
   "(min–max)",
   "p50 ms",
@@ -118,17 +131,20 @@ export const TABLE_HEADER = [
   "upstream calls (run / row)",
   "notes",
 ];
-const NUMERIC = new Set([2, 4, 5, 6, 7, 8]);
+const NUMERIC = new Set([2, 3, 5, 6, 7, 8, 9]);
 
 export function tableRows(results: BenchResults): string[][] {
   return results.rows.map((row) => [
     row.label,
     TOKEN_SET[row.tokens],
+    String(row.cores ?? 2),
     num(row.rps),
     `${num(row.rpsMin)}–${num(row.rpsMax)}`,
     num(row.p50, 2),
     num(row.p99, 2),
-    ratio(row.ratioToBaseline),
+    row.baselineId && row.baselineId !== "baseline" && row.baselineId !== "baseline@1" && row.id !== row.baselineId
+      ? `${ratio(row.ratioToBaseline)} (vs ${row.baselineId})`
+      : ratio(row.ratioToBaseline),
     ratio(row.ratioToBestPeer),
     num(row.serverCpuUsPerRequest),
     upstream(row),
@@ -171,6 +187,7 @@ export function renderTerminal(results: BenchResults): string {
     );
   if (results.retriedWindows > 0)
     out.push(`${results.retriedWindows} measured windows were taken again: other processes used the CPUs meanwhile`);
+  if (results.findings.length > 0) out.push("", ...results.findings);
   out.push("", "targets:");
   for (const t of results.targets)
     out.push(
@@ -210,7 +227,7 @@ export function renderMarkdown(results: BenchResults): string {
           "",
         ]
       : []),
-    `Each row: an Express 5 server in its own process, one protected \`GET /mcp\` returning \`{"ok":true}\`; autocannon in another process, ${s.connections} connections` +
+    `Each row: a server in its own process: an Express 5 app with one protected \`GET /mcp\` returning \`{"ok":true}\`, or (the MCP rows) a whole MCP server answering \`tools/call\` (an \`echo\` tool) in a session opened before the window, through the MCP SDK's Streamable HTTP transport on Express or mcp-framework's HTTP Stream transport, JSON answers; autocannon in another process, ${s.connections} connections` +
       (s.pinning
         ? `; ${s.pinning}. `
         : "; processes not pinned to CPUs (server and load generator share the cores). ") +
@@ -220,12 +237,12 @@ export function renderMarkdown(results: BenchResults): string {
         : "") +
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
-      `**cached** = ${s.cachedTokens} tokens sent round-robin; **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once. ` +
+      `**cached, round-robin** = ${s.cachedTokens} tokens, each request the next; **cached, one per connection** = each connection keeps a token of its own (what an MCP client does); **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once; **new key each window** = before each measured window the key set the row reads gains a new RSA key and the window sends 64 tokens signed with it round-robin, measured from the first request (no settling time), so the refetch of the key set is inside the window. ` +
       `The introspection row uses ${s.opaqueTokens} opaque tokens issued by a second local authorization server (oidc-provider) through the real authorization-code flow, and its real introspection endpoint.`,
     "",
     markdownTable(TABLE_HEADER, tableRows(results), NUMERIC),
     "",
-    "*vs best peer*: against the fastest of the five peers on the same token set in the same round. *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
+    "*vs best peer*: against the fastest of the five peers on the same token set, with the same cores, in the same round. *vs baseline*: against the unprotected row of the same kind in the same round (the GET baseline with the same cores; for the MCP rows, the same MCP server without protection). *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
     "",
     "## Targets",
     "",
@@ -234,6 +251,9 @@ export function renderMarkdown(results: BenchResults): string {
       results.targets.map((t) => [t.what, t.measured, t.status === "met" ? "met" : `**${t.status}**`]),
     ),
     "",
+    ...(results.findings.length > 0
+      ? ["## Scaling, mechanism, rotation", "", ...results.findings.flatMap((f) => [`- ${f}`]), ""]
+      : []),
     "A throughput target is *met* when the paired throughput ratio and the server's CPU time per request both say so, *missed* when neither does, *unclear* when they disagree (throughput on a shared 2-core machine is noisy; CPU time per request is the steadier measure of cost).",
     "",
   ];
@@ -248,6 +268,19 @@ export function renderMarkdown(results: BenchResults): string {
         ["Part of the cold path (same tokens)", "µs/op"],
         Object.entries(cold.parts).map(([k, v]) => [k, v.toFixed(2)]),
         new Set([1]),
+      ),
+      "",
+      `Ways to check a cold token (the same tokens, 10 in flight as under load, keys loaded; medians of 5 rounds of 2000 taking turns): CPU time per token in all threads, and on the main thread (the event loop) alone. On one core every thread shares that core, so the total is what counts; with a free core, the event loop's share is.`,
+      "",
+      markdownTable(
+        ["Way", "CPU µs/token (all threads)", "main thread µs/token", "wall µs/token"],
+        cold.mechanisms.map((m) => [
+          m.name,
+          m.totalCpuUs.toFixed(1),
+          m.mainThreadCpuUs.toFixed(1),
+          m.wallUs.toFixed(1),
+        ]),
+        new Set([1, 2, 3]),
       ),
       "",
       `Cached path: \`verifyToken\` of a token already in the cache **${cold.cachedVerifyUs.toFixed(2)} µs/op**.`,

@@ -46,6 +46,10 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
 
     case "mcp-oauth":
     case "mcp-oauth-nocache":
+    case "mcp-oauth-nocache-event-loop":
+    case "mcp-oauth-nocache-thread-pool":
+    case "mcp-oauth-nocache-cluster":
+    case "mcp-oauth-rotation":
     case "mcp-oauth-introspection": {
       const { requireBearer, ResourceServer } = await import("@mcp-oauth/express");
       const server =
@@ -63,8 +67,15 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
           : new ResourceServer({
               resource: c.resource,
               authorizationServers: [c.issuer],
-              validation: { jwksUri: c.jwksUri },
-              ...(c.impl === "mcp-oauth-nocache" ? { cache: false as const } : {}),
+              validation: {
+                jwksUri: c.impl === "mcp-oauth-rotation" ? c.rotationJwksUri : c.jwksUri,
+                // The default (`auto`) everywhere else: the thread pool when the process sees more than one core.
+                ...(c.impl === "mcp-oauth-nocache-event-loop" ? { signatureVerification: "event-loop" as const } : {}),
+                ...(c.impl === "mcp-oauth-nocache-thread-pool"
+                  ? { signatureVerification: "thread-pool" as const }
+                  : {}),
+              },
+              ...(c.impl.startsWith("mcp-oauth-nocache") ? { cache: false as const } : {}),
             });
       // The documented start-up check: key set loaded (or introspection endpoint known) before serving.
       await server.ready();
@@ -113,6 +124,7 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
               throw new InvalidTokenError(error instanceof Error ? error.message : "invalid token");
             });
             return {
+              issuer: c.issuer,
               token,
               clientId: typeof payload["client_id"] === "string" ? payload["client_id"] : "",
               scopes: typeof payload["scope"] === "string" ? payload["scope"].split(" ") : [],
@@ -169,24 +181,194 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
   }
 }
 
-const app = express();
-const middleware = await middlewareFor(config);
-const handler = (_req: Request, res: Response): void => {
-  res.json({ ok: true });
-};
-if (middleware) app.get(ROUTE, middleware, handler);
-else app.get(ROUTE, handler);
+/** The tool every MCP row calls: echoes its argument (the transport's cost, not the tool's). */
+const ECHO_DESCRIPTION = "Echoes its text.";
 
-const server = app.listen(0, "127.0.0.1", () =>
-  send({ type: "listening", port: (server.address() as AddressInfo).port }),
-);
-server.keepAliveTimeout = 30_000;
+/**
+ * The MCP SDK's Streamable HTTP transport on Express, stateful as in examples/express-server
+ * (one transport per session, JSON answers), with `mcpOAuth` in front when protected.
+ */
+async function sdkApp(c: ServerConfig): Promise<express.Express> {
+  const { randomUUID } = await import("node:crypto");
+  const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+  const { StreamableHTTPServerTransport } = await import("@modelcontextprotocol/sdk/server/streamableHttp.js");
+  const { isInitializeRequest } = await import("@modelcontextprotocol/sdk/types.js");
+  const { z } = await import("zod");
+  const app = express();
+  if (c.impl === "mcp-sdk-protected") {
+    const { mcpOAuth } = await import("@mcp-oauth/express");
+    const oauth = mcpOAuth({
+      resource: c.resource,
+      authorizationServers: [c.issuer],
+      validation: { jwksUri: c.jwksUri },
+    });
+    await oauth.resourceServer.ready();
+    statsOf = () => ({ ...oauth.resourceServer.stats() });
+    app.use(oauth);
+  }
+  app.use(express.json());
+  const sessions = new Map<string, InstanceType<typeof StreamableHTTPServerTransport>>();
+  app.post(ROUTE, async (req: Request, res: Response) => {
+    const id = req.header("mcp-session-id");
+    const known = id === undefined ? undefined : sessions.get(id);
+    if (known) return known.handleRequest(req, res, req.body);
+    if (!isInitializeRequest(req.body)) {
+      res.status(400).json({ jsonrpc: "2.0", error: { code: -32000, message: "no session" }, id: null });
+      return;
+    }
+    const transport: InstanceType<typeof StreamableHTTPServerTransport> = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
+    });
+    const mcp = new McpServer({ name: "bench", version: "0.0.0" });
+    mcp.registerTool(
+      "echo",
+      { description: ECHO_DESCRIPTION, inputSchema: { text: z.string() } },
+      async ({ text }) => ({ content: [{ type: "text", text }] }),
+    );
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  return app;
+}
+
+/** mcp-framework's own HTTP Stream transport (batch answers), with our provider when protected. */
+async function frameworkServer(c: ServerConfig): Promise<number> {
+  const { MCPServer, MCPTool } = await import("mcp-framework");
+  const { z } = await import("zod");
+  const { createServer } = await import("node:net");
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  class EchoTool extends MCPTool {
+    name = "echo";
+    description = ECHO_DESCRIPTION;
+    schema = z.object({ text: z.string().describe("The text") });
+    async execute(input: { text: string }): Promise<string> {
+      return input.text;
+    }
+  }
+  let auth: { provider: never; endpoints: { sse: boolean; messages: boolean } } | undefined;
+  if (c.impl === "mcp-framework-server-protected") {
+    const { OAuthAuthProvider } = await import("@mcp-oauth/mcp-framework");
+    const provider = new OAuthAuthProvider({
+      resource: c.resource,
+      authorizationServers: [c.issuer],
+      validation: { jwksUri: c.jwksUri },
+    });
+    await provider.resourceServer.ready();
+    statsOf = () => ({ ...provider.resourceServer.stats() });
+    auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
+  }
+  const server = new MCPServer({
+    name: "bench",
+    version: "0.0.0",
+    transport: {
+      type: "http-stream",
+      options: { port, host: "127.0.0.1", endpoint: ROUTE, responseMode: "batch", ...(auth ? { auth } : {}) },
+    },
+  });
+  server.addTool(EchoTool as never);
+  // start() resolves only at shutdown: wait for the port to answer instead.
+  server.start().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+  for (let attempt = 0; ; attempt++) {
+    const up = await fetch(`http://127.0.0.1:${port}${ROUTE}`).then(
+      (r) => r.arrayBuffer().then(() => true),
+      () => false,
+    );
+    if (up) return port;
+    if (attempt > 200) throw new Error("mcp-framework server did not start");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The cluster row: the primary forks one worker per available core (node:cluster, as the
+ * README shows), each serving the same app on the shared port, and answers the
+ * orchestrator for them all (CPU time summed over the workers from /proc).
+ */
+async function clusterPrimary(): Promise<never> {
+  const cluster = (await import("node:cluster")).default;
+  const { availableParallelism } = await import("node:os");
+  const { readFileSync } = await import("node:fs");
+  const workers = Array.from({ length: availableParallelism() }, () => cluster.fork());
+  const port = await new Promise<number>((resolve) => {
+    let listening = 0;
+    cluster.on("listening", (_worker, address) => {
+      if (++listening === workers.length) resolve(address.port);
+    });
+  });
+  const workerCpuUs = (): number =>
+    workers.reduce((sum, worker) => {
+      try {
+        const stat = readFileSync(`/proc/${worker.process.pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return sum + (Number(fields[11]) + Number(fields[12])) * 10_000;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  const quit = (): never => {
+    for (const worker of workers) worker.process.kill("SIGKILL");
+    if (process.connected) process.disconnect();
+    process.exit(0);
+  };
+  process.on("message", (command: ServerCommand) => {
+    if (command.type === "cpu") {
+      const { user, system } = process.cpuUsage();
+      send({ type: "cpu", user: user + workerCpuUs(), system });
+    } else if (command.type === "stats") {
+      send({ type: "stats", stats: undefined });
+    } else if (command.type === "exit") {
+      quit();
+    } else {
+      send({ type: "profile", file: "" });
+    }
+  });
+  process.on("disconnect", quit);
+  send({ type: "listening", port, pids: workers.map((worker) => worker.process.pid!) });
+  return await new Promise<never>(() => {});
+}
+
+if (config.impl === "mcp-oauth-nocache-cluster" && (await import("node:cluster")).default.isPrimary)
+  await clusterPrimary();
+
+const MCP_IMPLS = new Set(["mcp-sdk", "mcp-sdk-protected"]);
+const FRAMEWORK_IMPLS = new Set(["mcp-framework-server", "mcp-framework-server-protected"]);
+
+let server: import("node:http").Server | undefined;
+if (FRAMEWORK_IMPLS.has(config.impl)) {
+  const port = await frameworkServer(config);
+  send({ type: "listening", port });
+} else {
+  const app = MCP_IMPLS.has(config.impl) ? await sdkApp(config) : express();
+  if (!MCP_IMPLS.has(config.impl)) {
+    const middleware = await middlewareFor(config);
+    const handler = (_req: Request, res: Response): void => {
+      res.json({ ok: true });
+    };
+    if (middleware) app.get(ROUTE, middleware, handler);
+    else app.get(ROUTE, handler);
+  }
+  const listening: import("node:http").Server = app.listen(0, "127.0.0.1", () =>
+    send({ type: "listening", port: (listening.address() as AddressInfo).port }),
+  );
+  listening.keepAliveTimeout = 30_000;
+  server = listening;
+}
 
 let session: Session | undefined;
 
 function stop(): void {
-  server.close();
-  server.closeAllConnections();
+  server?.close();
+  server?.closeAllConnections();
   if (process.connected) process.disconnect();
   process.exit(0);
 }

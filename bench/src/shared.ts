@@ -20,6 +20,8 @@ export interface ServerConfig {
   issuer: string;
   jwksUri: string;
   introspection: { issuer: string; endpoint: string; clientId: string; clientSecret: string };
+  /** The key set the rotation row reads (the orchestrator publishes a new key before each of its windows). */
+  rotationJwksUri: string;
 }
 
 export type Impl =
@@ -29,6 +31,14 @@ export type Impl =
   | "async-noop"
   | "mcp-oauth"
   | "mcp-oauth-nocache"
+  | "mcp-oauth-nocache-event-loop"
+  | "mcp-oauth-nocache-thread-pool"
+  | "mcp-oauth-nocache-cluster"
+  | "mcp-oauth-rotation"
+  | "mcp-sdk"
+  | "mcp-sdk-protected"
+  | "mcp-framework-server"
+  | "mcp-framework-server-protected"
   | "mcp-oauth-introspection"
   | "express-oauth2-jwt-bearer"
   | "express-jwt"
@@ -51,9 +61,16 @@ export interface LoadWindow {
    * `cycle`: every request takes the next token of the file, round and round (cached set).
    * `pool`: the warm-up cycles over the first `warmupTokens`; measured windows take the
    * rest in order, each token at most once per row (cold set).
+   * `per-connection`: each connection keeps one token of its own, the first tokens of the file.
    */
-  mode: "cycle" | "pool";
+  mode: "cycle" | "pool" | "per-connection";
   warmupTokens: number;
+  /**
+   * `get`: `GET` the URL. `mcp`: an MCP session is opened first (initialize, then
+   * notifications/initialized, not measured), then every request is a `tools/call` POST
+   * in it with its own JSON-RPC id.
+   */
+  request: "get" | "mcp";
 }
 
 export interface WindowResult {
@@ -95,7 +112,7 @@ export interface LoadResult {
 }
 
 export type ServerMessage =
-  | { type: "listening"; port: number }
+  | { type: "listening"; port: number; pids?: number[] }
   | { type: "stats"; stats: Record<string, number> | undefined }
   | { type: "profile"; file: string }
   | { type: "cpu"; user: number; system: number };
@@ -109,14 +126,15 @@ export type ServerCommand =
 const TSX = import.meta.resolve("tsx");
 
 /**
- * CPU pinning: on a small machine the row server and autocannon otherwise fight over the
- * same cores and the scheduler decides the throughput (runs of one unchanged row varied
- * by 40%). With `taskset` and two or more CPUs, row servers run on CPU 0 and the load
- * generator on CPU 1, so a row's throughput is what one core of server can do.
- * BENCH_PIN=0 turns it off.
+ * CPU pinning (BENCH_PIN=1): row servers on CPU 0 and the load generator on CPU 1, so each
+ * row is what one core of server can do. Off by default: real servers are not pinned, and
+ * on a machine with a free core a server can overlap work with its event loop (libuv's
+ * thread pool). The default run still measures the cold rows pinned as well (their own
+ * rows, `cores: 1`) so the two can be compared in one run.
  */
+export const PIN_ALL = process.env["BENCH_PIN"] === "1";
 export const PINNING: { server: string; load: string } | undefined = (() => {
-  if (process.env["BENCH_PIN"] === "0" || process.platform !== "linux" || availableParallelism() < 2) return undefined;
+  if (process.platform !== "linux" || availableParallelism() < 2) return undefined;
   try {
     execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
   } catch {

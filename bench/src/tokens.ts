@@ -184,3 +184,14 @@ export function readTokens(file: string): string[] {
     .split("\n")
     .filter((line) => line !== "");
 }
+
+/** `count` RS256 tokens for `issuer` and `resource` signed with `key` under `kid` (the rotation row's new keys). */
+export function mintWithKey(
+  key: KeyObject,
+  kid: string,
+  issuer: string,
+  resource: string,
+  count: number,
+): Promise<string[]> {
+  return mintMany(key, kid, issuer, resource, count, () => {});
+}

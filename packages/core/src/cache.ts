@@ -120,6 +120,8 @@ export function decisionFingerprint(options: ResolvedOptions): string {
       .map(([claim, values]) => [claim, sorted(values)])
       .sort(([a], [b]) => (a! < b! ? -1 : 1)),
     clientIdAsAudience: sorted(jwt.clientIdAsAudience),
+    // Where the signature is checked, not whether it verifies: the same verdict either way.
+    signatureVerification: undefined,
   };
   const introspection = options.introspection;
   const inputs: { [K in keyof ResolvedOptions]: unknown } = {

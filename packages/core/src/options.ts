@@ -4,6 +4,7 @@
  * with an `McpOAuthConfigError` that names the option and what to change.
  */
 import { createSecretKey, type KeyObject } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { MemoryTokenCache, type TokenCacheStore } from "./cache.js";
 import { McpOAuthConfigError, type McpOAuthErrorCode } from "./errors.js";
 import type { McpOAuthEventListener } from "./events.js";
@@ -84,6 +85,15 @@ export interface ValidationOptions {
    * opt-in, never a default.
    */
   clientIdAsAudience?: readonly string[];
+  /**
+   * Where the signature of a token the cache does not know is checked: `event-loop`
+   * (synchronously, `check()` answers at once), `thread-pool` (libuv's thread pool,
+   * `crypto.verify` with a callback: `check()` returns a promise, and on a machine with a
+   * free core the event loop serves other requests meanwhile) or `auto` (the default:
+   * `thread-pool` when `os.availableParallelism()` is above 1, else `event-loop`). The verdict
+   * is the same either way; bench/results.md has the throughput of each.
+   */
+  signatureVerification?: "auto" | "event-loop" | "thread-pool";
 }
 
 /** The resource server's credentials at the introspection endpoint (RFC 7662 section 2.1). */
@@ -262,9 +272,27 @@ export interface ResolvedTokenRules {
   readonly scopeClaims: readonly string[];
   readonly requiredClaims: ReadonlyMap<string, ReadonlySet<string>>;
   readonly clientIdAsAudience: ReadonlySet<string>;
+  /** `auto` resolved against the cores available at construction. */
+  readonly signatureVerification: "event-loop" | "thread-pool";
 }
 
 export const WELL_KNOWN_PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
+
+/**
+ * `auto`: the thread pool only when another core can run it. On one core the hop costs CPU
+ * (about 15 µs per token here) and overlaps nothing (docs/architecture.md).
+ */
+function signatureVerification(
+  value: ValidationOptions["signatureVerification"],
+): ResolvedTokenRules["signatureVerification"] {
+  if (value === "event-loop" || value === "thread-pool") return value;
+  if (value !== undefined && value !== "auto")
+    fail(
+      "validation.signatureVerification",
+      `"${String(value)}" is not supported; use "auto", "event-loop" or "thread-pool"`,
+    );
+  return availableParallelism() > 1 ? "thread-pool" : "event-loop";
+}
 
 /**
  * Every default of `McpOAuthOptions`, read by `resolveOptions` and by nothing else; the
@@ -284,6 +312,7 @@ export const DEFAULTS = Object.freeze({
     jwksStaleWindowMs: 30 * 60 * 1000,
     jwksRequestsPerMinute: 10,
     scopeClaims: Object.freeze(["scope", "scp"]),
+    signatureVerification: "auto" as "auto" | "event-loop" | "thread-pool",
   }),
   introspection: Object.freeze({ authMethod: "client_secret_basic" as "client_secret_basic" | "client_secret_post" }),
   cache: Object.freeze({
@@ -631,6 +660,9 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
       scopeClaims,
       requiredClaims,
       clientIdAsAudience,
+      signatureVerification: signatureVerification(
+        validation.signatureVerification ?? DEFAULTS.validation.signatureVerification,
+      ),
     }),
   });
 }

@@ -4,6 +4,7 @@
  * derived from the resource are exact.
  */
 import { describe, expect, it } from "@jest/globals";
+import * as os from "node:os";
 import { MemoryTokenCache } from "../src/cache.js";
 import { McpOAuthConfigError } from "../src/errors.js";
 import { optionsFromEnv } from "../src/env.js";
@@ -559,5 +560,27 @@ describe("optionsFromEnv", () => {
       expect(optionsFromEnv(env, { cache: { store: own } }, stores).cache).toEqual({ store: own });
       expect(built.length).toBe(count);
     });
+  });
+});
+
+describe("resolveOptions: validation.signatureVerification", () => {
+  it("resolves auto by the cores available, keeps an explicit choice and refuses anything else", () => {
+    const { availableParallelism } = os;
+    expect(resolveOptions(base()).tokenRules.signatureVerification).toBe(
+      availableParallelism() > 1 ? "thread-pool" : "event-loop",
+    );
+    expect(
+      resolveOptions(base({ validation: { signatureVerification: "auto" } })).tokenRules.signatureVerification,
+    ).toBe(availableParallelism() > 1 ? "thread-pool" : "event-loop");
+    expect(
+      resolveOptions(base({ validation: { signatureVerification: "event-loop" } })).tokenRules.signatureVerification,
+    ).toBe("event-loop");
+    expect(
+      resolveOptions(base({ validation: { signatureVerification: "thread-pool" } })).tokenRules.signatureVerification,
+    ).toBe("thread-pool");
+    expectConfigError(
+      () => resolveOptions(base({ validation: { signatureVerification: "worker" as "auto" } })),
+      "validation.signatureVerification",
+    );
   });
 });

@@ -1,7 +1,7 @@
 /** JWS signature verification: every algorithm family, and keys that do not suit the algorithm. */
 import { describe, expect, it } from "@jest/globals";
 import { constants, createPublicKey, createSecretKey, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
-import { verifySignature } from "../src/jwt/signature.js";
+import { verifySignature, verifySignatureInPool } from "../src/jwt/signature.js";
 import { decodeJwt } from "../src/jwt/decode.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 
@@ -18,6 +18,15 @@ function check(alg: string, signWith: KeyObject, verifyWith: KeyObject): boolean
   return verifySignature(alg, verifyWith, signingInput, signature);
 }
 
+/** The same check on the thread pool: it must reach the same verdict as `check`. */
+async function checkInPool(alg: string, signWith: KeyObject, verifyWith: KeyObject): Promise<boolean> {
+  const { signingInput, signature } = decodeJwt(signJwt({ alg }, { sub: "x" }, signWith));
+  return await inPool(alg, verifyWith, signingInput, signature);
+}
+
+const inPool = (alg: string, key: KeyObject, signingInput: string, signature: Buffer): Promise<boolean> =>
+  new Promise((resolve) => verifySignatureInPool(alg, key, signingInput, signature, resolve));
+
 describe("verifySignature", () => {
   it.each([
     ["RS256", rsa.privateKey, rsa.publicKey],
@@ -32,15 +41,17 @@ describe("verifySignature", () => {
     ["HS256", secret, secret],
     ["HS384", secret, secret],
     ["HS512", secret, secret],
-  ] as const)("accepts a good %s signature", (alg, signWith, verifyWith) => {
+  ] as const)("accepts a good %s signature", async (alg, signWith, verifyWith) => {
     expect(check(alg, signWith, verifyWith)).toBe(true);
+    expect(await checkInPool(alg, signWith, verifyWith)).toBe(true);
   });
 
-  it("refuses a signature over other content", () => {
+  it("refuses a signature over other content", async () => {
     const token = signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey);
     const other = signJwt({ alg: "RS256" }, { sub: "y" }, rsa.privateKey);
     const { signingInput } = decodeJwt(token);
     expect(verifySignature("RS256", rsa.publicKey, signingInput, decodeJwt(other).signature)).toBe(false);
+    expect(await inPool("RS256", rsa.publicKey, signingInput, decodeJwt(other).signature)).toBe(false);
   });
 
   it.each([
@@ -60,14 +71,44 @@ describe("verifySignature", () => {
     ["ES384 with a P-256 key", "ES384", p256.privateKey, p256.publicKey],
     ["PS256 with an EC key", "PS256", rsa.privateKey, p256.publicKey],
     ["RS256 with a secret", "RS256", rsa.privateKey, secret],
-  ] as const)("refuses %s", (_name, alg, signWith, verifyWith) => {
+  ] as const)("refuses %s", async (_name, alg, signWith, verifyWith) => {
     expect(check(alg, signWith as KeyObject, verifyWith as KeyObject)).toBe(false);
+    expect(await checkInPool(alg, signWith as KeyObject, verifyWith as KeyObject)).toBe(false);
   });
 
-  it("refuses unknown algorithms and never throws on garbage", () => {
+  it("refuses unknown algorithms and never throws on garbage", async () => {
     expect(verifySignature("none", secret, "a.b", Buffer.alloc(0))).toBe(false);
     expect(verifySignature("RS999", rsa.publicKey, "a.b", Buffer.alloc(0))).toBe(false);
     expect(verifySignature("ES256", createPublicKey(p256.privateKey), "a.b", Buffer.from("short"))).toBe(false);
+    expect(await inPool("none", secret, "a.b", Buffer.alloc(0))).toBe(false);
+    expect(await inPool("RS999", rsa.publicKey, "a.b", Buffer.alloc(0))).toBe(false);
+    expect(await inPool("ES256", createPublicKey(p256.privateKey), "a.b", Buffer.from("short"))).toBe(false);
+    expect(await inPool("RS256", rsa.publicKey, "a.b", Buffer.from("garbage"))).toBe(false);
+  });
+
+  it("checks HMAC on the calling thread and public-key signatures on the pool", async () => {
+    const hs = decodeJwt(signJwt({ alg: "HS256" }, { sub: "x" }, secret));
+    let hsCalledSync = false;
+    verifySignatureInPool("HS256", secret, hs.signingInput, hs.signature, (valid) => {
+      hsCalledSync = valid;
+    });
+    expect(hsCalledSync).toBe(true);
+    const rs = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
+    let rsCalledSync = false;
+    const rsVerdict = new Promise<boolean>((resolve) =>
+      verifySignatureInPool("RS256", rsa.publicKey, rs.signingInput, rs.signature, (valid) => {
+        rsCalledSync = true;
+        resolve(valid);
+      }),
+    );
+    expect(rsCalledSync).toBe(false);
+    expect(await rsVerdict).toBe(true);
+    // A key that does not suit the algorithm is refused before any hop.
+    let refusedSync: boolean | undefined;
+    verifySignatureInPool("RS256", p256.publicKey, rs.signingInput, rs.signature, (valid) => {
+      refusedSync = valid;
+    });
+    expect(refusedSync).toBe(false);
   });
 
   it("answers false where node:crypto throws: PS384 with an RSA-PSS key restricted to SHA-256", () => {

@@ -68,8 +68,8 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1, accepted: 31 });
   });
 
-  it("check() is synchronous unless it waits on the network", async () => {
-    const server = build();
+  it("check() is synchronous unless it waits on the network (signatures on the event loop)", async () => {
+    const server = build({ validation: { signatureVerification: "event-loop" } });
     const token = as.mint(RESOURCE);
     const request = { headers: { authorization: `Bearer ${token}` } };
     expect(() => server.check({ headers: { authorization: "Basic abc" } })).toThrow(McpOAuthError);
@@ -100,6 +100,60 @@ describe("ResourceServer caching", () => {
       expect.objectContaining({ code: "audience_mismatch" }),
     );
     expect(server.stats()).toMatchObject({ validations: 4, cacheHits: 2 });
+  });
+
+  it("check() with signatures on the thread pool: a promise for a new token, the same verdicts, one verification per token", async () => {
+    const server = build({ validation: { signatureVerification: "thread-pool" } });
+    await server.ready();
+    const token = as.mint(RESOURCE);
+    const request = { headers: { authorization: `Bearer ${token}` } };
+    // Key held, token new: the signature goes to the pool.
+    const concurrent = [server.check(request), server.check(request), server.check(request)];
+    for (const pending of concurrent) expect(pending).toBeInstanceOf(Promise);
+    // Single flight: three requests, one verification.
+    for (const result of await Promise.all(concurrent))
+      expect(result).toMatchObject({ token, extra: { sub: "alice" } });
+    expect(server.stats()).toMatchObject({ validations: 1 });
+    // Cached: decided at once, as with the event loop.
+    expect(server.check(request)).not.toBeInstanceOf(Promise);
+    // Refusals reached before the signature are still synchronous.
+    expect(() => server.check({ headers: { authorization: "Bearer not~a~jwt" } })).toThrow(
+      expect.objectContaining({ code: "token_malformed" }),
+    );
+    const otherIssuer = as.mint(RESOURCE, { iss: "https://elsewhere.example" });
+    expect(() => server.check({ headers: { authorization: `Bearer ${otherIssuer}` } })).toThrow(
+      expect.objectContaining({ code: "issuer_not_allowed" }),
+    );
+    // After the signature: the same codes as on the event loop, in the same order.
+    const bad = as.mint("http://127.0.0.1:4666/elsewhere");
+    await expect(server.check({ headers: { authorization: `Bearer ${bad}` } })).rejects.toMatchObject({
+      code: "audience_mismatch",
+    });
+    const [head, payload, signature] = as.mint(RESOURCE, { sub: "mallory" }).split(".");
+    const tampered = `${head}.${payload}.${signature!.slice(0, -4)}AAAA`;
+    await expect(server.check({ headers: { authorization: `Bearer ${tampered}` } })).rejects.toMatchObject({
+      code: "signature_invalid",
+    });
+    const expiredForged = `${head}.${Buffer.from(JSON.stringify({ iss: as.issuer, aud: RESOURCE, exp: 1 })).toString("base64url")}.${signature}`;
+    await expect(server.check({ headers: { authorization: `Bearer ${expiredForged}` } })).rejects.toMatchObject({
+      code: "signature_invalid",
+    });
+    // Remembered rejections are synchronous again.
+    expect(() => server.check({ headers: { authorization: `Bearer ${bad}` } })).toThrow(
+      expect.objectContaining({ code: "audience_mismatch" }),
+    );
+
+    // Without a cache, flights are keyed by the token: still one verification for concurrent requests.
+    const uncached = build({ cache: false, validation: { signatureVerification: "thread-pool" } });
+    await uncached.ready();
+    const fresh = as.mint(RESOURCE, { sub: "carol" });
+    const same = await Promise.all(
+      [0, 1, 2].map(() => uncached.check({ headers: { authorization: `Bearer ${fresh}` } })),
+    );
+    expect(same.map((a) => (a.extra as { sub: string }).sub)).toEqual(["carol", "carol", "carol"]);
+    expect(uncached.stats()).toMatchObject({ validations: 1, accepted: 3 });
+    await uncached.check({ headers: { authorization: `Bearer ${fresh}` } });
+    expect(uncached.stats()).toMatchObject({ validations: 2 });
   });
 
   it("checks b64token syntax before any work on a token the cache does not know", async () => {

@@ -7,8 +7,13 @@
  * RFC 8725 section 2.1 / 3.1: the key must suit the algorithm: an HMAC algorithm only with
  * a secret key (never a public key used as an HMAC secret), RS/PS only with RSA keys of
  * 2048 bits or more, ES only with the curve the algorithm names.
+ *
+ * Two forms of the same check: `verifySignature` on the calling thread, and
+ * `verifySignatureInPool`, which hands the public-key operation to libuv's thread pool
+ * (`crypto.verify` with a callback) so that, with a second core, the event loop serves
+ * other requests meanwhile. docs/architecture.md gives the measurements behind the choice.
  */
-import { constants, createHmac, timingSafeEqual, verify, type KeyObject } from "node:crypto";
+import { constants, createHmac, timingSafeEqual, verify, type KeyObject, type VerifyKeyObjectInput } from "node:crypto";
 
 const HASHES: Readonly<Record<string, string>> = { "256": "sha256", "384": "sha384", "512": "sha512" };
 const CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" };
@@ -21,36 +26,68 @@ function rsaKey(key: KeyObject): boolean {
   );
 }
 
+/** The `crypto.verify` key argument for a public-key `alg`, or undefined when the key does not suit it. */
+function publicKeyInput(alg: string, key: KeyObject): KeyObject | VerifyKeyObjectInput | undefined {
+  switch (alg.slice(0, 2)) {
+    case "RS":
+      return key.asymmetricKeyType === "rsa" && rsaKey(key) ? key : undefined;
+    case "PS":
+      return rsaKey(key)
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+        : undefined;
+    case "ES":
+      return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === CURVES[alg]
+        ? { key, dsaEncoding: "ieee-p1363" }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function hmacMatches(hash: string, key: KeyObject, data: Buffer, signature: Buffer): boolean {
+  if (key.type !== "secret") return false;
+  const expected = createHmac(hash, key).update(data).digest();
+  return expected.length === signature.length && timingSafeEqual(expected, signature);
+}
+
 /** Whether `signature` is a valid `alg` signature of `signingInput` under `key`. Never throws. */
 export function verifySignature(alg: string, key: KeyObject, signingInput: string, signature: Buffer): boolean {
   const hash = HASHES[alg.slice(2)];
   if (hash === undefined) return false;
   const data = Buffer.from(signingInput, "latin1");
   try {
-    switch (alg.slice(0, 2)) {
-      case "HS": {
-        if (key.type !== "secret") return false;
-        const expected = createHmac(hash, key).update(data).digest();
-        return expected.length === signature.length && timingSafeEqual(expected, signature);
-      }
-      case "RS":
-        if (key.asymmetricKeyType !== "rsa" || !rsaKey(key)) return false;
-        return verify(hash, data, key, signature);
-      case "PS":
-        if (!rsaKey(key)) return false;
-        return verify(
-          hash,
-          data,
-          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-          signature,
-        );
-      case "ES":
-        if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== CURVES[alg]) return false;
-        return verify(hash, data, { key, dsaEncoding: "ieee-p1363" }, signature);
-      default:
-        return false;
-    }
+    if (alg.startsWith("HS")) return hmacMatches(hash, key, data, signature);
+    const input = publicKeyInput(alg, key);
+    return input !== undefined && verify(hash, data, input, signature);
   } catch {
     return false;
+  }
+}
+
+/**
+ * The same check as `verifySignature`, the public-key operation on libuv's thread pool;
+ * `done` gets the verdict (synchronously when nothing is left to check: an unknown
+ * algorithm, a key that does not suit it, HMAC, which takes a microsecond where a hop to
+ * the pool would cost more). A callback, not a promise: the caller builds the one promise
+ * the request needs around its own continuation. Never throws.
+ */
+export function verifySignatureInPool(
+  alg: string,
+  key: KeyObject,
+  signingInput: string,
+  signature: Buffer,
+  done: (valid: boolean) => void,
+): void {
+  const hash = HASHES[alg.slice(2)];
+  if (hash === undefined) return done(false);
+  if (alg.startsWith("HS")) return done(verifySignature(alg, key, signingInput, signature));
+  const input = publicKeyInput(alg, key);
+  if (input === undefined) return done(false);
+  try {
+    verify(hash, Buffer.from(signingInput, "latin1"), input, signature, (error, valid) =>
+      done(error === null && valid === true),
+    );
+  } catch {
+    done(false);
   }
 }

@@ -8,7 +8,7 @@ import type { AuthorizationServerDirectory } from "../discovery.js";
 import { McpOAuthError } from "../errors.js";
 import { endpointUrlProblem, type ResolvedOptions } from "../options.js";
 import { decodeJwt, rememberHeader, type DecodedJwt } from "./decode.js";
-import { verifySignature } from "./signature.js";
+import { verifySignature, verifySignatureInPool } from "./signature.js";
 import { JwksKeySource, type KeySourceObserver } from "./key-source.js";
 
 /** What a verifier establishes about a token; the resource server builds `AuthInfo` from it. */
@@ -52,9 +52,11 @@ export class JwtVerifier {
   }
 
   /**
-   * Verifies signature and claims, or throws `McpOAuthError`. Synchronous when the key is
-   * already held (the usual case after start-up): a promise only when a key set has to be
-   * fetched, so a cold token costs no promise and no microtask on the way.
+   * Verifies signature and claims, or throws `McpOAuthError`. With
+   * `signatureVerification: "event-loop"`, synchronous when the key is already held (the
+   * usual case after start-up): a promise only when a key set has to be fetched. With
+   * `thread-pool`, a promise for every public-key signature: decoding, header and issuer
+   * checks still run (and refuse) synchronously, before the hop.
    */
   verify(token: string, nowSeconds = Math.floor(Date.now() / 1000)): VerifiedToken | Promise<VerifiedToken> {
     const jwt = this.#options.tokenRules;
@@ -76,10 +78,31 @@ export class JwtVerifier {
       .then((key) => this.#finish(decoded, alg, key, nowSeconds));
   }
 
-  #finish(decoded: DecodedJwt, alg: string, key: KeyObject | undefined, nowSeconds: number): VerifiedToken {
+  #finish(
+    decoded: DecodedJwt,
+    alg: string,
+    key: KeyObject | undefined,
+    nowSeconds: number,
+  ): VerifiedToken | Promise<VerifiedToken> {
     if (key === undefined) throw new McpOAuthError("algorithm_not_allowed", "no key for alg");
-    if (!verifySignature(alg, key, decoded.signingInput, decoded.signature))
-      throw new McpOAuthError("signature_invalid", "signature does not verify");
+    if (this.#options.tokenRules.signatureVerification === "thread-pool" && !alg.startsWith("HS")) {
+      // One promise, settled with the claims already checked: no further hop on the way back.
+      return new Promise<VerifiedToken>((resolve, reject) => {
+        verifySignatureInPool(alg, key, decoded.signingInput, decoded.signature, (valid) => {
+          try {
+            resolve(this.#checked(decoded, valid, nowSeconds));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+    }
+    return this.#checked(decoded, verifySignature(alg, key, decoded.signingInput, decoded.signature), nowSeconds);
+  }
+
+  /** After the signature: claims (the same order either way, so the same error code for the same token). */
+  #checked(decoded: DecodedJwt, signatureValid: boolean, nowSeconds: number): VerifiedToken {
+    if (!signatureValid) throw new McpOAuthError("signature_invalid", "signature does not verify");
     rememberHeader(decoded);
     checkClaims(decoded.payload, this.#options.tokenRules, nowSeconds);
     return { method: "jwt", claims: decoded.payload, expiresAt: decoded.payload["exp"] as number };
