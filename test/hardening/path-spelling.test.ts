@@ -13,7 +13,7 @@ import { MCPServer } from "mcp-framework";
 import { mcpOAuth, type McpOAuthMiddlewareOptions } from "@mcp-oauth/express";
 import { frameworkRequestHandler, OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../helpers/authorization-server.js";
-import { freePort, type Listening } from "../helpers/listen.js";
+import { freePort, listen, type Listening } from "../helpers/listen.js";
 import { rawSocketRequest, type RawSocketResponse } from "../helpers/raw-socket.js";
 import { startExampleServer, type RunningExample } from "../../examples/express-server/src/server.js";
 import { WriteNoteTool } from "../../examples/mcp-framework-server/src/tools.js";
@@ -242,16 +242,7 @@ describe.each(HOSTS)("$name", (host) => {
       scopes: ["mcp:read"],
       scopePolicy: { tools: { write_note: ["mcp:write"] } },
     });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-    listening = {
-      url: `http://127.0.0.1:${port}`,
-      port,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    };
+    listening = await listen(server, port);
   });
   afterAll(() => listening.close());
 
@@ -319,16 +310,7 @@ describe("Express in front of mcp-framework (frameworkRequestHandler)", () => {
     app.use(express.json());
     app.all("/mcp", frameworkRequestHandler(mcpServer));
     const server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-    listening = {
-      url: `http://127.0.0.1:${port}`,
-      port,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    };
+    listening = await listen(server, port);
   });
   afterAll(() => listening.close());
 

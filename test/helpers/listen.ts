@@ -7,9 +7,9 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Starts `server` on an ephemeral loopback port; `close()` also ends kept-alive connections. */
-export async function listen(server: Server): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+/** Starts `server` on a loopback port (ephemeral by default); `close()` also ends kept-alive connections. */
+export async function listen(server: Server, requestedPort = 0): Promise<Listening> {
+  await new Promise<void>((resolve) => server.listen(requestedPort, "127.0.0.1", () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

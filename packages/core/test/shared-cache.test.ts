@@ -5,7 +5,6 @@
  * bounds how long any verdict is reused, so a revocation is seen within it.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { runInThisContext } from "node:vm";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import {
   McpOAuthConfigError,
@@ -22,6 +21,7 @@ import {
   type TestAuthorizationServer,
 } from "../../../test/helpers/authorization-server.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
+import { watchUnhandledRejections } from "../../../test/hardening/support.js";
 
 const RESOURCE_A = "http://127.0.0.1:4777/a/mcp";
 const RESOURCE_B = "http://127.0.0.1:4777/b/mcp";
@@ -56,22 +56,6 @@ function checked(server: ResourceServer, token: string): Promise<unknown> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-/** Records unhandled rejections on the real process (jest gives each file its own `process`). */
-function watchUnhandledRejections(): { reasons: unknown[]; stop(): void } {
-  const realProcess = runInThisContext("process") as NodeJS.Process;
-  const reasons: unknown[] = [];
-  const listener = (reason: unknown): void => {
-    reasons.push(reason);
-  };
-  realProcess.on("unhandledRejection", listener);
-  return {
-    reasons,
-    stop: () => {
-      realProcess.off("unhandledRejection", listener);
-    },
-  };
 }
 
 let as: TestAuthorizationServer;
