@@ -29,6 +29,7 @@ import {
 import { commitInfo, cpuSnapshot, foreignShare, machineInfo, waitForQuiet } from "./machine.js";
 import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
+import { measureRedisMiss, startBenchRedis, type BenchRedis, type RedisMissResult } from "./redis.js";
 import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
 import { baselineOf, ROWS, type RowSpec } from "./rows.js";
 import {
@@ -96,6 +97,8 @@ mkdirSync(PROFILE_DIR, { recursive: true });
 const log = (line: string): void => console.log(line);
 const children = new Set<ChildProcess>();
 const servers: LocalAuthorizationServer[] = [];
+/** The Redis rows' redis-server, stopped with everything else. */
+let redis: BenchRedis | undefined;
 
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
@@ -106,6 +109,7 @@ function track(child: ChildProcess): ChildProcess {
 async function cleanup(): Promise<void> {
   for (const child of children) child.kill("SIGKILL");
   await Promise.all(servers.map((server) => server.close().catch(() => {})));
+  await redis?.stop();
 }
 
 process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
@@ -318,6 +322,8 @@ async function rotateKey(ctx: Context): Promise<void> {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const kid = `rotated-${++rotation.round}-${randomUUID().slice(0, 8)}`;
   const tokens = await mintWithKey(privateKey, kid, ctx.serverConfig.issuer, RESOURCE, ROTATION_TOKENS);
+  // A file per window: the load generator keeps every token file it has read.
+  rotation.file = join(CACHE_DIR, `rotation-tokens-${rotation.round}.txt`);
   writeFileSync(rotation.file, tokens.join("\n"));
   rotation.keys.push({ ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" });
 }
@@ -489,7 +495,8 @@ function computeRatios(results: RowResult[], live: (LiveRow | undefined)[]): voi
     const result = results[i]!;
     if (row === undefined) continue;
     const baseline = live.find((r) => r?.spec.id === baselineOf(row.spec));
-    // Peers: the same token set on the same number of cores (a GET, never an MCP row).
+    // Peers: the same token set on the same number of cores, the same request to the same
+    // kind of server (an MCP row's peer protects the same MCP server).
     const cores = row.spec.cores ?? 2;
     const peers = live.filter(
       (r): r is LiveRow =>
@@ -497,7 +504,7 @@ function computeRatios(results: RowResult[], live: (LiveRow | undefined)[]): voi
         r.spec.group === "peer" &&
         r.spec.tokens === row.spec.tokens &&
         (r.spec.cores ?? 2) === cores &&
-        row.spec.request !== "mcp",
+        baselineOf(r.spec) === baselineOf(row.spec),
     );
     const perRoundBaseline: number[] = [];
     const perRoundPeer: number[] = [];
@@ -629,7 +636,7 @@ function targets(
 }
 
 /** Figures reported beside the targets: scaling with cores, the mechanism choice, a rotation's cost. */
-function findings(rows: RowResult[], live: (LiveRow | undefined)[]): string[] {
+function findings(rows: RowResult[], live: (LiveRow | undefined)[], redisMiss: RedisMissResult | undefined): string[] {
   const out: string[] = [];
   const row = (id: string): RowResult | undefined => rows.find((r) => r.id === id && Number.isFinite(r.rps));
   const one = row("mcp-oauth:cold@1");
@@ -667,6 +674,33 @@ function findings(rows: RowResult[], live: (LiveRow | undefined)[]): string[] {
   if (perConnection && cached)
     out.push(
       `Cached path, one token per connection: ${perConnection.ratioToBaseline.toFixed(2)}x the baseline (round-robin tokens: ${cached.ratioToBaseline.toFixed(2)}x).`,
+    );
+  const frameworkBare = row("mcp-framework-server");
+  const frameworkOwn = row("mcp-framework-server:own-provider");
+  const frameworkOurs = row("mcp-framework-server:protected");
+  if (frameworkBare && frameworkOwn && frameworkOurs)
+    out.push(
+      `mcp-framework HTTP Stream, the same tools/call with the same tokens: no auth ${frameworkBare.rps.toFixed(0)} req/s (${frameworkBare.serverCpuUsPerRequest.toFixed(0)} µs CPU/request); its own OAuthAuthProvider ${frameworkOwn.rps.toFixed(0)} req/s, ${frameworkOwn.ratioToBaseline.toFixed(2)}x (${frameworkOwn.serverCpuUsPerRequest.toFixed(0)} µs); @mcp-oauth/mcp-framework ${frameworkOurs.rps.toFixed(0)} req/s, ${frameworkOurs.ratioToBaseline.toFixed(2)}x (${frameworkOurs.serverCpuUsPerRequest.toFixed(0)} µs), ${frameworkOurs.ratioToBestPeer.toFixed(2)}x its own provider (paired by round).`,
+    );
+  const redisCached = row("mcp-oauth-redis:cached");
+  const redisOnly = row("mcp-oauth-redis-only:cached");
+  const redisCold = row("mcp-oauth-redis:cold");
+  const memoryCold = row("mcp-oauth-default-cache:cold");
+  if (redisCached && cached)
+    out.push(
+      `Redis layer, token in the in-memory layer (every replica after its first request): ${redisCached.rps.toFixed(0)} req/s, ${pairedRatio(live, "mcp-oauth-redis:cached", "mcp-oauth:cached").toFixed(2)}x the in-memory cache alone (paired by round), p50 ${redisCached.p50.toFixed(2)} vs ${cached.p50.toFixed(2)} ms, ${redisCached.serverCpuUsPerRequest.toFixed(0)} vs ${cached.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+    );
+  if (redisOnly && cached)
+    out.push(
+      `A Redis hit on every request (in-memory layer off: what a replica pays for a token another replica verified, once): ${redisOnly.rps.toFixed(0)} req/s, ${pairedRatio(live, "mcp-oauth-redis-only:cached", "mcp-oauth:cached").toFixed(2)}x the in-memory cache, p50 ${redisOnly.p50.toFixed(2)} vs ${cached.p50.toFixed(2)} ms, ${redisOnly.serverCpuUsPerRequest.toFixed(0)} vs ${cached.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+    );
+  if (redisCold && memoryCold)
+    out.push(
+      `Cold tokens with the Redis layer (a miss in both layers, then the verdict stored in both): ${redisCold.rps.toFixed(0)} req/s, ${pairedRatio(live, "mcp-oauth-redis:cold", "mcp-oauth-default-cache:cold").toFixed(2)}x the in-memory cache alone, p50 ${redisCold.p50.toFixed(2)} vs ${memoryCold.p50.toFixed(2)} ms (+${(redisCold.p50 - memoryCold.p50).toFixed(2)} ms under load), ${redisCold.serverCpuUsPerRequest.toFixed(0)} vs ${memoryCold.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+    );
+  if (redisMiss)
+    out.push(
+      `A Redis miss on its own (\`RedisTokenCache.get\` of an absent key, one at a time, loopback, machine otherwise idle): p50 ${redisMiss.p50Us.toFixed(0)} µs, p99 ${redisMiss.p99Us.toFixed(0)} µs over ${redisMiss.samples} calls: the latency a cold token gains on a replica using Redis.`,
     );
   const rotated = row("mcp-oauth:rotation");
   if (rotated && cached) {
@@ -736,8 +770,17 @@ async function main(): Promise<void> {
     opaque: { valid: opaqueTokens[0]!, wrongAudience: wrongOpaque },
   };
 
+  // The Redis rows' server (redis-server from Debian's package; without it those rows fail and say why).
+  const redisStarted = await startBenchRedis();
+  if (typeof redisStarted === "string") log(`redis: ${redisStarted}`);
+  else {
+    redis = redisStarted;
+    ctx.serverConfig.redisUrl = redis.url;
+  }
+
   let cold: ColdResult | undefined;
   let heap: HeapResult | undefined;
+  let redisMiss: RedisMissResult | undefined;
   if (MICRO) {
     // First, while no row server is up.
     const microConfig: MicroConfig = {
@@ -757,6 +800,11 @@ async function main(): Promise<void> {
     log("micro: heap growth for 100k cached tokens ...");
     heap = await runMicro<HeapResult>("heap", microConfig);
     log(`  ${heap.growthMB.toFixed(1)} MB (${heap.bytesPerToken.toFixed(0)} bytes per token)`);
+    if (redis) {
+      await waitForQuiet();
+      redisMiss = await measureRedisMiss(redis.url);
+      log(`micro: a Redis miss ${redisMiss.p50Us.toFixed(0)} µs (p99 ${redisMiss.p99Us.toFixed(0)} µs)`);
+    }
   }
 
   // --rows keeps the order given and may repeat a row (A/B runs when checking noise).
@@ -780,7 +828,10 @@ async function main(): Promise<void> {
     try {
       const row = await startRow(spec, i, ctx);
       live[i] = row;
-      await runWindow(loadFor(spec), row, "warmup", WARMUP, -1);
+      const warm = await runWindow(loadFor(spec), row, "warmup", WARMUP, -1);
+      // A row that refuses or drops requests measures its refusals, not the work.
+      if (warm.non2xx + warm.errors + warm.timeouts > 0)
+        throw new Error(`warm-up: ${warm.non2xx} non-2xx, ${warm.errors} errors, ${warm.timeouts} timeouts`);
       row.startup = diff(row.atSpawn, upstreamCounts());
     } catch (error) {
       failures.set(i, (error as Error).message);
@@ -828,6 +879,15 @@ async function main(): Promise<void> {
     live[i] === undefined ? failedRow(spec, failures.get(i) ?? "failed") : summarise(live[i]!),
   );
   computeRatios(rows, live);
+  for (const row of rows) {
+    const failed = row.non2xx + row.errors + row.timeouts;
+    if (row.failure !== undefined || failed === 0) continue;
+    // Excluded from every ratio and target: fast refusals would pass for fast work.
+    row.failure = `${failed} of ${row.requests} measured responses failed (${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts)`;
+    row.rps = NaN;
+    row.ratioToBaseline = NaN;
+    row.ratioToBestPeer = NaN;
+  }
   for (const [i, row] of live.entries()) {
     if (row === undefined) continue;
     const { stats } = (await serverAsk(row.server, { type: "stats" }, "stats")) as { stats?: Record<string, number> };
@@ -835,7 +895,7 @@ async function main(): Promise<void> {
   }
 
   const targetList = targets(rows, live, cold, heap);
-  const notes = findings(rows, live);
+  const notes = findings(rows, live, redisMiss);
   const profiles: Record<string, ProfileSummary> = {};
   if (PROFILE) {
     // A separate window with the profiler on: its own cost must not touch the figures above.
@@ -885,7 +945,7 @@ async function main(): Promise<void> {
       opaqueTokens: opaqueTokens.length,
     },
     rows,
-    micro: { cold, heap },
+    micro: { cold, heap, redisMiss },
     targets: targetList,
     findings: notes,
     profiles,

@@ -118,29 +118,47 @@ const toolCall = (id: number): object => ({
   params: { name: "echo", arguments: { text: "ping" } },
 });
 
+/** Sessions already opened, by row URL and token: a row's later windows reuse them, as a client would. */
+const sessions = new Map<string, Record<string, string>>();
+
+async function sessionFor(url: string, token: string): Promise<Record<string, string>> {
+  const key = `${url} ${token}`;
+  let headers = sessions.get(key);
+  if (headers === undefined) {
+    headers = await openSession(url, token);
+    sessions.set(key, headers);
+  }
+  return headers;
+}
+
 async function run(window: LoadWindow): Promise<WindowResult> {
   const url = new URL(window.url);
   const source = tokenSource(window);
-  const mcpHeaders =
-    window.request === "mcp" ? await openSession(window.url, tokensOf(window.tokensFile)[0]!) : undefined;
+  const perConnection = window.mode === "per-connection";
+  const mcp = window.request === "mcp";
+  if (mcp && !perConnection) throw new Error("an MCP row sends one token per connection (its session's owner)");
+  // Each connection is an MCP client: its own token and the session that token opened (a
+  // server that binds sessions to their subject refuses a session used with another token).
+  const connectionTokens = perConnection ? Array.from({ length: window.connections }, () => source.next()) : [];
+  const connectionSessions = mcp ? await Promise.all(connectionTokens.map((t) => sessionFor(window.url, t))) : [];
   let rpcId = 0;
   /** One request of the window; `token` fixed for a connection, or taken per request. */
-  const request = (token?: string): autocannon.Request => ({
-    method: mcpHeaders ? "POST" : "GET",
+  const request = (token?: string, session?: Record<string, string>): autocannon.Request => ({
+    method: mcp ? "POST" : "GET",
     path: url.pathname,
     setupRequest: (req) => {
       req.headers = {
         ...req.headers,
-        ...mcpHeaders,
-        ...(mcpHeaders ? MCP_HEADERS : {}),
+        ...session,
+        ...(mcp ? MCP_HEADERS : {}),
         authorization: `Bearer ${token ?? source.next()}`,
       };
       // Each call its own JSON-RPC id: the transport maps answers to requests by id.
-      if (mcpHeaders) req.body = JSON.stringify(toolCall(++rpcId));
+      if (mcp) req.body = JSON.stringify(toolCall(++rpcId));
       return req;
     },
   });
-  const perConnection = window.mode === "per-connection";
+  let nextConnection = 0;
   const latencies: number[] = [];
   const settle = window.phase === "measure" ? window.settleSeconds : 0;
   // Without a callback autocannon returns its tracker (an EventEmitter) made thenable.
@@ -154,8 +172,12 @@ async function run(window: LoadWindow): Promise<WindowResult> {
     // One token per connection: each connection (client) gets its own request list.
     ...(perConnection
       ? {
-          setupClient: (client: autocannon.Client) =>
-            (client as unknown as { setRequests(r: autocannon.Request[]): void }).setRequests([request(source.next())]),
+          setupClient: (client: autocannon.Client) => {
+            const i = nextConnection++ % connectionTokens.length;
+            (client as unknown as { setRequests(r: autocannon.Request[]): void }).setRequests([
+              request(connectionTokens[i], connectionSessions[i]),
+            ]);
+          },
         }
       : {}),
   }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;

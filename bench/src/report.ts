@@ -2,6 +2,7 @@
 import type { MachineInfo } from "./machine.js";
 import type { ColdResult, HeapResult } from "./micro.js";
 import type { ProfileSummary } from "./profile.js";
+import type { RedisMissResult } from "./redis.js";
 import type { Group, TokenSet } from "./rows.js";
 import type { LoadResult } from "./shared.js";
 
@@ -72,7 +73,7 @@ export interface BenchResults {
     opaqueTokens: number;
   };
   rows: RowResult[];
-  micro: { cold: ColdResult | undefined; heap: HeapResult | undefined };
+  micro: { cold: ColdResult | undefined; heap: HeapResult | undefined; redisMiss?: RedisMissResult | undefined };
   targets: Target[];
   /** Scaling with cores, the mechanism choice, a rotation's cost: sentences with their figures. */
   findings: string[];
@@ -227,7 +228,7 @@ export function renderMarkdown(results: BenchResults): string {
           "",
         ]
       : []),
-    `Each row: a server in its own process: an Express 5 app with one protected \`GET /mcp\` returning \`{"ok":true}\`, or (the MCP rows) a whole MCP server answering \`tools/call\` (an \`echo\` tool) in a session opened before the window, through the MCP SDK's Streamable HTTP transport on Express or mcp-framework's HTTP Stream transport, JSON answers; autocannon in another process, ${s.connections} connections` +
+    `Each row: a server in its own process: an Express 5 app with one protected \`GET /mcp\` returning \`{"ok":true}\`, or (the MCP rows) a whole MCP server answering \`tools/call\` (an \`echo\` tool), each connection in the session its own token opened before the window (as an MCP client does; a server binding sessions to their subject refuses any other), through the MCP SDK's Streamable HTTP transport on Express or mcp-framework's HTTP Stream transport, JSON answers; autocannon in another process, ${s.connections} connections` +
       (s.pinning
         ? `; ${s.pinning}. `
         : "; processes not pinned to CPUs (server and load generator share the cores). ") +
@@ -238,11 +239,12 @@ export function renderMarkdown(results: BenchResults): string {
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
       `**cached, round-robin** = ${s.cachedTokens} tokens, each request the next; **cached, one per connection** = each connection keeps a token of its own (what an MCP client does); **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once; **new key each window** = before each measured window the key set the row reads gains a new RSA key and the window sends 64 tokens signed with it round-robin, measured from the first request (no settling time), so the refetch of the key set is inside the window. ` +
+      `The Redis rows keep the cache in a redis-server started by the bench on loopback (\`@mcp-oauth/redis\`, no persistence). A row with any failed response (non-2xx, error, timeout) in a measured window is reported as failed, outside every ratio: fast refusals would pass for fast work. ` +
       `The introspection row uses ${s.opaqueTokens} opaque tokens issued by a second local authorization server (oidc-provider) through the real authorization-code flow, and its real introspection endpoint.`,
     "",
     markdownTable(TABLE_HEADER, tableRows(results), NUMERIC),
     "",
-    "*vs best peer*: against the fastest of the five peers on the same token set, with the same cores, in the same round. *vs baseline*: against the unprotected row of the same kind in the same round (the GET baseline with the same cores; for the MCP rows, the same MCP server without protection). *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
+    "*vs best peer*: against the fastest peer on the same token set, with the same cores, in the same round (for the mcp-framework MCP rows: mcp-framework's own `OAuthAuthProvider` on the same server). *vs baseline*: against the unprotected row of the same kind in the same round (the GET baseline with the same cores; for the MCP rows, the same MCP server without protection). *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
     "",
     "## Targets",
     "",

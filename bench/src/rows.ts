@@ -129,6 +129,28 @@ export const ROWS: readonly RowSpec[] = [
     group: "peer",
     cores: 1,
   })),
+  // Replicas (docs/deployment.md): the Redis layer behind the in-memory one, on a local redis-server.
+  {
+    id: "mcp-oauth-redis:cached",
+    label: "mcp-oauth JWT, cached, Redis layer (in-memory hit)",
+    impl: "mcp-oauth-redis",
+    tokens: "cached",
+    group: "ours",
+  },
+  {
+    id: "mcp-oauth-redis-only:cached",
+    label: "mcp-oauth JWT, cached in Redis only (in-memory layer off: a Redis hit per request)",
+    impl: "mcp-oauth-redis-only",
+    tokens: "cached",
+    group: "reference",
+  },
+  {
+    id: "mcp-oauth-redis:cold",
+    label: "mcp-oauth JWT, cold, Redis layer (miss in both + insert in both)",
+    impl: "mcp-oauth-redis",
+    tokens: "cold",
+    group: "ours",
+  },
   {
     id: "mcp-oauth-introspection:cached",
     label: "mcp-oauth introspection, cached",
@@ -168,6 +190,15 @@ export const ROWS: readonly RowSpec[] = [
     tokens: "per-connection",
     group: "baseline",
     request: "mcp",
+  },
+  {
+    id: "mcp-framework-server:own-provider",
+    label: "mcp-framework HTTP Stream, tools/call, mcp-framework's own OAuthAuthProvider",
+    impl: "mcp-framework-server-own-provider",
+    tokens: "per-connection",
+    group: "peer",
+    request: "mcp",
+    baseline: "mcp-framework-server",
   },
   {
     id: "mcp-framework-server:protected",

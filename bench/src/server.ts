@@ -50,8 +50,21 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
     case "mcp-oauth-nocache-thread-pool":
     case "mcp-oauth-nocache-cluster":
     case "mcp-oauth-rotation":
+    case "mcp-oauth-redis":
+    case "mcp-oauth-redis-only":
     case "mcp-oauth-introspection": {
       const { requireBearer, ResourceServer } = await import("@mcp-oauth/express");
+      let store: import("@mcp-oauth/redis").RedisTokenCache | undefined;
+      if (c.impl === "mcp-oauth-redis" || c.impl === "mcp-oauth-redis-only") {
+        if (c.redisUrl === undefined)
+          throw new Error("redis-server is not installed (Debian: apt-get install -y redis-server)");
+        const { RedisTokenCache } = await import("@mcp-oauth/redis");
+        // As docs/deployment.md configures it (layered by default); `-only` turns the in-memory layer off.
+        store = new RedisTokenCache({
+          url: c.redisUrl,
+          ...(c.impl === "mcp-oauth-redis-only" ? { memoryEntries: 0 } : {}),
+        });
+      }
       const server =
         c.impl === "mcp-oauth-introspection"
           ? new ResourceServer({
@@ -76,6 +89,7 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
                   : {}),
               },
               ...(c.impl.startsWith("mcp-oauth-nocache") ? { cache: false as const } : {}),
+              ...(store ? { cache: { store } } : {}),
             });
       // The documented start-up check: key set loaded (or introspection endpoint known) before serving.
       await server.ready();
@@ -263,6 +277,15 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
     await provider.resourceServer.ready();
     statsOf = () => ({ ...provider.resourceServer.stats() });
     auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
+  } else if (c.impl === "mcp-framework-server-own-provider") {
+    // mcp-framework's own provider as its docs configure it (JWT, the key set, audience, issuer).
+    const { OAuthAuthProvider } = await import("mcp-framework");
+    const provider = new OAuthAuthProvider({
+      authorizationServers: [c.issuer],
+      resource: c.resource,
+      validation: { type: "jwt", jwksUri: c.jwksUri, audience: c.resource, issuer: c.issuer },
+    });
+    auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
   }
   const server = new MCPServer({
     name: "bench",
@@ -341,7 +364,11 @@ if (config.impl === "mcp-oauth-nocache-cluster" && (await import("node:cluster")
   await clusterPrimary();
 
 const MCP_IMPLS = new Set(["mcp-sdk", "mcp-sdk-protected"]);
-const FRAMEWORK_IMPLS = new Set(["mcp-framework-server", "mcp-framework-server-protected"]);
+const FRAMEWORK_IMPLS = new Set([
+  "mcp-framework-server",
+  "mcp-framework-server-protected",
+  "mcp-framework-server-own-provider",
+]);
 
 let server: import("node:http").Server | undefined;
 if (FRAMEWORK_IMPLS.has(config.impl)) {

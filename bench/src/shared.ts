@@ -22,6 +22,8 @@ export interface ServerConfig {
   introspection: { issuer: string; endpoint: string; clientId: string; clientSecret: string };
   /** The key set the rotation row reads (the orchestrator publishes a new key before each of its windows). */
   rotationJwksUri: string;
+  /** The bench's own redis-server (`redis://127.0.0.1:PORT`), when `redis-server` is installed. */
+  redisUrl?: string;
 }
 
 export type Impl =
@@ -35,10 +37,13 @@ export type Impl =
   | "mcp-oauth-nocache-thread-pool"
   | "mcp-oauth-nocache-cluster"
   | "mcp-oauth-rotation"
+  | "mcp-oauth-redis"
+  | "mcp-oauth-redis-only"
   | "mcp-sdk"
   | "mcp-sdk-protected"
   | "mcp-framework-server"
   | "mcp-framework-server-protected"
+  | "mcp-framework-server-own-provider"
   | "mcp-oauth-introspection"
   | "express-oauth2-jwt-bearer"
   | "express-jwt"
