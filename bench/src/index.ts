@@ -657,16 +657,16 @@ function findings(rows: RowResult[], live: (LiveRow | undefined)[], redisMiss: R
       `One process per core (node:cluster, ${clustered.label.includes("worker") ? "one worker per core" : ""}), cold path, 2 cores: ${clustered.rps.toFixed(0)} req/s vs ${two.rps.toFixed(0)} for one process (${pairedRatio(live, "mcp-oauth-cluster:cold", "mcp-oauth:cold").toFixed(2)}x, paired by round), ${clustered.serverCpuUsPerRequest.toFixed(0)} vs ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
     );
   }
-  const eventLoop = row("mcp-oauth-event-loop:cold");
-  if (eventLoop && two) {
+  const pool2 = row("mcp-oauth-thread-pool:cold");
+  if (pool2 && two) {
     out.push(
-      `Signatures on 2 cores: thread pool (the default there) ${two.rps.toFixed(0)} req/s, ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; event loop ${eventLoop.rps.toFixed(0)} req/s, ${eventLoop.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth:cold", "mcp-oauth-event-loop:cold").toFixed(2)}x (paired by round).`,
+      `Signatures on 2 cores: event loop (the default) ${two.rps.toFixed(0)} req/s, ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; thread pool ${pool2.rps.toFixed(0)} req/s, ${pool2.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth-thread-pool:cold", "mcp-oauth:cold").toFixed(2)}x (paired by round).`,
     );
   }
   const pool1 = row("mcp-oauth-thread-pool:cold@1");
   if (pool1 && one) {
     out.push(
-      `Signatures on 1 core: event loop (the default there) ${one.rps.toFixed(0)} req/s, ${one.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; thread pool ${pool1.rps.toFixed(0)} req/s, ${pool1.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth-thread-pool:cold@1", "mcp-oauth:cold@1").toFixed(2)}x (paired by round).`,
+      `Signatures on 1 core: event loop (the default) ${one.rps.toFixed(0)} req/s, ${one.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; thread pool ${pool1.rps.toFixed(0)} req/s, ${pool1.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth-thread-pool:cold@1", "mcp-oauth:cold@1").toFixed(2)}x (paired by round).`,
     );
   }
   const perConnection = row("mcp-oauth:per-connection");

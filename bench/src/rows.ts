@@ -76,9 +76,9 @@ export const ROWS: readonly RowSpec[] = [
     group: "ours",
   },
   {
-    id: "mcp-oauth-event-loop:cold",
-    label: "mcp-oauth JWT, cold, signatures on the event loop",
-    impl: "mcp-oauth-nocache-event-loop",
+    id: "mcp-oauth-thread-pool:cold",
+    label: "mcp-oauth JWT, cold, signatures on the thread pool",
+    impl: "mcp-oauth-nocache-thread-pool",
     tokens: "cold",
     group: "reference",
   },

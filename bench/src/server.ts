@@ -46,7 +46,6 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
 
     case "mcp-oauth":
     case "mcp-oauth-nocache":
-    case "mcp-oauth-nocache-event-loop":
     case "mcp-oauth-nocache-thread-pool":
     case "mcp-oauth-nocache-cluster":
     case "mcp-oauth-rotation":
@@ -82,8 +81,7 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
               authorizationServers: [c.issuer],
               validation: {
                 jwksUri: c.impl === "mcp-oauth-rotation" ? c.rotationJwksUri : c.jwksUri,
-                // The default (`auto`) everywhere else: the thread pool when the process sees more than one core.
-                ...(c.impl === "mcp-oauth-nocache-event-loop" ? { signatureVerification: "event-loop" as const } : {}),
+                // The default (`event-loop`) everywhere else.
                 ...(c.impl === "mcp-oauth-nocache-thread-pool"
                   ? { signatureVerification: "thread-pool" as const }
                   : {}),

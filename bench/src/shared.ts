@@ -33,7 +33,6 @@ export type Impl =
   | "async-noop"
   | "mcp-oauth"
   | "mcp-oauth-nocache"
-  | "mcp-oauth-nocache-event-loop"
   | "mcp-oauth-nocache-thread-pool"
   | "mcp-oauth-nocache-cluster"
   | "mcp-oauth-rotation"

@@ -4,7 +4,6 @@
  * with an `McpOAuthConfigError` that names the option and what to change.
  */
 import { createSecretKey, type KeyObject } from "node:crypto";
-import { availableParallelism } from "node:os";
 import { MemoryTokenCache, type TokenCacheStore } from "./cache.js";
 import { McpOAuthConfigError, type McpOAuthErrorCode } from "./errors.js";
 import type { McpOAuthEventListener } from "./events.js";
@@ -86,14 +85,13 @@ export interface ValidationOptions {
    */
   clientIdAsAudience?: readonly string[];
   /**
-   * Where the signature of a token the cache does not know is checked: `event-loop`
-   * (synchronously, `check()` answers at once), `thread-pool` (libuv's thread pool,
-   * `crypto.verify` with a callback: `check()` returns a promise, and on a machine with a
-   * free core the event loop serves other requests meanwhile) or `auto` (the default:
-   * `thread-pool` when `os.availableParallelism()` is above 1, else `event-loop`). The verdict
-   * is the same either way; bench/results.md has the throughput of each.
+   * Where the signature of a token the cache does not know is checked: `event-loop` (the
+   * default: synchronously, `check()` answers at once) or `thread-pool` (libuv's thread
+   * pool, `crypto.verify` with a callback: `check()` returns a promise, and the event loop
+   * serves other requests meanwhile, which pays only where a core would otherwise be idle).
+   * The verdict is the same either way; bench/results.md has the throughput of each.
    */
-  signatureVerification?: "auto" | "event-loop" | "thread-pool";
+  signatureVerification?: "event-loop" | "thread-pool";
 }
 
 /** The resource server's credentials at the introspection endpoint (RFC 7662 section 2.1). */
@@ -278,20 +276,15 @@ export interface ResolvedTokenRules {
 
 export const WELL_KNOWN_PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
 
-/**
- * `auto`: the thread pool only when another core can run it. On one core the hop costs CPU
- * (about 15 µs per token here) and overlaps nothing (docs/architecture.md).
- */
+/** The event loop by default: the thread pool measured slower wherever the load shares the cores (docs/architecture.md). */
 function signatureVerification(
-  value: ValidationOptions["signatureVerification"],
+  value: NonNullable<ValidationOptions["signatureVerification"]>,
 ): ResolvedTokenRules["signatureVerification"] {
   if (value === "event-loop" || value === "thread-pool") return value;
-  if (value !== undefined && value !== "auto")
-    fail(
-      "validation.signatureVerification",
-      `"${String(value)}" is not supported; use "auto", "event-loop" or "thread-pool"`,
-    );
-  return availableParallelism() > 1 ? "thread-pool" : "event-loop";
+  return fail(
+    "validation.signatureVerification",
+    `"${String(value)}" is not supported; use "event-loop" (the default) or "thread-pool"`,
+  );
 }
 
 /**
@@ -312,7 +305,7 @@ export const DEFAULTS = Object.freeze({
     jwksStaleWindowMs: 30 * 60 * 1000,
     jwksRequestsPerMinute: 10,
     scopeClaims: Object.freeze(["scope", "scp"]),
-    signatureVerification: "auto" as "auto" | "event-loop" | "thread-pool",
+    signatureVerification: "event-loop" as "event-loop" | "thread-pool",
   }),
   introspection: Object.freeze({ authMethod: "client_secret_basic" as "client_secret_basic" | "client_secret_post" }),
   cache: Object.freeze({

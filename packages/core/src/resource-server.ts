@@ -126,11 +126,11 @@ export class ResourceServer {
   /**
    * Like `authenticate`, but answers synchronously when it can: a malformed request, a
    * token the cache holds (the in-memory store answers synchronously), a token refused
-   * before its signature (header, issuer), or, with `signatureVerification: "event-loop"`,
-   * a JWT whose key is already held is decided before this returns (an `AuthInfo`, or a
-   * thrown `McpOAuthError`); a promise when the answer waits on the network, on an
-   * asynchronous cache store, or on a signature checked on the thread pool (the default
-   * with more than one core). Adapters use it so most requests cost no promise and no
+   * before its signature (header, issuer), or, with `signatureVerification: "event-loop"`
+   * (the default), a JWT whose key is already held is decided before this returns (an
+   * `AuthInfo`, or a thrown `McpOAuthError`); a promise when the answer waits on the
+   * network, on an asynchronous cache store, or on a signature checked on the thread pool
+   * (`thread-pool`). Adapters use it so most requests cost no promise and no
    * deferred `next()`.
    */
   check(request: TokenRequest): AuthInfo | Promise<AuthInfo> {
