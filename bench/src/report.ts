@@ -37,6 +37,8 @@ export interface RowResult extends LoadResult {
   /** Against the fastest peer on the same token set. */
   ratioToBestPeer: number;
   failure?: string;
+  /** The Redis rows: CPU time of the bench's redis-server per measured request, in µs (not in *server CPU*). */
+  redisCpuUsPerRequest?: number;
 }
 
 export interface Target {
@@ -111,6 +113,8 @@ function notes(row: RowResult): string {
   const out: string[] = [];
   if (row.non2xx + row.errors + row.timeouts > 0)
     out.push(`${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts`);
+  if (row.redisCpuUsPerRequest !== undefined)
+    out.push(`redis-server ${row.redisCpuUsPerRequest.toFixed(0)} µs CPU/request besides`);
   if (row.foreignMax !== undefined && row.foreignMax > 0.1)
     out.push(`other processes took ${(row.foreignMax * 100).toFixed(0)}% of the CPUs in a window`);
   if (row.tokens === "cold")

@@ -4,16 +4,20 @@
  * documentation recommends. Talks to the orchestrator over IPC (port, counters, CPU
  * profile of the measured window, exit).
  */
+import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { processJiffies } from "./machine.js";
 import { ROUTE, type ServerCommand, type ServerConfig, type ServerMessage } from "./shared.js";
 
 const config = JSON.parse(process.argv[2]!) as ServerConfig;
 const send = (message: ServerMessage): void => void process.send?.(message);
 
 let statsOf: () => Record<string, number> | undefined = () => undefined;
+/** The Redis rows: times the store reported Redis unavailable. */
+let redisUnavailable = 0;
 
 async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefined> {
   switch (c.impl) {
@@ -62,7 +66,14 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
         store = new RedisTokenCache({
           url: c.redisUrl,
           ...(c.impl === "mcp-oauth-redis-only" ? { memoryEntries: 0 } : {}),
+          // Every outage counted: a lookup while Redis is unavailable is a silent miss, and the
+          // orchestrator fails a row that measured the in-memory layer instead of Redis.
+          onEvent: (event) => {
+            if (event.type === "cache_store_unavailable") redisUnavailable++;
+          },
         });
+        // Before its connection is up the store answers misses (and leaves Redis alone a while).
+        if (store.client.status !== "ready") await once(store.client, "ready");
       }
       const server =
         c.impl === "mcp-oauth-introspection"
@@ -91,7 +102,7 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
             });
       // The documented start-up check: key set loaded (or introspection endpoint known) before serving.
       await server.ready();
-      statsOf = () => ({ ...server.stats() });
+      statsOf = () => ({ ...server.stats(), ...(store ? { redisUnavailable } : {}) });
       return requireBearer(server) as unknown as RequestHandler;
     }
 
@@ -318,7 +329,6 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
 async function clusterPrimary(): Promise<never> {
   const cluster = (await import("node:cluster")).default;
   const { availableParallelism } = await import("node:os");
-  const { readFileSync } = await import("node:fs");
   const workers = Array.from({ length: availableParallelism() }, () => cluster.fork());
   const port = await new Promise<number>((resolve) => {
     let listening = 0;
@@ -328,13 +338,9 @@ async function clusterPrimary(): Promise<never> {
   });
   const workerCpuUs = (): number =>
     workers.reduce((sum, worker) => {
-      try {
-        const stat = readFileSync(`/proc/${worker.process.pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return sum + (Number(fields[11]) + Number(fields[12])) * 10_000;
-      } catch {
-        return sum;
-      }
+      const jiffies = processJiffies(worker.process.pid!);
+      // Jiffies: 10 ms each on Linux (USER_HZ 100).
+      return sum + (Number.isFinite(jiffies) ? jiffies * 10_000 : 0);
     }, 0);
   const quit = (): never => {
     for (const worker of workers) worker.process.kill("SIGKILL");

@@ -11,6 +11,8 @@ export interface TestRedisServer {
   readonly port: number;
   /** `redis://127.0.0.1:PORT`. */
   readonly url: string;
+  /** The running redis-server's process id (undefined while stopped). */
+  readonly pid: number | undefined;
   /** Starts it again (after `kill`), on the same port. */
   start(): Promise<void>;
   /** SIGKILL: no goodbye to its clients, as a crash. */
@@ -102,6 +104,9 @@ export async function startTestRedisServer(): Promise<TestRedisServer> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     start,
     kill: () => end("SIGKILL"),
     stop: () => end("SIGTERM"),
