@@ -6,8 +6,10 @@
  * (the provider once handed refusals to the framework through a shared FIFO, and past its
  * cap requests got each other's status).
  *
- * The key set is served slowly (a stub in front of the real one), so on a cold server the
- * JWT requests all wait for the same key-set load and then settle in one burst. Opaque
+ * The key set is held back (a stub in front of the real one) until every request of the
+ * round has been sent, so on a cold server the JWT requests (over 1024 refusals among them,
+ * past the old queue's cap; checked) all wait for the same key-set load and then settle in
+ * one burst. Opaque
  * tokens go to an introspection endpoint that answers 500: those requests are outage-bound
  * (503) while the JWTs next to them are decided normally. Later rounds run with the key
  * set warm.
@@ -31,11 +33,24 @@ import {
   type RunningExample,
 } from "./support.js";
 
-const JWKS_DELAY_MS = 250;
+/**
+ * The key set is held back until every request of the round has been sent (or this long,
+ * below the server's 5 s deadline for the fetch): a cold round's JWTs then all wait together.
+ */
+const JWKS_HOLD_MAX_MS = 4000;
 /** Requests per round, all issued at once. */
-const IN_FLIGHT = 2000;
-/** Connections open to the server at once (below Node's listen backlog of 511); one request each. */
-const SOCKETS = 400;
+const IN_FLIGHT = 3000;
+/** Connections open to the server at once, one request each (the kernel queues those past the listen backlog). */
+const SOCKETS = 2400;
+/**
+ * The shared FIFO this test was written against broke past 1024 refusals waiting at once: a
+ * cold round must hold more than that many JWT refusals waiting on the key set together.
+ */
+const MIN_WAITING_REFUSALS = 1100;
+/** When the stub answered each key-set request (by its `for` query): the end of a cold round's wait. */
+const jwksAnsweredAt = new Map<string, number>();
+/** Resolved when the current round has sent all its requests. */
+let allSent: Promise<void> = Promise.resolve();
 
 let as: TestAuthorizationServer;
 let stub: StubServer;
@@ -43,20 +58,21 @@ let stub: StubServer;
 beforeAll(async () => {
   [as, stub] = await Promise.all([startTestAuthorizationServer(), startStubServer()]);
   stub.handle("/jwks", (_req, res) => {
-    setTimeout(() => {
+    void Promise.race([allSent, new Promise((resolve) => setTimeout(resolve, JWKS_HOLD_MAX_MS).unref())]).then(() => {
       fetch(as.jwksUri)
         .then((r) => r.text())
         .then(
           (body) => {
             res.setHeader("content-type", "application/json");
             res.end(body);
+            jwksAnsweredAt.set(new URL(_req.url ?? "/", "http://x").searchParams.get("for") ?? "", Date.now());
           },
           () => {
             res.statusCode = 502;
             res.end();
           },
         );
-    }, JWKS_DELAY_MS);
+    });
   });
   stub.handle("/introspect", json({ error: "server_error" }, 500));
 });
@@ -187,7 +203,16 @@ function cases(resource: string, round: number, valid: { status: number; body: u
   return shuffle(list, round + 7);
 }
 
-function post(agent: Agent, url: string, body: unknown, authorization: string | undefined): Promise<RawResponse> {
+/** A response, and when its request had been sent in full (ms since epoch). */
+type Timed = RawResponse & { sentAt: number };
+
+function post(
+  agent: Agent,
+  url: string,
+  body: unknown,
+  authorization: string | undefined,
+  onSent: () => void,
+): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -198,9 +223,19 @@ function post(agent: Agent, url: string, body: unknown, authorization: string | 
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+          sentAt,
+        }),
       );
       res.on("error", reject);
+    });
+    let sentAt = Infinity;
+    req.on("finish", () => {
+      sentAt = Date.now();
+      onSent();
     });
     req.on("error", reject);
     req.end(JSON.stringify(body));
@@ -294,6 +329,9 @@ describe.each([
       const list = cases(ex.url, round, valid, IN_FLIGHT);
       const url = target(ex);
       const metadataUrl = `${ex.origin}/.well-known/oauth-protected-resource${new URL(ex.url).pathname}`;
+      let sent = 0;
+      let markAllSent = (): void => {};
+      allSent = new Promise((resolve) => (markAllSent = resolve));
       const responses = await Promise.all(
         list.map((c) =>
           post(
@@ -301,6 +339,9 @@ describe.each([
             `${url}${c.query === undefined ? "" : `${url.includes("?") ? "&" : "?"}${c.query.slice(1)}`}`,
             c.body,
             c.authorization,
+            () => {
+              if (++sent === list.length) markAllSent();
+            },
           ),
         ),
       );
@@ -310,6 +351,17 @@ describe.each([
         .filter(([got, expected]) => !isDeepStrictEqual(got, expected));
       expect(wrong.slice(0, 5)).toEqual([]);
       expect(new Set(list.map((c) => c.kind.replace(/-\d+-\d+$/, ""))).size).toBe(12);
+      if (round === 1) {
+        // The claim of the cold round, checked: refusals of signed tokens sent before the key
+        // set arrived all waited for it together, and then settled in one burst.
+        const keysAt = jwksAnsweredAt.get(transport);
+        expect(keysAt).toBeDefined();
+        const waiting = list.filter(
+          (c, i) =>
+            c.authorization?.startsWith("Bearer ey") === true && c.status >= 400 && responses[i]!.sentAt < keysAt!,
+        ).length;
+        expect({ waiting, enough: waiting > MIN_WAITING_REFUSALS }).toEqual({ waiting, enough: true });
+      }
     },
     120_000,
   );
