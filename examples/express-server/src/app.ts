@@ -8,16 +8,9 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import {
-  mcpOAuth,
-  optionsFromEnv,
-  type AuthInfo,
-  type McpOAuthMiddleware,
-  type RateLimitOptions,
-} from "@mcp-oauth/express";
-import { McpOAuthConfigError, splitList, type Environment } from "@mcp-oauth/core";
-import { redisCacheFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
-import { RedisStore } from "rate-limit-redis";
+import { mcpOAuth, optionsFromEnv, type AuthInfo, type McpOAuthMiddleware } from "@mcp-oauth/express";
+import { splitList, type Environment } from "@mcp-oauth/core";
+import { rateLimitFromEnv, redisCacheFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
 import { z } from "zod";
 
 /** Who owns a session: MCP says a session id is never authentication, so bind it to the subject. */
@@ -77,54 +70,6 @@ export interface ExampleApp {
   close(): Promise<void>;
 }
 
-/**
- * rate-limit-redis loads its Lua scripts once, when the limiter starts: had Redis been down
- * then, every later count would fail (and pass). A failed count loads them again.
- */
-class SharedRateLimitStore extends RedisStore {
-  override async increment(key: string): ReturnType<RedisStore["increment"]> {
-    try {
-      return await super.increment(key);
-    } catch (error) {
-      this.incrementScriptSha = this.loadIncrementScript();
-      this.incrementScriptSha.catch(() => {});
-      throw error;
-    }
-  }
-}
-
-/**
- * OAUTH_RATE_LIMIT: requests per minute and client address on the public metadata
- * endpoints; counted in the shared Redis when OAUTH_CACHE_REDIS_URL is set, so the limit
- * holds across replicas.
- */
-function rateLimitFrom(env: Environment, shared: RedisTokenCache | undefined): RateLimitOptions | undefined {
-  const value = env["OAUTH_RATE_LIMIT"]?.trim();
-  if (value === undefined || value === "") return undefined;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit <= 0)
-    throw new McpOAuthConfigError(
-      "OAUTH_RATE_LIMIT",
-      `"${value}" is not a positive whole number of requests per minute`,
-    );
-  if (shared === undefined) return { limit, windowMs: 60_000 };
-  const client = shared.client;
-  const store = new SharedRateLimitStore({
-    sendCommand: async (command: string, ...args: string[]) => {
-      // The limiter loads its scripts at once, while the connection is still being made.
-      if (client.status === "connecting" || client.status === "connect") {
-        await new Promise((resolve) => {
-          client.once("ready", resolve);
-          setTimeout(resolve, 1000).unref();
-        });
-      }
-      return client.call(command, ...args) as Promise<never>;
-    },
-    prefix: "mcp-oauth:rl:",
-  });
-  return { limit, windowMs: 60_000, store };
-}
-
 export function createExampleApp({ env, defaultResource }: ExampleAppOptions): ExampleApp {
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
   // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
@@ -132,7 +77,8 @@ export function createExampleApp({ env, defaultResource }: ExampleAppOptions): E
   const options = optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, {
     redisCache: (url, environment) => (shared = redisCacheFromEnv(url, environment)),
   });
-  const rateLimit = rateLimitFrom(env, shared);
+  // OAUTH_RATE_LIMIT: the metadata endpoints' limit, counted in the shared Redis when there is one.
+  const rateLimit = rateLimitFromEnv(env, shared);
   const oauth = mcpOAuth({
     ...options,
     resourceName: "mcp-oauth example (Express)",

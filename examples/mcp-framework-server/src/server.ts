@@ -2,14 +2,15 @@
  * An mcp-framework server protected by @mcp-oauth/mcp-framework's OAuthAuthProvider on the
  * framework's own transports (the provider puts the library's middlewares in front of them),
  * configured only by the environment: the OAUTH_* variables of the Express example (with
- * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas) plus
+ * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas, OAUTH_RATE_LIMIT for the
+ * metadata endpoints) plus
  * MCP_TRANSPORT (`http-stream` or `sse`), MCP_RESPONSE_MODE (`batch` or `stream`), PORT
  * and HOST.
  */
 import { MCPServer } from "mcp-framework";
 import { splitList, type Environment } from "@mcp-oauth/core";
 import { OAuthAuthProvider, optionsFromEnv } from "@mcp-oauth/mcp-framework";
-import { redisCacheFromEnv } from "@mcp-oauth/redis";
+import { rateLimitFromEnv, redisCacheFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
 import { WhoamiTool, WriteNoteTool } from "./tools.js";
 
 export interface FrameworkExample {
@@ -35,15 +36,20 @@ export function createFrameworkExample(env: Environment = process.env): Framewor
   const defaultResource = `http://${publicHost}:${port}${endpoint}`;
 
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
+  // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
+  let shared: RedisTokenCache | undefined;
+  const options = optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, {
+    redisCache: (url, environment) => (shared = redisCacheFromEnv(url, environment)),
+  });
+  // OAUTH_RATE_LIMIT: the metadata endpoints' limit, counted in the shared Redis when there is one.
+  const rateLimit = rateLimitFromEnv(env, shared);
   const provider = new OAuthAuthProvider({
-    // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
-    ...optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, {
-      redisCache: redisCacheFromEnv,
-    }),
+    ...options,
     resourceName: "mcp-oauth example (mcp-framework)",
     // write_note needs mcp:write on top of the base scopes (OAUTH_SCOPES).
     scopePolicy: { tools: { write_note: ["mcp:write"] } },
     cors: { allowedOrigins: allowedOrigins.includes("*") ? "*" : allowedOrigins },
+    ...(rateLimit !== undefined ? { protectedResourceMetadata: { rateLimit } } : {}),
   });
   // The user story's configuration: the provider alone protects every request.
   const auth = { provider };
