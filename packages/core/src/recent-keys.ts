@@ -1,15 +1,28 @@
 /**
  * How many recently accepted tokens keep their cache key (SHA-256) at hand. Hashing was the
  * largest part of a cached request's cost inside a loaded server (docs/architecture.md,
- * "Performance history"); a `Map` lookup by the token string stays on V8's side. The memo
- * holds raw tokens, so it is small and holds only accepted ones; the cache itself (and any
- * shared store) still sees only SHA-256 keys.
+ * "Performance history"). The memo holds raw tokens, so it is small and holds only accepted
+ * ones; the cache itself (and any shared store) still sees only SHA-256 keys.
  */
 export const RECENT_KEYS = 256;
 
+/**
+ * Characters of the token's end that index the memo. A `Map` keyed by the whole token made
+ * V8 hash every character of each request's new token string (about 1 KiB for a JWT) before
+ * the lookup; the end of a token is its signature (random, and what differs between tokens
+ * with one header), so a short tail picks the entry and one comparison of the whole token
+ * confirms it. Tokens sharing a tail only take each other's place (a miss, then SHA-256).
+ */
+const TAIL_LENGTH = 24;
+
+interface Entry {
+  token: string;
+  key: string;
+}
+
 /** Token → its cache key, for the most recently accepted tokens; starts over when full. */
 export class RecentKeys {
-  readonly #keys = new Map<string, string>();
+  readonly #entries = new Map<string, Entry>();
   readonly #limit: number;
 
   constructor(limit: number = RECENT_KEYS) {
@@ -17,12 +30,15 @@ export class RecentKeys {
   }
 
   get(token: string): string | undefined {
-    return this.#keys.get(token);
+    const entry = this.#entries.get(token.slice(-TAIL_LENGTH));
+    return entry !== undefined && entry.token === token ? entry.key : undefined;
   }
 
   remember(token: string, key: string): void {
-    if (this.#limit === 0 || this.#keys.has(token)) return;
-    if (this.#keys.size >= this.#limit) this.#keys.clear();
-    this.#keys.set(token, key);
+    if (this.#limit === 0) return;
+    const tail = token.slice(-TAIL_LENGTH);
+    if (this.#entries.get(tail)?.token === token) return;
+    if (this.#entries.size >= this.#limit) this.#entries.clear();
+    this.#entries.set(tail, { token, key });
   }
 }

@@ -58,6 +58,23 @@ describe("ResourceServer caching", () => {
   const build = (extra: Partial<ConstructorParameters<typeof ResourceServer>[0]> = {}): ResourceServer =>
     new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer], ...extra });
 
+  it("checks in full a token that carries an accepted token's signature (the end the key memo is indexed by)", async () => {
+    const server = build({ validation: { signatureVerification: "event-loop" } });
+    await server.ready();
+    const accepted = as.mint(RESOURCE, { sub: "alice" });
+    const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    expect(server.check(request(accepted))).toMatchObject({ extra: { sub: "alice" } });
+    expect(server.check(request(accepted))).toMatchObject({ extra: { sub: "alice" } });
+    const [header, , signature] = accepted.split(".");
+    const other = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(accepted.split(".")[1]!, "base64url").toString()), sub: "mallory" }),
+    ).toString("base64url");
+    const spliced = `${header}.${other}.${signature}`;
+    expect(() => server.check(request(spliced))).toThrow(expect.objectContaining({ code: "signature_invalid" }));
+    expect(server.check(request(accepted))).toMatchObject({ extra: { sub: "alice" } });
+    expect(server.stats()).toMatchObject({ validations: 2, cacheHits: 2 });
+  });
+
   it("verifies a token once for many concurrent requests, then serves it from the cache", async () => {
     const server = build();
     const token = as.mint(RESOURCE);
