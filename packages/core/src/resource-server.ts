@@ -152,7 +152,8 @@ export class ResourceServer {
     // the cache, or a verification that waits on the network (single flight).
     let key: string | undefined;
     if (cache !== undefined) {
-      key = this.#recentKeys.get(token) ?? tokenCacheKey(token, this.cacheFingerprint);
+      const remembered = this.#recentKeys.get(token);
+      key = remembered ?? tokenCacheKey(token, this.cacheFingerprint);
       let hit: CachedValidation | undefined | Promise<CachedValidation | undefined>;
       try {
         hit = cache.store.get(key);
@@ -169,7 +170,7 @@ export class ResourceServer {
       }
       const fresh = this.#fresh(hit);
       if (fresh !== undefined) {
-        if (fresh.ok) this.#recentKeys.remember(token, key);
+        if (fresh.ok && remembered === undefined) this.#recentKeys.remember(token, key);
         return this.#settle(token, fresh, true);
       }
     }
