@@ -35,6 +35,8 @@ import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type
 import { baselineOf, ROWS, type RowSpec } from "./rows.js";
 import {
   BENCH_DIR,
+  buildPackages,
+  DIST_CONDITION,
   isType,
   nextMessage,
   PIN_ALL,
@@ -258,6 +260,7 @@ async function startRow(spec: RowSpec, index: number, ctx: Context): Promise<Liv
   const atSpawn = upstreamCounts();
   const server = track(
     spawnTs("server.ts", [JSON.stringify({ ...ctx.serverConfig, impl: spec.impl } satisfies ServerConfig)], {
+      nodeArgs: [DIST_CONDITION],
       stdio: ["ignore", errFd, errFd, "ipc"],
       env: { ...process.env, NODE_ENV: "production" },
       ...(PINNING && pinned(spec) ? { cpus: PINNING.server } : {}),
@@ -512,7 +515,9 @@ function failedRow(spec: RowSpec, failure: string): RowResult {
 }
 
 function runMicro<T>(mode: "cold" | "heap", config: MicroConfig): Promise<T> {
-  const child = track(spawnTs("micro.ts", [mode, JSON.stringify(config)], { nodeArgs: ["--expose-gc"] }));
+  const child = track(
+    spawnTs("micro.ts", [mode, JSON.stringify(config)], { nodeArgs: ["--expose-gc", DIST_CONDITION] }),
+  );
   return nextMessage(child, isType("result"), 300_000).then(async (message) => {
     await waitExit(child);
     return (message as unknown as { result: T }).result;
@@ -754,6 +759,9 @@ async function main(): Promise<void> {
   log(
     `mcp-oauth bench: node ${info.node}, ${info.cpu}, ${info.cores} cores; ${PIN_ALL && PINNING ? `every row server on CPU ${PINNING.server}, load on CPU ${PINNING.load}` : PINNING ? "not pinned, except the one-core rows" : "not pinned (no taskset)"}; ${CONNECTIONS} connections; per row ${WARMUP} s warm-up, then ${ROUNDS} measured windows of ${WINDOW} s taken in turns`,
   );
+
+  log("build: dist of the measured packages, from the current sources (what the row servers load)");
+  buildPackages();
 
   const { as, tokens } = await jwtAuthorizationServer();
   servers.push(as);

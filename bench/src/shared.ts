@@ -3,6 +3,7 @@
  * share: paths, the child-process launcher and the messages they exchange.
  */
 import { execFileSync, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 
@@ -208,4 +209,27 @@ export function waitExit(child: ChildProcess, graceMs = 5_000): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The packages a row server or a micro-benchmark loads (local-authorization-server runs in the orchestrator). */
+const MEASURED_PACKAGES = ["core", "express", "mcp-framework", "redis"];
+
+/**
+ * Row servers and micro-benchmarks load the packages' built JavaScript (`dist`, what npm
+ * users run) through this export condition, not the TypeScript sources: tsx compiles those
+ * with esbuild's keepNames, which wraps every closure created per request in a `__name()`
+ * call that no published build makes.
+ */
+export const DIST_CONDITION = "--conditions=mcp-oauth-dist";
+
+/** Builds `dist` of the measured packages from the current sources (their own build script's steps). */
+export function buildPackages(): void {
+  const require = createRequire(import.meta.url);
+  const tsc = require.resolve("typescript/bin/tsc");
+  const clean = fileURLToPath(new URL("../../scripts/clean-dist.mjs", import.meta.url));
+  for (const name of MEASURED_PACKAGES) {
+    const cwd = fileURLToPath(new URL(`../../packages/${name}/`, import.meta.url));
+    execFileSync(process.execPath, [clean], { cwd, stdio: "inherit" });
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd, stdio: "inherit" });
+  }
 }
