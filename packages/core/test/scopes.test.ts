@@ -185,7 +185,7 @@ describe("scopesForJsonRpc", () => {
     expect(scopesForJsonRpc(policy, { method: "prompts/get", params: { uri: "file:///etc/secret" } })).toEqual([]);
   });
 
-  it("never reads a missing or non-string name as the entry named \"undefined\"", () => {
+  it('never reads a missing or non-string name as the entry named "undefined"', () => {
     const named: McpScopePolicy = { tools: { undefined: ["files:write"] }, resources: { undefined: ["files:secret"] } };
     expect(scopesForJsonRpc(named, call(7))).toEqual([]);
     expect(scopesForJsonRpc(named, { method: "tools/call", params: {} })).toEqual([]);
