@@ -12,7 +12,7 @@ export function isValidScopeToken(scope: string): boolean {
 
 /** Splits a space-delimited `scope` string; tolerates repeated whitespace. */
 export function splitScopes(value: string): string[] {
-  return value.split(/\s+/).filter((s) => s.length > 0);
+  return value.split(/\s/).filter((s) => s.length > 0);
 }
 
 /**
@@ -43,15 +43,16 @@ export type ScopeHierarchy = Readonly<Record<string, readonly string[]>>;
 export function compileScopeHierarchy(
   hierarchy: ScopeHierarchy | undefined,
 ): (granted: readonly string[]) => ReadonlySet<string> {
-  if (!hierarchy || Object.keys(hierarchy).length === 0) return (granted) => new Set(granted);
+  if (!hierarchy) return (granted) => new Set(granted);
+  // A Map of the own entries: a scope named `constructor` or `__proto__` is just a scope.
+  const implies = new Map(Object.entries(hierarchy));
   const closure = new Map<string, ReadonlySet<string>>();
   const expand = (scope: string, seen: Set<string>): void => {
     if (seen.has(scope)) return;
     seen.add(scope);
-    // Own keys only: a scope named `constructor` or `__proto__` is just a scope.
-    for (const implied of Object.hasOwn(hierarchy, scope) ? (hierarchy[scope] ?? []) : []) expand(implied, seen);
+    for (const implied of implies.get(scope) ?? []) expand(implied, seen);
   };
-  for (const scope of Object.keys(hierarchy)) {
+  for (const scope of implies.keys()) {
     const seen = new Set<string>();
     expand(scope, seen);
     closure.set(scope, seen);
@@ -101,8 +102,9 @@ function lookup(
   table: Readonly<Record<string, readonly string[]>> | undefined,
   key: string | undefined,
 ): readonly string[] {
-  if (!table || key === undefined || !Object.hasOwn(table, key)) return [];
-  return table[key] ?? [];
+  // Own keys only: a tool named `constructor` or `__proto__` is just a name.
+  const scopes = table !== undefined && key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+  return scopes ?? [];
 }
 
 /**

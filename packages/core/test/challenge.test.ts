@@ -97,6 +97,12 @@ describe("buildChallenge", () => {
     expect(Object.keys(params)).toEqual(["resource_metadata"]);
   });
 
+  it("sends error without error_description when no description is given", () => {
+    const header = buildChallenge({ resourceMetadata: METADATA, error: "invalid_token" });
+    expect(header).toBe(`Bearer error="invalid_token", resource_metadata="${METADATA}"`);
+    expect(Object.keys(parseChallenge(header).params)).toEqual(["error", "resource_metadata"]);
+  });
+
   it("omits scope when no scopes are given or the list is empty", () => {
     expect(buildChallenge({ resourceMetadata: METADATA })).toBe(`Bearer resource_metadata="${METADATA}"`);
     expect(buildChallenge({ resourceMetadata: METADATA, scopes: [] })).toBe(`Bearer resource_metadata="${METADATA}"`);

@@ -1,7 +1,7 @@
 /**
  * Splitting and decoding a compact JWS before any signature work (RFC 7515 section 7.1).
  */
-import { describe, expect, it } from "@jest/globals";
+import { beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
 import { decodeJwt, looksLikeJwt, rememberHeader } from "../src/jwt/decode.js";
 
@@ -22,6 +22,16 @@ function codeOf(token: string): McpOAuthErrorCode | "ok" {
 }
 
 describe("decodeJwt", () => {
+  // A fresh copy of the module for the test of the kept headers' limit: the other tests
+  // here keep headers of their own. Loaded before the tests, not in one: Stryker counts
+  // module-level code run inside a test as that test's and then cannot mutate it.
+  let fresh: typeof import("../src/jwt/decode.js") | undefined;
+  beforeAll(async () => {
+    await jest.isolateModulesAsync(async () => {
+      fresh = await import("../src/jwt/decode.js");
+    });
+  });
+
   it("decodes the header and payload of a three-part JWS", () => {
     expect(decodeJwt(`${HEADER}.${PAYLOAD}.${SIG}`)).toEqual({
       header: { alg: "RS256", typ: "at+jwt", kid: "k1" },
@@ -43,6 +53,15 @@ describe("decodeJwt", () => {
     expect(again.payload).toEqual({ sub: "bob" });
   });
 
+  it("keeps at most 32 headers: one more verified header is decoded afresh every time", () => {
+    const { decodeJwt: decode, rememberHeader: remember } = fresh!;
+    const tokens = Array.from({ length: 33 }, (_, i) => `${b64({ alg: "RS256", kid: `k${i}` })}.${PAYLOAD}.${SIG}`);
+    const firsts = tokens.map((token) => decode(token));
+    for (const decoded of firsts) remember(decoded);
+    const kept = tokens.map((token, i) => decode(token).header === firsts[i]!.header);
+    expect(kept).toEqual([...Array.from({ length: 32 }, () => true), false]);
+  });
+
   it("decodes UTF-8 claim values", () => {
     expect(decodeJwt(`${HEADER}.${b64({ name: "Zoë ✓" })}.${SIG}`).payload).toEqual({ name: "Zoë ✓" });
   });
@@ -54,6 +73,8 @@ describe("decodeJwt", () => {
     ["two parts", `${HEADER}.${PAYLOAD}`],
     ["two parts with a trailing dot missing the signature", `${HEADER}.${PAYLOAD}.`],
     ["one part", HEADER],
+    // Without a dot the "parts" would all be cut from the same string: this one would decode.
+    ["one part that is a JSON object even without its last character", b64('{"alg":"RS256"}  ')],
     ["an empty string", ""],
     ["only dots", ".."],
     ["an empty header", `.${PAYLOAD}.${SIG}`],

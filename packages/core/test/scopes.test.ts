@@ -99,6 +99,12 @@ describe("compileScopeHierarchy", () => {
     expect(sorted(expand(["admin"]))).toEqual(["__proto__", "admin", "constructor", "toString"]);
     expect(sorted(expand(["valueOf"]))).toEqual(["valueOf"]);
   });
+
+  it("expands a JSON-parsed hierarchy whose own key is __proto__", () => {
+    const expand = compileScopeHierarchy(JSON.parse('{"__proto__":["mcp:read"]}') as Record<string, string[]>);
+    expect(sorted(expand(["__proto__"]))).toEqual(["__proto__", "mcp:read"]);
+    expect(sorted(expand(["mcp:read"]))).toEqual(["mcp:read"]);
+  });
 });
 
 describe("scopesForJsonRpc", () => {
@@ -168,6 +174,25 @@ describe("scopesForJsonRpc", () => {
     expect(scopesForJsonRpc(policy, body)).toEqual([]);
   });
 
+  it("needs the method's scopes for a tools/call without params", () => {
+    expect(scopesForJsonRpc(policy, { jsonrpc: "2.0", id: 1, method: "tools/call" })).toEqual(["mcp:tools"]);
+    expect(scopesForJsonRpc(policy, { method: "prompts/get" })).toEqual([]);
+    expect(scopesForJsonRpc(policy, { method: "resources/read" })).toEqual([]);
+  });
+
+  it("reads resource URIs only for the resources methods", () => {
+    expect(scopesForJsonRpc(policy, { method: "tools/list", params: { uri: "file:///etc/secret" } })).toEqual([]);
+    expect(scopesForJsonRpc(policy, { method: "prompts/get", params: { uri: "file:///etc/secret" } })).toEqual([]);
+  });
+
+  it('never reads a missing or non-string name as the entry named "undefined"', () => {
+    const named: McpScopePolicy = { tools: { undefined: ["files:write"] }, resources: { undefined: ["files:secret"] } };
+    expect(scopesForJsonRpc(named, call(7))).toEqual([]);
+    expect(scopesForJsonRpc(named, { method: "tools/call", params: {} })).toEqual([]);
+    expect(scopesForJsonRpc(named, { method: "resources/read", params: { uri: null } })).toEqual([]);
+    expect(scopesForJsonRpc(named, call("undefined"))).toEqual(["files:write"]);
+  });
+
   it("ignores non-object params and non-string names", () => {
     expect(scopesForJsonRpc(policy, { method: "tools/call", params: "delete_file" })).toEqual(["mcp:tools"]);
     expect(scopesForJsonRpc(policy, { method: "tools/call", params: null })).toEqual(["mcp:tools"]);
@@ -202,6 +227,13 @@ describe("scopesForJsonRpc", () => {
       "mcp:sampling",
     ]);
     expect(scopesForJsonRpc(custom, { method: "ping" })).toEqual([]);
+  });
+
+  it("asks the custom function only about messages with a string method", () => {
+    const always: McpScopePolicy = { methods: { "7": ["mcp:seven"] }, custom: () => ["mcp:custom"] };
+    expect(scopesForJsonRpc(always, { method: 7 })).toEqual([]);
+    expect(scopesForJsonRpc(always, { id: 1, result: {} })).toEqual([]);
+    expect(scopesForJsonRpc(always, { method: "7" })).toEqual(["mcp:seven", "mcp:custom"]);
   });
 });
 

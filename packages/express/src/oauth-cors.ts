@@ -22,10 +22,11 @@ export interface OAuthCorsOptions {
 
 /** The resource's own origin is always allowed; refusals are the resource server's answers. */
 export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}): Middleware {
-  const anyOrigin = options.allowedOrigins === "*";
-  const allowed = new Set<string>(anyOrigin ? [] : ((options.allowedOrigins as readonly string[] | undefined) ?? []));
-  allowed.add(server.options.resourceUrl.origin);
-  const isAllowed = (origin: string): boolean => anyOrigin || allowed.has(origin);
+  const listed = options.allowedOrigins;
+  // `undefined` stands for any origin (`"*"`); otherwise the listed ones and the resource's own.
+  const allowed = listed === "*" ? undefined : new Set<string>(listed);
+  allowed?.add(server.options.resourceUrl.origin);
+  const isAllowed = (origin: string): boolean => allowed === undefined || allowed.has(origin);
 
   const corsMiddleware = cors({
     // Only reached for an allowed Origin or none: a disallowed one was refused with 403 below.

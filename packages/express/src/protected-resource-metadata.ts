@@ -47,27 +47,22 @@ export function protectedResourceMetadata(
 
   function serve(req: IncomingMessage, res: ServerResponse, _next: NextFunction): void {
     const method = req.method ?? "GET";
+    // On every answer, the 405 and OPTIONS's 204 above all (RFC 9110 sections 15.5.6, 9.3.7).
+    res.setHeader("Allow", ALLOW);
     if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
-      res.setHeader("Allow", ALLOW);
       res.setHeader("Access-Control-Allow-Origin", "*");
       sendJson(req, res, 405, { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` });
       return;
     }
-    // Before cors, which ends a preflight itself.
+    // Before cors, which answers every OPTIONS itself (204), a preflight or not.
     setSecurityHeaders(req, res);
     allowAnyOrigin(req, res, () => {
-      if (method === "OPTIONS") {
-        // A plain OPTIONS (not a preflight, which cors already answered).
-        res.statusCode = 204;
-        res.setHeader("Allow", ALLOW);
-        res.end();
-        return;
-      }
       res.statusCode = 200;
       res.setHeader("Content-Type", "application/json");
       res.setHeader("Content-Length", body.length);
       res.setHeader("Cache-Control", cacheControl);
-      res.end(method === "HEAD" ? undefined : body);
+      // Node sends no body in answer to HEAD (RFC 9110 section 9.3.2), only its headers.
+      res.end(body);
     });
   }
 

@@ -25,8 +25,9 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
   const usesBody = !policyIsEmpty(policy);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
+  // A missing body (a GET) needs nothing beyond the fixed scopes: scopesForJsonRpc says so.
   const required = (body: unknown): string[] =>
-    usesBody && body !== undefined ? [...new Set([...fixed, ...scopesForJsonRpc(policy!, body)])] : fixed;
+    usesBody ? [...new Set([...fixed, ...scopesForJsonRpc(policy!, body)])] : fixed;
 
   return function requireScopesMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     if (isPreflight(req)) {
@@ -47,7 +48,7 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     // Synchronous when nothing has to be read (no policy, or a body parser already ran).
     if (!usesBody || req.method !== "POST" || request.body !== undefined) {
       try {
-        server.checkScopes(auth, required(usesBody ? request.body : undefined));
+        server.checkScopes(auth, required(request.body));
       } catch (error) {
         sendAnswer(req, res, server.answer(error));
         return;

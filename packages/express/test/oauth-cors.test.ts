@@ -2,7 +2,7 @@
  * oauthCors(): CORS for browser-based MCP clients, and the Streamable HTTP transport's
  * Origin rule (a present, disallowed Origin gets 403).
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import express, { type Express } from "express";
 import request from "supertest";
 import {
@@ -54,6 +54,10 @@ let app: Express;
 beforeAll(async () => {
   as = await startTestAuthorizationServer();
   server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer] });
+});
+// Built for each test, not once: Stryker (docs/security.md "Mutation testing") can only
+// change code that runs inside a test, and the middleware's options are set when it is built.
+beforeEach(() => {
   app = appFor({ allowedOrigins: [APP_ORIGIN] });
 });
 afterAll(() => as.close());
@@ -163,11 +167,18 @@ describe("the Origin rule", () => {
     expect(res.headers["access-control-allow-origin"]).toBe(RESOURCE_ORIGIN);
   });
 
-  it("lets a request without Origin through (non-browser clients)", async () => {
+  it("lets a request without Origin through (non-browser clients), adding no CORS header", async () => {
     const res = await request(app).post("/mcp").set("Authorization", bearer());
     expect(res.status).toBe(200);
     expect(res.body.reached).toBe(true);
-    expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(Object.keys(res.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+
+  it("leaves the application's own answers to the application: no security headers on what it lets through", async () => {
+    const res = await request(app).post("/mcp").set("Origin", APP_ORIGIN).set("Authorization", bearer()).send({});
+    expect(res.status).toBe(200);
+    expect(res.headers["content-security-policy"]).toBeUndefined();
+    expect(res.headers["x-frame-options"]).toBeUndefined();
   });
 
   it("still authenticates a request from an allowed origin: 401 carrying the CORS headers browsers need to read the challenge", async () => {
@@ -206,7 +217,7 @@ describe('allowedOrigins: "*"', () => {
     const open = appFor({ allowedOrigins: "*" });
     const res = await request(open).post("/mcp").set("Authorization", bearer());
     expect(res.status).toBe(200);
-    expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(Object.keys(res.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
   });
 
   it("still requires a token", async () => {
@@ -217,6 +228,21 @@ describe('allowedOrigins: "*"', () => {
 });
 
 describe("allowedOrigins and maxAge on their own", () => {
+  it("allows only the resource's own origin without allowedOrigins", async () => {
+    const bare = express();
+    bare.use(oauthCors(server));
+    bare.post("/mcp", (_req, res) => {
+      res.json({ reached: true });
+    });
+    const own = await request(bare).post("/mcp").set("Origin", RESOURCE_ORIGIN);
+    expect(own.status).toBe(200);
+    expect(own.headers["access-control-allow-origin"]).toBe(RESOURCE_ORIGIN);
+    for (const origin of [APP_ORIGIN, EVIL_ORIGIN, "null"]) {
+      const res = await request(bare).post("/mcp").set("Origin", origin);
+      expect(res.status).toBe(403);
+    }
+  });
+
   it("allows only the listed origins and answers a disallowed one with 403 JSON", async () => {
     const bare = express();
     bare.use(oauthCors(server, { allowedOrigins: [APP_ORIGIN] }));

@@ -264,6 +264,35 @@ describe("options", () => {
     expect(root.body).toEqual({ fellThrough: ROOT, method: "GET" });
   });
 
+  // Built inside each test: Stryker can only change code that runs inside a test.
+  it("answers a preflight with exactly the methods it serves, cached for a day", async () => {
+    const app = appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] })));
+    const res = await request(app)
+      .options(SUFFIXED)
+      .set("Origin", "https://inspector.example.org")
+      .set("Access-Control-Request-Method", "GET");
+    expect(res.status).toBe(204);
+    expect(res.headers["access-control-allow-origin"]).toBe("*");
+    expect(res.headers["access-control-allow-methods"]).toBe("GET, HEAD, OPTIONS");
+    expect(res.headers["access-control-max-age"]).toBe("86400");
+  });
+
+  it("answers a plain OPTIONS (no preflight) with 204, Allow and no body (RFC 9110 section 9.3.7)", async () => {
+    const server = await listen(
+      createServer(appWith(protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] })))),
+    );
+    try {
+      for (const path of [SUFFIXED, ROOT]) {
+        const res = await rawRequest(`${server.url}${path}`, { method: "OPTIONS" });
+        expect(res.status).toBe(204);
+        expect(res.headers["allow"]).toBe("GET, HEAD, OPTIONS");
+        expect(res.body).toBe("");
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it("cacheControl replaces the default Cache-Control", async () => {
     const app = appWith(
       protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), {

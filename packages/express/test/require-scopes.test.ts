@@ -2,7 +2,7 @@
  * requireScopes(): per-operation scopes from an MCP-aware policy over the JSON-RPC body
  * (batches included), after requireBearer has checked validity and audience.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import express, { type Express } from "express";
 import { createServer } from "node:http";
 import request from "supertest";
@@ -12,6 +12,7 @@ import {
   startTestAuthorizationServer,
   type TestAuthorizationServer,
 } from "../../../test/helpers/authorization-server.js";
+import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
 import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
@@ -65,8 +66,11 @@ describe("the policy from the resource server options", () => {
   let app: Express;
   let readToken: string;
   let writeToken: string;
-  beforeAll(async () => {
+  // Built for each test: Stryker can only change code that runs inside a test.
+  beforeEach(() => {
     app = appFor(options);
+  });
+  beforeAll(async () => {
     [readToken, writeToken] = await Promise.all([
       obtainAccessToken(as.issuer, { resource: RESOURCE, scope: "mcp:read" }).then((t) => t.access_token),
       obtainAccessToken(as.issuer, { resource: RESOURCE, scope: "mcp:read mcp:write" }).then((t) => t.access_token),
@@ -232,6 +236,64 @@ describe("requireScopes options", () => {
     const res = await request(app).post("/mcp").send(call("whoami"));
     expect(res.status).toBe(401);
     expect(res.body.reached).toBeUndefined();
+  });
+});
+
+describe("which bodies are read", () => {
+  it("without a policy, never: a body that is not JSON reaches the route, which reads it itself", async () => {
+    const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] };
+    const app = express();
+    app.use(requireBearer(serverFor(opts)));
+    app.use(requireScopes(serverFor(opts)));
+    app.post("/mcp", express.text({ type: "*/*" }), (req, res) => {
+      res.json({ text: req.body });
+    });
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`)
+      .set("Content-Type", "application/json")
+      .send('{"jsonrpc":"2.0","method":');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ text: '{"jsonrpc":"2.0","method":' });
+  });
+
+  it("without a policy, a body parsed before it needs only the fixed scopes", async () => {
+    const opts: McpOAuthOptions = { resource: RESOURCE, authorizationServers: [as.issuer], scopes: ["mcp:read"] };
+    const app = express();
+    app.use(express.json());
+    app.use(requireBearer(serverFor(opts)));
+    app.use(requireScopes(serverFor(opts)));
+    app.post("/mcp", (req, res) => {
+      res.json({ body: req.body });
+    });
+    const res = await request(app)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`)
+      .send(call("write_note"));
+    expect(res.status).toBe(200);
+    expect(res.body.body).toEqual(call("write_note"));
+  });
+
+  it("with a policy, only a POST's: a GET announcing a body it never sends passes at once", async () => {
+    const bearer = requireBearer(serverFor(options));
+    const scopes = requireScopes(serverFor(options));
+    const server = await listen(
+      createServer((req, res) => bearer(req, res, () => scopes(req, res, () => res.end("reached")))),
+    );
+    try {
+      const res = await rawSocketRequest(Number(new URL(server.url).port), "GET", "/mcp", {
+        headers: {
+          Authorization: `Bearer ${as.mint(RESOURCE, { scope: "mcp:read" })}`,
+          "Content-Type": "application/json",
+          "Content-Length": "1000",
+        },
+        body: '{"jsonrpc":"2.0",',
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toBe("reached");
+    } finally {
+      await server.close();
+    }
   });
 });
 

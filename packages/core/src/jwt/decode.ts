@@ -14,7 +14,8 @@ export interface DecodedJwt {
   signature: Buffer;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Base64url without padding, at least one character: no part of a JWS may be empty here. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 // Every token an authorization server signs with one key carries the same header segment
 // (alg, typ, kid), so its decoded form is kept once a signature under it has verified:
@@ -25,18 +26,18 @@ const knownHeaders = new Map<string, Readonly<Record<string, unknown>>>();
 
 /** Keeps the decoded header of a token whose signature verified (see `knownHeaders`). */
 export function rememberHeader(decoded: DecodedJwt): void {
-  if (knownHeaders.size < MAX_KNOWN_HEADERS && !knownHeaders.has(decoded.headerSegment)) {
-    knownHeaders.set(decoded.headerSegment, Object.freeze(decoded.header));
-  }
+  // A header already kept is set again with an equal value (two requests under a new key
+  // decoded it before either verified): harmless, so no `has` check.
+  if (knownHeaders.size < MAX_KNOWN_HEADERS) knownHeaders.set(decoded.headerSegment, Object.freeze(decoded.header));
 }
 
 function decodePart(part: string, what: string): Record<string, unknown> {
-  if (part === "" || !BASE64URL.test(part)) throw new McpOAuthError("token_malformed", `${what} is not base64url`);
+  if (!BASE64URL.test(part)) throw new McpOAuthError("token_malformed", `${what} is not base64url`);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
   } catch {
-    throw new McpOAuthError("token_malformed", `${what} is not JSON`);
+    // Not JSON: `value` stays undefined and is refused below like any other non-object.
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new McpOAuthError("token_malformed", `${what} is not a JSON object`);
@@ -50,13 +51,14 @@ function decodePart(part: string, what: string): Record<string, unknown> {
  */
 export function decodeJwt(token: string): DecodedJwt {
   const first = token.indexOf(".");
-  const second = first === -1 ? -1 : token.indexOf(".", first + 1);
-  if (first === -1 || second === -1 || token.indexOf(".", second + 1) !== -1) {
-    throw new McpOAuthError("token_malformed", "not a three-part JWS");
-  }
+  // -1 also when there is no dot at all: the search then starts at 0.
+  const second = token.indexOf(".", first + 1);
+  if (second === -1) throw new McpOAuthError("token_malformed", "not a three-part JWS");
   const signature = token.slice(second + 1);
-  if (signature === "" || !BASE64URL.test(signature))
-    throw new McpOAuthError("token_malformed", "signature missing or not base64url");
+  // A fourth part (a JWE has five) leaves a dot in the signature, which is not base64url.
+  if (!BASE64URL.test(signature)) {
+    throw new McpOAuthError("token_malformed", "not a three-part JWS, or the signature is not base64url");
+  }
   const headerSegment = token.slice(0, first);
   return {
     header: knownHeaders.get(headerSegment) ?? decodePart(headerSegment, "header"),
