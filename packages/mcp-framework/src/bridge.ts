@@ -158,25 +158,18 @@ function replay(req: AuthenticatedRequest, body: Buffer): IncomingMessage {
   return copy;
 }
 
-function runChain(
-  chain: readonly Middleware[],
+/** One middleware, then `done`; Connect semantics: only a truthy value is an error (cors calls `next(null)`). */
+function run(
+  middleware: Middleware,
   req: IncomingMessage,
   res: ServerResponse,
   done: () => void,
   fail: (error: unknown) => void,
 ): void {
-  let index = 0;
-  const step = (error?: unknown): void => {
-    // Connect semantics: only a truthy value is an error (cors calls `next(null)`).
-    if (error !== undefined && error !== null) {
-      fail(error);
-      return;
-    }
-    const middleware = chain[index++];
-    if (middleware === undefined) done();
-    else middleware(req, res, step);
-  };
-  step();
+  middleware(req, res, (error?: unknown) => {
+    if (error !== undefined && error !== null) fail(error);
+    else done();
+  });
 }
 
 export function createBridge(
@@ -237,7 +230,7 @@ export function createBridge(
 
         const readBody = (): void => {
           if (req.method !== "POST") {
-            runChain([scopes], req, res, () => afterScopes(undefined), fail);
+            run(scopes, req, res, () => afterScopes(undefined), fail);
             return;
           }
           if (request.body !== undefined) {
@@ -255,7 +248,7 @@ export function createBridge(
                 }
               }
               if (acceptedBy !== undefined) afterScopes(raw);
-              else runChain([scopes], req, res, () => afterScopes(raw), fail);
+              else run(scopes, req, res, () => afterScopes(raw), fail);
             })
             .catch((error: unknown) => {
               const type = (error as { type?: unknown }).type;
@@ -276,7 +269,7 @@ export function createBridge(
             void tryOthers(0);
             return;
           }
-          runChain([bearer], req, res, readBody, fail);
+          run(bearer, req, res, readBody, fail);
         };
 
         // A request without any bearer token may pass another configured scheme; one that
@@ -291,13 +284,10 @@ export function createBridge(
               return;
             }
           }
-          runChain([bearer], req, res, readBody, fail);
+          run(bearer, req, res, readBody, fail);
         };
 
-        metadata(req, res, (error?: unknown) => {
-          if (error !== undefined && error !== null) fail(error);
-          else runChain([cors], req, res, authenticate, fail);
-        });
+        run(metadata, req, res, () => run(cors, req, res, authenticate, fail), fail);
       };
   };
 }
