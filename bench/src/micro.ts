@@ -19,7 +19,10 @@ import {
   resolveOptions,
   tokenCacheKey,
 } from "@mcp-oauth/core/internal";
+import { assertDistLoaded } from "./shared.js";
 import { claimsFor, mintHs256, readTokens } from "./tokens.js";
+
+assertDistLoaded();
 
 export interface MicroConfig {
   issuer: string;

@@ -10,7 +10,9 @@ import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { processJiffies } from "./machine.js";
-import { ROUTE, type ServerCommand, type ServerConfig, type ServerMessage } from "./shared.js";
+import { assertDistLoaded, ROUTE, type ServerCommand, type ServerConfig, type ServerMessage } from "./shared.js";
+
+assertDistLoaded();
 
 const config = JSON.parse(process.argv[2]!) as ServerConfig;
 const send = (message: ServerMessage): void => void process.send?.(message);

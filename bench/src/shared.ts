@@ -155,11 +155,14 @@ export function spawnTs(
   options: { nodeArgs?: readonly string[]; stdio?: StdioOptions; env?: NodeJS.ProcessEnv; cpus?: string } = {},
 ): ChildProcess {
   const command = [process.execPath, ...(options.nodeArgs ?? []), "--import", TSX, `${SRC_DIR}${file}`, ...args];
+  const env = options.env ?? process.env;
   const [program, ...rest] =
     options.cpus !== undefined && PINNING !== undefined ? ["taskset", "-c", options.cpus, ...command] : command;
   return spawn(program!, rest, {
     stdio: options.stdio ?? ["ignore", "inherit", "inherit", "ipc"],
-    env: options.env ?? process.env,
+    // tsx follows tsconfig.json's `paths` before any export condition: with the dist
+    // condition, a tsconfig without them, or the rows would run the sources after all.
+    env: options.nodeArgs?.includes(DIST_CONDITION) ? { ...env, TSX_TSCONFIG_PATH: DIST_TSCONFIG } : env,
     cwd: BENCH_DIR,
   });
 }
@@ -221,6 +224,18 @@ const MEASURED_PACKAGES = ["core", "express", "mcp-framework", "redis"];
  * call that no published build makes.
  */
 export const DIST_CONDITION = "--conditions=mcp-oauth-dist";
+const DIST_TSCONFIG = fileURLToPath(new URL("../tsconfig.dist.json", import.meta.url));
+
+/** Fails unless this process, started with the dist condition, really loads the packages' dist. */
+export function assertDistLoaded(): void {
+  if (!process.execArgv.includes(DIST_CONDITION)) return;
+  for (const name of MEASURED_PACKAGES) {
+    const resolved = import.meta.resolve(`@mcp-oauth/${name}`);
+    if (!resolved.includes(`/packages/${name}/dist/`)) {
+      throw new Error(`bench: @mcp-oauth/${name} resolved to ${resolved}, not its dist (see DIST_TSCONFIG)`);
+    }
+  }
+}
 
 /** Builds `dist` of the measured packages from the current sources (their own build script's steps). */
 export function buildPackages(): void {

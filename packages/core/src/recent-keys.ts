@@ -9,11 +9,21 @@ export const RECENT_KEYS = 256;
 /**
  * Characters of the token's end that index the memo. A `Map` keyed by the whole token made
  * V8 hash every character of each request's new token string (about 1 KiB for a JWT) before
- * the lookup; the end of a token is its signature (random, and what differs between tokens
- * with one header), so a short tail picks the entry and one comparison of the whole token
- * confirms it. Tokens sharing a tail only take each other's place (a miss, then SHA-256).
+ * the lookup, and a key sliced from its end still cost a string per request; the end of a
+ * token is its signature (random, and what differs between tokens with one header), so a
+ * number computed from a short tail picks the entry and one comparison of the whole token
+ * confirms it. Tokens with the same index only take each other's place (a miss, then SHA-256).
  */
-const TAIL_LENGTH = 24;
+const TAIL_LENGTH = 16;
+
+/** The memo's index of a token: its length and its last TAIL_LENGTH characters, as one 32-bit number. */
+function indexOf(token: string): number {
+  let index = token.length;
+  for (let i = Math.max(0, token.length - TAIL_LENGTH); i < token.length; i++) {
+    index = (Math.imul(index, 31) + token.charCodeAt(i)) | 0;
+  }
+  return index;
+}
 
 interface Entry {
   token: string;
@@ -22,7 +32,7 @@ interface Entry {
 
 /** Token → its cache key, for the most recently accepted tokens; starts over when full. */
 export class RecentKeys {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<number, Entry>();
   readonly #limit: number;
 
   constructor(limit: number = RECENT_KEYS) {
@@ -30,15 +40,15 @@ export class RecentKeys {
   }
 
   get(token: string): string | undefined {
-    const entry = this.#entries.get(token.slice(-TAIL_LENGTH));
+    const entry = this.#entries.get(indexOf(token));
     return entry !== undefined && entry.token === token ? entry.key : undefined;
   }
 
   remember(token: string, key: string): void {
     if (this.#limit === 0) return;
-    const tail = token.slice(-TAIL_LENGTH);
-    if (this.#entries.get(tail)?.token === token) return;
+    const index = indexOf(token);
+    if (this.#entries.get(index)?.token === token) return;
     if (this.#entries.size >= this.#limit) this.#entries.clear();
-    this.#entries.set(tail, { token, key });
+    this.#entries.set(index, { token, key });
   }
 }

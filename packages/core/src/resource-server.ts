@@ -382,6 +382,9 @@ export class ResourceServer {
    */
   checkScopes(authInfo: AuthInfo, required: readonly string[]): void {
     if (required.length === 0) return;
+    // Every scope covers itself whatever the hierarchy: the expansion (a new Set) is built
+    // only when a required scope is not granted as such.
+    if (required.every((scope) => authInfo.scopes.includes(scope))) return;
     const granted = this.options.expandScopes(authInfo.scopes);
     if (required.every((scope) => granted.has(scope))) return;
     throw new McpOAuthError("insufficient_scope", "token lacks required scopes", { requiredScopes: required });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { RecentKeys } from "../src/recent-keys.js";
 
-const TAIL = "S".repeat(24);
+const TAIL = "S".repeat(16);
 /** A token built at run time, as each request's header is: equal content, another string. */
 const copyOf = (token: string): string => [...token].join("");
 
