@@ -229,10 +229,10 @@ const DIST_TSCONFIG = fileURLToPath(new URL("../tsconfig.dist.json", import.meta
 /** Fails unless this process, started with the dist condition, really loads the packages' dist. */
 export function assertDistLoaded(): void {
   if (!process.execArgv.includes(DIST_CONDITION)) return;
-  for (const name of MEASURED_PACKAGES) {
-    const resolved = import.meta.resolve(`@mcp-oauth/${name}`);
-    if (!resolved.includes(`/packages/${name}/dist/`)) {
-      throw new Error(`bench: @mcp-oauth/${name} resolved to ${resolved}, not its dist (see DIST_TSCONFIG)`);
+  for (const specifier of [...MEASURED_PACKAGES.map((name) => `@mcp-oauth/${name}`), "@mcp-oauth/core/internal"]) {
+    const resolved = import.meta.resolve(specifier);
+    if (!/\/packages\/[a-z-]+\/dist\//.test(resolved)) {
+      throw new Error(`bench: ${specifier} resolved to ${resolved}, not its package's dist (see DIST_TSCONFIG)`);
     }
   }
 }

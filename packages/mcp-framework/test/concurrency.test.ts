@@ -6,16 +6,16 @@
  * (the provider once handed refusals to the framework through a shared FIFO, and past its
  * cap requests got each other's status).
  *
- * The key set is held back (a stub in front of the real one) until every request of the
- * round has been sent, so on a cold server the JWT requests (over 1024 refusals among them,
- * past the old queue's cap; checked) all wait for the same key-set load and then settle in
- * one burst. Opaque
- * tokens go to an introspection endpoint that answers 500: those requests are outage-bound
+ * The key set is held back (a stub in front of the real one) until the server has received
+ * every request of the round, so on a cold server the JWT requests (over 1024 refusals among
+ * them, past the old queue's cap; checked by when the server received them) all wait for the
+ * same key-set load and then settle in one burst. Opaque tokens go to an introspection endpoint that answers 500: those requests are outage-bound
  * (503) while the JWTs next to them are decided normally. Later rounds run with the key
  * set warm.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { connect, type Socket } from "node:net";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
@@ -36,8 +36,9 @@ import {
 } from "./support.js";
 
 /**
- * The key set is held back until every request of the round has been sent (or this long,
- * below the server's 5 s deadline for the fetch): a cold round's JWTs then all wait together.
+ * The key set is held back until the server has received every request of the round (or
+ * this long, below the server's 5 s deadline for the fetch): a cold round's JWTs then all
+ * wait together.
  */
 const JWKS_HOLD_MAX_MS = 4000;
 /** Requests per round, all issued at once. */
@@ -50,7 +51,7 @@ const IN_FLIGHT = 3000;
 const WARM_SOCKETS = 400;
 /**
  * The cold round needs every request on the wire together (the key set is held until all are
- * sent), so its connections are opened beforehand, this many at a time, each wave accepted
+ * received), so its connections are opened beforehand, this many at a time, each wave accepted
  * before the next: the burst of requests then crosses established connections only.
  */
 const CONNECT_WAVE = 50;
@@ -61,34 +62,55 @@ const CONNECT_WAVE = 50;
 const MIN_WAITING_REFUSALS = 1100;
 /** When the stub answered each key-set request (by its `for` query): the end of a cold round's wait. */
 const jwksAnsweredAt = new Map<string, number>();
-/** Resolved when the current round has sent all its requests. */
-let allSent: Promise<void> = Promise.resolve();
+/** Names each request of a round, so the server side can say when it received it. */
+const CASE_HEADER = "x-test-case";
+/**
+ * When the server received each request (its headers parsed), by case name: the example
+ * runs in this process, so Node's `http.server.request.start` channel sees its requests.
+ */
+const receivedAt = new Map<string, number>();
+/** The current round's case names, and what to call once the server has received them all. */
+let awaited = new Set<string>();
+let markAllReceived = (): void => {};
+/** Resolved when the server has received every request of the current round. */
+let allReceived: Promise<void> = Promise.resolve();
+const onRequestStart = (message: unknown): void => {
+  const name = (message as { request: IncomingMessage }).request.headers[CASE_HEADER];
+  if (typeof name !== "string" || !awaited.has(name)) return;
+  receivedAt.set(name, Date.now());
+  awaited.delete(name);
+  if (awaited.size === 0) markAllReceived();
+};
 
 let as: TestAuthorizationServer;
 let stub: StubServer;
 
 beforeAll(async () => {
   [as, stub] = await Promise.all([startTestAuthorizationServer(), startStubServer()]);
+  subscribe("http.server.request.start", onRequestStart);
   stub.handle("/jwks", (_req, res) => {
-    void Promise.race([allSent, new Promise((resolve) => setTimeout(resolve, JWKS_HOLD_MAX_MS).unref())]).then(() => {
-      fetch(as.jwksUri)
-        .then((r) => r.text())
-        .then(
-          (body) => {
-            res.setHeader("content-type", "application/json");
-            res.end(body);
-            jwksAnsweredAt.set(new URL(_req.url ?? "/", "http://x").searchParams.get("for") ?? "", Date.now());
-          },
-          () => {
-            res.statusCode = 502;
-            res.end();
-          },
-        );
-    });
+    void Promise.race([allReceived, new Promise((resolve) => setTimeout(resolve, JWKS_HOLD_MAX_MS).unref())]).then(
+      () => {
+        fetch(as.jwksUri)
+          .then((r) => r.text())
+          .then(
+            (body) => {
+              res.setHeader("content-type", "application/json");
+              res.end(body);
+              jwksAnsweredAt.set(new URL(_req.url ?? "/", "http://x").searchParams.get("for") ?? "", Date.now());
+            },
+            () => {
+              res.statusCode = 502;
+              res.end();
+            },
+          );
+      },
+    );
   });
   stub.handle("/introspect", json({ error: "server_error" }, 500));
 });
 afterAll(async () => {
+  unsubscribe("http.server.request.start", onRequestStart);
   await Promise.all([as.close(), stub.close()]);
 });
 
@@ -215,20 +237,18 @@ function cases(resource: string, round: number, valid: { status: number; body: u
   return shuffle(list, round + 7);
 }
 
-/** A response, and when its request had been sent in full (ms since epoch). */
-type Timed = RawResponse & { sentAt: number };
-
 function post(
   via: Agent | Socket,
   url: string,
   body: unknown,
   authorization: string | undefined,
-  onSent: () => void,
-): Promise<Timed> {
+  caseName: string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
+      [CASE_HEADER]: caseName,
     };
     if (authorization !== undefined) headers["authorization"] = authorization;
     const connection = via instanceof Agent ? { agent: via } : { createConnection: () => via };
@@ -240,15 +260,9 @@ function post(
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: Buffer.concat(chunks).toString("utf8"),
-          sentAt,
         }),
       );
       res.on("error", reject);
-    });
-    let sentAt = Infinity;
-    req.on("finish", () => {
-      sentAt = Date.now();
-      onSent();
     });
     req.on("error", reject);
     req.end(JSON.stringify(body));
@@ -256,35 +270,33 @@ function post(
 }
 
 /**
- * `count` connections to `url`'s origin, opened CONNECT_WAVE at a time. A connection that
- * fails before carrying any request is opened again: that is the kernel's listen queue, not
- * an answer to a request.
+ * Opens `count` connections to `url`'s origin into `sockets`, CONNECT_WAVE at a time. A
+ * connection that fails before carrying any request is opened again: that is the kernel's
+ * listen queue, not an answer to a request. The caller destroys `sockets` whatever happens.
  */
-async function openConnections(url: string, count: number): Promise<Socket[]> {
+async function openConnections(url: string, count: number, sockets: Socket[]): Promise<void> {
   const { hostname, port } = new URL(url);
-  const open = (attemptsLeft: number): Promise<Socket> =>
-    new Promise<Socket>((resolve, reject) => {
+  const open = (attemptsLeft: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
       const socket = connect({ host: hostname, port: Number(port) });
-      socket.once("connect", () => {
-        socket.off("error", onError);
-        resolve(socket);
-      });
       const onError = (error: Error): void => {
         socket.destroy();
         if (attemptsLeft > 1) resolve(open(attemptsLeft - 1));
         else reject(error);
       };
       socket.once("error", onError);
+      socket.once("connect", () => {
+        // Idle until its request: an error meanwhile surfaces as that request's failure.
+        socket.off("error", onError).on("error", () => {});
+        sockets.push(socket);
+        resolve();
+      });
     });
-  const sockets: Socket[] = [];
   while (sockets.length < count) {
-    sockets.push(
-      ...(await Promise.all(Array.from({ length: Math.min(CONNECT_WAVE, count - sockets.length) }, () => open(3)))),
-    );
+    await Promise.all(Array.from({ length: Math.min(CONNECT_WAVE, count - sockets.length) }, () => open(3)));
     // The server shares this event loop: a turn lets it accept the wave.
     await nextTurn();
   }
-  return sockets;
 }
 
 function ownAnswer(
@@ -356,10 +368,13 @@ describe.each([
 ] as const)("%s: thousands of requests of mixed kinds in flight", (transport, target, valid) => {
   let ex: RunningExample;
   const warmAgent = new Agent({ keepAlive: false, maxSockets: WARM_SOCKETS });
+  /** The cold round's connections: destroyed here too, so a failed round leaves none open to block the server's close. */
+  const coldConnections: Socket[] = [];
   beforeAll(async () => {
     ex = await startExample(env(transport));
   });
   afterAll(async () => {
+    for (const socket of coldConnections) socket.destroy();
     warmAgent.destroy();
     await ex.stop();
   });
@@ -373,24 +388,21 @@ describe.each([
       const list = cases(ex.url, round, valid, IN_FLIGHT);
       const url = target(ex);
       const metadataUrl = `${ex.origin}/.well-known/oauth-protected-resource${new URL(ex.url).pathname}`;
-      const coldConnections = round === 1 ? await openConnections(url, list.length) : [];
-      let sent = 0;
-      let markAllSent = (): void => {};
-      allSent = new Promise((resolve) => (markAllSent = resolve));
+      if (round === 1) await openConnections(url, list.length, coldConnections);
+      const caseName = (c: Case): string => `${transport}:${c.kind}`;
+      awaited = new Set(list.map(caseName));
+      allReceived = new Promise((resolve) => (markAllReceived = resolve));
       const responses = await Promise.all(
         list.map((c, i) =>
           post(
-            coldConnections[i] ?? warmAgent,
+            round === 1 ? coldConnections[i]! : warmAgent,
             `${url}${c.query === undefined ? "" : `${url.includes("?") ? "&" : "?"}${c.query.slice(1)}`}`,
             c.body,
             c.authorization,
-            () => {
-              if (++sent === list.length) markAllSent();
-            },
+            caseName(c),
           ),
         ),
       );
-      for (const socket of coldConnections) socket.destroy();
       // One comparison for the whole round, so a failure lists every request that got a wrong answer.
       const wrong = list
         .map((c, i) => [ownAnswer(c, responses[i]!, metadataUrl), expectedAnswer(c, metadataUrl)] as const)
@@ -398,13 +410,16 @@ describe.each([
       expect(wrong.slice(0, 5)).toEqual([]);
       expect(new Set(list.map((c) => c.kind.replace(/-\d+-\d+$/, ""))).size).toBe(12);
       if (round === 1) {
-        // The claim of the cold round, checked: refusals of signed tokens sent before the key
-        // set arrived all waited for it together, and then settled in one burst.
+        // The claim of the cold round, checked on the server's side: refusals of signed tokens
+        // it received before the key set arrived all waited for it together, then settled in
+        // one burst.
         const keysAt = jwksAnsweredAt.get(transport);
         expect(keysAt).toBeDefined();
         const waiting = list.filter(
-          (c, i) =>
-            c.authorization?.startsWith("Bearer ey") === true && c.status >= 400 && responses[i]!.sentAt < keysAt!,
+          (c) =>
+            c.authorization?.startsWith("Bearer ey") === true &&
+            (c.status === 401 || c.status === 403) &&
+            (receivedAt.get(caseName(c)) ?? Infinity) < keysAt!,
         ).length;
         expect({ waiting, enough: waiting > MIN_WAITING_REFUSALS }).toEqual({ waiting, enough: true });
       }
