@@ -20,6 +20,7 @@ const TAIL_LENGTH = 16;
 function indexOf(token: string): number {
   let index = token.length;
   for (let i = Math.max(0, token.length - TAIL_LENGTH); i < token.length; i++) {
+    // Stryker disable next-line ArithmeticOperator: any mixing of the characters makes an index; the full comparison decides
     index = (Math.imul(index, 31) + token.charCodeAt(i)) | 0;
   }
   return index;
@@ -44,11 +45,10 @@ export class RecentKeys {
     return entry !== undefined && entry.token === token ? entry.key : undefined;
   }
 
+  /** For a token `get` did not find (the caller has just asked). */
   remember(token: string, key: string): void {
     if (this.#limit === 0) return;
-    const index = indexOf(token);
-    if (this.#entries.get(index)?.token === token) return;
     if (this.#entries.size >= this.#limit) this.#entries.clear();
-    this.#entries.set(index, { token, key });
+    this.#entries.set(indexOf(token), { token, key });
   }
 }

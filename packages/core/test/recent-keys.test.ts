@@ -42,8 +42,8 @@ describe("RecentKeys", () => {
     const memo = new RecentKeys(2);
     memo.remember("token-1", "k1");
     memo.remember("token-2", "k2");
-    memo.remember("token-2", "k2");
     expect(memo.get("token-1")).toBe("k1");
+    expect(memo.get("token-2")).toBe("k2");
     memo.remember("token-3", "k3");
     expect(memo.get("token-1")).toBeUndefined();
     expect(memo.get("token-2")).toBeUndefined();
