@@ -11,9 +11,9 @@
  *
  * Order, per request: metadata document; Origin rule and CORS (oauthCors); bearer token
  * (requireBearer), or one of `alsoAccept` when there is no bearer token at all; the body,
- * read once after authentication (so a malformed body without a token is a 401) and
- * replayed to the framework; scopes for the JSON-RPC method and tool (requireScopes);
- * session binding; then the framework.
+ * read once after authentication (so a malformed body without a token is a 401) and handed
+ * to the HTTP Stream transport already parsed (replayed to the SSE transport); scopes for
+ * the JSON-RPC method and tool (requireScopes); session binding; then the framework.
  */
 import { randomUUID } from "node:crypto";
 import { IncomingMessage, type ServerResponse } from "node:http";
@@ -134,8 +134,8 @@ function sseSessionId(chunk: unknown): string | undefined {
 }
 
 /**
- * A fresh request object carrying the body the bridge already read, for the framework and
- * the MCP SDK, which read the body from the stream themselves.
+ * A fresh request object carrying the body the bridge already read, for the SSE transport:
+ * the MCP SDK's handler behind it reads the body from the stream itself.
  */
 function replay(req: AuthenticatedRequest, body: Buffer): IncomingMessage {
   const copy = new IncomingMessage(req.socket) as AuthenticatedRequest;
@@ -223,9 +223,14 @@ export function createBridge(
           listener(target, res);
         };
 
-        const afterScopes = (body: Buffer | undefined): void => {
-          if (body === undefined) forward(req);
-          else forward(replay(request, body));
+        const afterScopes = (raw: Buffer | undefined): void => {
+          if (raw === undefined) forward(req);
+          else if (transport.handOverBody === undefined) forward(replay(request, raw));
+          else {
+            // What the transport's own reading gives for an empty body: null.
+            transport.handOverBody(req, raw.length > 0 ? request.body : null);
+            forward(req);
+          }
         };
 
         const readBody = (): void => {

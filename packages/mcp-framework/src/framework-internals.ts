@@ -12,7 +12,9 @@
  *   `_server` field, which `start()` sets to `http.createServer(listener)` before it listens:
  *   an accessor on the instance swaps that one `request` listener for the bridged one;
  * - `_config.cors.allowedOrigins`, read per request by the framework's own Origin check:
- *   handed to the bridge's rule and removed, so one rule decides (see `takeAllowedOrigins`).
+ *   handed to the bridge's rule and removed, so one rule decides (see `takeAllowedOrigins`);
+ * - the HTTP Stream transport's `readRequestBody(req)`, which reads and parses a POST body:
+ *   answered on the instance from the body the bridge has already read (see `handOverBody`).
  *
  * Everything else the bridge does uses the `node:http` API and the MCP wire protocol.
  */
@@ -29,6 +31,12 @@ export interface FrameworkTransport {
   type: "http-stream" | "sse";
   /** The transport's merged options (`_config`). */
   config: FrameworkTransportConfig;
+  /**
+   * HTTP Stream only: gives the transport the body the bridge has read and parsed for this
+   * request, which its `readRequestBody` then returns instead of reading the stream again.
+   * Undefined for SSE, whose POST handler (the MCP SDK's) reads the stream itself.
+   */
+  handOverBody?: (req: IncomingMessage, body: unknown) => void;
 }
 
 export interface FrameworkTransportConfig {
@@ -96,6 +104,7 @@ interface TransportInternals {
   _server?: unknown;
   start?: (this: unknown) => Promise<void>;
   close?: (this: unknown) => Promise<void>;
+  readRequestBody?: (this: unknown, req: IncomingMessage) => Promise<unknown>;
 }
 
 /** Puts the bridge in front of one transport's request listener; throws if its internals differ. */
@@ -113,7 +122,10 @@ export function bridgeTransport(transport: unknown, hook: TransportHook): void {
   if (typeof internals.start !== "function")
     throw new UnsupportedFrameworkError(`the ${type} transport has no start()`);
 
-  const wrap = hook({ type, config: internals._config as FrameworkTransportConfig });
+  const config = internals._config as FrameworkTransportConfig;
+  const wrap = hook(
+    type === "http-stream" ? { type, config, handOverBody: handOverBodies(internals) } : { type, config },
+  );
   let current: unknown = internals._server;
   let bridged = false;
   Object.defineProperty(internals, "_server", {
@@ -144,6 +156,19 @@ export function bridgeTransport(transport: unknown, hook: TransportHook): void {
       throw new UnsupportedFrameworkError(`the ${type} transport started without creating its HTTP server in _server`);
     }
   };
+}
+
+/** The HTTP Stream transport's `readRequestBody`, answered from the bodies the bridge hands over. */
+function handOverBodies(internals: TransportInternals): (req: IncomingMessage, body: unknown) => void {
+  const read = internals.readRequestBody;
+  if (typeof read !== "function")
+    throw new UnsupportedFrameworkError("the http-stream transport has no readRequestBody()");
+  // Keyed by the request object: an entry goes with its request.
+  const bodies = new WeakMap<IncomingMessage, unknown>();
+  internals.readRequestBody = function readRequestBodyHandedOver(this: unknown, req: IncomingMessage) {
+    return bodies.has(req) ? Promise.resolve(bodies.get(req)) : read.call(this, req);
+  };
+  return (req, body) => void bodies.set(req, body);
 }
 
 /**

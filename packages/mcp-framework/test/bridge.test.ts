@@ -5,9 +5,11 @@
  * on a plain node:http server, ResourceServer.answer()), so a difference is a failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import diagnostics from "node:diagnostics_channel";
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import { McpOAuthError } from "@mcp-oauth/core";
+import { HttpStreamTransport } from "mcp-framework";
 import { protectedResourceMetadata } from "@mcp-oauth/express";
 import {
   startTestAuthorizationServer,
@@ -302,6 +304,49 @@ describe.each([
   });
 
   if (transport === "http-stream") {
+    it("the body is read once: the transport is handed the bridge's parse with the request the server received, never a copy to read again", async () => {
+      const proto = HttpStreamTransport.prototype as unknown as Record<
+        "readRequestBody" | "handleMcpRequest",
+        (this: unknown, req: unknown, ...rest: unknown[]) => Promise<unknown>
+      >;
+      const { readRequestBody, handleMcpRequest } = proto;
+      const streamReads: unknown[] = [];
+      const handled: unknown[] = [];
+      proto.readRequestBody = function counted(req) {
+        streamReads.push(req);
+        return readRequestBody.call(this, req);
+      };
+      proto.handleMcpRequest = function seen(req, ...rest) {
+        handled.push(req);
+        return handleMcpRequest.call(this, req, ...rest);
+      };
+      const received = new Set<unknown>();
+      const onRequest = (message: unknown): void => void received.add((message as { request: unknown }).request);
+      diagnostics.subscribe("http.server.request.start", onRequest);
+      try {
+        const init = await postJson(ex.url, INITIALIZE, { authorization: `Bearer ${readToken}` });
+        expect(init.status).toBe(200);
+        const headers = { authorization: `Bearer ${readToken}`, ...session(init.headers["mcp-session-id"] as string) };
+        const called = await postJson(ex.url, callTool("whoami"), headers);
+        expect(called.status).toBe(200);
+        expect(called.body).toContain("gina");
+        // An empty body reaches the transport as its own reading gives it (null): the SDK's parse error.
+        const empty = await rawRequest(ex.url, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" },
+          body: "",
+        });
+        expect(empty.status).toBe(400);
+        expect(empty.body).toContain("Parse error");
+      } finally {
+        Object.assign(proto, { readRequestBody, handleMcpRequest });
+        diagnostics.unsubscribe("http.server.request.start", onRequest);
+      }
+      expect(handled).toHaveLength(3);
+      expect(handled.every((req) => received.has(req))).toBe(true);
+      expect(streamReads).toEqual([]);
+    });
+
     it("write_note needs mcp:write: 403 insufficient_scope naming every needed scope; whoami passes", async () => {
       const init = await postJson(ex.url, INITIALIZE, { authorization: `Bearer ${readToken}` });
       expect(init.status).toBe(200);
