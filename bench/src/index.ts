@@ -10,7 +10,8 @@
  * instead), --rows=id,id (a subset, in that order), --no-micro, --out=DIR (write the
  * results there instead of bench/: smoke runs). Environment:
  * BENCH_CONNECTIONS (10), BENCH_WARMUP (1.5 s), BENCH_ROUNDS (5), BENCH_WINDOW (1 s),
- * BENCH_COLD_TOKENS (cold pool size), BENCH_FOCUS_ROUNDS (20; 0 skips them),
+ * BENCH_COLD_TOKENS (cold pool size), BENCH_FOCUS_ROUNDS (20 for the cached path, half for
+ * the tools/call and unpinned cold rows; 0 skips them),
  * BENCH_PIN=1 (every row server on CPU 0 and the load generator on CPU 1; by default only
  * the rows marked `cores: 1` are pinned).
  */
@@ -32,7 +33,7 @@ import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
 import { measureRedisMiss, startBenchRedis, type BenchRedis, type RedisMissResult } from "./redis.js";
 import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
-import { baselineOf, ROWS, type RowSpec } from "./rows.js";
+import { baselineOf, PEERS, ROWS, type RowSpec } from "./rows.js";
 import {
   BENCH_DIR,
   buildPackages,
@@ -68,12 +69,33 @@ const WARMUP = envNumber("BENCH_WARMUP", 1.5);
 const ROUNDS = envNumber("BENCH_ROUNDS", 5);
 const WINDOW = envNumber("BENCH_WINDOW", 1);
 /**
- * Extra rounds among the rows behind the cached-path target only: that target asks for a
- * 3% resolution, and on a shared VM one window of a row can differ from the next by 30%
- * (the no-op reference rows show how far off a paired ratio still is).
+ * Extra rounds among the rows behind each target whose margin is a few percent: on a shared
+ * VM one window of a row can differ from the next by 30% (the no-op reference rows show how
+ * far off a paired ratio still is). Each group takes its rounds among its own rows only, so
+ * every ratio stays paired within one round.
  */
 const FOCUS_ROUNDS = Math.max(0, Math.floor(Number(process.env["BENCH_FOCUS_ROUNDS"] ?? 20)) || 0);
-const FOCUS_ROWS = new Set(["baseline", "sync-noop", "sets-auth", "mcp-oauth:cached"]);
+const FOCUS_GROUPS: readonly { target: string; rows: readonly string[]; rounds: number }[] = [
+  // The cached path's 2% asks for the finest resolution.
+  { target: "the cached path", rows: ["baseline", "sync-noop", "sets-auth", "mcp-oauth:cached"], rounds: FOCUS_ROUNDS },
+  {
+    target: "a whole tools/call",
+    rows: [
+      "mcp-sdk",
+      "mcp-sdk:protected",
+      "mcp-framework-server",
+      "mcp-framework-server:own-provider",
+      "mcp-framework-server:protected",
+    ],
+    rounds: Math.floor(FOCUS_ROUNDS / 2),
+  },
+  // Fewer: each window of a cold row spends a few thousand tokens of its pool.
+  {
+    target: "the cold path, not pinned",
+    rows: ["mcp-oauth:cold", ...PEERS.map((peer) => `${peer.impl}:cold`)],
+    rounds: Math.floor(FOCUS_ROUNDS / 2),
+  },
+];
 /** Unmeasured load at the start of each window: the row's server has been idle meanwhile. */
 const SETTLE = 0.25;
 const PROFILE_SECONDS = 3;
@@ -82,7 +104,7 @@ const FOREIGN_LIMIT = 0.1;
 const MAX_RETRIES = 3;
 /** Tokens the cold warm-up cycles over; the measured run takes distinct tokens after them. */
 const WARMUP_TOKENS = 5_000;
-const COLD_TOKENS = envNumber("BENCH_COLD_TOKENS", 50_000);
+const COLD_TOKENS = envNumber("BENCH_COLD_TOKENS", 80_000);
 const PROFILE = !flag("no-profile");
 const MICRO = !flag("no-micro");
 const ONLY = option("rows")?.split(",");
@@ -912,15 +934,23 @@ async function main(): Promise<void> {
     }
     log(`  round ${round + 1}/${ROUNDS} done`);
   }
-  const focus = live.filter((row): row is LiveRow => row !== undefined && FOCUS_ROWS.has(row.spec.id));
-  const focusRounds = focus.length >= 2 && focus.some((row) => row.spec.id === "baseline") ? FOCUS_ROUNDS : 0;
-  for (let k = 0; k < focusRounds; k++) {
-    const round = ROUNDS + k;
-    busyBefore.push(await waitForQuiet());
-    const rotated = [...focus.slice(k % focus.length), ...focus.slice(0, k % focus.length)];
-    for (const row of rotated) row.windows.push(await measureWindow(row, round));
-    if ((k + 1) % 5 === 0 || k + 1 === focusRounds)
-      log(`  focus round ${k + 1}/${focusRounds} done (${focus.map((row) => row.spec.id).join(", ")})`);
+  // Each group's rounds get numbers of their own: a row is paired only with rows measured beside it.
+  const focused: { target: string; rows: string[]; rounds: number }[] = [];
+  let nextRound = ROUNDS;
+  for (const group of FOCUS_GROUPS) {
+    const focus = live.filter((row): row is LiveRow => row !== undefined && group.rows.includes(row.spec.id));
+    if (focus.length < 2 || group.rounds === 0) continue;
+    focused.push({ target: group.target, rows: focus.map((row) => row.spec.id), rounds: group.rounds });
+    for (let k = 0; k < group.rounds; k++) {
+      const round = nextRound++;
+      busyBefore.push(await waitForQuiet());
+      const rotated = [...focus.slice(k % focus.length), ...focus.slice(0, k % focus.length)];
+      for (const row of rotated) row.windows.push(await measureWindow(row, round));
+      if ((k + 1) % 5 === 0 || k + 1 === group.rounds)
+        log(
+          `  focus round ${k + 1}/${group.rounds} done (${group.target}: ${focus.map((row) => row.spec.id).join(", ")})`,
+        );
+    }
   }
 
   const rows: RowResult[] = specs.map((spec, i) =>
@@ -981,8 +1011,7 @@ async function main(): Promise<void> {
     busyBeforeRounds: busyBefore,
     retriedWindows: retried,
     settings: {
-      focusRounds,
-      focusRows: focus.map((row) => row.spec.id),
+      focusGroups: focused,
       pinning:
         PIN_ALL && PINNING
           ? `every row server pinned to CPU ${PINNING.server} and the load generator to CPU ${PINNING.load} (taskset, BENCH_PIN=1), so each row is measured on one core of its own`
