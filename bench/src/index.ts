@@ -85,6 +85,7 @@ const FOCUS_GROUPS: readonly { target: string; rows: readonly string[]; rounds: 
       "mcp-sdk:protected",
       "mcp-framework-server",
       "mcp-framework-server:own-provider",
+      "mcp-framework-server:any-auth",
       "mcp-framework-server:protected",
     ],
     rounds: Math.floor(FOCUS_ROUNDS / 2),
@@ -193,7 +194,16 @@ interface Context {
 }
 
 /** Rows that check no token: the 401 probes do not apply. */
-const UNPROTECTED = new Set(["baseline", "sync-noop", "sets-auth", "async-noop", "mcp-sdk", "mcp-framework-server"]);
+const UNPROTECTED = new Set([
+  "baseline",
+  "sync-noop",
+  "sets-auth",
+  "async-noop",
+  "mcp-sdk",
+  "mcp-framework-server",
+  // Accepts every request: the floor of any provider, not a protection.
+  "mcp-framework-server-any-auth",
+]);
 
 /**
  * Before loading a row: a valid token passes, none and a wrong-audience one are refused.

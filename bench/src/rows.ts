@@ -201,6 +201,17 @@ export const ROWS: readonly RowSpec[] = [
     baseline: "mcp-framework-server",
   },
   {
+    // The floor for any provider on mcp-framework: with `auth` configured the framework awaits
+    // the provider and logs three lines per request; this provider accepts at once.
+    id: "mcp-framework-server:any-auth",
+    label: "mcp-framework HTTP Stream, tools/call, a provider accepting every request",
+    impl: "mcp-framework-server-any-auth",
+    tokens: "per-connection",
+    group: "reference",
+    request: "mcp",
+    baseline: "mcp-framework-server",
+  },
+  {
     id: "mcp-framework-server:protected",
     label: "mcp-framework HTTP Stream, tools/call, @mcp-oauth/mcp-framework",
     impl: "mcp-framework-server-protected",

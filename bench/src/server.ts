@@ -297,6 +297,12 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
       validation: { type: "jwt", jwksUri: c.jwksUri, audience: c.resource, issuer: c.issuer },
     });
     auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
+  } else if (c.impl === "mcp-framework-server-any-auth") {
+    const provider = {
+      authenticate: () => Promise.resolve({ data: {} }),
+      getAuthError: () => ({ status: 401, message: "" }),
+    };
+    auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
   }
   const server = new MCPServer({
     name: "bench",
@@ -374,6 +380,7 @@ const FRAMEWORK_IMPLS = new Set([
   "mcp-framework-server",
   "mcp-framework-server-protected",
   "mcp-framework-server-own-provider",
+  "mcp-framework-server-any-auth",
 ]);
 
 let server: import("node:http").Server | undefined;

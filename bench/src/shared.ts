@@ -44,6 +44,7 @@ export type Impl =
   | "mcp-framework-server"
   | "mcp-framework-server-protected"
   | "mcp-framework-server-own-provider"
+  | "mcp-framework-server-any-auth"
   | "mcp-oauth-introspection"
   | "express-oauth2-jwt-bearer"
   | "express-jwt"
