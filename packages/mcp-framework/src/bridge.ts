@@ -158,6 +158,24 @@ function replay(req: AuthenticatedRequest, body: Buffer): IncomingMessage {
   return copy;
 }
 
+/**
+ * The largest body the bridge reads, in bytes. HTTP Stream's `maxMessageSize` is enforced
+ * here alone (the transport is handed the body): a number of bytes, 0 included. SSE's is the
+ * MCP SDK's to enforce (a size string such as "4mb"); the bridge reads up to the default.
+ */
+function bodyLimitOf(transport: FrameworkTransport): number {
+  const configured = transport.config.maxMessageSize;
+  if (transport.type === "http-stream" && configured !== undefined) {
+    if (typeof configured !== "number" || !(configured >= 0))
+      throw new McpOAuthConfigError(
+        "maxMessageSize",
+        `must be a number of bytes, 0 or more (got ${JSON.stringify(configured)}); leave it out for the framework's 4 MiB`,
+      );
+    return configured;
+  }
+  return typeof configured === "number" && configured > 0 ? configured : DEFAULT_BODY_LIMIT;
+}
+
 /** One middleware, then `done`; Connect semantics: only a truthy value is an error (cors calls `next(null)`). */
 function run(
   middleware: Middleware,
@@ -199,8 +217,7 @@ export function createBridge(
     const frameworkMaxAge = Number(transport.config.cors?.maxAge);
     const maxAge = options.cors?.maxAge ?? (Number.isFinite(frameworkMaxAge) ? frameworkMaxAge : undefined);
     const cors = oauthCors(server, { allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}) });
-    const configuredLimit = transport.config.maxMessageSize;
-    const bodyLimit = typeof configuredLimit === "number" && configuredLimit > 0 ? configuredLimit : DEFAULT_BODY_LIMIT;
+    const bodyLimit = bodyLimitOf(transport);
     // Which subject opened each session. Entries go with DELETE (HTTP Stream) or with the
     // event stream (SSE); like the framework's own session map, they otherwise last as
     // long as the server.

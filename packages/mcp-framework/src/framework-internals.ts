@@ -13,8 +13,9 @@
  *   an accessor on the instance swaps that one `request` listener for the bridged one;
  * - `_config.cors.allowedOrigins`, read per request by the framework's own Origin check:
  *   handed to the bridge's rule and removed, so one rule decides (see `takeAllowedOrigins`);
- * - the HTTP Stream transport's `readRequestBody(req)`, which reads and parses a POST body:
- *   answered on the instance from the body the bridge has already read (see `handOverBody`).
+ * - the HTTP Stream transport's `readRequestBody(req)`, which its `handleMcpRequest` calls to
+ *   read and parse a POST body: answered on the instance from the body the bridge has already
+ *   read (see `handOverBodies`).
  *
  * Everything else the bridge does uses the `node:http` API and the MCP wire protocol.
  */
@@ -105,6 +106,7 @@ interface TransportInternals {
   start?: (this: unknown) => Promise<void>;
   close?: (this: unknown) => Promise<void>;
   readRequestBody?: (this: unknown, req: IncomingMessage) => Promise<unknown>;
+  handleMcpRequest?: unknown;
 }
 
 /** Puts the bridge in front of one transport's request listener; throws if its internals differ. */
@@ -158,11 +160,21 @@ export function bridgeTransport(transport: unknown, hook: TransportHook): void {
   };
 }
 
-/** The HTTP Stream transport's `readRequestBody`, answered from the bodies the bridge hands over. */
+/**
+ * Makes the HTTP Stream transport's `readRequestBody` answer from the bodies the bridge has
+ * read, and returns the function that hands one over. A request handed over is never read
+ * from its stream again (the bridge consumed it), so a framework whose request handler read
+ * the body some other way would wait forever: that is checked here too.
+ */
 function handOverBodies(internals: TransportInternals): (req: IncomingMessage, body: unknown) => void {
   const read = internals.readRequestBody;
   if (typeof read !== "function")
     throw new UnsupportedFrameworkError("the http-stream transport has no readRequestBody()");
+  const handler = internals.handleMcpRequest;
+  if (typeof handler !== "function" || !/\bthis\.readRequestBody\(/.test(Function.prototype.toString.call(handler)))
+    throw new UnsupportedFrameworkError(
+      "the http-stream transport's handleMcpRequest() does not read bodies through readRequestBody()",
+    );
   // Keyed by the request object: an entry goes with its request.
   const bodies = new WeakMap<IncomingMessage, unknown>();
   internals.readRequestBody = function readRequestBodyHandedOver(this: unknown, req: IncomingMessage) {

@@ -61,6 +61,17 @@ describe("framework internals", () => {
     expect(() => bridgeTransport(transport, passThrough)).toThrow(/readRequestBody/);
   });
 
+  it("an HTTP Stream transport whose handleMcpRequest() reads bodies otherwise is refused, naming the range", () => {
+    const transport = new HttpStreamTransport({ port: 1 }) as unknown as Record<string, unknown>;
+    transport["handleMcpRequest"] = async function handleMcpRequest(req: IncomingMessage) {
+      return JSON.parse(String(await req.toArray()));
+    };
+    expect(() => bridgeTransport(transport, passThrough)).toThrow(RANGE);
+    expect(() => bridgeTransport(transport, passThrough)).toThrow(
+      /handleMcpRequest\(\) does not read bodies through readRequestBody/,
+    );
+  });
+
   it("readRequestBody() answers a handed-over body, and reads the stream of any other request", async () => {
     const transport = new HttpStreamTransport({ port: 1 });
     let handOver: ((req: IncomingMessage, body: unknown) => void) | undefined;
@@ -107,6 +118,9 @@ describe("framework internals", () => {
       _config: {},
       _server: undefined,
       readRequestBody: async () => null,
+      async handleMcpRequest(req: unknown) {
+        return this.readRequestBody(req);
+      },
       start: async () => {},
       close: async () => {
         closed = true;

@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
+import { MCPServer } from "mcp-framework";
+import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
+import { OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
 import {
   startTestAuthorizationServer,
   type TestAuthorizationServer,
@@ -16,12 +19,14 @@ import {
   connectStreamableHttp,
   DESCRIPTIONS,
   errorBody,
+  freePort,
   INITIALIZE,
   jwtPayload,
   nowSeconds,
   postJson,
   rawRequest,
   startExample,
+  startFramework,
   type RunningExample,
 } from "./support.js";
 
@@ -218,5 +223,60 @@ describe("HTTP Stream transport without OAUTH_SCOPES", () => {
       error_description: DESCRIPTIONS.malformed,
       resource_metadata: `${ex.origin}/.well-known/oauth-protected-resource/mcp`,
     });
+  });
+});
+
+describe("HTTP Stream maxMessageSize: enforced by the bridge, which hands the transport the body", () => {
+  const serverWith = async (maxMessageSize: unknown): Promise<{ server: MCPServer; port: number; url: string }> => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/mcp`;
+    const provider = new OAuthAuthProvider({ resource: url, authorizationServers: [as.issuer], scopes: ["mcp:read"] });
+    const server = new MCPServer({
+      name: "size-limit",
+      version: "0.0.0",
+      transport: {
+        type: "http-stream",
+        options: { port, host: "127.0.0.1", maxMessageSize: maxMessageSize as number, auth: { provider } },
+      },
+    });
+    server.addTool(WhoamiTool);
+    return { server, port, url };
+  };
+
+  it.each([
+    [0, 1],
+    [400, 401],
+  ])(
+    "maxMessageSize %d: a body of %d bytes is 413 body_too_large; one within the limit passes",
+    async (limit, size) => {
+      const { server, port, url } = await serverWith(limit);
+      const started = await startFramework(server, port);
+      try {
+        const token = as.mint(url, { sub: "gina", scope: "mcp:read" });
+        const headers = {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        };
+        const tooLarge = await rawRequest(url, { method: "POST", headers, body: "x".repeat(size) });
+        expect([tooLarge.status, JSON.parse(tooLarge.body)]).toEqual([
+          413,
+          expect.objectContaining({ error: "invalid_request" }),
+        ]);
+        if (limit > 0) {
+          const body = JSON.stringify(INITIALIZE);
+          const padded = `${body}${" ".repeat(limit - Buffer.byteLength(body))}`;
+          expect(Buffer.byteLength(padded)).toBe(limit);
+          expect((await rawRequest(url, { method: "POST", headers, body: padded })).status).toBe(200);
+        }
+      } finally {
+        await started.stop();
+      }
+    },
+  );
+
+  it.each([[-1], ["4mb"], [Number.NaN]])("maxMessageSize %p fails at start-up, saying what to set", async (limit) => {
+    const { server } = await serverWith(limit);
+    await expect(server.start()).rejects.toThrow(/maxMessageSize.*must be a number of bytes, 0 or more/);
   });
 });
