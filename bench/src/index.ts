@@ -105,7 +105,7 @@ const FOREIGN_LIMIT = 0.1;
 const MAX_RETRIES = 3;
 /** Tokens the cold warm-up cycles over; the measured run takes distinct tokens after them. */
 const WARMUP_TOKENS = 5_000;
-const COLD_TOKENS = envNumber("BENCH_COLD_TOKENS", 80_000);
+const COLD_TOKENS = envNumber("BENCH_COLD_TOKENS", 100_000);
 const PROFILE = !flag("no-profile");
 const MICRO = !flag("no-micro");
 const ONLY = option("rows")?.split(",");
@@ -593,17 +593,37 @@ function computeRatios(results: RowResult[], live: (LiveRow | undefined)[]): voi
   }
 }
 
-/** Per-round ratio of two rows' throughput (median over the rounds both were measured in). */
-function pairedRatio(live: (LiveRow | undefined)[], a: string, b: string): number {
+/**
+ * Two rows over the rounds both were measured in: the paired ratio, and each row's median
+ * req/s, CPU per request and p50 over those windows only. A row of a focus group has more
+ * windows than a row outside it; figures quoted side by side must come from the same rounds.
+ */
+function pairedFigures(live: (LiveRow | undefined)[], a: string, b: string) {
   const rowA = live.find((r) => r?.spec.id === a);
   const rowB = live.find((r) => r?.spec.id === b);
-  if (!rowA || !rowB) return NaN;
-  const ratios: number[] = [];
-  for (const w of rowA.windows) {
-    const other = rowB.windows.find((m) => m.round === w.round);
-    if (other) ratios.push(w.rps / other.rps);
-  }
-  return median(ratios);
+  const pairs = (rowA?.windows ?? []).flatMap((w) => {
+    const other = rowB?.windows.find((m) => m.round === w.round);
+    return other ? [[w, other] as const] : [];
+  });
+  const side = (windows: Measured[]) => ({
+    rps: median(windows.map((m) => m.rps)),
+    cpuUs:
+      windows.reduce((sum, m) => sum + m.cpuUs, 0) /
+      Math.max(
+        1,
+        windows.reduce((sum, m) => sum + m.allRequests, 0),
+      ),
+    p50: percentile(
+      windows.flatMap((m) => m.latencies),
+      0.5,
+    ),
+  });
+  return {
+    ratio: median(pairs.map(([x, y]) => x.rps / y.rps)),
+    rounds: pairs.length,
+    a: side(pairs.map(([x]) => x)),
+    b: side(pairs.map(([, y]) => y)),
+  };
 }
 
 /**
@@ -716,31 +736,36 @@ function findings(rows: RowResult[], live: (LiveRow | undefined)[], redisMiss: R
   const one = row("mcp-oauth:cold@1");
   const two = row("mcp-oauth:cold");
   if (one && two) {
+    const scaling = pairedFigures(live, "mcp-oauth:cold", "mcp-oauth:cold@1");
+    const baseScaling = pairedFigures(live, "baseline", "baseline@1");
     const base1 = row("baseline@1");
     const base2 = row("baseline");
     out.push(
-      `Cold path, 1 core → 2 cores: ${one.rps.toFixed(0)} → ${two.rps.toFixed(0)} req/s (${pairedRatio(live, "mcp-oauth:cold", "mcp-oauth:cold@1").toFixed(2)}x, paired by round)` +
+      `Cold path, 1 core → 2 cores, over the ${scaling.rounds} rounds both took: ${scaling.b.rps.toFixed(0)} → ${scaling.a.rps.toFixed(0)} req/s (${scaling.ratio.toFixed(2)}x, paired by round)` +
         (base1 && base2
-          ? `; the unprotected baseline ${base1.rps.toFixed(0)} → ${base2.rps.toFixed(0)} req/s (${pairedRatio(live, "baseline", "baseline@1").toFixed(2)}x). With 2 cores the server shares them with the load generator.`
+          ? `; the unprotected baseline ${baseScaling.b.rps.toFixed(0)} → ${baseScaling.a.rps.toFixed(0)} req/s (${baseScaling.ratio.toFixed(2)}x). With 2 cores the server shares them with the load generator.`
           : "."),
     );
   }
   const clustered = row("mcp-oauth-cluster:cold");
   if (clustered && two) {
+    const p = pairedFigures(live, "mcp-oauth-cluster:cold", "mcp-oauth:cold");
     out.push(
-      `One process per core (node:cluster, ${clustered.label.includes("worker") ? "one worker per core" : ""}), cold path, 2 cores: ${clustered.rps.toFixed(0)} req/s vs ${two.rps.toFixed(0)} for one process (${pairedRatio(live, "mcp-oauth-cluster:cold", "mcp-oauth:cold").toFixed(2)}x, paired by round), ${clustered.serverCpuUsPerRequest.toFixed(0)} vs ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+      `One process per core (node:cluster, one worker per core), cold path, 2 cores, over the ${p.rounds} rounds both took: ${p.a.rps.toFixed(0)} req/s vs ${p.b.rps.toFixed(0)} for one process (${p.ratio.toFixed(2)}x, paired by round), ${p.a.cpuUs.toFixed(0)} vs ${p.b.cpuUs.toFixed(0)} µs CPU/request.`,
     );
   }
   const pool2 = row("mcp-oauth-thread-pool:cold");
   if (pool2 && two) {
+    const p = pairedFigures(live, "mcp-oauth-thread-pool:cold", "mcp-oauth:cold");
     out.push(
-      `Signatures on 2 cores: event loop (the default) ${two.rps.toFixed(0)} req/s, ${two.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; thread pool ${pool2.rps.toFixed(0)} req/s, ${pool2.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth-thread-pool:cold", "mcp-oauth:cold").toFixed(2)}x (paired by round).`,
+      `Signatures on 2 cores, over the ${p.rounds} rounds both took: event loop (the default) ${p.b.rps.toFixed(0)} req/s, ${p.b.cpuUs.toFixed(0)} µs CPU/request; thread pool ${p.a.rps.toFixed(0)} req/s, ${p.a.cpuUs.toFixed(0)} µs; thread pool / event loop ${p.ratio.toFixed(2)}x (paired by round).`,
     );
   }
   const pool1 = row("mcp-oauth-thread-pool:cold@1");
   if (pool1 && one) {
+    const p = pairedFigures(live, "mcp-oauth-thread-pool:cold@1", "mcp-oauth:cold@1");
     out.push(
-      `Signatures on 1 core: event loop (the default) ${one.rps.toFixed(0)} req/s, ${one.serverCpuUsPerRequest.toFixed(0)} µs CPU/request; thread pool ${pool1.rps.toFixed(0)} req/s, ${pool1.serverCpuUsPerRequest.toFixed(0)} µs; thread pool / event loop ${pairedRatio(live, "mcp-oauth-thread-pool:cold@1", "mcp-oauth:cold@1").toFixed(2)}x (paired by round).`,
+      `Signatures on 1 core, over the ${p.rounds} rounds both took: event loop (the default) ${p.b.rps.toFixed(0)} req/s, ${p.b.cpuUs.toFixed(0)} µs CPU/request; thread pool ${p.a.rps.toFixed(0)} req/s, ${p.a.cpuUs.toFixed(0)} µs; thread pool / event loop ${p.ratio.toFixed(2)}x (paired by round).`,
     );
   }
   const perConnection = row("mcp-oauth:per-connection");
@@ -760,26 +785,39 @@ function findings(rows: RowResult[], live: (LiveRow | undefined)[], redisMiss: R
   const redisOnly = row("mcp-oauth-redis-only:cached");
   const redisCold = row("mcp-oauth-redis:cold");
   const memoryCold = row("mcp-oauth-default-cache:cold");
-  if (redisCached && cached)
+  if (redisCached && cached) {
+    const p = pairedFigures(live, "mcp-oauth-redis:cached", "mcp-oauth:cached");
     out.push(
-      `Redis layer, token in the in-memory layer (every replica after its first request): ${redisCached.rps.toFixed(0)} req/s, ${pairedRatio(live, "mcp-oauth-redis:cached", "mcp-oauth:cached").toFixed(2)}x the in-memory cache alone (paired by round), p50 ${redisCached.p50.toFixed(2)} vs ${cached.p50.toFixed(2)} ms, ${redisCached.serverCpuUsPerRequest.toFixed(0)} vs ${cached.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+      `Redis layer, token in the in-memory layer (every replica after its first request), over the ${p.rounds} rounds both took: ${p.a.rps.toFixed(0)} req/s, ${p.ratio.toFixed(2)}x the in-memory cache alone (paired by round), p50 ${p.a.p50.toFixed(2)} vs ${p.b.p50.toFixed(2)} ms, ${p.a.cpuUs.toFixed(0)} vs ${p.b.cpuUs.toFixed(0)} µs CPU/request.`,
     );
-  if (redisOnly && cached)
+  }
+  if (redisOnly && cached) {
+    const p = pairedFigures(live, "mcp-oauth-redis-only:cached", "mcp-oauth:cached");
     out.push(
-      `A Redis hit on every request (in-memory layer off: what a replica pays for a token another replica verified, once): ${redisOnly.rps.toFixed(0)} req/s, ${pairedRatio(live, "mcp-oauth-redis-only:cached", "mcp-oauth:cached").toFixed(2)}x the in-memory cache, p50 ${redisOnly.p50.toFixed(2)} vs ${cached.p50.toFixed(2)} ms, ${redisOnly.serverCpuUsPerRequest.toFixed(0)} vs ${cached.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+      `A Redis hit on every request (in-memory layer off: what a replica pays for a token another replica verified, once), over the ${p.rounds} rounds both took: ${p.a.rps.toFixed(0)} req/s, ${p.ratio.toFixed(2)}x the in-memory cache, p50 ${p.a.p50.toFixed(2)} vs ${p.b.p50.toFixed(2)} ms, ${p.a.cpuUs.toFixed(0)} vs ${p.b.cpuUs.toFixed(0)} µs CPU/request.`,
     );
-  if (redisCold && memoryCold)
+  }
+  if (redisCold && memoryCold) {
+    const p = pairedFigures(live, "mcp-oauth-redis:cold", "mcp-oauth-default-cache:cold");
     out.push(
-      `Cold tokens with the Redis layer (a miss in both layers, then the verdict stored in both): ${redisCold.rps.toFixed(0)} req/s, ${pairedRatio(live, "mcp-oauth-redis:cold", "mcp-oauth-default-cache:cold").toFixed(2)}x the in-memory cache alone, p50 ${redisCold.p50.toFixed(2)} vs ${memoryCold.p50.toFixed(2)} ms (+${(redisCold.p50 - memoryCold.p50).toFixed(2)} ms under load), ${redisCold.serverCpuUsPerRequest.toFixed(0)} vs ${memoryCold.serverCpuUsPerRequest.toFixed(0)} µs CPU/request.`,
+      `Cold tokens with the Redis layer (a miss in both layers, then the verdict stored in both): ${p.a.rps.toFixed(0)} req/s, ${p.ratio.toFixed(2)}x the in-memory cache alone, p50 ${p.a.p50.toFixed(2)} vs ${p.b.p50.toFixed(2)} ms (+${(p.a.p50 - p.b.p50).toFixed(2)} ms under load), ${p.a.cpuUs.toFixed(0)} vs ${p.b.cpuUs.toFixed(0)} µs CPU/request.`,
     );
+  }
   if (redisMiss)
     out.push(
       `A Redis miss on its own (\`RedisTokenCache.get\` of an absent key, one at a time, loopback, machine otherwise idle): p50 ${redisMiss.p50Us.toFixed(0)} µs, p99 ${redisMiss.p99Us.toFixed(0)} µs over ${redisMiss.samples} calls: the latency a cold token gains on a replica using Redis.`,
     );
   const rotated = row("mcp-oauth:rotation");
   if (rotated && cached) {
+    const p = pairedFigures(live, "mcp-oauth:rotation", "mcp-oauth:cached");
+    const cachedP99 = percentile(
+      (live.find((l) => l?.spec.id === "mcp-oauth:cached")?.windows ?? [])
+        .filter((m) => live.find((l) => l?.spec.id === "mcp-oauth:rotation")?.windows.some((r) => r.round === m.round))
+        .flatMap((m) => m.latencies),
+      0.99,
+    );
     out.push(
-      `Key rotation under load (a new key published before each window, the window's tokens signed with it: the first request waits for the key set, the others for the same fetch or not at all): p99 ${rotated.p99.toFixed(2)} ms, p50 ${rotated.p50.toFixed(2)} ms, ${rotated.upstreamMeasured.jwks} key-set fetches in ${live.find((l) => l?.spec.id === "mcp-oauth:rotation")?.windows.length ?? 0} windows; cached path without a rotation in the same run: p99 ${cached.p99.toFixed(2)} ms, p50 ${cached.p50.toFixed(2)} ms.`,
+      `Key rotation under load (a new key published before each window, the window's tokens signed with it: the first request waits for the key set, the others for the same fetch or not at all): p99 ${rotated.p99.toFixed(2)} ms, p50 ${rotated.p50.toFixed(2)} ms, ${rotated.upstreamMeasured.jwks} key-set fetches in ${live.find((l) => l?.spec.id === "mcp-oauth:rotation")?.windows.length ?? 0} windows; cached path without a rotation in the same rounds: p99 ${cachedP99.toFixed(2)} ms, p50 ${p.b.p50.toFixed(2)} ms.`,
     );
   }
   return out;

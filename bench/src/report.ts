@@ -236,9 +236,9 @@ export function renderMarkdown(results: BenchResults): string {
       (s.pinning
         ? `; ${s.pinning}. `
         : "; processes not pinned to CPUs (server and load generator share the cores). ") +
-      `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (${s.rounds * s.windowSeconds} s per row in all, each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
+      `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
       (s.focusGroups.length > 0
-        ? `Then the rows behind each target with a margin of a few percent take more rounds among themselves, each group on its own (its ratios paired within its rounds): ${s.focusGroups.map((g) => `${g.target}, ${g.rounds} rounds (${g.rows.join(", ")})`).join("; ")}. One window is too coarse for such margins on a shared VM. `
+        ? `Then these groups of rows take more rounds among themselves, each group on its own (its ratios paired within its rounds; figures comparing a row of a group with a row outside it use only the rounds both took): ${s.focusGroups.map((g) => `${g.target}, ${g.rounds} rounds (${g.rows.join(", ")})`).join("; ")}. One window is too coarse for their margins on a shared VM. `
         : "") +
       `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +

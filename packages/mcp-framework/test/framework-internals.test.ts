@@ -117,7 +117,7 @@ describe("framework internals", () => {
       type: "http-stream",
       _config: {},
       _server: undefined,
-      readRequestBody: async () => null,
+      readRequestBody: async (_req: unknown) => null,
       async handleMcpRequest(req: unknown) {
         return this.readRequestBody(req);
       },
