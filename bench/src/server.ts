@@ -298,10 +298,7 @@ async function frameworkServer(c: ServerConfig): Promise<number> {
     });
     auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
   } else if (c.impl === "mcp-framework-server-any-auth") {
-    const provider = {
-      authenticate: () => Promise.resolve({ data: {} }),
-      getAuthError: () => ({ status: 401, message: "" }),
-    };
+    const provider = { authenticate: () => Promise.resolve({ data: {} }) };
     auth = { provider: provider as never, endpoints: { sse: true, messages: true } };
   }
   const server = new MCPServer({

@@ -96,8 +96,11 @@ describe("framework internals", () => {
 
   it("an SSE transport is given no body hand-over (the MCP SDK reads its POST bodies itself)", () => {
     let given: unknown = "not called";
-    // The SSE transport class is not exported: its internals as the bridge reads them.
-    const sse = { type: "sse", _config: {}, _server: undefined, start: () => Promise.resolve() };
+    // The SSE transport class is not exported: the framework builds one, as start() does.
+    const sse = (
+      new MCPServer({ name: "sse", version: "0.0.0" }) as unknown as { createTransportFromConfig(c: unknown): unknown }
+    ).createTransportFromConfig({ type: "sse", options: { port: 1 } });
+    expect((sse as { type?: unknown }).type).toBe("sse");
     bridgeTransport(sse, ({ handOverBody }) => {
       given = handOverBody;
       return (listener) => listener;
