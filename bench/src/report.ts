@@ -63,6 +63,8 @@ export interface BenchResults {
   settings: {
     /** Extra rounds among the rows behind a target, each group on its own. */
     focusGroups: { target: string; rows: string[]; rounds: number }[];
+    /** Rows measured on several server processes taking turns by round, and how many each. */
+    instances?: { rows: string[]; processes: number };
     pinning: string | undefined;
     connections: number;
     warmupSeconds: number;
@@ -236,6 +238,9 @@ export function renderMarkdown(results: BenchResults): string {
       (s.pinning
         ? `; ${s.pinning}. `
         : "; processes not pinned to CPUs (server and load generator share the cores). ") +
+      (s.instances !== undefined && s.instances.processes > 1 && s.instances.rows.length > 0
+        ? `Each row behind a target (${s.instances.rows.join(", ")}) runs in ${s.instances.processes} server processes, round r measured on process r mod ${s.instances.processes}: two processes of the same row (same code, same run) differ by up to 20% in CPU time per request for their whole lives, a fixed error of one process that more rounds cannot average out. `
+        : "") +
       `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
       (s.focusGroups.length > 0
         ? `Then these groups of rows take more rounds among themselves, each group on its own (its ratios paired within its rounds; figures comparing a row of a group with a row outside it use only the rounds both took): ${s.focusGroups.map((g) => `${g.target}, ${g.rounds} rounds (${g.rows.join(", ")})`).join("; ")}. One window is too coarse for their margins on a shared VM. `

@@ -45,6 +45,13 @@ export const ROWS: readonly RowSpec[] = [
     tokens: "cached",
     group: "reference",
   },
+  {
+    id: "least-check",
+    label: "the least a cached check does (header, Map lookup, exp, own AuthInfo; no signature check)",
+    impl: "least-cached-check",
+    tokens: "cached",
+    group: "reference",
+  },
   { id: "async-noop", label: "async no-op middleware", impl: "async-noop", tokens: "cached", group: "reference" },
   { id: "mcp-oauth:cached", label: "mcp-oauth JWT, cached", impl: "mcp-oauth", tokens: "cached", group: "ours" },
   {

@@ -31,6 +31,7 @@ export type Impl =
   | "baseline"
   | "sync-noop"
   | "sets-auth"
+  | "least-cached-check"
   | "async-noop"
   | "mcp-oauth"
   | "mcp-oauth-nocache"
