@@ -10,8 +10,8 @@
  * instead), --rows=id,id (a subset, in that order), --no-micro, --out=DIR (write the
  * results there instead of bench/: smoke runs). Environment:
  * BENCH_CONNECTIONS (10), BENCH_WARMUP (1.5 s), BENCH_ROUNDS (5), BENCH_WINDOW (1 s),
- * BENCH_COLD_TOKENS (cold pool size), BENCH_FOCUS_ROUNDS (20 for the cached path, half for
- * the tools/call and unpinned cold rows; 0 skips them),
+ * BENCH_COLD_TOKENS (cold pool size), BENCH_FOCUS_ROUNDS (20 for the cached path and the
+ * tools/call rows, half for the unpinned cold rows; 0 skips them),
  * BENCH_PIN=1 (every row server on CPU 0 and the load generator on CPU 1; by default only
  * the rows marked `cores: 1` are pinned), BENCH_INSTANCES (3: server processes of each row
  * behind a target, taking turns by round).
@@ -93,7 +93,8 @@ const FOCUS_GROUPS: readonly { target: string; rows: readonly string[]; rounds: 
       "mcp-framework-server:any-auth",
       "mcp-framework-server:protected",
     ],
-    rounds: Math.floor(FOCUS_ROUNDS / 2),
+    // As many as the cached path: a 3% margin, and a whole MCP request varies more per window.
+    rounds: FOCUS_ROUNDS,
   },
   // Fewer: each window of a cold row spends a few thousand tokens of its pool.
   {
