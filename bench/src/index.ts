@@ -11,7 +11,7 @@
  * results there instead of bench/: smoke runs). Environment:
  * BENCH_CONNECTIONS (10), BENCH_WARMUP (1.5 s), BENCH_ROUNDS (5), BENCH_WINDOW (1 s),
  * BENCH_COLD_TOKENS (cold pool size), BENCH_FOCUS_ROUNDS (20 for the cached path and the
- * tools/call rows, half for the unpinned cold rows; 0 skips them),
+ * tools/call rows, half for the cold rows, unpinned and on one core; 0 skips them),
  * BENCH_PIN=1 (every row server on CPU 0 and the load generator on CPU 1; by default only
  * the rows marked `cores: 1` are pinned), BENCH_INSTANCES (3: server processes of each row
  * behind a target, taking turns by round).
@@ -102,21 +102,21 @@ const FOCUS_GROUPS: readonly { target: string; rows: readonly string[]; rounds: 
     rows: ["mcp-oauth:cold", ...PEERS.map((peer) => `${peer.impl}:cold`)],
     rounds: Math.floor(FOCUS_ROUNDS / 2),
   },
+  {
+    target: "the cold path, one core",
+    rows: ["baseline@1", "mcp-oauth:cold@1", ...PEERS.map((peer) => `${peer.impl}:cold@1`)],
+    rounds: Math.floor(FOCUS_ROUNDS / 2),
+  },
 ];
 /**
- * Server processes of each row behind a target, taking turns by round (round r measures
- * process r mod n). Two processes of the same row, same code, same run, differed by up to
- * 20% in CPU time per request for their whole lives (docs/architecture.md, "Performance
- * history"): one process per row made that a fixed error of every ratio, which more rounds
- * cannot average out.
+ * Server processes of each row behind a target, taking turns by round. In one experiment
+ * three processes of the same row (same code, same run) stayed up to 20% apart in CPU time
+ * per request over ten rounds (docs/architecture.md, "Performance history"): with one
+ * process per row such a difference is a fixed error of every ratio, which more rounds on
+ * that process cannot average out.
  */
-const INSTANCES = envNumber("BENCH_INSTANCES", 3);
-const TARGET_ROWS = new Set([
-  ...FOCUS_GROUPS.flatMap((group) => group.rows),
-  "baseline@1",
-  "mcp-oauth:cold@1",
-  ...PEERS.map((peer) => `${peer.impl}:cold@1`),
-]);
+const INSTANCES = Math.max(1, Math.floor(envNumber("BENCH_INSTANCES", 3)));
+const TARGET_ROWS = new Set(FOCUS_GROUPS.flatMap((group) => group.rows));
 /** Unmeasured load at the start of each window: the row's server has been idle meanwhile. */
 const SETTLE = 0.25;
 const PROFILE_SECONDS = 3;
@@ -276,17 +276,27 @@ interface LiveRow {
   /** Unique per run (a row may be listed twice with --rows). */
   key: string;
   spec: RowSpec;
-  /** The row's server processes: round r is measured on instances[r mod length]. */
+  /** The row's server processes (see instanceFor). */
   instances: Instance[];
+  /** The row's place in the run: shifts which of its processes each round uses. */
+  index: number;
   windows: Measured[];
 }
 
-/** The process a window of `round` is measured on (the warm-up and profile windows, round -1: the first). */
-const instanceFor = (row: LiveRow, round: number): Instance =>
-  row.instances[Math.max(0, round) % row.instances.length]!;
+/**
+ * The process a measured window of `round` runs on: round r uses process (r + the row's
+ * index) mod n, so that over n rounds each process of a row is paired with several
+ * processes of the others, not always with the one of the same number. Profile windows
+ * (round -1) use the first.
+ */
+const instanceIndexFor = (row: LiveRow, round: number): number =>
+  round < 0 ? 0 : (round + row.index) % row.instances.length;
+const instanceFor = (row: LiveRow, round: number): Instance => row.instances[instanceIndexFor(row, round)]!;
 
 interface Measured {
   round: number;
+  /** Which of the row's processes served the window (0 for a row with one). */
+  process: number;
   requests: number;
   seconds: number;
   rps: number;
@@ -411,11 +421,11 @@ async function runWindow(
   round: number,
   profileFile?: string,
   ctx?: Context,
+  instance: Instance = instanceFor(row, round),
 ): Promise<Measured> {
   const others = [loads.free?.pid, loads.pinned?.pid].filter((pid): pid is number => pid !== undefined);
   // The Redis rows' redis-server works for the row: its CPU time is the row's, not another process's.
   const redisPid = usesRedis(row.spec) ? redis?.pid : undefined;
-  const instance = instanceFor(row, round);
   const pids = [process.pid, ...others, instance.server.pid!, ...instance.workerPids, ...(redisPid ? [redisPid] : [])];
   const rotating = row.spec.tokens === "rotation" && phase === "measure" && ctx !== undefined;
   if (rotating) {
@@ -467,6 +477,7 @@ async function runWindow(
   const cpu = (m: Record<string, unknown>): number => (m["user"] as number) + (m["system"] as number);
   return {
     round,
+    process: row.instances.indexOf(instance),
     requests: r.requests,
     seconds: r.seconds,
     rps: r.requests / r.seconds,
@@ -506,6 +517,8 @@ function summarise(row: LiveRow): RowResult {
     baselineId: baselineOf(row.spec),
     foreignMax: Math.max(...w.map((m) => m.foreign)),
     windowRps: w.map((m) => Math.round(m.rps)),
+    windowCpuUsPerRequest: w.map((m) => Math.round(m.cpuUs / Math.max(1, m.allRequests))),
+    windowProcess: w.map((m) => m.process),
     group: row.spec.group,
     tokens: row.spec.tokens,
     requests,
@@ -698,9 +711,11 @@ function targets(
   function leastCheckNote(ours: RowResult, floorRow: RowResult, base: RowResult): string {
     const least = row("least-check");
     if (!least) return "";
-    const aboveFloor = (r: RowResult): string =>
-      `${pct(floorRow.ratioToBaseline - r.ratioToBaseline, 1)} by throughput, ${pct((r.serverCpuUsPerRequest - floorRow.serverCpuUsPerRequest) / base.serverCpuUsPerRequest, 1)} by CPU (${r.serverCpuUsPerRequest.toFixed(1)} µs/request)`;
-    return `. The least a cached check does (header, Map lookup, exp, its own AuthInfo; the reference row least-check) is itself ${aboveFloor(least)} above the floor; ours is ${pct(least.ratioToBaseline - ours.ratioToBaseline, 1)} by throughput and ${pct((ours.serverCpuUsPerRequest - least.serverCpuUsPerRequest) / base.serverCpuUsPerRequest, 1)} by CPU above that`;
+    // A share of the baseline, said as above or below (noise can put a row under the floor).
+    const gap = (share: number): string => `${pct(Math.abs(share), 1)} ${share < 0 ? "below" : "above"}`;
+    const cpuShare = (a: RowResult, b: RowResult): number =>
+      (a.serverCpuUsPerRequest - b.serverCpuUsPerRequest) / base.serverCpuUsPerRequest;
+    return `. The least a cached check does (header, Map lookup, exp, its own AuthInfo; the reference row least-check, ${least.serverCpuUsPerRequest.toFixed(1)} µs/request) is itself ${gap(floorRow.ratioToBaseline - least.ratioToBaseline)} the floor by throughput and ${gap(cpuShare(least, floorRow))} by CPU; ours is ${gap(least.ratioToBaseline - ours.ratioToBaseline)} it by throughput and ${gap(cpuShare(ours, least))} by CPU`;
   }
   const coldTarget = (id: string, cores: 1 | 2, minimum: number, what: string): void => {
     const ours = row(id);
@@ -981,13 +996,12 @@ async function main(): Promise<void> {
   log(`rows: start, probe (valid 200; missing and wrong-audience 401), ${WARMUP} s warm-up`);
   for (const [i, spec] of specs.entries()) {
     try {
-      const row: LiveRow = { key: `${i}:${spec.id}`, spec, instances: [], windows: [] };
+      const row: LiveRow = { key: `${i}:${spec.id}`, spec, instances: [], index: i, windows: [] };
       live[i] = row;
       for (let n = 0; n < (TARGET_ROWS.has(spec.id) ? INSTANCES : 1); n++) {
         const instance = await startInstance(spec, n, ctx);
         row.instances.push(instance);
-        // The warm-up window of instance n (instanceFor: round n).
-        const warm = await runWindow(loadFor(spec), row, "warmup", WARMUP, n);
+        const warm = await runWindow(loadFor(spec), row, "warmup", WARMUP, -1, undefined, undefined, instance);
         // A row that refuses or drops requests measures its refusals, not the work.
         if (warm.non2xx + warm.errors + warm.timeouts > 0)
           throw new Error(`warm-up: ${warm.non2xx} non-2xx, ${warm.errors} errors, ${warm.timeouts} timeouts`);

@@ -33,6 +33,10 @@ export interface RowResult extends LoadResult {
   foreignMax?: number;
   /** Each measured window's requests per second, in round order. */
   windowRps?: number[];
+  /** Each measured window's server CPU µs per request, in round order. */
+  windowCpuUsPerRequest?: number[];
+  /** Which of the row's server processes served each measured window, in round order. */
+  windowProcess?: number[];
   ratioToBaseline: number;
   /** Against the fastest peer on the same token set. */
   ratioToBestPeer: number;
@@ -239,13 +243,13 @@ export function renderMarkdown(results: BenchResults): string {
         ? `; ${s.pinning}. `
         : "; processes not pinned to CPUs (server and load generator share the cores). ") +
       (s.instances !== undefined && s.instances.processes > 1 && s.instances.rows.length > 0
-        ? `Each row behind a target (${s.instances.rows.join(", ")}) runs in ${s.instances.processes} server processes, round r measured on process r mod ${s.instances.processes}: two processes of the same row (same code, same run) differ by up to 20% in CPU time per request for their whole lives, a fixed error of one process that more rounds cannot average out. `
+        ? `Each row behind a target (${s.instances.rows.join(", ")}) runs in ${s.instances.processes} server processes taking turns by round (shifted by the row's place, so each process meets several of every other row's): in one experiment three processes of the same row stayed up to 20% apart in CPU time per request over ten rounds, a fixed error of one process that more rounds on it cannot average out (results.json has each window's process and CPU time). `
         : "") +
       `Every row server is started and warmed up (${s.warmupSeconds} s), then the rows take turns: ${s.rounds} rounds of one ${s.windowSeconds} s measured window per row (each window after ${s.settleSeconds} s of unmeasured load), so a slow moment of the machine falls on every row alike. ` +
       (s.focusGroups.length > 0
         ? `Then these groups of rows take more rounds among themselves, each group on its own (its ratios paired within its rounds; figures comparing a row of a group with a row outside it use only the rounds both took): ${s.focusGroups.map((g) => `${g.target}, ${g.rounds} rounds (${g.rows.join(", ")})`).join("; ")}. One window is too coarse for their margins on a shared VM. `
         : "") +
-      `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the row server's user + system time per measured request. ` +
+      `*req/s* is the median of a row's windows (min–max beside it); *vs baseline* and *vs best peer* are medians of the per-round ratios; latency percentiles are over every measured response; *server CPU* is the user + system time of the process that served each window (a cluster row: its workers too), per measured request. ` +
       `All JWT rows validate the same RS256 tokens (\`typ: at+jwt\`) against the same loopback authorization server's key set: ` +
       `**cached, round-robin** = ${s.cachedTokens} tokens, each request the next; **cached, one per connection** = each connection keeps a token of its own (what an MCP client does); **cold** = a pool of ${s.coldPool} distinct tokens, the warm-up cycling over the first ${s.warmupTokens} and the measured run sending each of the rest at most once; **new key each window** = before each measured window the key set the row reads gains a new RSA key and the window sends 64 tokens signed with it round-robin, measured from the first request (no settling time), so the refetch of the key set is inside the window. ` +
       `The Redis rows keep the cache in a redis-server started by the bench on loopback (\`@mcp-oauth/redis\`, no persistence). A row with any failed response (non-2xx, error, timeout) in a measured window is reported as failed, outside every ratio: fast refusals would pass for fast work. ` +
@@ -253,7 +257,7 @@ export function renderMarkdown(results: BenchResults): string {
     "",
     markdownTable(TABLE_HEADER, tableRows(results), NUMERIC),
     "",
-    "*vs best peer*: against the fastest peer on the same token set, with the same cores, in the same round (for the mcp-framework MCP rows: mcp-framework's own `OAuthAuthProvider` on the same server). *vs baseline*: against the unprotected row of the same kind in the same round (the GET baseline with the same cores; for the MCP rows, the same MCP server without protection). *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the row server's start (start-up check, probe, warm-up, windows).",
+    "*vs best peer*: against the fastest peer on the same token set, with the same cores, in the same round (for the mcp-framework MCP rows: mcp-framework's own `OAuthAuthProvider` on the same server). *vs baseline*: against the unprotected row of the same kind in the same round (the GET baseline with the same cores; for the MCP rows, the same MCP server without protection). *upstream calls*: requests the authorization servers received (key set, introspection, discovery) during the measured windows / from the start of the row's server processes (start-up check, probe, warm-up, windows; every process of the row).",
     "",
     "## Targets",
     "",

@@ -45,12 +45,12 @@ async function middlewareFor(c: ServerConfig): Promise<RequestHandler | undefine
     }
 
     case "least-cached-check": {
-      // The least any cached bearer check does per request, with none of a real one's care:
-      // read the header, find the token's verdict in a Map keyed by the raw token, compare
-      // its expiry with the clock, give the request its own AuthInfo. A token not yet seen is
-      // decoded and its audience compared, its signature NOT checked: a reference, never a
-      // protection. Whatever ours costs above this row is ours to cut; what this row costs
-      // above "sets req.auth" no cached check can avoid.
+      // The least a cached bearer check that gives each request its own AuthInfo (as ours
+      // does) does per request, with none of a real one's care: read the header, find the
+      // token's verdict in a Map keyed by the raw token, compare its expiry with the clock.
+      // A token not yet seen is decoded and its audience compared, its signature NOT
+      // checked: a reference, never a protection. What ours costs above this row is ours to
+      // cut; what this row costs above "sets req.auth" is the price of reading the token.
       type Verdict = { clientId: string; scopes: string[]; expiresAt: number };
       const verdicts = new Map<string, Verdict | null>();
       const decode = (token: string): Verdict | null => {
