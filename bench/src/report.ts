@@ -217,6 +217,42 @@ export function renderTerminal(results: BenchResults): string {
   return out.join("\n");
 }
 
+/** Median of a list of numbers (NaN when empty). */
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Each process of a row that ran in several: its windows' median CPU time per request and req/s. */
+function perProcessSection(rows: readonly RowResult[]): string[] {
+  const lines = rows.flatMap((row) => {
+    const processes = row.windowProcess;
+    const cpu = row.windowCpuUsPerRequest;
+    const rps = row.windowRps;
+    if (processes === undefined || cpu === undefined || rps === undefined || !processes.some((p) => p > 0)) return [];
+    const count = Math.max(...processes) + 1;
+    const cells = Array.from({ length: count }, (_, p) => {
+      const mine = processes.flatMap((q, i) => (q === p ? [i] : []));
+      return `${medianOf(mine.map((i) => cpu[i]!)).toFixed(0)} µs, ${medianOf(mine.map((i) => rps[i]!)).toFixed(0)} req/s (${mine.length} windows)`;
+    });
+    return [`| ${row.id} | ${cells.join(" | ")} |`];
+  });
+  if (lines.length === 0) return [];
+  const width = Math.max(...lines.map((line) => line.split(" | ").length - 1));
+  return [
+    "## Per process",
+    "",
+    "Each row behind a target ran in several server processes, taking turns by round. Per process, the median of its windows' server CPU time per request and of their req/s: the same code in another process of the same run can differ by more than a target's margin.",
+    "",
+    `| Row | ${Array.from({ length: width }, (_, p) => `process ${p + 1}`).join(" | ")} |`,
+    `| --- | ${Array.from({ length: width }, () => "---").join(" | ")} |`,
+    ...lines,
+    "",
+  ];
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const { machine: m, settings: s } = results;
   const out: string[] = [
@@ -271,6 +307,7 @@ export function renderMarkdown(results: BenchResults): string {
       : []),
     "A throughput target is *met* when the paired throughput ratio and the server's CPU time per request both say so, *missed* when neither does, *unclear* when they disagree (throughput on a shared 2-core machine is noisy; CPU time per request is the steadier measure of cost).",
     "",
+    ...perProcessSection(results.rows),
   ];
   const { cold, heap } = results.micro;
   if (cold || heap) out.push("## Micro-benchmarks", "");
