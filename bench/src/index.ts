@@ -33,7 +33,7 @@ import { commitInfo, cpuSnapshot, foreignShare, machineInfo, processJiffies, wai
 import type { ColdResult, HeapResult, MicroConfig } from "./micro.js";
 import { summariseProfile, type ProfileSummary } from "./profile.js";
 import { measureRedisMiss, startBenchRedis, type BenchRedis, type RedisMissResult } from "./redis.js";
-import { renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
+import { median, renderMarkdown, renderTerminal, type BenchResults, type RowResult, type Target } from "./report.js";
 import { baselineOf, PEERS, ROWS, type RowSpec } from "./rows.js";
 import {
   BENCH_DIR,
@@ -289,9 +289,8 @@ interface LiveRow {
  * processes of the others, not always with the one of the same number. Profile windows
  * (round -1) use the first.
  */
-const instanceIndexFor = (row: LiveRow, round: number): number =>
-  round < 0 ? 0 : (round + row.index) % row.instances.length;
-const instanceFor = (row: LiveRow, round: number): Instance => row.instances[instanceIndexFor(row, round)]!;
+const instanceFor = (row: LiveRow, round: number): Instance =>
+  row.instances[round < 0 ? 0 : (round + row.index) % row.instances.length]!;
 
 interface Measured {
   round: number;
@@ -496,12 +495,6 @@ async function runWindow(
   };
 }
 
-const median = (values: number[]): number => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const percentile = (sorted: number[], p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 

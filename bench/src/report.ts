@@ -217,9 +217,9 @@ export function renderTerminal(results: BenchResults): string {
   return out.join("\n");
 }
 
-/** Median of a list of numbers (NaN when empty). */
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+/** Median of the finite numbers of a list (NaN when there are none). */
+export function median(values: readonly number[]): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -227,20 +227,20 @@ function medianOf(values: readonly number[]): number {
 
 /** Each process of a row that ran in several: its windows' median CPU time per request and req/s. */
 function perProcessSection(rows: readonly RowResult[]): string[] {
-  const lines = rows.flatMap((row) => {
+  const cellsOf = rows.flatMap((row) => {
     const processes = row.windowProcess;
     const cpu = row.windowCpuUsPerRequest;
     const rps = row.windowRps;
     if (processes === undefined || cpu === undefined || rps === undefined || !processes.some((p) => p > 0)) return [];
-    const count = Math.max(...processes) + 1;
-    const cells = Array.from({ length: count }, (_, p) => {
+    const cells = Array.from({ length: Math.max(...processes) + 1 }, (_, p) => {
       const mine = processes.flatMap((q, i) => (q === p ? [i] : []));
-      return `${medianOf(mine.map((i) => cpu[i]!)).toFixed(0)} µs, ${medianOf(mine.map((i) => rps[i]!)).toFixed(0)} req/s (${mine.length} windows)`;
+      return `${median(mine.map((i) => cpu[i]!)).toFixed(0)} µs, ${median(mine.map((i) => rps[i]!)).toFixed(0)} req/s (${mine.length} windows)`;
     });
-    return [`| ${row.id} | ${cells.join(" | ")} |`];
+    return [{ id: row.id, cells }];
   });
-  if (lines.length === 0) return [];
-  const width = Math.max(...lines.map((line) => line.split(" | ").length - 1));
+  if (cellsOf.length === 0) return [];
+  const width = Math.max(...cellsOf.map(({ cells }) => cells.length));
+  const lines = cellsOf.map(({ id, cells }) => `| ${id} | ${cells.join(" | ")} |`);
   return [
     "## Per process",
     "",
