@@ -14,7 +14,7 @@ import { freePort } from "../helpers/listen.js";
 import { startExampleServer } from "../../examples/express-server/src/server.js";
 import { createFrameworkExample } from "../../examples/mcp-framework-server/src/server.js";
 import { startExpressConformanceServer } from "./servers/express.js";
-import { listening, startFrameworkConformanceServer } from "./servers/mcp-framework.js";
+import { startFrameworkConformanceServer, startInBackground } from "./servers/mcp-framework.js";
 import type { RunningConformanceServer } from "./servers/fixtures.js";
 import { startTokenProxy } from "./token-proxy.js";
 import { runSuite, type SuiteResult } from "./suite.js";
@@ -76,7 +76,14 @@ afterAll(async () => {
 
 const local = async (): Promise<Environment> => ({ HOST: "127.0.0.1", PORT: String(await freePort()) });
 
-async function runUnprotected(start: Start, { urlHost }: { urlHost?: string } = {}, scenario?: string) {
+interface RunOptions {
+  /** The host the suite is given in the URL, in place of the one the server listens on. */
+  urlHost?: string;
+  /** One scenario instead of the default selection. */
+  scenario?: string;
+}
+
+async function runUnprotected(start: Start, { urlHost, scenario }: RunOptions = {}): Promise<SuiteResult> {
   const server = await start(await local());
   try {
     const url = new URL(server.url);
@@ -91,16 +98,17 @@ async function runUnprotected(start: Start, { urlHost }: { urlHost?: string } = 
  * The server behind mcp-oauth, reached through the token-adding proxy: the proxy's URL is the
  * resource (`OAUTH_RESOURCE`, the token's audience), as a reverse proxy's public URL would be.
  */
-async function runProtected(start: Start, { urlHost }: { urlHost?: string } = {}, scenario?: string) {
+async function runProtected(start: Start, { urlHost, scenario }: RunOptions = {}): Promise<SuiteResult> {
   const proxy = await startTokenProxy();
   const resource = `${proxy.origin}/mcp`;
-  const server = await start({
-    ...(await local()),
-    OAUTH_AUTHORIZATION_SERVER: as.issuer,
-    OAUTH_RESOURCE: resource,
-    OAUTH_SCOPES: "mcp:read",
-  });
+  let server: RunningConformanceServer | undefined;
   try {
+    server = await start({
+      ...(await local()),
+      OAUTH_AUTHORIZATION_SERVER: as.issuer,
+      OAUTH_RESOURCE: resource,
+      OAUTH_SCOPES: "mcp:read",
+    });
     // The protection is on: straight to the server, without the proxy's token, is a 401.
     const direct = await fetch(new URL("/mcp", server.url), {
       method: "POST",
@@ -119,7 +127,7 @@ async function runProtected(start: Start, { urlHost }: { urlHost?: string } = {}
     if (urlHost !== undefined) url.hostname = urlHost;
     return await runSuite(url.href, { scenario });
   } finally {
-    await server.close();
+    await server?.close();
     await proxy.close();
   }
 }
@@ -166,18 +174,8 @@ describe("the examples, protected as shipped, pass the transport's scenarios as 
     (responseMode: "batch" | "stream"): Start =>
     async (env) => {
       const example = createFrameworkExample({ ...env, MCP_RESPONSE_MODE: responseMode });
-      let failure: unknown;
-      const running = example.server.start().catch((error: unknown) => {
-        failure = error ?? new Error("mcp-framework failed to start");
-      });
-      await listening(env["HOST"]!, Number(env["PORT"]), () => failure);
-      return {
-        url: `http://${env["HOST"]}:${env["PORT"]}/mcp`,
-        close: async () => {
-          await example.server.stop();
-          await running;
-        },
-      };
+      const close = await startInBackground(example.server, env["HOST"]!, Number(env["PORT"]));
+      return { url: `http://${env["HOST"]}:${env["PORT"]}/mcp`, close };
     };
   const EXAMPLES: [string, keyof typeof SERVERS, Start][] = [
     [
@@ -209,8 +207,8 @@ describe("dns-rebinding-protection with the host spelled differently from OAUTH_
   it("passes on its own, and behind mcp-oauth the Origin rule refuses http://localhost:PORT for a 127.0.0.1 resource, as a browser would", async () => {
     const scenario = "dns-rebinding-protection";
     const start: Start = (env) => SERVERS.express.start(env, false);
-    const alone = await runUnprotected(start, { urlHost: "localhost" }, scenario);
-    const behind = await runProtected((env) => SERVERS.express.start(env, true), { urlHost: "localhost" }, scenario);
+    const alone = await runUnprotected(start, { urlHost: "localhost", scenario });
+    const behind = await runProtected((env) => SERVERS.express.start(env, true), { urlHost: "localhost", scenario });
     expect(alone.get(scenario)?.map(({ id, status }) => [id, status])).toEqual([
       ["localhost-host-rebinding-rejected", "SUCCESS"],
       ["localhost-host-valid-accepted", "SUCCESS"],

@@ -2,8 +2,10 @@
  * The conformance suite's "everything" server on Express and the MCP SDK v1 (stateful
  * Streamable HTTP at /mcp), with a switch for our protection: `protect: false` is the server
  * as the SDK's docs build it (`createMcpExpressApp`, whose Host check is its DNS rebinding
- * protection), `protect: true` is the same server with `app.use(mcpOAuth(...))` in front,
- * configured by `OAUTH_*` as the Express example is. `PORT` and `HOST` as in the examples.
+ * protection), `protect: true` is the same server with `app.use(mcpOAuth(...))` in front of
+ * the MCP routes, configured by `OAUTH_*` as the Express example is. The SDK's builder parses
+ * JSON first, so mcpOAuth meets an already parsed body here (the example has the README's
+ * order, mcpOAuth before `express.json()`). `PORT` and `HOST` as in the examples.
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";

@@ -267,8 +267,8 @@ class PromptWithImage extends MCPPrompt {
   }
 }
 
-/** Resolves once something accepts TCP connections on `port` (the framework's `start()` resolves only at `stop()`). */
-export async function listening(host: string, port: number, failed: () => unknown): Promise<void> {
+/** Resolves once something accepts TCP connections on `port`. */
+async function listening(host: string, port: number, failed: () => unknown): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (failed() !== undefined) throw failed();
@@ -283,6 +283,28 @@ export async function listening(host: string, port: number, failed: () => unknow
     if (Date.now() > deadline) throw new Error(`mcp-framework server on ${host}:${port} did not start`);
     await delay(20);
   }
+}
+
+/**
+ * Starts an mcp-framework server on `host:port` (its `start()` resolves only at `stop()`, so
+ * it is not awaited): resolves once the port accepts connections, with the function that stops it.
+ */
+export async function startInBackground(server: MCPServer, host: string, port: number): Promise<() => Promise<void>> {
+  let failure: unknown;
+  const running = server.start().catch((error: unknown) => {
+    failure = error ?? new Error("mcp-framework failed to start");
+  });
+  const stop = async (): Promise<void> => {
+    await server.stop();
+    await running;
+  };
+  try {
+    await listening(host, port, () => failure);
+  } catch (error) {
+    await stop().catch(() => {});
+    throw error;
+  }
+  return stop;
 }
 
 export async function startFrameworkConformanceServer(
@@ -339,16 +361,5 @@ export async function startFrameworkConformanceServer(
   for (const Prompt of [SimplePrompt, PromptWithArguments, PromptWithEmbeddedResource, PromptWithImage])
     server.addPrompt(Prompt);
 
-  let failure: unknown;
-  const running = server.start().catch((error: unknown) => {
-    failure = error ?? new Error("mcp-framework failed to start");
-  });
-  await listening(host, port, () => failure);
-  return {
-    url,
-    close: async () => {
-      await server.stop();
-      await running;
-    },
-  };
+  return { url, close: await startInBackground(server, host, port) };
 }
