@@ -196,6 +196,26 @@ function checkResourceField(ctx: Context, r: Recorder, where: string, resource: 
     );
     return;
   }
+  // `localhost` against `127.0.0.1` (or a name against its address): one machine, two origins
+  // (RFC 6454 compares hosts as strings), so the Origin rule of the MCP transport refuses the other.
+  const published = isHttpUrl(resource);
+  const checked = ctx.url;
+  if (
+    published !== undefined &&
+    published.hostname !== checked.hostname &&
+    `${published.protocol}${published.port}${published.pathname}${published.search}` ===
+      `${checked.protocol}${checked.port}${checked.pathname}${checked.search}`
+  ) {
+    r.fail(
+      "metadata.resource",
+      `${where}resource ${quote(resource)} names the host ${published.hostname}, the URL checked ${checked.hostname}: both may reach this server, ` +
+        `but they are different URLs and different origins. Clients refuse metadata for another resource, and browsers ` +
+        `and the MCP Origin rule (DNS rebinding protection) treat ${checked.origin} and ${published.origin} as two ` +
+        `origins: a browser-based client served from one is refused (403) by a server whose resource is the other`,
+      `spell the host one way everywhere: give clients ${resource}, or set OAUTH_RESOURCE=${expected} if they use that one`,
+    );
+    return;
+  }
   r.fail(
     "metadata.resource",
     `${where}resource ${quote(resource)} is not the endpoint ${quote(expected)}: clients refuse metadata for another resource`,
