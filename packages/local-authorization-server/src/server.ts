@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import type { Configuration } from "oidc-provider";
 import { isLoopbackClientIdUrl, LoopbackClientIdMetadataDocuments } from "./client-id-metadata-document.js";
 import { generateSigningKey, type PrivateJwk, type SigningAlgorithm } from "./keys.js";
+import { redirectNotice } from "./redirect-notice.js";
 import { registrationCors } from "./registration-cors.js";
 
 export interface LocalAuthorizationServerOptions {
@@ -224,6 +225,7 @@ export async function startLocalAuthorizationServer(
   // Inspector in direct mode) registers from its page. oidc-provider gives the metadata
   // and token endpoints a CORS answer but not the registration endpoint.
   provider.use(registrationCors("/reg"));
+  provider.use(redirectNotice((ctx) => provider.interactionDetails(ctx.req, ctx.res)));
   // MCP clients register with the scopes of their first challenge (the SDKs send the
   // resolved `scope` in the registration) and must still be able to step up later
   // (MCP scope challenge handling). oidc-provider would treat a registered `scope` as the

@@ -15,6 +15,7 @@ import {
   type LocalAuthorizationServer,
 } from "@mcp-oauth/local-authorization-server";
 import { isLoopbackClientIdUrl } from "../src/client-id-metadata-document.js";
+import { redirectNoticeHtml } from "../src/redirect-notice.js";
 import { listen, type Listening } from "../../../test/helpers/listen.js";
 
 const RESOURCE = "http://127.0.0.1:3999/mcp";
@@ -107,11 +108,13 @@ const fetchCount = (url: string): number => fetches.get(new URL(url).pathname) ?
 
 describe("discovery", () => {
   it.each(["oauth-authorization-server", "openid-configuration"])(
-    "advertises client_id_metadata_document_supported next to the registration endpoint in %s",
+    "advertises client_id_metadata_document_supported, PKCE S256 and the registration endpoint in %s",
     async (name) => {
       const metadata = (await (await fetch(`${as.issuer}/.well-known/${name}`)).json()) as Record<string, unknown>;
       expect(metadata["client_id_metadata_document_supported"]).toBe(true);
       expect(metadata["registration_endpoint"]).toBe(`${as.issuer}/reg`);
+      // MCP 2025-11-25: MUST in OpenID Connect discovery too, which does not define it.
+      expect(metadata["code_challenge_methods_supported"]).toEqual(["S256"]);
     },
   );
 
@@ -175,6 +178,40 @@ describe("a client identified by its metadata document", () => {
     expect(fetchCount(cached)).toBe(1);
     // Looked up at the authorization request, after consent and at the token request: every time.
     expect(fetchCount(uncached)).toBeGreaterThan(2);
+  });
+});
+
+describe("the sign-in and consent pages", () => {
+  it("show the client id and the redirect URI's host, with a warning for a loopback one", async () => {
+    const url = serve((self) => ({ body: documentFor(self) }));
+    // The pages the scripted user agent is shown, read as it reads them.
+    const pages: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      if (new URL(new Request(input).url).pathname.startsWith("/interaction/") && response.status === 200)
+        pages.push(await response.clone().text());
+      return response;
+    };
+    try {
+      expect(await authorize(url)).toBeInstanceOf(URL);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(pages).toHaveLength(2);
+    for (const page of pages) {
+      expect(page).toContain(
+        `<p class="redirect-notice">The client <strong>${url}</strong> receives the answer at <strong>127.0.0.1:1</strong>. This address is on this machine`,
+      );
+    }
+  });
+
+  it("warn only for loopback hosts, and escape what the client chose", () => {
+    const notice = redirectNoticeHtml("https://app.example.com:8443/callback", 'https://app.example.com/<b>"x"</b>');
+    expect(notice).toBe(
+      '<p class="redirect-notice">The client <strong>https://app.example.com/&#60;b&#62;&#34;x&#34;&#60;/b&#62;</strong> receives the answer at <strong>app.example.com:8443</strong>.</p>',
+    );
+    expect(redirectNoticeHtml("http://[::1]:9/cb", "c")).toContain("This address is on this machine");
   });
 });
 
