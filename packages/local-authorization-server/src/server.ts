@@ -180,10 +180,11 @@ export async function startLocalAuthorizationServer(
     pkce: { required: () => true },
     // A browser-based client (the MCP Inspector's page) calls the token endpoint from the
     // origin of its redirect URI. oidc-provider's default rule, stated here so that it does
-    // not print a notice asking for one: public clients, from a registered redirect origin.
-    clientBasedCORS: (_ctx, origin, client) =>
+    // not print a notice asking for one: public clients (and any client at userinfo), from
+    // the origin of a registered redirect URI.
+    clientBasedCORS: (ctx, origin, client) =>
       origin !== "null" &&
-      client.clientAuthMethod === "none" &&
+      (ctx.oidc.route === "userinfo" || client.clientAuthMethod === "none") &&
       (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
     // Refresh tokens for every client allowed the grant, not only when offline_access was asked.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
