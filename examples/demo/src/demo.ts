@@ -1,7 +1,8 @@
 /**
  * Starts a local authorization server and the Express example protected by mcpOAuth,
- * then runs the client flow against them: once with JWT validation, once with
- * introspection (the authorization server then issues opaque tokens).
+ * then runs the client flow against them: once with JWT validation (the client registers),
+ * once with introspection (the authorization server then issues opaque tokens; the client
+ * is identified by a Client ID Metadata Document).
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -69,14 +70,17 @@ export async function runDemo(
   log: (line: string) => void,
 ): Promise<DemoRun> {
   const stack = await startDemoStack(validation);
+  // The two ways a client gets its id: registration (RFC 7591) in the JWT run, a Client ID
+  // Metadata Document (MCP 2025-11-25, 2026-07-28) in the introspection run.
+  const registration = validation === "jwt" ? "dynamic" : "client-id-metadata-document";
   log(
-    `\n#### ${validation === "jwt" ? "JWT validation" : "Introspection (RFC 7662)"} with the MCP SDK ${generation} client`,
+    `\n#### ${validation === "jwt" ? "JWT validation" : "Introspection (RFC 7662)"} with the MCP SDK ${generation} client${registration === "dynamic" ? "" : ", identified by a Client ID Metadata Document"}`,
   );
   log(`authorization server: ${stack.authorizationServer.issuer}`);
   log(`MCP server:           ${stack.mcp.url} (validation: ${validation})`);
   let checks: Check[];
   try {
-    checks = await runFlow({ mcpUrl: stack.mcp.url, generation, login: "alice", log });
+    checks = await runFlow({ mcpUrl: stack.mcp.url, generation, login: "alice", log, registration });
   } catch (error) {
     log(`   FAIL the flow stopped: ${(error as Error).message}`);
     checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];

@@ -13,6 +13,7 @@ import {
   StreamableHTTPClientTransport as TransportV2,
   type OAuthClientProvider as ProviderV2,
 } from "@modelcontextprotocol/client";
+import { serveClientMetadataDocument, type ServedClientMetadataDocument } from "./client-metadata-document.js";
 import { HeadlessOAuthProvider } from "./headless-oauth-provider.js";
 
 export type ClientGeneration = "v1" | "v2";
@@ -41,6 +42,11 @@ export interface FlowOptions {
    * event stream; SDK v1's `SSEClientTransport` only).
    */
   transport?: "streamable-http" | "sse";
+  /**
+   * How the client gets its client id: dynamic registration (RFC 7591, default), or a
+   * Client ID Metadata Document it serves on loopback (MCP 2025-11-25 and 2026-07-28).
+   */
+  registration?: "dynamic" | "client-id-metadata-document";
 }
 
 interface Exchange {
@@ -134,6 +140,21 @@ function openSession(
 }
 
 export async function runFlow(options: FlowOptions): Promise<Check[]> {
+  if (options.registration !== "client-id-metadata-document") return runSteps(options, undefined);
+  let provider: HeadlessOAuthProvider | undefined;
+  const document = await serveClientMetadataDocument(() => provider?.clientMetadata ?? {});
+  try {
+    return await runSteps(options, document, (created) => (provider = created));
+  } finally {
+    await document.close();
+  }
+}
+
+async function runSteps(
+  options: FlowOptions,
+  document: ServedClientMetadataDocument | undefined,
+  created?: (provider: HeadlessOAuthProvider) => void,
+): Promise<Check[]> {
   const { log } = options;
   const url = new URL(options.mcpUrl);
   const checks: Check[] = [];
@@ -165,8 +186,10 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
   const provider = new HeadlessOAuthProvider({
     login: options.login,
     clientName: `mcp-oauth demo (SDK ${options.generation})`,
+    ...(document ? { clientIdMetadataDocument: document.url } : {}),
     log: (line) => log(`   ${line}`),
   });
+  created?.(provider);
   const metadataUrl =
     options.metadataUrl ??
     `${url.origin}/.well-known/oauth-protected-resource${url.pathname === "/" ? "" : url.pathname}`;
@@ -195,7 +218,9 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
   expect(first["error"] === undefined, "no error code when no token was sent (RFC 6750 section 3.1)");
 
   heading(
-    `2-3. the SDK ${options.generation} client discovers, registers, authorizes (PKCE S256 + resource) and gets a token`,
+    document
+      ? `2-3. the SDK ${options.generation} client, identified by its Client ID Metadata Document ${document.url}, discovers, authorizes (PKCE S256 + resource) and gets a token`
+      : `2-3. the SDK ${options.generation} client discovers, registers, authorizes (PKCE S256 + resource) and gets a token`,
   );
   let opened = openSession(options.generation, url, provider, loggingFetch, options.transport);
   const authorize = async (): Promise<void> => {
@@ -221,10 +246,20 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
     saw((e) => /\/\.well-known\/(oauth-authorization-server|openid-configuration)/.test(e.url) && e.status === 200),
     "client read the authorization server metadata",
   );
-  expect(
-    saw((e) => e.method === "POST" && e.url.endsWith("/reg") && e.status === 201),
-    "client registered itself (RFC 7591)",
-  );
+  const registered = saw((e) => e.method === "POST" && e.url.endsWith("/reg"));
+  if (document) {
+    log(`   the authorization server fetched ${document.url} ${document.fetches()} time(s)`);
+    expect(
+      document.fetches() > 0 && !registered,
+      "the authorization server read the client's metadata document; no registration",
+      `fetched ${document.fetches()} time(s), registered: ${registered}`,
+    );
+  } else {
+    expect(
+      saw((e) => e.method === "POST" && e.url.endsWith("/reg") && e.status === 201),
+      "client registered itself (RFC 7591)",
+    );
+  }
   expect(
     saw((e) => e.method === "POST" && e.url.endsWith("/token") && e.status === 200),
     "client exchanged the code for a token",
@@ -241,7 +276,11 @@ export async function runFlow(options: FlowOptions): Promise<Check[]> {
     scopes: string[];
   };
   log(`   whoami -> ${JSON.stringify(who)}`);
-  expect(who.sub === options.login, "the tool sees who is calling", who.sub);
+  expect(
+    who.sub === options.login && (document === undefined || who.clientId === document.url),
+    document ? "the tool sees who is calling, and the document URL as the client id" : "the tool sees who is calling",
+    `${who.sub} via ${who.clientId}`,
+  );
   expect(!who.scopes.includes("mcp:write"), "the first token lacks mcp:write");
 
   if (options.stepUp === false) {

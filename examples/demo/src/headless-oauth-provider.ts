@@ -23,6 +23,12 @@ export interface HeadlessOAuthProviderOptions {
   /** Who signs in. */
   login: string;
   clientName?: string;
+  /**
+   * URL of the client's Client ID Metadata Document: the client id, so the client never
+   * registers. The SDK clients take a document URL themselves (`clientMetadataUrl`) only
+   * over https; on loopback it is handed to them as the client id they already hold.
+   */
+  clientIdMetadataDocument?: string;
   /** Called with a line for each browser step. */
   log?: (line: string) => void;
 }
@@ -42,12 +48,14 @@ export class HeadlessOAuthProvider {
 
   constructor(options: HeadlessOAuthProviderOptions) {
     this.#options = options;
+    if (options.clientIdMetadataDocument !== undefined) this.#client = { client_id: options.clientIdMetadataDocument };
   }
 
   get redirectUrl(): string {
     return REDIRECT_URI;
   }
 
+  /** What the client declares about itself: sent when it registers, or served as its metadata document. */
   get clientMetadata(): {
     client_name: string;
     redirect_uris: string[];

@@ -24,7 +24,7 @@ if (args.has("--serve")) {
     { OAUTH_ALLOWED_ORIGINS: "http://localhost:6274,http://127.0.0.1:6274" },
   );
   log(
-    `authorization server: ${stack.authorizationServer.issuer} (sign in with any name; dynamic client registration open)`,
+    `authorization server: ${stack.authorizationServer.issuer} (sign in with any name; open registration and Client ID Metadata Documents, both open to a browser page)`,
   );
   log(`MCP server:           ${stack.mcp.url} (Streamable HTTP; legacy SSE at /sse)`);
   log(`protected resource metadata: ${stack.mcp.example.oauth.resourceServer.options.resourceMetadataUrl}`);

@@ -165,7 +165,7 @@ describe("with the real authorization server", () => {
       metadataUrl: `${as.issuer}/.well-known/oauth-authorization-server`,
       pkceS256: true,
       registrationEndpoint: `${as.issuer}/reg`,
-      clientIdMetadataDocumentSupported: false,
+      clientIdMetadataDocumentSupported: true,
       jwksUri: `${as.issuer}/jwks`,
       introspectionEndpoint: `${as.issuer}/token/introspection`,
       warnings: [],

@@ -364,7 +364,8 @@ describe("the authorization server", () => {
 
   it("fails an authorization server without PKCE S256, warns without registration", async () => {
     const issuer = await misconfiguredAuthorizationServer((m) => {
-      const { registration_endpoint: _, ...rest } = m;
+      // Neither way to get a client id: no registration, no Client ID Metadata Documents.
+      const { registration_endpoint: _, client_id_metadata_document_supported: __, ...rest } = m;
       return { ...rest, code_challenge_methods_supported: ["plain"] };
     });
     const report = await runDoctor({ resource: mcp.url, authorizationServers: [issuer] });

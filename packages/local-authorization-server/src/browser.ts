@@ -95,6 +95,14 @@ export interface ObtainAccessTokenOptions {
   login?: string;
   /** Client name to register. */
   clientName?: string;
+  /**
+   * URL of a Client ID Metadata Document to use as `client_id` instead of registering
+   * (MCP 2025-11-25 and 2026-07-28 client registration). Its `redirect_uris` must list
+   * `redirectUri`.
+   */
+  clientIdMetadataDocument?: string;
+  /** Redirect URI of the client. Default `http://127.0.0.1:1/callback` (nothing listens there). */
+  redirectUri?: string;
 }
 
 export interface TokenSet {
@@ -103,25 +111,16 @@ export interface TokenSet {
   expires_in?: number;
   scope?: string;
   refresh_token?: string;
-  /** The client registered for this token. */
+  /** The client of this token: the registered one, or the metadata document URL. */
   client_id: string;
 }
 
-/**
- * The whole flow an MCP client runs: dynamic client registration, authorization code
- * with PKCE S256 and the `resource` parameter, code exchange. Returns the token response.
- */
-export async function obtainAccessToken(issuer: string, options: ObtainAccessTokenOptions): Promise<TokenSet> {
-  const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<
-    string,
-    string
-  >;
-  const redirectUri = "http://127.0.0.1:1/callback";
-  const registration = await fetch(metadata["registration_endpoint"]!, {
+async function register(registrationEndpoint: string, clientName: string, redirectUri: string): Promise<string> {
+  const registration = await fetch(registrationEndpoint, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      client_name: options.clientName ?? "mcp-oauth test client",
+      client_name: clientName,
       redirect_uris: [redirectUri],
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
@@ -130,11 +129,33 @@ export async function obtainAccessToken(issuer: string, options: ObtainAccessTok
   });
   if (!registration.ok)
     throw new Error(`registration failed: HTTP ${registration.status} ${await registration.text()}`);
-  const { client_id: clientId } = (await registration.json()) as { client_id: string };
+  return ((await registration.json()) as { client_id: string }).client_id;
+}
+
+/**
+ * The whole flow an MCP client runs: dynamic client registration (or a Client ID Metadata
+ * Document), authorization code with PKCE S256 and the `resource` parameter, the `iss`
+ * check of the authorization response (RFC 9207, MCP 2026-07-28), code exchange. Returns
+ * the token response.
+ */
+export async function obtainAccessToken(issuer: string, options: ObtainAccessTokenOptions): Promise<TokenSet> {
+  const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<
+    string,
+    unknown
+  >;
+  const endpoint = (name: string): string => {
+    const value = metadata[name];
+    if (typeof value !== "string") throw new Error(`the authorization server metadata has no ${name}`);
+    return value;
+  };
+  const redirectUri = options.redirectUri ?? "http://127.0.0.1:1/callback";
+  const clientId =
+    options.clientIdMetadataDocument ??
+    (await register(endpoint("registration_endpoint"), options.clientName ?? "mcp-oauth test client", redirectUri));
 
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(8).toString("base64url");
-  const authorize = new URL(metadata["authorization_endpoint"]!);
+  const authorize = new URL(endpoint("authorization_endpoint"));
   authorize.search = new URLSearchParams({
     response_type: "code",
     client_id: clientId,
@@ -149,6 +170,11 @@ export async function obtainAccessToken(issuer: string, options: ObtainAccessTok
     redirectUri,
     ...(options.login ? { login: options.login } : {}),
   });
+  // RFC 9207 section 2.4: a response that names another issuer (or none, when the server
+  // says it sends one) is not acted on, error included (mix-up attacks).
+  const iss = callback.searchParams.get("iss");
+  if (iss !== null ? iss !== metadata["issuer"] : metadata["authorization_response_iss_parameter_supported"] === true)
+    throw new Error(`authorization response from the wrong issuer: iss ${iss ?? "missing"}`);
   const code = callback.searchParams.get("code");
   if (code === null || callback.searchParams.get("state") !== state) {
     throw new Error(
@@ -156,7 +182,7 @@ export async function obtainAccessToken(issuer: string, options: ObtainAccessTok
     );
   }
 
-  const token = await fetch(metadata["token_endpoint"]!, {
+  const token = await fetch(endpoint("token_endpoint"), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({

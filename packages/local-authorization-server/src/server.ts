@@ -1,10 +1,11 @@
 /**
  * A real OAuth 2.1 authorization server on a loopback port, built on `oidc-provider`:
  * RFC 8414 and OpenID Connect discovery, PKCE S256 required, open dynamic client
- * registration (RFC 7591), resource indicators (RFC 8707) producing RFC 9068 JWT access
- * tokens whose audience is the MCP resource, introspection (RFC 7662), refresh tokens.
- * Its login and consent pages are oidc-provider's development interactions: any login
- * name signs in.
+ * registration (RFC 7591) and Client ID Metadata Documents (MCP 2025-11-25 and
+ * 2026-07-28), `iss` in every authorization response (RFC 9207), resource indicators
+ * (RFC 8707) producing RFC 9068 JWT access tokens whose audience is the MCP resource,
+ * introspection (RFC 7662), refresh tokens, CORS for browser-based clients. Its login and
+ * consent pages are oidc-provider's development interactions: any login name signs in.
  *
  * For local development, tests and the demo. It keeps everything in memory.
  */
@@ -12,7 +13,10 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Configuration } from "oidc-provider";
+import { isLoopbackClientIdUrl, LoopbackClientIdMetadataDocuments } from "./client-id-metadata-document.js";
 import { generateSigningKey, type PrivateJwk, type SigningAlgorithm } from "./keys.js";
+import { redirectNotice } from "./redirect-notice.js";
+import { registrationCors } from "./registration-cors.js";
 
 export interface LocalAuthorizationServerOptions {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -38,6 +42,12 @@ export interface LocalAuthorizationServerOptions {
   introspectionClient?: { clientId: string; clientSecret: string };
   /** Pre-registered clients, in oidc-provider's client metadata form. */
   clients?: readonly Record<string, unknown>[];
+  /**
+   * Accept a Client ID Metadata Document URL as `client_id` (MCP 2025-11-25 and 2026-07-28
+   * client registration; advertised as `client_id_metadata_document_supported`): an `https`
+   * URL, or an `http` URL on a loopback host for clients on this machine. Default true.
+   */
+  clientIdMetadataDocuments?: boolean;
 }
 
 export interface LocalAuthorizationServer {
@@ -102,6 +112,7 @@ export async function startLocalAuthorizationServer(
     clientId: "mcp-resource-server",
     clientSecret: randomBytes(24).toString("base64url"),
   };
+  const clientIdMetadataDocuments = options.clientIdMetadataDocuments ?? true;
   const allowedResources = options.resources ? new Set(options.resources) : undefined;
   const isAllowedResource = (resource: string): boolean =>
     allowedResources ? allowedResources.has(resource) : LOOPBACK_URL.test(resource);
@@ -134,6 +145,9 @@ export async function startLocalAuthorizationServer(
     features: {
       devInteractions: { enabled: true },
       registration: { enabled: true },
+      // oidc-provider resolves https document URLs itself (draft-02 of the draft, the version
+      // it implements); loopback http ones are resolved below.
+      clientIdMetadataDocument: { enabled: clientIdMetadataDocuments, ack: "draft-02" },
       // Only the resource server's own client may introspect (RFC 7662 section 2.1).
       introspection: {
         enabled: true,
@@ -164,6 +178,14 @@ export async function startLocalAuthorizationServer(
     },
     // MCP clients refuse an authorization server without S256; require it for every client.
     pkce: { required: () => true },
+    // A browser-based client (the MCP Inspector's page) calls the token endpoint from the
+    // origin of its redirect URI. oidc-provider's default rule, stated here so that it does
+    // not print a notice asking for one: public clients (and any client at userinfo), from
+    // the origin of a registered redirect URI.
+    clientBasedCORS: (ctx, origin, client) =>
+      origin !== "null" &&
+      (ctx.oidc.route === "userinfo" || client.clientAuthMethod === "none") &&
+      (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
     // Refresh tokens for every client allowed the grant, not only when offline_access was asked.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
     ttl: {
@@ -184,6 +206,27 @@ export async function startLocalAuthorizationServer(
     },
   };
   const provider = await withoutKnownWarnings(() => new Provider(issuer, configuration));
+  const clientStore = (
+    provider.Client as unknown as {
+      adapter: {
+        find(id: string): Promise<Record<string, unknown> | undefined>;
+        upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void>;
+      };
+    }
+  ).adapter;
+  if (clientIdMetadataDocuments) {
+    // oidc-provider looks a client up in its store before it tries a document URL: a
+    // loopback document answers that lookup, as the client's stored metadata would.
+    const documents = new LoopbackClientIdMetadataDocuments(errors);
+    const find = clientStore.find.bind(clientStore);
+    clientStore.find = async (id) =>
+      (await find(id)) ?? (isLoopbackClientIdUrl(id) ? documents.resolve(id) : undefined);
+  }
+  // Registration is open to anyone, so to any origin too: a browser-based client (the MCP
+  // Inspector in direct mode) registers from its page. oidc-provider gives the metadata
+  // and token endpoints a CORS answer but not the registration endpoint.
+  provider.use(registrationCors("/reg"));
+  provider.use(redirectNotice((ctx) => provider.interactionDetails(ctx.req, ctx.res)));
   // MCP clients register with the scopes of their first challenge (the SDKs send the
   // resolved `scope` in the registration) and must still be able to step up later
   // (MCP scope challenge handling). oidc-provider would treat a registered `scope` as the
@@ -192,19 +235,11 @@ export async function startLocalAuthorizationServer(
     await next();
     if (ctx.method !== "POST" || ctx.path !== "/reg" || ctx.status !== 201) return;
     const clientId = (ctx.body as { client_id?: string } | undefined)?.client_id;
-    const adapter = (
-      provider.Client as unknown as {
-        adapter: {
-          find(id: string): Promise<Record<string, unknown> | undefined>;
-          upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void>;
-        };
-      }
-    ).adapter;
-    if (clientId === undefined || adapter === undefined) return;
-    const stored = await adapter.find(clientId);
+    if (clientId === undefined) return;
+    const stored = await clientStore.find(clientId);
     if (stored?.["scope"] === undefined) return;
     delete stored["scope"];
-    await adapter.upsert(clientId, stored);
+    await clientStore.upsert(clientId, stored);
   });
   const requestCounts = new Map<string, number>();
   httpServer.on("request", (req) => {
