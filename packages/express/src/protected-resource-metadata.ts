@@ -5,6 +5,7 @@
 import cors from "cors";
 import type { ResourceServer } from "@mcp-oauth/core";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkMetadataOptions } from "./check-options.js";
 import { pathOf, sendJson } from "./http.js";
 import { publicEndpointRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { setSecurityHeaders } from "./security-headers.js";
@@ -27,12 +28,16 @@ export function protectedResourceMetadata(
   server: ResourceServer,
   options: ProtectedResourceMetadataOptions = {},
 ): Middleware {
+  checkMetadataOptions(options);
   const paths = new Set(options.serveAtRoot === false ? server.metadataPaths.slice(0, 1) : server.metadataPaths);
   const body = Buffer.from(server.metadataJson);
   const cacheControl = options.cacheControl ?? "public, max-age=3600";
   // Any origin may read public metadata; browser-based MCP clients need it before login.
   const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: 86400 });
-  const limit = options.rateLimit ? publicEndpointRateLimit(options.rateLimit) : undefined;
+  const limit =
+    options.rateLimit === undefined || options.rateLimit === false
+      ? undefined
+      : publicEndpointRateLimit(options.rateLimit);
 
   const middleware = function protectedResourceMetadataMiddleware(
     req: IncomingMessage,
