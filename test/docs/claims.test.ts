@@ -4,7 +4,7 @@
  * one without the other fails here.
  */
 import { createSecretKey } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { expect, it } from "@jest/globals";
 import { SUPPORTED_FRAMEWORK_RANGE } from "@mcp-oauth/mcp-framework";
 import { ResourceServer } from "@mcp-oauth/core";
@@ -41,4 +41,42 @@ it("the README's shape of authInfo.extra is the one a verified request carries",
   expect(Object.keys(extra!).sort()).toEqual(["aud", "claims", "iss", "sub"]);
   expect(extra).toMatchObject({ sub: "ada", iss: issuer, aud: resource, claims: { tenant: "t1" } });
   expect(Object.isFrozen(extra!["claims"])).toBe(true);
+});
+
+const NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+it("docs/releasing.md counts the packages that are published", () => {
+  const published = readdirSync(new URL("../../packages", import.meta.url))
+    .map((dir) => JSON.parse(read(`packages/${dir}/package.json`)) as { name: string; private?: boolean })
+    .filter((pkg) => pkg.private !== true);
+  const count = NUMBER_WORDS[published.length]!;
+  const releasing = prose("docs/releasing.md");
+  expect(releasing).toMatch(
+    new RegExp(`^# Releasing ${count[0]!.toUpperCase()}${count.slice(1)} packages are published`),
+  );
+  for (const { name } of published) expect(releasing.slice(0, releasing.indexOf("##", 2))).toContain(`\`${name}\``);
+  expect(releasing).toContain(`shows 0.1.0 ${count} times`);
+  expect(releasing).toContain(`bumps the ${count} versions`);
+});
+
+it("docs/security.md quotes the number of requests the concurrency test holds in flight", () => {
+  const inFlight = /const IN_FLIGHT = (\d+);/.exec(read("packages/mcp-framework/test/concurrency.test.ts"))![1]!;
+  const security = prose("docs/security.md");
+  expect(security).toContain(`${inFlight} requests in flight`);
+  expect([...security.matchAll(/(\d+) requests in flight/g)].map((m) => m[1])).toEqual([inFlight]);
+});
+
+it("the README quotes the duration of the last benchmark run", () => {
+  const { wallSeconds, commit } = JSON.parse(read("bench/results.json")) as { wallSeconds: number; commit: string };
+  const minutes = Math.round(wallSeconds / 60);
+  expect(prose("README.md")).toContain(
+    `the last run took ${minutes} minutes (${Math.round(wallSeconds)} s at ${commit}, \`wallSeconds\``,
+  );
+});
+
+it("the README says how its benchmark ratios are computed (medians of per-round ratios)", () => {
+  const readme = prose("README.md");
+  const start = readme.indexOf("Latest figures");
+  const table = readme.indexOf("| Target |", start);
+  expect(readme.slice(start, table)).toContain("median of the per-round ratios");
 });
