@@ -7,6 +7,10 @@ import type { Config } from "jest";
 const config: Config = {
   // Node's environment, printing a test's console and stdout/stderr output only when it fails.
   testEnvironment: "<rootDir>/test/helpers/quiet-environment.mjs",
+  // A passing run prints the summary only, not a PASS line per file (nor, for one file, its
+  // list of tests); every failure is printed in full in it (threshold 0: however few files
+  // ran). `--reporters=default` on the command line brings the per-file lines back.
+  reporters: [["summary", { summaryThreshold: 0 }]],
   extensionsToTreatAsEsm: [".ts"],
   transform: {
     "^.+\\.ts$": [

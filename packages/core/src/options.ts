@@ -384,6 +384,20 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
   return value;
 }
 
+/**
+ * Size of the in-memory store. 0 is refused rather than read as "no cache": a store that
+ * holds nothing still hashes every token for nothing, and `cache: false` already says it.
+ */
+function maxEntries(value: number | undefined): number {
+  if (value === undefined) return DEFAULTS.cache.maxEntries;
+  if (!Number.isSafeInteger(value) || value <= 0)
+    fail(
+      "cache.maxEntries",
+      `must be a positive whole number of entries, got ${String(value)}; to turn caching off use cache: false`,
+    );
+  return value;
+}
+
 /** A number of seconds, zero or more and finite (a cache lifetime). */
 function finiteSeconds(option: string, value: number): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
@@ -479,11 +493,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     const lifetimeMs = (option: string, value: number | undefined, fallback: number): number =>
       Math.min(finiteSeconds(`cache.${option}`, value ?? fallback), maxAgeSeconds) * 1000;
     cache = Object.freeze({
-      store:
-        store ??
-        new MemoryTokenCache<CachedValidation>(
-          positive("cache.maxEntries", cacheOptions.maxEntries, DEFAULTS.cache.maxEntries, true),
-        ),
+      store: store ?? new MemoryTokenCache<CachedValidation>(maxEntries(cacheOptions.maxEntries)),
       ttlMs: lifetimeMs("ttlSeconds", cacheOptions.ttlSeconds, DEFAULTS.cache.ttlSeconds),
       introspectionTtlMs: lifetimeMs(
         "introspectionTtlSeconds",

@@ -578,3 +578,18 @@ describe("resolveOptions: validation.signatureVerification", () => {
       );
   });
 });
+
+describe("resolveOptions: cache.maxEntries", () => {
+  it("sizes the in-memory store with a positive whole number", () => {
+    const store = resolveOptions(base({ cache: { maxEntries: 3 } })).cache!.store;
+    expect(store).toBeInstanceOf(MemoryTokenCache);
+    expect((store as MemoryTokenCache<CachedValidation>).maxEntries).toBe(3);
+  });
+
+  it("refuses 0 (a store that holds nothing), pointing to cache: false, and anything not a positive whole number", () => {
+    const zero = expectConfigError(() => resolveOptions(base({ cache: { maxEntries: 0 } })), "cache.maxEntries");
+    expect(zero.message).toContain("cache: false");
+    for (const value of [-1, 1.5, Number.NaN, Infinity, "100"])
+      expectConfigError(() => resolveOptions(base({ cache: { maxEntries: value as number } })), "cache.maxEntries");
+  });
+});

@@ -5,6 +5,7 @@
 import cors from "cors";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
+import { checkCorsOptions } from "./check-options.js";
 import { isPreflight, sendAnswer } from "./http.js";
 import { setSecurityHeaders } from "./security-headers.js";
 import type { Middleware, NextFunction } from "./types.js";
@@ -22,6 +23,7 @@ export interface OAuthCorsOptions {
 
 /** The resource's own origin is always allowed; refusals are the resource server's answers. */
 export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}): Middleware {
+  checkCorsOptions(options);
   const listed = options.allowedOrigins;
   // `undefined` stands for any origin (`"*"`); otherwise the listed ones and the resource's own.
   const allowed = listed === "*" ? undefined : new Set<string>(listed);

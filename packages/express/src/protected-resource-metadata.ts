@@ -5,6 +5,7 @@
 import cors from "cors";
 import type { ResourceServer } from "@mcp-oauth/core";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkMetadataOptions } from "./check-options.js";
 import { pathOf, sendJson } from "./http.js";
 import { publicEndpointRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { setSecurityHeaders } from "./security-headers.js";
@@ -20,17 +21,23 @@ export interface ProtectedResourceMetadataOptions {
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
+/** What the rate limit adds (draft-8 `RateLimit`, `RateLimit-Policy`; `Retry-After` on its 429). */
+const RATE_LIMIT_HEADERS = "Retry-After, RateLimit, RateLimit-Policy";
 
 export function protectedResourceMetadata(
   server: ResourceServer,
   options: ProtectedResourceMetadataOptions = {},
 ): Middleware {
+  checkMetadataOptions(options);
   const paths = new Set(options.serveAtRoot === false ? server.metadataPaths.slice(0, 1) : server.metadataPaths);
   const body = Buffer.from(server.metadataJson);
   const cacheControl = options.cacheControl ?? "public, max-age=3600";
   // Any origin may read public metadata; browser-based MCP clients need it before login.
   const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: 86400 });
-  const limit = options.rateLimit ? publicEndpointRateLimit(options.rateLimit) : undefined;
+  const limit =
+    options.rateLimit === undefined || options.rateLimit === false
+      ? undefined
+      : publicEndpointRateLimit(options.rateLimit);
 
   const middleware = function protectedResourceMetadataMiddleware(
     req: IncomingMessage,
@@ -41,16 +48,20 @@ export function protectedResourceMetadata(
       next();
       return;
     }
-    if (limit) limit(req, res, () => serve(req, res, next));
-    else serve(req, res, next);
+    // On every answer, the rate limit's 429 included: a browser-based client can read that
+    // refusal, and when to come back (Retry-After is no CORS-safelisted response header).
+    res.setHeader("Allow", ALLOW);
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    if (limit) {
+      res.setHeader("Access-Control-Expose-Headers", RATE_LIMIT_HEADERS);
+      limit(req, res, () => serve(req, res, next));
+    } else serve(req, res, next);
   };
 
   function serve(req: IncomingMessage, res: ServerResponse, _next: NextFunction): void {
     const method = req.method ?? "GET";
-    // On every answer, the 405 and OPTIONS's 204 above all (RFC 9110 sections 15.5.6, 9.3.7).
-    res.setHeader("Allow", ALLOW);
+    // `Allow` is set above, for the 405 and OPTIONS's 204 above all (RFC 9110 sections 15.5.6, 9.3.7).
     if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
-      res.setHeader("Access-Control-Allow-Origin", "*");
       sendJson(req, res, 405, { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` });
       return;
     }

@@ -5,6 +5,7 @@
  */
 import { rateLimit, type Options } from "express-rate-limit";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkRateLimitOptions } from "./check-options.js";
 import { sendJson } from "./http.js";
 import type { Middleware } from "./types.js";
 
@@ -40,6 +41,7 @@ export interface RateLimitOptions {
 }
 
 export function publicEndpointRateLimit(options: RateLimitOptions): Middleware {
+  checkRateLimitOptions(options);
   const limiter = rateLimit({
     limit: options.limit ?? 60,
     windowMs: options.windowMs ?? 60_000,

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
 import type { ResourceServer } from "@mcp-oauth/core";
 import { policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
+import { checkBodyLimit } from "./check-options.js";
 import { isPreflight, sendAnswer } from "./http.js";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
@@ -20,6 +21,7 @@ export interface RequireScopesOptions {
 }
 
 export function requireScopes(server: ResourceServer, options: RequireScopesOptions = {}): Middleware {
+  checkBodyLimit(options.bodyLimit);
   const fixed = [...new Set([...server.options.requiredScopes, ...(options.scopes ?? [])])];
   const policy = options.policy ?? server.options.scopePolicy;
   const usesBody = !policyIsEmpty(policy);

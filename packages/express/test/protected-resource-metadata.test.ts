@@ -353,6 +353,18 @@ describe("without Express", () => {
       const third = await rawRequest(`${plain.url}${SUFFIXED}`);
       expect(third.status).toBe(429);
       expect(JSON.parse(third.body).error).toBe("too_many_requests");
+      // Like every answer of the document (docs/metadata.md): a browser-based client reads
+      // the 429 and, with Retry-After exposed, when to come back.
+      expect(third.headers["allow"]).toBe("GET, HEAD, OPTIONS");
+      expect(third.headers["access-control-allow-origin"]).toBe("*");
+      expect(third.headers["access-control-expose-headers"]).toBe("Retry-After, RateLimit, RateLimit-Policy");
+      const preflight = await rawRequest(`${plain.url}${ROOT}`, {
+        method: "OPTIONS",
+        headers: { origin: "https://app.example.com", "access-control-request-method": "GET" },
+      });
+      expect(preflight.status).toBe(429);
+      expect(preflight.headers["allow"]).toBe("GET, HEAD, OPTIONS");
+      expect(preflight.headers["access-control-allow-origin"]).toBe("*");
     } finally {
       await plain.close();
     }

@@ -14,7 +14,8 @@
  *   result is used, nothing is validated twice), else it validates here and keeps the
  *   refusal in that request's own async scope for `getAuthError()`, which takes no request;
  * - it extends the framework's class (the transports add `WWW-Authenticate` only for
- *   `instanceof` its `OAuthAuthProvider`) and overrides public methods only.
+ *   `instanceof` its `OAuthAuthProvider`) and overrides public methods only, without running
+ *   that class's constructor (see `FrameworkOAuthProviderBase`).
  */
 import type { IncomingMessage } from "node:http";
 import { OAuthAuthProvider as FrameworkOAuthAuthProvider } from "mcp-framework";
@@ -44,11 +45,21 @@ export interface OAuthAuthProviderOptions extends McpOAuthOptions {
   protectedResourceMetadata?: ProtectedResourceMetadataOptions;
 }
 
+/**
+ * The framework's `OAuthAuthProvider` prototype behind a constructor that does nothing: the
+ * framework's own constructor builds a validator this class never uses and logs
+ * "OAuthAuthProvider initialized with JWT validation" at INFO, whatever this provider
+ * validates with. Every method the transports call is overridden below, so none reads the
+ * state that constructor would have set.
+ */
+const FrameworkOAuthProviderBase = function OAuthAuthProvider() {} as unknown as new () => FrameworkOAuthAuthProvider;
+FrameworkOAuthProviderBase.prototype = FrameworkOAuthAuthProvider.prototype;
+
 const NOT_BRIDGED =
   "OAuthAuthProvider answers only requests that come through its bridge " +
   "(the http-stream and sse transports started by MCPServer.start()) or frameworkRequestHandler()";
 
-export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
+export class OAuthAuthProvider extends FrameworkOAuthProviderBase {
   /** The core resource server: options, validation, caches, events. */
   readonly resourceServer: ResourceServer;
   readonly #missing: ErrorAnswer;
@@ -57,21 +68,8 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
 
   constructor(options: OAuthAuthProviderOptions) {
     const { alsoAccept, cors, protectedResourceMetadata, ...resourceOptions } = options;
+    super();
     const server = new ResourceServer(resourceOptions);
-    // The framework's constructor needs a configuration it can accept; its validator is
-    // never used, since authenticate() is ours. Nothing is fetched at construction.
-    super({
-      authorizationServers: [...server.options.authorizationServers],
-      resource: server.options.resource,
-      validation: {
-        type: "jwt",
-        jwksUri:
-          server.options.tokenRules.jwksUri ??
-          new URL("/.well-known/jwks.json", server.options.authorizationServers[0]).href,
-        audience: server.options.tokenRules.audiences[0]!,
-        issuer: server.options.tokenRules.issuers[0]!,
-      },
-    });
     this.resourceServer = server;
     this.#missing = server.answer(new McpOAuthError("token_missing", "no token"));
     this.#alsoAccept = alsoAccept ?? [];
