@@ -132,6 +132,8 @@ describe("resolveOptions: resource", () => {
     "http://192.168.1.10/mcp",
     "http://localhost.example.com/mcp",
     "http://128.0.0.1/mcp",
+    "http://mcp.localhost/mcp",
+    "http://keys.evil.localhost/mcp",
   ])("refuses plain http on the non-loopback host of %s without allowInsecureHttp", (resource) => {
     const error = expectConfigError(() => resolveOptions(base({ resource })), "resource");
     expect(error.message).toContain("allowInsecureHttp");
@@ -143,7 +145,6 @@ describe("resolveOptions: resource", () => {
     "http://localhost:3000/mcp",
     "http://LOCALHOST/mcp",
     "http://[::1]:3000/mcp",
-    "http://mcp.localhost/mcp",
   ])("accepts plain http on loopback: %s", (resource) => {
     const resolved = resolveOptions(base({ resource, authorizationServers: ["http://127.0.0.1:9000"] }));
     expect(resolved.resource).toBe(resource);
