@@ -200,6 +200,18 @@ describe("resolveOptions: scopes", () => {
     expectConfigError(() => resolveOptions(base({ scopeHierarchy })), "scopeHierarchy.mcp:admin");
   });
 
+  it("refuses at start-up two policy resources that the MCP SDK reads as one URI with other scopes", () => {
+    const scopePolicy = { resources: { "config://secret": ["mcp:admin"], "CONFIG://secret": ["mcp:read"] } };
+    const error = expectConfigError(
+      () => resolveOptions(base({ scopePolicy })),
+      "scopePolicy.resources.CONFIG://secret",
+    );
+    expect(error.message).toContain('"config://secret"');
+    expect(() =>
+      resolveOptions(base({ scopePolicy: { resources: { "config://secret": ["a"], "CONFIG://secret": ["a"] } } })),
+    ).not.toThrow();
+  });
+
   it("publishes the required scopes as scopes_supported by default, de-duplicated", () => {
     const resolved = resolveOptions(base({ scopes: ["mcp:read", "mcp:write", "mcp:read"] }));
     expect(resolved.requiredScopes).toEqual(["mcp:read", "mcp:write"]);
