@@ -124,6 +124,19 @@ function checkStringClaims(claims: Record<string, unknown>): void {
 }
 
 /**
+ * RFC 6749 section 3.3: a scope token contains no space, and a `scope` string is split on
+ * whitespace. An array element with whitespace (`scp: ["mcp:read mcp:write"]`) is neither
+ * one scope nor a list of them: the token is refused rather than read one way or the other.
+ */
+function checkScopeClaims(claims: Record<string, unknown>, options: ResolvedTokenRules): void {
+  for (const claim of options.scopeClaims) {
+    const value = claims[claim];
+    if (Array.isArray(value) && value.some((scope) => typeof scope === "string" && /\s/.test(scope)))
+      throw new McpOAuthError("claim_invalid", `${claim} holds an entry with whitespace`);
+  }
+}
+
+/**
  * Claim rules for a JWT, checked after the signature: times, `iss` allowed, `aud` naming
  * this resource, required claims, and in strict mode the claims RFC 9068 section 2.2
  * requires. `nowSeconds` is injectable for tests.
@@ -138,6 +151,7 @@ export function checkClaims(payload: Record<string, unknown>, options: ResolvedT
     requireString(payload, "jti");
   }
   checkStringClaims(payload);
+  checkScopeClaims(payload, options);
   checkRequiredClaims(payload, options);
 }
 
@@ -168,5 +182,6 @@ export function checkIntrospection(
   if (answer["iss"] !== undefined) checkIssuer(answer, options);
   checkAudience(answer, options, INTROSPECTION_AUDIENCE);
   checkStringClaims(answer);
+  checkScopeClaims(answer, options);
   checkRequiredClaims(answer, options);
 }

@@ -291,6 +291,32 @@ describe("ResourceServer caching", () => {
     await expect(resilient.verifyToken(token)).resolves.toBeDefined();
   });
 
+  it.each<[string, Record<string, unknown>]>([
+    ["scp", { scope: undefined, scp: ["mcp:read mcp:write"] }],
+    ["scp, beside a scope", { scope: "mcp:read", scp: ["mcp:write", "mcp:read mcp:admin"] }],
+    ["permissions (a preset's claim)", { scope: undefined, permissions: ["mcp:read\tmcp:write"] }],
+  ])(
+    "refuses a token whose %s array holds an element with whitespace, whichever token came first (RFC 6749 section 3.3)",
+    async (_label, claims) => {
+      const verdict = (server: ResourceServer, token: string): Promise<unknown> =>
+        server.verifyToken(token).then(
+          (auth) => auth.scopes,
+          (error: unknown) => (error as McpOAuthError).code,
+        );
+      const spaced = as.mint(RESOURCE, claims);
+      const listed = as.mint(RESOURCE, { scope: "mcp:read mcp:write" });
+      const rules = { validation: { scopeClaims: ["scope", "scp", "permissions"] } };
+
+      const spacedFirst = build(rules);
+      expect(await verdict(spacedFirst, spaced)).toBe("claim_invalid");
+      expect(await verdict(spacedFirst, listed)).toEqual(["mcp:read", "mcp:write"]);
+
+      const listedFirst = build(rules);
+      expect(await verdict(listedFirst, listed)).toEqual(["mcp:read", "mcp:write"]);
+      expect(await verdict(listedFirst, spaced)).toBe("claim_invalid");
+    },
+  );
+
   it("emits events without the token", async () => {
     const events: McpOAuthEvent[] = [];
     const server = build({ onEvent: (event) => events.push(event) });
