@@ -77,6 +77,21 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ validations: 2, cacheHits: 2 });
   });
 
+  it("refuses another spelling of an accepted token's signature (unused low bits set) as token_malformed", async () => {
+    const server = build();
+    const token = as.mint(RESOURCE, { sub: "alice" });
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const signature = token.split(".")[2]!;
+    // RS256: 256 bytes, 342 characters, the last one carrying 4 unused bits.
+    expect(signature.length % 4).toBe(2);
+    const last = alphabet.indexOf(signature.at(-1)!);
+    const respelled = `${token.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(respelled.split(".")[2]!, "base64url")).toEqual(Buffer.from(signature, "base64url"));
+    await expect(server.verifyToken(token)).resolves.toMatchObject({ extra: { sub: "alice" } });
+    await expect(server.verifyToken(respelled)).rejects.toMatchObject({ code: "token_malformed" });
+    expect(server.stats()).toMatchObject({ accepted: 1 });
+  });
+
   it("verifies a token once for many concurrent requests, then serves it from the cache", async () => {
     const server = build();
     const token = as.mint(RESOURCE);
