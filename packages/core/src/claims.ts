@@ -83,26 +83,25 @@ function checkTimes(claims: Record<string, unknown>, options: ResolvedTokenRules
 }
 
 /**
- * RFC 8707 / MCP: the token MUST have been issued for this resource. `audienceClaims` are
- * read in order (introspection answers may name the resource in `resource`). Without any
- * audience, a `client_id` listed in `clientIdAsAudience` is accepted instead (Cognito,
- * explicit opt-in only).
+ * RFC 8707 / MCP: the token MUST have been issued for this resource. The first of
+ * `audienceClaims` present decides (introspection answers may name the resource in
+ * `resource` instead of `aud`): an explicit `aud` naming someone else is never overridden by
+ * a `resource` naming us. Without any audience, a `client_id` listed in
+ * `clientIdAsAudience` is accepted instead (Cognito, explicit opt-in only).
  */
 function checkAudience(
   claims: Record<string, unknown>,
   options: ResolvedTokenRules,
   audienceClaims: readonly string[],
 ): void {
-  let present = false;
-  for (const claim of audienceClaims) {
-    const value = claims[claim];
-    if (value === undefined) continue;
-    present = true;
-    if (options.audienceMatcher.matches(value)) return;
+  const claim = audienceClaims.find((name) => claims[name] !== undefined);
+  if (claim !== undefined) {
+    if (options.audienceMatcher.matches(claims[claim])) return;
+    throw new McpOAuthError("audience_mismatch", `${claim} does not name this resource`);
   }
   // A set of strings: a missing or non-string `client_id` is never in it.
-  if (!present && options.clientIdAsAudience.has(claims["client_id"] as string)) return;
-  throw new McpOAuthError("audience_mismatch", present ? "aud does not name this resource" : "aud missing");
+  if (options.clientIdAsAudience.has(claims["client_id"] as string)) return;
+  throw new McpOAuthError("audience_mismatch", "aud missing");
 }
 
 function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedTokenRules): void {

@@ -379,6 +379,23 @@ describe("checkIntrospection: aud and resource (RFC 7662 section 2.2, RFC 8707)"
     },
   );
 
+  it.each<[string, unknown]>([
+    ["another resource", "https://other.example"],
+    ["another resource in an array", ["https://other.example"]],
+    ["an empty array", []],
+    ["null", null],
+  ])("refuses aud naming %s even when resource names ours (an explicit audience decides)", (_label, aud) => {
+    expect(introspect(answer({ aud, resource: RESOURCE }))).toBe("audience_mismatch");
+  });
+
+  it("accepts aud naming ours whatever resource says, and resource alone when aud is absent", () => {
+    expect(introspect(answer({ aud: RESOURCE, resource: "https://other.example" }))).toBe("ok");
+    expect(introspect(answer({ aud: ["https://other.example", RESOURCE] }))).toBe("ok");
+    expect(introspect(answer({ resource: RESOURCE }))).toBe("ok");
+    expect(introspect(answer({ resource: "https://other.example" }))).toBe("audience_mismatch");
+    expect(introspect(answer({}))).toBe("audience_mismatch");
+  });
+
   it.each<[string, string, unknown]>([
     ["aud", "userinfo", "https://evil@mcp.example.com/mcp"],
     ["aud", "a fragment", `${RESOURCE}#x`],
