@@ -92,6 +92,57 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ accepted: 1 });
   });
 
+  it("gives every request of a cached token the same claims, nested values included: none can change them for another", async () => {
+    const server = build();
+    const token = as.mint(RESOURCE, {
+      sub: "alice",
+      realm_access: { roles: ["reader"] },
+      groups: ["staff"],
+      cnf: { "x5t#S256": "abc", nested: [{ deep: ["x"] }] },
+    });
+    const first = await server.verifyToken(token);
+    const claims = (first.extra as { claims: Record<string, unknown> }).claims;
+    const attempts: Array<() => void> = [
+      () => (claims["realm_access"] as { roles: string[] }).roles.push("admin"),
+      () => ((claims["realm_access"] as Record<string, unknown>)["roles"] = ["admin"]),
+      () => ((claims["groups"] as string[])[0] = "admins"),
+      () => (claims["cnf"] as { nested: Array<{ deep: string[] }> }).nested[0]!.deep.push("y"),
+      () => ((claims["cnf"] as Record<string, unknown>)["x5t#S256"] = "other"),
+      () => ((claims as Record<string, unknown>)["sub"] = "mallory"),
+    ];
+    for (const attempt of attempts) expect(attempt).toThrow(TypeError);
+    const second = await server.verifyToken(token);
+    expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1 });
+    expect((second.extra as { claims: Record<string, unknown> }).claims).toMatchObject({
+      sub: "alice",
+      realm_access: { roles: ["reader"] },
+      groups: ["staff"],
+      cnf: { "x5t#S256": "abc", nested: [{ deep: ["x"] }] },
+    });
+  });
+
+  it("freezes the nested claims of a verdict a store hands back, once, for every request that shares it", async () => {
+    // A shared store with a memory layer in front (as RedisTokenCache has) returns one decoded
+    // object to every request; its own freeze is only the top level.
+    let held: CachedValidation | undefined;
+    const store: TokenCacheStore<CachedValidation> = {
+      get: () => held,
+      set: (_key, value) => {
+        const copy = JSON.parse(JSON.stringify(value)) as CachedValidation;
+        held = copy.ok ? { ...copy, claims: Object.freeze(copy.claims) } : copy;
+      },
+    };
+    const server = build({ cache: { store } });
+    const token = as.mint(RESOURCE, { realm_access: { roles: ["reader"] } });
+    await server.verifyToken(token);
+    const [second, third] = [await server.verifyToken(token), await server.verifyToken(token)];
+    const claims = (second.extra as { claims: { realm_access: { roles: string[] } } }).claims;
+    expect(claims).toBe((third.extra as { claims: unknown }).claims);
+    expect(() => claims.realm_access.roles.push("admin")).toThrow(TypeError);
+    expect((third.extra as { claims: unknown }).claims).toMatchObject({ realm_access: { roles: ["reader"] } });
+    expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 2 });
+  });
+
   it("verifies a token once for many concurrent requests, then serves it from the cache", async () => {
     const server = build();
     const token = as.mint(RESOURCE);
