@@ -25,7 +25,7 @@ it("packages/mcp-framework/README.md states the supported mcp-framework range th
 
 it("the README's shape of authInfo.extra is the one a verified request carries", async () => {
   expect(prose("README.md")).toContain(
-    "`extra` (`sub`, `iss`, `aud`, and `claims`: every claim of the token, read-only)",
+    "`extra` (`sub`, `iss`, `aud`, and `claims`: every claim of the token, frozen at every depth,",
   );
   const secret = "0123456789abcdef0123456789abcdef";
   const resource = "https://mcp.example.com/mcp";
@@ -41,6 +41,13 @@ it("the README's shape of authInfo.extra is the one a verified request carries",
   expect(Object.keys(extra!).sort()).toEqual(["aud", "claims", "iss", "sub"]);
   expect(extra).toMatchObject({ sub: "ada", iss: issuer, aud: resource, claims: { tenant: "t1" } });
   expect(Object.isFrozen(extra!["claims"])).toBe(true);
+  const nested = signJwt(
+    { alg: "HS256", typ: "at+jwt" },
+    { iss: issuer, aud: resource, sub: "ada", exp: now + 60, iat: now, org: { roles: ["a"] } },
+    createSecretKey(Buffer.from(secret)),
+  );
+  const claims = (await server.verifyToken(nested)).extra!["claims"] as { org: { roles: string[] } };
+  expect(Object.isFrozen(claims.org) && Object.isFrozen(claims.org.roles)).toBe(true);
 });
 
 const NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];

@@ -475,14 +475,25 @@ describe("stripped, truncated or swapped signatures", () => {
       invalidToken("token_malformed"),
     ],
     [
-      "signature truncated by 12 characters",
-      () => bearer(as.mint(RESOURCE).slice(0, -12)),
+      // RS256: 342 characters; 328 left are whole 4-character groups, so canonical base64url.
+      "signature truncated by 14 characters",
+      () => bearer(as.mint(RESOURCE).slice(0, -14)),
       invalidToken("signature_invalid"),
     ],
     [
+      // One character past a multiple of 4 is no base64url at all.
       "signature truncated to one character",
       () => bearer(as.mint(RESOURCE).replace(/\.([^.])[^.]*$/, ".$1")),
-      invalidToken("signature_invalid"),
+      invalidToken("token_malformed"),
+    ],
+    [
+      "signature respelled: the same bytes with an unused bit of its last character set",
+      () => {
+        const token = as.mint(RESOURCE);
+        const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        return bearer(`${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.at(-1)!) | 1]}`);
+      },
+      invalidToken("token_malformed"),
     ],
     [
       "signature taken from another valid token",

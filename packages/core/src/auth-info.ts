@@ -28,6 +28,33 @@ export interface AuthInfoExtra {
 
 const CLIENT_ID_CLAIMS = ["client_id", "azp", "cid", "appid"] as const;
 
+/** Claims objects already frozen through and through: a cached verdict is walked once. */
+const frozenClaims = new WeakSet<object>();
+
+/**
+ * Freezes a verdict's claims and every object and array in them. A cached verdict's claims
+ * are the `extra.claims` of every request with that token: frozen only at the top level,
+ * one handler could change a nested value (`realm_access.roles`) for all the others. A
+ * verdict from a shared store is frozen too, when first used (its own freeze, if any, may
+ * be shallow). Iterative, with a set of the objects seen: any depth, any shape.
+ */
+export function freezeClaims<T extends object>(claims: T): T {
+  if (frozenClaims.has(claims)) return claims;
+  const seen = new Set<object>([claims]);
+  const pending: object[] = [claims];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) {
+      if (typeof child === "object" && child !== null && !seen.has(child)) {
+        seen.add(child);
+        pending.push(child);
+      }
+    }
+  }
+  frozenClaims.add(claims);
+  return claims;
+}
+
 export function clientIdFromClaims(claims: Record<string, unknown>): string {
   for (const claim of CLIENT_ID_CLAIMS) {
     const value = claims[claim];

@@ -46,7 +46,11 @@ export function isFresh(
   if (cached.ok === true) {
     return (
       nowMs - cached.checkedAt < (cached.method === "jwt" ? lifetimes.ttlMs : lifetimes.introspectionTtlMs) &&
-      nowMs < cached.expiresAt * 1000
+      nowMs < cached.expiresAt * 1000 &&
+      // What every request of the token is handed: an entry without them is no verdict.
+      typeof cached.claims === "object" &&
+      cached.claims !== null &&
+      Array.isArray(cached.scopes)
     );
   }
   return (

@@ -83,26 +83,25 @@ function checkTimes(claims: Record<string, unknown>, options: ResolvedTokenRules
 }
 
 /**
- * RFC 8707 / MCP: the token MUST have been issued for this resource. `audienceClaims` are
- * read in order (introspection answers may name the resource in `resource`). Without any
- * audience, a `client_id` listed in `clientIdAsAudience` is accepted instead (Cognito,
- * explicit opt-in only).
+ * RFC 8707 / MCP: the token MUST have been issued for this resource. The first of
+ * `audienceClaims` present decides (introspection answers may name the resource in
+ * `resource` instead of `aud`): an explicit `aud` naming someone else is never overridden by
+ * a `resource` naming us. Without any audience, a `client_id` listed in
+ * `clientIdAsAudience` is accepted instead (Cognito, explicit opt-in only).
  */
 function checkAudience(
   claims: Record<string, unknown>,
   options: ResolvedTokenRules,
   audienceClaims: readonly string[],
 ): void {
-  let present = false;
-  for (const claim of audienceClaims) {
-    const value = claims[claim];
-    if (value === undefined) continue;
-    present = true;
-    if (options.audienceMatcher.matches(value)) return;
+  const claim = audienceClaims.find((name) => claims[name] !== undefined);
+  if (claim !== undefined) {
+    if (options.audienceMatcher.matches(claims[claim])) return;
+    throw new McpOAuthError("audience_mismatch", `${claim} does not name this resource`);
   }
   // A set of strings: a missing or non-string `client_id` is never in it.
-  if (!present && options.clientIdAsAudience.has(claims["client_id"] as string)) return;
-  throw new McpOAuthError("audience_mismatch", present ? "aud does not name this resource" : "aud missing");
+  if (options.clientIdAsAudience.has(claims["client_id"] as string)) return;
+  throw new McpOAuthError("audience_mismatch", "aud missing");
 }
 
 function checkRequiredClaims(claims: Record<string, unknown>, options: ResolvedTokenRules): void {
@@ -124,6 +123,19 @@ function checkStringClaims(claims: Record<string, unknown>): void {
 }
 
 /**
+ * RFC 6749 section 3.3: a scope token contains no space, and a `scope` string is split on
+ * whitespace. An array element with whitespace (`scp: ["mcp:read mcp:write"]`) is neither
+ * one scope nor a list of them: the token is refused rather than read one way or the other.
+ */
+function checkScopeClaims(claims: Record<string, unknown>, options: ResolvedTokenRules): void {
+  for (const claim of options.scopeClaims) {
+    const value = claims[claim];
+    if (Array.isArray(value) && value.some((scope) => typeof scope === "string" && /\s/.test(scope)))
+      throw new McpOAuthError("claim_invalid", `${claim} holds an entry with whitespace`);
+  }
+}
+
+/**
  * Claim rules for a JWT, checked after the signature: times, `iss` allowed, `aud` naming
  * this resource, required claims, and in strict mode the claims RFC 9068 section 2.2
  * requires. `nowSeconds` is injectable for tests.
@@ -138,6 +150,7 @@ export function checkClaims(payload: Record<string, unknown>, options: ResolvedT
     requireString(payload, "jti");
   }
   checkStringClaims(payload);
+  checkScopeClaims(payload, options);
   checkRequiredClaims(payload, options);
 }
 
@@ -168,5 +181,6 @@ export function checkIntrospection(
   if (answer["iss"] !== undefined) checkIssuer(answer, options);
   checkAudience(answer, options, INTROSPECTION_AUDIENCE);
   checkStringClaims(answer);
+  checkScopeClaims(answer, options);
   checkRequiredClaims(answer, options);
 }

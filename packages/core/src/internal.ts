@@ -27,6 +27,7 @@ export { type ResourceServerInternals } from "./resource-server.js";
 export { AudienceMatcher, isLoopbackHost, normalizeResourceUri } from "./resource-uri.js";
 export {
   compileScopeHierarchy,
+  compileScopePolicy,
   isValidScopeToken,
   policyIsEmpty,
   scopesForJsonRpc,

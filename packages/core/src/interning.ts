@@ -48,6 +48,7 @@ export class ClaimInterner {
   }
 
   scopes(scopes: string[]): string[] {
-    return this.#scopeLists.get(scopes.join(" "), scopes) as string[];
+    // JSON, not a join: ["a b"] and ["a", "b"] are two lists and must never share an entry.
+    return this.#scopeLists.get(JSON.stringify(scopes), scopes) as string[];
   }
 }

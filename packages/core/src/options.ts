@@ -8,7 +8,13 @@ import { MemoryTokenCache, type TokenCacheStore } from "./cache.js";
 import { McpOAuthConfigError, type McpOAuthErrorCode } from "./errors.js";
 import type { McpOAuthEventListener } from "./events.js";
 import { AudienceMatcher, hasUserinfoOrFragment, isLoopbackHost } from "./resource-uri.js";
-import { compileScopeHierarchy, isValidScopeToken, type McpScopePolicy, type ScopeHierarchy } from "./scopes.js";
+import {
+  compileScopeHierarchy,
+  compileScopePolicy,
+  isValidScopeToken,
+  type McpScopePolicy,
+  type ScopeHierarchy,
+} from "./scopes.js";
 
 /** Asymmetric JWS algorithms accepted by default (RFC 7518 section 3.1). */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -586,6 +592,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     }
     if (policy.custom !== undefined && typeof policy.custom !== "function")
       fail("scopePolicy.custom", "must be a function");
+    compileScopePolicy(policy);
   }
 
   for (const [option, value] of [

@@ -3,7 +3,7 @@
  * mcp-framework provider) needs, built once from options. Adapters translate requests
  * and answers; every decision is made here.
  */
-import { clientIdFromClaims, ReadonlyURL, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
+import { clientIdFromClaims, freezeClaims, ReadonlyURL, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
 import { assertB64Token, readBearerToken, type TokenRequest } from "./authorization-header.js";
 import { decisionFingerprint, tokenCacheKey } from "./cache.js";
 import { acceptedTtlMs, isFresh, isNegativelyCached } from "./cache-policy.js";
@@ -184,6 +184,7 @@ export class ResourceServer {
   #fresh(cached: CachedValidation | undefined): CachedValidation | undefined {
     if (!isFresh(cached, this.options.cache!, Date.now())) return undefined;
     this.#stats.cacheHits++;
+    if (cached.ok) freezeClaims(cached.claims);
     return cached;
   }
 
@@ -310,7 +311,7 @@ export class ResourceServer {
     const accepted: Accepted = {
       ok: true,
       method: verified.method,
-      claims: Object.freeze(claims),
+      claims: freezeClaims(claims),
       scopes: Object.freeze(scopes),
       clientId,
       expiresAt: verified.expiresAt,

@@ -4,9 +4,13 @@
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
-/** True for `localhost`, `127.0.0.0/8` and `::1`: the only hosts where plain http is tolerated. */
+/**
+ * True for `localhost`, `127.0.0.0/8` and `::1`: the only hosts where plain http is tolerated.
+ * Not `*.localhost`: RFC 6761 section 6.3 only asks resolvers to answer those with loopback,
+ * and a resolver that does not sends the name to DNS, where anyone may answer it.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  if (LOOPBACK_HOSTS.has(hostname) || hostname.endsWith(".localhost")) return true;
+  if (LOOPBACK_HOSTS.has(hostname)) return true;
   return /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
 

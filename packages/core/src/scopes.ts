@@ -2,6 +2,7 @@
  * Scopes: reading them from claims, expanding hierarchies, and deciding what an MCP
  * request needs (RFC 6749 section 3.3, RFC 6750 section 3.1 `insufficient_scope`).
  */
+import { McpOAuthConfigError } from "./errors.js";
 
 /** RFC 6749 section 3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -86,7 +87,12 @@ export interface McpScopePolicy {
   tools?: Readonly<Record<string, readonly string[]>>;
   /** By prompt name for `prompts/get`. */
   prompts?: Readonly<Record<string, readonly string[]>>;
-  /** By resource URI for `resources/read`, `resources/subscribe` and `resources/unsubscribe`. */
+  /**
+   * By resource URI for `resources/read`, `resources/subscribe` and `resources/unsubscribe`,
+   * compared as the MCP SDK finds resources: by the WHATWG URL form (`new URL(uri).href`),
+   * so `CONFIG://secret` is `config://secret`. A URI the URL parser refuses needs every
+   * scope of this table. Read once, when the server is built.
+   */
   resources?: Readonly<Record<string, readonly string[]>>;
   /** Anything else: return the extra scopes one message needs. */
   custom?: (message: JsonRpcMessageLike) => readonly string[] | undefined;
@@ -108,6 +114,89 @@ function lookup(
 }
 
 /**
+ * The form under which the MCP SDK looks a resource up: both generations' `McpServer`
+ * answer `resources/read` with `_registeredResources[new URL(uri).toString()]` (and match
+ * templates against that string), so case, surrounding spaces, tabs and newlines, dot
+ * segments and `file://localhost` are spellings of one resource. `undefined` when the
+ * parser refuses the string (the SDK then finds nothing, but a host that looks resources
+ * up by the exact string, as mcp-framework does, might).
+ */
+function resourceRouteKey(uri: string): string | undefined {
+  try {
+    return new URL(uri).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A policy's resource table as it is compared. */
+interface ResourceRules {
+  /** Scopes by the route key of each URI of the table. */
+  readonly byRouteKey: ReadonlyMap<string, readonly string[]>;
+  /** Every scope of the table: what a URI the parser refuses (or none at all) needs. */
+  readonly all: readonly string[];
+}
+
+const sameScopes = (a: readonly string[], b: readonly string[]): boolean =>
+  new Set(a).size === new Set(b).size && a.every((scope) => b.includes(scope));
+
+function compileResourceRules(resources: Readonly<Record<string, readonly string[]>>): ResourceRules {
+  const byRouteKey = new Map<string, readonly string[]>();
+  const writtenAs = new Map<string, string>();
+  const all = new Set<string>();
+  for (const [uri, scopes] of Object.entries(resources)) {
+    for (const scope of scopes) all.add(scope);
+    const routeKey = resourceRouteKey(uri);
+    if (routeKey === undefined) continue;
+    const earlier = writtenAs.get(routeKey);
+    if (earlier !== undefined && !sameScopes(byRouteKey.get(routeKey)!, scopes)) {
+      throw new McpOAuthConfigError(
+        `scopePolicy.resources.${uri}`,
+        `names the same resource as "${earlier}" (the MCP SDK reads both as "${routeKey}") with other scopes; keep one entry`,
+      );
+    }
+    writtenAs.set(routeKey, uri);
+    byRouteKey.set(routeKey, scopes);
+  }
+  return { byRouteKey, all: [...all] };
+}
+
+// Keyed by the table itself: compiled when the server is built (resolveOptions), or on
+// first use for a policy handed straight to a middleware.
+const compiledResources = new WeakMap<object, ResourceRules>();
+
+function resourceRules(resources: Readonly<Record<string, readonly string[]>>): ResourceRules {
+  let rules = compiledResources.get(resources);
+  if (rules === undefined) {
+    rules = compileResourceRules(resources);
+    compiledResources.set(resources, rules);
+  }
+  return rules;
+}
+
+/**
+ * Checks and compiles what of a policy is compared by something other than the exact string
+ * (its resource URIs); throws `McpOAuthConfigError` for keys that name one resource with
+ * different scopes. Call when the server or middleware is built.
+ */
+export function compileScopePolicy(policy: McpScopePolicy): void {
+  if (policy.resources !== undefined) resourceRules(policy.resources);
+}
+
+/** What a `resources/*` message needs: its resource's scopes, or all of them when the URI does not parse. */
+function resourceScopes(
+  resources: Readonly<Record<string, readonly string[]>> | undefined,
+  params: unknown,
+): readonly string[] {
+  if (resources === undefined) return [];
+  const rules = resourceRules(resources);
+  const uri = paramString(params, "uri");
+  const routeKey = uri === undefined ? undefined : resourceRouteKey(uri);
+  if (routeKey === undefined) return rules.all;
+  return rules.byRouteKey.get(routeKey) ?? [];
+}
+
+/**
  * Every scope the JSON-RPC body needs under the policy. A batch (an array) needs the
  * union of what its messages need. Anything that is not a JSON-RPC request needs nothing
  * extra: the transport rejects it on its own terms.
@@ -123,7 +212,7 @@ export function scopesForJsonRpc(policy: McpScopePolicy, body: unknown): string[
     if (method === "tools/call") for (const s of lookup(policy.tools, paramString(params, "name"))) out.add(s);
     if (method === "prompts/get") for (const s of lookup(policy.prompts, paramString(params, "name"))) out.add(s);
     if (method === "resources/read" || method === "resources/subscribe" || method === "resources/unsubscribe") {
-      for (const s of lookup(policy.resources, paramString(params, "uri"))) out.add(s);
+      for (const s of resourceScopes(policy.resources, params)) out.add(s);
     }
     for (const s of policy.custom?.({ method, params }) ?? []) out.add(s);
   }

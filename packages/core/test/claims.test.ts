@@ -333,6 +333,37 @@ describe("checkClaims: claim types and strict mode", () => {
   });
 });
 
+describe("checkClaims and checkIntrospection: scope claims (RFC 6749 section 3.3)", () => {
+  const ROLES = jwtOptions({ scopeClaims: ["scope", "scp", "roles"] });
+  const introspected = (overrides: Record<string, unknown>, rules = NORMAL) =>
+    codeOf(() =>
+      checkIntrospection({ active: true, iss: ISSUER, aud: RESOURCE, exp: NOW + 600, ...overrides }, rules, NOW),
+    );
+
+  it.each<[string, unknown]>([
+    ["a space", ["mcp:read mcp:write"]],
+    ["a tab", ["mcp:read", "mcp:read\tmcp:write"]],
+    ["a newline", ["mcp:read\n"]],
+    ["a no-break space", ["mcp:read\u00a0mcp:write"]],
+  ])("refuses an scp array entry with %s as claim_invalid", (_label, scp) => {
+    expect(claims(payload({ scp }))).toBe("claim_invalid");
+    expect(introspected({ scp })).toBe("claim_invalid");
+  });
+
+  it("reads every configured scope claim, and only those", () => {
+    expect(claims(payload({ roles: ["mcp admin"] }), ROLES)).toBe("claim_invalid");
+    expect(introspected({ roles: ["mcp admin"] }, ROLES)).toBe("claim_invalid");
+    expect(claims(payload({ roles: ["mcp admin"] }))).toBe("ok");
+    expect(claims(payload({ groups: ["Domain Users"] }), ROLES)).toBe("ok");
+  });
+
+  it("accepts space-separated strings, and arrays of scope tokens with entries it skips anyway", () => {
+    expect(claims(payload({ scope: "mcp:read mcp:write", scp: "a  b" }))).toBe("ok");
+    expect(claims(payload({ scp: ["mcp:read", "", 7, null, { a: "b c" }] }))).toBe("ok");
+    expect(introspected({ scope: "mcp:read mcp:write", scp: ["mcp:read", 7] })).toBe("ok");
+  });
+});
+
 describe("checkIntrospection: aud and resource (RFC 7662 section 2.2, RFC 8707)", () => {
   const answer = (overrides: Record<string, unknown>): Record<string, unknown> =>
     Object.fromEntries(
@@ -347,6 +378,23 @@ describe("checkIntrospection: aud and resource (RFC 7662 section 2.2, RFC 8707)"
       expect(introspect(answer({ [claim]: "https://MCP.EXAMPLE.COM/mcp/" }))).toBe("ok");
     },
   );
+
+  it.each<[string, unknown]>([
+    ["another resource", "https://other.example"],
+    ["another resource in an array", ["https://other.example"]],
+    ["an empty array", []],
+    ["null", null],
+  ])("refuses aud naming %s even when resource names ours (an explicit audience decides)", (_label, aud) => {
+    expect(introspect(answer({ aud, resource: RESOURCE }))).toBe("audience_mismatch");
+  });
+
+  it("accepts aud naming ours whatever resource says, and resource alone when aud is absent", () => {
+    expect(introspect(answer({ aud: RESOURCE, resource: "https://other.example" }))).toBe("ok");
+    expect(introspect(answer({ aud: ["https://other.example", RESOURCE] }))).toBe("ok");
+    expect(introspect(answer({ resource: RESOURCE }))).toBe("ok");
+    expect(introspect(answer({ resource: "https://other.example" }))).toBe("audience_mismatch");
+    expect(introspect(answer({}))).toBe("audience_mismatch");
+  });
 
   it.each<[string, string, unknown]>([
     ["aud", "userinfo", "https://evil@mcp.example.com/mcp"],

@@ -102,6 +102,61 @@ describe("decodeJwt", () => {
     expect(codeOf(token)).toBe("token_malformed");
   });
 
+  describe("non-canonical base64url (RFC 4648 section 3.5: unused bits are zero)", () => {
+    const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    /** The JSON with trailing spaces until its base64url has `rest` characters past a multiple of 4. */
+    const segment = (json: string, rest: 2 | 3): string => {
+      let text = json;
+      while (b64(text).length % 4 !== rest) text += " ";
+      return b64(text);
+    };
+    /** The same bytes spelled another way: the last character with one of its unused bits set. */
+    const respelled = (part: string): string => {
+      const last = ALPHABET.indexOf(part.at(-1)!);
+      const other = `${part.slice(0, -1)}${ALPHABET[last | 1]}`;
+      expect(Buffer.from(other, "base64url")).toEqual(Buffer.from(part, "base64url"));
+      return other;
+    };
+    const header = (rest: 2 | 3) => segment('{"alg":"RS256","kid":"k1"}', rest);
+    const payload = (rest: 2 | 3) => segment('{"iss":"https://auth.example.com"}', rest);
+    const signature = (rest: 2 | 3) => Buffer.alloc(rest === 2 ? 4 : 5, 0xa0).toString("base64url");
+
+    it.each([2, 3] as const)("accepts canonical parts %i characters past a multiple of 4", (rest) => {
+      expect(codeOf(`${header(rest)}.${payload(rest)}.${signature(rest)}`)).toBe("ok");
+    });
+
+    it.each([2, 3] as const)(
+      "refuses another spelling of the same bytes, %i characters past a multiple of 4, in each part",
+      (rest) => {
+        const [h, p, sig] = [header(rest), payload(rest), signature(rest)];
+        expect(codeOf(`${respelled(h)}.${p}.${sig}`)).toBe("token_malformed");
+        expect(codeOf(`${h}.${respelled(p)}.${sig}`)).toBe("token_malformed");
+        expect(codeOf(`${h}.${p}.${respelled(sig)}`)).toBe("token_malformed");
+      },
+    );
+
+    it.each(["A", "Q", "_"])("refuses a part one character past a multiple of 4 (%j appended)", (extra) => {
+      expect(codeOf(`${HEADER}.${PAYLOAD}.${SIG}${extra}`)).toBe("token_malformed");
+      expect(codeOf(`${HEADER}.${b64('{"iss":"x"}')}${extra}.${SIG}`)).toBe("token_malformed");
+    });
+
+    it("refuses each unused bit, not only the lowest", () => {
+      const sig = signature(2);
+      const last = ALPHABET.indexOf(sig.at(-1)!);
+      for (const bit of [1, 2, 4, 8]) {
+        expect(codeOf(`${HEADER}.${PAYLOAD}.${sig.slice(0, -1)}${ALPHABET[last | bit]}`)).toBe("token_malformed");
+      }
+      const three = signature(3);
+      const lastOfThree = ALPHABET.indexOf(three.at(-1)!);
+      for (const bit of [1, 2]) {
+        expect(codeOf(`${HEADER}.${PAYLOAD}.${three.slice(0, -1)}${ALPHABET[lastOfThree | bit]}`)).toBe(
+          "token_malformed",
+        );
+      }
+      expect(codeOf(`${HEADER}.${PAYLOAD}.${three.slice(0, -1)}${ALPHABET[lastOfThree | 4]}`)).toBe("ok");
+    });
+  });
+
   it.each<[string, unknown]>([
     ["an array", [{ alg: "RS256" }]],
     ["a number", 42],

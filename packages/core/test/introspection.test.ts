@@ -205,6 +205,11 @@ describe("answers a real server would not give, and outages", () => {
       "issuer_not_allowed",
     ],
     ["another audience", { active: true, aud: "http://127.0.0.1:4555/other", exp: now() + 60 }, "audience_mismatch"],
+    [
+      "another audience, with resource naming us",
+      { active: true, aud: "https://other.example", resource: RESOURCE, exp: now() + 60 },
+      "audience_mismatch",
+    ],
   ])("%s", async (_name, answer, expected) => {
     let received: { authorization?: string; body?: string } = {};
     stub.handle("/introspect", (req, res) => {

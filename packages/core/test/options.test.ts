@@ -132,6 +132,8 @@ describe("resolveOptions: resource", () => {
     "http://192.168.1.10/mcp",
     "http://localhost.example.com/mcp",
     "http://128.0.0.1/mcp",
+    "http://mcp.localhost/mcp",
+    "http://keys.evil.localhost/mcp",
   ])("refuses plain http on the non-loopback host of %s without allowInsecureHttp", (resource) => {
     const error = expectConfigError(() => resolveOptions(base({ resource })), "resource");
     expect(error.message).toContain("allowInsecureHttp");
@@ -143,7 +145,6 @@ describe("resolveOptions: resource", () => {
     "http://localhost:3000/mcp",
     "http://LOCALHOST/mcp",
     "http://[::1]:3000/mcp",
-    "http://mcp.localhost/mcp",
   ])("accepts plain http on loopback: %s", (resource) => {
     const resolved = resolveOptions(base({ resource, authorizationServers: ["http://127.0.0.1:9000"] }));
     expect(resolved.resource).toBe(resource);
@@ -197,6 +198,18 @@ describe("resolveOptions: scopes", () => {
   it("refuses a hierarchy entry that is not an array", () => {
     const scopeHierarchy = { "mcp:admin": "mcp:write" } as unknown as Record<string, string[]>;
     expectConfigError(() => resolveOptions(base({ scopeHierarchy })), "scopeHierarchy.mcp:admin");
+  });
+
+  it("refuses at start-up two policy resources that the MCP SDK reads as one URI with other scopes", () => {
+    const scopePolicy = { resources: { "config://secret": ["mcp:admin"], "CONFIG://secret": ["mcp:read"] } };
+    const error = expectConfigError(
+      () => resolveOptions(base({ scopePolicy })),
+      "scopePolicy.resources.CONFIG://secret",
+    );
+    expect(error.message).toContain('"config://secret"');
+    expect(() =>
+      resolveOptions(base({ scopePolicy: { resources: { "config://secret": ["a"], "CONFIG://secret": ["a"] } } })),
+    ).not.toThrow();
   });
 
   it("publishes the required scopes as scopes_supported by default, de-duplicated", () => {

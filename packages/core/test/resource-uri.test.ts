@@ -217,7 +217,7 @@ describe("AudienceMatcher", () => {
 });
 
 describe("isLoopbackHost", () => {
-  it.each(["localhost", "127.0.0.1", "127.255.0.9", "[::1]", "::1", "app.localhost"])("%s is loopback", (host) => {
+  it.each(["localhost", "127.0.0.1", "127.255.0.9", "[::1]", "::1"])("%s is loopback", (host) => {
     expect(isLoopbackHost(host)).toBe(true);
   });
 
@@ -230,6 +230,11 @@ describe("isLoopbackHost", () => {
     "128.0.0.1",
     "[::2]",
     "notlocalhost",
+    // Subdomains of localhost: RFC 6761 section 6.3 lets resolvers answer them with loopback,
+    // but not every resolver does, and the name may go to DNS. Only the documented hosts count.
+    "app.localhost",
+    "keys.evil.localhost",
+    "localhost.",
     // Public names that merely contain a loopback address: plain http to them is never tolerated.
     "127.0.0.1.evil.example",
     "127.0.0.1.nip.io",
@@ -247,5 +252,17 @@ describe("isLoopbackHost", () => {
       resolveOptions({ resource, authorizationServers: ["https://auth.example.com"] });
     expect(start("http://127.0.0.1:3000/mcp")).not.toThrow();
     expect(start("http://127.0.0.1.evil.example/mcp")).toThrow(/plain http on a non-loopback host/);
+  });
+
+  it("refuses a plain http jwksUri under localhost without allowInsecureHttp", () => {
+    const start = (allowInsecureHttp: boolean) => () =>
+      resolveOptions({
+        resource: "https://mcp.example.com/mcp",
+        authorizationServers: ["https://auth.example.com"],
+        validation: { jwksUri: "http://keys.evil.localhost/jwks" },
+        allowInsecureHttp,
+      });
+    expect(start(false)).toThrow(/plain http on a non-loopback host/);
+    expect(start(true)).not.toThrow();
   });
 });

@@ -2,8 +2,10 @@
  * Scopes: reading them from claims, scope hierarchies and the MCP-aware policy.
  */
 import { describe, expect, it } from "@jest/globals";
+import { McpOAuthConfigError } from "../src/errors.js";
 import {
   compileScopeHierarchy,
+  compileScopePolicy,
   isValidScopeToken,
   policyIsEmpty,
   scopesForJsonRpc,
@@ -177,7 +179,6 @@ describe("scopesForJsonRpc", () => {
   it("needs the method's scopes for a tools/call without params", () => {
     expect(scopesForJsonRpc(policy, { jsonrpc: "2.0", id: 1, method: "tools/call" })).toEqual(["mcp:tools"]);
     expect(scopesForJsonRpc(policy, { method: "prompts/get" })).toEqual([]);
-    expect(scopesForJsonRpc(policy, { method: "resources/read" })).toEqual([]);
   });
 
   it("reads resource URIs only for the resources methods", () => {
@@ -186,10 +187,9 @@ describe("scopesForJsonRpc", () => {
   });
 
   it('never reads a missing or non-string name as the entry named "undefined"', () => {
-    const named: McpScopePolicy = { tools: { undefined: ["files:write"] }, resources: { undefined: ["files:secret"] } };
+    const named: McpScopePolicy = { tools: { undefined: ["files:write"] } };
     expect(scopesForJsonRpc(named, call(7))).toEqual([]);
     expect(scopesForJsonRpc(named, { method: "tools/call", params: {} })).toEqual([]);
-    expect(scopesForJsonRpc(named, { method: "resources/read", params: { uri: null } })).toEqual([]);
     expect(scopesForJsonRpc(named, call("undefined"))).toEqual(["files:write"]);
   });
 
@@ -205,7 +205,6 @@ describe("scopesForJsonRpc", () => {
     (key) => {
       expect(scopesForJsonRpc(policy, call(key))).toEqual(["mcp:tools"]);
       expect(scopesForJsonRpc(policy, { method: "prompts/get", params: { name: key } })).toEqual([]);
-      expect(scopesForJsonRpc(policy, { method: "resources/read", params: { uri: key } })).toEqual([]);
       expect(scopesForJsonRpc(policy, { method: key, params: {} })).toEqual([]);
       expect(scopesForJsonRpc({}, call(key))).toEqual([]);
     },
@@ -235,6 +234,160 @@ describe("scopesForJsonRpc", () => {
     expect(scopesForJsonRpc(always, { id: 1, result: {} })).toEqual([]);
     expect(scopesForJsonRpc(always, { method: "7" })).toEqual(["mcp:seven", "mcp:custom"]);
   });
+});
+
+describe("scopesForJsonRpc: resource URIs as the MCP SDK routes them", () => {
+  // The MCP SDK (v1 McpServer and v2 @modelcontextprotocol/server) finds the resource of a
+  // resources/read by `new URL(uri).toString()`: every spelling that parses to a protected
+  // resource's URL needs that resource's scopes.
+  const policy: McpScopePolicy = {
+    resources: {
+      "config://secret": ["mcp:admin"],
+      "file:///etc/secret.txt": ["mcp:admin"],
+      "file:///etc/shadow": ["files:root"],
+    },
+  };
+  const read = (uri: unknown) => ({ jsonrpc: "2.0", id: 1, method: "resources/read", params: { uri } });
+
+  it.each([
+    "config://secret",
+    "CONFIG://secret",
+    " config://secret",
+    "config://secret\n",
+    "conf\tig://secret",
+    "con\nfig://secret",
+    "FILE:///etc/secret.txt",
+    "file:///etc/x/../secret.txt",
+    "file:///etc/x/%2e%2E/secret.txt",
+    "file:///etc/./secret.txt",
+    "file://localhost/etc/secret.txt",
+    "file://LOCALHOST/etc/secret.txt",
+    "file:/etc/secret.txt",
+    "file:etc/secret.txt",
+    "file:\\\\\\etc\\secret.txt",
+  ])("needs the protected resource's scopes for %j", (uri) => {
+    expect(scopesForJsonRpc(policy, read(uri))).toEqual(["mcp:admin"]);
+    expect(scopesForJsonRpc(policy, { method: "resources/subscribe", params: { uri } })).toEqual(["mcp:admin"]);
+    expect(scopesForJsonRpc(policy, { method: "resources/unsubscribe", params: { uri } })).toEqual(["mcp:admin"]);
+  });
+
+  it.each([
+    // Other resources by the SDK's reading too: a fragment, a query, another opaque host or path.
+    "config://secret#x",
+    "config://secret?",
+    "config://secret/",
+    "config://SECRET",
+    "config://other",
+    "file:///etc/secret.txt.bak",
+    "file://otherhost/etc/secret.txt",
+    "https://config/secret",
+  ])("needs nothing extra for %j, which the SDK reads as another resource", (uri) => {
+    expect(scopesForJsonRpc(policy, read(uri))).toEqual([]);
+  });
+
+  it.each<[string, unknown]>([
+    ["a string the URL parser refuses", "secret"],
+    ["a relative reference", "/etc/secret.txt"],
+    ["an empty string", ""],
+    ["a prototype key", "__proto__"],
+    ["null", null],
+    ["a number", 7],
+    ["an array", ["config://secret"]],
+    ["an object", { href: "config://secret" }],
+  ])("needs every resource scope of the policy for %s", (_label, uri) => {
+    expect(sorted(scopesForJsonRpc(policy, read(uri)))).toEqual(["files:root", "mcp:admin"]);
+  });
+
+  it("needs every resource scope for a resources call without a uri or without params", () => {
+    expect(sorted(scopesForJsonRpc(policy, { method: "resources/read", params: {} }))).toEqual([
+      "files:root",
+      "mcp:admin",
+    ]);
+    expect(sorted(scopesForJsonRpc(policy, { method: "resources/subscribe" }))).toEqual(["files:root", "mcp:admin"]);
+    expect(scopesForJsonRpc({ methods: { ping: ["x"] } }, { method: "resources/read" })).toEqual([]);
+  });
+
+  it("normalizes the policy's own keys the same way", () => {
+    const spelled: McpScopePolicy = { resources: { "CONFIG://secret": ["mcp:admin"], "file:///a/../b": ["b"] } };
+    expect(scopesForJsonRpc(spelled, read("config://secret"))).toEqual(["mcp:admin"]);
+    expect(scopesForJsonRpc(spelled, read("file:///b"))).toEqual(["b"]);
+    expect(scopesForJsonRpc(spelled, read("file:///a"))).toEqual([]);
+  });
+
+  it("keeps a key the URL parser refuses in what a refused URI needs, and matches nothing else with it", () => {
+    // mcp-framework finds resources by the exact string: a key such as "notes" is reachable there.
+    const notes: McpScopePolicy = { resources: { notes: ["notes:read"] } };
+    expect(scopesForJsonRpc(notes, read("notes"))).toEqual(["notes:read"]);
+    expect(scopesForJsonRpc(notes, read("NOTES"))).toEqual(["notes:read"]);
+    expect(scopesForJsonRpc(notes, read("config://notes"))).toEqual([]);
+  });
+
+  it("accepts keys that name one resource with the same scopes, in any order", () => {
+    const same: McpScopePolicy = { resources: { "config://secret": ["a", "b"], "CONFIG://secret": ["b", "a", "a"] } };
+    expect(() => compileScopePolicy(same)).not.toThrow();
+    expect(sorted(scopesForJsonRpc(same, read("config://secret")))).toEqual(["a", "b"]);
+  });
+
+  it.each<[string, Record<string, string[]>]>([
+    ["case", { "config://secret": ["mcp:admin"], "CONFIG://secret": ["mcp:read"] }],
+    ["dot segments", { "file:///etc/secret.txt": ["mcp:admin"], "file:///etc/x/../secret.txt": [] }],
+    ["file://localhost", { "file://localhost/etc/secret.txt": ["a"], "file:///etc/secret.txt": ["a", "b"] }],
+  ])("refuses at construction keys that differ only by %s and ask for other scopes", (_label, resources) => {
+    const later = Object.keys(resources)[1]!;
+    let error: unknown;
+    try {
+      compileScopePolicy({ resources });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(McpOAuthConfigError);
+    expect((error as McpOAuthConfigError).option).toBe(`scopePolicy.resources.${later}`);
+    expect((error as McpOAuthConfigError).message).toContain(Object.keys(resources)[0]!);
+    expect((error as McpOAuthConfigError).message).toContain(new URL(later).href);
+  });
+
+  it("holds for docs/configuration.md's example resource file:///secret", () => {
+    const documented: McpScopePolicy = { resources: { "file:///secret": ["files:secret"] } };
+    for (const uri of [
+      "file:///secret",
+      "FILE:///secret",
+      " file:///secret",
+      "file:///x/../secret",
+      "file:///%2e%2e/secret",
+      "file://localhost/secret",
+      "file:/secret",
+      "secret",
+    ]) {
+      expect(scopesForJsonRpc(documented, read(uri))).toEqual(["files:secret"]);
+    }
+    expect(scopesForJsonRpc(documented, read("file:///secret#x"))).toEqual([]);
+    expect(scopesForJsonRpc(documented, read("file:///secret/"))).toEqual([]);
+  });
+
+  it("reads the resource table once: a later change to it changes nothing", () => {
+    const resources: Record<string, string[]> = { "config://secret": ["mcp:admin"] };
+    const live: McpScopePolicy = { resources };
+    expect(scopesForJsonRpc(live, read("config://secret"))).toEqual(["mcp:admin"]);
+    resources["config://secret"] = [];
+    resources["config://other"] = ["x"];
+    expect(scopesForJsonRpc(live, read("config://secret"))).toEqual(["mcp:admin"]);
+    expect(scopesForJsonRpc(live, read("config://other"))).toEqual([]);
+  });
+});
+
+describe("scopesForJsonRpc: tool and prompt names are compared exactly, as the MCP SDK and mcp-framework do", () => {
+  // Both SDK generations look tools and prompts up by the exact `params.name`
+  // (`_registeredTools[name]`), mcp-framework by `Map.get(name)`: another spelling reaches no tool.
+  const policy: McpScopePolicy = { tools: { write_note: ["mcp:write"] }, prompts: { secret: ["mcp:admin"] } };
+  it.each(["WRITE_NOTE", " write_note", "write_note ", "write_note\u0000", "write\u200Bnote", "write%5Fnote"])(
+    "needs nothing for %j, a name no tool has",
+    (name) => {
+      expect(scopesForJsonRpc(policy, { method: "tools/call", params: { name } })).toEqual([]);
+      expect(
+        scopesForJsonRpc(policy, { method: "prompts/get", params: { name: name.replace("write_note", "secret") } }),
+      ).toEqual([]);
+    },
+  );
 });
 
 describe("policyIsEmpty", () => {

@@ -298,6 +298,18 @@ describe("a failing cache store degrades to no caching", () => {
       { ok: true, method: "jwt", claims: {}, scopes: [], clientId: "x", expiresAt: 4e9 },
     ],
     ["a cached outage", { ok: false, method: "jwt", code: "upstream_unavailable", checkedAt: 4e12 }],
+    [
+      "an acceptance without claims",
+      { ok: true, method: "jwt", scopes: [], clientId: "x", expiresAt: 4e9, checkedAt: Date.now() },
+    ],
+    [
+      "an acceptance whose claims are null",
+      { ok: true, method: "jwt", claims: null, scopes: [], clientId: "x", expiresAt: 4e9, checkedAt: Date.now() },
+    ],
+    [
+      "an acceptance whose scopes are not a list",
+      { ok: true, method: "jwt", claims: {}, scopes: "mcp:read", clientId: "x", expiresAt: 4e9, checkedAt: Date.now() },
+    ],
   ])("treats %s in the store as a miss", async (_name, entry) => {
     const server = new ResourceServer({
       resource: RESOURCE_A,

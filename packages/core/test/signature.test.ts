@@ -1,6 +1,14 @@
 /** JWS signature verification: every algorithm family, and keys that do not suit the algorithm. */
 import { describe, expect, it } from "@jest/globals";
-import { constants, createPublicKey, createSecretKey, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
+import {
+  constants,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from "node:crypto";
 import { verifySignature, verifySignatureInPool } from "../src/jwt/signature.js";
 import { decodeJwt } from "../src/jwt/decode.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
@@ -131,6 +139,26 @@ describe("verifySignature", () => {
     expect(verifySignature("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
   });
 
+  it("answers false where node:crypto's callback reports an error: the same key on the thread pool", async () => {
+    const restricted = generateKeyPairSync("rsa-pss", {
+      modulusLength: 2048,
+      hashAlgorithm: "sha256",
+      mgf1HashAlgorithm: "sha256",
+    });
+    const { signingInput } = decodeJwt(signJwt({ alg: "PS256" }, { sub: "x" }, rsa.privateKey));
+    const reported = await new Promise<Error | null>((resolve) =>
+      verify(
+        "sha384",
+        Buffer.from(signingInput),
+        { key: restricted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING },
+        Buffer.alloc(256),
+        (error) => resolve(error),
+      ),
+    );
+    expect(reported).not.toBeNull();
+    expect(await inPool("PS384", restricted.publicKey, signingInput, Buffer.alloc(256))).toBe(false);
+  });
+
   it("refuses an HMAC signature over other content, under another secret, or cut short", () => {
     const token = signJwt({ alg: "HS256" }, { sub: "x" }, secret);
     const { signingInput, signature } = decodeJwt(token);
@@ -153,6 +181,63 @@ describe("verifySignature", () => {
     expect(verifySignature("RS256", rsa.publicKey, signingInput, signature)).toBe(true);
     for (const alg of ["XS256", "rs256", "Ed256", "ES25"])
       expect(verifySignature(alg, rsa.publicKey, signingInput, signature)).toBe(false);
+  });
+
+  it("refuses RS256 and PS256 with a 2048-bit DSA key, even under that key's own valid signature", async () => {
+    // node:crypto verifies a DSA signature whatever RSA padding it is handed: only the key
+    // type check stands between an RS or PS token and a DSA key.
+    const dsa = generateKeyPairSync("dsa", { modulusLength: 2048, divisorLength: 256 });
+    for (const alg of ["RS256", "PS256"]) {
+      const { signingInput } = decodeJwt(signJwt({ alg }, { sub: "x" }, rsa.privateKey));
+      const dsaSignature = sign("sha256", Buffer.from(signingInput), dsa.privateKey);
+      expect(verify("sha256", Buffer.from(signingInput), dsa.publicKey, dsaSignature)).toBe(true);
+      expect(verifySignature(alg, dsa.publicKey, signingInput, dsaSignature)).toBe(false);
+      expect(await inPool(alg, dsa.publicKey, signingInput, dsaSignature)).toBe(false);
+    }
+  });
+
+  it("refuses RS256 with an RSA-PSS key, even under that key's own valid PSS signature", async () => {
+    // An RSA-PSS key verifies with PSS whatever the algorithm says: RS256 is PKCS #1 v1.5.
+    const pss = generateKeyPairSync("rsa-pss", { modulusLength: 2048 });
+    const { signingInput, signature } = decodeJwt(signJwt({ alg: "PS256" }, { sub: "x" }, pss.privateKey));
+    expect(verify("sha256", Buffer.from(signingInput), pss.publicKey, signature)).toBe(true);
+    expect(verifySignature("PS256", pss.publicKey, signingInput, signature)).toBe(true);
+    expect(verifySignature("RS256", pss.publicKey, signingInput, signature)).toBe(false);
+    expect(await inPool("RS256", pss.publicKey, signingInput, signature)).toBe(false);
+  });
+
+  it.each(["RS256", "PS256", "ES256"])("refuses %s with a secret key, on both paths, without throwing", async (alg) => {
+    const { signingInput, signature } = decodeJwt(signJwt({ alg: "HS256" }, { sub: "x" }, secret));
+    expect(verifySignature(alg, secret, signingInput, signature)).toBe(false);
+    expect(await inPool(alg, secret, signingInput, signature)).toBe(false);
+  });
+
+  it.each<[string, string, KeyObject, KeyObject]>([
+    ["RS", "RS256", rsa.privateKey, rsa.publicKey],
+    ["RS2560", "RS256", rsa.privateKey, rsa.publicKey],
+    ["PS0256", "PS256", rsa.privateKey, rsa.publicKey],
+    ["HS2560", "HS256", secret, secret],
+    ["HS", "HS256", secret, secret],
+  ])(
+    "refuses %s, an unknown hash size, under a good %s signature (node:crypto's default digest would take it)",
+    async (alg, signedAs, signWith, verifyWith) => {
+      const { signingInput, signature } = decodeJwt(signJwt({ alg: signedAs }, { sub: "x" }, signWith));
+      expect(verifySignature(signedAs, verifyWith, signingInput, signature)).toBe(true);
+      expect(verifySignature(alg, verifyWith, signingInput, signature)).toBe(false);
+      expect(await inPool(alg, verifyWith, signingInput, signature)).toBe(false);
+    },
+  );
+
+  it("takes a verification that throws for a refusal, on both paths", async () => {
+    const { signingInput } = decodeJwt(signJwt({ alg: "RS256" }, { sub: "x" }, rsa.privateKey));
+    // node:crypto throws at once on a signature that is no buffer: never a pass.
+    const notABuffer = "not a buffer" as unknown as Buffer;
+    expect(verifySignature("RS256", rsa.publicKey, signingInput, notABuffer)).toBe(false);
+    let verdict: boolean | undefined;
+    verifySignatureInPool("RS256", rsa.publicKey, signingInput, notABuffer, (valid) => {
+      verdict = valid;
+    });
+    expect(verdict).toBe(false);
   });
 
   it("accepts a good PS256 signature under a 2048-bit RSA-PSS key", () => {

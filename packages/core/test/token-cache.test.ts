@@ -77,6 +77,72 @@ describe("ResourceServer caching", () => {
     expect(server.stats()).toMatchObject({ validations: 2, cacheHits: 2 });
   });
 
+  it("refuses another spelling of an accepted token's signature (unused low bits set) as token_malformed", async () => {
+    const server = build();
+    const token = as.mint(RESOURCE, { sub: "alice" });
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const signature = token.split(".")[2]!;
+    // RS256: 256 bytes, 342 characters, the last one carrying 4 unused bits.
+    expect(signature.length % 4).toBe(2);
+    const last = alphabet.indexOf(signature.at(-1)!);
+    const respelled = `${token.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(respelled.split(".")[2]!, "base64url")).toEqual(Buffer.from(signature, "base64url"));
+    await expect(server.verifyToken(token)).resolves.toMatchObject({ extra: { sub: "alice" } });
+    await expect(server.verifyToken(respelled)).rejects.toMatchObject({ code: "token_malformed" });
+    expect(server.stats()).toMatchObject({ accepted: 1 });
+  });
+
+  it("gives every request of a cached token the same claims, nested values included: none can change them for another", async () => {
+    const server = build();
+    const token = as.mint(RESOURCE, {
+      sub: "alice",
+      realm_access: { roles: ["reader"] },
+      groups: ["staff"],
+      cnf: { "x5t#S256": "abc", nested: [{ deep: ["x"] }] },
+    });
+    const first = await server.verifyToken(token);
+    const claims = (first.extra as { claims: Record<string, unknown> }).claims;
+    const attempts: Array<() => void> = [
+      () => (claims["realm_access"] as { roles: string[] }).roles.push("admin"),
+      () => ((claims["realm_access"] as Record<string, unknown>)["roles"] = ["admin"]),
+      () => ((claims["groups"] as string[])[0] = "admins"),
+      () => (claims["cnf"] as { nested: Array<{ deep: string[] }> }).nested[0]!.deep.push("y"),
+      () => ((claims["cnf"] as Record<string, unknown>)["x5t#S256"] = "other"),
+      () => ((claims as Record<string, unknown>)["sub"] = "mallory"),
+    ];
+    for (const attempt of attempts) expect(attempt).toThrow(TypeError);
+    const second = await server.verifyToken(token);
+    expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 1 });
+    expect((second.extra as { claims: Record<string, unknown> }).claims).toMatchObject({
+      sub: "alice",
+      realm_access: { roles: ["reader"] },
+      groups: ["staff"],
+      cnf: { "x5t#S256": "abc", nested: [{ deep: ["x"] }] },
+    });
+  });
+
+  it("freezes the nested claims of a verdict a store hands back, once, for every request that shares it", async () => {
+    // A shared store with a memory layer in front (as RedisTokenCache has) returns one decoded
+    // object to every request; its own freeze is only the top level.
+    let held: CachedValidation | undefined;
+    const store: TokenCacheStore<CachedValidation> = {
+      get: () => held,
+      set: (_key, value) => {
+        const copy = JSON.parse(JSON.stringify(value)) as CachedValidation;
+        held = copy.ok ? { ...copy, claims: Object.freeze(copy.claims) } : copy;
+      },
+    };
+    const server = build({ cache: { store } });
+    const token = as.mint(RESOURCE, { realm_access: { roles: ["reader"] } });
+    await server.verifyToken(token);
+    const [second, third] = [await server.verifyToken(token), await server.verifyToken(token)];
+    const claims = (second.extra as { claims: { realm_access: { roles: string[] } } }).claims;
+    expect(claims).toBe((third.extra as { claims: unknown }).claims);
+    expect(() => claims.realm_access.roles.push("admin")).toThrow(TypeError);
+    expect((third.extra as { claims: unknown }).claims).toMatchObject({ realm_access: { roles: ["reader"] } });
+    expect(server.stats()).toMatchObject({ validations: 1, cacheHits: 2 });
+  });
+
   it("verifies a token once for many concurrent requests, then serves it from the cache", async () => {
     const server = build();
     const token = as.mint(RESOURCE);
@@ -290,6 +356,32 @@ describe("ResourceServer caching", () => {
     const resilient = build({ cache: { store: broken } });
     await expect(resilient.verifyToken(token)).resolves.toBeDefined();
   });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["scp", { scope: undefined, scp: ["mcp:read mcp:write"] }],
+    ["scp, beside a scope", { scope: "mcp:read", scp: ["mcp:write", "mcp:read mcp:admin"] }],
+    ["permissions (a preset's claim)", { scope: undefined, permissions: ["mcp:read\tmcp:write"] }],
+  ])(
+    "refuses a token whose %s array holds an element with whitespace, whichever token came first (RFC 6749 section 3.3)",
+    async (_label, claims) => {
+      const verdict = (server: ResourceServer, token: string): Promise<unknown> =>
+        server.verifyToken(token).then(
+          (auth) => auth.scopes,
+          (error: unknown) => (error as McpOAuthError).code,
+        );
+      const spaced = as.mint(RESOURCE, claims);
+      const listed = as.mint(RESOURCE, { scope: "mcp:read mcp:write" });
+      const rules = { validation: { scopeClaims: ["scope", "scp", "permissions"] } };
+
+      const spacedFirst = build(rules);
+      expect(await verdict(spacedFirst, spaced)).toBe("claim_invalid");
+      expect(await verdict(spacedFirst, listed)).toEqual(["mcp:read", "mcp:write"]);
+
+      const listedFirst = build(rules);
+      expect(await verdict(listedFirst, listed)).toEqual(["mcp:read", "mcp:write"]);
+      expect(await verdict(listedFirst, spaced)).toBe("claim_invalid");
+    },
+  );
 
   it("emits events without the token", async () => {
     const events: McpOAuthEvent[] = [];

@@ -238,6 +238,52 @@ describe("with a misbehaving key set", () => {
     await expect(rs.verifyToken(token(next))).resolves.toBeDefined();
   });
 
+  it.each<[string, Record<string, unknown>]>([
+    ["use: enc", { use: "enc" }],
+    ['key_ops: ["encrypt"]', { use: undefined, key_ops: ["encrypt"] }],
+    ['key_ops: ["sign"]', { use: undefined, key_ops: ["sign"] }],
+    ['key_ops: ["wrapKey", "deriveBits"] beside use: sig', { key_ops: ["wrapKey", "deriveBits"] }],
+    ["key_ops: []", { key_ops: [] }],
+    ['key_ops: "verify", not an array', { key_ops: "verify" }],
+  ])(
+    "never verifies with a published key whose %s says it is not for verification (RFC 7517 section 4)",
+    async (_label, fields) => {
+      const [barred, usable] = [generateSigningKey("ES256"), generateSigningKey("ES256")];
+      const jwk = (key: PrivateJwk, extra: Record<string, unknown> = {}) =>
+        Object.fromEntries(
+          Object.entries({
+            ...createPublicKey({ key, format: "jwk" }).export({ format: "jwk" }),
+            kid: key.kid,
+            alg: key.alg,
+            use: "sig",
+            ...extra,
+          }).filter(([, value]) => value !== undefined),
+        );
+      stub.handle("/jwks", json({ keys: [jwk(barred, fields), jwk(usable)] }));
+      const rs = server();
+      await expect(rs.verifyToken(token(usable))).resolves.toBeDefined();
+      expect(await codeOf(rs.verifyToken(token(barred)))).toBe("key_not_found");
+    },
+  );
+
+  it.each<[string, Record<string, unknown>]>([
+    ['key_ops: ["verify"]', { key_ops: ["verify"] }],
+    ['key_ops: ["sign", "verify"] without use', { use: undefined, key_ops: ["sign", "verify"] }],
+  ])("verifies with a key whose %s includes verify", async (_label, fields) => {
+    const key = generateSigningKey("ES256");
+    const published = Object.fromEntries(
+      Object.entries({
+        ...createPublicKey({ key, format: "jwk" }).export({ format: "jwk" }),
+        kid: key.kid,
+        alg: key.alg,
+        use: "sig",
+        ...fields,
+      }).filter(([, value]) => value !== undefined),
+    );
+    stub.handle("/jwks", json({ keys: [published] }));
+    await expect(server().verifyToken(token(key))).resolves.toBeDefined();
+  });
+
   it("bounds key-set fetches under a flood of unknown kids", async () => {
     keys = [generateSigningKey("RS256")];
     publish();

@@ -14,8 +14,15 @@ export interface DecodedJwt {
   signature: Buffer;
 }
 
-/** Base64url without padding, at least one character: no part of a JWS may be empty here. */
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/**
+ * Canonical base64url without padding (RFC 7515 section 2, RFC 4648 sections 3.5 and 5), at
+ * least one character: no part of a JWS may be empty here. The length is never one past a
+ * multiple of 4, and the last character's unused low bits are zero (`[AQgw]` when it carries
+ * 2 bits, `[AEIMQUYcgkosw048]` when it carries 4). A lenient decoder reads `...Q` and
+ * `...R` as the same bytes: one signature would have many token strings, each its own
+ * cache entry and its own full verification.
+ */
+const BASE64URL = /^(?!$)(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048]|[A-Za-z0-9_-][AQgw])?$/;
 
 // Every token an authorization server signs with one key carries the same header segment
 // (alg, typ, kid), so its decoded form is kept once a signature under it has verified:
@@ -32,7 +39,7 @@ export function rememberHeader(decoded: DecodedJwt): void {
 }
 
 function decodePart(part: string, what: string): Record<string, unknown> {
-  if (!BASE64URL.test(part)) throw new McpOAuthError("token_malformed", `${what} is not base64url`);
+  if (!BASE64URL.test(part)) throw new McpOAuthError("token_malformed", `${what} is not canonical base64url`);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));

@@ -168,7 +168,8 @@ export class JwksKeySource {
     const keys = (document as { keys?: unknown } | null)?.keys;
     // RFC 7517 section 5: a JWK Set is an object whose `keys` is an array.
     if (!Array.isArray(keys)) throw new OutboundError("answer is not a JWK Set");
-    return { keys };
+    // jwks-rsa drops keys whose `use` is not `sig`; `key_ops` it does not read.
+    return { keys: keys.filter(verifiesSignatures) };
   }
 
   #refresh(): Promise<void> {
@@ -217,6 +218,15 @@ export class JwksKeySource {
     });
     return this.#inflight;
   }
+}
+
+/**
+ * RFC 7517 section 4.3: a JWK with `key_ops` may be used only for the operations it lists,
+ * so a key without `verify` there (or with a `key_ops` that is no array) verifies nothing.
+ */
+function verifiesSignatures(jwk: unknown): boolean {
+  const keyOps = (jwk as { key_ops?: unknown } | null)?.key_ops;
+  return keyOps === undefined || (Array.isArray(keyOps) && keyOps.includes("verify"));
 }
 
 // RFC 8725 section 3.1: when the JWK names its algorithm, the token must use that one.

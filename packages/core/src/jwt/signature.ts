@@ -19,14 +19,20 @@ const HASHES: Readonly<Record<string, string>> = { "256": "sha256", "384": "sha3
 const CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" };
 const MIN_RSA_BITS = 2048;
 
+// Every RSA, RSA-PSS and EC KeyObject has `asymmetricKeyDetails` with `modulusLength` or
+// `namedCurve`: the type is checked first, so the assertions below hold.
 function rsaKey(key: KeyObject): boolean {
   return (
     (key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss") &&
-    (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS
+    key.asymmetricKeyDetails!.modulusLength! >= MIN_RSA_BITS
   );
 }
 
-/** The `crypto.verify` key argument for a public-key `alg`, or undefined when the key does not suit it. */
+/**
+ * The `crypto.verify` key argument for a public-key `alg`, or undefined when the key does
+ * not suit it. Each type check matters: node:crypto verifies a DSA signature whatever RSA
+ * padding it is given, and an RSA-PSS key with PSS whatever the algorithm says.
+ */
 function publicKeyInput(alg: string, key: KeyObject): KeyObject | VerifyKeyObjectInput | undefined {
   switch (alg.slice(0, 2)) {
     case "RS":
@@ -36,40 +42,46 @@ function publicKeyInput(alg: string, key: KeyObject): KeyObject | VerifyKeyObjec
         ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
         : undefined;
     case "ES":
-      return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === CURVES[alg]
+      return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails!.namedCurve === CURVES[alg]
         ? { key, dsaEncoding: "ieee-p1363" }
         : undefined;
-    default:
-      return undefined;
   }
+  return undefined;
 }
 
+/** HMAC (RFC 7518 section 3.2) with a secret key; compared in constant time. */
 function hmacMatches(hash: string, key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  if (key.type !== "secret") return false;
   const expected = createHmac(hash, key).update(data).digest();
   return expected.length === signature.length && timingSafeEqual(expected, signature);
 }
 
 /** Whether `signature` is a valid `alg` signature of `signingInput` under `key`. Never throws. */
 export function verifySignature(alg: string, key: KeyObject, signingInput: string, signature: Buffer): boolean {
+  // Without a known hash, node:crypto would pick its default digest for the key: refuse first.
   const hash = HASHES[alg.slice(2)];
   if (hash === undefined) return false;
   const data = Buffer.from(signingInput, "latin1");
+  // RFC 8725 section 3.1: never a public key used as an HMAC secret. Outside the try below:
+  // with a known hash and a secret key nothing here throws.
+  if (alg.startsWith("HS")) return key.type === "secret" && hmacMatches(hash, key, data, signature);
+  const input = publicKeyInput(alg, key);
+  // Stryker disable next-line ConditionalExpression: equivalent, verify throws on a missing key and the catch refuses; the check says it outright.
+  if (input === undefined) return false;
   try {
-    if (alg.startsWith("HS")) return hmacMatches(hash, key, data, signature);
-    const input = publicKeyInput(alg, key);
-    return input !== undefined && verify(hash, data, input, signature);
+    return verify(hash, data, input, signature);
   } catch {
+    // OpenSSL refuses some combinations by throwing (an RSA-PSS key restricted to
+    // another digest): a refusal, never a pass.
     return false;
   }
 }
 
 /**
  * The same check as `verifySignature`, the public-key operation on libuv's thread pool;
- * `done` gets the verdict (synchronously when nothing is left to check: an unknown
- * algorithm, a key that does not suit it, HMAC, which takes a microsecond where a hop to
- * the pool would cost more). A callback, not a promise: the caller builds the one promise
- * the request needs around its own continuation. Never throws.
+ * `done` gets the verdict (synchronously when there is no public-key operation to hand
+ * over: an unknown algorithm, a key that does not suit it, HMAC, which takes a microsecond
+ * where a hop to the pool would cost more). A callback, not a promise: the caller builds
+ * the one promise the request needs around its own continuation. Never throws.
  */
 export function verifySignatureInPool(
   alg: string,
@@ -79,15 +91,13 @@ export function verifySignatureInPool(
   done: (valid: boolean) => void,
 ): void {
   const hash = HASHES[alg.slice(2)];
-  if (hash === undefined) return done(false);
-  if (alg.startsWith("HS")) return done(verifySignature(alg, key, signingInput, signature));
-  const input = publicKeyInput(alg, key);
-  if (input === undefined) return done(false);
+  const input = hash === undefined ? undefined : publicKeyInput(alg, key);
+  if (input === undefined) return done(verifySignature(alg, key, signingInput, signature));
   try {
-    verify(hash, Buffer.from(signingInput, "latin1"), input, signature, (error, valid) =>
-      done(error === null && valid === true),
-    );
+    // An error (OpenSSL refusing the combination) comes with `valid` undefined: a refusal.
+    verify(hash!, Buffer.from(signingInput, "latin1"), input, signature, (_error, valid) => done(valid === true));
   } catch {
+    // A verification that throws at once (an argument node:crypto refuses) is a refusal.
     done(false);
   }
 }
