@@ -36,7 +36,9 @@ export function buildChallenge(params: ChallengeParams): string {
   parts.push(`resource_metadata=${quoteAuthParam(params.resourceMetadata)}`);
   // A custom scope policy may build scopes from request data: a string that is no RFC 6749
   // scope token is still required (so never granted) but is not offered in the challenge.
-  const scopes = params.scopes?.filter(isValidScopeToken) ?? [];
+  // MCP 2026-07-28: a challenge SHOULD NOT name offline_access (the options refuse it in
+  // every table; a custom policy could still return it).
+  const scopes = params.scopes?.filter((scope) => scope !== "offline_access" && isValidScopeToken(scope)) ?? [];
   if (scopes.length > 0) parts.push(`scope=${quoteAuthParam(scopes.join(" "))}`);
   if (params.error !== undefined && params.errorDescription !== undefined) {
     parts.push(`error_description=${quoteAuthParam(params.errorDescription)}`);

@@ -22,7 +22,14 @@ export { JwksKeySource, type KeySourceObserver, type KeySourceOptions } from "./
 export { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
 export { fetchJson, OutboundError, type OutboundRequest } from "./outbound.js";
 export { buildProtectedResourceMetadata, metadataPaths } from "./metadata.js";
-export { ASYMMETRIC_ALGORITHMS, DEFAULTS, HMAC_ALGORITHMS, resolveOptions } from "./options.js";
+export {
+  ASYMMETRIC_ALGORITHMS,
+  checkRequirableScopes,
+  checkScopePolicy,
+  DEFAULTS,
+  HMAC_ALGORITHMS,
+  resolveOptions,
+} from "./options.js";
 export { type ResourceServerInternals } from "./resource-server.js";
 export { AudienceMatcher, isLoopbackHost, normalizeResourceUri } from "./resource-uri.js";
 export {

@@ -41,7 +41,10 @@ export function buildProtectedResourceMetadata(options: ResolvedOptions): Protec
     // which clients (and Entra ID) then treat as a different resource.
     resource: options.resource,
     authorization_servers: [...options.authorizationServers],
-    ...(options.scopesSupported !== undefined ? { scopes_supported: [...options.scopesSupported] } : {}),
+    // RFC 9728 section 3.2: a parameter with zero values is omitted, so `[]` publishes none.
+    ...(options.scopesSupported !== undefined && options.scopesSupported.length > 0
+      ? { scopes_supported: [...options.scopesSupported] }
+      : {}),
     // MCP: tokens are accepted only in the Authorization header (RFC 9728 section 2).
     bearer_methods_supported: ["header"],
     ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),

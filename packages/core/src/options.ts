@@ -359,6 +359,34 @@ export function endpointUrlProblem(value: unknown, allowInsecureHttp: boolean): 
   return undefined;
 }
 
+/**
+ * A scope policy's tables, checked and compiled when the server or middleware is built: valid
+ * scope tokens, no `offline_access` (what a policy requires is what a 403 challenge names, and
+ * MCP 2026-07-28 says challenges SHOULD NOT name it), resource URIs that name one resource once.
+ */
+export function checkScopePolicy(option: string, policy: McpScopePolicy): void {
+  if (policy === null || typeof policy !== "object") fail(option, "must be an object of scope tables");
+  for (const table of ["methods", "tools", "prompts", "resources"] as const) {
+    for (const [name, scopes] of Object.entries(policy[table] ?? {})) {
+      checkRequirableScopes(
+        `${option}.${table}.${name}`,
+        Array.isArray(scopes) ? scopes : fail(`${option}.${table}.${name}`, "must be an array of scopes"),
+      );
+    }
+  }
+  if (policy.custom !== undefined && typeof policy.custom !== "function")
+    fail(`${option}.custom`, "must be a function");
+  compileScopePolicy(policy);
+}
+
+/** Scopes a request may be required to hold (and a 403 challenge then names): never `offline_access`. */
+export function checkRequirableScopes(option: string, scopes: readonly string[] | undefined): string[] {
+  const checked = checkScopes(option, scopes);
+  if (checked.includes("offline_access"))
+    fail(option, "remove offline_access: a 403 challenge would tell clients to request it");
+  return checked;
+}
+
 /** Checks an https URL (http only on loopback unless allowed); returns the parsed URL. */
 function checkUrl(option: string, value: unknown, allowInsecureHttp: boolean): URL {
   const problem = endpointUrlProblem(value, allowInsecureHttp);
@@ -580,20 +608,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     }
   }
 
-  const policy = options.scopePolicy;
-  if (policy !== undefined) {
-    for (const table of ["methods", "tools", "prompts", "resources"] as const) {
-      for (const [name, scopes] of Object.entries(policy[table] ?? {})) {
-        checkScopes(
-          `scopePolicy.${table}.${name}`,
-          Array.isArray(scopes) ? scopes : fail(`scopePolicy.${table}.${name}`, "must be an array of scopes"),
-        );
-      }
-    }
-    if (policy.custom !== undefined && typeof policy.custom !== "function")
-      fail("scopePolicy.custom", "must be a function");
-    compileScopePolicy(policy);
-  }
+  if (options.scopePolicy !== undefined) checkScopePolicy("scopePolicy", options.scopePolicy);
 
   for (const [option, value] of [
     ["resourceName", options.resourceName],

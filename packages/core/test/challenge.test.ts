@@ -108,6 +108,12 @@ describe("buildChallenge", () => {
     expect(buildChallenge({ resourceMetadata: METADATA, scopes: [] })).toBe(`Bearer resource_metadata="${METADATA}"`);
   });
 
+  it("never names offline_access in scope (MCP 2026-07-28: SHOULD NOT), whatever a custom policy returned", () => {
+    const header = buildChallenge({ resourceMetadata: METADATA, scopes: ["mcp:read", "offline_access"] });
+    expect(header).toContain('scope="mcp:read"');
+    expect(header).not.toContain("offline_access");
+  });
+
   it("builds the invalid_token challenge with every value quoted", () => {
     const header = buildChallenge({
       resourceMetadata: METADATA,

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@jest/globals";
 import { MemoryTokenCache } from "../src/cache.js";
 import { McpOAuthConfigError } from "../src/errors.js";
 import { optionsFromEnv } from "../src/env.js";
+import { buildProtectedResourceMetadata } from "../src/metadata.js";
 import {
   ASYMMETRIC_ALGORITHMS,
   HMAC_ALGORITHMS,
@@ -182,6 +183,23 @@ describe("resolveOptions: scopes", () => {
       "scopesSupported",
     );
     expect(error.message).toContain("offline_access");
+  });
+
+  it.each(["methods", "tools", "prompts", "resources"] as const)(
+    "refuses offline_access in scopePolicy.%s (it would reach a 403 challenge's scope)",
+    (table) => {
+      const key = table === "resources" ? "config://x" : "x";
+      const error = expectConfigError(
+        () => resolveOptions(base({ scopePolicy: { [table]: { [key]: ["mcp:read", "offline_access"] } } })),
+        `scopePolicy.${table}.${key}`,
+      );
+      expect(error.message).toContain("offline_access");
+    },
+  );
+
+  it("publishes no scopes_supported for scopesSupported: [] (RFC 9728 section 3.2: zero values omitted)", () => {
+    const resolved = resolveOptions(base({ scopes: ["mcp:read"], scopesSupported: [] }));
+    expect(buildProtectedResourceMetadata(resolved)).not.toHaveProperty("scopes_supported");
   });
 
   it.each([["has space"], ['quo"te'], ["back\\slash"], [""], ["é"]])("refuses the invalid scope token %j", (scope) => {

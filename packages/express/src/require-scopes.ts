@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
 import type { ResourceServer } from "@mcp-oauth/core";
-import { policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
+import { checkRequirableScopes, checkScopePolicy, policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
 import { checkBodyLimit } from "./check-options.js";
 import { isPreflight, sendAnswer } from "./http.js";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
@@ -22,7 +22,10 @@ export interface RequireScopesOptions {
 
 export function requireScopes(server: ResourceServer, options: RequireScopesOptions = {}): Middleware {
   checkBodyLimit(options.bodyLimit);
-  const fixed = [...new Set([...server.options.requiredScopes, ...(options.scopes ?? [])])];
+  const fixed = [
+    ...new Set([...server.options.requiredScopes, ...checkRequirableScopes("requireScopes.scopes", options.scopes)]),
+  ];
+  if (options.policy !== undefined) checkScopePolicy("requireScopes.policy", options.policy);
   const policy = options.policy ?? server.options.scopePolicy;
   const usesBody = !policyIsEmpty(policy);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;

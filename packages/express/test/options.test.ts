@@ -128,6 +128,24 @@ describe("cors", () => {
   });
 });
 
+describe("requireScopes.scopes and requireScopes.policy", () => {
+  it("refuses offline_access and invalid scope tokens, as the resource server's own options", () => {
+    configError(() => requireScopes(serverFor(base), { scopes: ["offline_access"] }), "requireScopes.scopes");
+    configError(() => requireScopes(serverFor(base), { scopes: ["has space"] }), "requireScopes.scopes");
+    configError(
+      () => requireScopes(serverFor(base), { policy: { tools: { x: ["mcp:read", "offline_access"] } } }),
+      "requireScopes.policy.tools.x",
+    );
+    configError(
+      () =>
+        requireScopes(serverFor(base), {
+          policy: { resources: { "config://a": ["mcp:a"], "CONFIG://a": ["mcp:b"] } },
+        }),
+      "scopePolicy.resources.CONFIG://a",
+    );
+  });
+});
+
 describe("requireScopes.bodyLimit", () => {
   it.each([-5, 0, 1.5, Number.NaN, "4mb"])("refuses %p (every body would get 413)", (bodyLimit) => {
     configError(() => requireScopes(serverFor(base), { bodyLimit: bodyLimit as number }), "requireScopes.bodyLimit");
