@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
 import type { ResourceServer } from "@mcp-oauth/core";
 import { policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
-import { isPreflight, sendAnswer } from "./http.js";
+import { nextFromCallback, sendRefusal } from "./http.js";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
@@ -30,18 +30,15 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     usesBody ? [...new Set([...fixed, ...scopesForJsonRpc(policy!, body)])] : fixed;
 
   return function requireScopesMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-    if (isPreflight(req)) {
-      next();
-      return;
-    }
     const request = req as AuthenticatedRequest;
     const auth = request.auth;
     if (auth === undefined) {
       // Validity comes before scope: without requireBearer in front there is nothing to check.
-      sendAnswer(
+      sendRefusal(
+        server,
         req,
         res,
-        server.answer(new McpOAuthError("token_missing", "requireScopes without an authenticated request")),
+        new McpOAuthError("token_missing", "requireScopes without an authenticated request"),
       );
       return;
     }
@@ -50,7 +47,7 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
       try {
         server.checkScopes(auth, required(request.body));
       } catch (error) {
-        sendAnswer(req, res, server.answer(error));
+        sendRefusal(server, req, res, error);
         return;
       }
       next();
@@ -59,8 +56,8 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     jsonBody(request, bodyLimit)
       .then((body) => server.checkScopes(auth, required(body)))
       .then(
-        () => next(),
-        (error: unknown) => sendAnswer(req, res, server.answer(error)),
+        () => nextFromCallback(req, res, next),
+        (error: unknown) => sendRefusal(server, req, res, error),
       );
   };
 }
