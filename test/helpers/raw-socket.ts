@@ -16,14 +16,15 @@ export function rawSocketRequest(
   port: number,
   method: string,
   target: string,
-  options: { headers?: Record<string, string>; body?: string } = {},
+  options: { headers?: Record<string, string>; body?: string | Uint8Array } = {},
 ): Promise<RawSocketResponse> {
-  const body = options.body ?? "";
+  // A string is sent as UTF-8; bytes (a compressed body, another charset) as they are.
+  const body = Buffer.from(options.body ?? "");
   const headers: Record<string, string> = {
     Host: `127.0.0.1:${port}`,
     Connection: "close",
-    ...((body !== "" || method === "POST") && options.headers?.["Transfer-Encoding"] === undefined
-      ? { "Content-Length": String(Buffer.byteLength(body)) }
+    ...((body.length > 0 || method === "POST") && options.headers?.["Transfer-Encoding"] === undefined
+      ? { "Content-Length": String(body.length) }
       : {}),
     ...options.headers,
   };
@@ -32,7 +33,7 @@ export function rawSocketRequest(
     .join("")}\r\n`;
   return new Promise((resolve, reject) => {
     // Not half-closed: a server may drop a request whose client ended its side early.
-    const socket = connect(port, "127.0.0.1", () => socket.write(head + body));
+    const socket = connect(port, "127.0.0.1", () => socket.write(Buffer.concat([Buffer.from(head), body])));
     let raw = Buffer.alloc(0);
     let settled = false;
     const finish = (error?: Error): void => {

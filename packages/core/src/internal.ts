@@ -23,6 +23,7 @@ export { JwksKeySource, type KeySourceObserver, type KeySourceOptions } from "./
 export { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
 export { fetchJson, OutboundError, type OutboundRequest } from "./outbound.js";
 export { buildProtectedResourceMetadata, metadataPaths } from "./metadata.js";
+export { assertPlainUtf8, isJsonMediaType, parseJsonBody, parseJsonText } from "./request-body.js";
 export { ASYMMETRIC_ALGORITHMS, DEFAULTS, HMAC_ALGORITHMS, resolveOptions } from "./options.js";
 export { type ResourceServerInternals } from "./resource-server.js";
 export { AudienceMatcher, isLoopbackHost, normalizeResourceUri } from "./resource-uri.js";

@@ -7,7 +7,7 @@ import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
 import type { ResourceServer } from "@mcp-oauth/core";
 import { policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
 import { nextFromCallback, sendRefusal } from "./http.js";
-import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
+import { DEFAULT_BODY_LIMIT, hasUnreadBody, jsonBody, parsedBody } from "./read-body.js";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
 export interface RequireScopesOptions {
@@ -42,10 +42,12 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
       );
       return;
     }
-    // Synchronous when nothing has to be read (no policy, or a body parser already ran).
-    if (!usesBody || req.method !== "POST" || request.body !== undefined) {
+    // Synchronous when nothing has to be read: no policy, no POST (the only method whose
+    // body an MCP transport runs), or a body a parser in front already read.
+    if (!usesBody || req.method !== "POST" || !hasUnreadBody(req)) {
       try {
-        server.checkScopes(auth, required(request.body));
+        const body = !usesBody ? undefined : req.method !== "POST" ? request.body : parsedBody(request);
+        server.checkScopes(auth, required(body));
       } catch (error) {
         sendRefusal(server, req, res, error);
         return;

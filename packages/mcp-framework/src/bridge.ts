@@ -32,7 +32,7 @@ import {
   type ProtectedResourceMetadataOptions,
 } from "@mcp-oauth/express";
 import { McpOAuthConfigError, McpOAuthError, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
-import { readBearerToken } from "@mcp-oauth/core/internal";
+import { assertPlainUtf8, parseJsonBody, readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
@@ -137,16 +137,25 @@ function sseSessionId(chunk: unknown): string | undefined {
 }
 
 /**
- * A fresh request object carrying the body the bridge already read, for the SSE transport:
- * the MCP SDK's handler behind it reads the body from the stream itself.
+ * A fresh request object carrying `body` (the judged message, serialized), for the SSE
+ * transport: the MCP SDK's handler behind it reads the body from the stream itself. Its
+ * framing headers describe that body (`Content-Length`, no `Transfer-Encoding`).
  */
 function replay(req: AuthenticatedRequest, body: Buffer): IncomingMessage {
   const copy = new IncomingMessage(req.socket) as AuthenticatedRequest;
   // The original request owns the socket: the copy never reads from it or destroys it.
   copy._read = () => {};
   copy._destroy = (error, callback) => callback(error);
-  copy.headers = req.headers;
-  copy.rawHeaders = req.rawHeaders;
+  const headers = { ...req.headers, "content-length": String(body.length) };
+  delete headers["transfer-encoding"];
+  copy.headers = headers;
+  copy.rawHeaders = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    if (name !== "content-length" && name !== "transfer-encoding")
+      copy.rawHeaders.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  copy.rawHeaders.push("Content-Length", String(body.length));
   copy.trailers = req.trailers;
   copy.rawTrailers = req.rawTrailers;
   copy.method = req.method;
@@ -253,9 +262,12 @@ export function createBridge(
           else forward(target);
         };
 
+        // The transport runs the message the policy judged: handed over parsed (HTTP Stream),
+        // or replayed as its UTF-8 JSON serialization (SSE, whose reader decodes the bytes again).
         const afterScopes = (raw: Buffer | undefined): void => {
           if (raw === undefined) admit(req);
-          else if (transport.handOverBody === undefined) admit(replay(request, raw));
+          else if (transport.handOverBody === undefined)
+            admit(replay(request, raw.length > 0 ? Buffer.from(JSON.stringify(request.body)) : raw));
           else {
             // What the transport's own reading gives for an empty body: null.
             transport.handOverBody(req, raw.length > 0 ? request.body : null);
@@ -279,14 +291,21 @@ export function createBridge(
             fail(new McpOAuthError("body_invalid", "form body on an MCP endpoint"));
             return;
           }
+          try {
+            // Before anything is decided: the transport must read the bytes we judge.
+            assertPlainUtf8(req.headers["content-type"], req.headers["content-encoding"]);
+          } catch (error) {
+            fail(error);
+            return;
+          }
           getRawBody(req, { limit: bodyLimit })
             .then(
               (raw) => {
                 if (raw.length > 0) {
                   try {
-                    request.body = JSON.parse(raw.toString("utf8"));
+                    request.body = parseJsonBody(raw);
                   } catch (error) {
-                    fail(new McpOAuthError("body_invalid", "body is not JSON", { cause: error }));
+                    fail(error);
                     return;
                   }
                 }
