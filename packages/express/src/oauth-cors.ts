@@ -7,7 +7,7 @@
 import cors from "cors";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
-import { isPreflight, sendAnswer, sendInternalError } from "./http.js";
+import { isPreflight, sendInternalError, sendRefusal } from "./http.js";
 import { setSecurityHeaders } from "./security-headers.js";
 import type { Middleware, NextFunction } from "./types.js";
 
@@ -44,8 +44,7 @@ export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}
     maxAge: options.maxAge ?? 86400,
   });
   const refuse = (req: IncomingMessage, res: ServerResponse): void => {
-    const error = new McpOAuthError("origin_not_allowed", "Origin not in the allow-list");
-    sendAnswer(req, res, server.answer(error));
+    sendRefusal(server, req, res, new McpOAuthError("origin_not_allowed", "Origin not in the allow-list"));
   };
 
   return function oauthCorsMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
 import type { ResourceServer } from "@mcp-oauth/core";
 import { policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
-import { nextFromCallback, sendRefusal } from "./http.js";
+import { nextFromCallback, sendFailure } from "./http.js";
 import { DEFAULT_BODY_LIMIT, hasUnreadBody, jsonBody, parsedBody } from "./read-body.js";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
@@ -19,6 +19,10 @@ export interface RequireScopesOptions {
   bodyLimit?: number;
 }
 
+/**
+ * Refusals are the table's; anything else that throws here (a `custom` policy hook, a bug)
+ * is 500 `server_error`, not the 503 of a token that could not be checked.
+ */
 export function requireScopes(server: ResourceServer, options: RequireScopesOptions = {}): Middleware {
   const fixed = [...new Set([...server.options.requiredScopes, ...(options.scopes ?? [])])];
   const policy = options.policy ?? server.options.scopePolicy;
@@ -34,7 +38,7 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     const auth = request.auth;
     if (auth === undefined) {
       // Validity comes before scope: without requireBearer in front there is nothing to check.
-      sendRefusal(
+      sendFailure(
         server,
         req,
         res,
@@ -49,7 +53,7 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
         const body = !usesBody ? undefined : req.method !== "POST" ? request.body : parsedBody(request);
         server.checkScopes(auth, required(body));
       } catch (error) {
-        sendRefusal(server, req, res, error);
+        sendFailure(server, req, res, error);
         return;
       }
       next();
@@ -59,7 +63,7 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
       .then((body) => server.checkScopes(auth, required(body)))
       .then(
         () => nextFromCallback(req, res, next),
-        (error: unknown) => sendRefusal(server, req, res, error),
+        (error: unknown) => sendFailure(server, req, res, error),
       );
   };
 }

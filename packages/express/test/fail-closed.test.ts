@@ -222,6 +222,64 @@ describe("a thrown error is an answer (plain node:http host)", () => {
     await alive();
   });
 
+  it("a scope policy hook that throws (custom): 500 with the library's body, on a parsed and on a read body", async () => {
+    const app = express();
+    app.use(express.json());
+    const throwing = mcpOAuth({
+      ...base,
+      scopePolicy: {
+        custom: () => {
+          throw new TypeError("policy bug");
+        },
+      },
+    });
+    app.use(throwing);
+    app.use((_req, res) => {
+      res.set("X-Reached", "route").end();
+    });
+    const parsed = await request(app)
+      .post("/mcp")
+      .set("Authorization", bearer())
+      .send({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    expect([parsed.status, parsed.body, parsed.headers["x-reached"]]).toEqual([500, internal(), undefined]);
+    // The same hook with the body read by requireScopes (no parser in front): the promise path.
+    const readByUs = express();
+    readByUs.use(throwing);
+    readByUs.use((_req, res) => {
+      res.end();
+    });
+    const listening = await listen(createServer(readByUs));
+    try {
+      const res = await within(
+        rawSocketRequest(listening.port, "POST", "/mcp", {
+          headers: { Authorization: bearer(), "Content-Type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+        }),
+        5000,
+      );
+      expect([res.status, JSON.parse(res.body)]).toEqual([500, internal()]);
+    } finally {
+      await listening.close();
+    }
+  });
+
+  it("an event listener that throws changes no answer", async () => {
+    const app = express();
+    app.use(
+      mcpOAuth({
+        ...base,
+        onEvent: () => {
+          throw new TypeError("logging bug");
+        },
+      }),
+    );
+    app.use((req, res) => {
+      res.json({ sub: req.auth?.extra?.["sub"] });
+    });
+    expect((await request(app).get("/mcp").set("Authorization", bearer())).body).toEqual({ sub: "alice" });
+    expect((await request(app).get("/mcp").set("Authorization", "Bearer x.y.z")).status).toBe(401);
+  });
+
   it("the host's handler throwing when called after an asynchronous check: 500, no unhandled rejection", async () => {
     handler = () => {
       throw new TypeError("host bug");
