@@ -16,28 +16,34 @@ export function rawSocketRequest(
   port: number,
   method: string,
   target: string,
-  options: { headers?: Record<string, string>; body?: string } = {},
+  options: {
+    headers?: Record<string, string>;
+    /** Header lines sent after `headers`, in order: a name may repeat (`Authorization` twice). */
+    extraHeaderLines?: readonly (readonly [string, string])[];
+    body?: string | Uint8Array;
+  } = {},
 ): Promise<RawSocketResponse> {
-  const body = options.body ?? "";
+  // A string is sent as UTF-8; bytes (a compressed body, another charset) as they are.
+  const body = Buffer.from(options.body ?? "");
   const headers: Record<string, string> = {
     Host: `127.0.0.1:${port}`,
     Connection: "close",
-    ...((body !== "" || method === "POST") && options.headers?.["Transfer-Encoding"] === undefined
-      ? { "Content-Length": String(Buffer.byteLength(body)) }
+    ...((body.length > 0 || method === "POST") && options.headers?.["Transfer-Encoding"] === undefined
+      ? { "Content-Length": String(body.length) }
       : {}),
     ...options.headers,
   };
-  const head = `${method} ${target} HTTP/1.1\r\n${Object.entries(headers)
+  const head = `${method} ${target} HTTP/1.1\r\n${[...Object.entries(headers), ...(options.extraHeaderLines ?? [])]
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join("")}\r\n`;
   return new Promise((resolve, reject) => {
     // Not half-closed: a server may drop a request whose client ended its side early.
-    const socket = connect(port, "127.0.0.1", () => socket.write(head + body));
+    const socket = connect(port, "127.0.0.1", () => socket.write(Buffer.concat([Buffer.from(head), body])));
     let raw = Buffer.alloc(0);
     let settled = false;
     const finish = (error?: Error): void => {
       if (settled) return;
-      const parsed = error ? undefined : parse(raw, true);
+      const parsed = error ? undefined : parse(raw, true, method);
       settled = true;
       socket.destroy();
       if (parsed) resolve(parsed);
@@ -54,7 +60,7 @@ export function rawSocketRequest(
       raw = Buffer.concat([raw, chunk]);
       // Answer as soon as it is complete: a stream (SSE) or a kept-alive connection would
       // otherwise hold the test until the server closes it.
-      if (parse(raw, false) !== undefined) finish();
+      if (parse(raw, false, method) !== undefined) finish();
     });
     socket.on("error", (error) => finish(error));
     socket.on("close", () => finish());
@@ -62,7 +68,7 @@ export function rawSocketRequest(
 }
 
 /** The answer in `raw`, or undefined while it is incomplete (`closed`: nothing more will come). */
-function parse(raw: Buffer, closed: boolean): RawSocketResponse | undefined {
+function parse(raw: Buffer, closed: boolean, method: string): RawSocketResponse | undefined {
   const split = raw.indexOf("\r\n\r\n");
   if (split === -1) return undefined;
   const [statusLine, ...lines] = raw.subarray(0, split).toString("latin1").split("\r\n");
@@ -75,7 +81,9 @@ function parse(raw: Buffer, closed: boolean): RawSocketResponse | undefined {
   }
   const status = Number(statusLine!.split(" ")[1]);
   const rest = raw.subarray(split + 4);
-  if (headers["content-type"]?.startsWith("text/event-stream")) return { status, headers, body: "" };
+  // An answer to HEAD has no body, whatever its Content-Length says (RFC 9110 section 9.3.2).
+  if (method === "HEAD" || headers["content-type"]?.startsWith("text/event-stream"))
+    return { status, headers, body: "" };
   if (headers["content-length"] !== undefined) {
     const length = Number(headers["content-length"]);
     return rest.length >= length ? { status, headers, body: rest.subarray(0, length).toString("utf8") } : undefined;

@@ -12,10 +12,11 @@ export type OAuthErrorName =
   | "insufficient_scope"
   | "temporarily_unavailable"
   | "access_denied"
-  | "unauthorized";
+  | "unauthorized"
+  | "server_error";
 
 export interface ErrorResponse {
-  readonly status: 400 | 401 | 403 | 413 | 503;
+  readonly status: 400 | 401 | 403 | 413 | 415 | 500 | 503;
   /** `error` in the JSON body. */
   readonly error: OAuthErrorName;
   /**
@@ -117,6 +118,21 @@ export const ERROR_RESPONSES: Readonly<Record<McpOAuthErrorCode, ErrorResponse>>
     challengeError: undefined,
     challenge: false,
     description: "The request body is not valid JSON",
+  },
+  unsupported_media_type: {
+    status: 415,
+    error: "invalid_request",
+    challengeError: undefined,
+    challenge: false,
+    description: "The request body's charset or content coding is not supported",
+  },
+  // RFC 6749 section 4.1.2.1 `server_error`: nothing about the request or its token is wrong.
+  internal_error: {
+    status: 500,
+    error: "server_error",
+    challengeError: undefined,
+    challenge: false,
+    description: "The request could not be processed",
   },
 };
 

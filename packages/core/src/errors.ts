@@ -38,7 +38,12 @@ export type McpOAuthErrorCode =
   | "upstream_unavailable"
   // The request body could not be read for the scope policy.
   | "body_too_large"
-  | "body_invalid";
+  | "body_invalid"
+  // A body in a charset other than UTF-8, or with a Content-Encoding: the library would judge
+  // other bytes than the host reads (RFC 8259 section 8.1: JSON exchanged between systems is UTF-8).
+  | "unsupported_media_type"
+  // No verdict where one must be (a bug caught by a final gate), or a part that threw: 500.
+  | "internal_error";
 
 export interface McpOAuthErrorDetails {
   /** Scopes the operation needs, for `insufficient_scope` challenges. */

@@ -4,6 +4,7 @@
 // `@mcp-oauth/core` only.
 export { clientIdFromClaims, ReadonlyURL } from "./auth-info.js";
 export { assertB64Token, extractBearerToken, readBearerToken } from "./authorization-header.js";
+export { isCorsPreflight } from "./cors-preflight.js";
 export { buildChallenge, quoteAuthParam, type ChallengeParams } from "./challenge.js";
 export { answerFor, type AnswerContext } from "./error-responses.js";
 export { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "./claims.js";
@@ -22,6 +23,7 @@ export { JwksKeySource, type KeySourceObserver, type KeySourceOptions } from "./
 export { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
 export { fetchJson, OutboundError, type OutboundRequest } from "./outbound.js";
 export { buildProtectedResourceMetadata, metadataPaths } from "./metadata.js";
+export { assertPlainUtf8, isJsonMediaType, parseJsonBody, parseJsonText } from "./request-body.js";
 export {
   ASYMMETRIC_ALGORITHMS,
   checkRequirableScopes,

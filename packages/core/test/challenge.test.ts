@@ -205,6 +205,8 @@ const UNCHALLENGED: [McpOAuthErrorCode, number, string][] = [
   ["upstream_unavailable", 503, "temporarily_unavailable"],
   ["body_too_large", 413, "invalid_request"],
   ["body_invalid", 400, "invalid_request"],
+  ["unsupported_media_type", 415, "invalid_request"],
+  ["internal_error", 500, "server_error"],
 ];
 
 describe("answerFor", () => {

@@ -1,5 +1,7 @@
 /** Writes a refusal as every middleware here does (status, challenge, security headers, JSON body); for adapters such as @mcp-oauth/mcp-framework. */
-export { sendAnswer } from "./http.js";
+export { sendAnswer, sendFailure } from "./http.js";
+/** The verdict requireBearer recorded for a request; for adapters that gate what they forward. */
+export { verdictOf } from "./verdict.js";
 export { mcpOAuth, type McpOAuthMiddleware, type McpOAuthMiddlewareOptions } from "./mcp-oauth.js";
 export { oauthCors, type OAuthCorsOptions } from "./oauth-cors.js";
 export { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS } from "@mcp-oauth/core";

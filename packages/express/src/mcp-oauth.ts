@@ -6,15 +6,22 @@
  * what is registered before it), never a path comparison of ours: a matcher of our own
  * that disagrees with the router (letter case, trailing slash, absolute-form targets,
  * mount prefixes) leaves the MCP endpoint open under another spelling.
+ *
+ * Fail closed, in one place: the chain ends in a gate that calls `next()` only for a
+ * request with a verdict (`verdictOf`: a bearer token requireBearer accepted). A CORS
+ * preflight is answered by oauthCors and never reaches it; with `cors: false` a preflight
+ * is a request like any other (401 without a token). Whatever throws inside the chain, or
+ * reaches it through `next(error)`, is answered (the table, or 500), never passed on.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpOAuthConfigError, ResourceServer, type McpOAuthOptions } from "@mcp-oauth/core";
-import { pathOf } from "./http.js";
+import { pathOf, sendFailure, sendInternalError } from "./http.js";
 import { oauthCors, type OAuthCorsOptions } from "./oauth-cors.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadataOptions } from "./protected-resource-metadata.js";
 import { requireBearer } from "./require-bearer.js";
 import { requireScopes, type RequireScopesOptions } from "./require-scopes.js";
 import type { Middleware, NextFunction } from "./types.js";
+import { verdictOf } from "./verdict.js";
 
 export interface McpOAuthMiddlewareOptions extends McpOAuthOptions {
   /** The metadata endpoints; `false` to serve them yourself. */
@@ -25,17 +32,38 @@ export interface McpOAuthMiddlewareOptions extends McpOAuthOptions {
   requireScopes?: Omit<RequireScopesOptions, "scopes"> | false;
 }
 
-function runChain(chain: readonly Middleware[], req: IncomingMessage, res: ServerResponse, done: NextFunction): void {
+/**
+ * Runs `chain`, then `done`. Connect semantics for `next(error)` (only a truthy value is an
+ * error: cors calls `next(null)`), but an error, passed or thrown, goes to `fail`: never on
+ * to the application. A throw from the application's own handler, called synchronously
+ * through `done`, is the application's (Express routes it to its error handlers).
+ */
+function runChain(
+  chain: readonly Middleware[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  done: () => void,
+  fail: (error: unknown) => void,
+): void {
   let index = 0;
+  let passedOn = false;
   const step = (error?: unknown): void => {
-    // Connect semantics: only a truthy value is an error (cors calls `next(null)`).
     if (error !== undefined && error !== null) {
-      done(error);
+      fail(error);
       return;
     }
     const middleware = chain[index++];
-    if (middleware === undefined) done();
-    else middleware(req, res, step);
+    if (middleware === undefined) {
+      passedOn = true;
+      done();
+      return;
+    }
+    try {
+      middleware(req, res, step);
+    } catch (thrown) {
+      if (passedOn) throw thrown;
+      fail(thrown);
+    }
   };
   step();
 }
@@ -72,14 +100,23 @@ export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware
     protect.push(requireScopes(server, options.requireScopes || {}));
   }
 
+  const withMetadata = metadata === undefined ? protect : [metadata, ...protect];
+
   const middleware = function mcpOAuthMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     // The metadata middleware answers the requests it serves itself (200, 405); what it
     // passes on (a path it is configured not to serve) is protected like everything else.
-    if (metadata !== undefined && server.metadataPaths.includes(pathOf(req))) {
-      metadata(req, res, () => runChain(protect, req, res, next));
-      return;
-    }
-    runChain(protect, req, res, next);
+    const chain = metadata !== undefined && server.metadataPaths.includes(pathOf(req)) ? withMetadata : protect;
+    runChain(
+      chain,
+      req,
+      res,
+      () => {
+        // The gate: nothing leaves mcpOAuth without a verdict, whatever a part above did.
+        if (verdictOf(req) === undefined) sendInternalError(req, res);
+        else next();
+      },
+      (error) => sendFailure(server, req, res, error),
+    );
   };
   return Object.assign(middleware, { resourceServer: server });
 }

@@ -1,12 +1,14 @@
 /**
  * `oauthCors()`: CORS for browser-based MCP clients, built on `cors`, plus the Streamable
  * HTTP transport's Origin rule (DNS rebinding): a present, disallowed `Origin` gets 403.
+ * A CORS preflight (core's `isCorsPreflight`) is answered here, 204 or 403, and never
+ * passed on; every other request goes on to authentication, an `OPTIONS` one included.
  */
 import cors from "cors";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
 import { checkCorsOptions } from "./check-options.js";
-import { isPreflight, sendAnswer } from "./http.js";
+import { isPreflight, sendInternalError, sendRefusal } from "./http.js";
 import { setSecurityHeaders } from "./security-headers.js";
 import type { Middleware, NextFunction } from "./types.js";
 
@@ -19,6 +21,11 @@ export interface OAuthCorsOptions {
   allowedOrigins?: readonly string[] | "*";
   /** Seconds browsers may cache a preflight. Default 86400. */
   maxAge?: number;
+}
+
+/** What cors reads of a request (its method and headers), as an actual request. */
+function asActualRequest(req: IncomingMessage): IncomingMessage {
+  return { method: "GET", headers: req.headers } as IncomingMessage;
 }
 
 /** The resource's own origin is always allowed; refusals are the resource server's answers. */
@@ -39,8 +46,7 @@ export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}
     maxAge: options.maxAge ?? 86400,
   });
   const refuse = (req: IncomingMessage, res: ServerResponse): void => {
-    const error = new McpOAuthError("origin_not_allowed", "Origin not in the allow-list");
-    sendAnswer(req, res, server.answer(error));
+    sendRefusal(server, req, res, new McpOAuthError("origin_not_allowed", "Origin not in the allow-list"));
   };
 
   return function oauthCorsMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
@@ -49,8 +55,15 @@ export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}
       refuse(req, res);
       return;
     }
-    // cors answers a preflight itself (204): it is a library answer like any other.
-    if (isPreflight(req)) setSecurityHeaders(req, res);
-    corsMiddleware(req, res, next);
+    if (isPreflight(req)) {
+      // cors answers it (204), a library answer like any other. It is never passed on: were
+      // cors to call next, the request would reach the application unauthenticated.
+      setSecurityHeaders(req, res);
+      corsMiddleware(req, res, () => sendInternalError(req, res));
+      return;
+    }
+    // cors takes every OPTIONS for a preflight and answers it; one that is no preflight is an
+    // actual request (Fetch standard), so it gets an actual request's headers and goes on.
+    corsMiddleware(req.method === "OPTIONS" ? asActualRequest(req) : req, res, next);
   };
 }

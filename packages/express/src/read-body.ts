@@ -1,11 +1,17 @@
 /**
- * Reading a request body for the scope policy when no body parser ran before us. The
- * parsed body is left on `req.body`, and the stream is fully consumed, so body-parser
- * (Express's `express.json()`) later sees it as already parsed and the MCP SDK's
- * transports take it as their `parsedBody`.
+ * Reading a request body for the scope policy, by the core's rules (request-body.ts) so
+ * that the body judged is the body the host runs:
+ * - a body still in the stream is read here, whatever `req.body` holds (body-parser 1.x
+ *   leaves `{}` on requests it does not parse, and a host without a parser hands the stream
+ *   to the MCP SDK, which reads it itself): the parsed body is left on `req.body` and the
+ *   stream is consumed, so body-parser (`express.json()`) after us sees it as parsed and
+ *   the MCP SDK's transports take it as their `parsedBody`;
+ * - a body a parser in front already read is judged as that parser left it (a string or
+ *   bytes from `express.text()` or `express.raw()` as JSON text).
  */
 import type { IncomingMessage } from "node:http";
 import { McpOAuthError } from "@mcp-oauth/core";
+import { assertPlainUtf8, isJsonMediaType, parseJsonBody, parseJsonText } from "@mcp-oauth/core/internal";
 
 /** The MCP SDK's own message size limit for Streamable HTTP. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -47,29 +53,40 @@ function contentType(req: IncomingMessage): string {
   return (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-/** Whether the request has a body nobody has read yet. */
-function unreadBody(req: IncomingMessage & { body?: unknown }): boolean {
-  if (req.body !== undefined || (req.complete && !req.readable)) return false;
+/** Whether the request has a body still in its stream (nobody has read it), whatever `req.body` says. */
+export function hasUnreadBody(req: IncomingMessage): boolean {
+  if (req.readableEnded || (req.complete && !req.readable)) return false;
   return (
     req.headers["transfer-encoding"] !== undefined ||
     (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0")
   );
 }
 
-/** The JSON body, read and parsed if no parser ran yet; `undefined` for other bodies. */
+/** The body a parser in front left on `req.body`, as the policy judges it. */
+export function parsedBody(req: IncomingMessage & { body?: unknown }): unknown {
+  const body = req.body;
+  if (typeof body !== "string" && !(body instanceof Uint8Array)) return body;
+  // express.text() or express.raw(): a JSON message only if it says so, and read as JSON.
+  if (!isJsonMediaType(req.headers["content-type"])) return undefined;
+  if (typeof body === "string") return parseJsonText(body);
+  assertPlainUtf8(req.headers["content-type"], undefined);
+  return parseJsonBody(body);
+}
+
+/**
+ * The JSON body: read and parsed if it is still in the stream, else what a parser in front
+ * left; `undefined` for bodies that are no JSON message. Throws `unsupported_media_type`
+ * (another charset, a Content-Encoding, a media type that only mentions JSON).
+ */
 export async function jsonBody(
   req: IncomingMessage & { body?: unknown },
   limit = DEFAULT_BODY_LIMIT,
 ): Promise<unknown> {
-  if (!unreadBody(req)) return req.body;
-  const type = contentType(req);
-  if (type !== "application/json" && !type.endsWith("+json")) return undefined;
+  if (!hasUnreadBody(req)) return parsedBody(req);
+  if (!isJsonMediaType(req.headers["content-type"])) return undefined;
+  assertPlainUtf8(req.headers["content-type"], req.headers["content-encoding"]);
   const raw = await readRaw(req, limit);
-  try {
-    req.body = raw.length === 0 ? undefined : JSON.parse(raw.toString("utf8"));
-  } catch (error) {
-    throw new McpOAuthError("body_invalid", "body is not JSON", { cause: error });
-  }
+  req.body = raw.length === 0 ? undefined : parseJsonBody(raw);
   return req.body;
 }
 
@@ -78,7 +95,7 @@ export async function formBody(
   req: IncomingMessage & { body?: unknown },
   limit = FORM_BODY_LIMIT_BYTES,
 ): Promise<void> {
-  if (!unreadBody(req) || contentType(req) !== "application/x-www-form-urlencoded") return;
+  if (!hasUnreadBody(req) || contentType(req) !== "application/x-www-form-urlencoded") return;
   const raw = await readRaw(req, limit);
   req.body = Object.fromEntries(new URLSearchParams(raw.toString("utf8")));
 }

@@ -1,10 +1,12 @@
 /**
  * `requireBearer()`: a valid bearer token for this resource, or an RFC 6750 answer.
- * On success `req.auth` holds the MCP SDK's `AuthInfo`.
+ * On success `req.auth` holds the MCP SDK's `AuthInfo`. Every request is authenticated,
+ * an `OPTIONS` one included: CORS preflights are answered in front of it (oauthCors).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isPreflight, sendAnswer } from "./http.js";
+import { nextFromCallback, sendRefusal } from "./http.js";
 import { formBody } from "./read-body.js";
+import { recordVerdict } from "./verdict.js";
 import type { AuthInfo, ResourceServer } from "@mcp-oauth/core";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
@@ -12,11 +14,6 @@ export function requireBearer(server: ResourceServer): Middleware {
   const baseScopes = server.options.requiredScopes;
 
   return function requireBearerMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-    // CORS preflights carry no credentials by definition (Fetch standard): never challenge them.
-    if (isPreflight(req)) {
-      next();
-      return;
-    }
     const request = req as AuthenticatedRequest;
     const contentType = req.headers["content-type"];
     if (
@@ -47,7 +44,7 @@ export function requireBearer(server: ResourceServer): Middleware {
       }
       accept(server, request, result, baseScopes);
     } catch (error) {
-      refuse(server, req, res, error);
+      sendRefusal(server, req, res, error);
       return;
     }
     next();
@@ -65,8 +62,8 @@ function settleLater(
   pending
     .then((auth) => accept(server, request, auth, baseScopes))
     .then(
-      () => next(),
-      (error: unknown) => refuse(server, request, res, error),
+      () => nextFromCallback(request, res, next),
+      (error: unknown) => sendRefusal(server, request, res, error),
     );
 }
 
@@ -77,9 +74,5 @@ function accept(
   baseScopes: readonly string[],
 ): void {
   server.checkScopes(auth, baseScopes);
-  request.auth = auth;
-}
-
-function refuse(server: ResourceServer, req: IncomingMessage, res: ServerResponse, error: unknown): void {
-  sendAnswer(req, res, server.answer(error));
+  recordVerdict(request, auth);
 }

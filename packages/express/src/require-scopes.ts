@@ -7,8 +7,8 @@ import { McpOAuthError, type McpScopePolicy } from "@mcp-oauth/core";
 import type { ResourceServer } from "@mcp-oauth/core";
 import { checkRequirableScopes, checkScopePolicy, policyIsEmpty, scopesForJsonRpc } from "@mcp-oauth/core/internal";
 import { checkBodyLimit } from "./check-options.js";
-import { isPreflight, sendAnswer } from "./http.js";
-import { DEFAULT_BODY_LIMIT, jsonBody } from "./read-body.js";
+import { nextFromCallback, sendFailure } from "./http.js";
+import { DEFAULT_BODY_LIMIT, hasUnreadBody, jsonBody, parsedBody } from "./read-body.js";
 import type { AuthenticatedRequest, Middleware, NextFunction } from "./types.js";
 
 export interface RequireScopesOptions {
@@ -20,6 +20,10 @@ export interface RequireScopesOptions {
   bodyLimit?: number;
 }
 
+/**
+ * Refusals are the table's; anything else that throws here (a `custom` policy hook, a bug)
+ * is 500 `server_error`, not the 503 of a token that could not be checked.
+ */
 export function requireScopes(server: ResourceServer, options: RequireScopesOptions = {}): Middleware {
   checkBodyLimit(options.bodyLimit);
   const fixed = [
@@ -35,27 +39,26 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     usesBody ? [...new Set([...fixed, ...scopesForJsonRpc(policy!, body)])] : fixed;
 
   return function requireScopesMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-    if (isPreflight(req)) {
-      next();
-      return;
-    }
     const request = req as AuthenticatedRequest;
     const auth = request.auth;
     if (auth === undefined) {
       // Validity comes before scope: without requireBearer in front there is nothing to check.
-      sendAnswer(
+      sendFailure(
+        server,
         req,
         res,
-        server.answer(new McpOAuthError("token_missing", "requireScopes without an authenticated request")),
+        new McpOAuthError("token_missing", "requireScopes without an authenticated request"),
       );
       return;
     }
-    // Synchronous when nothing has to be read (no policy, or a body parser already ran).
-    if (!usesBody || req.method !== "POST" || request.body !== undefined) {
+    // Synchronous when nothing has to be read: no policy, no POST (the only method whose
+    // body an MCP transport runs), or a body a parser in front already read.
+    if (!usesBody || req.method !== "POST" || !hasUnreadBody(req)) {
       try {
-        server.checkScopes(auth, required(request.body));
+        const body = !usesBody ? undefined : req.method !== "POST" ? request.body : parsedBody(request);
+        server.checkScopes(auth, required(body));
       } catch (error) {
-        sendAnswer(req, res, server.answer(error));
+        sendFailure(server, req, res, error);
         return;
       }
       next();
@@ -64,8 +67,8 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     jsonBody(request, bodyLimit)
       .then((body) => server.checkScopes(auth, required(body)))
       .then(
-        () => next(),
-        (error: unknown) => sendAnswer(req, res, server.answer(error)),
+        () => nextFromCallback(req, res, next),
+        (error: unknown) => sendFailure(server, req, res, error),
       );
   };
 }

@@ -242,13 +242,14 @@ describe("options", () => {
     const missing = await request(app).post("/mcp").set("Origin", "https://evil.example");
     expect(missing.status).toBe(401);
     expect(missing.headers["access-control-allow-origin"]).toBeUndefined();
-    // Preflights still pass unauthenticated, to whatever handles CORS after us.
+    // Nothing answers a preflight here: it is a request like any other, never passed on
+    // unauthenticated (CORS handled by the host goes in front of mcpOAuth).
     const preflight = await request(app)
       .options("/mcp")
       .set("Origin", APP_ORIGIN)
       .set("Access-Control-Request-Method", "POST");
-    expect(preflight.headers["www-authenticate"]).toBeUndefined();
-    expect(preflight.headers["x-reached"]).toBe("route");
+    expect(preflight.status).toBe(401);
+    expect(preflight.headers["x-reached"]).toBeUndefined();
   });
 
   it("cors options are passed on (allowedOrigins)", async () => {

@@ -428,15 +428,15 @@ describe("scopes", () => {
 });
 
 describe("CORS preflight", () => {
-  it("passes an OPTIONS preflight through without credentials", async () => {
+  it("authenticates a preflight like any other request: CORS is answered in front (oauthCors)", async () => {
     const res = await request(app)
       .options("/mcp")
       .set("Origin", "https://app.example.com")
       .set("Access-Control-Request-Method", "POST")
       .set("Access-Control-Request-Headers", "authorization, content-type");
-    expect(res.status).toBe(204);
-    expect(res.headers["x-reached"]).toBe("route");
-    expect(res.headers["www-authenticate"]).toBeUndefined();
+    expect(res.status).toBe(401);
+    expect(res.headers["x-reached"]).toBeUndefined();
+    expect(bearerChallenge(res.headers["www-authenticate"])["error"]).toBeUndefined();
   });
 });
 

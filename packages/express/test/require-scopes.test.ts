@@ -297,25 +297,24 @@ describe("which bodies are read", () => {
   });
 });
 
-describe("CORS preflights (the Fetch standard sends them without credentials)", () => {
-  it("passes a preflight on to the next handler, unauthenticated and unread, even with a body-reading policy", async () => {
+describe("OPTIONS requests, preflights included (oauthCors answers preflights in front)", () => {
+  it("refuses a preflight that reaches it without an authenticated request", async () => {
     const app = express();
     const server = serverFor(options);
     app.use(requireBearer(server));
     app.use(requireScopes(server, { scopes: ["mcp:write"] }));
-    app.options("/mcp", (req, res) => {
+    app.options("/mcp", (_req, res) => {
       res.set("X-Reached", "route").status(204).end();
     });
     const res = await request(app)
       .options("/mcp")
       .set("Origin", "https://app.example.com")
       .set("Access-Control-Request-Method", "POST");
-    expect(res.status).toBe(204);
-    expect(res.headers["x-reached"]).toBe("route");
-    expect(res.headers["www-authenticate"]).toBeUndefined();
+    expect(res.status).toBe(401);
+    expect(res.headers["x-reached"]).toBeUndefined();
   });
 
-  it("still refuses an OPTIONS request that is no preflight and carries no token", async () => {
+  it("refuses an OPTIONS request that is no preflight and carries no token", async () => {
     const app = express();
     app.use(requireScopes(serverFor(options)));
     app.options("/mcp", (_req, res) => {

@@ -4,16 +4,18 @@
  * runs only for requests they let through. So the framework's transports answer exactly as
  * the Express side does (docs/mcp-framework.md, docs/architecture.md).
  *
- * Protection rule: every request is protected except the metadata document paths (answered
- * here) and CORS preflights. No MCP path is matched here: a path matcher that disagrees
- * with the framework's router (`/MCP`, `/mcp/`, absolute-form targets, `%6Dcp`, dot
- * segments) would be an authentication bypass.
+ * Protection rule: every request is protected except the metadata document paths and CORS
+ * preflights, both answered here and never forwarded. No MCP path is matched here: a path
+ * matcher that disagrees with the framework's router (`/MCP`, `/mcp/`, absolute-form
+ * targets, `%6Dcp`, dot segments) would be an authentication bypass.
  *
  * Order, per request: metadata document; Origin rule and CORS (oauthCors); bearer token
  * (requireBearer), or one of `alsoAccept` when there is no bearer token at all; the body,
  * read once after authentication (so a malformed body without a token is a 401) and handed
  * to the HTTP Stream transport already parsed (replayed to the SSE transport); scopes for
- * the JSON-RPC method and tool (requireScopes); session binding; then the framework.
+ * the JSON-RPC method and tool (requireScopes); session binding; then the framework, past
+ * one gate: no verdict (bearer token or alsoAccept result), no forwarding. Whatever throws
+ * on the way, the framework's listener included, is answered (500 at worst), never a crash.
  */
 import { randomUUID } from "node:crypto";
 import { IncomingMessage, type ServerResponse } from "node:http";
@@ -23,13 +25,14 @@ import {
   protectedResourceMetadata,
   requireBearer,
   requireScopes,
-  sendAnswer,
+  sendFailure,
+  verdictOf,
   type Middleware,
   type OAuthCorsOptions,
   type ProtectedResourceMetadataOptions,
 } from "@mcp-oauth/express";
 import { McpOAuthConfigError, McpOAuthError, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
-import { readBearerToken } from "@mcp-oauth/core/internal";
+import { assertPlainUtf8, parseJsonBody, readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
@@ -134,16 +137,25 @@ function sseSessionId(chunk: unknown): string | undefined {
 }
 
 /**
- * A fresh request object carrying the body the bridge already read, for the SSE transport:
- * the MCP SDK's handler behind it reads the body from the stream itself.
+ * A fresh request object carrying `body` (the judged message, serialized), for the SSE
+ * transport: the MCP SDK's handler behind it reads the body from the stream itself. Its
+ * framing headers describe that body (`Content-Length`, no `Transfer-Encoding`).
  */
 function replay(req: AuthenticatedRequest, body: Buffer): IncomingMessage {
   const copy = new IncomingMessage(req.socket) as AuthenticatedRequest;
   // The original request owns the socket: the copy never reads from it or destroys it.
   copy._read = () => {};
   copy._destroy = (error, callback) => callback(error);
-  copy.headers = req.headers;
-  copy.rawHeaders = req.rawHeaders;
+  const headers = { ...req.headers, "content-length": String(body.length) };
+  delete headers["transfer-encoding"];
+  copy.headers = headers;
+  copy.rawHeaders = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    if (name !== "content-length" && name !== "transfer-encoding")
+      copy.rawHeaders.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  copy.rawHeaders.push("Content-Length", String(body.length));
   copy.trailers = req.trailers;
   copy.rawTrailers = req.rawTrailers;
   copy.method = req.method;
@@ -223,10 +235,12 @@ export function createBridge(
     // long as the server.
     const owners = new Map<string, string>();
 
-    return (listener) =>
-      function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
+    return (frameworkListener) => {
+      const listener = answeringFailures(server, frameworkListener);
+      return function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
         const request = req as AuthenticatedRequest;
-        const fail = (error: unknown): void => sendAnswer(req, res, server.answer(error));
+        // Every failure, thrown or passed, is answered: the table's answer or 500, never a crash.
+        const fail = (error: unknown): void => sendFailure(server, req, res, error);
         let acceptedBy: number | undefined;
         let acceptedData: Record<string, unknown> | undefined;
 
@@ -240,19 +254,36 @@ export function createBridge(
           listener(target, res);
         };
 
+        // The gate: the framework gets no request without a verdict (a bearer token
+        // requireBearer accepted, or an alsoAccept result), whatever a part above did.
+        const admit = (target: IncomingMessage): void => {
+          if (acceptedBy === undefined && verdictOf(request) === undefined)
+            fail(new McpOAuthError("internal_error", "no verdict before forwarding"));
+          else forward(target);
+        };
+
+        // The transport runs the message the policy judged: handed over parsed (HTTP Stream),
+        // or replayed as its UTF-8 JSON serialization (SSE, whose reader decodes the bytes again).
         const afterScopes = (raw: Buffer | undefined): void => {
-          if (raw === undefined) forward(req);
-          else if (transport.handOverBody === undefined) forward(replay(request, raw));
+          if (raw === undefined) admit(req);
+          else if (transport.handOverBody === undefined)
+            admit(replay(request, raw.length > 0 ? Buffer.from(JSON.stringify(request.body)) : raw));
           else {
             // What the transport's own reading gives for an empty body: null.
             transport.handOverBody(req, raw.length > 0 ? request.body : null);
-            forward(req);
+            admit(req);
           }
+        };
+
+        // alsoAccept callers have no scopes: the scope policy is OAuth's (on every method).
+        const checkScopes = (then: () => void): void => {
+          if (acceptedBy !== undefined) then();
+          else run(scopes, req, res, then, fail);
         };
 
         const readBody = (): void => {
           if (req.method !== "POST") {
-            run(scopes, req, res, () => afterScopes(undefined), fail);
+            checkScopes(() => afterScopes(undefined));
             return;
           }
           if (request.body !== undefined) {
@@ -260,45 +291,58 @@ export function createBridge(
             fail(new McpOAuthError("body_invalid", "form body on an MCP endpoint"));
             return;
           }
+          try {
+            // Before anything is decided: the transport must read the bytes we judge.
+            assertPlainUtf8(req.headers["content-type"], req.headers["content-encoding"]);
+          } catch (error) {
+            fail(error);
+            return;
+          }
           getRawBody(req, { limit: bodyLimit })
-            .then((raw) => {
-              if (raw.length > 0) {
-                try {
-                  request.body = JSON.parse(raw.toString("utf8"));
-                } catch (error) {
-                  throw new McpOAuthError("body_invalid", "body is not JSON", { cause: error });
+            .then(
+              (raw) => {
+                if (raw.length > 0) {
+                  try {
+                    request.body = parseJsonBody(raw);
+                  } catch (error) {
+                    fail(error);
+                    return;
+                  }
                 }
-              }
-              if (acceptedBy !== undefined) afterScopes(raw);
-              else run(scopes, req, res, () => afterScopes(raw), fail);
-            })
-            .catch((error: unknown) => {
-              const type = (error as { type?: unknown }).type;
-              fail(
-                error instanceof McpOAuthError
-                  ? error
-                  : new McpOAuthError(
-                      type === "entity.too.large" ? "body_too_large" : "body_invalid",
-                      "body could not be read",
-                      { cause: error },
-                    ),
-              );
-            });
+                checkScopes(() => afterScopes(raw));
+              },
+              (error: unknown) => {
+                const type = (error as { type?: unknown }).type;
+                fail(
+                  new McpOAuthError(
+                    type === "entity.too.large" ? "body_too_large" : "body_invalid",
+                    "body could not be read",
+                    { cause: error },
+                  ),
+                );
+              },
+            )
+            .catch(fail);
         };
 
         const authenticate = (): void => {
           if (options.alsoAccept.length > 0 && hasNoBearer(req, maxTokenLength)) {
-            void tryOthers(0);
+            tryOthers(0).catch(fail);
             return;
           }
           run(bearer, req, res, readBody, fail);
         };
 
         // A request without any bearer token may pass another configured scheme; one that
-        // carries a bearer token is decided by OAuth alone.
+        // carries a bearer token is decided by OAuth alone. A provider that throws or
+        // rejects has not accepted the caller; one that answers without a promise is awaited
+        // as the framework would.
         const tryOthers = async (index: number): Promise<void> => {
           for (let i = index; i < options.alsoAccept.length; i++) {
-            const result = await options.alsoAccept[i]!.authenticate(req).catch(() => false as const);
+            const provider = options.alsoAccept[i]!;
+            const result = await Promise.resolve()
+              .then(() => provider.authenticate(req))
+              .catch(() => false as const);
             if (result) {
               acceptedBy = i;
               acceptedData = result === true ? {} : (result.data ?? {});
@@ -309,8 +353,33 @@ export function createBridge(
           run(bearer, req, res, readBody, fail);
         };
 
-        run(metadata, req, res, () => run(cors, req, res, authenticate, fail), fail);
+        try {
+          run(metadata, req, res, () => run(cors, req, res, authenticate, fail), fail);
+        } catch (error) {
+          fail(error);
+        }
       };
+    };
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/**
+ * The framework's listener, made to answer what it throws or rejects with (500, or the
+ * connection closed once headers are out): its own catch writes a second status line when
+ * headers were sent (mcp-framework 0.2.22's SSE transport), which rejects its promise.
+ */
+function answeringFailures(server: ResourceServer, listener: RequestListener): RequestListener {
+  return (req, res) => {
+    try {
+      const result: unknown = listener(req, res);
+      if (isThenable(result)) result.then(undefined, (error: unknown) => sendFailure(server, req, res, error));
+    } catch (error) {
+      sendFailure(server, req, res, error);
+    }
   };
 }
 

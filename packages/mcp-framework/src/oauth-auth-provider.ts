@@ -110,7 +110,10 @@ export class OAuthAuthProvider extends FrameworkOAuthProviderBase {
         error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
       if (noBearer) {
         for (const other of this.#alsoAccept) {
-          const result = await other.authenticate(req).catch(() => false);
+          // A provider that throws, even synchronously, has not accepted the caller.
+          const result = await Promise.resolve()
+            .then(() => other.authenticate(req))
+            .catch(() => false as const);
           if (result) return { data: result === true ? {} : (result.data ?? {}) };
         }
       }
