@@ -139,7 +139,7 @@ describe("generated projects", () => {
     const results = await Promise.all(
       [...started.map((c) => join(dirOf(c), "tsconfig.json")), combined].map(async (project) => ({
         project,
-        ...(await run(join(BIN, "tsc"), ["-p", project, "--noEmit"])),
+        ...(await run(join(BIN, "tsc"), ["-p", project, "--noEmit"], { timeout: 110_000 })),
       })),
     );
     for (const result of results)
