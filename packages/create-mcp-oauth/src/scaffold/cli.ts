@@ -240,7 +240,7 @@ export async function createMain(argv: readonly string[], io: CliIo): Promise<nu
               `Once ${title} is set up (README.md, section "${title}"):`,
               ...formatSteps(steps.afterSetUp, "  "),
               "",
-              "No tenant at hand? With --provider local the project runs on this machine as it is.",
+              `No ${title} at hand? With --provider local the project runs on this machine as it is.`,
               "",
             ]
           : []),

@@ -643,7 +643,7 @@ function readme(o: ProjectOptions): string {
           ...formatSteps(steps.afterSetUp),
           "```",
           "",
-          "No tenant at hand? A project made with `--provider local` runs on this machine as it is, with a local",
+          `No ${p.title} at hand? A project made with \`--provider local\` runs on this machine as it is, with a local`,
           "authorization server, and differs from this one only in `.env`.",
           "",
         ]
