@@ -643,8 +643,8 @@ function readme(o: ProjectOptions): string {
           ...formatSteps(steps.afterSetUp),
           "```",
           "",
-          `No ${p.title} at hand? A project made with \`--provider local\` runs on this machine as it is, with a local`,
-          "authorization server, and differs from this one only in `.env`.",
+          `No ${p.title} at hand? A project made with \`--provider local\` runs on this machine as it is: it comes with a`,
+          "local authorization server and a script that gets a token from it.",
           "",
         ]
       : [
