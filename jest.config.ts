@@ -31,11 +31,16 @@ const config: Config = {
     "<rootDir>/examples/*/test/**/*.test.ts",
     "<rootDir>/test/**/*.test.ts",
   ],
-  // The consumer test (packing, npm installs, apps and type checks: both cores for minutes) runs on
-  // its own after the rest, so it never starves the tests that count requests within time
-  // windows: `pnpm test` runs `jest test/consumer --testPathIgnorePatterns=/node_modules/` second
-  // (`pnpm test:consumer` alone).
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/consumer/"],
+  // The consumer test and the scaffolded project's next steps (packing, npm installs, apps and type
+  // checks: both cores for minutes) run on their own after the rest, one after the other, so they
+  // never starve the tests that count requests within time windows: `pnpm test` runs
+  // `jest test/consumer packages/create-mcp-oauth/test/e2e --testPathIgnorePatterns=/node_modules/ --runInBand`
+  // second (`pnpm test:consumer` alone).
+  testPathIgnorePatterns: [
+    "/node_modules/",
+    "<rootDir>/test/consumer/",
+    "<rootDir>/packages/create-mcp-oauth/test/e2e/",
+  ],
   // Every test talks to loopback servers it starts itself; give slow CI machines room.
   testTimeout: 30_000,
   // Two cores: one worker per core.

@@ -1,7 +1,9 @@
 export { createMain, CREATE_USAGE } from "./scaffold/cli.js";
 export {
   isEmptyDirectory,
+  PACKAGE_SOURCES,
   packageNameFor,
+  type PackageSource,
   scaffold,
   ScaffoldError,
   type ScaffoldOptions,

@@ -3,6 +3,8 @@
  * authorization server (healthy), and loopback stubs that get one thing wrong each.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -441,6 +443,9 @@ describe("the mcp-oauth command", () => {
       ["doctor", "--resource", "not a url"],
       ["doctor", "--resource", mcp.url, "--bogus"],
       ["doctor", "--resource", mcp.url, "--timeout", "soon"],
+      // A token check was asked for, and nothing came (`npm run -s token | ...` when the token script failed).
+      ["doctor", "--resource", mcp.url, "--token", "-"],
+      ["doctor", "--dotenv", "no-such-dir/.env", "--resource", mcp.url, "--bogus"],
       ["frobnicate"],
       [],
     ]) {
@@ -453,6 +458,79 @@ describe("the mcp-oauth command", () => {
     expect(await mcpOAuthMain(["doctor", "--help"], help)).toBe(0);
     expect(help.out()).toContain("--authorization-server");
   });
+});
+
+describe("in a project made by create-mcp-oauth", () => {
+  const SCRIPTS = { dev: "tsx watch src/index.ts", "auth-server": "tsx scripts/auth-server.ts" };
+
+  it("names the npm script that starts a stopped authorization server or MCP server; elsewhere, says to start it", async () => {
+    const closed = await startStubServer();
+    const stoppedIssuer = closed.url;
+    await closed.close();
+    const resource = await misconfiguredResource({
+      metadata: (url) => ({ resource: url, authorization_servers: [stoppedIssuer], scopes_supported: ["mcp:read"] }),
+    });
+    const gone = await startStubServer();
+    const goneUrl = `${gone.url}/mcp`;
+    await gone.close();
+    const [inProject, elsewhere, serverStopped] = await Promise.all([
+      runDoctor({ resource: resource.url, projectScripts: SCRIPTS }),
+      runDoctor({ resource: resource.url }),
+      runDoctor({ resource: goneUrl, projectScripts: SCRIPTS }),
+    ]);
+    expect(one(inProject, "as.metadata")).toEqual({
+      id: "as.metadata",
+      section: "authorization_server",
+      subject: stoppedIssuer,
+      status: "fail",
+      message: `nothing answers at ${stoppedIssuer} (connection refused)`,
+      fix: "start it: `npm run auth-server` (in another terminal)",
+    });
+    expect(one(elsewhere, "as.metadata")).toMatchObject({
+      status: "fail",
+      message: `nothing answers at ${stoppedIssuer} (connection refused)`,
+      fix: `start the authorization server at ${stoppedIssuer}, or correct the issuer (OAUTH_AUTHORIZATION_SERVER)`,
+    });
+    expect(one(serverStopped, "challenge.status")).toMatchObject({
+      status: "fail",
+      message: `no answer from ${goneUrl}: connection refused`,
+      fix: "start it: `npm run dev` (in another terminal)",
+    });
+  });
+
+  it("reads the project's scripts and, with --dotenv, the URL its server listens at (the environment wins over the file)", async () => {
+    const project = await mkdtemp(join(tmpdir(), "mcp-oauth-doctor-project-"));
+    try {
+      const port = new URL(mcp.url).port;
+      await writeFile(join(project, "package.json"), JSON.stringify({ name: "p", scripts: SCRIPTS }));
+      await writeFile(join(project, ".env"), `PORT=${port}\nHOST=127.0.0.1\nOAUTH_AUTHORIZATION_SERVER=${as.issuer}\n`);
+      const bin = join(PACKAGE_DIR, "src/bin/mcp-oauth.ts");
+      const closed = await startStubServer();
+      const closedPort = new URL(closed.url).port;
+      await closed.close();
+      const [fromFile, fromEnv, explicit, noFile] = await Promise.all([
+        run(join(BIN, "tsx"), [bin, "doctor", "--dotenv", ".env"], { cwd: project }),
+        run(join(BIN, "tsx"), [bin, "doctor", "--dotenv", ".env"], { cwd: project, env: { PORT: closedPort } }),
+        run(join(BIN, "tsx"), [bin, "doctor", "--dotenv", ".env", "--resource", mcp.url], {
+          cwd: project,
+          env: { OAUTH_RESOURCE: "https://elsewhere.example/mcp" },
+        }),
+        run(join(BIN, "tsx"), [bin, "doctor", "--dotenv", "missing.env"], { cwd: project, env: { PORT: closedPort } }),
+      ]);
+      expect({ code: fromFile.code, first: fromFile.output.split("\n")[0] }).toEqual({
+        code: 0,
+        first: `mcp-oauth doctor: ${mcp.url}`,
+      });
+      expect(explicit.output.split("\n")[0]).toBe(`mcp-oauth doctor: ${mcp.url}`);
+      for (const stopped of [fromEnv, noFile]) {
+        expect(stopped.code).toBe(1);
+        expect(stopped.output).toContain(`no answer from http://127.0.0.1:${closedPort}/mcp: connection refused`);
+        expect(stopped.output).toContain("fix: start it: `npm run dev` (in another terminal)");
+      }
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("parseWwwAuthenticate", () => {

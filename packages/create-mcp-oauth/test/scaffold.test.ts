@@ -7,13 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, rm, rmdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
-import {
-  obtainAccessToken,
-  startLocalAuthorizationServer,
-  type LocalAuthorizationServer,
-} from "@mcp-oauth/local-authorization-server";
+import { startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
 import { createMain } from "../src/scaffold/cli.js";
 import { runDoctor } from "../src/doctor/doctor.js";
 import { formatReport } from "../src/doctor/report.js";
@@ -100,7 +96,18 @@ beforeAll(async () => {
   for (const c of CASES) {
     const io = memoryIo();
     const code = await createMain(
-      [dirOf(c), "--template", c.template, "--provider", c.provider, "--validation", c.validation],
+      // The registry's ranges; the packages are linked from the workspace below.
+      [
+        dirOf(c),
+        "--template",
+        c.template,
+        "--provider",
+        c.provider,
+        "--validation",
+        c.validation,
+        "--packages",
+        "registry",
+      ],
       io,
     );
     if (code !== 0) throw new Error(`create-mcp-oauth ${c.dir} exited ${code}: ${io.err()}`);
@@ -132,7 +139,7 @@ describe("generated projects", () => {
     const results = await Promise.all(
       [...started.map((c) => join(dirOf(c), "tsconfig.json")), combined].map(async (project) => ({
         project,
-        ...(await run(join(BIN, "tsc"), ["-p", project, "--noEmit"])),
+        ...(await run(join(BIN, "tsc"), ["-p", project, "--noEmit"], { timeout: 110_000 })),
       })),
     );
     for (const result of results)
@@ -152,33 +159,36 @@ describe("generated projects", () => {
         const as = c.validation === "introspection" ? opaqueAs : jwtAs;
         const port = await freePort();
         const url = `http://127.0.0.1:${port}/mcp`;
-        const child = startChild(join(BIN, "tsx"), [join(dirOf(c), "src/index.ts")], {
-          cwd: dirOf(c),
-          env: {
-            PORT: String(port),
-            HOST: "127.0.0.1",
-            OAUTH_AUTHORIZATION_SERVER: as.issuer,
-            OAUTH_SCOPES: "mcp:read",
-            OAUTH_VALIDATION: c.validation,
-            ...(c.validation === "introspection"
-              ? { OAUTH_CLIENT_ID: as.introspection.clientId, OAUTH_CLIENT_SECRET: as.introspection.clientSecret }
-              : {}),
-          },
-        });
+        const serverEnv = {
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          OAUTH_AUTHORIZATION_SERVER: as.issuer,
+          OAUTH_SCOPES: "mcp:read",
+          OAUTH_VALIDATION: c.validation,
+          ...(c.validation === "introspection"
+            ? { OAUTH_CLIENT_ID: as.introspection.clientId, OAUTH_CLIENT_SECRET: as.introspection.clientSecret }
+            : {}),
+        };
+        const child = startChild(join(BIN, "tsx"), [join(dirOf(c), "src/index.ts")], { cwd: dirOf(c), env: serverEnv });
         children.push(child);
         await waitForServer(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`, child);
 
-        const tokens = await obtainAccessToken(as.issuer, { resource: url, scope: "mcp:read", login: "alice" });
-        if (c.validation === "introspection") expect(tokens.access_token.split(".")).toHaveLength(1); // opaque
-        const who = await callWhoami(url, tokens.access_token);
+        // The project's own token script, configured like the server.
+        const issued = await run(join(BIN, "tsx"), ["scripts/token.ts"], { cwd: dirOf(c), env: serverEnv });
+        expect({ template: c.template, code: issued.code }).toEqual({ template: c.template, code: 0 });
+        const token = issued.output.trim();
+        if (c.validation === "introspection")
+          expect(token.split(".")).toHaveLength(1); // opaque
+        else expect(token.split(".")).toHaveLength(3);
+        const who = await callWhoami(url, token);
         expect({ template: c.template, ...who }).toEqual({
           template: c.template,
           sub: "alice",
-          clientId: tokens.client_id,
+          clientId: expect.any(String),
           scopes: ["mcp:read"],
         });
 
-        const report = await runDoctor({ resource: url, token: tokens.access_token });
+        const report = await runDoctor({ resource: url, token });
         expect({
           template: c.template,
           ok: report.ok,
@@ -189,9 +199,9 @@ describe("generated projects", () => {
           template: c.template,
           notPassed: [],
         });
-        expect(formatReport(report)).not.toContain(tokens.access_token);
+        expect(formatReport(report)).not.toContain(token);
         expect(child.output()).toContain(`at ${url}`);
-        expect(child.output()).not.toContain(tokens.access_token);
+        expect(child.output()).not.toContain(token);
         await child.kill();
       }),
     );
@@ -239,6 +249,16 @@ describe("generated projects", () => {
       }
       expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(["tsx", "typescript", "@types/node"]));
       expect(pkg.scripts["test"]).toBe("node --import tsx --test test/*.test.ts");
+      // The doctor checks the URL the server is configured with (.env and the environment).
+      expect(pkg.scripts["doctor"]).toBe("mcp-oauth doctor --dotenv .env");
+      expect({ dir: c.dir, token: pkg.scripts["token"] }).toEqual({
+        dir: c.dir,
+        token: c.provider === "local" ? "tsx scripts/token.ts" : undefined,
+      });
+      expect({ dir: c.dir, overrides: (pkg as { overrides?: unknown }).overrides }).toEqual({
+        dir: c.dir,
+        overrides: undefined,
+      });
 
       const env = await read(c, ".env.example");
       const source = (await read(c, "src/server.ts")) + (await read(c, "src/index.ts"));
@@ -306,14 +326,16 @@ describe("the create-mcp-oauth command", () => {
     const target = join(SCAFFOLD_ROOT, "occupied");
     await mkdir(join(target, ".git"), { recursive: true });
     const first = memoryIo();
-    expect(await createMain([target], first)).toBe(0);
+    expect(await createMain([target, "--packages", "registry"], first)).toBe(0);
     await writeFile(join(target, "src/server.ts"), "// mine\n");
     const refused = memoryIo();
-    expect(await createMain([target, "--template", "mcp-framework"], refused)).toBe(1);
+    expect(await createMain([target, "--template", "mcp-framework", "--packages", "registry"], refused)).toBe(1);
     expect(refused.err()).toContain("is not empty; choose another directory, or pass --force");
     expect(await readFile(join(target, "src/server.ts"), "utf8")).toBe("// mine\n");
     const forced = memoryIo();
-    expect(await createMain([target, "--template", "mcp-framework", "--force"], forced)).toBe(0);
+    expect(await createMain([target, "--template", "mcp-framework", "--force", "--packages", "registry"], forced)).toBe(
+      0,
+    );
     expect(await readFile(join(target, "src/server.ts"), "utf8")).toContain("mcp-framework");
     expect(forced.out()).toContain("Next steps:");
   });
@@ -326,6 +348,7 @@ describe("the create-mcp-oauth command", () => {
       [["--provider", "auth0", "--validation", "introspection"], "Auth0 has no token introspection endpoint"],
       [["--provider", "cognito", "--validation", "introspection"], "AWS Cognito has no token introspection endpoint"],
       [["--bogus"], "Unknown option '--bogus'"],
+      [["--packages", "npm"], 'unknown package source "npm"'],
     ] as const) {
       const io = memoryIo();
       expect(await createMain([target, ...argv], io)).toBe(2);
@@ -341,7 +364,7 @@ describe("the create-mcp-oauth command", () => {
     const target = join(SCAFFOLD_ROOT, "asked");
     // directory, template 2 (mcp-framework), provider 3 (cognito); validation is then jwt only.
     const io = memoryIo({ tty: true, answers: [target, "2", "3", ""] });
-    expect(await createMain([], io)).toBe(0);
+    expect(await createMain(["--packages", "registry"], io)).toBe(0);
     expect(io.out()).toContain("Authorization server:");
     expect(io.out()).not.toContain("introspection  ask the authorization server");
     expect(await readFile(join(target, "src/server.ts"), "utf8")).toContain("cognitoClientIds");
@@ -356,5 +379,42 @@ describe("the create-mcp-oauth command", () => {
       "tsconfig.build.json",
       "tsconfig.json",
     ]);
+  });
+
+  it("prints next steps that work as they are: all of them for the local provider, install and test before a hosted one is set up", async () => {
+    const local = memoryIo();
+    expect(await createMain([join(SCAFFOLD_ROOT, "steps-local"), "--packages", "registry"], local)).toBe(0);
+    const localSteps = local.out().split("\nNext steps:\n")[1]!.trimEnd().split("\n");
+    expect(localSteps.map((l) => l.replace(/\s+#.*$/, ""))).toEqual([
+      `  cd ${relative(process.cwd(), join(SCAFFOLD_ROOT, "steps-local"))}`,
+      "  npm install",
+      "  npm test",
+      "  cp .env.example .env",
+      "  npm run auth-server",
+      "  npm run dev",
+      "  npm run -s token | npm run doctor -- --token -",
+    ]);
+    expect(localSteps.filter((l) => /# in a (second|third) terminal, in this directory/.test(l))).toHaveLength(2);
+
+    const hosted = memoryIo();
+    expect(
+      await createMain([join(SCAFFOLD_ROOT, "steps-auth0"), "--provider", "auth0", "--packages", "registry"], hosted),
+    ).toBe(0);
+    const [now, later, hint] = hosted.out().split("\nNext steps:\n")[1]!.trimEnd().split("\n\n");
+    expect(now!.split("\n").map((l) => l.replace(/\s+#.*$/, ""))).toEqual([
+      `  cd ${relative(process.cwd(), join(SCAFFOLD_ROOT, "steps-auth0"))}`,
+      "  npm install",
+      "  npm test",
+    ]);
+    expect(later!.split("\n").map((l) => l.replace(/\s+#.*$/, ""))).toEqual([
+      'Once Auth0 is set up (README.md, section "Auth0"):',
+      "  cp .env.example .env",
+      "  npm run dev",
+      "  npm run doctor",
+    ]);
+    expect(hint).toContain("--provider local");
+    // The README has the same steps.
+    const readme = await readFile(join(SCAFFOLD_ROOT, "steps-local/README.md"), "utf8");
+    for (const line of localSteps.slice(1)) expect(readme).toContain(line.trim().replace(/\s+#.*$/, ""));
   });
 });

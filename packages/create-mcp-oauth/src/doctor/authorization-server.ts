@@ -1,7 +1,14 @@
 /** Each authorization server: metadata (RFC 8414, OpenID Connect Discovery) and keys. */
 import { isLoopbackHost, metadataUrls, reportFor, type AuthorizationServerMetadata } from "@mcp-oauth/core/internal";
 import { inspectKeySet, type KeyReport } from "./jwks.js";
-import { type AuthorizationServerFindings, type Context, fetchDocument, isHttpUrl, quote } from "./context.js";
+import {
+  type AuthorizationServerFindings,
+  type Context,
+  fetchDocument,
+  isHttpUrl,
+  quote,
+  startScript,
+} from "./context.js";
 
 const ISSUER_FORMS =
   "Auth0 https://TENANT.auth0.com/ (with the slash), Okta https://ORG.okta.com/oauth2/default, Cognito https://cognito-idp.REGION.amazonaws.com/POOL_ID, " +
@@ -40,6 +47,19 @@ export async function checkAuthorizationServer(
   const urls = metadataUrls(issuer);
   const fetched = await Promise.all(urls.map((u) => fetchDocument(ctx, u)));
   const found = fetched.filter((f) => f.document !== undefined && typeof f.document["issuer"] === "string");
+  const unanswered = fetched.flatMap((f) => (f.answer.ok ? [] : [f.answer.error]));
+  if (unanswered.length === fetched.length) {
+    // No HTTP answer at all: the issuer's form is not the problem, reaching it is.
+    r.fail(
+      "as.metadata",
+      `nothing answers at ${issuer} (${[...new Set(unanswered)].join("; ")})`,
+      isLoopbackHost(url.hostname)
+        ? (startScript(ctx, "auth-server", url) ??
+            `start the authorization server at ${issuer}, or correct the issuer (OAUTH_AUTHORIZATION_SERVER)`)
+        : `check that ${url.host} is reachable from here, and the issuer: ${ISSUER_FORMS}`,
+    );
+    return findings;
+  }
   if (found.length === 0) {
     r.fail(
       "as.metadata",

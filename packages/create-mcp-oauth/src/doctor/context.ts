@@ -1,6 +1,6 @@
 /** What every check of `mcp-oauth doctor` shares: options, the recorder, findings, small helpers. */
 import { WELL_KNOWN_PROTECTED_RESOURCE } from "@mcp-oauth/core";
-import { type AuthorizationServerMetadata } from "@mcp-oauth/core/internal";
+import { isLoopbackHost, type AuthorizationServerMetadata } from "@mcp-oauth/core/internal";
 import { jsonObject, statusText, type HttpResult } from "./http.js";
 import { type KeyReport } from "./jwks.js";
 import { type Check, type CheckSection } from "./report.js";
@@ -15,6 +15,19 @@ export interface DoctorOptions {
   /** Per-request timeout in ms. Default 10000. */
   timeout?: number;
   fetch?: typeof fetch;
+  /**
+   * The npm scripts of the project the doctor runs in. A project made by create-mcp-oauth starts
+   * its server with `dev` and its local authorization server with `auth-server`: a fix for a
+   * loopback server that does not answer names the script.
+   */
+  projectScripts?: Readonly<Record<string, string>>;
+}
+
+/** The fix for a loopback server that does not answer, when the project has a script that starts it. */
+export function startScript(ctx: Context, script: string, url: URL): string | undefined {
+  return isLoopbackHost(url.hostname) && typeof ctx.projectScripts[script] === "string"
+    ? `start it: \`npm run ${script}\` (in another terminal)`
+    : undefined;
 }
 
 /** Bad arguments (not a finding about the server). */
@@ -53,6 +66,7 @@ export interface Recorder {
 export interface Context {
   resource: string;
   url: URL;
+  projectScripts: Readonly<Record<string, string>>;
   checks: Check[];
   http(url: string, init?: RequestInit, readBody?: boolean): Promise<HttpResult>;
   section(section: CheckSection, subject?: string): Recorder;

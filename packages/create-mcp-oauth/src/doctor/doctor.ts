@@ -28,6 +28,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const ctx: Context = {
     resource: options.resource,
     url,
+    projectScripts: options.projectScripts ?? {},
     checks,
     http: (target, init = {}, readBody = false) => httpRequest(target, init, { timeout, fetch: doFetch, readBody }),
     section: (section, subject) => {

@@ -10,6 +10,7 @@ import {
   MCP_HEADERS,
   quote,
   type Recorder,
+  startScript,
   suggestedMetadataUrl,
 } from "./context.js";
 
@@ -42,7 +43,8 @@ export async function checkEndpoint(ctx: Context): Promise<EndpointFindings> {
     r.fail(
       "challenge.status",
       `no answer from ${ctx.resource}: ${answer.error}`,
-      "start the server, and pass its MCP endpoint URL as --resource (e.g. https://mcp.example.com/mcp)",
+      startScript(ctx, "dev", url) ??
+        "start the server, and pass its MCP endpoint URL as --resource (e.g. https://mcp.example.com/mcp)",
     );
     return { reachable: false, scopes: [] };
   }

@@ -3,9 +3,20 @@ import { createInterface, type Interface } from "node:readline/promises";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { CliIo } from "../io.js";
+import { formatSteps, nextSteps } from "./next-steps.js";
 import { PROVIDERS, providerInfo, type ProviderId } from "./providers.js";
-import { isEmptyDirectory, scaffold, ScaffoldError, validateChoices } from "./scaffold.js";
-import { TEMPLATES, VALIDATIONS, type Template, type Validation } from "./templates.js";
+import { choosePackageSource } from "./package-source.js";
+import {
+  assertWritable,
+  isEmptyDirectory,
+  PACKAGE_SOURCES,
+  scaffold,
+  ScaffoldError,
+  validateChoices,
+  type PackageSource,
+} from "./scaffold.js";
+import { mcpOAuthPackages, TEMPLATES, VALIDATIONS, type Template, type Validation } from "./templates.js";
+import { findWorkspace } from "./workspace.js";
 
 export const CREATE_USAGE = `Usage: create-mcp-oauth [directory] [options]
 
@@ -17,6 +28,10 @@ Options:
   --template <name>     express (MCP SDK + Express) | mcp-framework      default: express
   --provider <name>     auth0 | okta | cognito | entra | keycloak | local default: local
   --validation <type>   jwt | introspection                             default: jwt
+  --packages <source>   where the mcp-oauth packages come from: registry | workspace
+                        (packed from this mcp-oauth clone into vendor/); default: the
+                        registry, or the workspace when run from a clone and they are
+                        not published yet. Also CREATE_MCP_OAUTH_PACKAGES.
   --force               write into a non-empty directory
   -y, --yes             no questions: defaults for whatever is not given
   -h, --help            this text
@@ -60,6 +75,7 @@ export async function createMain(argv: readonly string[], io: CliIo): Promise<nu
         template: { type: "string" },
         provider: { type: "string" },
         validation: { type: "string" },
+        packages: { type: "string" },
         force: { type: "boolean", default: false },
         yes: { type: "boolean", short: "y", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -86,6 +102,19 @@ export async function createMain(argv: readonly string[], io: CliIo): Promise<nu
     ...(values.provider !== undefined ? { provider: values.provider } : {}),
     ...(values.validation !== undefined ? { validation: values.validation } : {}),
   };
+  const packagesGiven = values.packages ?? (process.env["CREATE_MCP_OAUTH_PACKAGES"] || undefined);
+  if (packagesGiven !== undefined && !(PACKAGE_SOURCES as readonly string[]).includes(packagesGiven)) {
+    io.stderr.write(
+      `create-mcp-oauth: unknown package source "${packagesGiven}" (one of ${PACKAGE_SOURCES.join(", ")})\n`,
+    );
+    return 2;
+  }
+  if (packagesGiven === "workspace" && findWorkspace() === undefined) {
+    io.stderr.write(
+      "create-mcp-oauth: --packages workspace packs the mcp-oauth packages from the repository, and this create-mcp-oauth does not run from one\n",
+    );
+    return 2;
+  }
   const interactive = io.stdin.isTTY === true && !values.yes;
   let force = values.force;
 
@@ -179,22 +208,42 @@ export async function createMain(argv: readonly string[], io: CliIo): Promise<nu
       validation = (given.validation ?? "jwt") as Validation;
     }
 
-    const result = await scaffold({ directory, template, provider, validation, force });
+    // Before the registry is asked and anything packed.
+    await assertWritable(directory, force);
+    let packages = packagesGiven as PackageSource | undefined;
+    if (packages === undefined) {
+      const chosen = await choosePackageSource(mcpOAuthPackages({ template, provider }), {
+        inWorkspace: findWorkspace() !== undefined,
+      });
+      if (chosen.message !== undefined) io.stdout.write(`${chosen.message}\n`);
+      packages = chosen.source;
+    }
+    if (packages === "workspace")
+      io.stdout.write(
+        "Packing the mcp-oauth packages from this clone into vendor/ (pnpm pack, builds included; about a minute)...\n",
+      );
+    const result = await scaffold({ directory, template, provider, validation, force, packages });
     const shown = relative(process.cwd(), result.directory) || ".";
-    const local = provider === "local";
+    const title = providerInfo(provider).title;
+    const steps = nextSteps(provider);
     io.stdout.write(
       [
-        `Created ${result.name} in ${result.directory} (${template}, ${providerInfo(provider).title}, ${validation}):`,
+        `Created ${result.name} in ${result.directory} (${template}, ${title}, ${validation}):`,
         ...result.files.map((f) => `  ${f}`),
         "",
         "Next steps:",
         `  cd ${shown.includes(" ") ? JSON.stringify(shown) : shown}`,
-        "  npm install",
-        "  cp .env.example .env      # and fill it in: see the README",
-        ...(local ? ["  npm run auth-server       # in a second terminal"] : []),
-        "  npm run dev",
-        "  npm run doctor",
+        ...formatSteps(steps.now, "  "),
         "",
+        ...(steps.afterSetUp.length > 0
+          ? [
+              `Once ${title} is set up (README.md, section "${title}"):`,
+              ...formatSteps(steps.afterSetUp, "  "),
+              "",
+              `No ${title} at hand? With --provider local the project runs on this machine as it is.`,
+              "",
+            ]
+          : []),
       ].join("\n"),
     );
     return 0;

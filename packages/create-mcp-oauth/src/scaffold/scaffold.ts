@@ -1,8 +1,23 @@
 /** Writes a generated project to disk, refusing to mix it into a directory that has content. */
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { PROVIDERS, providerInfo, type ProviderId } from "./providers.js";
-import { generateFiles, TEMPLATES, VALIDATIONS, type Template, type Validation } from "./templates.js";
+import {
+  generateFiles,
+  mcpOAuthPackages,
+  TEMPLATES,
+  VALIDATIONS,
+  type Template,
+  type Validation,
+} from "./templates.js";
+import { findWorkspace, packWorkspacePackages, withWorkspaceDependencies } from "./workspace.js";
+
+/**
+ * Where the project's mcp-oauth packages come from: `registry` (the `VERSIONS` ranges), or
+ * `workspace` (packed from the mcp-oauth clone this scaffolder runs from into `vendor/`).
+ */
+export const PACKAGE_SOURCES = ["registry", "workspace"] as const;
+export type PackageSource = (typeof PACKAGE_SOURCES)[number];
 
 export interface ScaffoldOptions {
   /** Target directory, created when missing. */
@@ -14,6 +29,8 @@ export interface ScaffoldOptions {
   name?: string;
   /** Write into a non-empty directory (generated files are overwritten, others left alone). */
   force?: boolean;
+  /** Default `registry`. `workspace` only when running from a clone of mcp-oauth. */
+  packages?: PackageSource;
 }
 
 export interface ScaffoldResult {
@@ -50,6 +67,15 @@ export async function isEmptyDirectory(directory: string): Promise<boolean> {
   }
 }
 
+/** Refuses a non-empty directory unless `force`. */
+export async function assertWritable(directory: string, force = false): Promise<void> {
+  if (!force && !(await isEmptyDirectory(directory))) {
+    throw new ScaffoldError(
+      `${resolve(directory)} is not empty; choose another directory, or pass --force to write into it (generated files are overwritten)`,
+    );
+  }
+}
+
 export function validateChoices(options: Pick<ScaffoldOptions, "template" | "provider" | "validation">): void {
   if (!(TEMPLATES as readonly string[]).includes(options.template)) {
     throw new ScaffoldError(`unknown template "${options.template}" (one of ${TEMPLATES.join(", ")})`);
@@ -68,22 +94,57 @@ export function validateChoices(options: Pick<ScaffoldOptions, "template" | "pro
 export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult> {
   validateChoices(options);
   const directory = resolve(options.directory);
-  if (!options.force && !(await isEmptyDirectory(directory))) {
-    throw new ScaffoldError(
-      `${directory} is not empty; choose another directory, or pass --force to write into it (generated files are overwritten)`,
-    );
-  }
+  await assertWritable(directory, options.force);
   const name = options.name ?? packageNameFor(directory);
+  const vendored = options.packages === "workspace" ? await packIntoVendor(options, directory) : undefined;
   const files = generateFiles({
     name,
     template: options.template,
     provider: options.provider,
     validation: options.validation,
+    ...(vendored !== undefined ? { vendored } : {}),
   });
   for (const [path, content] of Object.entries(files)) {
     const target = join(directory, path);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, content);
   }
-  return { directory, name, files: Object.keys(files) };
+  return { directory, name, files: [...Object.keys(files), ...Object.values(vendored ?? {})] };
+}
+
+const VENDOR = "vendor";
+
+/**
+ * Packs the mcp-oauth packages the project needs (and those they depend on) from the
+ * workspace into `<directory>/vendor/`. Returns their paths relative to the project.
+ */
+async function packIntoVendor(
+  options: Pick<ScaffoldOptions, "template" | "provider">,
+  directory: string,
+): Promise<Record<string, string>> {
+  const workspace = findWorkspace();
+  if (workspace === undefined) {
+    throw new ScaffoldError(
+      "--packages workspace packs the mcp-oauth packages from the repository, and this create-mcp-oauth does not run from one (clone https://github.com/mcp-oauth/mcp-oauth and run `npx -y pnpm@12.4.2 scaffold` there)",
+    );
+  }
+  const packages = withWorkspaceDependencies(workspace, mcpOAuthPackages(options));
+  let packed;
+  try {
+    packed = await packWorkspacePackages(workspace, packages);
+  } catch (error) {
+    throw new ScaffoldError(`packing the mcp-oauth packages failed; nothing was written.\n${(error as Error).message}`);
+  }
+  try {
+    await mkdir(join(directory, VENDOR), { recursive: true });
+    const vendored: Record<string, string> = {};
+    for (const [name, tarball] of [...packed.tarballs].sort(([a], [b]) => a.localeCompare(b))) {
+      const file = `${VENDOR}/${basename(tarball)}`;
+      await copyFile(tarball, join(directory, file));
+      vendored[name] = file;
+    }
+    return vendored;
+  } finally {
+    await rm(packed.directory, { recursive: true, force: true });
+  }
 }

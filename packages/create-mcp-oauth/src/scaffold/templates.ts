@@ -4,6 +4,7 @@
  * the examples of this repository.
  */
 import { envExample, type Validation } from "./env-example.js";
+import { formatSteps, nextSteps } from "./next-steps.js";
 import { CLIENT_ID_METADATA_NOTE, providerInfo, type ProviderId } from "./providers.js";
 
 export const TEMPLATES = ["express", "mcp-framework"] as const;
@@ -17,6 +18,13 @@ export interface ProjectOptions {
   template: Template;
   provider: ProviderId;
   validation: Validation;
+  /**
+   * mcp-oauth packages packed into the project because they are not on the npm registry yet:
+   * package name to tarball path relative to the project (`vendor/mcp-oauth-core-0.1.0.tgz`).
+   * The project depends on them by `file:` (and `overrides`, for those its dependencies need)
+   * in place of the registry ranges of `VERSIONS`.
+   */
+  vendored?: Readonly<Record<string, string>>;
 }
 
 /** Versions the generated package.json asks for (those this repository is tested with). */
@@ -34,12 +42,24 @@ export const VERSIONS = {
   typesNode: "^20.19.43",
 } as const;
 
+/** The mcp-oauth packages (and create-mcp-oauth, for `mcp-oauth doctor`) a project depends on directly. */
+export function mcpOAuthPackages(o: Pick<ProjectOptions, "template" | "provider">): string[] {
+  return [
+    o.template === "express" ? "@mcp-oauth/express" : "@mcp-oauth/mcp-framework",
+    ...(o.provider === "local" ? ["@mcp-oauth/local-authorization-server"] : []),
+    "create-mcp-oauth",
+  ];
+}
+
 const indent = (lines: readonly string[], spaces: number): string =>
   lines.map((l) => `${" ".repeat(spaces)}${l}`).join("\n");
 
 function packageJson(o: ProjectOptions): string {
   const express = o.template === "express";
   const local = o.provider === "local";
+  const vendored = o.vendored ?? {};
+  const ours = (name: string, range: string): string =>
+    vendored[name] !== undefined ? `file:${vendored[name]}` : range;
   const pkg = {
     name: o.name,
     version: "0.1.0",
@@ -53,29 +73,38 @@ function packageJson(o: ProjectOptions): string {
       start: "node dist/index.js",
       typecheck: "tsc -p tsconfig.json",
       test: "node --import tsx --test test/*.test.ts",
-      doctor: "mcp-oauth doctor --resource http://127.0.0.1:3000/mcp",
-      ...(local ? { "auth-server": "tsx scripts/auth-server.ts" } : {}),
+      // The URL the server listens at, from .env and the environment as src/index.ts reads them.
+      doctor: "mcp-oauth doctor --dotenv .env",
+      ...(local ? { "auth-server": "tsx scripts/auth-server.ts", token: "tsx scripts/token.ts" } : {}),
     },
     dependencies: express
       ? {
-          "@mcp-oauth/express": VERSIONS.mcpOAuth,
+          "@mcp-oauth/express": ours("@mcp-oauth/express", VERSIONS.mcpOAuth),
           "@modelcontextprotocol/sdk": VERSIONS.sdk,
           express: VERSIONS.express,
           zod: VERSIONS.zodForSdk,
         }
       : {
-          "@mcp-oauth/mcp-framework": VERSIONS.mcpOAuth,
+          "@mcp-oauth/mcp-framework": ours("@mcp-oauth/mcp-framework", VERSIONS.mcpOAuth),
           "mcp-framework": VERSIONS.mcpFramework,
           zod: VERSIONS.zodForFramework,
         },
     devDependencies: {
-      ...(local ? { "@mcp-oauth/local-authorization-server": VERSIONS.mcpOAuth } : {}),
+      ...(local
+        ? { "@mcp-oauth/local-authorization-server": ours("@mcp-oauth/local-authorization-server", VERSIONS.mcpOAuth) }
+        : {}),
       ...(express ? { "@types/express": VERSIONS.typesExpress } : {}),
       "@types/node": VERSIONS.typesNode,
-      "create-mcp-oauth": VERSIONS.createMcpOAuth,
+      "create-mcp-oauth": ours("create-mcp-oauth", VERSIONS.createMcpOAuth),
       tsx: VERSIONS.tsx,
       typescript: VERSIONS.typescript,
     },
+    // The packed packages name each other by registry range (@mcp-oauth/express needs
+    // @mcp-oauth/core@^0.1.0): npm takes those from vendor/ too. A direct dependency's override
+    // must be the same spec as the dependency, which it is.
+    ...(Object.keys(vendored).length > 0
+      ? { overrides: Object.fromEntries(Object.entries(vendored).map(([name, file]) => [name, `file:${file}`])) }
+      : {}),
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
@@ -550,10 +579,47 @@ process.once("SIGTERM", stop);
 `;
 }
 
+function tokenScript(): string {
+  return `/**
+ * Prints an access token for this MCP server from the local authorization server, obtained as
+ * an MCP client obtains one: dynamic client registration, authorization code with PKCE and the
+ * resource parameter, a scripted browser signing in (as the login name given, default alice)
+ * and consenting. For the doctor: npm run -s token | npm run doctor -- --token -
+ * Development only: it prints the token, which is what it is for.
+ */
+import { existsSync } from "node:fs";
+import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
+
+if (existsSync(".env")) process.loadEnvFile(".env");
+const env = process.env;
+const issuer = (env["OAUTH_AUTHORIZATION_SERVER"] ?? "").split(",")[0]?.trim() || "http://127.0.0.1:9000";
+// The resource the server publishes (src/server.ts): OAUTH_RESOURCE, else its own /mcp URL.
+const host = env["HOST"] || "127.0.0.1";
+const publicHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? \`[\${host}]\` : host;
+const resource = env["OAUTH_RESOURCE"] || \`http://\${publicHost}:\${env["PORT"] || 3000}/mcp\`;
+const scope = (env["OAUTH_SCOPES"] ?? "").split(/[\\s,]+/).filter((s) => s !== "").join(" ") || "mcp:read";
+
+try {
+  const tokens = await obtainAccessToken(issuer, { resource, scope, login: process.argv[2] || "alice" });
+  process.stdout.write(\`\${tokens.access_token}\\n\`);
+} catch (error) {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  console.error(
+    code === "ECONNREFUSED"
+      ? \`no authorization server answers at \${issuer}: start it with \\\`npm run auth-server\\\` (in another terminal)\`
+      : \`no token from \${issuer}: \${(error as Error).message}\`,
+  );
+  process.exitCode = 1;
+}
+`;
+}
+
 function readme(o: ProjectOptions): string {
   const p = providerInfo(o.provider);
   const express = o.template === "express";
   const local = o.provider === "local";
+  const steps = nextSteps(o.provider);
+  const vendored = Object.keys(o.vendored ?? {});
   const lines = [
     `# ${o.name}`,
     "",
@@ -565,22 +631,41 @@ function readme(o: ProjectOptions): string {
     "",
     "## Next steps",
     "",
-    "The `@mcp-oauth/*` packages are not on the npm registry until their first release (0.1.0): until then `npm install`",
-    "fails on them; install them from tarballs packed in a clone of https://github.com/mcp-oauth/mcp-oauth",
-    '(`pnpm -r --filter "./packages/*" pack`, then `npm install ./path/to/mcp-oauth-*.tgz`; docs/releasing.md).',
-    "",
     "```sh",
-    "npm install",
-    "cp .env.example .env        # then fill in the values marked below",
-    ...(local ? ["npm run auth-server         # in a second terminal: the local authorization server on :9000"] : []),
-    "npm run dev                 # MCP endpoint at http://127.0.0.1:3000/mcp",
-    "npm run doctor              # checks the running setup from outside, as an MCP client would",
-    "npm test",
+    ...formatSteps(steps.now),
     "```",
     "",
+    ...(steps.afterSetUp.length > 0
+      ? [
+          `Then set up ${p.title} (below), and:`,
+          "",
+          "```sh",
+          ...formatSteps(steps.afterSetUp),
+          "```",
+          "",
+          `No ${p.title} at hand? A project made with \`--provider local\` runs on this machine as it is: it comes with a`,
+          "local authorization server and a script that gets a token from it.",
+          "",
+        ]
+      : [
+          "`npm run -s token` prints a token from the local authorization server (`npm run -s token -- bob`: signed in as bob).",
+          "",
+        ]),
     `Then connect an MCP client (the MCP Inspector, Claude, VS Code) to \`http://127.0.0.1:3000/mcp\` and call \`whoami\`:`,
     "it answers with the subject, client id and scopes of the token the client obtained.",
     "",
+    ...(vendored.length > 0
+      ? [
+          "## The mcp-oauth packages in `vendor/`",
+          "",
+          `${vendored.map((n) => `\`${n}\``).join(", ")} were not on the npm registry when this project was made:`,
+          "create-mcp-oauth packed them from its mcp-oauth repository into `vendor/`, and `package.json` depends on",
+          "those files (`file:vendor/...`, and `overrides` for the ones they depend on). Keep `vendor/` with the project.",
+          `Once they are published, replace each \`file:vendor/...\` with \`${VERSIONS.mcpOAuth}\`, delete \`overrides\` and`,
+          "`vendor/`, and run `npm install`.",
+          "",
+        ]
+      : []),
     `## ${p.title}`,
     "",
     ...p.setup.map((s, i) => `${i + 1}. ${s}`),
@@ -588,8 +673,8 @@ function readme(o: ProjectOptions): string {
     "Then set the values in `.env` (each is explained in `.env.example`):",
     "",
     "```sh",
-    // Commented out: set, it must be the URL the server is reached at, and `npm run doctor` checks http://127.0.0.1:3000/mcp.
-    "# OAUTH_RESOURCE=https://mcp.example.com/mcp   # once deployed: the MCP endpoint's public URL (unset: http://HOST:PORT/mcp, which npm run doctor checks)",
+    // Commented out: set, it must be the URL the server is reached at (which `npm run doctor` then checks).
+    "# OAUTH_RESOURCE=https://mcp.example.com/mcp   # once deployed: the MCP endpoint's public URL (unset: http://HOST:PORT/mcp)",
     ...(p.scopes.value !== "" ? [`OAUTH_SCOPES=${p.scopes.value}`] : []),
     `OAUTH_AUTHORIZATION_SERVER=${p.issuer.value}`,
     ...(p.issuers ? [`OAUTH_ISSUER=${p.issuers.value}`] : []),
@@ -623,7 +708,13 @@ function readme(o: ProjectOptions): string {
     "- `src/server.ts`: the server, its OAuth options (`oauthOptions`) and the `whoami` tool; add your tools here.",
     "- `src/index.ts`: reads `.env` and the environment, starts the server.",
     "- `test/server.test.ts`: starts the server on a free port and checks the metadata and the challenge.",
-    ...(local ? ["- `scripts/auth-server.ts`: the local authorization server (`npm run auth-server`)."] : []),
+    ...(local
+      ? [
+          "- `scripts/auth-server.ts`: the local authorization server (`npm run auth-server`).",
+          "- `scripts/token.ts`: a token from it for this server (`npm run -s token`).",
+        ]
+      : []),
+    ...(vendored.length > 0 ? ["- `vendor/`: the mcp-oauth packages, packed (see above)."] : []),
     ...(express
       ? []
       : [
@@ -650,6 +741,8 @@ export function generateFiles(o: ProjectOptions): Record<string, string> {
     "src/server.ts": express ? expressServer(o) : frameworkServer(o),
     "src/index.ts": express ? expressIndex() : frameworkIndex(),
     "test/server.test.ts": express ? expressTest(o) : frameworkTest(o),
-    ...(o.provider === "local" ? { "scripts/auth-server.ts": authServerScript(o) } : {}),
+    ...(o.provider === "local"
+      ? { "scripts/auth-server.ts": authServerScript(o), "scripts/token.ts": tokenScript() }
+      : {}),
   };
 }
