@@ -320,6 +320,10 @@ describe("scopesForJsonRpc: resource URIs as the MCP SDK routes them", () => {
     expect(scopesForJsonRpc(notes, read("notes"))).toEqual(["notes:read"]);
     expect(scopesForJsonRpc(notes, read("NOTES"))).toEqual(["notes:read"]);
     expect(scopesForJsonRpc(notes, read("config://notes"))).toEqual([]);
+    // Keys the parser refuses are never compared with each other: no conflict among them.
+    const several: McpScopePolicy = { resources: { notes: ["notes:read"], drafts: ["drafts:read"] } };
+    expect(() => compileScopePolicy(several)).not.toThrow();
+    expect(sorted(scopesForJsonRpc(several, read("notes")))).toEqual(["drafts:read", "notes:read"]);
   });
 
   it("accepts keys that name one resource with the same scopes, in any order", () => {

@@ -225,7 +225,8 @@ export class JwksKeySource {
  * so a key without `verify` there (or with a `key_ops` that is no array) verifies nothing.
  */
 function verifiesSignatures(jwk: unknown): boolean {
-  const keyOps = (jwk as { key_ops?: unknown } | null)?.key_ops;
+  // A `null` entry throws here as it would in jwks-rsa: the set is unusable either way (503).
+  const keyOps = (jwk as { key_ops?: unknown }).key_ops;
   return keyOps === undefined || (Array.isArray(keyOps) && keyOps.includes("verify"));
 }
 
