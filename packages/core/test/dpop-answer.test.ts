@@ -26,7 +26,7 @@ const allowed = (scheme: DpopAnswerContext["scheme"], nonce?: string): DpopAnswe
 /** The challenges of an answer, by scheme. */
 function challenges(header: string | undefined): Record<string, Record<string, string>> {
   expect(header).toBeDefined();
-  expect(() => validateHeaderValue("WWW-Authenticate", header)).not.toThrow();
+  expect(() => validateHeaderValue("WWW-Authenticate", header!)).not.toThrow();
   const byScheme: Record<string, Record<string, string>> = {};
   for (const part of splitChallenges(header!)) {
     const { scheme, params } = parseChallenge(part);

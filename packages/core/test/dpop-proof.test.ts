@@ -350,6 +350,7 @@ describe("the claims", () => {
     ["another port", "https://mcp.example.com:8443/mcp"],
     ["plain http", "http://mcp.example.com/mcp"],
     ["a userinfo", "https://user@mcp.example.com/mcp"],
+    ["our host as the userinfo of another", "https://mcp.example.com@evil.example/mcp"],
     ["no scheme", "//mcp.example.com/mcp"],
     ["a relative path", "/mcp"],
     ["a space", "https://mcp.example.com/m cp"],

@@ -8,11 +8,12 @@
 
 /**
  * `scheme://host[:port]path[?query][#fragment]` with a registered name or an IP literal as
- * host. No userinfo (`https://evil@mcp.example.com/` is not our URI) and no percent-encoded
- * host: such a URI never equals ours.
+ * host. The path, if any, starts with `/`: whatever else follows the host (the `@` of a
+ * userinfo, as in `https://mcp.example.com@evil.example/`, or a port that is not digits) makes
+ * it no match, never part of a path. No percent-encoded host: such a URI never equals ours.
  */
 const HTTP_URI =
-  /^(https?):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]+)(?::([0-9]*))?([^?#]*)(?:[?#][\s\S]*)?$/i;
+  /^(https?):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]+)(?::([0-9]*))?(\/[^?#]*)?(?:[?#][\s\S]*)?$/i;
 
 /** RFC 3986 `path-abempty`: segments of pchar (unreserved, pct-encoded, sub-delims, `:`, `@`). */
 const PATH = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
