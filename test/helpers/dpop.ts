@@ -102,3 +102,6 @@ export function splitChallenges(header: string): string[] {
   challenges.push(header.slice(start).trim());
   return challenges;
 }
+
+/** A promise of what `run` returns or throws: for APIs that answer synchronously when they can. */
+export const settle = <T>(run: () => T | Promise<T>): Promise<T> => (async () => run())();

@@ -26,8 +26,9 @@ export {
   DEFAULT_DPOP_ALGORITHMS,
   DPOP_ALGORITHMS,
   isDpopAlgorithm,
-  verifyProofSignature,
+  signatureCheck,
   type DpopAlgorithm,
+  type ProofSignatureCheck,
 } from "./dpop/algorithms.js";
 export { HtuMatcher, normalizeHtu } from "./dpop/htu.js";
 export { ProofKeyCache, thumbprintInput, thumbprintOf, type ProofKey } from "./dpop/jwk.js";

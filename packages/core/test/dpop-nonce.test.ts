@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { DpopNonces, DpopVerifier, resolveDpopOptions, type DpopProofInput } from "../src/internal.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
-import { dpopKey, dpopProof, type DpopKey } from "../../../test/helpers/dpop.js";
+import { dpopKey, dpopProof, settle, type DpopKey } from "../../../test/helpers/dpop.js";
 
 const OLD_SECRET = "old-secret-old-secret-old-secret-0123456789";
 const NEW_SECRET = "new-secret-new-secret-new-secret-0123456789";
@@ -129,14 +129,14 @@ describe("the nonce flow through DpopVerifier", () => {
     const withNonce = (nonce?: string): Promise<string> =>
       dpopProof(key, { accessToken: TOKEN, nonce, iat: Math.floor(now / 1000) }, NOW_S);
 
-    expect(await codeOf(verifier.verify(input(await withNonce())))).toBe("dpop_nonce_required");
+    expect(await codeOf(settle(async () => verifier.verify(input(await withNonce()))))).toBe("dpop_nonce_required");
     const nonce = verifier.nonce()!;
-    expect(await codeOf(verifier.verify(input(await withNonce(nonce))))).toBe("ok");
-    expect(await codeOf(verifier.verify(input(await withNonce("definitely-not-the-server-nonce"))))).toBe(
-      "dpop_nonce_invalid",
-    );
+    expect(await codeOf(settle(async () => verifier.verify(input(await withNonce(nonce)))))).toBe("ok");
+    expect(
+      await codeOf(settle(async () => verifier.verify(input(await withNonce("definitely-not-the-server-nonce"))))),
+    ).toBe("dpop_nonce_invalid");
     now = START + 301_000;
-    expect(await codeOf(verifier.verify(input(await withNonce(nonce))))).toBe("dpop_nonce_invalid");
+    expect(await codeOf(settle(async () => verifier.verify(input(await withNonce(nonce)))))).toBe("dpop_nonce_invalid");
   });
 
   it("hands out the next nonce once the one used is past half its lifetime", async () => {
@@ -157,7 +157,7 @@ describe("the nonce flow through DpopVerifier", () => {
     const replicaA = build([NEW_SECRET], () => START);
     const replicaB = build([NEW_SECRET], () => START);
     const proof = await dpopProof(key, { accessToken: TOKEN, nonce: replicaA.nonce() }, NOW_S);
-    expect(await codeOf(replicaB.verify(input(proof)))).toBe("ok");
+    expect(await codeOf(settle(async () => replicaB.verify(input(proof))))).toBe("ok");
   });
 
   it("has no nonces when no secret is configured", () => {

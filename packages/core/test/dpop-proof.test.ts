@@ -10,8 +10,10 @@ import {
   accessTokenHash,
   DpopVerifier,
   resolveDpopOptions,
+  signatureCheck,
   thumbprintInput,
   thumbprintOf,
+  type DpopAlgorithm,
   type DpopOptions,
   type DpopProofInput,
 } from "../src/internal.js";
@@ -21,6 +23,7 @@ import {
   athOf,
   dpopKey,
   dpopProof,
+  settle,
   tamperSignature,
   unsignedProof,
   type DpopKey,
@@ -80,7 +83,7 @@ async function outcome(
   overrides: Partial<DpopProofInput> = {},
   options: DpopOptions = {},
 ): Promise<string> {
-  return codeOf(verifier(options).verify(request(proof, overrides)));
+  return codeOf(settle(async () => verifier(options).verify(request(proof, overrides))));
 }
 
 describe("a valid proof", () => {
@@ -406,42 +409,42 @@ describe("replay", () => {
   it("accepts a proof once", async () => {
     const v = verifier();
     const proof = await proofOf(es256);
-    expect(await codeOf(v.verify(request(proof)))).toBe("ok");
-    expect(await codeOf(v.verify(request(proof)))).toBe("dpop_proof_replayed");
+    expect(await codeOf(settle(async () => v.verify(request(proof))))).toBe("ok");
+    expect(await codeOf(settle(async () => v.verify(request(proof))))).toBe("dpop_proof_replayed");
   });
 
   it("refuses another proof of the same key with a jti already used, not another key's", async () => {
     const v = verifier();
-    expect(await codeOf(v.verify(request(await proofOf(es256, { jti: "same" }))))).toBe("ok");
-    expect(await codeOf(v.verify(request(await proofOf(es256, { jti: "same", htm: "POST" }))))).toBe(
-      "dpop_proof_replayed",
-    );
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256, { jti: "same" })))))).toBe("ok");
+    expect(
+      await codeOf(settle(async () => v.verify(request(await proofOf(es256, { jti: "same", htm: "POST" }))))),
+    ).toBe("dpop_proof_replayed");
     const otherInput = request(await proofOf(other, { jti: "same" }), { boundThumbprint: other.thumbprint });
-    expect(await codeOf(v.verify(otherInput))).toBe("ok");
+    expect(await codeOf(settle(async () => v.verify(otherInput)))).toBe("ok");
   });
 
   it("does not spend a jti on a proof refused for another reason", async () => {
     const v = verifier();
     const input = request(await proofOf(es256, { jti: "kept" }), { boundThumbprint: other.thumbprint });
-    expect(await codeOf(v.verify(input))).toBe("dpop_key_mismatch");
-    expect(await codeOf(v.verify(request(await proofOf(es256, { jti: "kept" }))))).toBe("ok");
+    expect(await codeOf(settle(async () => v.verify(input)))).toBe("dpop_key_mismatch");
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256, { jti: "kept" })))))).toBe("ok");
   });
 
   it("remembers a jti until its proof could no longer pass the iat check, and no longer", async () => {
     let now = NOW_MS;
     const v = verifier({}, () => now);
     const proof = await proofOf(es256, { iat: NOW + 100 });
-    expect(await codeOf(v.verify(request(proof)))).toBe("ok");
+    expect(await codeOf(settle(async () => v.verify(request(proof))))).toBe("ok");
     now = NOW_MS + 399_000; // iat + 299 s: still acceptable, so still remembered
-    expect(await codeOf(v.verify(request(proof)))).toBe("dpop_proof_replayed");
+    expect(await codeOf(settle(async () => v.verify(request(proof))))).toBe("dpop_proof_replayed");
     now = NOW_MS + 401_000; // past iat + 300 s
-    expect(await codeOf(v.verify(request(proof)))).toBe("dpop_iat_out_of_window");
+    expect(await codeOf(settle(async () => v.verify(request(proof))))).toBe("dpop_iat_out_of_window");
   });
 
   it("answers 503-style dpop_replay_unavailable when the store is full, never accepting unchecked", async () => {
     const v = verifier({ replay: { maxEntries: 1 } });
-    expect(await codeOf(v.verify(request(await proofOf(es256))))).toBe("ok");
-    expect(await codeOf(v.verify(request(await proofOf(es256))))).toBe("dpop_replay_unavailable");
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256)))))).toBe("ok");
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256)))))).toBe("dpop_replay_unavailable");
   });
 
   it("turns a store of the application's own that throws into dpop_replay_unavailable", async () => {
@@ -451,6 +454,19 @@ describe("replay", () => {
     expect(await outcome(await proofOf(es256), {}, { replay: { store: failing } })).toBe("dpop_replay_unavailable");
     const truthy = { rememberOnce: () => 1 as unknown as boolean };
     expect(await outcome(await proofOf(es256), {}, { replay: { store: truthy } })).toBe("dpop_proof_replayed");
+  });
+
+  it("answers synchronously with the in-memory store, and with a promise for a store that needs one", async () => {
+    const sync = verifier().verify(request(await proofOf(es256)));
+    expect(sync).not.toBeInstanceOf(Promise);
+    const store = { rememberOnce: async (): Promise<boolean> => true };
+    const pending = verifier({ replay: { store } }).verify(request(await proofOf(es256)));
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).thumbprint).toBe(es256.thumbprint);
+    const replayed = { rememberOnce: async (): Promise<boolean> => false };
+    expect(
+      await codeOf(settle(async () => verifier({ replay: { store: replayed } }).verify(request(await proofOf(es256))))),
+    ).toBe("dpop_proof_replayed");
   });
 
   it("gives the store a lifetime that covers the rest of the window", async () => {
@@ -464,5 +480,110 @@ describe("replay", () => {
     expect(await outcome(await proofOf(es256, { iat: NOW - 100 }), {}, { replay: { store } })).toBe("ok");
     expect(await outcome(await proofOf(es256, { iat: NOW + 100 }), {}, { replay: { store } })).toBe("ok");
     expect(seen).toEqual([200, 400]);
+  });
+});
+
+describe("a verifier that has seen the client before (header and ath memos)", () => {
+  it("still checks the signature of every proof with a known header", async () => {
+    const v = verifier();
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256)))))).toBe("ok");
+    expect(await codeOf(settle(async () => v.verify(request(tamperSignature(await proofOf(es256))))))).toBe(
+      "dpop_signature_invalid",
+    );
+    expect(
+      await codeOf(settle(async () => v.verify(request(await proofOf(es256, { signWith: other.privateKey }))))),
+    ).toBe("dpop_signature_invalid");
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256)))))).toBe("ok");
+  });
+
+  it("still checks every claim of a proof with a known header", async () => {
+    const v = verifier();
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256)))))).toBe("ok");
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256, { htm: "GET" })))))).toBe(
+      "dpop_method_mismatch",
+    );
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256, { iat: NOW - 400 })))))).toBe(
+      "dpop_iat_out_of_window",
+    );
+    expect(
+      await codeOf(settle(async () => v.verify(request(await proofOf(es256), { boundThumbprint: other.thumbprint })))),
+    ).toBe("dpop_key_mismatch");
+  });
+
+  it("checks ath against the token presented, not one seen before", async () => {
+    const v = verifier();
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256)))))).toBe("ok");
+    // The proof names the known token; the request presents another.
+    expect(
+      await codeOf(settle(async () => v.verify(request(await proofOf(es256), { accessToken: `${TOKEN}.other` })))),
+    ).toBe("dpop_ath_mismatch");
+    // The known token with a proof for another.
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256, { accessToken: "another" })))))).toBe(
+      "dpop_ath_mismatch",
+    );
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256, { omit: ["ath"] })))))).toBe(
+      "dpop_claim_missing",
+    );
+  });
+
+  it("does not learn a header from a proof whose signature failed", async () => {
+    const v = verifier();
+    const forged = await proofOf(es256, { signWith: other.privateKey });
+    expect(await codeOf(settle(async () => v.verify(request(forged))))).toBe("dpop_signature_invalid");
+    expect(
+      await codeOf(settle(async () => v.verify(request(await proofOf(es256, { signWith: other.privateKey }))))),
+    ).toBe("dpop_signature_invalid");
+    expect(await codeOf(settle(async () => v.verify(request(await proofOf(es256)))))).toBe("ok");
+  });
+
+  it("serves many clients past the memo's bound", async () => {
+    const v = verifier({ keyCacheEntries: 2 });
+    const keys = await Promise.all([dpopKey(), dpopKey(), dpopKey()]);
+    for (let round = 0; round < 2; round++) {
+      for (const key of keys) {
+        const input = request(await proofOf(key), { boundThumbprint: key.thumbprint });
+        expect(await codeOf(settle(async () => v.verify(input)))).toBe("ok");
+      }
+    }
+  });
+});
+
+describe("signatureCheck (RFC 8725 section 3.1: the key must suit the algorithm)", () => {
+  const ec256 = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
+  const ec384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey;
+  const rsa2048 = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
+  const rsa1024 = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey;
+  const rsaPss = generateKeyPairSync("rsa-pss", { modulusLength: 2048 }).publicKey;
+  const ed25519 = generateKeyPairSync("ed25519").publicKey;
+  const ed448 = generateKeyPairSync("ed448").publicKey;
+
+  it.each<[string, KeyObject, boolean]>([
+    ["ES256", ec256, true],
+    ["ES256", ec384, false],
+    ["ES384", ec384, true],
+    ["ES256", rsa2048, false],
+    ["RS256", rsa2048, true],
+    ["RS256", rsa1024, false],
+    ["RS256", rsaPss, false],
+    ["RS256", ec256, false],
+    ["PS256", rsa2048, true],
+    ["PS256", rsaPss, true],
+    ["PS256", rsa1024, false],
+    ["EdDSA", ed25519, true],
+    ["EdDSA", ed448, true],
+    ["Ed25519", ed25519, true],
+    ["Ed25519", ed448, false],
+    ["EdDSA", ec256, false],
+  ])("%s with this key: %p", (alg, key, suits) => {
+    expect(signatureCheck(alg as DpopAlgorithm, key) !== undefined).toBe(suits);
+  });
+
+  it("verifies what node:crypto signed, and nothing else, never throwing", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed448");
+    const data = Buffer.from("header.payload");
+    const check = signatureCheck("EdDSA", publicKey)!;
+    expect(check(data, sign(null, data, privateKey))).toBe(true);
+    expect(check(Buffer.from("header.other"), sign(null, data, privateKey))).toBe(false);
+    expect(check(data, Buffer.alloc(3))).toBe(false);
   });
 });

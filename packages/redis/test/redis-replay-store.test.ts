@@ -9,7 +9,7 @@ import { McpOAuthConfigError, type McpOAuthEvent } from "@mcp-oauth/core";
 import { DpopVerifier, replayKey, resolveDpopOptions, type DpopProofInput } from "@mcp-oauth/core/internal";
 import { RedisReplayStore, type RedisReplayStoreOptions } from "../src/redis-replay-store.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
-import { dpopKey, dpopProof, type DpopKey } from "../../../test/helpers/dpop.js";
+import { dpopKey, dpopProof, settle, type DpopKey } from "../../../test/helpers/dpop.js";
 import { startTestRedisServer, type TestRedisServer } from "../../../test/helpers/redis-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,19 +75,21 @@ describe("replicas sharing one Redis", () => {
   it("refuse at one replica a proof the other accepted", async () => {
     const [a, b] = [replica(await store()), replica(await store())];
     const once = await proof();
-    expect(await codeOf(a.verify(input(once)))).toBe("ok");
-    expect(await codeOf(b.verify(input(once)))).toBe("dpop_proof_replayed");
-    expect(await codeOf(a.verify(input(once)))).toBe("dpop_proof_replayed");
-    expect(await codeOf(b.verify(input(await proof())))).toBe("ok");
+    expect(await codeOf(settle(async () => a.verify(input(once))))).toBe("ok");
+    expect(await codeOf(settle(async () => b.verify(input(once))))).toBe("dpop_proof_replayed");
+    expect(await codeOf(settle(async () => a.verify(input(once))))).toBe("dpop_proof_replayed");
+    expect(await codeOf(settle(async () => b.verify(input(await proof()))))).toBe("ok");
   });
 
   it("store one key per proof, a hash with the rest of the iat window as lifetime, never the jti", async () => {
     const replay = await store();
     const jti = "a-recognisable-jti-value";
     const iat = Math.floor(Date.now() / 1000);
-    expect(await codeOf(replica(replay).verify(input(await dpopProof(key, { accessToken: TOKEN, jti }, iat))))).toBe(
-      "ok",
-    );
+    expect(
+      await codeOf(
+        settle(async () => replica(replay).verify(input(await dpopProof(key, { accessToken: TOKEN, jti }, iat)))),
+      ),
+    ).toBe("ok");
     const keys = await admin.keys("*");
     expect(keys).toEqual([`mcp-oauth:v1:j:${replayKey(key.thumbprint, jti)}`]);
     expect(keys[0]).not.toContain(jti);
@@ -120,14 +122,14 @@ describe("a Redis that is down", () => {
     const replay = await store({ retryAfterMs: 0, onEvent: (event) => events.push(event) });
     const verifier = replica(replay);
     const before = await proof();
-    expect(await codeOf(verifier.verify(input(before)))).toBe("ok");
+    expect(await codeOf(settle(async () => verifier.verify(input(before))))).toBe("ok");
     await redis.kill();
     try {
       const during = await proof();
-      expect(await codeOf(verifier.verify(input(during)))).toBe("ok");
-      expect(await codeOf(verifier.verify(input(during)))).toBe("dpop_proof_replayed");
+      expect(await codeOf(settle(async () => verifier.verify(input(during))))).toBe("ok");
+      expect(await codeOf(settle(async () => verifier.verify(input(during))))).toBe("dpop_proof_replayed");
       // Accepted before the outage: remembered here too.
-      expect(await codeOf(verifier.verify(input(before)))).toBe("dpop_proof_replayed");
+      expect(await codeOf(settle(async () => verifier.verify(input(before))))).toBe("dpop_proof_replayed");
       const unavailable = events.filter((event) => event.type === "cache_store_unavailable");
       expect(unavailable).toEqual([
         { type: "cache_store_unavailable", store: "redis-dpop-replay", reason: expect.any(String) },
@@ -137,8 +139,8 @@ describe("a Redis that is down", () => {
     }
     await waitFor(() => replay.client.status === "ready", "the reconnection");
     const after = await proof();
-    expect(await codeOf(verifier.verify(input(after)))).toBe("ok");
-    expect(await codeOf(replica(await store()).verify(input(after)))).toBe("dpop_proof_replayed");
+    expect(await codeOf(settle(async () => verifier.verify(input(after))))).toBe("ok");
+    expect(await codeOf(settle(async () => replica(await store()).verify(input(after))))).toBe("dpop_proof_replayed");
     expect(events).toContainEqual({ type: "cache_store_recovered", store: "redis-dpop-replay" });
   });
 
@@ -147,19 +149,21 @@ describe("a Redis that is down", () => {
     const verifier = replica(replay);
     await redis.kill();
     try {
-      expect(await codeOf(verifier.verify(input(await proof())))).toBe("dpop_replay_unavailable");
+      expect(await codeOf(settle(async () => verifier.verify(input(await proof()))))).toBe("dpop_replay_unavailable");
     } finally {
       await redis.start();
     }
     await waitFor(() => replay.client.status === "ready", "the reconnection");
-    expect(await codeOf(verifier.verify(input(await proof())))).toBe("ok");
+    expect(await codeOf(settle(async () => verifier.verify(input(await proof()))))).toBe("ok");
   });
 
   it("without a memory layer, refuses while Redis is down: it cannot tell", async () => {
     const replay = await store({ retryAfterMs: 0, memoryEntries: 0 });
     await redis.kill();
     try {
-      expect(await codeOf(replica(replay).verify(input(await proof())))).toBe("dpop_replay_unavailable");
+      expect(await codeOf(settle(async () => replica(replay).verify(input(await proof()))))).toBe(
+        "dpop_replay_unavailable",
+      );
     } finally {
       await redis.start();
     }

@@ -3,8 +3,7 @@
  * section 4.3 (point 5): an asymmetric algorithm the server supports; never `none`, never a
  * MAC (a proof must show a private key, and an HMAC secret would be the verifier's too).
  */
-import { verify, type KeyObject } from "node:crypto";
-import { verifySignature } from "../jwt/signature.js";
+import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from "node:crypto";
 
 export const DPOP_ALGORITHMS = [
   "ES256",
@@ -61,23 +60,46 @@ export function keyShapeOf(alg: DpopAlgorithm): KeyShape {
   return SHAPES[alg];
 }
 
+const HASHES: Readonly<Record<string, string>> = { "256": "sha256", "384": "sha384", "512": "sha512" };
+const CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" };
+const MIN_RSA_BITS = 2048;
+
+/** A prepared signature check: `signingInput` is `BASE64URL(header) "." BASE64URL(payload)` as bytes. */
+export type ProofSignatureCheck = (signingInput: Buffer, signature: Buffer) => boolean;
+
 /**
- * Whether `signature` is a valid `alg` signature of `signingInput` under `key`. ES, RS and PS
- * go through the token verifier's own check (key type, curve, RSA of 2048 bits or more);
- * EdDSA is checked here, the key's curve standing for the algorithm's. Never throws.
+ * The check of `alg` signatures under `key`, prepared once per key and algorithm (the key's
+ * type and size are read here, not per proof), or undefined when the key does not suit the
+ * algorithm (RFC 8725 section 3.1: RS and PS only with RSA keys of 2048 bits or more, ES only
+ * with the curve it names, EdDSA with an Edwards curve). The check never throws.
  */
-export function verifyProofSignature(
-  alg: DpopAlgorithm,
-  key: KeyObject,
-  signingInput: string,
-  signature: Buffer,
-): boolean {
-  if (alg !== "EdDSA" && alg !== "Ed25519") return verifySignature(alg, key, signingInput, signature);
+export function signatureCheck(alg: DpopAlgorithm, key: KeyObject): ProofSignatureCheck | undefined {
   const type = key.asymmetricKeyType;
-  if (type !== "ed25519" && (alg !== "EdDSA" || type !== "ed448")) return false;
-  try {
-    return verify(null, Buffer.from(signingInput, "latin1"), key, signature);
-  } catch {
-    return false;
+  const details = key.asymmetricKeyDetails;
+  let hash: string | null;
+  let input: KeyObject | VerifyKeyObjectInput;
+  if (alg === "EdDSA" || alg === "Ed25519") {
+    if (type !== "ed25519" && (alg !== "EdDSA" || type !== "ed448")) return undefined;
+    [hash, input] = [null, key];
+  } else {
+    hash = HASHES[alg.slice(2)]!;
+    const rsa = (type === "rsa" || type === "rsa-pss") && (details?.modulusLength ?? 0) >= MIN_RSA_BITS;
+    if (alg.startsWith("ES")) {
+      if (type !== "ec" || details?.namedCurve !== CURVES[alg]) return undefined;
+      input = { key, dsaEncoding: "ieee-p1363" };
+    } else if (alg.startsWith("PS")) {
+      if (!rsa) return undefined;
+      input = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+    } else {
+      if (!rsa || type !== "rsa") return undefined;
+      input = key;
+    }
   }
+  return (signingInput, signature) => {
+    try {
+      return verify(hash, signingInput, input, signature);
+    } catch {
+      return false;
+    }
+  };
 }

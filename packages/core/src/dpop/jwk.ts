@@ -102,9 +102,11 @@ export interface ProofKey {
  * signature check does), so one key under two algorithms is no concern.
  */
 export class ProofKeyCache {
+  readonly maxEntries: number;
   readonly #keys: LRUCache<string, KeyObject> | undefined;
 
   constructor(maxEntries: number = DEFAULT_KEY_CACHE_ENTRIES) {
+    this.maxEntries = maxEntries;
     this.#keys = maxEntries > 0 ? new LRUCache<string, KeyObject>({ max: maxEntries }) : undefined;
   }
 

@@ -6,8 +6,10 @@
  * every request carries its own proof.
  */
 import { hash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { McpOAuthError, type McpOAuthErrorCode } from "../errors.js";
-import { isDpopAlgorithm, verifyProofSignature } from "./algorithms.js";
+import { RecentKeys } from "../recent-keys.js";
+import { isDpopAlgorithm, signatureCheck, type ProofSignatureCheck } from "./algorithms.js";
 import { HtuMatcher } from "./htu.js";
 import { ProofKeyCache } from "./jwk.js";
 
@@ -110,16 +112,50 @@ export function accessTokenHash(accessToken: string): string {
   return hash("sha256", accessToken, "base64url");
 }
 
+/** A proof header that passed every check and verified a signature. */
+interface KnownHeader {
+  /** The signature check of the header's `alg` under its `jwk`. */
+  verify: ProofSignatureCheck;
+  thumbprint: string;
+}
+
 export class DpopProofChecker {
   readonly #rules: DpopProofRules;
   readonly #htu: HtuMatcher;
   readonly #keys: ProofKeyCache;
+  /**
+   * Header segments (as sent) whose checks passed and whose key verified a signature: a
+   * client sends the same header (`typ`, `alg`, `jwk`) with every proof, so its base64url
+   * and JSON decoding, checks and thumbprint are done once (they were half the cost beyond
+   * the signature, bench/dpop-results.md). Same bound as the key cache.
+   */
+  readonly #headers: LRUCache<string, KnownHeader> | undefined;
+  /** `ath` of recently accepted tokens: a client presents one token with many proofs. */
+  readonly #tokenHashes = new RecentKeys();
 
   /** `resource`: the configured resource URL (its origin is the `htu` origin). */
   constructor(rules: DpopProofRules, resource: URL, keys: ProofKeyCache = new ProofKeyCache()) {
     this.#rules = rules;
     this.#htu = new HtuMatcher(resource);
     this.#keys = keys;
+    this.#headers = keys.maxEntries > 0 ? new LRUCache({ max: keys.maxEntries }) : undefined;
+  }
+
+  /** The checked header of a segment: known, or decoded and checked now (not yet known). */
+  #header(segment: string): KnownHeader {
+    const header = decodeSegment(segment, "header");
+    if (!isDpopType(header["typ"])) throw refuse("dpop_proof_type_invalid", "proof typ is not dpop+jwt");
+    const alg = header["alg"];
+    if (!isDpopAlgorithm(alg) || !this.#rules.algorithms.has(alg)) {
+      throw refuse("dpop_algorithm_not_allowed", "proof alg is not an accepted asymmetric algorithm");
+    }
+    // RFC 7515 section 4.1.11: an extension we do not know must be refused; we know none.
+    if (header["crit"] !== undefined) throw refuse("dpop_proof_malformed", "proof has a critical header");
+    if (header["jwk"] === undefined) throw refuse("dpop_key_invalid", "proof has no jwk");
+    const { key, thumbprint } = this.#keys.keyFor(header["jwk"], alg);
+    const verify = signatureCheck(alg, key);
+    if (verify === undefined) throw refuse("dpop_key_invalid", `proof jwk does not suit ${alg}`);
+    return { verify, thumbprint };
   }
 
   /** Checks the request's proof at `nowSeconds`; throws an `McpOAuthError` with a `dpop_*` code. */
@@ -133,22 +169,16 @@ export class DpopProofChecker {
       throw refuse("dpop_proof_malformed", "proof is not a three-part JWS");
     }
 
-    const header = decodeSegment(proof.slice(0, first), "header");
-    if (!isDpopType(header["typ"])) throw refuse("dpop_proof_type_invalid", "proof typ is not dpop+jwt");
-    const alg = header["alg"];
-    if (!isDpopAlgorithm(alg) || !rules.algorithms.has(alg)) {
-      throw refuse("dpop_algorithm_not_allowed", "proof alg is not an accepted asymmetric algorithm");
-    }
-    // RFC 7515 section 4.1.11: an extension we do not know must be refused; we know none.
-    if (header["crit"] !== undefined) throw refuse("dpop_proof_malformed", "proof has a critical header");
-    if (header["jwk"] === undefined) throw refuse("dpop_key_invalid", "proof has no jwk");
-    const { key, thumbprint } = this.#keys.keyFor(header["jwk"], alg);
+    const headerSegment = proof.slice(0, first);
+    const known = this.#headers?.get(headerSegment);
+    const { verify, thumbprint } = known ?? this.#header(headerSegment);
 
     const signature = proof.slice(second + 1);
     if (!BASE64URL.test(signature)) throw refuse("dpop_proof_malformed", "proof signature is not base64url");
-    if (!verifyProofSignature(alg, key, proof.slice(0, second), Buffer.from(signature, "base64url"))) {
+    if (!verify(Buffer.from(proof.slice(0, second), "latin1"), Buffer.from(signature, "base64url"))) {
       throw refuse("dpop_signature_invalid", "proof signature does not verify with its jwk");
     }
+    if (known === undefined) this.#headers?.set(headerSegment, { verify, thumbprint });
 
     const payload = decodeSegment(proof.slice(first + 1, second), "payload");
     const jti = stringClaim(payload, "jti", rules.maxJtiLength);
@@ -165,10 +195,15 @@ export class DpopProofChecker {
 
     const ath = payload["ath"];
     if (ath === undefined) throw refuse("dpop_claim_missing", "proof has no ath");
-    if (ath !== accessTokenHash(input.accessToken)) throw refuse("dpop_ath_mismatch", "proof ath is not the token's");
+    const remembered = this.#tokenHashes.get(input.accessToken);
+    if (ath !== (remembered ?? accessTokenHash(input.accessToken))) {
+      throw refuse("dpop_ath_mismatch", "proof ath is not the token's");
+    }
 
     if (input.boundThumbprint === undefined) throw refuse("dpop_token_not_bound", "token has no cnf.jkt");
     if (input.boundThumbprint !== thumbprint) throw refuse("dpop_key_mismatch", "token cnf.jkt is not the proof key");
+    // Only a token whose proof passed everything above is kept (the memo holds raw tokens).
+    if (remembered === undefined) this.#tokenHashes.remember(input.accessToken, ath);
 
     const nonce = payload["nonce"];
     if (nonce !== undefined && typeof nonce !== "string")

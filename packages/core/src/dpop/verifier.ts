@@ -11,6 +11,12 @@ import type { DpopMode, ResolvedDpopOptions } from "./options.js";
 import { DpopProofChecker, type DpopProofInput } from "./proof.js";
 import { replayKey, type DpopReplayStore } from "./replay.js";
 
+/** A store's failure as a refusal: unknown is never "first seen". */
+function unavailable(error: unknown): McpOAuthError {
+  if (isMcpOAuthError(error)) return error;
+  return new McpOAuthError("dpop_replay_unavailable", "replay store failed", { cause: error });
+}
+
 export interface VerifiedDpop {
   /** RFC 7638 thumbprint of the proof key, equal to the token's `cnf.jkt`. */
   thumbprint: string;
@@ -87,10 +93,12 @@ export class DpopVerifier {
 
   /**
    * Checks the request's proof against its token (`boundThumbprint`: the token's `cnf.jkt`),
-   * the nonce and the replay store. Rejects with an `McpOAuthError` (`dpop_*`); answer it
-   * with `dpopAnswerFor`, giving `nonce()` for `DPoP-Nonce`.
+   * the nonce and the replay store. Synchronous when the store answers synchronously (the
+   * in-memory one), as `ResourceServer.check` is on a cache hit; throws or rejects with an
+   * `McpOAuthError` (`dpop_*`). Answer it with `dpopAnswerFor`, giving `nonce()` for
+   * `DPoP-Nonce`.
    */
-  async verify(input: DpopProofInput): Promise<VerifiedDpop> {
+  verify(input: DpopProofInput): VerifiedDpop | Promise<VerifiedDpop> {
     const proof = this.#checker.check(input, Math.floor(this.#now() / 1000));
     let renew = false;
     if (this.nonces !== undefined) {
@@ -99,16 +107,26 @@ export class DpopVerifier {
       if (!verdict.valid) throw new McpOAuthError("dpop_nonce_invalid", `proof nonce is ${verdict.reason}`);
       renew = verdict.renew;
     }
-    let first: boolean;
+    let first: boolean | Promise<boolean>;
     try {
-      first = await this.#store.rememberOnce(replayKey(proof.thumbprint, proof.jti), proof.acceptableForSeconds);
+      first = this.#store.rememberOnce(replayKey(proof.thumbprint, proof.jti), proof.acceptableForSeconds);
     } catch (error) {
-      if (isMcpOAuthError(error)) throw error;
-      // A store of the application's own that threw: unknown is not "first seen".
-      throw new McpOAuthError("dpop_replay_unavailable", "replay store failed", { cause: error });
+      throw unavailable(error);
     }
+    if (first instanceof Promise) {
+      return first.then(
+        (answer) => this.#settle(answer, proof.thumbprint, renew),
+        (error: unknown) => {
+          throw unavailable(error);
+        },
+      );
+    }
+    return this.#settle(first, proof.thumbprint, renew);
+  }
+
+  #settle(first: boolean, thumbprint: string, renew: boolean): VerifiedDpop {
     if (first !== true) throw new McpOAuthError("dpop_proof_replayed", "proof jti already seen");
-    return { thumbprint: proof.thumbprint, nextNonce: renew ? this.nonces!.issue() : undefined };
+    return { thumbprint, nextNonce: renew ? this.nonces!.issue() : undefined };
   }
 
   /** A nonce for `DPoP-Nonce`, or undefined when nonces are off. */
