@@ -14,7 +14,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { EmbeddedJWK, jwtVerify } from "jose";
 import {
@@ -241,7 +241,7 @@ const lines = [
   "# DPoP micro-benchmark",
   "",
   `Commit ${commit}, Node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores), ` +
-    `${new Date().toISOString().slice(0, 10)}. \`npx tsx bench/src/dpop.ts\`. ` +
+    `${new Date().toISOString().slice(0, 10)}, load average ${loadavg()[0]!.toFixed(1)} at the end. \`npx tsx bench/src/dpop.ts\`. ` +
     `µs of CPU per proof, one at a time on the event loop: medians of ${ROUNDS} rounds of ${PER_ROUND} new proofs ` +
     `(ES256, one client key), taken in alternating chunks of ${CHUNK}.`,
   "",

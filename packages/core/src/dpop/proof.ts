@@ -6,7 +6,6 @@
  * every request carries its own proof.
  */
 import { hash } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import { McpOAuthError, type McpOAuthErrorCode } from "../errors.js";
 import { RecentKeys } from "../recent-keys.js";
 import { isDpopAlgorithm, signatureCheck, type ProofSignatureCheck } from "./algorithms.js";
@@ -81,14 +80,12 @@ function decodeSegment(segment: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** The one proof of a request, or a refusal: none, several, or folded into one value. */
+/** The one proof of a request, or a refusal: none, or several headers (folded ones: see `check`). */
 function oneProof(proofs: DpopProofInput["proofs"]): string {
-  const values = typeof proofs === "string" ? [proofs] : (proofs ?? []);
-  if (values.length === 0) throw refuse("dpop_proof_missing", "no DPoP header");
-  if (values.length > 1) throw refuse("dpop_multiple_proofs", "more than one DPoP header");
-  const value = values[0]!;
-  if (value.includes(",")) throw refuse("dpop_multiple_proofs", "more than one DPoP proof in the header");
-  return value;
+  if (typeof proofs === "string") return proofs;
+  if (proofs === undefined || proofs.length === 0) throw refuse("dpop_proof_missing", "no DPoP header");
+  if (proofs.length > 1) throw refuse("dpop_multiple_proofs", "more than one DPoP header");
+  return proofs[0]!;
 }
 
 /** RFC 7515 section 4.1.9: `typ` is a media type, compared without case and `application/`. */
@@ -127,9 +124,12 @@ export class DpopProofChecker {
    * Header segments (as sent) whose checks passed and whose key verified a signature: a
    * client sends the same header (`typ`, `alg`, `jwk`) with every proof, so its base64url
    * and JSON decoding, checks and thumbprint are done once (they were half the cost beyond
-   * the signature, bench/dpop-results.md). Same bound as the key cache.
+   * the signature, bench/dpop-results.md). Same bound as the key cache; a plain `Map` that
+   * starts over when full (cheaper per hit than an LRU; a client minting headers only makes
+   * the others decode theirs once more, their keys staying in the key cache).
    */
-  readonly #headers: LRUCache<string, KnownHeader> | undefined;
+  readonly #headers: Map<string, KnownHeader> | undefined;
+  readonly #maxHeaders: number;
   /** `ath` of recently accepted tokens: a client presents one token with many proofs. */
   readonly #tokenHashes = new RecentKeys();
 
@@ -138,7 +138,8 @@ export class DpopProofChecker {
     this.#rules = rules;
     this.#htu = new HtuMatcher(resource);
     this.#keys = keys;
-    this.#headers = keys.maxEntries > 0 ? new LRUCache({ max: keys.maxEntries }) : undefined;
+    this.#maxHeaders = keys.maxEntries;
+    this.#headers = keys.maxEntries > 0 ? new Map() : undefined;
   }
 
   /** The checked header of a segment: known, or decoded and checked now (not yet known). */
@@ -166,6 +167,9 @@ export class DpopProofChecker {
     const first = proof.indexOf(".");
     const second = proof.indexOf(".", first + 1);
     if (first === -1 || second === -1 || proof.indexOf(".", second + 1) !== -1) {
+      // Two proofs folded into one value hold four dots and a comma (no compact JWS holds one):
+      // looked for only here, not in every valid proof.
+      if (proof.includes(",")) throw refuse("dpop_multiple_proofs", "more than one DPoP proof in the header");
       throw refuse("dpop_proof_malformed", "proof is not a three-part JWS");
     }
 
@@ -178,7 +182,10 @@ export class DpopProofChecker {
     if (!verify(Buffer.from(proof.slice(0, second), "latin1"), Buffer.from(signature, "base64url"))) {
       throw refuse("dpop_signature_invalid", "proof signature does not verify with its jwk");
     }
-    if (known === undefined) this.#headers?.set(headerSegment, { verify, thumbprint });
+    if (known === undefined && this.#headers !== undefined) {
+      if (this.#headers.size >= this.#maxHeaders) this.#headers.clear();
+      this.#headers.set(headerSegment, { verify, thumbprint });
+    }
 
     const payload = decodeSegment(proof.slice(first + 1, second), "payload");
     const jti = stringClaim(payload, "jti", rules.maxJtiLength);
