@@ -54,6 +54,7 @@ export {
   type DpopProofInput,
   type DpopProofRules,
 } from "./dpop/proof.js";
+export { boundThumbprintOf, dpopProofsOf } from "./dpop/request.js";
 export {
   DEFAULT_REPLAY_MAX_ENTRIES,
   MemoryReplayStore,
