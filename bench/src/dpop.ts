@@ -44,7 +44,7 @@ const RESOURCE = new URL("https://mcp.example.com/mcp");
 const HTU = RESOURCE.href;
 /** An access token of a usual size (an RS256 JWT with a few claims). */
 const TOKEN = `eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.${randomBytes(420).toString("base64url")}.${randomBytes(256).toString("base64url")}`;
-const ROUNDS = 7;
+const ROUNDS = 11;
 const PER_ROUND = 2000;
 const WARM = 2000;
 const CHUNK = 50;
