@@ -41,8 +41,8 @@ export interface MemoryReplayStoreOptions {
 /**
  * Proofs remembered in this process. Per proof it keeps its 43-character key and the second
  * it may be forgotten (one `Map` entry), and a reference to the key in the list of its expiry
- * second, which lets expired proofs be dropped a second at a time without a scan: about 100
- * bytes of heap per proof (bench/dpop-results.md), so the default bound is about 10 MB.
+ * second, which lets expired proofs be dropped a second at a time without a scan: about 110
+ * bytes of heap per proof (bench/dpop-results.md), so the default bound is about 11 MB.
  *
  * At the bound, expired proofs are dropped first; if none has expired, the new proof is
  * refused (`dpop_replay_unavailable`, 503 with `Retry-After` until the first one expires)
