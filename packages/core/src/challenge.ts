@@ -45,3 +45,27 @@ export function buildChallenge(params: ChallengeParams): string {
   }
   return `Bearer ${parts.join(", ")}`;
 }
+
+export interface DpopChallengeParams extends ChallengeParams {
+  /** The proof algorithms accepted, space-separated in `algs` (RFC 9449 section 7.1). */
+  algorithms: readonly string[];
+}
+
+/**
+ * `DPoP error="…", resource_metadata="…", scope="…", algs="ES256 …", error_description="…"`
+ * (RFC 9449 section 7.1): the parameters of the Bearer challenge, so that a client of the
+ * DPoP scheme finds the resource metadata and the scopes in the same places, plus `algs`.
+ * The same order rule as `buildChallenge`: the free-text description last.
+ */
+export function buildDpopChallenge(params: DpopChallengeParams): string {
+  const parts: string[] = [];
+  if (params.error !== undefined) parts.push(`error=${quoteAuthParam(params.error)}`);
+  parts.push(`resource_metadata=${quoteAuthParam(params.resourceMetadata)}`);
+  const scopes = params.scopes?.filter(isValidScopeToken) ?? [];
+  if (scopes.length > 0) parts.push(`scope=${quoteAuthParam(scopes.join(" "))}`);
+  if (params.algorithms.length > 0) parts.push(`algs=${quoteAuthParam(params.algorithms.join(" "))}`);
+  if (params.error !== undefined && params.errorDescription !== undefined) {
+    parts.push(`error_description=${quoteAuthParam(params.errorDescription)}`);
+  }
+  return `DPoP ${parts.join(", ")}`;
+}

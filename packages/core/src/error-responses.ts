@@ -2,7 +2,7 @@
  * The one code → answer table (status, `error`, challenge) and the answer built from it:
  * adapters send `answerFor`'s result as it is.
  */
-import { buildChallenge } from "./challenge.js";
+import { buildChallenge, buildDpopChallenge } from "./challenge.js";
 import type { McpOAuthError, McpOAuthErrorCode } from "./errors.js";
 
 /** The `error` values a client may see (RFC 6750 section 3.1, RFC 6749 section 5.2). */
@@ -13,7 +13,10 @@ export type OAuthErrorName =
   | "temporarily_unavailable"
   | "access_denied"
   | "unauthorized"
-  | "server_error";
+  | "server_error"
+  // RFC 9449 sections 7.1 and 9.
+  | "invalid_dpop_proof"
+  | "use_dpop_nonce";
 
 export interface ErrorResponse {
   readonly status: 400 | 401 | 403 | 413 | 415 | 500 | 503;
@@ -48,6 +51,21 @@ const invalidToken = (description: string): ErrorResponse => ({
   status: 401,
   error: "invalid_token",
   challengeError: "invalid_token",
+  challenge: true,
+  description,
+});
+
+const invalidProof = (description: string): ErrorResponse => ({
+  status: 401,
+  error: "invalid_dpop_proof",
+  challengeError: "invalid_dpop_proof",
+  challenge: true,
+  description,
+});
+const useNonce = (description: string): ErrorResponse => ({
+  status: 401,
+  error: "use_dpop_nonce",
+  challengeError: "use_dpop_nonce",
   challenge: true,
   description,
 });
@@ -134,6 +152,36 @@ export const ERROR_RESPONSES: Readonly<Record<McpOAuthErrorCode, ErrorResponse>>
     challenge: false,
     description: "The request could not be processed",
   },
+
+  dpop_proof_missing: invalidProof("The DPoP scheme needs a DPoP proof header"),
+  dpop_multiple_proofs: invalidProof("Send exactly one DPoP header"),
+  dpop_proof_malformed: invalidProof("The DPoP proof is malformed"),
+  dpop_proof_type_invalid: invalidProof("The DPoP proof has the wrong type"),
+  dpop_algorithm_not_allowed: invalidProof("The DPoP proof is signed with an algorithm that is not allowed"),
+  dpop_key_invalid: invalidProof("The DPoP proof key is not a usable public key"),
+  dpop_signature_invalid: invalidProof("The DPoP proof signature is invalid"),
+  dpop_claim_missing: invalidProof("The DPoP proof lacks a required claim"),
+  dpop_claim_invalid: invalidProof("The DPoP proof has an invalid claim"),
+  dpop_method_mismatch: invalidProof("The DPoP proof was made for another HTTP method"),
+  dpop_uri_mismatch: invalidProof("The DPoP proof was made for another URI"),
+  dpop_iat_out_of_window: invalidProof("The DPoP proof was issued too long ago or in the future"),
+  dpop_ath_mismatch: invalidProof("The DPoP proof was made for another access token"),
+  dpop_proof_replayed: invalidProof("The DPoP proof was already used"),
+  // RFC 9449 section 7.1's own example answers a key binding mismatch with `invalid_token`:
+  // the proof is sound, the token is not the one bound to its key.
+  dpop_key_mismatch: invalidToken("The access token is not bound to the DPoP proof key"),
+  dpop_token_not_bound: invalidToken("The access token is not bound to a DPoP key"),
+  dpop_bound_token_as_bearer: invalidToken("The access token is bound to a key; send it with the DPoP scheme"),
+  dpop_nonce_required: useNonce("Send a DPoP proof with the nonce this server provides"),
+  dpop_nonce_invalid: useNonce("The DPoP nonce is invalid or stale; use the one this server provides"),
+  // As upstream_unavailable: nothing is known to be wrong with the proof, so no 401.
+  dpop_replay_unavailable: {
+    status: 503,
+    error: "temporarily_unavailable",
+    challengeError: undefined,
+    challenge: false,
+    description: "The DPoP proof cannot be checked right now; retry later",
+  },
 };
 
 /** Everything an adapter needs to answer a refused request. */
@@ -173,4 +221,49 @@ export function answerFor(error: McpOAuthError, context: AnswerContext): ErrorAn
   }
   if (spec.status === 503) headers["Retry-After"] = String(error.retryAfter ?? context.retryAfterSeconds);
   return { status: spec.status, headers, body: { error: spec.error, error_description: spec.description } };
+}
+
+/** What a DPoP-aware answer adds to `AnswerContext`. */
+export interface DpopAnswerContext {
+  /** `allowed`: Bearer and DPoP challenges side by side; `required`: the DPoP challenge only. */
+  mode: "allowed" | "required";
+  /** The proof algorithms accepted, for `algs`. */
+  algorithms: readonly string[];
+  /** The scheme the refused request used, if any: its challenge carries a token error. */
+  scheme: "Bearer" | "DPoP" | undefined;
+  /**
+   * A nonce for `DPoP-Nonce` (RFC 9449 section 9), when nonces are on: required with the
+   * `use_dpop_nonce` codes, optional with the others.
+   */
+  nonce?: string | undefined;
+}
+
+/** Whether a challenge error names the proof rather than the token: it belongs to the DPoP challenge. */
+const isProofError = (error: OAuthErrorName | undefined): boolean =>
+  error === "invalid_dpop_proof" || error === "use_dpop_nonce";
+
+/**
+ * `answerFor` for a resource server that accepts DPoP (RFC 9449 section 7.1): the same
+ * status and body, and `WWW-Authenticate` with a DPoP challenge (`algs`), after the Bearer
+ * one when both schemes are accepted. The `error` goes to one challenge only: the DPoP one
+ * for a proof error, otherwise the one of the scheme the client used (so a DPoP client
+ * refused for its token, or for scope, reads it where it looks). `DPoP-Nonce` when given.
+ */
+export function dpopAnswerFor(error: McpOAuthError, context: AnswerContext, dpop: DpopAnswerContext): ErrorAnswer {
+  const answer = answerFor(error, context);
+  if (dpop.nonce !== undefined) answer.headers["DPoP-Nonce"] = dpop.nonce;
+  if (answer.headers["WWW-Authenticate"] === undefined) return answer;
+  const spec = ERROR_RESPONSES[error.code];
+  const scopes =
+    error.code === "insufficient_scope" ? (error.requiredScopes ?? context.requiredScopes) : context.requiredScopes;
+  const onDpop = isProofError(spec.challengeError) || dpop.scheme === "DPoP" || dpop.mode === "required";
+  const common = { resourceMetadata: context.resourceMetadataUrl, errorDescription: spec.description, scopes };
+  const challenges = [
+    buildDpopChallenge({ ...common, algorithms: dpop.algorithms, error: onDpop ? spec.challengeError : undefined }),
+  ];
+  if (dpop.mode === "allowed") {
+    challenges.unshift(buildChallenge({ ...common, error: onDpop ? undefined : spec.challengeError }));
+  }
+  answer.headers["WWW-Authenticate"] = challenges.join(", ");
+  return answer;
 }

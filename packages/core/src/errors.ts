@@ -43,7 +43,32 @@ export type McpOAuthErrorCode =
   // other bytes than the host reads (RFC 8259 section 8.1: JSON exchanged between systems is UTF-8).
   | "unsupported_media_type"
   // No verdict where one must be (a bug caught by a final gate), or a part that threw: 500.
-  | "internal_error";
+  | "internal_error"
+  // RFC 9449 section 7.1 `invalid_dpop_proof`: the `DPoP` proof fails a check of section 4.3.
+  | "dpop_proof_missing"
+  | "dpop_multiple_proofs"
+  | "dpop_proof_malformed"
+  | "dpop_proof_type_invalid"
+  | "dpop_algorithm_not_allowed"
+  | "dpop_key_invalid"
+  | "dpop_signature_invalid"
+  | "dpop_claim_missing"
+  | "dpop_claim_invalid"
+  | "dpop_method_mismatch"
+  | "dpop_uri_mismatch"
+  | "dpop_iat_out_of_window"
+  | "dpop_ath_mismatch"
+  | "dpop_proof_replayed"
+  // RFC 9449 section 7.1 `invalid_token`: the token is not bound to the proof's key (sections
+  // 6 and 7.1), or a bound token came under the Bearer scheme (section 7.2, a downgrade).
+  | "dpop_key_mismatch"
+  | "dpop_token_not_bound"
+  | "dpop_bound_token_as_bearer"
+  // RFC 9449 section 9 `use_dpop_nonce`: the proof lacks the server's nonce, or it is stale.
+  | "dpop_nonce_required"
+  | "dpop_nonce_invalid"
+  // The replay store cannot tell whether a proof was seen (full, or down with `refuse`).
+  | "dpop_replay_unavailable";
 
 export interface McpOAuthErrorDetails {
   /** Scopes the operation needs, for `insufficient_scope` challenges. */

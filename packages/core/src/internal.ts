@@ -5,8 +5,14 @@
 export { clientIdFromClaims, ReadonlyURL } from "./auth-info.js";
 export { assertB64Token, extractBearerToken, readBearerToken } from "./authorization-header.js";
 export { isCorsPreflight } from "./cors-preflight.js";
-export { buildChallenge, quoteAuthParam, type ChallengeParams } from "./challenge.js";
-export { answerFor, type AnswerContext } from "./error-responses.js";
+export {
+  buildChallenge,
+  buildDpopChallenge,
+  quoteAuthParam,
+  type ChallengeParams,
+  type DpopChallengeParams,
+} from "./challenge.js";
+export { answerFor, dpopAnswerFor, type AnswerContext, type DpopAnswerContext } from "./error-responses.js";
 export { checkClaims, checkHeader, checkIntrospection, checkIssuer } from "./claims.js";
 export { decisionFingerprint, tokenCacheKey } from "./cache.js";
 export {
@@ -17,6 +23,53 @@ export {
   type AuthorizationServerMetadata,
   type DiscoveryResult,
 } from "./discovery.js";
+export {
+  DEFAULT_DPOP_ALGORITHMS,
+  DPOP_ALGORITHMS,
+  isDpopAlgorithm,
+  signatureCheck,
+  type DpopAlgorithm,
+  type ProofSignatureCheck,
+} from "./dpop/algorithms.js";
+export { HtuMatcher, normalizeHtu } from "./dpop/htu.js";
+export { ProofKeyCache, thumbprintInput, thumbprintOf, type ProofKey } from "./dpop/jwk.js";
+export { DpopNonces, type DpopNonceOptions, type NonceVerdict } from "./dpop/nonce.js";
+export {
+  checkDpopAlgorithms,
+  checkNonceSecrets,
+  DPOP_DEFAULTS,
+  DPOP_MODES,
+  dpopOptionsFromEnv,
+  MIN_NONCE_SECRET_BYTES,
+  resolveDpopOptions,
+  type DpopMode,
+  type DpopNonceSettings,
+  type DpopOptions,
+  type DpopReplaySettings,
+  type ResolvedDpopOptions,
+} from "./dpop/options.js";
+export {
+  accessTokenHash,
+  DpopProofChecker,
+  type CheckedDpopProof,
+  type DpopProofInput,
+  type DpopProofRules,
+} from "./dpop/proof.js";
+export { boundThumbprintOf, dpopProofsOf } from "./dpop/request.js";
+export {
+  DEFAULT_REPLAY_MAX_ENTRIES,
+  MemoryReplayStore,
+  replayKey,
+  type DpopReplayStore,
+  type MemoryReplayStoreOptions,
+} from "./dpop/replay.js";
+export {
+  dpopMetadata,
+  DpopVerifier,
+  type DpopMetadata,
+  type DpopVerifierSettings,
+  type VerifiedDpop,
+} from "./dpop/verifier.js";
 export { IntrospectionVerifier } from "./introspection.js";
 export { decodeJwt, looksLikeJwt } from "./jwt/decode.js";
 export { JwksKeySource, type KeySourceObserver, type KeySourceOptions } from "./jwt/key-source.js";

@@ -197,6 +197,25 @@ const CHALLENGED: [McpOAuthErrorCode, number, string | undefined][] = [
   ["issuer_not_allowed", 401, "invalid_token"],
   ["audience_mismatch", 401, "invalid_token"],
   ["insufficient_scope", 403, "insufficient_scope"],
+  ["dpop_proof_missing", 401, "invalid_dpop_proof"],
+  ["dpop_multiple_proofs", 401, "invalid_dpop_proof"],
+  ["dpop_proof_malformed", 401, "invalid_dpop_proof"],
+  ["dpop_proof_type_invalid", 401, "invalid_dpop_proof"],
+  ["dpop_algorithm_not_allowed", 401, "invalid_dpop_proof"],
+  ["dpop_key_invalid", 401, "invalid_dpop_proof"],
+  ["dpop_signature_invalid", 401, "invalid_dpop_proof"],
+  ["dpop_claim_missing", 401, "invalid_dpop_proof"],
+  ["dpop_claim_invalid", 401, "invalid_dpop_proof"],
+  ["dpop_method_mismatch", 401, "invalid_dpop_proof"],
+  ["dpop_uri_mismatch", 401, "invalid_dpop_proof"],
+  ["dpop_iat_out_of_window", 401, "invalid_dpop_proof"],
+  ["dpop_ath_mismatch", 401, "invalid_dpop_proof"],
+  ["dpop_proof_replayed", 401, "invalid_dpop_proof"],
+  ["dpop_key_mismatch", 401, "invalid_token"],
+  ["dpop_token_not_bound", 401, "invalid_token"],
+  ["dpop_bound_token_as_bearer", 401, "invalid_token"],
+  ["dpop_nonce_required", 401, "use_dpop_nonce"],
+  ["dpop_nonce_invalid", 401, "use_dpop_nonce"],
 ];
 
 /** Codes answered without a challenge: status and body `error`. */
@@ -207,6 +226,7 @@ const UNCHALLENGED: [McpOAuthErrorCode, number, string][] = [
   ["body_invalid", 400, "invalid_request"],
   ["unsupported_media_type", 415, "invalid_request"],
   ["internal_error", 500, "server_error"],
+  ["dpop_replay_unavailable", 503, "temporarily_unavailable"],
 ];
 
 describe("answerFor", () => {
