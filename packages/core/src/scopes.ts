@@ -85,11 +85,11 @@ export interface McpScopePolicy {
   methods?: Readonly<Record<string, readonly string[]>>;
   /** By tool name for `tools/call`, e.g. `{ delete_file: ["files:write"] }`. */
   tools?: Readonly<Record<string, readonly string[]>>;
-  /** By prompt name for `prompts/get`. */
+  /** By prompt name for `prompts/get`, and for `completion/complete` of its arguments (`ref/prompt`). */
   prompts?: Readonly<Record<string, readonly string[]>>;
   /**
-   * By resource URI for `resources/read`, `resources/subscribe` and `resources/unsubscribe`,
-   * compared as the MCP SDK finds resources: by the WHATWG URL form (`new URL(uri).href`),
+   * By resource URI for `resources/read`, `resources/subscribe` and `resources/unsubscribe`
+   * (and `completion/complete` with a `ref/resource` of that URI), compared as the MCP SDK finds resources: by the WHATWG URL form (`new URL(uri).href`),
    * so `CONFIG://secret` is `config://secret`. A URI the URL parser refuses needs every
    * scope of this table. Read once, when the server is built.
    */
@@ -197,6 +197,20 @@ function resourceScopes(
 }
 
 /**
+ * What a `completion/complete` needs: the scopes of the prompt or resource its `ref` names.
+ * The completer of an argument is that prompt's (or resource's) own code, and may suggest
+ * what only its scope should see: the MCP SDK (v1, v2) runs a prompt's completer by
+ * `ref.name`, and mcp-framework a resource's by `ref.uri` equal to the resource's URI.
+ */
+function completionScopes(policy: McpScopePolicy, params: unknown): readonly string[] {
+  const ref = params !== null && typeof params === "object" ? (params as { ref?: unknown }).ref : undefined;
+  const type = paramString(ref, "type");
+  if (type === "ref/prompt") return lookup(policy.prompts, paramString(ref, "name"));
+  if (type === "ref/resource") return resourceScopes(policy.resources, ref);
+  return [];
+}
+
+/**
  * Every scope the JSON-RPC body needs under the policy. A batch (an array) needs the
  * union of what its messages need. Anything that is not a JSON-RPC request needs nothing
  * extra: the transport rejects it on its own terms.
@@ -214,6 +228,7 @@ export function scopesForJsonRpc(policy: McpScopePolicy, body: unknown): string[
     if (method === "resources/read" || method === "resources/subscribe" || method === "resources/unsubscribe") {
       for (const s of resourceScopes(policy.resources, params)) out.add(s);
     }
+    if (method === "completion/complete") for (const s of completionScopes(policy, params)) out.add(s);
     for (const s of policy.custom?.({ method, params }) ?? []) out.add(s);
   }
   return [...out];

@@ -9,11 +9,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import express from "express";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { z } from "zod";
+import * as z4 from "zod/v4";
+import { completable as completableV1 } from "@modelcontextprotocol/sdk/server/completable.js";
 import { McpServer as McpServerV1 } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
+import { completable as completableV2, McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import { mcpOAuth, type McpScopePolicy } from "@mcp-oauth/express";
 import {
   startTestAuthorizationServer,
@@ -22,10 +25,12 @@ import {
 import { bearerChallenge, listen, type Listening } from "./support.js";
 
 const SECRET = "the secret content";
+/** What the completer of a protected prompt's argument suggests: data only its scope may see. */
+const SECRET_CUSTOMER = "secret-customer-of-the-admin-report";
 const POLICY: McpScopePolicy = {
   resources: { "config://secret": ["mcp:admin"], "file:///etc/secret.txt": ["mcp:admin"] },
   tools: { write_note: ["mcp:write"] },
-  prompts: { secret_prompt: ["mcp:admin"] },
+  prompts: { secret_prompt: ["mcp:admin"], admin_report: ["mcp:admin"] },
 };
 
 /** Spellings the SDK routes to a protected resource (the URI as registered is the first of each list). */
@@ -59,6 +64,7 @@ interface Trace {
   subscribes: string[];
   toolCalls: number;
   promptGets: number;
+  completions: number;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
@@ -84,6 +90,19 @@ function v1Handler(trace: Trace): Handler {
       trace.promptGets++;
       return { messages: [{ role: "user", content: { type: "text", text: SECRET } }] };
     });
+    server.registerPrompt(
+      "admin_report",
+      {
+        description: "needs mcp:admin",
+        argsSchema: {
+          customer: completableV1(z.string(), () => {
+            trace.completions++;
+            return [SECRET_CUSTOMER];
+          }),
+        },
+      },
+      async () => ({ messages: [{ role: "user", content: { type: "text", text: SECRET } }] }),
+    );
     // McpServer has no subscribe handler: an application adds one, and finds the resource as
     // resources/read does.
     server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
@@ -121,6 +140,21 @@ function v2Handler(trace: Trace): Handler {
       trace.promptGets++;
       return { messages: [{ role: "user", content: { type: "text", text: SECRET } }] };
     });
+    server.registerPrompt(
+      "admin_report",
+      {
+        description: "needs mcp:admin",
+        // zod 3.25's `zod/v4` is a Standard Schema the v2 server reads at run time; its types
+        // lack the JSON Schema half the v2 signature names (zod 4.x has it).
+        argsSchema: z4.object({
+          customer: completableV2(z4.string(), () => {
+            trace.completions++;
+            return [SECRET_CUSTOMER];
+          }),
+        }) as never,
+      },
+      async () => ({ messages: [{ role: "user", content: { type: "text", text: SECRET } }] }),
+    );
     server.server.setRequestHandler("resources/subscribe", async (request) => {
       trace.subscribes.push(new URL(request.params.uri).toString());
       return {};
@@ -147,7 +181,7 @@ beforeAll(async () => {
     ["v1", v1Handler],
     ["v2", v2Handler],
   ] as const) {
-    const trace: Trace = { reads: [], subscribes: [], toolCalls: 0, promptGets: 0 };
+    const trace: Trace = { reads: [], subscribes: [], toolCalls: 0, promptGets: 0, completions: 0 };
     const http = createServer();
     const listening = await listen(http);
     const resource = `${listening.url}/mcp`;
@@ -275,5 +309,20 @@ describe.each(["v1", "v2"] as const)("the MCP SDK %s server behind mcpOAuth() wi
     expect(JSON.stringify(tool.body)).toContain("saved");
     const prompt = await post(version, admin, "prompts/get", { name: "secret_prompt" });
     expect(JSON.stringify(prompt.body)).toContain(SECRET);
+  });
+
+  it("refuses completion/complete of a protected prompt's argument to an mcp:read token: the completer is the prompt's code", async () => {
+    const { read, admin } = tokensFor(version);
+    const { trace } = hosts[version];
+    const before = trace.completions;
+    const complete = { ref: { type: "ref/prompt", name: "admin_report" }, argument: { name: "customer", value: "" } };
+    const refused = await post(version, read, "completion/complete", complete);
+    expect(JSON.stringify(refused.body)).not.toContain(SECRET_CUSTOMER);
+    expect(refused.status).toBe(403);
+    expect(bearerChallenge(refused.challenge ?? undefined)["scope"]).toBe("mcp:admin");
+    expect(trace.completions).toBe(before);
+    const granted = await post(version, admin, "completion/complete", complete);
+    expect(granted.status).toBe(200);
+    expect(JSON.stringify(granted.body)).toContain(SECRET_CUSTOMER);
   });
 });
