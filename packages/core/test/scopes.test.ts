@@ -195,6 +195,37 @@ describe("scopesForJsonRpc", () => {
     });
   });
 
+  describe("subscriptions/listen (MCP 2026-07-28): its resourceSubscriptions are resources/subscribe's URIs", () => {
+    const listen = (notifications: unknown) => ({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "subscriptions/listen",
+      params: { notifications },
+    });
+
+    it("needs the scopes of every URI it subscribes to, compared as routed", () => {
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["file:///etc/secret"] }))).toEqual([
+        "files:secret",
+      ]);
+      expect(
+        scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["file:///etc/other", "FILE:///etc/secret"] })),
+      ).toEqual(["files:secret"]);
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["file:///etc/other"] }))).toEqual([]);
+    });
+
+    it("needs every resource scope for a URI the parser refuses or that is no string", () => {
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["secret"] }))).toEqual(["files:secret"]);
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: [7] }))).toEqual(["files:secret"]);
+    });
+
+    it("needs nothing for list-changed filters only, no filter, or no params", () => {
+      expect(scopesForJsonRpc(policy, listen({ toolsListChanged: true, resourcesListChanged: true }))).toEqual([]);
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: [] }))).toEqual([]);
+      expect(scopesForJsonRpc(policy, listen(undefined))).toEqual([]);
+      expect(scopesForJsonRpc(policy, { method: "subscriptions/listen" })).toEqual([]);
+    });
+  });
+
   it("needs the union of a batch's messages, without duplicates", () => {
     const batch = [
       call("read_file"),

@@ -16,7 +16,13 @@ import { McpServer as McpServerV1 } from "@modelcontextprotocol/sdk/server/mcp.j
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { completable as completableV2, McpServer as McpServerV2 } from "@modelcontextprotocol/server";
+import { toNodeHandler } from "@modelcontextprotocol/node";
+import {
+  completable as completableV2,
+  createMcpHandler,
+  McpServer as McpServerV2,
+  type McpHttpHandler,
+} from "@modelcontextprotocol/server";
 import { mcpOAuth, type McpScopePolicy } from "@mcp-oauth/express";
 import {
   startTestAuthorizationServer,
@@ -324,5 +330,92 @@ describe.each(["v1", "v2"] as const)("the MCP SDK %s server behind mcpOAuth() wi
     const granted = await post(version, admin, "completion/complete", complete);
     expect(granted.status).toBe(200);
     expect(JSON.stringify(granted.body)).toContain(SECRET_CUSTOMER);
+  });
+});
+
+describe("subscriptions/listen (MCP 2026-07-28) on the v2 createMcpHandler: its resourceSubscriptions need the resources' scopes", () => {
+  // The modern replacement of resources/subscribe: the SDK streams `notifications/resources/updated`
+  // for every URI in `notifications.resourceSubscriptions` (compared with the published URI exactly).
+  let listening: Listening;
+  let handler: McpHttpHandler;
+  let resource: string;
+
+  beforeAll(async () => {
+    handler = createMcpHandler(() => {
+      const server = new McpServerV2(
+        { name: "listen-v2", version: "1.0.0" },
+        { capabilities: { resources: { subscribe: true } } },
+      );
+      server.registerResource("secret", "config://secret", {}, async (url) => ({
+        contents: [{ uri: url.href, text: SECRET }],
+      }));
+      return server;
+    });
+    const node = toNodeHandler(handler);
+    const http = createServer();
+    listening = await listen(http);
+    resource = `${listening.url}/mcp`;
+    const app = express();
+    app.use(mcpOAuth({ resource, authorizationServers: [as.issuer], scopePolicy: POLICY }));
+    app.use(express.json());
+    app.post("/mcp", (req, res) => void node(req, res, req.body));
+    http.on("request", app);
+  });
+
+  afterAll(async () => {
+    await handler.close();
+    await listening.close();
+  });
+
+  /** Opens a listen for `uris`; returns the status and the first event (the stream is then closed). */
+  async function listenTo(token: string, uris: string[]): Promise<{ status: number; first: string }> {
+    const abort = new AbortController();
+    const res = await fetch(resource, {
+      method: "POST",
+      signal: abort.signal,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "subscriptions/listen",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "subscriptions/listen",
+        params: {
+          notifications: { resourceSubscriptions: uris },
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": { name: "probe", version: "1.0.0" },
+            "io.modelcontextprotocol/clientCapabilities": {},
+          },
+        },
+      }),
+    });
+    const reader = res.body!.getReader();
+    const chunk = await reader.read();
+    abort.abort();
+    return { status: res.status, first: chunk.value === undefined ? "" : new TextDecoder().decode(chunk.value) };
+  }
+
+  it.each([["config://secret"], ["CONFIG://secret"], ["notes://mine", "config://secret"]])(
+    "refuses a listen to %j (and more) to an mcp:read token: 403 naming mcp:admin, no subscription",
+    async (...uris) => {
+      const refused = await listenTo(as.mint(resource, { scope: "mcp:read" }), uris);
+      expect(refused.first).not.toContain("subscriptions/acknowledged");
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refused.first)).toEqual({ error: "insufficient_scope", error_description: expect.any(String) });
+    },
+  );
+
+  it("lets an mcp:read token listen to other resources, and an mcp:admin token to the protected one", async () => {
+    const other = await listenTo(as.mint(resource, { scope: "mcp:read" }), ["notes://mine"]);
+    expect(other.status).toBe(200);
+    expect(other.first).toContain("subscriptions/acknowledged");
+    const admin = await listenTo(as.mint(resource, { scope: "mcp:read mcp:admin" }), ["config://secret"]);
+    expect(admin.status).toBe(200);
+    expect(admin.first).toContain('"resourceSubscriptions":["config://secret"]');
   });
 });
