@@ -85,11 +85,12 @@ export interface McpScopePolicy {
   methods?: Readonly<Record<string, readonly string[]>>;
   /** By tool name for `tools/call`, e.g. `{ delete_file: ["files:write"] }`. */
   tools?: Readonly<Record<string, readonly string[]>>;
-  /** By prompt name for `prompts/get`. */
+  /** By prompt name for `prompts/get`, and for `completion/complete` of its arguments (`ref/prompt`). */
   prompts?: Readonly<Record<string, readonly string[]>>;
   /**
-   * By resource URI for `resources/read`, `resources/subscribe` and `resources/unsubscribe`,
-   * compared as the MCP SDK finds resources: by the WHATWG URL form (`new URL(uri).href`),
+   * By resource URI for `resources/read`, `resources/subscribe` and `resources/unsubscribe`
+   * (and `completion/complete` with a `ref/resource` of that URI, and every URI of a
+   * `subscriptions/listen`'s `resourceSubscriptions`), compared as the MCP SDK finds resources: by the WHATWG URL form (`new URL(uri).href`),
    * so `CONFIG://secret` is `config://secret`. A URI the URL parser refuses needs every
    * scope of this table. Read once, when the server is built.
    */
@@ -183,17 +184,57 @@ export function compileScopePolicy(policy: McpScopePolicy): void {
   if (policy.resources !== undefined) resourceRules(policy.resources);
 }
 
-/** What a `resources/*` message needs: its resource's scopes, or all of them when the URI does not parse. */
+/** What one resource URI needs: its resource's scopes, or all of them when it is no string or does not parse. */
+function uriScopes(
+  resources: Readonly<Record<string, readonly string[]>> | undefined,
+  uri: unknown,
+): readonly string[] {
+  if (resources === undefined) return [];
+  const rules = resourceRules(resources);
+  const routeKey = typeof uri === "string" ? resourceRouteKey(uri) : undefined;
+  if (routeKey === undefined) return rules.all;
+  return rules.byRouteKey.get(routeKey) ?? [];
+}
+
+/** What a `resources/*` message needs: the scopes of its `uri`. */
 function resourceScopes(
   resources: Readonly<Record<string, readonly string[]>> | undefined,
   params: unknown,
 ): readonly string[] {
-  if (resources === undefined) return [];
-  const rules = resourceRules(resources);
-  const uri = paramString(params, "uri");
-  const routeKey = uri === undefined ? undefined : resourceRouteKey(uri);
-  if (routeKey === undefined) return rules.all;
-  return rules.byRouteKey.get(routeKey) ?? [];
+  return uriScopes(resources, paramString(params, "uri"));
+}
+
+/**
+ * What a `subscriptions/listen` (MCP 2026-07-28) needs: the scopes of every URI in its
+ * `notifications.resourceSubscriptions`, the updates of which it streams as
+ * `resources/subscribe` does (the MCP SDK v2 compares them with the published URI exactly).
+ */
+function listenScopes(
+  resources: Readonly<Record<string, readonly string[]>> | undefined,
+  params: unknown,
+): readonly string[] {
+  const filter =
+    params !== null && typeof params === "object" ? (params as { notifications?: unknown }).notifications : undefined;
+  const uris =
+    filter !== null && typeof filter === "object"
+      ? (filter as { resourceSubscriptions?: unknown }).resourceSubscriptions
+      : undefined;
+  if (!Array.isArray(uris)) return [];
+  return uris.flatMap((uri: unknown) => uriScopes(resources, uri));
+}
+
+/**
+ * What a `completion/complete` needs: the scopes of the prompt or resource its `ref` names.
+ * The completer of an argument is that prompt's (or resource's) own code, and may suggest
+ * what only its scope should see: the MCP SDK (v1, v2) runs a prompt's completer by
+ * `ref.name`, and mcp-framework a resource's by `ref.uri` equal to the resource's URI.
+ */
+function completionScopes(policy: McpScopePolicy, params: unknown): readonly string[] {
+  const ref = params !== null && typeof params === "object" ? (params as { ref?: unknown }).ref : undefined;
+  const type = paramString(ref, "type");
+  if (type === "ref/prompt") return lookup(policy.prompts, paramString(ref, "name"));
+  if (type === "ref/resource") return resourceScopes(policy.resources, ref);
+  return [];
 }
 
 /**
@@ -214,6 +255,8 @@ export function scopesForJsonRpc(policy: McpScopePolicy, body: unknown): string[
     if (method === "resources/read" || method === "resources/subscribe" || method === "resources/unsubscribe") {
       for (const s of resourceScopes(policy.resources, params)) out.add(s);
     }
+    if (method === "subscriptions/listen") for (const s of listenScopes(policy.resources, params)) out.add(s);
+    if (method === "completion/complete") for (const s of completionScopes(policy, params)) out.add(s);
     for (const s of policy.custom?.({ method, params }) ?? []) out.add(s);
   }
   return [...out];

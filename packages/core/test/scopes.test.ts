@@ -152,6 +152,80 @@ describe("scopesForJsonRpc", () => {
     expect(scopesForJsonRpc(policy, { method, params: { uri: "file:///etc/other" } })).toEqual([]);
   });
 
+  describe("completion/complete: the completer is the referenced prompt's or resource's code", () => {
+    const complete = (ref: unknown) => ({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "completion/complete",
+      params: { ref, argument: { name: "a", value: "" } },
+    });
+
+    it("needs a prompt's scopes for ref/prompt, by the exact name", () => {
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/prompt", name: "secret_prompt" }))).toEqual([
+        "prompts:secret",
+      ]);
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/prompt", name: "other" }))).toEqual([]);
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/prompt", name: "delete_file" }))).toEqual([]);
+    });
+
+    it("needs a resource's scopes for ref/resource, by the URI as routed, and every resource scope for one that does not parse", () => {
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/resource", uri: "file:///etc/secret" }))).toEqual([
+        "files:secret",
+      ]);
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/resource", uri: "FILE:///etc/x/../secret" }))).toEqual([
+        "files:secret",
+      ]);
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/resource", uri: "file:///etc/{name}" }))).toEqual([]);
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/resource", uri: "secret" }))).toEqual(["files:secret"]);
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/resource" }))).toEqual(["files:secret"]);
+    });
+
+    it("needs nothing for another ref type, a missing ref or non-object params, and reads ref only for completion/complete", () => {
+      expect(scopesForJsonRpc(policy, complete({ type: "ref/tool", name: "secret_prompt" }))).toEqual([]);
+      expect(scopesForJsonRpc(policy, complete(undefined))).toEqual([]);
+      expect(scopesForJsonRpc(policy, complete("ref/prompt"))).toEqual([]);
+      expect(scopesForJsonRpc(policy, { method: "completion/complete" })).toEqual([]);
+      expect(scopesForJsonRpc(policy, { method: "completion/complete", params: 7 })).toEqual([]);
+      expect(
+        scopesForJsonRpc(policy, {
+          method: "prompts/list",
+          params: { ref: { type: "ref/prompt", name: "secret_prompt" } },
+        }),
+      ).toEqual([]);
+    });
+  });
+
+  describe("subscriptions/listen (MCP 2026-07-28): its resourceSubscriptions are resources/subscribe's URIs", () => {
+    const listen = (notifications: unknown) => ({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "subscriptions/listen",
+      params: { notifications },
+    });
+
+    it("needs the scopes of every URI it subscribes to, compared as routed", () => {
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["file:///etc/secret"] }))).toEqual([
+        "files:secret",
+      ]);
+      expect(
+        scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["file:///etc/other", "FILE:///etc/secret"] })),
+      ).toEqual(["files:secret"]);
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["file:///etc/other"] }))).toEqual([]);
+    });
+
+    it("needs every resource scope for a URI the parser refuses or that is no string", () => {
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["secret"] }))).toEqual(["files:secret"]);
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: [7] }))).toEqual(["files:secret"]);
+    });
+
+    it("needs nothing for list-changed filters only, no filter, or no params", () => {
+      expect(scopesForJsonRpc(policy, listen({ toolsListChanged: true, resourcesListChanged: true }))).toEqual([]);
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: [] }))).toEqual([]);
+      expect(scopesForJsonRpc(policy, listen(undefined))).toEqual([]);
+      expect(scopesForJsonRpc(policy, { method: "subscriptions/listen" })).toEqual([]);
+    });
+  });
+
   it("needs the union of a batch's messages, without duplicates", () => {
     const batch = [
       call("read_file"),

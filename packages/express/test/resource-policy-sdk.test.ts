@@ -9,11 +9,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import express from "express";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { z } from "zod";
+import * as z4 from "zod/v4";
+import { completable as completableV1 } from "@modelcontextprotocol/sdk/server/completable.js";
 import { McpServer as McpServerV1 } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
+import { toNodeHandler } from "@modelcontextprotocol/node";
+import {
+  completable as completableV2,
+  createMcpHandler,
+  McpServer as McpServerV2,
+  type McpHttpHandler,
+} from "@modelcontextprotocol/server";
 import { mcpOAuth, type McpScopePolicy } from "@mcp-oauth/express";
 import {
   startTestAuthorizationServer,
@@ -22,10 +31,12 @@ import {
 import { bearerChallenge, listen, type Listening } from "./support.js";
 
 const SECRET = "the secret content";
+/** What the completer of a protected prompt's argument suggests: data only its scope may see. */
+const SECRET_CUSTOMER = "secret-customer-of-the-admin-report";
 const POLICY: McpScopePolicy = {
   resources: { "config://secret": ["mcp:admin"], "file:///etc/secret.txt": ["mcp:admin"] },
   tools: { write_note: ["mcp:write"] },
-  prompts: { secret_prompt: ["mcp:admin"] },
+  prompts: { secret_prompt: ["mcp:admin"], admin_report: ["mcp:admin"] },
 };
 
 /** Spellings the SDK routes to a protected resource (the URI as registered is the first of each list). */
@@ -59,6 +70,7 @@ interface Trace {
   subscribes: string[];
   toolCalls: number;
   promptGets: number;
+  completions: number;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
@@ -84,6 +96,19 @@ function v1Handler(trace: Trace): Handler {
       trace.promptGets++;
       return { messages: [{ role: "user", content: { type: "text", text: SECRET } }] };
     });
+    server.registerPrompt(
+      "admin_report",
+      {
+        description: "needs mcp:admin",
+        argsSchema: {
+          customer: completableV1(z.string(), () => {
+            trace.completions++;
+            return [SECRET_CUSTOMER];
+          }),
+        },
+      },
+      async () => ({ messages: [{ role: "user", content: { type: "text", text: SECRET } }] }),
+    );
     // McpServer has no subscribe handler: an application adds one, and finds the resource as
     // resources/read does.
     server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
@@ -121,6 +146,21 @@ function v2Handler(trace: Trace): Handler {
       trace.promptGets++;
       return { messages: [{ role: "user", content: { type: "text", text: SECRET } }] };
     });
+    server.registerPrompt(
+      "admin_report",
+      {
+        description: "needs mcp:admin",
+        // zod 3.25's `zod/v4` is a Standard Schema the v2 server reads at run time; its types
+        // lack the JSON Schema half the v2 signature names (zod 4.x has it).
+        argsSchema: z4.object({
+          customer: completableV2(z4.string(), () => {
+            trace.completions++;
+            return [SECRET_CUSTOMER];
+          }),
+        }) as never,
+      },
+      async () => ({ messages: [{ role: "user", content: { type: "text", text: SECRET } }] }),
+    );
     server.server.setRequestHandler("resources/subscribe", async (request) => {
       trace.subscribes.push(new URL(request.params.uri).toString());
       return {};
@@ -147,7 +187,7 @@ beforeAll(async () => {
     ["v1", v1Handler],
     ["v2", v2Handler],
   ] as const) {
-    const trace: Trace = { reads: [], subscribes: [], toolCalls: 0, promptGets: 0 };
+    const trace: Trace = { reads: [], subscribes: [], toolCalls: 0, promptGets: 0, completions: 0 };
     const http = createServer();
     const listening = await listen(http);
     const resource = `${listening.url}/mcp`;
@@ -275,5 +315,107 @@ describe.each(["v1", "v2"] as const)("the MCP SDK %s server behind mcpOAuth() wi
     expect(JSON.stringify(tool.body)).toContain("saved");
     const prompt = await post(version, admin, "prompts/get", { name: "secret_prompt" });
     expect(JSON.stringify(prompt.body)).toContain(SECRET);
+  });
+
+  it("refuses completion/complete of a protected prompt's argument to an mcp:read token: the completer is the prompt's code", async () => {
+    const { read, admin } = tokensFor(version);
+    const { trace } = hosts[version];
+    const before = trace.completions;
+    const complete = { ref: { type: "ref/prompt", name: "admin_report" }, argument: { name: "customer", value: "" } };
+    const refused = await post(version, read, "completion/complete", complete);
+    expect(JSON.stringify(refused.body)).not.toContain(SECRET_CUSTOMER);
+    expect(refused.status).toBe(403);
+    expect(bearerChallenge(refused.challenge ?? undefined)["scope"]).toBe("mcp:admin");
+    expect(trace.completions).toBe(before);
+    const granted = await post(version, admin, "completion/complete", complete);
+    expect(granted.status).toBe(200);
+    expect(JSON.stringify(granted.body)).toContain(SECRET_CUSTOMER);
+  });
+});
+
+describe("subscriptions/listen (MCP 2026-07-28) on the v2 createMcpHandler: its resourceSubscriptions need the resources' scopes", () => {
+  // The modern replacement of resources/subscribe: the SDK streams `notifications/resources/updated`
+  // for every URI in `notifications.resourceSubscriptions` (compared with the published URI exactly).
+  let listening: Listening;
+  let handler: McpHttpHandler;
+  let resource: string;
+
+  beforeAll(async () => {
+    handler = createMcpHandler(() => {
+      const server = new McpServerV2(
+        { name: "listen-v2", version: "1.0.0" },
+        { capabilities: { resources: { subscribe: true } } },
+      );
+      server.registerResource("secret", "config://secret", {}, async (url) => ({
+        contents: [{ uri: url.href, text: SECRET }],
+      }));
+      return server;
+    });
+    const node = toNodeHandler(handler);
+    const http = createServer();
+    listening = await listen(http);
+    resource = `${listening.url}/mcp`;
+    const app = express();
+    app.use(mcpOAuth({ resource, authorizationServers: [as.issuer], scopePolicy: POLICY }));
+    app.use(express.json());
+    app.post("/mcp", (req, res) => void node(req, res, req.body));
+    http.on("request", app);
+  });
+
+  afterAll(async () => {
+    await handler.close();
+    await listening.close();
+  });
+
+  /** Opens a listen for `uris`; returns the status and the first event (the stream is then closed). */
+  async function listenTo(token: string, uris: string[]): Promise<{ status: number; first: string }> {
+    const abort = new AbortController();
+    const res = await fetch(resource, {
+      method: "POST",
+      signal: abort.signal,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "subscriptions/listen",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "subscriptions/listen",
+        params: {
+          notifications: { resourceSubscriptions: uris },
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": { name: "probe", version: "1.0.0" },
+            "io.modelcontextprotocol/clientCapabilities": {},
+          },
+        },
+      }),
+    });
+    const reader = res.body!.getReader();
+    const chunk = await reader.read();
+    abort.abort();
+    return { status: res.status, first: chunk.value === undefined ? "" : new TextDecoder().decode(chunk.value) };
+  }
+
+  it.each([["config://secret"], ["CONFIG://secret"], ["notes://mine", "config://secret"]])(
+    "refuses a listen to %j (and more) to an mcp:read token: 403 naming mcp:admin, no subscription",
+    async (...uris) => {
+      const refused = await listenTo(as.mint(resource, { scope: "mcp:read" }), uris);
+      expect(refused.first).not.toContain("subscriptions/acknowledged");
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refused.first)).toEqual({ error: "insufficient_scope", error_description: expect.any(String) });
+    },
+  );
+
+  it("lets an mcp:read token listen to other resources, and an mcp:admin token to the protected one", async () => {
+    const other = await listenTo(as.mint(resource, { scope: "mcp:read" }), ["notes://mine"]);
+    expect(other.status).toBe(200);
+    expect(other.first).toContain("subscriptions/acknowledged");
+    const admin = await listenTo(as.mint(resource, { scope: "mcp:read mcp:admin" }), ["config://secret"]);
+    expect(admin.status).toBe(200);
+    expect(admin.first).toContain('"resourceSubscriptions":["config://secret"]');
   });
 });
