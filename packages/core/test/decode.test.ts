@@ -75,6 +75,8 @@ describe("decodeJwt", () => {
     ["one part", HEADER],
     // Without a dot the "parts" would all be cut from the same string: this one would decode.
     ["one part that is a JSON object even without its last character", b64('{"alg":"RS256"}  ')],
+    // ...and whose shortened form is canonical base64url too: only the missing dot refuses it.
+    ["one part whose canonical prefix is a JSON object", b64('{"a":"xxxxxxxx"}\u0000')],
     ["an empty string", ""],
     ["only dots", ".."],
     ["an empty header", `.${PAYLOAD}.${SIG}`],
