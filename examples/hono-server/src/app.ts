@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { McpServer, WebStandardStreamableHTTPServerTransport, type AuthInfo } from "@modelcontextprotocol/server";
-import { optionsFromEnv, splitList, type Environment } from "@mcp-oauth/core";
+import { McpOAuthConfigError, optionsFromEnv, splitList, type Environment } from "@mcp-oauth/core";
 import { mcpOAuthHono, type McpOAuthHonoMiddleware, type McpOAuthHonoVariables } from "@mcp-oauth/fetch/hono";
 import { z } from "zod";
 
@@ -65,6 +65,12 @@ const sessionNotFound = (): Response =>
   Response.json({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null }, { status: 404 });
 
 export function createExampleApp({ env, defaultResource }: ExampleAppOptions): ExampleApp {
+  if (env["OAUTH_RATE_LIMIT"])
+    // The Express example's limit is express-rate-limit's (Node only): refused, never silently off.
+    throw new McpOAuthConfigError(
+      "OAUTH_RATE_LIMIT",
+      "is not supported by the Hono example; rate-limit the metadata paths in front of it (docs/fetch.md)",
+    );
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
   const options = optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource });
   const oauth = mcpOAuthHono({

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { McpOAuthConfigError } from "@mcp-oauth/core";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
 import {
   startTestAuthorizationServer,
@@ -345,6 +346,28 @@ describe("outage", () => {
       expect((await res.json()).error).toBe("temporarily_unavailable");
     } finally {
       await down.close();
+    }
+  });
+});
+
+describe("configuration", () => {
+  it("refuses to start with what it cannot enforce (OAUTH_RATE_LIMIT, OAUTH_CACHE_REDIS_URL), naming it", async () => {
+    for (const [name, value] of [
+      ["OAUTH_RATE_LIMIT", "60"],
+      ["OAUTH_CACHE_REDIS_URL", "redis://127.0.0.1:1"],
+    ] as const) {
+      const outcome = await startExampleServer({
+        OAUTH_AUTHORIZATION_SERVER: as.issuer,
+        PORT: "0",
+        [name]: value,
+      }).then(
+        (started) => started,
+        (error: unknown) => error,
+      );
+      // A server that started anyway is closed before the assertion fails, so nothing is left behind.
+      if (!(outcome instanceof Error)) await outcome.close();
+      expect({ name, refused: outcome instanceof McpOAuthConfigError }).toEqual({ name, refused: true });
+      expect((outcome as Error).message).toContain(name);
     }
   });
 });
