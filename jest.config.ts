@@ -22,8 +22,10 @@ const config: Config = {
     ],
   },
   moduleNameMapper: {
-    "^@mcp-oauth/(core|express|local-authorization-server|mcp-framework|redis)$": "<rootDir>/packages/$1/src/index.ts",
+    "^@mcp-oauth/(core|express|fetch|local-authorization-server|mcp-framework|redis)$":
+      "<rootDir>/packages/$1/src/index.ts",
     "^@mcp-oauth/core/internal$": "<rootDir>/packages/core/src/internal.ts",
+    "^@mcp-oauth/fetch/hono$": "<rootDir>/packages/fetch/src/hono.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testMatch: [

@@ -16,6 +16,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const API_PACKAGES: Readonly<Record<string, string>> = {
   core: "@mcp-oauth/core",
   express: "@mcp-oauth/express",
+  fetch: "@mcp-oauth/fetch",
   "mcp-framework": "@mcp-oauth/mcp-framework",
   redis: "@mcp-oauth/redis",
   "local-authorization-server": "@mcp-oauth/local-authorization-server",

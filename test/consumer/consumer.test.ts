@@ -32,6 +32,7 @@ const BIN = join(REPO, "node_modules/.bin");
 const PACKAGES: Record<string, string> = {
   core: "@mcp-oauth/core",
   express: "@mcp-oauth/express",
+  fetch: "@mcp-oauth/fetch",
   "mcp-framework": "@mcp-oauth/mcp-framework",
   "local-authorization-server": "@mcp-oauth/local-authorization-server",
   redis: "@mcp-oauth/redis",

@@ -6,6 +6,22 @@ export { clientIdFromClaims, ReadonlyURL } from "./auth-info.js";
 export { assertB64Token, extractBearerToken, readBearerToken } from "./authorization-header.js";
 export { isCorsPreflight } from "./cors-preflight.js";
 export {
+  checkBodyLimit,
+  checkCorsOptions,
+  CORS_ALLOWED_METHODS,
+  corsResponseHeaders,
+  DEFAULT_CORS_MAX_AGE_SECONDS,
+  originAllowList,
+} from "./cors-policy.js";
+export {
+  DEFAULT_METADATA_CACHE_CONTROL,
+  isHeaderValue,
+  METADATA_ALLOW,
+  METADATA_MAX_AGE_SECONDS,
+  METADATA_METHOD_NOT_ALLOWED,
+  SECURITY_HEADERS,
+} from "./answer-headers.js";
+export {
   buildChallenge,
   buildDpopChallenge,
   quoteAuthParam,
@@ -76,7 +92,16 @@ export { JwksKeySource, type KeySourceObserver, type KeySourceOptions } from "./
 export { JwtVerifier, type VerifiedToken } from "./jwt/verifier.js";
 export { fetchJson, OutboundError, type OutboundRequest } from "./outbound.js";
 export { buildProtectedResourceMetadata, metadataPaths } from "./metadata.js";
-export { assertPlainUtf8, isJsonMediaType, parseJsonBody, parseJsonText } from "./request-body.js";
+export {
+  assertPlainUtf8,
+  DEFAULT_BODY_LIMIT_BYTES,
+  FORM_BODY_LIMIT_BYTES,
+  isFormMediaType,
+  isJsonMediaType,
+  parseJsonBody,
+  parseJsonText,
+  readsFormBody,
+} from "./request-body.js";
 export {
   ASYMMETRIC_ALGORITHMS,
   checkRequirableScopes,

@@ -89,3 +89,35 @@ export function parseJsonBody(raw: Uint8Array): unknown {
   }
   return parseJsonText(text);
 }
+
+/** Largest JSON body read for the scope policy by default: the MCP SDK's own limit for Streamable HTTP. */
+export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Largest form body read, before authentication, only to refuse a token in it (RFC 6750
+ * section 2.2). MCP messages are JSON, so a form body here is no MCP request: a small bound
+ * keeps an unauthenticated client from making the server buffer megabytes.
+ */
+export const FORM_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Whether the media type is `application/x-www-form-urlencoded`, the only body a token may hide in. */
+export function isFormMediaType(contentType: unknown): boolean {
+  const value = header(contentType);
+  if (value === undefined) return false;
+  // Asked on every authenticated request (requireBearer): no allocation for the usual
+  // `application/json`, whose length alone rules it out.
+  const semicolon = value.indexOf(";");
+  const essence = (semicolon === -1 ? value : value.slice(0, semicolon)).trim();
+  return essence.length === FORM_ESSENCE.length && essence.toLowerCase() === FORM_ESSENCE;
+}
+
+const FORM_ESSENCE = "application/x-www-form-urlencoded";
+
+/**
+ * Whether a form body is read before authentication, so that a token in it can be refused:
+ * only when there is something to authenticate (an Authorization header); without one the
+ * answer is 401 whatever the body holds.
+ */
+export function readsFormBody(authorization: unknown, contentType: unknown): boolean {
+  return authorization !== undefined && authorization !== null && isFormMediaType(contentType);
+}

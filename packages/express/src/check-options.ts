@@ -4,8 +4,8 @@
  * throws `McpOAuthConfigError` naming it and what to change, instead of a server that answers
  * every metadata request 429, refuses an origin it was told to allow, or refuses every body.
  */
-import { validateHeaderValue } from "node:http";
 import { McpOAuthConfigError } from "@mcp-oauth/core";
+import { isHeaderValue } from "@mcp-oauth/core/internal";
 
 /** Node's longest timer, in ms: a longer `setInterval` fires after 1 ms (express-rate-limit's memory store resets on one). */
 const TIMER_MAX_MS = 2 ** 31 - 1;
@@ -61,57 +61,5 @@ export function checkMetadataOptions(options: { serveAtRoot?: unknown; cacheCont
     );
 }
 
-function isHeaderValue(value: string): boolean {
-  try {
-    validateHeaderValue("Cache-Control", value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** What is wrong with an `allowedOrigins` entry, or `undefined`: it must be an origin exactly as browsers send it. */
-function originProblem(entry: unknown): string | undefined {
-  if (entry === "*") return 'to allow any origin, pass allowedOrigins: "*" itself, not inside an array';
-  if (entry === "null")
-    return '"null" is the Origin of sandboxed frames and local files, which any page can produce; list real origins';
-  if (typeof entry !== "string" || entry === "") return `${JSON.stringify(entry)} is not an origin`;
-  let url: URL;
-  try {
-    url = new URL(entry);
-  } catch {
-    return `"${entry}" is not an origin; write it as browsers send it, scheme://host[:port], such as "https://app.example.com"`;
-  }
-  // Non-special schemes (chrome-extension:) have an opaque origin in the URL standard; browsers send scheme://host.
-  const origin = url.origin === "null" ? `${url.protocol}//${url.host}` : url.origin;
-  if (origin !== entry)
-    return `"${entry}" is not an origin as browsers send it (no path or trailing slash, lowercase host, no default port); use "${origin}"`;
-  return undefined;
-}
-
-/** `allowedOrigins` and `maxAge` of `oauthCors()` (`cors` of `mcpOAuth()` and `OAuthAuthProvider`). */
-export function checkCorsOptions(options: { allowedOrigins?: unknown; maxAge?: unknown }): void {
-  const origins = options.allowedOrigins;
-  if (typeof origins === "string" && origins !== "*")
-    throw new McpOAuthConfigError(
-      "cors.allowedOrigins",
-      `must be an array of origins or "*"; for one origin write [${JSON.stringify(origins)}]`,
-    );
-  if (origins !== undefined && origins !== "*") {
-    if (!Array.isArray(origins))
-      throw new McpOAuthConfigError(
-        "cors.allowedOrigins",
-        'must be an array of origins, such as ["https://app.example.com"], or "*"',
-      );
-    for (const entry of origins as unknown[]) {
-      const problem = originProblem(entry);
-      if (problem !== undefined) throw new McpOAuthConfigError("cors.allowedOrigins", problem);
-    }
-  }
-  wholeNumber("cors.maxAge", options.maxAge, 0);
-}
-
-/** `bodyLimit` of `requireScopes()` (`requireScopes` of `mcpOAuth()`), in bytes. */
-export function checkBodyLimit(bodyLimit: unknown): void {
-  wholeNumber("requireScopes.bodyLimit", bodyLimit, 1);
-}
+// The checks every adapter shares (the Fetch adapter too) are the core's.
+export { checkBodyLimit, checkCorsOptions } from "@mcp-oauth/core/internal";

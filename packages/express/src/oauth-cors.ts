@@ -7,6 +7,7 @@
 import cors from "cors";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MCP_ALLOWED_HEADERS, MCP_EXPOSED_HEADERS, McpOAuthError, type ResourceServer } from "@mcp-oauth/core";
+import { CORS_ALLOWED_METHODS, DEFAULT_CORS_MAX_AGE_SECONDS, originAllowList } from "@mcp-oauth/core/internal";
 import { checkCorsOptions } from "./check-options.js";
 import { isPreflight, sendInternalError, sendRefusal } from "./http.js";
 import { setSecurityHeaders } from "./security-headers.js";
@@ -31,19 +32,15 @@ function asActualRequest(req: IncomingMessage): IncomingMessage {
 /** The resource's own origin is always allowed; refusals are the resource server's answers. */
 export function oauthCors(server: ResourceServer, options: OAuthCorsOptions = {}): Middleware {
   checkCorsOptions(options);
-  const listed = options.allowedOrigins;
-  // `undefined` stands for any origin (`"*"`); otherwise the listed ones and the resource's own.
-  const allowed = listed === "*" ? undefined : new Set<string>(listed);
-  allowed?.add(server.options.resourceUrl.origin);
-  const isAllowed = (origin: string): boolean => allowed === undefined || allowed.has(origin);
+  const isAllowed = originAllowList(server.options.resourceUrl.origin, options.allowedOrigins);
 
   const corsMiddleware = cors({
     // Only reached for an allowed Origin or none: a disallowed one was refused with 403 below.
     origin: (origin, callback) => callback(null, origin ?? false),
-    methods: ["GET", "POST", "DELETE", "OPTIONS"],
+    methods: [...CORS_ALLOWED_METHODS],
     allowedHeaders: [...MCP_ALLOWED_HEADERS],
     exposedHeaders: [...MCP_EXPOSED_HEADERS],
-    maxAge: options.maxAge ?? 86400,
+    maxAge: options.maxAge ?? DEFAULT_CORS_MAX_AGE_SECONDS,
   });
   const refuse = (req: IncomingMessage, res: ServerResponse): void => {
     sendRefusal(server, req, res, new McpOAuthError("origin_not_allowed", "Origin not in the allow-list"));

@@ -4,6 +4,12 @@
  */
 import cors from "cors";
 import type { ResourceServer } from "@mcp-oauth/core";
+import {
+  DEFAULT_METADATA_CACHE_CONTROL,
+  METADATA_ALLOW,
+  METADATA_MAX_AGE_SECONDS,
+  METADATA_METHOD_NOT_ALLOWED,
+} from "@mcp-oauth/core/internal";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkMetadataOptions } from "./check-options.js";
 import { pathOf, sendJson } from "./http.js";
@@ -20,7 +26,7 @@ export interface ProtectedResourceMetadataOptions {
   rateLimit?: RateLimitOptions | false;
 }
 
-const ALLOW = "GET, HEAD, OPTIONS";
+const ALLOW = METADATA_ALLOW;
 /** What the rate limit adds (draft-8 `RateLimit`, `RateLimit-Policy`; `Retry-After` on its 429). */
 const RATE_LIMIT_HEADERS = "Retry-After, RateLimit, RateLimit-Policy";
 
@@ -31,9 +37,9 @@ export function protectedResourceMetadata(
   checkMetadataOptions(options);
   const paths = new Set(options.serveAtRoot === false ? server.metadataPaths.slice(0, 1) : server.metadataPaths);
   const body = Buffer.from(server.metadataJson);
-  const cacheControl = options.cacheControl ?? "public, max-age=3600";
+  const cacheControl = options.cacheControl ?? DEFAULT_METADATA_CACHE_CONTROL;
   // Any origin may read public metadata; browser-based MCP clients need it before login.
-  const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: 86400 });
+  const allowAnyOrigin = cors({ origin: "*", methods: ALLOW, maxAge: METADATA_MAX_AGE_SECONDS });
   const limit =
     options.rateLimit === undefined || options.rateLimit === false
       ? undefined
@@ -62,7 +68,7 @@ export function protectedResourceMetadata(
     const method = req.method ?? "GET";
     // `Allow` is set above, for the 405 and OPTIONS's 204 above all (RFC 9110 sections 15.5.6, 9.3.7).
     if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
-      sendJson(req, res, 405, { error: "invalid_request", error_description: `Method not allowed; use ${ALLOW}` });
+      sendJson(req, res, 405, { ...METADATA_METHOD_NOT_ALLOWED });
       return;
     }
     // Before cors, which answers every OPTIONS itself (204), a preflight or not.

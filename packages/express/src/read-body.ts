@@ -11,17 +11,19 @@
  */
 import type { IncomingMessage } from "node:http";
 import { McpOAuthError } from "@mcp-oauth/core";
-import { assertPlainUtf8, isJsonMediaType, parseJsonBody, parseJsonText } from "@mcp-oauth/core/internal";
+import {
+  assertPlainUtf8,
+  DEFAULT_BODY_LIMIT_BYTES,
+  FORM_BODY_LIMIT_BYTES,
+  isFormMediaType,
+  isJsonMediaType,
+  parseJsonBody,
+  parseJsonText,
+} from "@mcp-oauth/core/internal";
 
-/** The MCP SDK's own message size limit for Streamable HTTP. */
-export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
-
-/**
- * Largest form body read, before authentication, only to refuse a token in it (RFC 6750
- * section 2.2). MCP messages are JSON, so a form body here is no MCP request: a small bound
- * keeps an unauthenticated client from making the server buffer megabytes.
- */
-export const FORM_BODY_LIMIT_BYTES = 64 * 1024;
+/** The MCP SDK's own message size limit for Streamable HTTP (the core's default). */
+export const DEFAULT_BODY_LIMIT = DEFAULT_BODY_LIMIT_BYTES;
+export { FORM_BODY_LIMIT_BYTES };
 
 function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -47,10 +49,6 @@ function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.once("end", () => resolve(Buffer.concat(chunks)));
     req.once("error", (error) => reject(new McpOAuthError("body_invalid", "body could not be read", { cause: error })));
   });
-}
-
-function contentType(req: IncomingMessage): string {
-  return (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
 /** Whether the request has a body still in its stream (nobody has read it), whatever `req.body` says. */
@@ -95,7 +93,7 @@ export async function formBody(
   req: IncomingMessage & { body?: unknown },
   limit = FORM_BODY_LIMIT_BYTES,
 ): Promise<void> {
-  if (!hasUnreadBody(req) || contentType(req) !== "application/x-www-form-urlencoded") return;
+  if (!hasUnreadBody(req) || !isFormMediaType(req.headers["content-type"])) return;
   const raw = await readRaw(req, limit);
   req.body = Object.fromEntries(new URLSearchParams(raw.toString("utf8")));
 }

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { nextFromCallback, sendRefusal } from "./http.js";
+import { readsFormBody } from "@mcp-oauth/core/internal";
 import { formBody } from "./read-body.js";
 import { recordVerdict } from "./verdict.js";
 import type { AuthInfo, ResourceServer } from "@mcp-oauth/core";
@@ -15,12 +16,7 @@ export function requireBearer(server: ResourceServer): Middleware {
 
   return function requireBearerMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     const request = req as AuthenticatedRequest;
-    const contentType = req.headers["content-type"];
-    if (
-      req.headers.authorization !== undefined &&
-      contentType !== undefined &&
-      contentType.toLowerCase().includes("x-www-form-urlencoded")
-    ) {
+    if (readsFormBody(req.headers.authorization, req.headers["content-type"])) {
       // A form body is read (up to a small bound) so that a token in it can be refused (RFC 6750
       // section 2.2), but only when there is something to authenticate: without an
       // Authorization header the answer is 401 whatever the body holds.
