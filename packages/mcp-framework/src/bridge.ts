@@ -33,6 +33,8 @@ import { readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
+import { callerScope, ownerOfCall } from "./owners.js";
+import { SessionIsolation } from "./session-router.js";
 
 /** The framework's provider interface, for `alsoAccept`. */
 export interface FrameworkAuthProvider {
@@ -222,6 +224,9 @@ export function createBridge(
     // event stream (SSE); like the framework's own session map, they otherwise last as
     // long as the server.
     const owners = new Map<string, string>();
+    // HTTP Stream: each message goes to its own session only (session-router.ts).
+    transport.routeSessions?.(new SessionIsolation());
+    transport.scopeTasks?.(ownerOfCall);
 
     return (listener) =>
       function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
@@ -237,7 +242,7 @@ export function createBridge(
           if (query !== undefined && owners.get(query) !== owner) forgetSession(target, "query");
           guardResponse(res, target.method ?? "GET", owner, header, owners);
           bridged.set(target, acceptedData ?? contextOf(request.auth!));
-          listener(target, res);
+          callerScope.run({ owner }, () => listener(target, res));
         };
 
         const afterScopes = (raw: Buffer | undefined): void => {
