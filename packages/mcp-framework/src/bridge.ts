@@ -33,7 +33,7 @@ import { readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
-import { callerScope, ownerOfCall } from "./owners.js";
+import { alsoAcceptedOwner, callerScope, ownerOfCall, tokenOwner } from "./owners.js";
 import { SessionIsolation } from "./session-router.js";
 
 /** The framework's provider interface, for `alsoAccept`. */
@@ -52,12 +52,9 @@ const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 type AuthenticatedRequest = IncomingMessage & { auth?: AuthInfo; body?: unknown };
 
-/** Who a session belongs to: the token's subject, or its client when it has none. */
-function ownerOf(req: AuthenticatedRequest, acceptedBy: number | undefined): string {
-  if (acceptedBy !== undefined) return `also-accept:${acceptedBy}`;
-  const auth = req.auth!;
-  const sub = (auth.extra as { sub?: string } | undefined)?.sub;
-  return sub !== undefined ? `sub:${sub}` : `client:${auth.clientId}`;
+/** Who a session belongs to (owners.ts): the token's issuer and subject, or the alsoAccept credential. */
+function ownerOf(req: AuthenticatedRequest, acceptedOwner: string | undefined): string {
+  return acceptedOwner ?? tokenOwner(req.auth!);
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
@@ -232,11 +229,11 @@ export function createBridge(
       function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {
         const request = req as AuthenticatedRequest;
         const fail = (error: unknown): void => sendAnswer(req, res, server.answer(error));
-        let acceptedBy: number | undefined;
+        let acceptedOwner: string | undefined;
         let acceptedData: Record<string, unknown> | undefined;
 
         const forward = (target: IncomingMessage): void => {
-          const owner = ownerOf(request, acceptedBy);
+          const owner = ownerOf(request, acceptedOwner);
           const { header, query } = sessionIdsOf(target);
           if (header !== undefined && owners.get(header) !== owner) forgetSession(target, "header");
           if (query !== undefined && owners.get(query) !== owner) forgetSession(target, "query");
@@ -257,7 +254,9 @@ export function createBridge(
 
         const readBody = (): void => {
           if (req.method !== "POST") {
-            run(scopes, req, res, () => afterScopes(undefined), fail);
+            // An alsoAccept caller has no token scopes to check, on any method.
+            if (acceptedOwner !== undefined) afterScopes(undefined);
+            else run(scopes, req, res, () => afterScopes(undefined), fail);
             return;
           }
           if (request.body !== undefined) {
@@ -274,7 +273,7 @@ export function createBridge(
                   throw new McpOAuthError("body_invalid", "body is not JSON", { cause: error });
                 }
               }
-              if (acceptedBy !== undefined) afterScopes(raw);
+              if (acceptedOwner !== undefined) afterScopes(raw);
               else run(scopes, req, res, () => afterScopes(raw), fail);
             })
             .catch((error: unknown) => {
@@ -303,10 +302,11 @@ export function createBridge(
         // carries a bearer token is decided by OAuth alone.
         const tryOthers = async (index: number): Promise<void> => {
           for (let i = index; i < options.alsoAccept.length; i++) {
-            const result = await options.alsoAccept[i]!.authenticate(req).catch(() => false as const);
+            const provider = options.alsoAccept[i]!;
+            const result = await provider.authenticate(req).catch(() => false as const);
             if (result) {
-              acceptedBy = i;
               acceptedData = result === true ? {} : (result.data ?? {});
+              acceptedOwner = alsoAcceptedOwner(i, provider, acceptedData, req);
               readBody();
               return;
             }
