@@ -34,7 +34,7 @@ import type { FrameworkTransport, RequestListener } from "./framework-internals.
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
 import { alsoAcceptedOwner, callerScope, ownerOfCall, tokenOwner } from "./owners.js";
-import { SessionIsolation } from "./session-router.js";
+import { trackSessions, type SessionLimits, type SessionRegistry } from "./sessions.js";
 
 /** The framework's provider interface, for `alsoAccept`. */
 export interface FrameworkAuthProvider {
@@ -45,6 +45,7 @@ export interface BridgeOptions {
   cors?: Omit<OAuthCorsOptions, "server">;
   protectedResourceMetadata?: ProtectedResourceMetadataOptions;
   alsoAccept: readonly FrameworkAuthProvider[];
+  sessions: SessionLimits;
 }
 
 /** The framework's and the MCP SDK's message size limit. */
@@ -55,22 +56,6 @@ type AuthenticatedRequest = IncomingMessage & { auth?: AuthInfo; body?: unknown 
 /** Who a session belongs to (owners.ts): the token's issuer and subject, or the alsoAccept credential. */
 function ownerOf(req: AuthenticatedRequest, acceptedOwner: string | undefined): string {
   return acceptedOwner ?? tokenOwner(req.auth!);
-}
-
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (headers === null || typeof headers !== "object") return undefined;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i++) {
-      const entry = headers[i] as unknown;
-      // [[name, value], ...] or [name, value, name, value, ...]
-      if (Array.isArray(entry) && String(entry[0]).toLowerCase() === name) return String(entry[1]);
-      if (typeof entry === "string" && i % 2 === 0 && entry.toLowerCase() === name) return String(headers[i + 1]);
-    }
-    return undefined;
-  }
-  for (const [key, value] of Object.entries(headers))
-    if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value);
-  return undefined;
 }
 
 function hasNoBearer(req: IncomingMessage, maxTokenLength: number): boolean {
@@ -217,12 +202,9 @@ export function createBridge(
     const maxAge = options.cors?.maxAge ?? (Number.isFinite(frameworkMaxAge) ? frameworkMaxAge : undefined);
     const cors = oauthCors(server, { allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}) });
     const bodyLimit = bodyLimitOf(transport);
-    // Which subject opened each session. Entries go with DELETE (HTTP Stream) or with the
-    // event stream (SSE); like the framework's own session map, they otherwise last as
-    // long as the server.
-    const owners = new Map<string, string>();
-    // HTTP Stream: each message goes to its own session only (session-router.ts).
-    transport.routeSessions?.(new SessionIsolation());
+    // Who owns each session, how many each owner holds, which are idle (sessions.ts); on
+    // HTTP Stream also each message in its own session only (session-router.ts).
+    const sessions = trackSessions(transport, options.sessions);
     transport.scopeTasks?.(ownerOfCall);
 
     return (listener) =>
@@ -235,11 +217,18 @@ export function createBridge(
         const forward = (target: IncomingMessage): void => {
           const owner = ownerOf(request, acceptedOwner);
           const { header, query } = sessionIdsOf(target);
-          if (header !== undefined && owners.get(header) !== owner) forgetSession(target, "header");
-          if (query !== undefined && owners.get(query) !== owner) forgetSession(target, "query");
-          guardResponse(res, target.method ?? "GET", owner, header, owners);
+          for (const [where, id] of [
+            ["header", header],
+            ["query", query],
+          ] as const) {
+            if (id === undefined) continue;
+            if (sessions.ownerOf(id) !== owner) forgetSession(target, where);
+            // In use until this response ends (an event stream: until it closes).
+            else res.once("close", sessions.begin(id));
+          }
+          guardResponse(res, target.method ?? "GET", owner, sessions);
           bridged.set(target, acceptedData ?? contextOf(request.auth!));
-          callerScope.run({ owner }, () => listener(target, res));
+          callerScope.run({ owner, response: res }, () => listener(target, res));
         };
 
         const afterScopes = (raw: Buffer | undefined): void => {
@@ -321,42 +310,22 @@ export function createBridge(
 
 /**
  * Per response: the framework's own CORS headers are dropped (oauthCors already set the
- * right ones; the framework would overwrite them with its fixed `allowOrigin`), and a
- * session the response opens is bound to the caller.
+ * right ones; the framework would overwrite them with its fixed `allowOrigin`), and an SSE
+ * session the response opens is bound to the caller (HTTP Stream sessions are bound when
+ * the framework registers them: sessions.ts).
  */
-function guardResponse(
-  res: ServerResponse,
-  method: string,
-  owner: string,
-  requestedSession: string | undefined,
-  owners: Map<string, string>,
-): void {
-  const bind = (id: string | undefined): void => {
-    if (id !== undefined && id !== "" && !owners.has(id)) owners.set(id, owner);
-  };
+function guardResponse(res: ServerResponse, method: string, owner: string, sessions: SessionRegistry): void {
   const setHeader = res.setHeader;
   res.setHeader = function setHeaderGuarded(name, value) {
     if (name.toLowerCase().startsWith("access-control-")) return this;
-    if (name.toLowerCase() === "mcp-session-id") bind(String(value));
     return setHeader.call(this, name, value);
   };
   const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
   res.writeHead = function writeHeadGuarded(this: ServerResponse, ...args: unknown[]) {
     const headers = typeof args[1] === "string" ? args[2] : args[1];
-    bind(headerValue(headers, "mcp-session-id"));
     if (headers !== null && typeof headers === "object" && !Array.isArray(headers)) {
       for (const name of Object.keys(headers))
         if (name.toLowerCase().startsWith("access-control-")) delete (headers as Record<string, unknown>)[name];
-    }
-    const status = args[0] as number;
-    if (
-      status >= 200 &&
-      status < 300 &&
-      method === "DELETE" &&
-      requestedSession !== undefined &&
-      owners.get(requestedSession) === owner
-    ) {
-      owners.delete(requestedSession);
     }
     return writeHead.apply(this, args);
   } as typeof res.writeHead;
@@ -365,10 +334,13 @@ function guardResponse(
     // Only the first chunk of an event stream can be the SSE transport's endpoint event.
     res.write = write as typeof res.write;
     const sseSession = method === "GET" && res.statusCode === 200 ? sseSessionId(args[0]) : undefined;
-    if (sseSession !== undefined && !owners.has(sseSession)) {
-      bind(sseSession);
+    if (sseSession !== undefined && sessions.ownerOf(sseSession) === undefined) {
       // The SSE transport ends the session with its stream; so does the binding.
-      res.once("close", () => owners.delete(sseSession));
+      const end = sessions.bind(sseSession, owner, true);
+      res.once("close", () => {
+        end();
+        sessions.release(sseSession);
+      });
     }
     return write.apply(this, args);
   } as typeof res.write;

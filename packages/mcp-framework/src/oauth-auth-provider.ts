@@ -22,6 +22,7 @@ import { McpOAuthError, ResourceServer, type AuthInfo, type ErrorAnswer, type Mc
 import type { OAuthCorsOptions, ProtectedResourceMetadataOptions } from "@mcp-oauth/express";
 import { createBridge, type FrameworkAuthProvider } from "./bridge.js";
 import { registerProvider } from "./framework-internals.js";
+import { sessionLimits, type SessionLimits } from "./sessions.js";
 import { bridged, contextOf, requestScope, type OAuthRequestContext } from "./verdicts.js";
 
 export type { FrameworkAuthProvider } from "./bridge.js";
@@ -42,6 +43,14 @@ export interface OAuthAuthProviderOptions extends McpOAuthOptions {
   cors?: Omit<OAuthCorsOptions, "server">;
   /** The metadata document's options (as `protectedResourceMetadata()`). */
   protectedResourceMetadata?: ProtectedResourceMetadataOptions;
+  /**
+   * Bounds on the transports' sessions (sessions.ts): `maxPerOwner` sessions per owner (one
+   * more closes the owner's least recently used; default 20) and `idleTimeoutMs` with no
+   * request in flight before a session is closed (default 30 minutes); `Infinity` turns
+   * either off. Env (with `sessionsFromEnv()`): `OAUTH_SESSIONS_MAX_PER_OWNER`,
+   * `OAUTH_SESSION_IDLE_TIMEOUT_MS`.
+   */
+  sessions?: Partial<SessionLimits>;
 }
 
 const NOT_BRIDGED =
@@ -56,8 +65,9 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
   #warned = false;
 
   constructor(options: OAuthAuthProviderOptions) {
-    const { alsoAccept, cors, protectedResourceMetadata, ...resourceOptions } = options;
+    const { alsoAccept, cors, protectedResourceMetadata, sessions, ...resourceOptions } = options;
     const server = new ResourceServer(resourceOptions);
+    const limits = sessionLimits(sessions);
     // The framework's constructor needs a configuration it can accept; its validator is
     // never used, since authenticate() is ours. Nothing is fetched at construction.
     super({
@@ -79,6 +89,7 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
       this,
       createBridge(server, {
         alsoAccept: this.#alsoAccept,
+        sessions: limits,
         ...(cors ? { cors } : {}),
         ...(protectedResourceMetadata ? { protectedResourceMetadata } : {}),
       }),

@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthInfo, AuthInfoExtra } from "@mcp-oauth/core";
 import type { FrameworkAuthProvider } from "./bridge.js";
 import type { RoutedSession } from "./session-router.js";
@@ -17,6 +17,8 @@ export interface CallerScope {
   owner: string | undefined;
   /** HTTP Stream: the session whose message is being handled. */
   session?: RoutedSession;
+  /** The response of the request being handled (a session it opens is in use until it ends). */
+  response?: ServerResponse;
 }
 
 export const callerScope = new AsyncLocalStorage<CallerScope>();

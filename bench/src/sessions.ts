@@ -1,0 +1,308 @@
+/**
+ * `pnpm bench:sessions`: what an open session costs an mcp-framework HTTP Stream server, and
+ * what a request costs as sessions pile up (issue 24, item 6). Runs on its own, not in
+ * `pnpm bench`.
+ *
+ * One server process per variant (the packages' dist, `--expose-gc`): `protected` is the
+ * framework behind `@mcp-oauth/mcp-framework` with the session bounds off (so the sessions
+ * pile up; one token, one owner); `framework` is the framework alone, which offers every
+ * response to every session. At each level the orchestrator opens sessions up to that many
+ * (initialize, 20 at a time), then sends sequential `tools/call` requests in one session
+ * and reads the server's CPU time over them (per request) and its heap after a full
+ * collection (per session: the growth since the first level over the sessions added). Then
+ * `protected, default bounds` opens as many sessions from one token as the top level and
+ * reports how many the framework still holds.
+ *
+ * Options: --levels=10,100,1000,5000 (the `framework` variant stops at 1000: every
+ * initialize is offered to every open session, minutes beyond that), --requests=300,
+ * --no-build (use the packages' dist as it is), --out=DIR (default bench/). Writes
+ * sessions-results.md and sessions-results.json there.
+ */
+import type { ChildProcess } from "node:child_process";
+import { createPrivateKey, type KeyObject } from "node:crypto";
+import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { generateSigningKey, startLocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import { DEFAULT_SESSION_LIMITS } from "@mcp-oauth/mcp-framework";
+import { commitInfo, machineInfo } from "./machine.js";
+import { median } from "./report.js";
+import type { SessionsServerConfig, SessionsServerStats } from "./sessions-server.js";
+import {
+  BENCH_DIR,
+  buildPackages,
+  DIST_CONDITION,
+  isType,
+  nextMessage,
+  RESOURCE,
+  ROUTE,
+  spawnTs,
+  waitExit,
+} from "./shared.js";
+import { CACHE_DIR, mintWithKey } from "./tokens.js";
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const LEVELS = (option("levels") ?? "10,100,1000,5000").split(",").map(Number);
+const FRAMEWORK_MAX = 1000;
+const REQUESTS = Number(option("requests") ?? 300);
+const OPEN_CONCURRENCY = 20;
+const OUT_DIR = option("out") ?? BENCH_DIR;
+const LOG_DIR = join(CACHE_DIR, "logs");
+mkdirSync(LOG_DIR, { recursive: true });
+
+const log = (line: string): void => console.log(line);
+
+interface Level {
+  sessions: number;
+  /** Sessions the framework held when measured. */
+  held: number;
+  cpuUsPerRequest: number;
+  medianMs: number;
+  heapMiB: number;
+  /** Heap growth since the first level over the sessions added, in KiB; undefined at the first level. */
+  heapKiBPerSession: number | undefined;
+}
+
+interface VariantResult {
+  variant: string;
+  levels: Level[];
+}
+
+/** One JSON-RPC POST; resolves with the status, the session header and the body. */
+function post(
+  agent: Agent,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<{ status: number; session: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            session: res.headers["mcp-session-id"] as string | undefined,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } },
+};
+
+async function openSession(agent: Agent, url: string, auth: Record<string, string>): Promise<string> {
+  const init = await post(agent, url, auth, INITIALIZE);
+  if (init.status !== 200 || init.session === undefined) throw new Error(`initialize answered ${init.status}`);
+  const headers = { ...auth, "mcp-session-id": init.session, "mcp-protocol-version": "2025-06-18" };
+  const initialized = await post(agent, url, headers, { jsonrpc: "2.0", method: "notifications/initialized" });
+  if (initialized.status !== 202) throw new Error(`notifications/initialized answered ${initialized.status}`);
+  return init.session;
+}
+
+async function openSessions(agent: Agent, url: string, auth: Record<string, string>, count: number): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      await openSession(agent, url, auth);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, count) }, lane));
+}
+
+async function startServer(name: string, config: SessionsServerConfig): Promise<{ child: ChildProcess; url: string }> {
+  const errFd = openSync(join(LOG_DIR, `sessions-${name}.log`), "w");
+  const child = spawnTs("sessions-server.ts", [JSON.stringify(config)], {
+    nodeArgs: ["--expose-gc", DIST_CONDITION],
+    stdio: ["ignore", errFd, errFd, "ipc"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  closeSync(errFd);
+  const { port } = (await nextMessage(child, isType("listening"), 30_000)) as unknown as { port: number };
+  return { child, url: `http://127.0.0.1:${port}${ROUTE}` };
+}
+
+async function stats(child: ChildProcess): Promise<SessionsServerStats> {
+  child.send({ type: "stats" });
+  return (await nextMessage(child, isType("stats"), 120_000)) as unknown as SessionsServerStats;
+}
+
+async function measureVariant(
+  variant: SessionsServerConfig["variant"],
+  config: Omit<SessionsServerConfig, "variant">,
+  auth: Record<string, string>,
+  levels: readonly number[],
+): Promise<VariantResult> {
+  const { child, url } = await startServer(variant, { ...config, variant });
+  const agent = new Agent({ keepAlive: true, maxSockets: OPEN_CONCURRENCY + 1 });
+  try {
+    // The session the requests are measured in: one of the open sessions.
+    const measured = await openSession(agent, url, auth);
+    const headers = { ...auth, "mcp-session-id": measured, "mcp-protocol-version": "2025-06-18" };
+    let open = 1;
+    let first: SessionsServerStats | undefined;
+    const results: Level[] = [];
+    for (const level of levels) {
+      await openSessions(agent, url, auth, level - open);
+      open = level;
+      // Warm-up: the token cache, the JIT.
+      for (let i = 0; i < 20; i++) await post(agent, url, headers, call(i));
+      const before = await stats(child);
+      const latencies: number[] = [];
+      for (let i = 0; i < REQUESTS; i++) {
+        const start = process.hrtime.bigint();
+        const answer = await post(agent, url, headers, call(i));
+        latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+        if (answer.status !== 200 || !answer.body.includes(`"echo ${i}"`))
+          throw new Error(`tools/call ${i} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+      }
+      const after = await stats(child);
+      first ??= before;
+      const level_: Level = {
+        sessions: level,
+        held: after.sessions,
+        cpuUsPerRequest: Math.round((after.cpuUs - before.cpuUs) / REQUESTS),
+        medianMs: Math.round(median(latencies) * 100) / 100,
+        heapMiB: Math.round((before.heapUsed / 2 ** 20) * 10) / 10,
+        heapKiBPerSession:
+          results.length === 0
+            ? undefined
+            : Math.round(((before.heapUsed - first.heapUsed) / 1024 / (level - levels[0]!)) * 10) / 10,
+      };
+      results.push(level_);
+      log(
+        `${variant}: ${level} sessions (framework holds ${level_.held}), ${level_.cpuUsPerRequest} µs CPU per tools/call, ` +
+          `median ${level_.medianMs} ms, heap ${level_.heapMiB} MiB` +
+          (level_.heapKiBPerSession === undefined ? "" : `, ${level_.heapKiBPerSession} KiB per session`),
+      );
+    }
+    return { variant, levels: results };
+  } finally {
+    agent.destroy();
+    child.send({ type: "exit" });
+    await waitExit(child);
+  }
+}
+
+const call = (i: number): object => ({
+  jsonrpc: "2.0",
+  id: i + 1,
+  method: "tools/call",
+  params: { name: "echo", arguments: { text: `echo ${i}` } },
+});
+
+/** With the default bounds: as many sessions from one token as the top level; how many remain. */
+async function measureDefaultBounds(
+  config: Omit<SessionsServerConfig, "variant">,
+  auth: Record<string, string>,
+  count: number,
+): Promise<{ opened: number; held: number; heapMiB: number }> {
+  const { child, url } = await startServer("protected-defaults", { ...config, variant: "protected" });
+  const agent = new Agent({ keepAlive: true, maxSockets: OPEN_CONCURRENCY });
+  try {
+    await openSessions(agent, url, auth, count);
+    const after = await stats(child);
+    const result = { opened: count, held: after.sessions, heapMiB: Math.round((after.heapUsed / 2 ** 20) * 10) / 10 };
+    log(`protected, default bounds: ${count} sessions opened from one token, the framework holds ${result.held}`);
+    return result;
+  } finally {
+    agent.destroy();
+    child.send({ type: "exit" });
+    await waitExit(child);
+  }
+}
+
+function renderMarkdown(results: {
+  commit: string;
+  machine: ReturnType<typeof machineInfo>;
+  requests: number;
+  variants: VariantResult[];
+  defaults: { opened: number; held: number; heapMiB: number };
+}): string {
+  const lines = [
+    "# Sessions benchmark",
+    "",
+    `\`pnpm bench:sessions\` (bench/src/sessions.ts) at ${results.commit}; ${results.machine.cpu}, ` +
+      `${results.machine.cores} cores, Node ${results.machine.node}.`,
+    "",
+    `mcp-framework's HTTP Stream transport (batch answers), one process per variant. At each level, ` +
+      `${results.requests} sequential \`tools/call\` requests in one of the open sessions: the server's CPU time ` +
+      "per request and the median latency; the heap after a full collection, and its growth per session since " +
+      "the first level.",
+    "",
+    "| variant | open sessions | CPU per tools/call | median latency | heap | heap per session |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const variant of results.variants)
+    for (const level of variant.levels)
+      lines.push(
+        `| ${variant.variant} | ${level.sessions} | ${level.cpuUsPerRequest} µs | ${level.medianMs} ms | ` +
+          `${level.heapMiB} MiB | ${level.heapKiBPerSession === undefined ? "" : `${level.heapKiBPerSession} KiB`} |`,
+      );
+  lines.push(
+    "",
+    `With the default bounds (\`maxPerOwner\` ${DEFAULT_SESSION_LIMITS.maxPerOwner}), one token opening ${results.defaults.opened} sessions leaves ` +
+      `the framework holding ${results.defaults.held} (heap ${results.defaults.heapMiB} MiB).`,
+    "",
+  );
+  return lines.join("\n");
+}
+
+const jwk = generateSigningKey("RS256");
+const as = await startLocalAuthorizationServer({ keys: [jwk] });
+try {
+  if (!args.includes("--no-build")) {
+    log("building the packages' dist...");
+    buildPackages();
+  }
+  const key: KeyObject = createPrivateKey({ key: jwk as never, format: "jwk" });
+  const [token] = await mintWithKey(key, jwk.kid, as.issuer, RESOURCE, 1);
+  const auth = { authorization: `Bearer ${token!}` };
+  const config = { issuer: as.issuer, jwksUri: as.jwksUri, resource: RESOURCE };
+  const unbounded = { ...config, sessions: { maxPerOwner: null, idleTimeoutMs: null } };
+  const variants = [
+    { ...(await measureVariant("protected", unbounded, auth, LEVELS)), variant: "@mcp-oauth/mcp-framework, no bounds" },
+    {
+      ...(await measureVariant(
+        "framework",
+        config,
+        {},
+        LEVELS.filter((level) => level <= FRAMEWORK_MAX),
+      )),
+      variant: "mcp-framework alone (broadcast)",
+    },
+  ];
+  const defaults = await measureDefaultBounds(config, auth, Math.max(...LEVELS));
+  const results = {
+    commit: commitInfo(BENCH_DIR),
+    machine: machineInfo(),
+    requests: REQUESTS,
+    variants,
+    defaults,
+  };
+  writeFileSync(join(OUT_DIR, "sessions-results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(OUT_DIR, "sessions-results.md"), renderMarkdown(results));
+  log(`wrote ${join(OUT_DIR, "sessions-results.md")}`);
+} finally {
+  await as.close();
+}
