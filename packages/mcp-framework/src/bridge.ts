@@ -206,6 +206,8 @@ export function createBridge(
     // HTTP Stream also each message in its own session only (session-router.ts).
     const sessions = trackSessions(transport, options.sessions);
     transport.scopeTasks?.(ownerOfCall);
+    // Each call's own SDK server, progress token and abort signal on the shared tool objects.
+    transport.isolateTools?.(() => callerScope.getStore());
 
     return (listener) =>
       function mcpOAuthBridge(req: IncomingMessage, res: ServerResponse): void {

@@ -23,7 +23,10 @@
  *   which one session gets each message (see `routeSessions`, session-router.ts);
  * - the SSE transport's `_sessions` (session id → `{ transport }`), to close a session;
  * - the `MCPServer`'s `_taskManager` (one for every session), whose lookups are limited to
- *   the caller's own tasks (see `scopeTasks`).
+ *   the caller's own tasks (see `scopeTasks`);
+ * - the `MCPServer`'s `toolsMap`: one object per tool for every session, on which the
+ *   framework sets the calling session's SDK server, progress token and abort signal before
+ *   each call; those three fields become per call (see `isolateTools`).
  *
  * Everything else the bridge does uses the `node:http` API and the MCP wire protocol.
  */
@@ -59,6 +62,12 @@ export interface FrameworkTransport {
    * the caller of the request being handled (undefined outside any: no task is visible).
    */
   scopeTasks?: (ownerOfCall: () => string | undefined) => void;
+  /**
+   * Makes the per-call fields mcp-framework keeps on each (shared) tool object (`server`,
+   * `_progressToken`, `_abortSignal`) per call: `callKey()` names the call being handled
+   * (undefined outside any, where the fields behave as before).
+   */
+  isolateTools?: (callKey: () => object | undefined) => void;
 }
 
 /** A JSON-RPC message as the MCP SDK's transports pass it. */
@@ -171,6 +180,7 @@ export function bridgeTransport(transport: unknown, hook: TransportHook, server?
 
   const config = internals._config as FrameworkTransportConfig;
   const scopeTasks = taskScoperOf(server);
+  const isolateTools = toolIsolatorOf(server);
   const wrap = hook({
     type,
     config,
@@ -178,6 +188,7 @@ export function bridgeTransport(transport: unknown, hook: TransportHook, server?
       ? { handOverBody: handOverBodies(internals), ...httpStreamSessions(internals) }
       : { closeSession: sseSessionCloser(internals) }),
     ...(scopeTasks !== undefined ? { scopeTasks } : {}),
+    ...(isolateTools !== undefined ? { isolateTools } : {}),
   });
   let current: unknown = internals._server;
   let bridged = false;
@@ -382,6 +393,49 @@ function taskScoperOf(server: unknown): FrameworkTransport["scopeTasks"] {
       const page = own.slice(start, start + limit);
       return start + limit < own.length ? { tasks: page, nextCursor: String(start + limit) } : { tasks: page };
     };
+  };
+}
+
+/** Fields mcp-framework's `MCPServer` sets on a tool object for the call it is about to run. */
+const PER_CALL_TOOL_FIELDS = ["server", "_progressToken", "_abortSignal"] as const;
+const TOOLS_ISOLATED = Symbol("@mcp-oauth/mcp-framework.tools-isolated");
+
+/**
+ * mcp-framework keeps one object per tool for every session and, before each call, sets on
+ * it the SDK server of the calling session (`injectServer`), the call's progress token and
+ * abort signal; the tool reads them back while it runs. Two concurrent calls from two
+ * sessions overwrite each other's: one session's progress, logging, sampling or elicitation
+ * went to the other's server (SSE: one SDK server per session). Each field becomes an
+ * accessor keeping one value per call (`callKey()`), and the value set outside any call
+ * (the server `MCPServer.start()` injects) for reads outside any.
+ */
+function toolIsolatorOf(server: unknown): FrameworkTransport["isolateTools"] {
+  if (server === undefined || server === null) return undefined;
+  const tools = (server as { toolsMap?: unknown }).toolsMap;
+  if (!(tools instanceof Map)) throw new UnsupportedFrameworkError("the server has no toolsMap");
+  return (callKey) => {
+    const marked = server as { [TOOLS_ISOLATED]?: true };
+    if (marked[TOOLS_ISOLATED]) return;
+    Object.defineProperty(marked, TOOLS_ISOLATED, { value: true });
+    for (const tool of tools.values() as Iterable<Record<string, unknown>>) {
+      for (const field of PER_CALL_TOOL_FIELDS) {
+        let outside: unknown = tool[field];
+        const perCall = new WeakMap<object, unknown>();
+        Object.defineProperty(tool, field, {
+          configurable: true,
+          enumerable: true,
+          get: () => {
+            const key = callKey();
+            return key !== undefined && perCall.has(key) ? perCall.get(key) : outside;
+          },
+          set: (value: unknown) => {
+            const key = callKey();
+            if (key === undefined) outside = value;
+            else perCall.set(key, value);
+          },
+        });
+      }
+    }
   };
 }
 

@@ -156,6 +156,37 @@ describe("framework internals", () => {
     expect(() => bridgeTransport(transport, passThrough, { _taskManager: { tasks: {} } })).toThrow(/_taskManager/);
   });
 
+  it("a server without the tool map the bridge knows is refused, naming the range", () => {
+    const transport = new HttpStreamTransport({ port: 1 });
+    expect(() => bridgeTransport(transport, passThrough, { toolsMap: {} })).toThrow(RANGE);
+    expect(() => bridgeTransport(transport, passThrough, { toolsMap: {} })).toThrow(/toolsMap/);
+  });
+
+  it("a tool's per-call fields keep one value per call, and the value set outside any call elsewhere", () => {
+    const tool: Record<string, unknown> = { server: "outside", _progressToken: undefined, _abortSignal: undefined };
+    let call: object | undefined;
+    bridgeTransport(
+      new HttpStreamTransport({ port: 1 }),
+      ({ isolateTools }) => {
+        isolateTools!(() => call);
+        return (listener) => listener;
+      },
+      { toolsMap: new Map([["t", tool]]) },
+    );
+    const first = {};
+    const second = {};
+    call = first;
+    tool["server"] = "first's";
+    tool["_progressToken"] = 1;
+    call = second;
+    tool["server"] = "second's";
+    expect([tool["server"], tool["_progressToken"]]).toEqual(["second's", undefined]);
+    call = first;
+    expect([tool["server"], tool["_progressToken"]]).toEqual(["first's", 1]);
+    call = undefined;
+    expect(tool["server"]).toBe("outside");
+  });
+
   it("a transport without _config is refused", () => {
     const transport = new HttpStreamTransport({ port: 1 }) as unknown as Record<string, unknown>;
     delete transport["_config"];

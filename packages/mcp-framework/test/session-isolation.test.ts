@@ -92,6 +92,8 @@ class ProgressTool extends MCPTool {
     const sub = caller();
     await gates.pass(sub);
     await this.reportProgress(1, 1, `progress of ${sub}`);
+    // The SDK client drops progress that arrives together with its response: a test can hold the call here.
+    await gates.pass(`${sub}:after`);
     return { sub };
   }
 }
@@ -493,7 +495,7 @@ describe.each(["batch", "stream"] as const)("HTTP Stream sessions stay apart, re
   });
 });
 
-describe("SSE: mcp-framework's one task store answers each caller for their own tasks only", () => {
+describe("SSE: per-session servers, but one tool object and one task store for every session", () => {
   let started: Started;
   let url: string;
   const clients: Client[] = [];
@@ -507,7 +509,7 @@ describe("SSE: mcp-framework's one task store answers each caller for their own 
       tasks: { enabled: true },
       transport: { type: "sse", options: { port, host: "127.0.0.1", auth: { provider } } },
     });
-    server.addTool(TaskTool);
+    for (const tool of [TaskTool, ProgressTool]) server.addTool(tool);
     started = await startFramework(server, port);
   });
   afterAll(async () => {
@@ -515,13 +517,45 @@ describe("SSE: mcp-framework's one task store answers each caller for their own 
     await started.stop();
   });
 
+  const connect = async (sub: string): Promise<Client> => {
+    const token = as.mint(url, { sub, scope: "mcp:read" });
+    const client = await connectSse(url, token, token);
+    clients.push(client);
+    return client;
+  };
+
+  it("concurrent calls of one tool: each session gets its own call's progress only", async () => {
+    const [alice, bob] = await Promise.all([connect("alice"), connect("bob")]);
+    const seen = { alice: [] as unknown[], bob: [] as unknown[] };
+    const arrived = new Map<unknown, () => void>();
+    const arrival = (message: string): Promise<void> => new Promise((resolve) => arrived.set(message, resolve));
+    const call = (client: Client, sub: "alice" | "bob"): Promise<unknown> =>
+      client.callTool({ name: "report", arguments: {} }, CallToolResultSchema, {
+        onprogress: (progress) => {
+          seen[sub].push(progress.message);
+          arrived.get(progress.message)?.();
+        },
+      });
+    for (const gate of ["alice", "bob", "alice:after", "bob:after"]) gates.hold(gate);
+    const aliceCall = call(alice, "alice");
+    await gates.entered("alice");
+    // Bob's call reaches the tool object after alice's: the framework sets his session's server on it.
+    const bobCall = call(bob, "bob");
+    await gates.entered("bob");
+    // Each step is reported while both calls run; wait until some session got it.
+    const aliceStep = arrival("progress of alice");
+    gates.release("alice");
+    await aliceStep;
+    const bobStep = arrival("progress of bob");
+    gates.release("bob");
+    await bobStep;
+    gates.release("alice:after");
+    gates.release("bob:after");
+    await Promise.all([aliceCall, bobCall]);
+    expect(seen).toEqual({ alice: ["progress of alice"], bob: ["progress of bob"] });
+  });
+
   it("bob neither lists nor reads alice's task; alice does", async () => {
-    const connect = async (sub: string): Promise<Client> => {
-      const token = as.mint(url, { sub, scope: "mcp:read" });
-      const client = await connectSse(url, token, token);
-      clients.push(client);
-      return client;
-    };
     const [alice, bob] = await Promise.all([connect("alice"), connect("bob")]);
     const { task } = await alice.request(
       { method: "tools/call", params: { name: "task_whoami", arguments: {}, task: { ttl: 60_000 } } },

@@ -143,13 +143,14 @@ describe("HTTP Stream: idle sessions expire", () => {
   });
 
   it("a session with a request in flight (its open event stream) is not idle; it expires once the stream ends", async () => {
-    const server = await start("http-stream", { idleTimeoutMs: 50 });
+    // Long enough for the stream to open after initialize on a loaded machine.
+    const server = await start("http-stream", { idleTimeoutMs: 500 });
     const alice = bearer(server.url, "alice");
     const session = await open(server.url, alice);
     const stream = await openStream(server.url, { ...alice, ...PROTOCOL, "mcp-session-id": session });
     expect(stream.status).toBe(200);
     // Several idle timeouts pass with the stream open.
-    await sleep(250);
+    await sleep(1500);
     expect(await use(server.url, alice, session)).toBe(200);
     stream.request.destroy();
     await eventually(() => !server.frameworkSessions().includes(session));
