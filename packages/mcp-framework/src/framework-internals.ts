@@ -396,6 +396,19 @@ function taskScoperOf(server: unknown): FrameworkTransport["scopeTasks"] {
   };
 }
 
+/**
+ * `frameworkRequestHandler()`: the server's `TaskManager` limited to each caller's own tasks,
+ * as for a bridged transport. Initializes the server first (`ensureInitialized()`, which
+ * `handleRequest()` calls anyway): the `TaskManager` is created there. Nothing to do for a
+ * handler that is not an `MCPServer`.
+ */
+export async function scopeServerTasks(server: unknown, ownerOfCall: () => string | undefined): Promise<void> {
+  const initialize = (server as { ensureInitialized?: unknown } | null | undefined)?.ensureInitialized;
+  if (typeof initialize !== "function") return;
+  await (initialize as () => Promise<void>).call(server);
+  taskScoperOf(server)?.(ownerOfCall);
+}
+
 /** Fields mcp-framework's `MCPServer` sets on a tool object for the call it is about to run. */
 const PER_CALL_TOOL_FIELDS = ["server", "_progressToken", "_abortSignal"] as const;
 const TOOLS_ISOLATED = Symbol("@mcp-oauth/mcp-framework.tools-isolated");

@@ -22,6 +22,7 @@ import { McpOAuthError, ResourceServer, type AuthInfo, type ErrorAnswer, type Mc
 import type { OAuthCorsOptions, ProtectedResourceMetadataOptions } from "@mcp-oauth/express";
 import { createBridge, type FrameworkAuthProvider } from "./bridge.js";
 import { registerProvider } from "./framework-internals.js";
+import { alsoAcceptedOwner, tokenOwner } from "./owners.js";
 import { sessionLimits, type SessionLimits } from "./sessions.js";
 import { bridged, contextOf, requestScope, type OAuthRequestContext } from "./verdicts.js";
 
@@ -117,14 +118,19 @@ export class OAuthAuthProvider extends FrameworkOAuthAuthProvider {
       const authInfo = await this.resourceServer.authenticate(req);
       this.resourceServer.checkScopes(authInfo, this.resourceServer.options.requiredScopes);
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
+      scope.owner = tokenOwner(authInfo);
       return { data: contextOf(authInfo) };
     } catch (error) {
       const noBearer =
         error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
       if (noBearer) {
-        for (const other of this.#alsoAccept) {
+        for (const [index, other] of this.#alsoAccept.entries()) {
           const result = await other.authenticate(req).catch(() => false);
-          if (result) return { data: result === true ? {} : (result.data ?? {}) };
+          if (result) {
+            const data = result === true ? {} : (result.data ?? {});
+            scope.owner = alsoAcceptedOwner(index, other, data, req);
+            return { data };
+          }
         }
       }
       scope.refusal = this.resourceServer.answer(error);

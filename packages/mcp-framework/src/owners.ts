@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthInfo, AuthInfoExtra } from "@mcp-oauth/core";
 import type { FrameworkAuthProvider } from "./bridge.js";
 import type { RoutedSession } from "./session-router.js";
+import { requestScope } from "./verdicts.js";
 
 export interface CallerScope {
   /** The caller's owner key; undefined where the bridge did not see the request. */
@@ -23,8 +24,8 @@ export interface CallerScope {
 
 export const callerScope = new AsyncLocalStorage<CallerScope>();
 
-/** The owner of the request being handled, if any. */
-export const ownerOfCall = (): string | undefined => callerScope.getStore()?.owner;
+/** The owner of the request being handled, if any (behind the bridge, or through `frameworkRequestHandler()`). */
+export const ownerOfCall = (): string | undefined => callerScope.getStore()?.owner ?? requestScope.getStore()?.owner;
 
 /**
  * The owner of a bearer token's caller: its issuer and subject, or its issuer and client
