@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { assertDistLoaded, ROUTE } from "./shared.js";
 
 export interface SessionsServerConfig {
@@ -19,7 +20,10 @@ export interface SessionsServerConfig {
 
 export interface SessionsServerStats {
   type: "stats";
+  /** User + system CPU time so far, read before the collection below. */
   cpuUs: number;
+  /** Time spent in garbage collections so far, the forced ones below excepted. */
+  gcUs: number;
   heapUsed: number;
   rss: number;
   /** Sessions the framework holds (its own session map). */
@@ -91,19 +95,29 @@ for (let attempt = 0; ; attempt++) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+let gcUs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const flags = (entry as { detail?: { flags?: number } }).detail?.flags ?? 0;
+    if ((flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) === 0) gcUs += entry.duration * 1000;
+  }
+}).observe({ entryTypes: ["gc"] });
+
 const transportOf = (): Record<string, unknown> =>
   (server as unknown as { bindings: Array<{ transport: Record<string, unknown> }> }).bindings[0]!.transport;
 
 process.on("message", (command: { type: string }) => {
   if (command.type === "stats") {
+    // CPU time first: the forced collections below are not part of any window.
+    const { user, system } = process.cpuUsage();
     // Twice: what one collection frees can leave more for the next (weak maps, finalizers).
     globalThis.gc?.();
     globalThis.gc?.();
-    const { user, system } = process.cpuUsage();
     const memory = process.memoryUsage();
     const stats: SessionsServerStats = {
       type: "stats",
       cpuUs: user + system,
+      gcUs,
       heapUsed: memory.heapUsed,
       rss: memory.rss,
       sessions: Object.keys(transportOf()["_transports"] as object).length,

@@ -7,14 +7,17 @@
  * framework behind `@mcp-oauth/mcp-framework` with the session bounds off (so the sessions
  * pile up; one token, one owner); `framework` is the framework alone, which offers every
  * response to every session. At each level the orchestrator opens sessions up to that many
- * (initialize, 20 at a time), then sends sequential `tools/call` requests in one session
- * and reads the server's CPU time over them (per request) and its heap after a full
- * collection (per session: the growth since the first level over the sessions added). Then
+ * (initialize, 20 at a time), then sends windows of sequential `tools/call` requests in one
+ * session and reads the server's CPU time over each (per request; the median of the windows)
+ * with the part spent in automatic garbage collections (a larger heap costs every request
+ * some of that), and its heap after a full collection (per session: the growth since the
+ * first level over the sessions added). Then
  * `protected, default bounds` opens as many sessions from one token as the top level and
  * reports how many the framework still holds.
  *
  * Options: --levels=10,100,1000,5000 (the `framework` variant stops at 1000: every
- * initialize is offered to every open session, minutes beyond that), --requests=300,
+ * initialize is offered to every open session, minutes beyond that), --requests=200 (per
+ * window), --windows=5,
  * --no-build (use the packages' dist as it is), --out=DIR (default bench/). Writes
  * sessions-results.md and sessions-results.json there.
  */
@@ -46,7 +49,9 @@ const option = (name: string): string | undefined =>
   args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const LEVELS = (option("levels") ?? "10,100,1000,5000").split(",").map(Number);
 const FRAMEWORK_MAX = 1000;
-const REQUESTS = Number(option("requests") ?? 300);
+const REQUESTS = Number(option("requests") ?? 200);
+/** Windows of REQUESTS requests per level: the figures are their medians (a shared VM varies by the window). */
+const WINDOWS = Number(option("windows") ?? 5);
 const OPEN_CONCURRENCY = 20;
 const OUT_DIR = option("out") ?? BENCH_DIR;
 const LOG_DIR = join(CACHE_DIR, "logs");
@@ -59,6 +64,8 @@ interface Level {
   /** Sessions the framework held when measured. */
   held: number;
   cpuUsPerRequest: number;
+  /** Of which garbage collection (automatic ones). */
+  gcUsPerRequest: number;
   medianMs: number;
   heapMiB: number;
   /** Heap growth since the first level over the sessions added, in KiB; undefined at the first level. */
@@ -175,31 +182,41 @@ async function measureVariant(
       open = level;
       // Warm-up: the token cache, the JIT.
       for (let i = 0; i < 20; i++) await post(agent, url, headers, call(i));
-      const before = await stats(child);
       const latencies: number[] = [];
-      for (let i = 0; i < REQUESTS; i++) {
-        const start = process.hrtime.bigint();
-        const answer = await post(agent, url, headers, call(i));
-        latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-        if (answer.status !== 200 || !answer.body.includes(`echo ${i}\\"`))
-          throw new Error(`tools/call ${i} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+      const cpu: number[] = [];
+      const gc: number[] = [];
+      let before = await stats(child);
+      const atLevel = before;
+      for (let window = 0; window < WINDOWS; window++) {
+        for (let i = 0; i < REQUESTS; i++) {
+          const start = process.hrtime.bigint();
+          const answer = await post(agent, url, headers, call(i));
+          latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+          if (answer.status !== 200 || !answer.body.includes(`echo ${i}\\"`))
+            throw new Error(`tools/call ${i} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+        }
+        const after = await stats(child);
+        cpu.push((after.cpuUs - before.cpuUs) / REQUESTS);
+        gc.push((after.gcUs - before.gcUs) / REQUESTS);
+        before = after;
       }
-      const after = await stats(child);
-      first ??= before;
+      first ??= atLevel;
       const level_: Level = {
         sessions: level,
-        held: after.sessions,
-        cpuUsPerRequest: Math.round((after.cpuUs - before.cpuUs) / REQUESTS),
+        held: before.sessions,
+        cpuUsPerRequest: Math.round(median(cpu)),
+        gcUsPerRequest: Math.round(median(gc)),
         medianMs: Math.round(median(latencies) * 100) / 100,
-        heapMiB: Math.round((before.heapUsed / 2 ** 20) * 10) / 10,
+        heapMiB: Math.round((atLevel.heapUsed / 2 ** 20) * 10) / 10,
         heapKiBPerSession:
           results.length === 0
             ? undefined
-            : Math.round(((before.heapUsed - first.heapUsed) / 1024 / (level - levels[0]!)) * 10) / 10,
+            : Math.round(((atLevel.heapUsed - first.heapUsed) / 1024 / (level - levels[0]!)) * 10) / 10,
       };
       results.push(level_);
       log(
-        `${variant}: ${level} sessions (framework holds ${level_.held}), ${level_.cpuUsPerRequest} µs CPU per tools/call, ` +
+        `${variant}: ${level} sessions (framework holds ${level_.held}), ${level_.cpuUsPerRequest} µs CPU per tools/call ` +
+          `(${level_.gcUsPerRequest} µs in GC), ` +
           `median ${level_.medianMs} ms, heap ${level_.heapMiB} MiB` +
           (level_.heapKiBPerSession === undefined ? "" : `, ${level_.heapKiBPerSession} KiB per session`),
       );
@@ -244,6 +261,7 @@ function renderMarkdown(results: {
   commit: string;
   machine: ReturnType<typeof machineInfo>;
   requests: number;
+  windows: number;
   variants: VariantResult[];
   defaults: { opened: number; held: number; heapMiB: number };
 }): string {
@@ -254,17 +272,18 @@ function renderMarkdown(results: {
       `${results.machine.cores} cores, Node ${results.machine.node}.`,
     "",
     `mcp-framework's HTTP Stream transport (batch answers), one process per variant. At each level, ` +
-      `${results.requests} sequential \`tools/call\` requests in one of the open sessions: the server's CPU time ` +
-      "per request and the median latency; the heap after a full collection, and its growth per session since " +
-      "the first level.",
+      `${results.windows} windows of ${results.requests} sequential \`tools/call\` requests in one of the open ` +
+      "sessions: the server's CPU time per request (median of the windows), the part of it spent in automatic " +
+      "garbage collections, and the median latency; the heap after a full collection, and its growth per session " +
+      "since the first level.",
     "",
-    "| variant | open sessions | CPU per tools/call | median latency | heap | heap per session |",
-    "|---|---:|---:|---:|---:|---:|",
+    "| variant | open sessions | CPU per tools/call | of which GC | median latency | heap | heap per session |",
+    "|---|---:|---:|---:|---:|---:|---:|",
   ];
   for (const variant of results.variants)
     for (const level of variant.levels)
       lines.push(
-        `| ${variant.variant} | ${level.sessions} | ${level.cpuUsPerRequest} µs | ${level.medianMs} ms | ` +
+        `| ${variant.variant} | ${level.sessions} | ${level.cpuUsPerRequest} µs | ${level.gcUsPerRequest} µs | ${level.medianMs} ms | ` +
           `${level.heapMiB} MiB | ${level.heapKiBPerSession === undefined ? "" : `${level.heapKiBPerSession} KiB`} |`,
       );
   lines.push(
@@ -305,6 +324,7 @@ try {
     commit: commitInfo(BENCH_DIR),
     machine: machineInfo(),
     requests: REQUESTS,
+    windows: WINDOWS,
     variants,
     defaults,
   };
