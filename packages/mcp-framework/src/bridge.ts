@@ -226,7 +226,7 @@ export function createBridge(
             if (id === undefined) continue;
             if (sessions.ownerOf(id) !== owner) forgetSession(target, where);
             // In use until this response ends (an event stream: until it closes).
-            else res.once("close", sessions.begin(id));
+            else res.once("close", sessions.begin(id, { awaitsAnswer: target.method === "POST" }));
           }
           guardResponse(res, target.method ?? "GET", owner, sessions);
           bridged.set(target, acceptedData ?? contextOf(request.auth!));
@@ -338,7 +338,7 @@ function guardResponse(res: ServerResponse, method: string, owner: string, sessi
     const sseSession = method === "GET" && res.statusCode === 200 ? sseSessionId(args[0]) : undefined;
     if (sseSession !== undefined && sessions.ownerOf(sseSession) === undefined) {
       // The SSE transport ends the session with its stream; so does the binding.
-      const end = sessions.bind(sseSession, owner, true);
+      const end = sessions.bind(sseSession, owner, { awaitsAnswer: false });
       res.once("close", () => {
         end();
         sessions.release(sseSession);

@@ -5,7 +5,9 @@
  * opening sessions in a loop grew the process without end. Here:
  * - an owner holds at most `maxPerOwner` sessions: opening one more closes the owner's least
  *   recently used one (the owner's own; nobody else's is touched, and the opener is never
- *   refused, so a client that lost track of its sessions is not locked out);
+ *   refused, so a client that lost track of its sessions is not locked out). It stops being
+ *   the owner's at once, and closes once it owes no answer (the MCP SDK drops the answers of
+ *   a session it closes);
  * - a session with no request in flight for `idleTimeoutMs` is closed. A request is in flight
  *   until its response ends, so an open event stream (HTTP Stream's GET, an SSE connection)
  *   keeps its session; an SSE session ends with its stream anyway.
@@ -36,7 +38,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `options` over the defaults; throws `McpOAuthConfigError` naming the option that is wrong. */
 export function sessionLimits(options: Partial<SessionLimits> = {}): SessionLimits {
-  const limits = { ...DEFAULT_SESSION_LIMITS, ...options };
+  const limits = {
+    maxPerOwner: options.maxPerOwner ?? DEFAULT_SESSION_LIMITS.maxPerOwner,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_SESSION_LIMITS.idleTimeoutMs,
+  };
   const { maxPerOwner, idleTimeoutMs } = limits;
   if (maxPerOwner !== Infinity && !(Number.isInteger(maxPerOwner) && maxPerOwner >= 1))
     throw new McpOAuthConfigError(
@@ -54,11 +59,21 @@ export function sessionLimits(options: Partial<SessionLimits> = {}): SessionLimi
   return limits;
 }
 
+/** A request of a session: `awaitsAnswer` when closing the session would lose its answer (a POST). */
+export interface SessionRequest {
+  awaitsAnswer: boolean;
+}
+
 interface SessionEntry {
   readonly owner: string;
   /** Requests of this session whose response has not ended. */
   inFlight: number;
+  /** Of which, requests waiting for an answer from the session (POST). */
+  awaiting: number;
   idleTimer: NodeJS.Timeout | undefined;
+  /** No longer its owner's (past the bound, or idle): closes once `awaiting` is 0. */
+  evicted: boolean;
+  closed: boolean;
 }
 
 export class SessionRegistry {
@@ -83,31 +98,40 @@ export class SessionRegistry {
   }
 
   /**
-   * A session the framework just opened for `owner`. `inFlight`: the request that opened it
-   * is still being answered and stays so (SSE: the session is its event stream), so it ends
-   * with `end()` of the returned function. Closes the owner's least recently used session
-   * past `maxPerOwner`.
+   * A session the framework just opened for `owner`, by `request` when that request is still
+   * being answered (HTTP Stream: the `initialize`; SSE: the event stream, which is the
+   * session): it ends with the returned function. Past `maxPerOwner`, the owner's least
+   * recently used session stops being theirs at once (a later request in it gets "session not
+   * found") and is closed as soon as no request of it waits for an answer: closing a session
+   * of the MCP SDK drops the answers it owes (a JSON answer would never come).
    */
-  bind(sessionId: string, owner: string, inFlight = false): () => void {
+  bind(sessionId: string, owner: string, request?: SessionRequest): () => void {
     if (this.#sessions.has(sessionId)) return () => {};
-    const entry: SessionEntry = { owner, inFlight: inFlight ? 1 : 0, idleTimer: undefined };
+    const entry: SessionEntry = {
+      owner,
+      inFlight: 0,
+      awaiting: 0,
+      idleTimer: undefined,
+      evicted: false,
+      closed: false,
+    };
     this.#sessions.set(sessionId, entry);
     let own = this.#byOwner.get(owner);
     if (own === undefined) this.#byOwner.set(owner, (own = new Map()));
     own.set(sessionId, entry);
-    if (!inFlight) this.#idle(sessionId, entry);
+    const end = request === undefined ? undefined : this.#start(sessionId, entry, request);
+    if (end === undefined) this.#idle(sessionId, entry);
     while (own.size > this.#limits.maxPerOwner) {
       const [oldest] = own.keys();
-      this.#expire(oldest!);
+      this.#evict(oldest!);
     }
-    return inFlight ? this.#ender(sessionId, entry) : () => {};
+    return end ?? (() => {});
   }
 
   /** A request of the session starts; the returned function ends it (call it when its response ends). */
-  begin(sessionId: string): () => void {
+  begin(sessionId: string, request: SessionRequest): () => void {
     const entry = this.#sessions.get(sessionId);
     if (entry === undefined) return () => {};
-    entry.inFlight++;
     if (entry.idleTimer !== undefined) {
       clearTimeout(entry.idleTimer);
       entry.idleTimer = undefined;
@@ -116,7 +140,7 @@ export class SessionRegistry {
     const own = this.#byOwner.get(entry.owner)!;
     own.delete(sessionId);
     own.set(sessionId, entry);
-    return this.#ender(sessionId, entry);
+    return this.#start(sessionId, entry, request);
   }
 
   /** The framework no longer has the session (closed, deleted, stream ended). */
@@ -130,26 +154,40 @@ export class SessionRegistry {
     if (own.size === 0) this.#byOwner.delete(entry.owner);
   }
 
-  #ender(sessionId: string, entry: SessionEntry): () => void {
+  #start(sessionId: string, entry: SessionEntry, request: SessionRequest): () => void {
+    entry.inFlight++;
+    if (request.awaitsAnswer) entry.awaiting++;
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       entry.inFlight--;
-      if (entry.inFlight === 0 && this.#sessions.get(sessionId) === entry) this.#idle(sessionId, entry);
+      if (request.awaitsAnswer) entry.awaiting--;
+      if (entry.evicted) {
+        if (entry.awaiting === 0) this.#shut(sessionId, entry);
+      } else if (entry.inFlight === 0 && this.#sessions.get(sessionId) === entry) this.#idle(sessionId, entry);
     };
   }
 
   #idle(sessionId: string, entry: SessionEntry): void {
     if (this.#limits.idleTimeoutMs === Infinity) return;
-    entry.idleTimer = setTimeout(() => this.#expire(sessionId), this.#limits.idleTimeoutMs);
+    entry.idleTimer = setTimeout(() => this.#evict(sessionId), this.#limits.idleTimeoutMs);
     // An idle session never keeps the process alive.
     entry.idleTimer.unref();
   }
 
-  #expire(sessionId: string): void {
+  #evict(sessionId: string): void {
+    const entry = this.#sessions.get(sessionId);
+    if (entry === undefined) return;
     this.release(sessionId);
-    // The framework closes it as on DELETE (or the end of the stream), and forgets it.
+    entry.evicted = true;
+    if (entry.awaiting === 0) this.#shut(sessionId, entry);
+  }
+
+  #shut(sessionId: string, entry: SessionEntry): void {
+    if (entry.closed) return;
+    entry.closed = true;
+    // The framework closes it as on DELETE (its event streams end), and forgets it.
     this.#close(sessionId).catch(() => {});
   }
 }
@@ -170,7 +208,8 @@ export function trackSessions(transport: FrameworkTransport, limits: SessionLimi
         const scope = callerScope.getStore();
         // Opened other than through the bridge: nobody's, so nobody can use it.
         if (scope?.owner === undefined) return;
-        const end = registry.bind(sessionId, scope.owner, scope.response !== undefined);
+        // The request that opens it is an initialize, answered by the session.
+        const end = registry.bind(sessionId, scope.owner, scope.response && { awaitsAnswer: true });
         scope.response?.once("close", end);
       },
       closed(sessionId) {

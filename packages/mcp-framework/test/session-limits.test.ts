@@ -7,7 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { request as httpRequest, type ClientRequest } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MCPServer } from "mcp-framework";
+import { MCPServer, MCPTool } from "mcp-framework";
+import { z } from "zod";
 import { McpOAuthConfigError } from "@mcp-oauth/core";
 import {
   startTestAuthorizationServer,
@@ -37,7 +38,24 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop()));
 });
 
-async function start(type: "http-stream" | "sse", sessions: Partial<SessionLimits>): Promise<Running> {
+/** A tool that answers once the test lets it (`release`), after telling it was entered. */
+let held: { entered: () => void; release: Promise<void> } | undefined;
+class HeldTool extends MCPTool {
+  name = "held";
+  description = "Answers when the test lets it.";
+  schema = z.object({});
+  async execute(): Promise<string> {
+    held?.entered();
+    await held?.release;
+    return "done";
+  }
+}
+
+async function start(
+  type: "http-stream" | "sse",
+  sessions: Partial<SessionLimits>,
+  responseMode: "batch" | "stream" = "stream",
+): Promise<Running> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}${type === "sse" ? "/sse" : "/mcp"}`;
   const provider = new OAuthAuthProvider({
@@ -49,9 +67,10 @@ async function start(type: "http-stream" | "sse", sessions: Partial<SessionLimit
   const server = new MCPServer({
     name: "limits",
     version: "0.0.0",
-    transport: { type, options: { port, host: "127.0.0.1", auth: { provider } } },
+    transport: { type, options: { port, host: "127.0.0.1", responseMode, auth: { provider } } },
   });
   server.addTool(WhoamiTool);
+  server.addTool(HeldTool);
   const started = await startFramework(server, port);
   const transport = (server as unknown as { bindings: Array<{ transport: Record<string, unknown> }> }).bindings[0]!
     .transport;
@@ -129,6 +148,32 @@ describe("HTTP Stream: sessions per owner", () => {
     const opened: string[] = [];
     for (let i = 0; i < 12; i++) opened.push(await open(server.url, alice));
     expect(server.frameworkSessions().sort()).toEqual(opened.slice(-3).sort());
+  });
+});
+
+describe.each(["batch", "stream"] as const)("HTTP Stream, responseMode %s: a session closed past the bound", (mode) => {
+  it("still answers the request it had in flight, then closes", async () => {
+    const server = await start("http-stream", { maxPerOwner: 1 }, mode);
+    const alice = bearer(server.url, "alice");
+    const first = await open(server.url, alice);
+    let entered!: () => void;
+    let release!: () => void;
+    const inTool = new Promise<void>((resolve) => (entered = resolve));
+    held = { entered, release: new Promise<void>((resolve) => (release = resolve)) };
+    const call = postJson(
+      server.url,
+      { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "held", arguments: {} } },
+      { ...alice, ...PROTOCOL, "mcp-session-id": first },
+    );
+    await inTool;
+    await open(server.url, alice);
+    // No longer the owner's: a new request in it is refused at once.
+    expect(await use(server.url, alice, first)).toBe(404);
+    release();
+    const answer = await call;
+    expect([answer.status, answer.body]).toEqual([200, expect.stringContaining('\\"done\\"')]);
+    await eventually(() => !server.frameworkSessions().includes(first));
+    held = undefined;
   });
 });
 
