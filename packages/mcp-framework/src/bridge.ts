@@ -33,7 +33,7 @@ import { readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
-import { alsoAcceptedOwner, callerScope, ownerOfCall, tokenOwner } from "./owners.js";
+import { alsoAcceptedOwner, callerScope, ownerOfCall, tokenOwner, type CallerScope } from "./owners.js";
 import { trackSessions, type SessionLimits, type SessionRegistry } from "./sessions.js";
 
 /** The framework's provider interface, for `alsoAccept`. */
@@ -230,7 +230,9 @@ export function createBridge(
           }
           guardResponse(res, target.method ?? "GET", owner, sessions);
           bridged.set(target, acceptedData ?? contextOf(request.auth!));
-          callerScope.run({ owner, response: res }, () => listener(target, res));
+          const scope: CallerScope = { owner };
+          res.once("close", () => scope.onResponseEnd?.());
+          callerScope.run(scope, () => listener(target, res));
         };
 
         const afterScopes = (raw: Buffer | undefined): void => {

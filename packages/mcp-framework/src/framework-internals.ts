@@ -276,6 +276,7 @@ function httpStreamSessions(internals: TransportInternals): Pick<FrameworkTransp
     set: (_target, key, value: FrameworkSession) => {
       if (typeof key !== "string") return false;
       sessions[key] = value;
+      releaseAnsweredStreams(value);
       router?.opened(key, value);
       return true;
     },
@@ -312,6 +313,39 @@ function httpStreamSessions(internals: TransportInternals): Pick<FrameworkTransp
       internals.send = (message: JsonRpcMessage, options?: { relatedRequestId?: unknown }) =>
         installed.send(message, options);
     },
+  };
+}
+
+interface WebStandardInternals {
+  _enableJsonResponse?: unknown;
+  _streamMapping?: unknown;
+  _requestToStreamMapping?: unknown;
+}
+
+/**
+ * The MCP SDK's Streamable HTTP transport (1.x) in JSON response mode (mcp-framework's
+ * `responseMode: "batch"`) keeps an entry per answered POST in `_streamMapping` (the entry
+ * holding the answer's resolver, and through the promises made for it the request's async
+ * context) until the session closes: a session's memory grew with every request. After each
+ * message the session sends, entries whose requests are all answered (none left in
+ * `_requestToStreamMapping`) are dropped. Left alone where the SDK's fields differ (a
+ * version that cleans up itself).
+ */
+function releaseAnsweredStreams(session: FrameworkSession): void {
+  const web = (session as { _webStandardTransport?: WebStandardInternals })._webStandardTransport;
+  const streams = web?._streamMapping;
+  const requests = web?._requestToStreamMapping;
+  if (web?._enableJsonResponse !== true || !(streams instanceof Map) || !(requests instanceof Map)) return;
+  const send = session.send;
+  session.send = async function sendThenRelease(this: unknown, ...args: Parameters<FrameworkSession["send"]>) {
+    try {
+      return await send.apply(this, args);
+    } finally {
+      const pending = new Set(requests.values());
+      for (const [streamId, stream] of streams)
+        if ((stream as { resolveJson?: unknown }).resolveJson !== undefined && !pending.has(streamId))
+          streams.delete(streamId);
+    }
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { AuthInfo, AuthInfoExtra } from "@mcp-oauth/core";
 import type { FrameworkAuthProvider } from "./bridge.js";
 import type { RoutedSession } from "./session-router.js";
@@ -18,8 +18,13 @@ export interface CallerScope {
   owner: string | undefined;
   /** HTTP Stream: the session whose message is being handled. */
   session?: RoutedSession;
-  /** The response of the request being handled (a session it opens is in use until it ends). */
-  response?: ServerResponse;
+  /**
+   * Bridge requests: called when the request's response ends (a session it opens is in use
+   * until then). Set by whoever needs it; the store never holds the request or response
+   * themselves: the MCP SDK keeps promises made in a request's context (and so its store)
+   * for as long as the session lives.
+   */
+  onResponseEnd?: () => void;
 }
 
 export const callerScope = new AsyncLocalStorage<CallerScope>();

@@ -209,8 +209,7 @@ export function trackSessions(transport: FrameworkTransport, limits: SessionLimi
         // Opened other than through the bridge: nobody's, so nobody can use it.
         if (scope?.owner === undefined) return;
         // The request that opens it is an initialize, answered by the session.
-        const end = registry.bind(sessionId, scope.owner, scope.response && { awaitsAnswer: true });
-        scope.response?.once("close", end);
+        scope.onResponseEnd = registry.bind(sessionId, scope.owner, { awaitsAnswer: true });
       },
       closed(sessionId) {
         isolation.closed(sessionId);

@@ -31,6 +31,8 @@ interface Running extends Started {
   url: string;
   /** The framework's own session map (HTTP Stream `_transports`, SSE `_sessions`): what it still holds. */
   frameworkSessions(): string[];
+  /** HTTP Stream: the MCP SDK transport of a session, as the framework holds it. */
+  sdkSession(id: string): Record<string, unknown> | undefined;
 }
 
 const running: Running[] = [];
@@ -81,6 +83,7 @@ async function start(
       type === "sse"
         ? [...(transport["_sessions"] as Map<string, unknown>).keys()]
         : Object.keys(transport["_transports"] as object),
+    sdkSession: (id: string) => (transport["_transports"] as Record<string, Record<string, unknown>>)[id],
   };
   running.push(result);
   return result;
@@ -174,6 +177,17 @@ describe.each(["batch", "stream"] as const)("HTTP Stream, responseMode %s: a ses
     expect([answer.status, answer.body]).toEqual([200, expect.stringContaining('\\"done\\"')]);
     await eventually(() => !server.frameworkSessions().includes(first));
     held = undefined;
+  });
+});
+
+describe("HTTP Stream, responseMode batch: a session's memory does not grow with its requests", () => {
+  it("keeps no entry per answered request (the MCP SDK's JSON mode kept one until the session closed)", async () => {
+    const server = await start("http-stream", {}, "batch");
+    const alice = bearer(server.url, "alice");
+    const session = await open(server.url, alice);
+    for (let i = 0; i < 30; i++) expect(await use(server.url, alice, session)).toBe(200);
+    const web = server.sdkSession(session)!["_webStandardTransport"] as { _streamMapping: Map<string, unknown> };
+    expect(web._streamMapping.size).toBe(0);
   });
 });
 
