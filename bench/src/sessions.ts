@@ -11,7 +11,10 @@
  * session and reads the server's CPU time over each (per request; the median of the windows)
  * with the part spent in automatic garbage collections (a larger heap costs every request
  * some of that), and its heap after a full collection (per session: the growth since the
- * first level over the sessions added). Then
+ * first level over the sessions added). A second process of the variant stays at the first
+ * level and takes turns with it, window by window: each window's CPU is compared with that
+ * reference next to it (a shared machine varies by the window far more than what is
+ * measured). Then
  * `protected, default bounds` opens as many sessions from one token as the top level and
  * reports how many the framework still holds.
  *
@@ -66,6 +69,8 @@ interface Level {
   cpuUsPerRequest: number;
   /** Of which garbage collection (automatic ones). */
   gcUsPerRequest: number;
+  /** Median over the windows of the CPU per request against the reference process's (at the first level) next to it. */
+  vsReference: number;
   medianMs: number;
   heapMiB: number;
   /** Heap growth since the first level over the sessions added, in KiB; undefined at the first level. */
@@ -162,70 +167,111 @@ async function stats(child: ChildProcess): Promise<SessionsServerStats> {
   return (await nextMessage(child, isType("stats"), 120_000)) as unknown as SessionsServerStats;
 }
 
+/** One server process with one session the requests are measured in. */
+interface Measured {
+  child: ChildProcess;
+  url: string;
+  agent: Agent;
+  headers: Record<string, string>;
+}
+
+async function measuredServer(
+  name: string,
+  config: SessionsServerConfig,
+  auth: Record<string, string>,
+): Promise<Measured> {
+  const { child, url } = await startServer(name, config);
+  const agent = new Agent({ keepAlive: true, maxSockets: OPEN_CONCURRENCY + 1 });
+  const session = await openSession(agent, url, auth);
+  return { child, url, agent, headers: { ...auth, "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" } };
+}
+
+/** REQUESTS sequential tools/call in the measured session: CPU and GC time per request, and each latency. */
+async function window(
+  server: Measured,
+  latencies: number[],
+): Promise<{ cpuUs: number; gcUs: number; at: SessionsServerStats }> {
+  const before = await stats(server.child);
+  for (let i = 0; i < REQUESTS; i++) {
+    const start = process.hrtime.bigint();
+    const answer = await post(server.agent, server.url, server.headers, call(i));
+    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (answer.status !== 200 || !answer.body.includes(`echo ${i}\\"`))
+      throw new Error(`tools/call ${i} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+  }
+  const after = await stats(server.child);
+  return { cpuUs: (after.cpuUs - before.cpuUs) / REQUESTS, gcUs: (after.gcUs - before.gcUs) / REQUESTS, at: before };
+}
+
+/**
+ * A variant's levels. A second process of the same variant stays at the first level (the
+ * reference) and takes turns with the growing one, window by window: on a shared machine
+ * one window can differ from the next by tens of percent, so each window of the growing
+ * process is compared with the reference's next to it (the median of those ratios).
+ */
 async function measureVariant(
   variant: SessionsServerConfig["variant"],
   config: Omit<SessionsServerConfig, "variant">,
   auth: Record<string, string>,
   levels: readonly number[],
 ): Promise<VariantResult> {
-  const { child, url } = await startServer(variant, { ...config, variant });
-  const agent = new Agent({ keepAlive: true, maxSockets: OPEN_CONCURRENCY + 1 });
+  const grow = await measuredServer(variant, { ...config, variant }, auth);
+  const reference = await measuredServer(`${variant}-reference`, { ...config, variant }, auth);
   try {
-    // The session the requests are measured in: one of the open sessions.
-    const measured = await openSession(agent, url, auth);
-    const headers = { ...auth, "mcp-session-id": measured, "mcp-protocol-version": "2025-06-18" };
+    await openSessions(reference.agent, reference.url, auth, levels[0]! - 1);
     let open = 1;
     let first: SessionsServerStats | undefined;
     const results: Level[] = [];
     for (const level of levels) {
-      await openSessions(agent, url, auth, level - open);
+      await openSessions(grow.agent, grow.url, auth, level - open);
       open = level;
       // Warm-up: the token cache, the JIT.
-      for (let i = 0; i < 20; i++) await post(agent, url, headers, call(i));
+      for (const server of [grow, reference])
+        for (let i = 0; i < 20; i++) await post(server.agent, server.url, server.headers, call(i));
       const latencies: number[] = [];
       const cpu: number[] = [];
       const gc: number[] = [];
-      let before = await stats(child);
-      const atLevel = before;
-      for (let window = 0; window < WINDOWS; window++) {
-        for (let i = 0; i < REQUESTS; i++) {
-          const start = process.hrtime.bigint();
-          const answer = await post(agent, url, headers, call(i));
-          latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-          if (answer.status !== 200 || !answer.body.includes(`echo ${i}\\"`))
-            throw new Error(`tools/call ${i} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
-        }
-        const after = await stats(child);
-        cpu.push((after.cpuUs - before.cpuUs) / REQUESTS);
-        gc.push((after.gcUs - before.gcUs) / REQUESTS);
-        before = after;
+      const ratios: number[] = [];
+      let atLevel: SessionsServerStats | undefined;
+      for (let w = 0; w < WINDOWS; w++) {
+        // Alternate which goes first.
+        const ref = w % 2 === 0 ? undefined : await window(reference, []);
+        const measured = await window(grow, latencies);
+        const paired = ref ?? (await window(reference, []));
+        atLevel ??= measured.at;
+        cpu.push(measured.cpuUs);
+        gc.push(measured.gcUs);
+        ratios.push(measured.cpuUs / paired.cpuUs);
       }
-      first ??= atLevel;
+      first ??= atLevel!;
       const level_: Level = {
         sessions: level,
-        held: before.sessions,
+        held: atLevel!.sessions,
         cpuUsPerRequest: Math.round(median(cpu)),
         gcUsPerRequest: Math.round(median(gc)),
+        vsReference: Math.round(median(ratios) * 100) / 100,
         medianMs: Math.round(median(latencies) * 100) / 100,
-        heapMiB: Math.round((atLevel.heapUsed / 2 ** 20) * 10) / 10,
+        heapMiB: Math.round((atLevel!.heapUsed / 2 ** 20) * 10) / 10,
         heapKiBPerSession:
           results.length === 0
             ? undefined
-            : Math.round(((atLevel.heapUsed - first.heapUsed) / 1024 / (level - levels[0]!)) * 10) / 10,
+            : Math.round(((atLevel!.heapUsed - first.heapUsed) / 1024 / (level - levels[0]!)) * 10) / 10,
       };
       results.push(level_);
       log(
         `${variant}: ${level} sessions (framework holds ${level_.held}), ${level_.cpuUsPerRequest} µs CPU per tools/call ` +
-          `(${level_.gcUsPerRequest} µs in GC), ` +
+          `(${level_.gcUsPerRequest} µs in GC), ${level_.vsReference}x the reference at ${levels[0]}, ` +
           `median ${level_.medianMs} ms, heap ${level_.heapMiB} MiB` +
           (level_.heapKiBPerSession === undefined ? "" : `, ${level_.heapKiBPerSession} KiB per session`),
       );
     }
     return { variant, levels: results };
   } finally {
-    agent.destroy();
-    child.send({ type: "exit" });
-    await waitExit(child);
+    for (const server of [grow, reference]) {
+      server.agent.destroy();
+      server.child.send({ type: "exit" });
+      await waitExit(server.child);
+    }
   }
 }
 
@@ -274,16 +320,18 @@ function renderMarkdown(results: {
     `mcp-framework's HTTP Stream transport (batch answers), one process per variant. At each level, ` +
       `${results.windows} windows of ${results.requests} sequential \`tools/call\` requests in one of the open ` +
       "sessions: the server's CPU time per request (median of the windows), the part of it spent in automatic " +
-      "garbage collections, and the median latency; the heap after a full collection, and its growth per session " +
-      "since the first level.",
+      "garbage collections, the same against a second process of the variant kept at the first level, window " +
+      "by window (median of the paired ratios: a shared machine varies by the window), and the median latency; " +
+      "the heap after a full collection, and its growth per session since the first level.",
     "",
-    "| variant | open sessions | CPU per tools/call | of which GC | median latency | heap | heap per session |",
-    "|---|---:|---:|---:|---:|---:|---:|",
+    `| variant | open sessions | CPU per tools/call | of which GC | vs ${results.variants[0]?.levels[0]?.sessions ?? ""} sessions | median latency | heap | heap per session |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const variant of results.variants)
     for (const level of variant.levels)
       lines.push(
-        `| ${variant.variant} | ${level.sessions} | ${level.cpuUsPerRequest} µs | ${level.gcUsPerRequest} µs | ${level.medianMs} ms | ` +
+        `| ${variant.variant} | ${level.sessions} | ${level.cpuUsPerRequest} µs | ${level.gcUsPerRequest} µs | ` +
+          `${level.vsReference.toFixed(2)}x | ${level.medianMs} ms | ` +
           `${level.heapMiB} MiB | ${level.heapKiBPerSession === undefined ? "" : `${level.heapKiBPerSession} KiB`} |`,
       );
   lines.push(
