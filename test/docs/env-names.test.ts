@@ -28,6 +28,7 @@ it("documents every OAUTH_* variable the packages and examples read", () => {
   const sources = [
     "packages/core/src/env.ts",
     "packages/redis/src/env.ts",
+    "packages/mcp-framework/src/env.ts",
     "examples/express-server/src/app.ts",
     "examples/mcp-framework-server/src/server.ts",
   ];

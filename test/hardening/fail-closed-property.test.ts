@@ -26,6 +26,7 @@ import { OAuthAuthProvider } from "@mcp-oauth/mcp-framework";
 import { createBridge } from "../../packages/mcp-framework/src/bridge.js";
 import { registerProvider, type RequestListener } from "../../packages/mcp-framework/src/framework-internals.js";
 import { bridged } from "../../packages/mcp-framework/src/verdicts.js";
+import { DEFAULT_SESSION_LIMITS } from "../../packages/mcp-framework/src/sessions.js";
 import { WhoamiTool, WriteNoteTool } from "../../examples/mcp-framework-server/src/tools.js";
 import { startTestAuthorizationServer, type TestAuthorizationServer } from "../helpers/authorization-server.js";
 import { freePort } from "../helpers/listen.js";
@@ -167,7 +168,11 @@ async function frameworkTarget(transport: "http-stream" | "sse", responseMode: "
   });
   const violations: string[] = [];
   // The probe between the bridge and the framework's listener.
-  const bridge = createBridge(provider.resourceServer, { alsoAccept, cors: { allowedOrigins: [APP] } });
+  const bridge = createBridge(provider.resourceServer, {
+    alsoAccept,
+    cors: { allowedOrigins: [APP] },
+    sessions: DEFAULT_SESSION_LIMITS,
+  });
   registerProvider(provider, (frameworkTransport) => {
     const wrap = bridge(frameworkTransport);
     return (listener: RequestListener) =>

@@ -3,13 +3,13 @@
  * framework's own transports (the provider puts the library's middlewares in front of them),
  * configured only by the environment: the OAUTH_* variables of the Express example (with
  * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas, OAUTH_RATE_LIMIT for the
- * metadata endpoints) plus
- * MCP_TRANSPORT (`http-stream` or `sse`), MCP_RESPONSE_MODE (`batch` or `stream`), PORT
- * and HOST.
+ * metadata endpoints) plus OAUTH_SESSIONS_MAX_PER_OWNER and OAUTH_SESSION_IDLE_TIMEOUT_MS
+ * (the sessions' bounds), MCP_TRANSPORT (`http-stream` or `sse`), MCP_RESPONSE_MODE (`batch`
+ * or `stream`), PORT and HOST.
  */
 import { MCPServer } from "mcp-framework";
 import { splitList, type Environment } from "@mcp-oauth/core";
-import { OAuthAuthProvider, optionsFromEnv } from "@mcp-oauth/mcp-framework";
+import { OAuthAuthProvider, optionsFromEnv, sessionsFromEnv } from "@mcp-oauth/mcp-framework";
 import { rateLimitFromEnv, redisCacheFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
 import { WhoamiTool, WriteNoteTool } from "./tools.js";
 
@@ -50,6 +50,8 @@ export function createFrameworkExample(env: Environment = process.env): Framewor
     scopePolicy: { tools: { write_note: ["mcp:write"] } },
     cors: { allowedOrigins: allowedOrigins.includes("*") ? "*" : allowedOrigins },
     ...(rateLimit !== undefined ? { protectedResourceMetadata: { rateLimit } } : {}),
+    // OAUTH_SESSIONS_MAX_PER_OWNER, OAUTH_SESSION_IDLE_TIMEOUT_MS: bounds on the sessions.
+    sessions: sessionsFromEnv(env),
   });
   // The user story's configuration: the provider alone protects every request.
   const auth = { provider };

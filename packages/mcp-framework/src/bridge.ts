@@ -36,6 +36,8 @@ import { assertPlainUtf8, parseJsonBody, readBearerToken } from "@mcp-oauth/core
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
+import { alsoAcceptedOwner, callerScope, ownerOfCall, tokenOwner, type CallerScope } from "./owners.js";
+import { trackSessions, type SessionLimits, type SessionRegistry } from "./sessions.js";
 
 /** The framework's provider interface, for `alsoAccept`. */
 export interface FrameworkAuthProvider {
@@ -46,6 +48,7 @@ export interface BridgeOptions {
   cors?: Omit<OAuthCorsOptions, "server">;
   protectedResourceMetadata?: ProtectedResourceMetadataOptions;
   alsoAccept: readonly FrameworkAuthProvider[];
+  sessions: SessionLimits;
 }
 
 /** The framework's and the MCP SDK's message size limit. */
@@ -53,28 +56,9 @@ const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 type AuthenticatedRequest = IncomingMessage & { auth?: AuthInfo; body?: unknown };
 
-/** Who a session belongs to: the token's subject, or its client when it has none. */
-function ownerOf(req: AuthenticatedRequest, acceptedBy: number | undefined): string {
-  if (acceptedBy !== undefined) return `also-accept:${acceptedBy}`;
-  const auth = req.auth!;
-  const sub = (auth.extra as { sub?: string } | undefined)?.sub;
-  return sub !== undefined ? `sub:${sub}` : `client:${auth.clientId}`;
-}
-
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (headers === null || typeof headers !== "object") return undefined;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i++) {
-      const entry = headers[i] as unknown;
-      // [[name, value], ...] or [name, value, name, value, ...]
-      if (Array.isArray(entry) && String(entry[0]).toLowerCase() === name) return String(entry[1]);
-      if (typeof entry === "string" && i % 2 === 0 && entry.toLowerCase() === name) return String(headers[i + 1]);
-    }
-    return undefined;
-  }
-  for (const [key, value] of Object.entries(headers))
-    if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value);
-  return undefined;
+/** Who a session belongs to (owners.ts): the token's issuer and subject, or the alsoAccept credential. */
+function ownerOf(req: AuthenticatedRequest, acceptedOwner: string | undefined): string {
+  return acceptedOwner ?? tokenOwner(req.auth!);
 }
 
 function hasNoBearer(req: IncomingMessage, maxTokenLength: number): boolean {
@@ -230,10 +214,12 @@ export function createBridge(
     const maxAge = options.cors?.maxAge ?? (Number.isFinite(frameworkMaxAge) ? frameworkMaxAge : undefined);
     const cors = oauthCors(server, { allowedOrigins, ...(maxAge !== undefined ? { maxAge } : {}) });
     const bodyLimit = bodyLimitOf(transport);
-    // Which subject opened each session. Entries go with DELETE (HTTP Stream) or with the
-    // event stream (SSE); like the framework's own session map, they otherwise last as
-    // long as the server.
-    const owners = new Map<string, string>();
+    // Who owns each session, how many each owner holds, which are idle (sessions.ts); on
+    // HTTP Stream also each message in its own session only (session-router.ts).
+    const sessions = trackSessions(transport, options.sessions);
+    transport.scopeTasks?.(ownerOfCall);
+    // Each call's own SDK server, progress token and abort signal on the shared tool objects.
+    transport.isolateTools?.(() => callerScope.getStore());
 
     return (frameworkListener) => {
       const listener = answeringFailures(server, frameworkListener);
@@ -241,23 +227,32 @@ export function createBridge(
         const request = req as AuthenticatedRequest;
         // Every failure, thrown or passed, is answered: the table's answer or 500, never a crash.
         const fail = (error: unknown): void => sendFailure(server, req, res, error);
-        let acceptedBy: number | undefined;
+        let acceptedOwner: string | undefined;
         let acceptedData: Record<string, unknown> | undefined;
 
         const forward = (target: IncomingMessage): void => {
-          const owner = ownerOf(request, acceptedBy);
+          const owner = ownerOf(request, acceptedOwner);
           const { header, query } = sessionIdsOf(target);
-          if (header !== undefined && owners.get(header) !== owner) forgetSession(target, "header");
-          if (query !== undefined && owners.get(query) !== owner) forgetSession(target, "query");
-          guardResponse(res, target.method ?? "GET", owner, header, owners);
+          for (const [where, id] of [
+            ["header", header],
+            ["query", query],
+          ] as const) {
+            if (id === undefined) continue;
+            if (sessions.ownerOf(id) !== owner) forgetSession(target, where);
+            // In use until this response ends (an event stream: until it closes).
+            else res.once("close", sessions.begin(id, { awaitsAnswer: target.method === "POST" }));
+          }
+          guardResponse(res, target.method ?? "GET", owner, sessions);
           bridged.set(target, acceptedData ?? contextOf(request.auth!));
-          listener(target, res);
+          const scope: CallerScope = { owner };
+          res.once("close", () => scope.onResponseEnd?.());
+          callerScope.run(scope, () => listener(target, res));
         };
 
         // The gate: the framework gets no request without a verdict (a bearer token
         // requireBearer accepted, or an alsoAccept result), whatever a part above did.
         const admit = (target: IncomingMessage): void => {
-          if (acceptedBy === undefined && verdictOf(request) === undefined)
+          if (acceptedOwner === undefined && verdictOf(request) === undefined)
             fail(new McpOAuthError("internal_error", "no verdict before forwarding"));
           else forward(target);
         };
@@ -277,7 +272,7 @@ export function createBridge(
 
         // alsoAccept callers have no scopes: the scope policy is OAuth's (on every method).
         const checkScopes = (then: () => void): void => {
-          if (acceptedBy !== undefined) then();
+          if (acceptedOwner !== undefined) then();
           else run(scopes, req, res, then, fail);
         };
 
@@ -344,8 +339,8 @@ export function createBridge(
               .then(() => provider.authenticate(req))
               .catch(() => false as const);
             if (result) {
-              acceptedBy = i;
               acceptedData = result === true ? {} : (result.data ?? {});
+              acceptedOwner = alsoAcceptedOwner(i, provider, acceptedData, req);
               readBody();
               return;
             }
@@ -385,42 +380,22 @@ function answeringFailures(server: ResourceServer, listener: RequestListener): R
 
 /**
  * Per response: the framework's own CORS headers are dropped (oauthCors already set the
- * right ones; the framework would overwrite them with its fixed `allowOrigin`), and a
- * session the response opens is bound to the caller.
+ * right ones; the framework would overwrite them with its fixed `allowOrigin`), and an SSE
+ * session the response opens is bound to the caller (HTTP Stream sessions are bound when
+ * the framework registers them: sessions.ts).
  */
-function guardResponse(
-  res: ServerResponse,
-  method: string,
-  owner: string,
-  requestedSession: string | undefined,
-  owners: Map<string, string>,
-): void {
-  const bind = (id: string | undefined): void => {
-    if (id !== undefined && id !== "" && !owners.has(id)) owners.set(id, owner);
-  };
+function guardResponse(res: ServerResponse, method: string, owner: string, sessions: SessionRegistry): void {
   const setHeader = res.setHeader;
   res.setHeader = function setHeaderGuarded(name, value) {
     if (name.toLowerCase().startsWith("access-control-")) return this;
-    if (name.toLowerCase() === "mcp-session-id") bind(String(value));
     return setHeader.call(this, name, value);
   };
   const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
   res.writeHead = function writeHeadGuarded(this: ServerResponse, ...args: unknown[]) {
     const headers = typeof args[1] === "string" ? args[2] : args[1];
-    bind(headerValue(headers, "mcp-session-id"));
     if (headers !== null && typeof headers === "object" && !Array.isArray(headers)) {
       for (const name of Object.keys(headers))
         if (name.toLowerCase().startsWith("access-control-")) delete (headers as Record<string, unknown>)[name];
-    }
-    const status = args[0] as number;
-    if (
-      status >= 200 &&
-      status < 300 &&
-      method === "DELETE" &&
-      requestedSession !== undefined &&
-      owners.get(requestedSession) === owner
-    ) {
-      owners.delete(requestedSession);
     }
     return writeHead.apply(this, args);
   } as typeof res.writeHead;
@@ -429,10 +404,13 @@ function guardResponse(
     // Only the first chunk of an event stream can be the SSE transport's endpoint event.
     res.write = write as typeof res.write;
     const sseSession = method === "GET" && res.statusCode === 200 ? sseSessionId(args[0]) : undefined;
-    if (sseSession !== undefined && !owners.has(sseSession)) {
-      bind(sseSession);
+    if (sseSession !== undefined && sessions.ownerOf(sseSession) === undefined) {
       // The SSE transport ends the session with its stream; so does the binding.
-      res.once("close", () => owners.delete(sseSession));
+      const end = sessions.bind(sseSession, owner, { awaitsAnswer: false });
+      res.once("close", () => {
+        end();
+        sessions.release(sseSession);
+      });
     }
     return write.apply(this, args);
   } as typeof res.write;

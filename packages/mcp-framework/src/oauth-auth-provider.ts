@@ -23,6 +23,8 @@ import { McpOAuthError, ResourceServer, type AuthInfo, type ErrorAnswer, type Mc
 import type { OAuthCorsOptions, ProtectedResourceMetadataOptions } from "@mcp-oauth/express";
 import { createBridge, type FrameworkAuthProvider } from "./bridge.js";
 import { registerProvider } from "./framework-internals.js";
+import { alsoAcceptedOwner, tokenOwner } from "./owners.js";
+import { sessionLimits, type SessionLimits } from "./sessions.js";
 import { bridged, contextOf, requestScope, type OAuthRequestContext } from "./verdicts.js";
 
 export type { FrameworkAuthProvider } from "./bridge.js";
@@ -43,6 +45,14 @@ export interface OAuthAuthProviderOptions extends McpOAuthOptions {
   cors?: Omit<OAuthCorsOptions, "server">;
   /** The metadata document's options (as `protectedResourceMetadata()`). */
   protectedResourceMetadata?: ProtectedResourceMetadataOptions;
+  /**
+   * Bounds on the transports' sessions (sessions.ts): `maxPerOwner` sessions per owner (one
+   * more closes the owner's least recently used; default 20) and `idleTimeoutMs` with no
+   * request in flight before a session is closed (default 30 minutes); `Infinity` turns
+   * either off. Env (with `sessionsFromEnv()`): `OAUTH_SESSIONS_MAX_PER_OWNER`,
+   * `OAUTH_SESSION_IDLE_TIMEOUT_MS`.
+   */
+  sessions?: Partial<SessionLimits>;
 }
 
 /**
@@ -67,9 +77,10 @@ export class OAuthAuthProvider extends FrameworkOAuthProviderBase {
   #warned = false;
 
   constructor(options: OAuthAuthProviderOptions) {
-    const { alsoAccept, cors, protectedResourceMetadata, ...resourceOptions } = options;
+    const { alsoAccept, cors, protectedResourceMetadata, sessions, ...resourceOptions } = options;
     super();
     const server = new ResourceServer(resourceOptions);
+    const limits = sessionLimits(sessions);
     this.resourceServer = server;
     this.#missing = server.answer(new McpOAuthError("token_missing", "no token"));
     this.#alsoAccept = alsoAccept ?? [];
@@ -77,6 +88,7 @@ export class OAuthAuthProvider extends FrameworkOAuthProviderBase {
       this,
       createBridge(server, {
         alsoAccept: this.#alsoAccept,
+        sessions: limits,
         ...(cors ? { cors } : {}),
         ...(protectedResourceMetadata ? { protectedResourceMetadata } : {}),
       }),
@@ -104,17 +116,22 @@ export class OAuthAuthProvider extends FrameworkOAuthProviderBase {
       const authInfo = await this.resourceServer.authenticate(req);
       this.resourceServer.checkScopes(authInfo, this.resourceServer.options.requiredScopes);
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
+      scope.owner = tokenOwner(authInfo);
       return { data: contextOf(authInfo) };
     } catch (error) {
       const noBearer =
         error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
       if (noBearer) {
-        for (const other of this.#alsoAccept) {
+        for (const [index, other] of this.#alsoAccept.entries()) {
           // A provider that throws, even synchronously, has not accepted the caller.
           const result = await Promise.resolve()
             .then(() => other.authenticate(req))
             .catch(() => false as const);
-          if (result) return { data: result === true ? {} : (result.data ?? {}) };
+          if (result) {
+            const data = result === true ? {} : (result.data ?? {});
+            scope.owner = alsoAcceptedOwner(index, other, data, req);
+            return { data };
+          }
         }
       }
       scope.refusal = this.resourceServer.answer(error);

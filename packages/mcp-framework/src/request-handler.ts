@@ -10,6 +10,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { AuthInfo } from "@mcp-oauth/core";
+import { scopeServerTasks } from "./framework-internals.js";
+import { ownerOfCall, tokenOwner } from "./owners.js";
 import { requestScope } from "./verdicts.js";
 
 /** The part of mcp-framework's `MCPServer` this handler uses. */
@@ -44,17 +46,20 @@ function toWebRequest(req: IncomingMessage & { body?: unknown; originalUrl?: str
 export function frameworkRequestHandler(
   server: WebRequestHandler,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // mcp-framework's one task store, limited to each caller's own tasks before any request.
+  let tasksScoped: Promise<void> | undefined;
   return (req, res) => {
     // The provider finds here what mcpOAuth in front already established (`req.auth`), so a
     // token is validated once, and keeps a refusal of its own for this request only.
     const auth = (req as IncomingMessage & { auth?: AuthInfo }).auth;
     requestScope
-      .run({ auth }, () =>
-        server.handleRequest(
+      .run({ auth, ...(auth !== undefined ? { owner: tokenOwner(auth) } : {}) }, async () => {
+        await (tasksScoped ??= scopeServerTasks(server, ownerOfCall));
+        return server.handleRequest(
           toWebRequest(req),
           req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : undefined,
-        ),
-      )
+        );
+      })
       .then(async (response) => {
         res.statusCode = response.status;
         response.headers.forEach((value, name) => res.setHeader(name, value));

@@ -35,6 +35,8 @@ export interface RequestScope {
   auth?: AuthInfo | undefined;
   /** The provider's refusal of this request, for `getAuthError()`. */
   refusal?: ErrorAnswer;
+  /** Who is calling (owners.ts), once known: the owner of the tasks this request creates. */
+  owner?: string;
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

@@ -18,6 +18,7 @@ import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
 import { watchUnhandledRejections, within, type RejectionWatch } from "../../../test/hardening/support.js";
 import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
 import { createBridge, type FrameworkAuthProvider } from "../src/bridge.js";
+import { DEFAULT_SESSION_LIMITS } from "../src/sessions.js";
 import type { RequestListener } from "../src/framework-internals.js";
 import { OAuthAuthProvider } from "../src/index.js";
 import {
@@ -175,7 +176,11 @@ describe("the framework's listener throwing behind the bridge", () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}/mcp`;
     resourceServer = new ResourceServer({ resource: url, authorizationServers: [as.issuer] });
-    const wrap = createBridge(resourceServer, { alsoAccept: [] })({ type: "http-stream", config: {} });
+    const wrap = createBridge(resourceServer, { alsoAccept: [], sessions: DEFAULT_SESSION_LIMITS })({
+      type: "http-stream",
+      config: {},
+      closeSession: () => Promise.resolve(),
+    });
     const bridged = wrap((req: IncomingMessage, res: ServerResponse) => listener(req, res));
     server = await listen(createServer(bridged), port);
   });

@@ -108,6 +108,85 @@ describe("framework internals", () => {
     expect(given).toBeUndefined();
   });
 
+  it("an HTTP Stream transport without its session map or send() is refused, naming the range", () => {
+    for (const field of ["_transports", "send"]) {
+      const transport = new HttpStreamTransport({ port: 1 }) as unknown as Record<string, unknown>;
+      transport[field] = undefined;
+      expect(() => bridgeTransport(transport, passThrough)).toThrow(RANGE);
+      expect(() => bridgeTransport(transport, passThrough)).toThrow(/_transports or has no send\(\)/);
+    }
+  });
+
+  it("the HTTP Stream session map tells the router of each session, and send() goes to the router", async () => {
+    const transport = new HttpStreamTransport({ port: 1 }) as unknown as Record<string, unknown>;
+    const events: string[] = [];
+    bridgeTransport(transport, ({ routeSessions }) => {
+      routeSessions!({
+        opened: (id) => events.push(`opened ${id}`),
+        closed: (id) => events.push(`closed ${id}`),
+        send: async (message) => void events.push(`send ${String(message["method"])}`),
+      });
+      return (listener) => listener;
+    });
+    const sessions = transport["_transports"] as Record<string, unknown>;
+    const session = { send: async () => {} };
+    sessions["a"] = session;
+    expect(sessions["a"]).toBe(session);
+    // A session id that names an Object.prototype member is just unknown.
+    expect(sessions["constructor"]).toBeUndefined();
+    expect(Object.keys(sessions)).toEqual(["a"]);
+    delete sessions["a"];
+    sessions["b"] = session;
+    transport["_transports"] = {};
+    await (transport["send"] as (m: unknown) => Promise<void>)({ jsonrpc: "2.0", method: "notifications/x" });
+    expect(events).toEqual(["opened a", "closed a", "opened b", "closed b", "send notifications/x"]);
+  });
+
+  it("an SSE transport without its session map is refused, naming the range", () => {
+    const sse = (
+      new MCPServer({ name: "sse", version: "0.0.0" }) as unknown as { createTransportFromConfig(c: unknown): unknown }
+    ).createTransportFromConfig({ type: "sse", options: { port: 1 } }) as Record<string, unknown>;
+    sse["_sessions"] = {};
+    expect(() => bridgeTransport(sse, passThrough)).toThrow(RANGE);
+  });
+
+  it("a server whose task store is not the TaskManager the bridge knows is refused, naming the range", () => {
+    const transport = new HttpStreamTransport({ port: 1 });
+    expect(() => bridgeTransport(transport, passThrough, { _taskManager: { tasks: {} } })).toThrow(RANGE);
+    expect(() => bridgeTransport(transport, passThrough, { _taskManager: { tasks: {} } })).toThrow(/_taskManager/);
+  });
+
+  it("a server without the tool map the bridge knows is refused, naming the range", () => {
+    const transport = new HttpStreamTransport({ port: 1 });
+    expect(() => bridgeTransport(transport, passThrough, { toolsMap: {} })).toThrow(RANGE);
+    expect(() => bridgeTransport(transport, passThrough, { toolsMap: {} })).toThrow(/toolsMap/);
+  });
+
+  it("a tool's per-call fields keep one value per call, and the value set outside any call elsewhere", () => {
+    const tool: Record<string, unknown> = { server: "outside", _progressToken: undefined, _abortSignal: undefined };
+    let call: object | undefined;
+    bridgeTransport(
+      new HttpStreamTransport({ port: 1 }),
+      ({ isolateTools }) => {
+        isolateTools!(() => call);
+        return (listener) => listener;
+      },
+      { toolsMap: new Map([["t", tool]]) },
+    );
+    const first = {};
+    const second = {};
+    call = first;
+    tool["server"] = "first's";
+    tool["_progressToken"] = 1;
+    call = second;
+    tool["server"] = "second's";
+    expect([tool["server"], tool["_progressToken"]]).toEqual(["second's", undefined]);
+    call = first;
+    expect([tool["server"], tool["_progressToken"]]).toEqual(["first's", 1]);
+    call = undefined;
+    expect(tool["server"]).toBe("outside");
+  });
+
   it("a transport without _config is refused", () => {
     const transport = new HttpStreamTransport({ port: 1 }) as unknown as Record<string, unknown>;
     delete transport["_config"];
@@ -120,8 +199,11 @@ describe("framework internals", () => {
       type: "http-stream",
       _config: {},
       _server: undefined,
+      _transports: {},
+      send: async () => {},
       readRequestBody: async (_req: unknown) => null,
       async handleMcpRequest(req: unknown) {
+        // As the framework registers a session: this._transports[sessionId] = transport
         return this.readRequestBody(req);
       },
       start: async () => {},
@@ -139,6 +221,7 @@ describe("framework internals", () => {
       type: "sse",
       _config: {},
       _server: undefined as unknown,
+      _sessions: new Map(),
       async start() {
         const server = createServer(() => {});
         server.on("request", () => {});
