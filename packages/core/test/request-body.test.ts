@@ -18,7 +18,7 @@ describe("isJsonMediaType", () => {
     (type) => expect(isJsonMediaType(type)).toBe(true),
   );
 
-  it.each([undefined, "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])(
+  it.each([undefined, "", "  ", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])(
     "%j is no JSON message",
     (type) => expect(isJsonMediaType(type)).toBe(false),
   );
@@ -49,12 +49,23 @@ describe("assertPlainUtf8", () => {
     ["application/json; charset = utf-7", undefined],
     ['application/json; charset="utf\\-8"', undefined],
     ["application/json; charset=", undefined],
+    ['application/json; charset=""', undefined],
+    ['application/json; charset="', undefined],
     ["application/json", "gzip"],
     ["application/json", "deflate"],
     ["application/json", "br"],
     ["application/json", "identity, gzip"],
   ])("%j with Content-Encoding %j: unsupported_media_type", (type, encoding) => {
     expect(codeOf(() => assertPlainUtf8(type, encoding))).toBe("unsupported_media_type");
+  });
+});
+
+describe("a header value that is no string (a host's own headers object)", () => {
+  it("is no Content-Type, and a Content-Encoding that cannot be read is refused", () => {
+    expect(isJsonMediaType(["application/json"])).toBe(false);
+    expect(codeOf(() => assertPlainUtf8(["application/json; charset=utf-7"], undefined))).toBeUndefined();
+    expect(codeOf(() => assertPlainUtf8("application/json", ["gzip"]))).toBe("unsupported_media_type");
+    expect(codeOf(() => assertPlainUtf8("application/json", 0))).toBe("unsupported_media_type");
   });
 });
 
