@@ -65,7 +65,8 @@ const bearer = (): string => `Bearer ${as.mint(RESOURCE)}`;
 
 describe("mcpOAuth: OPTIONS", () => {
   let app: Express;
-  beforeAll(() => {
+  // Built for each test: Stryker only changes code that runs inside a test (docs/security.md).
+  beforeEach(() => {
     app = appFor(base);
   });
 
