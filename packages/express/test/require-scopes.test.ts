@@ -227,6 +227,34 @@ describe("requireScopes options", () => {
     expect(res.body).toEqual({ error: "invalid_request", error_description: expect.any(String) });
   });
 
+  it.each(["Content-Length", "chunked"])(
+    "reads a body of exactly bodyLimit bytes and answers 413 for one byte more (%s)",
+    async (framing) => {
+      const limit = 200;
+      const server = await listen(createServer(appFor(options, { bodyLimit: limit })));
+      try {
+        const bodyOf = (size: number): string => {
+          const text = JSON.stringify({ ...call("whoami"), params: { name: "whoami", arguments: { pad: "" } } });
+          return text.replace('"pad":""', `"pad":"${"x".repeat(size - text.length)}"`);
+        };
+        const post = (body: string) =>
+          rawSocketRequest(server.port, "POST", "/mcp", {
+            headers: {
+              Authorization: `Bearer ${as.mint(RESOURCE)}`,
+              "Content-Type": "application/json",
+              ...(framing === "chunked" ? { "Transfer-Encoding": "chunked" } : {}),
+            },
+            body: framing === "chunked" ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body,
+          });
+        const atLimit = await post(bodyOf(limit));
+        expect([atLimit.status, JSON.parse(atLimit.body).reached]).toEqual([200, true]);
+        expect((await post(bodyOf(limit + 1))).status).toBe(413);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
   it("answers 401 when mounted without requireBearer in front", async () => {
     const app = express();
     app.use(requireScopes(serverFor(options)));
