@@ -165,6 +165,29 @@ describe("the policy from the resource server options", () => {
     expect(allowed.body.body).toEqual(call("whoami"));
   });
 
+  // A body a parser in front left is judged one way whatever the method: as JSON text when
+  // express.text() read it, as express.json() would have parsed it.
+  it.each(["POST", "DELETE"] as const)(
+    "judges a JSON body left by express.text() as JSON on %s, as it judges one express.json() parsed",
+    async (method) => {
+      for (const parser of [express.json(), express.text({ type: "application/json" })]) {
+        const app2 = express();
+        app2.use(parser);
+        app2.use(requireBearer(serverFor(options)));
+        app2.use(requireScopes(serverFor(options)));
+        app2.all("/mcp", (_req, res) => {
+          res.json({ reached: true });
+        });
+        const agent = request(app2);
+        const denied = await (method === "POST" ? agent.post("/mcp") : agent.delete("/mcp"))
+          .set("Authorization", `Bearer ${readToken}`)
+          .set("Content-Type", "application/json")
+          .send(JSON.stringify(call("write_note")));
+        expectInsufficientScope(denied, ["mcp:read", "mcp:write"]);
+      }
+    },
+  );
+
   it("checks validity before scope: an expired token with too little scope gets 401 invalid_token", async () => {
     const token = as.mint(RESOURCE, { scope: "mcp:read", iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 });
     const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).send(call("write_note"));
