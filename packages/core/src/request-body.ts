@@ -28,7 +28,8 @@ function parseContentType(value: string): { essence: string; parameters: [string
   const parameters = rest.map((parameter): [string, string] => {
     const eq = parameter.indexOf("=");
     const name = (eq === -1 ? parameter : parameter.slice(0, eq)).trim().toLowerCase();
-    let raw = eq === -1 ? "" : parameter.slice(eq + 1).trim();
+    // Without "=", the value is the name itself: never a charset anybody accepts.
+    let raw = parameter.slice(eq + 1).trim();
     if (raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
     return [name, raw.toLowerCase()];
   });
