@@ -19,6 +19,13 @@ const RULE_FILES = [
   "packages/core/src/interning.ts",
   "packages/core/src/introspection.ts",
   "packages/core/src/outbound.ts",
+  // Fail closed and judge the body the host runs (issue 24): what a preflight is, how a
+  // body is read, the verdict and the gate at the end of mcpOAuth's chain.
+  "packages/core/src/cors-preflight.ts",
+  "packages/core/src/request-body.ts",
+  "packages/express/src/verdict.ts",
+  "packages/express/src/mcp-oauth.ts",
+  "packages/express/src/read-body.ts",
   "packages/express/src/oauth-cors.ts",
   "packages/express/src/require-bearer.ts",
   "packages/express/src/require-scopes.ts",
@@ -49,6 +56,11 @@ const TEST_FILES = [
   "packages/express/test/sync-path.test.ts",
   "packages/express/test/require-scopes.test.ts",
   "packages/express/test/protected-resource-metadata.test.ts",
+  "packages/core/test/cors-preflight.test.ts",
+  "packages/core/test/request-body.test.ts",
+  "packages/express/test/fail-closed.test.ts",
+  "packages/express/test/body-encoding.test.ts",
+  "packages/express/test/mcp-oauth.test.ts",
 ];
 
 // `MUTATION_TESTS=packages/core/test/claims.test.ts,...` narrows the tests for a quick run over

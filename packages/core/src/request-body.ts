@@ -28,8 +28,9 @@ function parseContentType(value: string): { essence: string; parameters: [string
   const parameters = rest.map((parameter): [string, string] => {
     const eq = parameter.indexOf("=");
     const name = (eq === -1 ? parameter : parameter.slice(0, eq)).trim().toLowerCase();
-    let raw = eq === -1 ? "" : parameter.slice(eq + 1).trim();
-    if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
+    // Without "=", the value is the name itself: never a charset anybody accepts.
+    let raw = parameter.slice(eq + 1).trim();
+    if (raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
     return [name, raw.toLowerCase()];
   });
   return { essence: essence.trim().toLowerCase(), parameters };
@@ -45,7 +46,8 @@ const JSON_ESSENCE = /^application\/(?:[a-z0-9!#$&^_.+-]+\+)?json$/;
  */
 export function isJsonMediaType(contentType: unknown): boolean {
   const value = header(contentType);
-  if (value === undefined || value.trim() === "") return false;
+  // An empty or blank value has the essence "": neither JSON nor a mention of it.
+  if (value === undefined) return false;
   if (JSON_ESSENCE.test(parseContentType(value).essence)) return true;
   if (/json/i.test(value)) throw new McpOAuthError("unsupported_media_type", "media type only mentions JSON");
   return false;

@@ -13,12 +13,15 @@ const codeOf = (fn: () => unknown): string | undefined => {
 };
 
 describe("isJsonMediaType", () => {
-  it.each(["application/json", "Application/JSON", "application/json; charset=utf-8", "application/vnd.api+json"])(
-    "%s is JSON",
-    (type) => expect(isJsonMediaType(type)).toBe(true),
-  );
+  it.each([
+    "application/json",
+    "Application/JSON",
+    "application/json; charset=utf-8",
+    "application/json ; charset=utf-8",
+    "application/vnd.api+json",
+  ])("%s is JSON", (type) => expect(isJsonMediaType(type)).toBe(true));
 
-  it.each([undefined, "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])(
+  it.each([undefined, "", "  ", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])(
     "%j is no JSON message",
     (type) => expect(isJsonMediaType(type)).toBe(false),
   );
@@ -37,6 +40,8 @@ describe("assertPlainUtf8", () => {
     ['application/json; charset="UTF-8"', ""],
     ["application/json;charset=utf8", "IDENTITY"],
     ["application/json; boundary=x", undefined],
+    // Spaces around "=" and a quoted value, as the hosts' content-type parser reads them.
+    ['application/json; charset = "utf-8"', undefined],
   ])("%j with Content-Encoding %j is plain UTF-8", (type, encoding) => {
     expect(codeOf(() => assertPlainUtf8(type, encoding))).toBeUndefined();
   });
@@ -49,12 +54,28 @@ describe("assertPlainUtf8", () => {
     ["application/json; charset = utf-7", undefined],
     ['application/json; charset="utf\\-8"', undefined],
     ["application/json; charset=", undefined],
+    ['application/json; charset=""', undefined],
+    ['application/json; charset="', undefined],
+    // No "=": a parameter named charset with no value.
+    ["application/json; charset", undefined],
+    // A quote on one side only is part of the value.
+    ['application/json; charset="utf-8x', undefined],
+    ['application/json; charset=xutf-8"', undefined],
     ["application/json", "gzip"],
     ["application/json", "deflate"],
     ["application/json", "br"],
     ["application/json", "identity, gzip"],
   ])("%j with Content-Encoding %j: unsupported_media_type", (type, encoding) => {
     expect(codeOf(() => assertPlainUtf8(type, encoding))).toBe("unsupported_media_type");
+  });
+});
+
+describe("a header value that is no string (a host's own headers object)", () => {
+  it("is no Content-Type, and a Content-Encoding that cannot be read is refused", () => {
+    expect(isJsonMediaType(["application/json"])).toBe(false);
+    expect(codeOf(() => assertPlainUtf8(["application/json; charset=utf-7"], undefined))).toBeUndefined();
+    expect(codeOf(() => assertPlainUtf8("application/json", ["gzip"]))).toBe("unsupported_media_type");
+    expect(codeOf(() => assertPlainUtf8("application/json", 0))).toBe("unsupported_media_type");
   });
 });
 
@@ -69,6 +90,21 @@ describe("parseJsonBody", () => {
 
   it("keeps the last of duplicate keys, as JSON.parse in every host does", () => {
     expect(parseJsonBody(bytes('{"name":"whoami","name":"write_note"}'))).toEqual({ name: "write_note" });
+  });
+
+  it("says why in the error's cause: the decoder's or the parser's error", () => {
+    const causeOf = (fn: () => unknown): unknown => {
+      try {
+        fn();
+      } catch (error) {
+        // By name: the decoder's TypeError comes from another realm than the test's.
+        return ((error as Error).cause as Error | undefined)?.name;
+      }
+      return undefined;
+    };
+    expect(causeOf(() => parseJsonBody(Uint8Array.from([0x7b, 0xff, 0x7d])))).toBe("TypeError");
+    expect(causeOf(() => parseJsonBody(bytes("{nope")))).toBe("SyntaxError");
+    expect(causeOf(() => parseJsonText("{nope"))).toBe("SyntaxError");
   });
 
   it("refuses bytes that are not UTF-8, and text that is not JSON", () => {

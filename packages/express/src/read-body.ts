@@ -27,8 +27,9 @@ export { FORM_BODY_LIMIT_BYTES };
 
 function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // No Content-Length (chunked) is NaN, and a comparison with NaN is false.
     const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
+    if (declared > limit) {
       req.resume();
       reject(new McpOAuthError("body_too_large", "content-length over the limit"));
       return;

@@ -55,7 +55,9 @@ export function requireScopes(server: ResourceServer, options: RequireScopesOpti
     // body an MCP transport runs), or a body a parser in front already read.
     if (!usesBody || req.method !== "POST" || !hasUnreadBody(req)) {
       try {
-        const body = !usesBody ? undefined : req.method !== "POST" ? request.body : parsedBody(request);
+        // A body a parser in front left is judged the same way on every method (no MCP
+        // transport runs a GET or DELETE body, but a host's own handler may).
+        const body = usesBody ? parsedBody(request) : undefined;
         server.checkScopes(auth, required(body));
       } catch (error) {
         sendFailure(server, req, res, error);

@@ -22,6 +22,6 @@ export function recordVerdict(req: AuthenticatedRequest, auth: AuthInfo): void {
  */
 export function verdictOf(req: IncomingMessage): AuthInfo | undefined {
   const auth = verdicts.get(req);
-  if (typeof auth !== "object" || auth === null) return undefined;
+  // No verdict recorded: `auth` is undefined, and so is the answer whatever `req.auth` holds.
   return (req as AuthenticatedRequest).auth === auth ? auth : undefined;
 }

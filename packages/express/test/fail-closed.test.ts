@@ -15,6 +15,7 @@ import {
   requireBearer,
   requireScopes,
   ResourceServer,
+  verdictOf,
   type McpOAuthMiddlewareOptions,
 } from "@mcp-oauth/express";
 import {
@@ -64,7 +65,8 @@ const bearer = (): string => `Bearer ${as.mint(RESOURCE)}`;
 
 describe("mcpOAuth: OPTIONS", () => {
   let app: Express;
-  beforeAll(() => {
+  // Built for each test: Stryker only changes code that runs inside a test (docs/security.md).
+  beforeEach(() => {
     app = appFor(base);
   });
 
@@ -162,6 +164,41 @@ describe("the final gate: no verdict, no next()", () => {
     expect(res.headers["x-reached"]).toBeUndefined();
     expect(res.status).toBe(500);
     expect(res.body).toEqual(internal());
+  });
+});
+
+describe("verdictOf: the verdict requireBearer recorded, and nothing else", () => {
+  it("is the AuthInfo requireBearer accepted; a req.auth set by other code, or replaced after it, is none", async () => {
+    const server = new ResourceServer({ resource: RESOURCE, authorizationServers: [as.issuer] });
+    const forged = { token: "forged", clientId: "forged", scopes: ["mcp:admin"], extra: { sub: "mallory" } };
+    const app = express();
+    app.use((req, _res, next) => {
+      if (req.headers["x-forge"] === "before") req.auth = forged;
+      next();
+    });
+    app.use(requireBearer(server));
+    app.use((req, _res, next) => {
+      if (req.headers["x-forge"] === "after") req.auth = forged;
+      next();
+    });
+    app.use((req, res) => {
+      const verdict = verdictOf(req);
+      res.json({ verdict: verdict === undefined ? null : verdict === req.auth, sub: verdict?.extra?.["sub"] ?? null });
+    });
+    const accepted = await request(app).post("/mcp").set("Authorization", bearer());
+    expect(accepted.body).toEqual({ verdict: true, sub: "alice" });
+    const replaced = await request(app).post("/mcp").set("Authorization", bearer()).set("X-Forge", "after");
+    expect(replaced.body).toEqual({ verdict: null, sub: null });
+    // Set before requireBearer: requireBearer's own verdict replaces it.
+    const before = await request(app).post("/mcp").set("Authorization", bearer()).set("X-Forge", "before");
+    expect(before.body).toEqual({ verdict: true, sub: "alice" });
+    // A request requireBearer never saw, whatever its req.auth.
+    const alone = express();
+    alone.use((req, res) => {
+      req.auth = forged;
+      res.json({ verdict: verdictOf(req) ?? null });
+    });
+    expect((await request(alone).post("/mcp")).body).toEqual({ verdict: null });
   });
 });
 

@@ -3,7 +3,7 @@
  * request that reaches it protected, each part switchable by name; in Express and in a
  * plain node:http server. Path spellings: test/hardening/path-spelling.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import express, { type Express } from "express";
 import { createServer } from "node:http";
 import request from "supertest";
@@ -44,7 +44,8 @@ afterAll(() => as.close());
 
 describe("default composition", () => {
   let app: Express;
-  beforeAll(() => {
+  // Built for each test: Stryker only changes code that runs inside a test (docs/security.md).
+  beforeEach(() => {
     app = appFor(base);
   });
 

@@ -109,6 +109,20 @@ describe("preflight", () => {
     expect(res.headers["www-authenticate"]).toBeUndefined();
   });
 
+  // cors takes every OPTIONS for a preflight and would answer this one 204: oauthCors shows
+  // it an actual request, so it goes on to authentication like a GET.
+  it("an OPTIONS without Access-Control-Request-Method is no preflight: 401 with the CORS headers, the route with a token", async () => {
+    const refused = await request(app).options("/mcp").set("Origin", APP_ORIGIN);
+    expect(refused.status).toBe(401);
+    expect(refused.headers["x-reached"]).toBeUndefined();
+    expect(refused.headers["access-control-allow-origin"]).toBe(APP_ORIGIN);
+    expect(refused.headers["access-control-allow-methods"]).toBeUndefined();
+    expect(bearerChallenge(refused.headers["www-authenticate"])).toEqual({ resource_metadata: METADATA_URL });
+    const reached = await request(app).options("/mcp").set("Origin", APP_ORIGIN).set("Authorization", bearer());
+    expect(reached.status).toBe(200);
+    expect(reached.headers["x-reached"]).toBe("route");
+  });
+
   it("publishes the header lists the reference requires", () => {
     expect(MCP_ALLOWED_HEADERS.map((h) => h.toLowerCase())).toEqual(expect.arrayContaining(REQUIRED_ALLOWED));
     expect(MCP_EXPOSED_HEADERS.map((h) => h.toLowerCase())).toEqual(expect.arrayContaining(REQUIRED_EXPOSED));

@@ -332,6 +332,23 @@ describe("without Express", () => {
     }
   });
 
+  it.each([
+    ["rateLimit: false", { rateLimit: false as const }],
+    ["no rateLimit", {}],
+  ])("%s: no rate limit, no RateLimit headers", async (_name, options) => {
+    const unlimited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), options);
+    const plain = await listen(createServer((req, res) => unlimited(req, res, () => res.end("next"))));
+    try {
+      const res = await rawRequest(`${plain.url}${SUFFIXED}`);
+      expect(res.status).toBe(200);
+      expect(res.headers["ratelimit"]).toBeUndefined();
+      expect(res.headers["ratelimit-policy"]).toBeUndefined();
+      expect(res.headers["access-control-expose-headers"]).toBeUndefined();
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("rate limits on a plain node:http server too: 429 with RateLimit headers, never an unlimited document", async () => {
     const limited = protectedResourceMetadata(serverFor({ resource: RESOURCE, authorizationServers: [AS] }), {
       rateLimit: { limit: 2, windowMs: 60_000 },

@@ -165,6 +165,29 @@ describe("the policy from the resource server options", () => {
     expect(allowed.body.body).toEqual(call("whoami"));
   });
 
+  // A body a parser in front left is judged one way whatever the method: as JSON text when
+  // express.text() read it, as express.json() would have parsed it.
+  it.each(["POST", "DELETE"] as const)(
+    "judges a JSON body left by express.text() as JSON on %s, as it judges one express.json() parsed",
+    async (method) => {
+      for (const parser of [express.json(), express.text({ type: "application/json" })]) {
+        const app2 = express();
+        app2.use(parser);
+        app2.use(requireBearer(serverFor(options)));
+        app2.use(requireScopes(serverFor(options)));
+        app2.all("/mcp", (_req, res) => {
+          res.json({ reached: true });
+        });
+        const agent = request(app2);
+        const denied = await (method === "POST" ? agent.post("/mcp") : agent.delete("/mcp"))
+          .set("Authorization", `Bearer ${readToken}`)
+          .set("Content-Type", "application/json")
+          .send(JSON.stringify(call("write_note")));
+        expectInsufficientScope(denied, ["mcp:read", "mcp:write"]);
+      }
+    },
+  );
+
   it("checks validity before scope: an expired token with too little scope gets 401 invalid_token", async () => {
     const token = as.mint(RESOURCE, { scope: "mcp:read", iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 });
     const res = await request(app).post("/mcp").set("Authorization", `Bearer ${token}`).send(call("write_note"));
@@ -226,6 +249,34 @@ describe("requireScopes options", () => {
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: "invalid_request", error_description: expect.any(String) });
   });
+
+  it.each(["Content-Length", "chunked"])(
+    "reads a body of exactly bodyLimit bytes and answers 413 for one byte more (%s)",
+    async (framing) => {
+      const limit = 200;
+      const server = await listen(createServer(appFor(options, { bodyLimit: limit })));
+      try {
+        const bodyOf = (size: number): string => {
+          const text = JSON.stringify({ ...call("whoami"), params: { name: "whoami", arguments: { pad: "" } } });
+          return text.replace('"pad":""', `"pad":"${"x".repeat(size - text.length)}"`);
+        };
+        const post = (body: string) =>
+          rawSocketRequest(server.port, "POST", "/mcp", {
+            headers: {
+              Authorization: `Bearer ${as.mint(RESOURCE)}`,
+              "Content-Type": "application/json",
+              ...(framing === "chunked" ? { "Transfer-Encoding": "chunked" } : {}),
+            },
+            body: framing === "chunked" ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : body,
+          });
+        const atLimit = await post(bodyOf(limit));
+        expect([atLimit.status, JSON.parse(atLimit.body).reached]).toEqual([200, true]);
+        expect((await post(bodyOf(limit + 1))).status).toBe(413);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("answers 401 when mounted without requireBearer in front", async () => {
     const app = express();
