@@ -123,11 +123,7 @@ function lookup(
  * up by the exact string, as mcp-framework does, might).
  */
 function resourceRouteKey(uri: string): string | undefined {
-  try {
-    return new URL(uri).href;
-  } catch {
-    return undefined;
-  }
+  return URL.canParse(uri) ? new URL(uri).href : undefined;
 }
 
 /** A policy's resource table as it is compared. */

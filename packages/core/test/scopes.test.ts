@@ -410,6 +410,7 @@ describe("scopesForJsonRpc: resource URIs as the MCP SDK routes them", () => {
     ["case", { "config://secret": ["mcp:admin"], "CONFIG://secret": ["mcp:read"] }],
     ["dot segments", { "file:///etc/secret.txt": ["mcp:admin"], "file:///etc/x/../secret.txt": [] }],
     ["file://localhost", { "file://localhost/etc/secret.txt": ["a"], "file:///etc/secret.txt": ["a", "b"] }],
+    ["a trailing dot segment", { "config://x/y/.": ["a", "b"], "config://x/y/": ["a", "c"] }],
   ])("refuses at construction keys that differ only by %s and ask for other scopes", (_label, resources) => {
     const later = Object.keys(resources)[1]!;
     let error: unknown;
@@ -440,6 +441,12 @@ describe("scopesForJsonRpc: resource URIs as the MCP SDK routes them", () => {
     }
     expect(scopesForJsonRpc(documented, read("file:///secret#x"))).toEqual([]);
     expect(scopesForJsonRpc(documented, read("file:///secret/"))).toEqual([]);
+  });
+
+  it("compiles a policy without resources, or with an empty table, to nothing", () => {
+    expect(() => compileScopePolicy({ tools: { write_note: ["mcp:write"] } })).not.toThrow();
+    expect(() => compileScopePolicy({ resources: {} })).not.toThrow();
+    expect(scopesForJsonRpc({ resources: {} }, read("anything"))).toEqual([]);
   });
 
   it("reads the resource table once: a later change to it changes nothing", () => {
