@@ -47,7 +47,7 @@ export class ClaimInterner {
       // Stryker disable next-line ConditionalExpression: equivalent (see above)
       if (typeof value === "string") claims[name] = this.#strings.get(value, value);
       // Stryker disable next-line ConditionalExpression: equivalent (see above)
-      else if (Array.isArray(value))
+      if (Array.isArray(value))
         // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (see above)
         claims[name] = value.map((v: unknown) => (typeof v === "string" ? this.#strings.get(v, v) : v));
     }
