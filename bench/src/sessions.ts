@@ -110,7 +110,12 @@ function post(
         res.on("error", reject);
       },
     );
-    req.on("error", reject);
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed while idle (its 5 s keep-alive timeout, passed
+      // while the other process took its turn): the request never reached it; send it again.
+      if (req.reusedSocket && error.code === "ECONNRESET") post(agent, url, headers, body).then(resolve, reject);
+      else reject(error);
+    });
     req.end(JSON.stringify(body));
   });
 }
