@@ -10,6 +10,7 @@ export default tseslint.config(
       "**/dist/**",
       "**/.scaffold-test/**",
       "test/docs/.snippets/**",
+      "test/docs/.session-recipe/**",
       "test/consumer/fixtures/**",
       "coverage/**",
       "reports/**",

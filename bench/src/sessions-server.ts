@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
-import { constants, PerformanceObserver } from "node:perf_hooks";
+import { constants, performance, PerformanceObserver } from "node:perf_hooks";
 import { assertDistLoaded, ROUTE } from "./shared.js";
 
 export interface SessionsServerConfig {
@@ -18,12 +18,22 @@ export interface SessionsServerConfig {
   sessions?: { maxPerOwner: number | null; idleTimeoutMs: number | null };
 }
 
+/** What the process has spent so far. */
+export interface SessionsServerCounters {
+  /** User + system CPU time, every thread of the process (V8's collector threads too). */
+  cpuUs: number;
+  /** Time in automatic garbage collections (the forced ones of `stats` excepted). */
+  gcUs: number;
+  /** Time the event loop (the main thread) was busy: the request path, without V8's helper threads. */
+  loopUs: number;
+}
+
 export interface SessionsServerStats {
   type: "stats";
-  /** User + system CPU time so far, read before the collection below. */
-  cpuUs: number;
-  /** Time spent in garbage collections so far, the forced ones below excepted. */
-  gcUs: number;
+  /** Read before the full collection `stats` forces: where a window ends. */
+  ended: SessionsServerCounters;
+  /** Read after it: where the next window starts (the forced collection is in no window). */
+  started: SessionsServerCounters;
   heapUsed: number;
   rss: number;
   /** Sessions the framework holds (its own session map). */
@@ -103,21 +113,25 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ["gc"] });
 
+function counters(): SessionsServerCounters {
+  const { user, system } = process.cpuUsage();
+  return { cpuUs: user + system, gcUs, loopUs: performance.eventLoopUtilization().active * 1000 };
+}
+
 const transportOf = (): Record<string, unknown> =>
   (server as unknown as { bindings: Array<{ transport: Record<string, unknown> }> }).bindings[0]!.transport;
 
 process.on("message", (command: { type: string }) => {
   if (command.type === "stats") {
-    // CPU time first: the forced collections below are not part of any window.
-    const { user, system } = process.cpuUsage();
+    const ended = counters();
     // Twice: what one collection frees can leave more for the next (weak maps, finalizers).
     globalThis.gc?.();
     globalThis.gc?.();
     const memory = process.memoryUsage();
     const stats: SessionsServerStats = {
       type: "stats",
-      cpuUs: user + system,
-      gcUs,
+      ended,
+      started: counters(),
       heapUsed: memory.heapUsed,
       rss: memory.rss,
       sessions: Object.keys(transportOf()["_transports"] as object).length,

@@ -33,7 +33,7 @@ import { generateSigningKey, startLocalAuthorizationServer } from "@mcp-oauth/lo
 import { DEFAULT_SESSION_LIMITS } from "@mcp-oauth/mcp-framework";
 import { commitInfo, machineInfo } from "./machine.js";
 import { median } from "./report.js";
-import type { SessionsServerConfig, SessionsServerStats } from "./sessions-server.js";
+import type { SessionsServerConfig, SessionsServerCounters, SessionsServerStats } from "./sessions-server.js";
 import {
   BENCH_DIR,
   buildPackages,
@@ -71,6 +71,9 @@ interface Level {
   gcUsPerRequest: number;
   /** Median over the windows of the CPU per request against the reference process's (at the first level) next to it. */
   vsReference: number;
+  /** The event loop's busy time per request (the main thread: the request path), and the same against the reference. */
+  loopUsPerRequest: number;
+  loopVsReference: number;
   medianMs: number;
   heapMiB: number;
   /** Heap growth since the first level over the sessions added, in KiB; undefined at the first level. */
@@ -110,7 +113,12 @@ function post(
         res.on("error", reject);
       },
     );
-    req.on("error", reject);
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed while idle (its 5 s keep-alive timeout, passed
+      // while the other process took its turn): the request never reached it; send it again.
+      if (req.reusedSocket && error.code === "ECONNRESET") post(agent, url, headers, body).then(resolve, reject);
+      else reject(error);
+    });
     req.end(JSON.stringify(body));
   });
 }
@@ -190,7 +198,7 @@ async function measuredServer(
 async function window(
   server: Measured,
   latencies: number[],
-): Promise<{ cpuUs: number; gcUs: number; at: SessionsServerStats }> {
+): Promise<{ cpuUs: number; gcUs: number; loopUs: number; at: SessionsServerStats }> {
   const before = await stats(server.child);
   for (let i = 0; i < REQUESTS; i++) {
     const start = process.hrtime.bigint();
@@ -200,7 +208,8 @@ async function window(
       throw new Error(`tools/call ${i} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
   }
   const after = await stats(server.child);
-  return { cpuUs: (after.cpuUs - before.cpuUs) / REQUESTS, gcUs: (after.gcUs - before.gcUs) / REQUESTS, at: before };
+  const per = (field: keyof SessionsServerCounters): number => (after.ended[field] - before.started[field]) / REQUESTS;
+  return { cpuUs: per("cpuUs"), gcUs: per("gcUs"), loopUs: per("loopUs"), at: before };
 }
 
 /**
@@ -232,6 +241,8 @@ async function measureVariant(
       const cpu: number[] = [];
       const gc: number[] = [];
       const ratios: number[] = [];
+      const loop: number[] = [];
+      const loopRatios: number[] = [];
       let atLevel: SessionsServerStats | undefined;
       for (let w = 0; w < WINDOWS; w++) {
         // Alternate which goes first.
@@ -242,6 +253,8 @@ async function measureVariant(
         cpu.push(measured.cpuUs);
         gc.push(measured.gcUs);
         ratios.push(measured.cpuUs / paired.cpuUs);
+        loop.push(measured.loopUs);
+        loopRatios.push(measured.loopUs / paired.loopUs);
       }
       first ??= atLevel!;
       const level_: Level = {
@@ -250,6 +263,8 @@ async function measureVariant(
         cpuUsPerRequest: Math.round(median(cpu)),
         gcUsPerRequest: Math.round(median(gc)),
         vsReference: Math.round(median(ratios) * 100) / 100,
+        loopUsPerRequest: Math.round(median(loop)),
+        loopVsReference: Math.round(median(loopRatios) * 100) / 100,
         medianMs: Math.round(median(latencies) * 100) / 100,
         heapMiB: Math.round((atLevel!.heapUsed / 2 ** 20) * 10) / 10,
         heapKiBPerSession:
@@ -260,7 +275,8 @@ async function measureVariant(
       results.push(level_);
       log(
         `${variant}: ${level} sessions (framework holds ${level_.held}), ${level_.cpuUsPerRequest} µs CPU per tools/call ` +
-          `(${level_.gcUsPerRequest} µs in GC), ${level_.vsReference}x the reference at ${levels[0]}, ` +
+          `(${level_.gcUsPerRequest} µs in GC), ${level_.vsReference}x the reference at ${levels[0]}; ` +
+          `event loop ${level_.loopUsPerRequest} µs, ${level_.loopVsReference}x; ` +
           `median ${level_.medianMs} ms, heap ${level_.heapMiB} MiB` +
           (level_.heapKiBPerSession === undefined ? "" : `, ${level_.heapKiBPerSession} KiB per session`),
       );
@@ -319,19 +335,20 @@ function renderMarkdown(results: {
     "",
     `mcp-framework's HTTP Stream transport (batch answers), one process per variant. At each level, ` +
       `${results.windows} windows of ${results.requests} sequential \`tools/call\` requests in one of the open ` +
-      "sessions: the server's CPU time per request (median of the windows), the part of it spent in automatic " +
-      "garbage collections, the same against a second process of the variant kept at the first level, window " +
-      "by window (median of the paired ratios: a shared machine varies by the window), and the median latency; " +
-      "the heap after a full collection, and its growth per session since the first level.",
+      "sessions: the server's CPU time per request (every thread, V8's concurrent collector included; median of " +
+      "the windows), the pauses of automatic collections in it, the same against a second process of the variant " +
+      "kept at the first level, window by window (median of the paired ratios: a shared machine varies by the " +
+      "window); the event loop's busy time per request (the main thread: the request path) and its paired ratio; " +
+      "the median latency; the heap after a full collection, and its growth per session since the first level.",
     "",
-    `| variant | open sessions | CPU per tools/call | of which GC | vs ${results.variants[0]?.levels[0]?.sessions ?? ""} sessions | median latency | heap | heap per session |`,
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    `| variant | open sessions | CPU per tools/call | of which GC pauses | vs ${results.variants[0]?.levels[0]?.sessions ?? ""} sessions | event loop per tools/call | vs ${results.variants[0]?.levels[0]?.sessions ?? ""} sessions | median latency | heap | heap per session |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const variant of results.variants)
     for (const level of variant.levels)
       lines.push(
         `| ${variant.variant} | ${level.sessions} | ${level.cpuUsPerRequest} µs | ${level.gcUsPerRequest} µs | ` +
-          `${level.vsReference.toFixed(2)}x | ${level.medianMs} ms | ` +
+          `${level.vsReference.toFixed(2)}x | ${level.loopUsPerRequest} µs | ${level.loopVsReference.toFixed(2)}x | ${level.medianMs} ms | ` +
           `${level.heapMiB} MiB | ${level.heapKiBPerSession === undefined ? "" : `${level.heapKiBPerSession} KiB`} |`,
       );
   lines.push(
