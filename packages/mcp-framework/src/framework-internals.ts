@@ -26,12 +26,14 @@
  *   the caller's own tasks (see `scopeTasks`);
  * - the `MCPServer`'s `toolsMap`: one object per tool for every session, on which the
  *   framework sets the calling session's SDK server, progress token and abort signal before
- *   each call; those three fields become per call (see `isolateTools`).
+ *   each call; those three fields become per call (see `isolateTools`);
+ * - the framework's `OAuthAuthProvider` class, whose prototype our provider extends without
+ *   running its constructor (see `FrameworkOAuthProviderBase`).
  *
  * Everything else the bridge does uses the `node:http` API and the MCP wire protocol.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { MCPServer } from "mcp-framework";
+import { MCPServer, OAuthAuthProvider as FrameworkOAuthAuthProvider } from "mcp-framework";
 
 /** The mcp-framework versions these internals were checked against. Also the peer dependency range. */
 export const SUPPORTED_FRAMEWORK_RANGE = ">=0.2.22 <0.3.0";
@@ -132,6 +134,7 @@ export function checkFrameworkInternals(server: { prototype: unknown } = MCPServ
  */
 export function registerProvider(provider: object, hook: TransportHook): void {
   checkFrameworkInternals();
+  checkProviderPrototype();
   hooks.set(provider, hook);
   const proto = MCPServer.prototype as unknown as Patchable;
   if (proto[PATCHED]) return;
@@ -495,4 +498,52 @@ export function takeAllowedOrigins(config: FrameworkTransportConfig): string[] {
   const origins = config.cors?.allowedOrigins ?? [];
   if (config.cors) delete config.cors.allowedOrigins;
   return [...origins];
+}
+
+/**
+ * The framework's `OAuthAuthProvider` prototype behind a constructor that does nothing. The
+ * transports add `WWW-Authenticate` only for `instanceof` that class, so our provider must
+ * extend it; but its constructor builds a validator ours never uses and logs "OAuthAuthProvider
+ * initialized with JWT validation" at INFO, whatever ours validates with. Every method the
+ * transports call (`PROVIDER_METHODS`) is overridden by ours, so none reads the state that
+ * constructor would have set; `checkProviderPrototype` checks at start-up that the framework
+ * still has them, so a release that adds or renames one is refused rather than half-inherited.
+ */
+export const FrameworkOAuthProviderBase =
+  function OAuthAuthProvider() {} as unknown as new () => FrameworkOAuthAuthProvider;
+FrameworkOAuthProviderBase.prototype = FrameworkOAuthAuthProvider.prototype;
+
+/**
+ * The framework provider's methods its transports, `MCPServer` and metadata helper call
+ * (auth-handler.js, web-auth-handler.js, oauth-metadata.js in 0.2.x): all overridden by ours.
+ */
+export const PROVIDER_METHODS = [
+  "authenticate",
+  "getAuthError",
+  "getWWWAuthenticateHeader",
+  "getAuthorizationServers",
+  "getResource",
+] as const;
+/** Called only from the framework's own `authenticate`, which ours replaces. */
+const PROVIDER_PRIVATE_HELPERS = new Set(["constructor", "extractToken", "validateTokenNotInQueryString"]);
+
+/**
+ * Throws `UnsupportedFrameworkError` unless the framework's provider class has exactly the
+ * methods ours overrides (plus its own private helpers): a method added in a later release
+ * would be inherited and run against state its constructor never set.
+ */
+export function checkProviderPrototype(prototype: object = FrameworkOAuthAuthProvider.prototype): void {
+  const own = Object.getOwnPropertyNames(prototype);
+  for (const method of PROVIDER_METHODS) {
+    if (typeof (prototype as Record<string, unknown>)[method] !== "function") {
+      throw new UnsupportedFrameworkError(`OAuthAuthProvider.prototype.${method} is missing`);
+    }
+  }
+  const known = new Set<string>([...PROVIDER_METHODS, ...PROVIDER_PRIVATE_HELPERS]);
+  const unknown = own.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new UnsupportedFrameworkError(
+      `OAuthAuthProvider.prototype has methods the bridge does not override: ${unknown.join(", ")}`,
+    );
+  }
 }

@@ -18,11 +18,10 @@
  *   that class's constructor (see `FrameworkOAuthProviderBase`).
  */
 import type { IncomingMessage } from "node:http";
-import { OAuthAuthProvider as FrameworkOAuthAuthProvider } from "mcp-framework";
 import { McpOAuthError, ResourceServer, type AuthInfo, type ErrorAnswer, type McpOAuthOptions } from "@mcp-oauth/core";
 import type { OAuthCorsOptions, ProtectedResourceMetadataOptions } from "@mcp-oauth/express";
 import { createBridge, type FrameworkAuthProvider } from "./bridge.js";
-import { registerProvider } from "./framework-internals.js";
+import { FrameworkOAuthProviderBase, registerProvider } from "./framework-internals.js";
 import { alsoAcceptedOwner, tokenOwner } from "./owners.js";
 import { sessionLimits, type SessionLimits } from "./sessions.js";
 import { bridged, contextOf, requestScope, type OAuthRequestContext } from "./verdicts.js";
@@ -54,16 +53,6 @@ export interface OAuthAuthProviderOptions extends McpOAuthOptions {
    */
   sessions?: Partial<SessionLimits>;
 }
-
-/**
- * The framework's `OAuthAuthProvider` prototype behind a constructor that does nothing: the
- * framework's own constructor builds a validator this class never uses and logs
- * "OAuthAuthProvider initialized with JWT validation" at INFO, whatever this provider
- * validates with. Every method the transports call is overridden below, so none reads the
- * state that constructor would have set.
- */
-const FrameworkOAuthProviderBase = function OAuthAuthProvider() {} as unknown as new () => FrameworkOAuthAuthProvider;
-FrameworkOAuthProviderBase.prototype = FrameworkOAuthAuthProvider.prototype;
 
 const NOT_BRIDGED =
   "OAuthAuthProvider answers only requests that come through its bridge " +

@@ -7,10 +7,12 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { createServer, IncomingMessage } from "node:http";
 import { Socket } from "node:net";
-import { HttpStreamTransport, MCPServer } from "mcp-framework";
+import { HttpStreamTransport, MCPServer, OAuthAuthProvider as FrameworkOAuthAuthProvider } from "mcp-framework";
 import {
   bridgeTransport,
   checkFrameworkInternals,
+  checkProviderPrototype,
+  PROVIDER_METHODS,
   SUPPORTED_FRAMEWORK_RANGE,
   UnsupportedFrameworkError,
   type TransportHook,
@@ -46,6 +48,32 @@ describe("framework internals", () => {
     } finally {
       proto["createTransportFromConfig"] = saved;
     }
+  });
+
+  it("our provider overrides every method the framework calls on its provider", () => {
+    expect(() => checkProviderPrototype()).not.toThrow();
+    for (const method of PROVIDER_METHODS) {
+      expect(Object.hasOwn(OAuthAuthProvider.prototype, method)).toBe(true);
+    }
+  });
+
+  it("a framework provider with a method ours does not override is refused when the provider is built", () => {
+    const proto = FrameworkOAuthAuthProvider.prototype as unknown as Record<string, unknown>;
+    proto["refreshKeys"] = () => undefined;
+    try {
+      expect(() => new OAuthAuthProvider(OPTIONS)).toThrow(UnsupportedFrameworkError);
+      expect(() => new OAuthAuthProvider(OPTIONS)).toThrow(/refreshKeys/);
+      expect(() => new OAuthAuthProvider(OPTIONS)).toThrow(RANGE);
+    } finally {
+      delete proto["refreshKeys"];
+    }
+  });
+
+  it("a framework provider without a method the transports call is refused, naming it", () => {
+    const { getAuthError: _removed, ...rest } = Object.fromEntries(
+      Object.getOwnPropertyNames(FrameworkOAuthAuthProvider.prototype).map((name) => [name, () => undefined]),
+    );
+    expect(() => checkProviderPrototype(rest)).toThrow(/getAuthError is missing/);
   });
 
   it("a transport without the _server field is refused, naming the range", () => {
