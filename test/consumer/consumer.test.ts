@@ -17,12 +17,12 @@
  * `pnpm test:consumer`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { spawn, type ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
+import { ChildProcesses, userEnv, type Ran } from "../helpers/child-processes.js";
 import { freePort } from "../helpers/listen.js";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -47,124 +47,9 @@ interface RootPackage {
 let root = "";
 let tarballs: Record<string, string> = {};
 let consumer = "";
-const children = new Set<ChildProcess>();
-
-/**
- * The environment for npm and the apps: the user's, without what `pnpm test` and jest add
- * (npm_config_* from pnpm would reconfigure npm; NODE_ENV=test would change what apps do).
- */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(npm_|pnpm_|PNPM_|JEST_|NODE_ENV$|NODE_OPTIONS$|INIT_CWD$)/.test(key)) continue;
-    env[key] = value;
-  }
-  // Nor the workspace's node_modules/.bin directories that pnpm puts first on PATH.
-  env["PATH"] = (env["PATH"] ?? "")
-    .split(delimiter)
-    .filter((d) => !d.startsWith(REPO))
-    .join(delimiter);
-  return { ...env, ...extra };
-}
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command in its own process group (so a timeout kills its children too), never through a shell. */
-function run(
-  command: string,
-  args: readonly string[],
-  options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number },
-): Promise<Ran> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(command, [...args], {
-      cwd: options.cwd,
-      env: options.env ?? cleanEnv(),
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (c: Buffer) => {
-      stdout += c.toString("utf8");
-    });
-    child.stderr!.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8");
-    });
-    child.stdin!.end(options.input ?? "");
-    const timer = setTimeout(() => killGroup(child), options.timeoutMs ?? 120_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A long-running child (a server): resolves once its output matches `ready`. */
-async function start(
-  command: string,
-  args: readonly string[],
-  options: { cwd: string; env: Record<string, string>; ready: RegExp },
-): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
-  const child = spawn(command, [...args], {
-    cwd: options.cwd,
-    env: options.env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  let output = "";
-  const closed = new Promise<void>((r) =>
-    child.once("close", () => {
-      children.delete(child);
-      r();
-    }),
-  );
-  await new Promise<void>((resolveStart, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`not ready after 60 s: ${command} ${args.join(" ")}\n${output}`)),
-      60_000,
-    );
-    const onData = (c: Buffer): void => {
-      output += c.toString("utf8");
-      if (options.ready.test(output)) {
-        clearTimeout(timer);
-        resolveStart();
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before it was ready: ${command} ${args.join(" ")}\n${output}`));
-    });
-  });
-  return {
-    child,
-    output: () => output,
-    stop: async () => {
-      killGroup(child, "SIGTERM");
-      const timer = setTimeout(() => killGroup(child), 5_000);
-      await closed;
-      clearTimeout(timer);
-    },
-  };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
+const children = new ChildProcesses();
+const run = children.run.bind(children);
+const start = children.start.bind(children);
 
 const npmInstall = (cwd: string): Promise<Ran> =>
   run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], {
@@ -223,7 +108,7 @@ beforeAll(async () => {
     dir,
     ...(await run(pnpm[0], [...pnpm[1], "pack", "--pack-destination", packDir], {
       cwd: join(REPO, "packages", dir),
-      env: cleanEnv(),
+      env: userEnv(),
       timeoutMs: 180_000,
     })),
   }));
@@ -271,7 +156,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  for (const child of children) killGroup(child);
+  children.killAll();
   if (root !== "") await rm(root, { recursive: true, force: true });
 }, 60_000);
 
@@ -482,7 +367,7 @@ describe("projects scaffolded by the packed create-mcp-oauth", () => {
         servers.push(
           await start(join(cwd, "node_modules/.bin/tsx"), ["scripts/auth-server.ts"], {
             cwd,
-            env: cleanEnv({
+            env: userEnv({
               OAUTH_AUTHORIZATION_SERVER: issuer,
               OAUTH_CLIENT_ID: credentials.clientId,
               OAUTH_CLIENT_SECRET: credentials.clientSecret,
@@ -500,7 +385,7 @@ describe("projects scaffolded by the packed create-mcp-oauth", () => {
         const url = `http://127.0.0.1:${port}/mcp`;
         const server = await start(join(cwd, "node_modules/.bin/tsx"), ["src/index.ts"], {
           cwd,
-          env: cleanEnv({
+          env: userEnv({
             PORT: String(port),
             HOST: "127.0.0.1",
             OAUTH_AUTHORIZATION_SERVER: as.issuer,

@@ -15,117 +15,41 @@
  * test (`pnpm test:consumer`).
  */
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { ChildProcesses, userEnv, type Started } from "../../../../test/helpers/child-processes.js";
 import { freePort } from "../../../../test/helpers/listen.js";
 import { REPO } from "../support.js";
 
-const children = new Set<ChildProcess>();
+const children = new ChildProcesses();
 let root = "";
 
-/** The user's environment, without what `pnpm test` and jest add, nor the workspace's bin directories. */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(npm_|pnpm_|PNPM_|JEST_|NODE_ENV$|NODE_OPTIONS$|INIT_CWD$)/.test(key)) continue;
-    env[key] = value;
-  }
-  env["PATH"] = (env["PATH"] ?? "")
-    .split(delimiter)
-    .filter((d) => !d.startsWith(REPO))
-    .join(delimiter);
-  return { ...env, ...extra };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-interface Ran {
+interface Step {
   command: string;
   code: number | null;
   output: string;
 }
 
-/** `sh -c command` in its own process group (a timeout kills what it started too). */
-function sh(command: string, cwd: string, env: Record<string, string>, timeoutMs = 300_000): Promise<Ran> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("sh", ["-c", command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let output = "";
-    const collect = (c: Buffer): void => {
-      output += c.toString("utf8");
-    };
-    child.stdout!.on("data", collect);
-    child.stderr!.on("data", collect);
-    const timer = setTimeout(() => killGroup(child), timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolveRun({ command, code, output });
-    });
-  });
+/** `sh -c command`, as a user's terminal runs a printed step. */
+async function sh(command: string, cwd: string, env: Record<string, string>, timeoutMs = 300_000): Promise<Step> {
+  const ran = await children.run("sh", ["-c", command], { cwd, env, timeoutMs });
+  return { command, code: ran.code, output: ran.output };
 }
 
 /** A step that keeps running (a server): resolves once it prints the URL it serves. */
-async function shInBackground(
-  command: string,
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ output: () => string; stop: () => Promise<void> }> {
-  const child = spawn("sh", ["-c", command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let output = "";
-  const closed = new Promise<void>((r) =>
-    child.once("close", () => {
-      children.delete(child);
-      r();
-    }),
-  );
-  await new Promise<void>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready after 60 s: ${command}\n${output}`)), 60_000);
-    const onData = (c: Buffer): void => {
-      output += c.toString("utf8");
-      if (/\bat https?:\/\/\S+/.test(output)) {
-        clearTimeout(timer);
-        resolveStart();
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before it was ready: ${command}\n${output}`));
-    });
-  });
-  return {
-    output: () => output,
-    stop: async () => {
-      killGroup(child, "SIGTERM");
-      const timer = setTimeout(() => killGroup(child), 5_000);
-      await closed;
-      clearTimeout(timer);
-    },
-  };
-}
+const shInBackground = (command: string, cwd: string, env: Record<string, string>): Promise<Started> =>
+  children.start("sh", ["-c", command], { cwd, env, ready: /\bat https?:\/\/\S+/ });
 
 const gitStatus = async (): Promise<string> =>
-  (await sh("git status --porcelain --untracked-files=all", REPO, cleanEnv(), 60_000)).output;
+  (await sh("git status --porcelain --untracked-files=all", REPO, userEnv(), 60_000)).output;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "mcp-oauth-next-steps-"));
 });
 
 afterAll(async () => {
-  for (const child of children) killGroup(child);
+  children.killAll();
   if (root !== "") await rm(root, { recursive: true, force: true });
 }, 60_000);
 
@@ -139,7 +63,7 @@ it("the README's scaffold command, then every next step it prints, exactly as pr
   const command = documented!.replace("../my-server", project);
 
   const before = await gitStatus();
-  const created = await sh(command, REPO, cleanEnv({ CREATE_MCP_OAUTH_PACKAGES: "workspace" }));
+  const created = await sh(command, REPO, userEnv({ CREATE_MCP_OAUTH_PACKAGES: "workspace" }));
   expect({ code: created.code, output: created.code === 0 ? "" : created.output }).toEqual({ code: 0, output: "" });
   // Quiet: no file list of the tarballs (pnpm pack prints one per file).
   expect(created.output).not.toMatch(/dist\/index\.js/);
@@ -168,10 +92,10 @@ it("the README's scaffold command, then every next step it prints, exactly as pr
 
   const mcpPort = await freePort();
   const asPort = await freePort();
-  const env = cleanEnv({ PORT: String(mcpPort), OAUTH_AUTHORIZATION_SERVER: `http://127.0.0.1:${asPort}` });
+  const env = userEnv({ PORT: String(mcpPort), OAUTH_AUTHORIZATION_SERVER: `http://127.0.0.1:${asPort}` });
   let cwd = REPO;
   const servers: Awaited<ReturnType<typeof shInBackground>>[] = [];
-  const results: Ran[] = [];
+  const results: Step[] = [];
   try {
     for (const step of steps) {
       const cd = /^cd (.+)$/.exec(step.command);
