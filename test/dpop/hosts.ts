@@ -4,6 +4,7 @@
  * proofs: the shared part of the DPoP black-box tests.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startExampleServer as startExpress } from "../../examples/express-server/src/server.js";
 import { startExampleServer as startHono } from "../../examples/hono-server/src/server.js";
 import { createFrameworkExample } from "../../examples/mcp-framework-server/src/server.js";
@@ -27,6 +28,8 @@ export interface RunningHost {
   url: string;
   /** The method of the request that opens MCP there: POST (Streamable HTTP) or GET (SSE). */
   method: "POST" | "GET";
+  /** Where it listens (`http://127.0.0.1:PORT`): the URL's origin unless OAUTH_RESOURCE names another. */
+  listening: string;
   resourceServer: ResourceServer;
   stop(): Promise<void>;
 }
@@ -56,10 +59,12 @@ export async function startHost(name: HostName, env: Record<string, string>): Pr
       name === "express"
         ? (running.example as Awaited<ReturnType<typeof startExpress>>["example"]).oauth.resourceServer
         : (running.example as Awaited<ReturnType<typeof startHono>>["example"]).oauth.protection.resourceServer;
+    const { port } = running.server.address() as AddressInfo;
     return {
       name,
       url: running.url,
       method: "POST",
+      listening: `http://127.0.0.1:${port}`,
       resourceServer,
       stop: async () => {
         await running.close();
@@ -100,6 +105,7 @@ export async function startHost(name: HostName, env: Record<string, string>): Pr
     name,
     url: env["OAUTH_RESOURCE"] ?? `http://127.0.0.1:${port}${endpoint}`,
     method: transport === "sse" ? "GET" : "POST",
+    listening: `http://127.0.0.1:${port}`,
     resourceServer: example.provider.resourceServer,
     stop,
   };
