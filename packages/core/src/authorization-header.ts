@@ -102,12 +102,8 @@ export function readAccessToken(
 
 /** Whether a (single, string) Authorization value uses the DPoP scheme, compared without case (RFC 9110 section 11.1). */
 export function isDpopScheme(header: string | string[] | undefined): boolean {
-  return (
-    typeof header === "string" &&
-    header.length > 4 &&
-    header.charCodeAt(4) === 32 &&
-    header.slice(0, 4).toLowerCase() === "dpop"
-  );
+  // The space at index 4 also rules out a value of four characters or fewer.
+  return typeof header === "string" && header.charCodeAt(4) === 32 && header.slice(0, 4).toLowerCase() === "dpop";
 }
 
 /**
@@ -145,7 +141,7 @@ function readToken(request: TokenRequest, maxTokenLength: number, dpop: boolean)
   if (
     scheme !== "Bearer" &&
     (scheme.length !== 6 || scheme.toLowerCase() !== "bearer") &&
-    !(dpop && scheme.length === 4 && scheme.toLowerCase() === "dpop")
+    !(dpop && scheme.toLowerCase() === "dpop")
   )
     throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
   let start = space === -1 ? header.length : space;

@@ -17,7 +17,7 @@ import { acceptedTtlMs, isFresh, isNegativelyCached } from "./cache-policy.js";
 import { AuthorizationServerDirectory } from "./discovery.js";
 import { boundThumbprintOf, dpopProofsOf } from "./dpop/request.js";
 import { DpopVerifier, type VerifiedDpop } from "./dpop/verifier.js";
-import { answerFor, dpopAnswerFor, type ErrorAnswer } from "./error-responses.js";
+import { answerFor, dpopAnswerFor, ERROR_RESPONSES, type ErrorAnswer } from "./error-responses.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "./errors.js";
 import { emitter, type AuthorizationServerReport, type McpOAuthEventListener, type ValidationStats } from "./events.js";
 import { ClaimInterner } from "./interning.js";
@@ -488,7 +488,9 @@ export class ResourceServer {
       mode: dpop.mode as "allowed" | "required",
       algorithms: dpop.algorithms,
       scheme: isDpopScheme(authorization) ? "DPoP" : typeof authorization === "string" ? "Bearer" : undefined,
-      nonce: dpop.nonce(),
+      // On the answers that ask for credentials (401, 403): the ones a client retries with a
+      // proof. Not on a 5xx, which an adapter may build once at start-up (its nonce would go stale).
+      nonce: ERROR_RESPONSES[known.code].challenge ? dpop.nonce() : undefined,
     });
   }
 

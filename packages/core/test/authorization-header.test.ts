@@ -323,7 +323,8 @@ describe("readAccessToken: the DPoP scheme (RFC 9449 section 7.1)", () => {
   });
 
   it("refuses other schemes, and DPoP without a token, as for Bearer", () => {
-    for (const header of [`DPoPx ${TOKEN}`, `DPo ${TOKEN}`, `Basic ${TOKEN}`, "DPoP-x y"]) {
+    // HOBA (RFC 7486): another scheme of four letters.
+    for (const header of [`DPoPx ${TOKEN}`, `DPo ${TOKEN}`, `Basic ${TOKEN}`, "DPoP-x y", `HOBA ${TOKEN}`]) {
       expect(read(header)).toBe("unsupported_scheme");
       expect(read(header, false)).toBe("unsupported_scheme");
     }
@@ -357,7 +358,15 @@ describe("readAccessToken: the DPoP scheme (RFC 9449 section 7.1)", () => {
   it("isDpopScheme: the DPoP scheme followed by a space, any case, on one string value", () => {
     expect(isDpopScheme(`DPoP ${TOKEN}`)).toBe(true);
     expect(isDpopScheme(`dpop ${TOKEN}`)).toBe(true);
-    for (const value of [`Bearer ${TOKEN}`, "DPoP", `DPoPx ${TOKEN}`, `DPo ${TOKEN}`, undefined, [`DPoP ${TOKEN}`]])
+    for (const value of [
+      `Bearer ${TOKEN}`,
+      "DPoP",
+      `DPoPx ${TOKEN}`,
+      `DPo ${TOKEN}`,
+      `HOBA ${TOKEN}`,
+      undefined,
+      [`DPoP ${TOKEN}`],
+    ])
       expect(isDpopScheme(value)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
  * checked on every request; `cnf.jkt` from a JWT or an introspection answer; what `authInfo`
  * says; the answers by scheme; the options, the metadata and the environment.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import {
   McpOAuthConfigError,
   McpOAuthError,
@@ -133,6 +133,35 @@ describe("the verdict cache and the proof", () => {
   });
 });
 
+describe("nonces (RFC 9449 sections 8 and 9)", () => {
+  it("asks for the nonce, accepts it, and hands a fresh one on an accepted answer once it is past half its life", async () => {
+    const t0 = Date.now();
+    const clock = jest.spyOn(Date, "now").mockReturnValue(t0);
+    try {
+      const server = new ResourceServer(options({ mode: "allowed", nonce: { secrets: "s".repeat(32) } }));
+      const token = as.mint(RESOURCE, { cnf: { jkt: key.thumbprint } });
+      const refused = await server.authenticate(await dpopRequest(token)).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: "dpop_nonce_required" });
+      const nonce = server.answer(refused, await dpopRequest(token)).headers["DPoP-Nonce"]!;
+      const proof = (at: number): Promise<string> =>
+        dpopProof(key, { htu: RESOURCE, accessToken: token, nonce }, Math.floor(at / 1000));
+      const fresh = await server.authenticate(await dpopRequest(token, await proof(t0)));
+      expect(server.successHeaders(fresh)).toBeUndefined();
+      clock.mockReturnValue(t0 + 200_000);
+      const aging = await server.authenticate(await dpopRequest(token, await proof(t0 + 200_000)));
+      const next = server.successHeaders(aging)?.["DPoP-Nonce"];
+      expect(next).toMatch(/^[A-Za-z0-9_-]{50}$/);
+      expect(next).not.toBe(nonce);
+      clock.mockReturnValue(t0 + 301_000);
+      expect(await codeOf(async () => server.authenticate(await dpopRequest(token, await proof(t0 + 301_000))))).toBe(
+        "dpop_nonce_invalid",
+      );
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
+
 describe("cnf.jkt in an introspection answer (RFC 9449 section 6.2)", () => {
   let stub: StubServer;
   beforeAll(async () => {
@@ -205,6 +234,9 @@ describe("answers", () => {
     expect(answer.headers["WWW-Authenticate"]).toContain('algs="ES256"');
     expect(answer.headers["WWW-Authenticate"]).not.toContain("error=");
     expect(answer.headers["DPoP-Nonce"]).toMatch(/^[A-Za-z0-9_-]{50}$/);
+    // A 5xx asks for no proof: no nonce (an adapter may build that answer once).
+    expect(server.answer(new McpOAuthError("internal_error", "x")).headers["DPoP-Nonce"]).toBeUndefined();
+    expect(server.answer(new Error("bug")).headers["DPoP-Nonce"]).toBeUndefined();
   });
 
   it("answers as before with DPoP off: one Bearer challenge, no nonce", () => {
