@@ -55,6 +55,16 @@ describe("buildDpopChallenge", () => {
     );
   });
 
+  it("never names offline_access in scope (MCP 2026-07-28: SHOULD NOT), as the Bearer challenge", () => {
+    const header = buildDpopChallenge({
+      resourceMetadata: METADATA,
+      scopes: ["mcp:read", "offline_access"],
+      algorithms: ALGS,
+    });
+    expect(parseChallenge(header).params["scope"]).toBe("mcp:read");
+    expect(header).not.toContain("offline_access");
+  });
+
   it.each(['", error="forged"', "x\r\nSet-Cookie: a=b", 'a\\"b'])("never lets %j forge a parameter", (nasty) => {
     const header = buildDpopChallenge({ resourceMetadata: nasty, scopes: [nasty], algorithms: [nasty] });
     const { scheme, params } = parseChallenge(header);
