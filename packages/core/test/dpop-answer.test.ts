@@ -55,6 +55,12 @@ describe("buildDpopChallenge", () => {
     );
   });
 
+  it("leaves out algs with no algorithm, and error_description without a description", () => {
+    expect(buildDpopChallenge({ resourceMetadata: METADATA, algorithms: [], error: "invalid_token" })).toBe(
+      `DPoP error="invalid_token", resource_metadata="${METADATA}"`,
+    );
+  });
+
   it("never names offline_access in scope (MCP 2026-07-28: SHOULD NOT), as the Bearer challenge", () => {
     const header = buildDpopChallenge({
       resourceMetadata: METADATA,
