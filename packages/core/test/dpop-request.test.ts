@@ -49,6 +49,12 @@ describe("dpopProofsOf", () => {
     expect(dpopProofsOf({ headers: { dpop: "a.b.c" } })).toBe("a.b.c");
     expect(dpopProofsOf({ headers: {} })).toBeUndefined();
   });
+
+  it("reads headers.dpop when rawHeaders hold none: a request shim (mcp-framework's handleRequest) sets headers only", () => {
+    expect(dpopProofsOf({ headers: { dpop: "a.b.c" }, rawHeaders: [] })).toBe("a.b.c");
+    // Two folded into one value by whoever built the shim: still two, refused by the proof check.
+    expect(dpopProofsOf({ headers: { dpop: "a.b.c, d.e.f" }, rawHeaders: ["Host", "x"] })).toBe("a.b.c, d.e.f");
+  });
 });
 
 describe("boundThumbprintOf", () => {
