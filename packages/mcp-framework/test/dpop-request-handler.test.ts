@@ -91,3 +91,38 @@ describe.each(["mcpOAuth in front, mounted under /base", "the provider alone"])(
     expect(bearer.headers["www-authenticate"]).toMatch(/^Bearer error="invalid_token"/);
   });
 });
+
+describe("the provider alone, with nonces", () => {
+  let running: Awaited<ReturnType<typeof serve>>;
+  let resource: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    resource = `http://127.0.0.1:${port}/mcp`;
+    const provider = new OAuthAuthProvider({
+      resource,
+      authorizationServers: [as.issuer],
+      dpop: { mode: "allowed", nonce: { secrets: "n".repeat(32) } },
+    });
+    const app = express();
+    app.all("/mcp", frameworkRequestHandler(mcpServer(provider)));
+    running = await serve(app, port);
+  });
+  afterAll(() => running?.close());
+
+  it("hands the client its nonce with use_dpop_nonce (DPoP-Nonce on the framework's 401), then accepts it", async () => {
+    const token = as.mint(resource, { cnf: { jkt: key.thumbprint } });
+    const first = await postJson(resource, INITIALIZE, {
+      authorization: `DPoP ${token}`,
+      dpop: await dpopProof(key, { htu: resource, accessToken: token }, nowSeconds()),
+    });
+    expect(first.status).toBe(401);
+    expect(first.headers["www-authenticate"]).toContain('DPoP error="use_dpop_nonce"');
+    const nonce = first.headers["dpop-nonce"];
+    expect(typeof nonce).toBe("string");
+    const retry = await postJson(resource, INITIALIZE, {
+      authorization: `DPoP ${token}`,
+      dpop: await dpopProof(key, { htu: resource, accessToken: token, nonce: nonce as string }, nowSeconds()),
+    });
+    expect(retry.status).toBe(200);
+  });
+});
