@@ -14,12 +14,12 @@ function documentedDefaults(): Map<string, string> {
   const found = new Map<string, string>();
   let prefix: string | undefined;
   for (const line of doc.split("\n")) {
-    const heading = /^## (?:Resource server options|`(validation|introspection|cache)`)/.exec(line);
+    const heading = /^## (?:Resource server options|`(validation|introspection|cache|dpop)`)/.exec(line);
     if (heading) prefix = heading[1] === undefined ? "" : `${heading[1]}.`;
     else if (line.startsWith("## ")) prefix = undefined;
     if (prefix === undefined || !line.startsWith("| `")) continue;
     const cells = line.split(/(?<!\\)\|/).map((cell) => cell.trim());
-    const option = /^`(\w+)`/.exec(cells[1] ?? "")?.[1];
+    const option = /^`([\w.]+)`/.exec(cells[1] ?? "")?.[1];
     // Top-level and validation tables: option | type | default | ...; cache: option | default | ...
     const defaultCell = prefix === "cache." ? cells[2] : cells[3];
     const literal = /`([^`]+)`/.exec(defaultCell ?? "")?.[1];

@@ -27,6 +27,7 @@ it("documents every OAUTH_* variable the packages and examples read", () => {
   const documented = names(table);
   const sources = [
     "packages/core/src/env.ts",
+    "packages/core/src/dpop/options.ts",
     "packages/redis/src/env.ts",
     "packages/mcp-framework/src/env.ts",
     "examples/express-server/src/app.ts",

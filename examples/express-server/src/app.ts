@@ -10,7 +10,13 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { mcpOAuth, optionsFromEnv, type AuthInfo, type McpOAuthMiddleware } from "@mcp-oauth/express";
 import { splitList, type Environment } from "@mcp-oauth/core";
-import { rateLimitFromEnv, redisCacheFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
+import {
+  rateLimitFromEnv,
+  redisCacheFromEnv,
+  redisReplayStoreFromEnv,
+  type RedisReplayStore,
+  type RedisTokenCache,
+} from "@mcp-oauth/redis";
 import { z } from "zod";
 
 /** Who owns a session: MCP says a session id is never authentication, so bind it to the subject. */
@@ -72,10 +78,13 @@ export interface ExampleApp {
 
 export function createExampleApp({ env, defaultResource }: ExampleAppOptions): ExampleApp {
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
-  // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
+  // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md), and
+  // with OAUTH_DPOP on, the DPoP proofs they remember (a proof accepted once by any of them).
   let shared: RedisTokenCache | undefined;
+  let replay: RedisReplayStore | undefined;
   const options = optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, {
     redisCache: (url, environment) => (shared = redisCacheFromEnv(url, environment)),
+    redisReplay: (url, environment) => (replay = redisReplayStoreFromEnv(url, environment)),
   });
   // OAUTH_RATE_LIMIT: the metadata endpoints' limit, counted in the shared Redis when there is one.
   const rateLimit = rateLimitFromEnv(env, shared);
@@ -159,7 +168,7 @@ export function createExampleApp({ env, defaultResource }: ExampleAppOptions): E
       await Promise.all([...streamable.values(), ...sse.values()].map(({ transport }) => transport.close()));
       streamable.clear();
       sse.clear();
-      await shared?.close();
+      await Promise.all([shared?.close(), replay?.close()]);
     },
   };
 }

@@ -2,7 +2,8 @@
  * An mcp-framework server protected by @mcp-oauth/mcp-framework's OAuthAuthProvider on the
  * framework's own transports (the provider puts the library's middlewares in front of them),
  * configured only by the environment: the OAUTH_* variables of the Express example (with
- * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas, OAUTH_RATE_LIMIT for the
+ * OAUTH_CACHE_REDIS_URL for a token cache shared by replicas, OAUTH_DPOP, OAUTH_DPOP_ALGS and
+ * OAUTH_DPOP_NONCE_SECRET for DPoP-bound tokens, OAUTH_RATE_LIMIT for the
  * metadata endpoints) plus OAUTH_SESSIONS_MAX_PER_OWNER and OAUTH_SESSION_IDLE_TIMEOUT_MS
  * (the sessions' bounds), MCP_TRANSPORT (`http-stream` or `sse`), MCP_RESPONSE_MODE (`batch`
  * or `stream`), PORT and HOST.
@@ -10,7 +11,7 @@
 import { MCPServer } from "mcp-framework";
 import { splitList, type Environment } from "@mcp-oauth/core";
 import { OAuthAuthProvider, optionsFromEnv, sessionsFromEnv } from "@mcp-oauth/mcp-framework";
-import { rateLimitFromEnv, redisCacheFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
+import { rateLimitFromEnv, redisCacheFromEnv, redisReplayStoreFromEnv, type RedisTokenCache } from "@mcp-oauth/redis";
 import { WhoamiTool, WriteNoteTool } from "./tools.js";
 
 export interface FrameworkExample {
@@ -36,10 +37,12 @@ export function createFrameworkExample(env: Environment = process.env): Framewor
   const defaultResource = `http://${publicHost}:${port}${endpoint}`;
 
   const allowedOrigins = splitList(env["OAUTH_ALLOWED_ORIGINS"]);
-  // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md).
+  // OAUTH_CACHE_REDIS_URL: the token cache shared by every replica (docs/deployment.md), and
+  // with OAUTH_DPOP on, the DPoP proofs they remember (a proof accepted once by any of them).
   let shared: RedisTokenCache | undefined;
   const options = optionsFromEnv(env, env["OAUTH_RESOURCE"] ? {} : { resource: defaultResource }, {
     redisCache: (url, environment) => (shared = redisCacheFromEnv(url, environment)),
+    redisReplay: redisReplayStoreFromEnv,
   });
   // OAUTH_RATE_LIMIT: the metadata endpoints' limit, counted in the shared Redis when there is one.
   const rateLimit = rateLimitFromEnv(env, shared);

@@ -24,6 +24,11 @@ export interface AuthInfoExtra {
   iss: string;
   aud: string | string[] | undefined;
   claims: Readonly<Record<string, unknown>>;
+  /**
+   * Set when the request came with `Authorization: DPoP` and its proof passed (RFC 9449):
+   * the token is DPoP-bound, to the key whose RFC 7638 thumbprint is `jkt`.
+   */
+  dpop?: { readonly jkt: string };
 }
 
 const CLIENT_ID_CLAIMS = ["client_id", "azp", "cid", "appid"] as const;

@@ -11,6 +11,13 @@ export interface TokenRequest {
   /** Raw header list, used to notice duplicated `Authorization` headers that Node merges away. */
   rawHeaders?: readonly string[];
   url?: string;
+  /**
+   * The request target before a router cut a mount path off `url` (Express's
+   * `req.originalUrl`): the path of a DPoP proof's `htu` (RFC 9449 section 4.3).
+   */
+  originalUrl?: string;
+  /** The request method: a DPoP proof's `htm`. */
+  method?: string;
   /** A body parsed by earlier middleware, if any. */
   body?: unknown;
 }
@@ -65,6 +72,40 @@ export function extractBearerToken(request: TokenRequest, maxTokenLength: number
   return token;
 }
 
+/** The authentication schemes of RFC 6750 and RFC 9449 section 7.1. */
+export type AccessTokenScheme = "Bearer" | "DPoP";
+
+/** The access token of a request and the scheme it came under. */
+export interface AccessTokenCredentials {
+  scheme: AccessTokenScheme;
+  token: string;
+}
+
+/**
+ * `readBearerToken` for a resource server that accepts DPoP (RFC 9449 section 7.1):
+ * `Authorization: DPoP <token>` as well as `Bearer`, or, when `bearer` is false (DPoP
+ * required), `DPoP` only: a Bearer request is refused with `dpop_scheme_required`.
+ * Without the b64token syntax check, as `readBearerToken`.
+ */
+export function readAccessToken(
+  request: TokenRequest,
+  maxTokenLength: number,
+  bearer: boolean,
+): AccessTokenCredentials {
+  const token = readToken(request, maxTokenLength, true);
+  const scheme: AccessTokenScheme = isDpopScheme(request.headers["authorization"] as string) ? "DPoP" : "Bearer";
+  if (scheme === "Bearer" && !bearer) {
+    throw new McpOAuthError("dpop_scheme_required", "Bearer scheme where DPoP is required");
+  }
+  return { scheme, token };
+}
+
+/** Whether a (single, string) Authorization value uses the DPoP scheme, compared without case (RFC 9110 section 11.1). */
+export function isDpopScheme(header: string | string[] | undefined): boolean {
+  // The space at index 4 also rules out a value of four characters or fewer.
+  return typeof header === "string" && header.charCodeAt(4) === 32 && header.slice(0, 4).toLowerCase() === "dpop";
+}
+
 /**
  * `extractBearerToken` without the b64token syntax check, for callers that look the token
  * up first: a token the cache knows passed that check when it was first seen, and the
@@ -72,6 +113,11 @@ export function extractBearerToken(request: TokenRequest, maxTokenLength: number
  * doing anything else with a token the cache does not know.
  */
 export function readBearerToken(request: TokenRequest, maxTokenLength: number): string {
+  return readToken(request, maxTokenLength, false);
+}
+
+/** The token of the Authorization header, under Bearer or also, with `dpop`, under DPoP. */
+function readToken(request: TokenRequest, maxTokenLength: number, dpop: boolean): string {
   if (request.rawHeaders !== undefined && countAuthorizationHeaders(request.rawHeaders) > 1) {
     throw new McpOAuthError("multiple_authorization_headers", "more than one Authorization header");
   }
@@ -92,14 +138,18 @@ export function readBearerToken(request: TokenRequest, maxTokenLength: number): 
   const scheme = space === -1 ? header : header.slice(0, space);
   if (!SCHEME.test(scheme))
     throw new McpOAuthError("malformed_authorization_header", "unparseable Authorization header");
-  if (scheme !== "Bearer" && (scheme.length !== 6 || scheme.toLowerCase() !== "bearer"))
+  if (
+    scheme !== "Bearer" &&
+    (scheme.length !== 6 || scheme.toLowerCase() !== "bearer") &&
+    !(dpop && scheme.toLowerCase() === "dpop")
+  )
     throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
   let start = space === -1 ? header.length : space;
   while (header.charCodeAt(start) === 32) start++;
   // Not trimmed: Node already strips the header's surrounding whitespace, and anything else
   // around the token (tabs, NBSP) makes it a malformed b64token.
   const token = header.slice(start);
-  if (token === "") throw new McpOAuthError("malformed_authorization_header", "Bearer scheme without a token");
+  if (token === "") throw new McpOAuthError("malformed_authorization_header", "scheme without a token");
   if (token.length > maxTokenLength) throw new McpOAuthError("token_too_large", "access token too long");
   return token;
 }

@@ -147,6 +147,9 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     requiredScopes: undefined,
     expandScopes: undefined,
     scopePolicy: undefined,
+    // The proof and the token's key binding (`cnf.jkt`, a claim of the cached verdict) are
+    // checked on every request, after the cache: DPoP settings change no verdict.
+    dpop: undefined,
     // Published, not decided on:
     scopesSupported: undefined,
     resourceName: undefined,

@@ -25,6 +25,16 @@ export interface ChallengeParams {
 }
 
 /**
+ * The scopes a challenge offers, of both schemes. A custom scope policy may build scopes from
+ * request data: a string that is no RFC 6749 scope token is still required (so never granted)
+ * but is not offered. MCP 2026-07-28: a challenge SHOULD NOT name offline_access (the options
+ * refuse it in every table; a custom policy could still return it).
+ */
+function offeredScopes(scopes: readonly string[] | undefined): string[] {
+  return scopes?.filter((scope) => scope !== "offline_access" && isValidScopeToken(scope)) ?? [];
+}
+
+/**
  * `Bearer error="…", resource_metadata="…", scope="…", error_description="…"`. Every value
  * is quoted: a widely used client parser cannot read an unquoted URL. The free-text
  * description comes last: the MCP SDK v1 client finds each parameter by searching for
@@ -34,11 +44,7 @@ export function buildChallenge(params: ChallengeParams): string {
   const parts: string[] = [];
   if (params.error !== undefined) parts.push(`error=${quoteAuthParam(params.error)}`);
   parts.push(`resource_metadata=${quoteAuthParam(params.resourceMetadata)}`);
-  // A custom scope policy may build scopes from request data: a string that is no RFC 6749
-  // scope token is still required (so never granted) but is not offered in the challenge.
-  // MCP 2026-07-28: a challenge SHOULD NOT name offline_access (the options refuse it in
-  // every table; a custom policy could still return it).
-  const scopes = params.scopes?.filter((scope) => scope !== "offline_access" && isValidScopeToken(scope)) ?? [];
+  const scopes = offeredScopes(params.scopes);
   if (scopes.length > 0) parts.push(`scope=${quoteAuthParam(scopes.join(" "))}`);
   if (params.error !== undefined && params.errorDescription !== undefined) {
     parts.push(`error_description=${quoteAuthParam(params.errorDescription)}`);
@@ -61,7 +67,7 @@ export function buildDpopChallenge(params: DpopChallengeParams): string {
   const parts: string[] = [];
   if (params.error !== undefined) parts.push(`error=${quoteAuthParam(params.error)}`);
   parts.push(`resource_metadata=${quoteAuthParam(params.resourceMetadata)}`);
-  const scopes = params.scopes?.filter(isValidScopeToken) ?? [];
+  const scopes = offeredScopes(params.scopes);
   if (scopes.length > 0) parts.push(`scope=${quoteAuthParam(scopes.join(" "))}`);
   if (params.algorithms.length > 0) parts.push(`algs=${quoteAuthParam(params.algorithms.join(" "))}`);
   if (params.error !== undefined && params.errorDescription !== undefined) {

@@ -10,7 +10,14 @@ export const MCP_ALLOWED_HEADERS = [
   "Last-Event-ID",
   "Mcp-Method",
   "Mcp-Name",
+  // RFC 9449 section 4.1: a DPoP client's proof.
+  "DPoP",
 ] as const;
 
-/** Response headers browser clients must be able to read: the challenge and the session. */
-export const MCP_EXPOSED_HEADERS = ["WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version"] as const;
+/** Response headers browser clients must be able to read: the challenge, the session, the DPoP nonce (RFC 9449 section 8). */
+export const MCP_EXPOSED_HEADERS = [
+  "WWW-Authenticate",
+  "Mcp-Session-Id",
+  "Mcp-Protocol-Version",
+  "DPoP-Nonce",
+] as const;

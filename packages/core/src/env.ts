@@ -3,6 +3,8 @@
  * `.env.example`, so an existing `.env` works unchanged.
  */
 import type { TokenCacheStore } from "./cache.js";
+import { dpopOptionsFromEnv } from "./dpop/options.js";
+import type { DpopReplayStore } from "./dpop/replay.js";
 import { McpOAuthConfigError } from "./errors.js";
 import type { CachedValidation, McpOAuthOptions } from "./options.js";
 
@@ -34,6 +36,11 @@ function seconds(name: string, value: string | undefined): number | undefined {
 export interface EnvironmentStores {
   /** Builds the shared cache store for `OAUTH_CACHE_REDIS_URL`; given the URL and the whole environment. */
   redisCache?: (url: string, env: Environment) => TokenCacheStore<CachedValidation>;
+  /**
+   * Builds the DPoP replay store shared by replicas for `OAUTH_CACHE_REDIS_URL`
+   * (`redisReplayStoreFromEnv` of `@mcp-oauth/redis`), used when DPoP is on.
+   */
+  redisReplay?: (url: string, env: Environment) => DpopReplayStore;
 }
 
 /**
@@ -44,8 +51,12 @@ export interface EnvironmentStores {
  * `OAUTH_CACHE_TTL` and `OAUTH_CACHE_INTROSPECTION_TTL` (seconds), and
  * `OAUTH_CACHE_REDIS_URL` (a `redis://` or `rediss://` URL: the cache store is built by
  * `stores.redisCache`, and without that builder the variable is refused rather than
- * ignored). `overrides` win over the environment (`cache: false` or a `cache.store` of
- * their own leave the URL unused).
+ * ignored), and `OAUTH_DPOP`, `OAUTH_DPOP_ALGS`, `OAUTH_DPOP_NONCE_SECRET` (`dpop`; with
+ * DPoP on and `OAUTH_CACHE_REDIS_URL` set, the replicas share the replay store
+ * `stores.redisReplay` builds, and without that builder the URL is refused: a replica
+ * remembering only its own proofs would accept a proof replayed to another).
+ * `overrides` win over the environment (`cache: false` or a `cache.store` of their own
+ * leave the URL unused by the cache; a `dpop` of their own replaces the DPoP variables).
  */
 export function optionsFromEnv(
   env: Environment = process.env,
@@ -123,10 +134,23 @@ export function optionsFromEnv(
     }
     cache = { ...cache, store: stores.redisCache(redisUrl, env) };
   }
+  let dpop = overrides.dpop ?? dpopOptionsFromEnv(env);
+  if (redisUrl !== undefined && dpop !== undefined && dpop.mode !== "off" && dpop.replay?.store === undefined) {
+    if (!/^rediss?:\/\//i.test(redisUrl))
+      throw new McpOAuthConfigError("OAUTH_CACHE_REDIS_URL", "must be a redis:// or rediss:// (TLS) URL");
+    if (stores.redisReplay === undefined) {
+      throw new McpOAuthConfigError(
+        "OAUTH_CACHE_REDIS_URL",
+        "is set with DPoP on but nothing here builds the shared replay store: pass `{ redisReplay: redisReplayStoreFromEnv }` (from @mcp-oauth/redis) in the third argument of optionsFromEnv",
+      );
+    }
+    dpop = { ...dpop, replay: { ...dpop.replay, store: stores.redisReplay(redisUrl, env) } };
+  }
   return {
     ...(introspection !== undefined ? { introspection } : {}),
     ...overrides,
     ...(cache !== undefined ? { cache } : {}),
+    ...(dpop !== undefined ? { dpop } : {}),
     resource,
     authorizationServers,
     ...(scopes.length > 0 && overrides.scopes === undefined ? { scopes } : {}),

@@ -153,6 +153,7 @@ export const ERROR_RESPONSES: Readonly<Record<McpOAuthErrorCode, ErrorResponse>>
     description: "The request could not be processed",
   },
 
+  dpop_scheme_required: missing("Use the DPoP authentication scheme"),
   dpop_proof_missing: invalidProof("The DPoP scheme needs a DPoP proof header"),
   dpop_multiple_proofs: invalidProof("Send exactly one DPoP header"),
   dpop_proof_malformed: invalidProof("The DPoP proof is malformed"),

@@ -44,6 +44,9 @@ export type McpOAuthErrorCode =
   | "unsupported_media_type"
   // No verdict where one must be (a bug caught by a final gate), or a part that threw: 500.
   | "internal_error"
+  // RFC 9449 section 7.1: DPoP required (`dpop_bound_access_tokens_required`), a Bearer
+  // request is one without credentials of an accepted scheme.
+  | "dpop_scheme_required"
   // RFC 9449 section 7.1 `invalid_dpop_proof`: the `DPoP` proof fails a check of section 4.3.
   | "dpop_proof_missing"
   | "dpop_multiple_proofs"

@@ -44,5 +44,13 @@ export {
   type OktaPresetOptions,
 } from "./presets.js";
 export { ResourceServer } from "./resource-server.js";
+export type {
+  DpopMode,
+  DpopNonceSettings,
+  DpopOptions,
+  DpopReplaySettings,
+  ResolvedDpopOptions,
+} from "./dpop/options.js";
+export type { DpopReplayStore } from "./dpop/replay.js";
 export type { AudienceMatcher } from "./resource-uri.js";
 export type { JsonRpcMessageLike, McpScopePolicy, ScopeHierarchy } from "./scopes.js";

@@ -3,7 +3,15 @@
 // semver: names and signatures here change in any release. Applications import from
 // `@mcp-oauth/core` only.
 export { clientIdFromClaims, ReadonlyURL } from "./auth-info.js";
-export { assertB64Token, extractBearerToken, readBearerToken } from "./authorization-header.js";
+export {
+  assertB64Token,
+  extractBearerToken,
+  isDpopScheme,
+  readAccessToken,
+  readBearerToken,
+  type AccessTokenCredentials,
+  type AccessTokenScheme,
+} from "./authorization-header.js";
 export { isCorsPreflight } from "./cors-preflight.js";
 export {
   checkBodyLimit,

@@ -3,6 +3,7 @@
  * resolved options and served from memory.
  */
 import { McpOAuthConfigError } from "./errors.js";
+import { dpopMetadata } from "./dpop/verifier.js";
 import { WELL_KNOWN_PROTECTED_RESOURCE, type ResolvedOptions } from "./options.js";
 
 export interface ProtectedResourceMetadata {
@@ -12,6 +13,10 @@ export interface ProtectedResourceMetadata {
   bearer_methods_supported: string[];
   resource_name?: string;
   resource_documentation?: string;
+  /** RFC 9728 section 2 / RFC 9449: the proof algorithms accepted, when DPoP is on. */
+  dpop_signing_alg_values_supported?: string[];
+  /** RFC 9728 section 2: whether every token must be DPoP-bound (`dpop.mode` `required`). */
+  dpop_bound_access_tokens_required?: boolean;
   [field: string]: unknown;
 }
 
@@ -24,6 +29,9 @@ const OWN_FIELDS = [
   "bearer_methods_supported",
   "resource_name",
   "resource_documentation",
+  // What the library enforces: published from `dpop`, never claimed by hand.
+  "dpop_signing_alg_values_supported",
+  "dpop_bound_access_tokens_required",
 ];
 
 export function buildProtectedResourceMetadata(options: ResolvedOptions): ProtectedResourceMetadata {
@@ -31,7 +39,7 @@ export function buildProtectedResourceMetadata(options: ResolvedOptions): Protec
     if (Object.hasOwn(options.extraMetadata, field)) {
       throw new McpOAuthConfigError(
         `metadata.${field}`,
-        "is set by the library from the other options (resource, authorizationServers, scopes/scopesSupported, resourceName, resourceDocumentation); remove it",
+        "is set by the library from the other options (resource, authorizationServers, scopes/scopesSupported, resourceName, resourceDocumentation, dpop); remove it",
       );
     }
   }
@@ -49,6 +57,8 @@ export function buildProtectedResourceMetadata(options: ResolvedOptions): Protec
     bearer_methods_supported: ["header"],
     ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
     ...(options.resourceDocumentation !== undefined ? { resource_documentation: options.resourceDocumentation } : {}),
+    // Exactly what is enforced (none when DPoP is off).
+    ...dpopMetadata(options.dpop),
   };
 }
 

@@ -7,6 +7,7 @@ import { createSecretKey, type KeyObject } from "node:crypto";
 import { MemoryTokenCache, type TokenCacheStore } from "./cache.js";
 import { McpOAuthConfigError, type McpOAuthErrorCode } from "./errors.js";
 import type { McpOAuthEventListener } from "./events.js";
+import { DPOP_DEFAULTS, resolveDpopOptions, type DpopOptions, type ResolvedDpopOptions } from "./dpop/options.js";
 import { AudienceMatcher, hasUserinfoOrFragment, isLoopbackHost } from "./resource-uri.js";
 import {
   compileScopeHierarchy,
@@ -220,6 +221,11 @@ export interface McpOAuthOptions {
   maxResponseBytes?: number;
   /** `Retry-After` on 503 answers when an upstream is unreachable, in seconds. Default 5. */
   retryAfterSeconds?: number;
+  /**
+   * DPoP sender-constrained tokens (RFC 9449, the MCP DPoP extension draft). Default off.
+   * Env: `OAUTH_DPOP`, `OAUTH_DPOP_ALGS`, `OAUTH_DPOP_NONCE_SECRET`.
+   */
+  dpop?: DpopOptions;
 }
 
 /** Options after validation: everything the hot path needs, computed once. */
@@ -258,6 +264,8 @@ export interface ResolvedOptions {
       }>
     | undefined;
   readonly onEvent: McpOAuthEventListener | undefined;
+  /** DPoP, checked on every request after the token's verdict (never cached). */
+  readonly dpop: ResolvedDpopOptions;
 }
 
 export interface ResolvedTokenRules {
@@ -319,6 +327,19 @@ export const DEFAULTS = Object.freeze({
     ttlSeconds: 300,
     introspectionTtlSeconds: 60,
     negativeTtlSeconds: 10,
+  }),
+  // DPoP's own resolver (dpop/options.ts) reads DPOP_DEFAULTS: the same values, listed here
+  // with the option paths docs/configuration.md uses.
+  dpop: Object.freeze({
+    mode: DPOP_DEFAULTS.mode,
+    algorithms: DPOP_DEFAULTS.algorithms,
+    iatWindowSeconds: DPOP_DEFAULTS.iatWindowSeconds,
+    clockToleranceSeconds: DPOP_DEFAULTS.clockToleranceSeconds,
+    "nonce.lifetimeSeconds": DPOP_DEFAULTS.nonceLifetimeSeconds,
+    "replay.maxEntries": DPOP_DEFAULTS.replayMaxEntries,
+    keyCacheEntries: DPOP_DEFAULTS.keyCacheEntries,
+    maxProofLength: DPOP_DEFAULTS.maxProofLength,
+    maxJtiLength: DPOP_DEFAULTS.maxJtiLength,
   }),
 });
 
@@ -647,6 +668,7 @@ export function resolveOptions(options: McpOAuthOptions): ResolvedOptions {
     introspection,
     cache,
     onEvent: options.onEvent,
+    dpop: resolveDpopOptions(options.dpop),
     tokenRules: Object.freeze({
       issuers,
       jwksUri,

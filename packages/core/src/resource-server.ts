@@ -4,11 +4,20 @@
  * and answers; every decision is made here.
  */
 import { clientIdFromClaims, freezeClaims, ReadonlyURL, type AuthInfo, type AuthInfoExtra } from "./auth-info.js";
-import { assertB64Token, readBearerToken, type TokenRequest } from "./authorization-header.js";
+import {
+  assertB64Token,
+  isDpopScheme,
+  readAccessToken,
+  readBearerToken,
+  type AccessTokenScheme,
+  type TokenRequest,
+} from "./authorization-header.js";
 import { decisionFingerprint, tokenCacheKey } from "./cache.js";
 import { acceptedTtlMs, isFresh, isNegativelyCached } from "./cache-policy.js";
 import { AuthorizationServerDirectory } from "./discovery.js";
-import { answerFor, type ErrorAnswer } from "./error-responses.js";
+import { boundThumbprintOf, dpopProofsOf } from "./dpop/request.js";
+import { DpopVerifier, type VerifiedDpop } from "./dpop/verifier.js";
+import { answerFor, dpopAnswerFor, ERROR_RESPONSES, type ErrorAnswer } from "./error-responses.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "./errors.js";
 import { emitter, type AuthorizationServerReport, type McpOAuthEventListener, type ValidationStats } from "./events.js";
 import { ClaimInterner } from "./interning.js";
@@ -54,6 +63,10 @@ export class ResourceServer {
   /** Every AuthInfo's `resource`: one read-only URL (see `ReadonlyURL`). */
   readonly #resourceUrl: URL;
   readonly #interner = new ClaimInterner();
+  /** The DPoP check (RFC 9449), undefined when `dpop.mode` is off. */
+  readonly #dpop: DpopVerifier | undefined;
+  /** A fresh nonce for the answer of an accepted request (`successHeaders`), by its AuthInfo. */
+  readonly #nextNonces = new WeakMap<AuthInfo, string>();
   readonly #stats: ValidationStats = {
     accepted: 0,
     rejected: 0,
@@ -111,6 +124,13 @@ export class ResourceServer {
             internals.fetch,
           );
     this.options.cache?.store.listen?.(emit);
+    this.#dpop =
+      this.options.dpop.mode === "off"
+        ? undefined
+        : new DpopVerifier(this.options.dpop, {
+            resourceUrl: this.options.resourceUrl,
+            audience: this.options.resource,
+          });
   }
 
   /** Finds and verifies the request's bearer token. Rejects with `McpOAuthError`. */
@@ -134,7 +154,60 @@ export class ResourceServer {
    * deferred `next()`.
    */
   check(request: TokenRequest): AuthInfo | Promise<AuthInfo> {
-    return this.#verify(readBearerToken(request, this.options.tokenRules.maxTokenLength), true);
+    const dpop = this.#dpop;
+    if (dpop === undefined) return this.#verify(readBearerToken(request, this.options.tokenRules.maxTokenLength), true);
+    const { scheme, token } = readAccessToken(request, this.options.tokenRules.maxTokenLength, dpop.mode === "allowed");
+    // The token's verdict first, from the cache when it holds one; then, on every request,
+    // its key binding and the proof (RFC 9449 sections 4.3 and 7.1), which are never cached.
+    const verdict = this.#verify(token, true);
+    if (verdict instanceof Promise) return verdict.then((auth) => this.#bind(dpop, auth, scheme, request));
+    return this.#bind(dpop, verdict, scheme, request);
+  }
+
+  /**
+   * What `cnf.jkt` (the JWT claim or the introspection answer's, RFC 9449 section 6) makes of
+   * an accepted token: under Bearer, a bound token is a downgrade (section 7.2) and refused;
+   * under DPoP, the proof is checked against it (a token without one is refused there).
+   */
+  #bind(
+    dpop: DpopVerifier,
+    auth: AuthInfo,
+    scheme: AccessTokenScheme,
+    request: TokenRequest,
+  ): AuthInfo | Promise<AuthInfo> {
+    const extra = auth.extra as unknown as AuthInfoExtra;
+    const bound = boundThumbprintOf(extra.claims);
+    if (scheme === "Bearer") {
+      if (bound !== undefined) throw new McpOAuthError("dpop_bound_token_as_bearer", "DPoP-bound token sent as Bearer");
+      return auth;
+    }
+    const verified = dpop.verify({
+      // Missing method or target (an adapter that passes neither): no proof can match them.
+      method: request.method ?? "",
+      proofs: dpopProofsOf(request),
+      // Never the Host header: htu takes the configured resource's origin (htu.ts).
+      requestTarget: request.originalUrl ?? request.url ?? "",
+      accessToken: auth.token,
+      boundThumbprint: bound,
+    });
+    if (verified instanceof Promise) return verified.then((proof) => this.#proven(auth, extra, proof));
+    return this.#proven(auth, extra, verified);
+  }
+
+  #proven(auth: AuthInfo, extra: AuthInfoExtra, proof: VerifiedDpop): AuthInfo {
+    // `extra` is this request's own (built by #settle): the proof's key goes in it alone.
+    extra.dpop = { jkt: proof.thumbprint };
+    if (proof.nextNonce !== undefined) this.#nextNonces.set(auth, proof.nextNonce);
+    return auth;
+  }
+
+  /**
+   * Headers for the answer to an accepted request: `DPoP-Nonce` when nonces are on and the
+   * one the client used is past half its life (RFC 9449 section 8.2), else none.
+   */
+  successHeaders(auth: AuthInfo): Readonly<Record<string, string>> | undefined {
+    const nonce = this.#nextNonces.get(auth);
+    return nonce === undefined ? undefined : { "DPoP-Nonce": nonce };
   }
 
   /**
@@ -394,17 +467,30 @@ export class ResourceServer {
   /**
    * Status, headers and JSON body for a refusal. An unexpected error (a bug, or a library
    * failing in a way we did not foresee) means the token could not be checked: 503, never
-   * a 500 with a stack trace and never `invalid_token`.
+   * a 500 with a stack trace and never `invalid_token`. With DPoP on, `request` (the refused
+   * one) tells which scheme's challenge carries the error (RFC 9449 section 7.1), and the
+   * answer carries `DPoP-Nonce` when nonces are on.
    */
-  answer(error: unknown): ErrorAnswer {
+  answer(error: unknown, request?: TokenRequest): ErrorAnswer {
     const known =
       error instanceof McpOAuthError
         ? error
         : new McpOAuthError("upstream_unavailable", "unexpected failure while checking the token", { cause: error });
-    return answerFor(known, {
+    const context = {
       resourceMetadataUrl: this.options.resourceMetadataUrl,
       requiredScopes: this.options.requiredScopes,
       retryAfterSeconds: this.options.retryAfterSeconds,
+    };
+    const dpop = this.#dpop;
+    if (dpop === undefined) return answerFor(known, context);
+    const authorization = request?.headers["authorization"];
+    return dpopAnswerFor(known, context, {
+      mode: dpop.mode as "allowed" | "required",
+      algorithms: dpop.algorithms,
+      scheme: isDpopScheme(authorization) ? "DPoP" : typeof authorization === "string" ? "Bearer" : undefined,
+      // On the answers that ask for credentials (401, 403): the ones a client retries with a
+      // proof. Not on a 5xx, which an adapter may build once at start-up (its nonce would go stale).
+      nonce: ERROR_RESPONSES[known.code].challenge ? dpop.nonce() : undefined,
     });
   }
 

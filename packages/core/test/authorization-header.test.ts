@@ -3,7 +3,13 @@
  * source; query and form-body tokens are refused, never used.
  */
 import { describe, expect, it } from "@jest/globals";
-import { extractBearerToken, readBearerToken, type TokenRequest } from "../src/authorization-header.js";
+import {
+  extractBearerToken,
+  isDpopScheme,
+  readAccessToken,
+  readBearerToken,
+  type TokenRequest,
+} from "../src/authorization-header.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../src/errors.js";
 
 const MAX = 100;
@@ -291,5 +297,76 @@ describe("extractBearerToken: precedence", () => {
         expect((error as Error).message).not.toContain(secret);
       }
     }
+  });
+});
+
+describe("readAccessToken: the DPoP scheme (RFC 9449 section 7.1)", () => {
+  const read = (authorization: string | string[] | undefined, bearer = true): string => {
+    try {
+      const { scheme, token } = readAccessToken(withHeader(authorization), MAX, bearer);
+      return `${scheme} ${token}`;
+    } catch (error) {
+      if (error instanceof McpOAuthError) return error.code;
+      throw error;
+    }
+  };
+
+  it.each(["DPoP", "dpop", "DPOP", "dPoP"])("accepts the scheme %s case-insensitively, as DPoP", (scheme) => {
+    expect(read(`${scheme} ${TOKEN}`)).toBe(`DPoP ${TOKEN}`);
+    expect(read(`${scheme}   ${TOKEN}`, false)).toBe(`DPoP ${TOKEN}`);
+  });
+
+  it("accepts Bearer beside DPoP, and refuses it where DPoP is required", () => {
+    expect(read(`Bearer ${TOKEN}`)).toBe(`Bearer ${TOKEN}`);
+    expect(read(`bearer ${TOKEN}`)).toBe(`Bearer ${TOKEN}`);
+    expect(read(`Bearer ${TOKEN}`, false)).toBe("dpop_scheme_required");
+  });
+
+  it("refuses other schemes, and DPoP without a token, as for Bearer", () => {
+    // HOBA (RFC 7486): another scheme of four letters.
+    for (const header of [`DPoPx ${TOKEN}`, `DPo ${TOKEN}`, `Basic ${TOKEN}`, "DPoP-x y", `HOBA ${TOKEN}`]) {
+      expect(read(header)).toBe("unsupported_scheme");
+      expect(read(header, false)).toBe("unsupported_scheme");
+    }
+    expect(read("DPoP")).toBe("malformed_authorization_header");
+    expect(read("DPoP ")).toBe("malformed_authorization_header");
+    expect(read(undefined)).toBe("token_missing");
+    expect(read(undefined, false)).toBe("token_missing");
+    expect(read([`DPoP ${TOKEN}`, `DPoP ${TOKEN}`])).toBe("multiple_authorization_headers");
+  });
+
+  it("keeps the checks before the scheme: a query token, a long header", () => {
+    expect(
+      (() => {
+        try {
+          readAccessToken(withHeader(`DPoP ${TOKEN}`, { url: "/mcp?access_token=x" }), MAX, true);
+          return "ok";
+        } catch (error) {
+          return (error as McpOAuthError).code;
+        }
+      })(),
+    ).toBe("token_in_query");
+    expect(read(`DPoP ${"a".repeat(MAX + 1)}`)).toBe("token_too_large");
+  });
+
+  it("readBearerToken still refuses the DPoP scheme (DPoP off)", () => {
+    expect(() => readBearerToken(withHeader(`DPoP ${TOKEN}`), MAX)).toThrow(
+      expect.objectContaining({ code: "unsupported_scheme" }),
+    );
+  });
+
+  it("isDpopScheme: the DPoP scheme followed by a space, any case, on one string value", () => {
+    expect(isDpopScheme(`DPoP ${TOKEN}`)).toBe(true);
+    expect(isDpopScheme(`dpop ${TOKEN}`)).toBe(true);
+    for (const value of [
+      `Bearer ${TOKEN}`,
+      "DPoP",
+      `DPoPx ${TOKEN}`,
+      `DPo ${TOKEN}`,
+      `HOBA ${TOKEN}`,
+      undefined,
+      [`DPoP ${TOKEN}`],
+    ])
+      expect(isDpopScheme(value)).toBe(false);
   });
 });

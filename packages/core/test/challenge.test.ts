@@ -177,6 +177,7 @@ describe("buildChallenge", () => {
 const CHALLENGED: [McpOAuthErrorCode, number, string | undefined][] = [
   ["token_missing", 401, undefined],
   ["unsupported_scheme", 401, undefined],
+  ["dpop_scheme_required", 401, undefined],
   ["malformed_authorization_header", 400, "invalid_request"],
   ["multiple_authorization_headers", 400, "invalid_request"],
   ["token_in_query", 400, "invalid_request"],

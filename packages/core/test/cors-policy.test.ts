@@ -25,8 +25,12 @@ describe("corsResponseHeaders", () => {
     expect(corsResponseHeaders("https://app.example", false)).toEqual({
       "Access-Control-Allow-Origin": "https://app.example",
       Vary: "Origin",
-      "Access-Control-Expose-Headers": "WWW-Authenticate,Mcp-Session-Id,Mcp-Protocol-Version",
+      "Access-Control-Expose-Headers": "WWW-Authenticate,Mcp-Session-Id,Mcp-Protocol-Version,DPoP-Nonce",
     });
+    // RFC 9449: a browser DPoP client sends its proof in `DPoP` and reads `DPoP-Nonce`.
+    expect(corsResponseHeaders("https://app.example", true)["Access-Control-Allow-Headers"]!.split(",")).toContain(
+      "DPoP",
+    );
     expect(corsResponseHeaders("https://app.example", true, 60)).toMatchObject({
       "Access-Control-Allow-Methods": "GET,POST,DELETE,OPTIONS",
       "Access-Control-Max-Age": "60",

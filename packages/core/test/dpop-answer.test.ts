@@ -55,6 +55,22 @@ describe("buildDpopChallenge", () => {
     );
   });
 
+  it("leaves out algs with no algorithm, and error_description without a description", () => {
+    expect(buildDpopChallenge({ resourceMetadata: METADATA, algorithms: [], error: "invalid_token" })).toBe(
+      `DPoP error="invalid_token", resource_metadata="${METADATA}"`,
+    );
+  });
+
+  it("never names offline_access in scope (MCP 2026-07-28: SHOULD NOT), as the Bearer challenge", () => {
+    const header = buildDpopChallenge({
+      resourceMetadata: METADATA,
+      scopes: ["mcp:read", "offline_access"],
+      algorithms: ALGS,
+    });
+    expect(parseChallenge(header).params["scope"]).toBe("mcp:read");
+    expect(header).not.toContain("offline_access");
+  });
+
   it.each(['", error="forged"', "x\r\nSet-Cookie: a=b", 'a\\"b'])("never lets %j forge a parameter", (nasty) => {
     const header = buildDpopChallenge({ resourceMetadata: nasty, scopes: [nasty], algorithms: [nasty] });
     const { scheme, params } = parseChallenge(header);
@@ -64,6 +80,31 @@ describe("buildDpopChallenge", () => {
 });
 
 describe("dpopAnswerFor", () => {
+  it.each<[McpOAuthErrorCode, string]>([
+    ["dpop_iat_out_of_window", "invalid_dpop_proof"],
+    ["dpop_nonce_required", "use_dpop_nonce"],
+  ])("puts a proof error (%s) on the DPoP challenge whatever scheme the request named", (code, error) => {
+    for (const scheme of ["Bearer", undefined] as const) {
+      const found = challenges(
+        dpopAnswerFor(new McpOAuthError(code, "x"), CONTEXT, allowed(scheme)).headers["WWW-Authenticate"],
+      );
+      expect(found["DPoP"]!["error"]).toBe(error);
+      expect(found["Bearer"]!["error"]).toBeUndefined();
+    }
+  });
+
+  it("sends no DPoP-Nonce header at all without a nonce", () => {
+    const answer = dpopAnswerFor(new McpOAuthError("dpop_nonce_required", "x"), CONTEXT, allowed("DPoP"));
+    expect(Object.keys(answer.headers)).not.toContain("DPoP-Nonce");
+  });
+
+  it("offers the base scopes for a refusal other than insufficient_scope, whatever scopes the error carries", () => {
+    const error = new McpOAuthError("token_expired", "x", { requiredScopes: ["mcp:write"] });
+    const found = challenges(dpopAnswerFor(error, CONTEXT, allowed("DPoP")).headers["WWW-Authenticate"]);
+    expect(found["DPoP"]!["scope"]).toBe("mcp:read");
+    expect(found["Bearer"]!["scope"]).toBe("mcp:read");
+  });
+
   it("offers both schemes, without error, to a request without credentials (allowed)", () => {
     const answer = dpopAnswerFor(new McpOAuthError("token_missing", "x"), CONTEXT, allowed(undefined));
     expect(answer.status).toBe(401);

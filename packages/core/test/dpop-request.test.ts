@@ -49,6 +49,19 @@ describe("dpopProofsOf", () => {
     expect(dpopProofsOf({ headers: { dpop: "a.b.c" } })).toBe("a.b.c");
     expect(dpopProofsOf({ headers: {} })).toBeUndefined();
   });
+
+  it("reads headers.dpop when rawHeaders hold none: a request shim (mcp-framework's handleRequest) sets headers only", () => {
+    expect(dpopProofsOf({ headers: { dpop: "a.b.c" }, rawHeaders: [] })).toBe("a.b.c");
+    // Two folded into one value by whoever built the shim: still two, refused by the proof check.
+    expect(dpopProofsOf({ headers: { dpop: "a.b.c, d.e.f" }, rawHeaders: ["Host", "x"] })).toBe("a.b.c, d.e.f");
+  });
+
+  it("finds DPoP in rawHeaders under any spelling of its name, and no value past the end of the list", () => {
+    for (const name of ["DPoP", "dpop", "DPOP", "dPoP"])
+      expect(dpopProofsOf({ headers: {}, rawHeaders: ["Host", "h", name, "a.b.c"] })).toEqual(["a.b.c"]);
+    expect(dpopProofsOf({ headers: {}, rawHeaders: ["Host", "h", "DPoP"] })).toBeUndefined();
+    expect(dpopProofsOf({ headers: {}, rawHeaders: ["DPoPx", "a", "DPo", "b"] })).toBeUndefined();
+  });
 });
 
 describe("boundThumbprintOf", () => {
@@ -58,10 +71,17 @@ describe("boundThumbprintOf", () => {
     expect(boundThumbprintOf({ cnf: { "x5t#S256": JKT } })).toBeUndefined();
   });
 
-  it.each([[null], ["jkt"], [[JKT]], [{ jkt: 5 }], [{ jkt: "short" }], [{ jkt: `${JKT}=` }], [{ jkt: "" }]])(
-    "refuses cnf %j as an invalid token, never as unbound",
-    async (cnf) => {
-      expect(await codeOf(settle(async () => boundThumbprintOf({ cnf })))).toBe("claim_invalid");
-    },
-  );
+  it.each([
+    [null],
+    ["jkt"],
+    [[JKT]],
+    [{ jkt: 5 }],
+    [{ jkt: "short" }],
+    [{ jkt: `${JKT}=` }],
+    [{ jkt: "" }],
+    // An array whose string form is a thumbprint: only a string is one.
+    [{ jkt: [JKT] }],
+  ])("refuses cnf %j as an invalid token, never as unbound", async (cnf) => {
+    expect(await codeOf(settle(async () => boundThumbprintOf({ cnf })))).toBe("claim_invalid");
+  });
 });

@@ -79,7 +79,8 @@ export function sendInternalError(req: IncomingMessage, res: ServerResponse): vo
 export function sendRefusal(server: ResourceServer, req: IncomingMessage, res: ServerResponse, error: unknown): void {
   let answer: ErrorAnswer;
   try {
-    answer = server.answer(error);
+    // The request tells which scheme's challenge carries the error when DPoP is on.
+    answer = server.answer(error, req);
   } catch {
     answer = INTERNAL_ERROR;
   }

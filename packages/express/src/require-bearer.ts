@@ -1,5 +1,7 @@
 /**
- * `requireBearer()`: a valid bearer token for this resource, or an RFC 6750 answer.
+ * `requireBearer()`: a valid bearer token for this resource (or, with `dpop` on, a DPoP-bound
+ * token and its proof, RFC 9449: the method, the request target and every `DPoP` header go
+ * to the core as they are), or an RFC 6750 answer.
  * On success `req.auth` holds the MCP SDK's `AuthInfo`. Every request is authenticated,
  * an `OPTIONS` one included: CORS preflights are answered in front of it (oauthCors).
  */
@@ -38,7 +40,7 @@ export function requireBearer(server: ResourceServer): Middleware {
         settleLater(result, server, request, res, next, baseScopes);
         return;
       }
-      accept(server, request, result, baseScopes);
+      accept(server, request, res, result, baseScopes);
     } catch (error) {
       sendRefusal(server, req, res, error);
       return;
@@ -56,7 +58,7 @@ function settleLater(
   baseScopes: readonly string[],
 ): void {
   pending
-    .then((auth) => accept(server, request, auth, baseScopes))
+    .then((auth) => accept(server, request, res, auth, baseScopes))
     .then(
       () => nextFromCallback(request, res, next),
       (error: unknown) => sendRefusal(server, request, res, error),
@@ -66,9 +68,13 @@ function settleLater(
 function accept(
   server: ResourceServer,
   request: AuthenticatedRequest,
+  res: ServerResponse,
   auth: AuthInfo,
   baseScopes: readonly string[],
 ): void {
   server.checkScopes(auth, baseScopes);
+  // A fresh DPoP nonce, when the core has one for this answer (RFC 9449 section 8.2).
+  const headers = server.successHeaders(auth);
+  if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   recordVerdict(request, auth);
 }

@@ -164,7 +164,7 @@ describe("full configuration", () => {
     scopesSupported: ["mcp:read", "mcp:write"],
     resourceName: "Notes MCP server",
     resourceDocumentation: "https://docs.example.com/mcp",
-    metadata: { resource_policy_uri: "https://example.com/policy", dpop_bound_access_tokens_required: false },
+    metadata: { resource_policy_uri: "https://example.com/policy", tls_client_certificate_bound_access_tokens: false },
   };
   const app = appWith(protectedResourceMetadata(serverFor(options)));
 
@@ -179,7 +179,7 @@ describe("full configuration", () => {
       resource_name: "Notes MCP server",
       resource_documentation: "https://docs.example.com/mcp",
       resource_policy_uri: "https://example.com/policy",
-      dpop_bound_access_tokens_required: false,
+      tls_client_certificate_bound_access_tokens: false,
     });
   });
 

@@ -18,6 +18,7 @@ import {
   type AuthInfo,
   type ErrorAnswer,
   type McpOAuthOptions,
+  type TokenRequest,
 } from "@mcp-oauth/core";
 import {
   assertPlainUtf8,
@@ -201,26 +202,29 @@ export function createFetchProtection(options: FetchProtectionOptions): FetchPro
       }
     }
     const corsHeaders = corsFor(request, false);
-    const refuse = (error: unknown): Response => answerResponse(request, server.answer(error), corsHeaders);
+    const authorization = headers.get("authorization") ?? undefined;
+    const contentType = headers.get("content-type") ?? undefined;
+    // What the core judges: the Authorization and DPoP headers (`Headers` joins repeated ones
+    // with ", ", which the proof check refuses as several proofs), the method and the target.
+    const tokenRequest: TokenRequest = {
+      headers: { authorization, "content-type": contentType, dpop: headers.get("dpop") ?? undefined },
+      url: url.pathname + url.search,
+      method: request.method,
+    };
+    const refuse = (error: unknown): Response =>
+      answerResponse(request, server.answer(error, tokenRequest), corsHeaders);
 
     // The token (and the base scopes): refusals are the table's, an unforeseen failure 503.
     let current = request;
     let authInfo: AuthInfo;
     try {
-      const authorization = headers.get("authorization") ?? undefined;
-      const contentType = headers.get("content-type") ?? undefined;
-      let formBody: Record<string, string> | undefined;
       if (readsFormBody(authorization, contentType) && request.body !== null) {
         // Read (bounded) only to refuse a token in it (RFC 6750 section 2.2); handed on as read.
         const bytes = await readBytes(request, FORM_BODY_LIMIT_BYTES);
-        formBody = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(bytes)));
+        tokenRequest.body = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(bytes)));
         current = rebuilt(request, bytes);
       }
-      const checked = server.check({
-        headers: { authorization, "content-type": contentType },
-        url: url.pathname + url.search,
-        body: formBody,
-      });
+      const checked = server.check(tokenRequest);
       authInfo = checked instanceof Promise ? await checked : checked;
       server.checkScopes(authInfo, baseScopes);
     } catch (error) {

@@ -32,7 +32,7 @@ import {
   type ProtectedResourceMetadataOptions,
 } from "@mcp-oauth/express";
 import { McpOAuthConfigError, McpOAuthError, type AuthInfo, type ResourceServer } from "@mcp-oauth/core";
-import { assertPlainUtf8, parseJsonBody, readBearerToken } from "@mcp-oauth/core/internal";
+import { assertPlainUtf8, parseJsonBody, readAccessToken, readBearerToken } from "@mcp-oauth/core/internal";
 import type { FrameworkTransport, RequestListener } from "./framework-internals.js";
 import { takeAllowedOrigins } from "./framework-internals.js";
 import { bridged, contextOf } from "./verdicts.js";
@@ -61,9 +61,11 @@ function ownerOf(req: AuthenticatedRequest, acceptedOwner: string | undefined): 
   return acceptedOwner ?? tokenOwner(req.auth!);
 }
 
-function hasNoBearer(req: IncomingMessage, maxTokenLength: number): boolean {
+/** No access token under a scheme OAuth accepts (Bearer, and DPoP when `dpop` is on). */
+function hasNoBearer(req: IncomingMessage, maxTokenLength: number, dpop: boolean): boolean {
   try {
-    readBearerToken(req, maxTokenLength);
+    if (dpop) readAccessToken(req, maxTokenLength, true);
+    else readBearerToken(req, maxTokenLength);
     return false;
   } catch (error) {
     return error instanceof McpOAuthError && (error.code === "token_missing" || error.code === "unsupported_scheme");
@@ -194,6 +196,7 @@ export function createBridge(
   const bearer = requireBearer(server);
   const scopes = requireScopes(server, {});
   const maxTokenLength = server.options.tokenRules.maxTokenLength;
+  const dpop = server.options.dpop.mode !== "off";
 
   return (transport) => {
     const endpoints = transport.config.auth?.endpoints ?? {};
@@ -321,7 +324,7 @@ export function createBridge(
         };
 
         const authenticate = (): void => {
-          if (options.alsoAccept.length > 0 && hasNoBearer(req, maxTokenLength)) {
+          if (options.alsoAccept.length > 0 && hasNoBearer(req, maxTokenLength, dpop)) {
             tryOthers(0).catch(fail);
             return;
           }

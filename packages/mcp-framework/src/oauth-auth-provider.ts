@@ -123,7 +123,7 @@ export class OAuthAuthProvider extends FrameworkOAuthProviderBase {
           }
         }
       }
-      scope.refusal = this.resourceServer.answer(error);
+      scope.refusal = this.resourceServer.answer(error, req);
       return false;
     }
   }

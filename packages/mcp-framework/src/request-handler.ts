@@ -12,7 +12,7 @@ import { Readable } from "node:stream";
 import type { AuthInfo } from "@mcp-oauth/core";
 import { scopeServerTasks } from "./framework-internals.js";
 import { ownerOfCall, tokenOwner } from "./owners.js";
-import { requestScope } from "./verdicts.js";
+import { requestScope, type RequestScope } from "./verdicts.js";
 
 /** The part of mcp-framework's `MCPServer` this handler uses. */
 export interface WebRequestHandler {
@@ -52,8 +52,9 @@ export function frameworkRequestHandler(
     // The provider finds here what mcpOAuth in front already established (`req.auth`), so a
     // token is validated once, and keeps a refusal of its own for this request only.
     const auth = (req as IncomingMessage & { auth?: AuthInfo }).auth;
+    const scope: RequestScope = { auth, ...(auth !== undefined ? { owner: tokenOwner(auth) } : {}) };
     requestScope
-      .run({ auth, ...(auth !== undefined ? { owner: tokenOwner(auth) } : {}) }, async () => {
+      .run(scope, async () => {
         await (tasksScoped ??= scopeServerTasks(server, ownerOfCall));
         return server.handleRequest(
           toWebRequest(req),
@@ -63,6 +64,10 @@ export function frameworkRequestHandler(
       .then(async (response) => {
         res.statusCode = response.status;
         response.headers.forEach((value, name) => res.setHeader(name, value));
+        // The framework's refusal carries only the provider's challenge: the nonce a DPoP
+        // client must use (RFC 9449 section 9) is the core's answer too, written here.
+        const nonce = scope.refusal?.headers["DPoP-Nonce"];
+        if (nonce !== undefined && response.status === scope.refusal!.status) res.setHeader("DPoP-Nonce", nonce);
         res.end(Buffer.from(await response.arrayBuffer()));
       })
       .catch(() => {

@@ -8,7 +8,20 @@
  * every Redis call; default 500).
  */
 import { McpOAuthConfigError, type Environment } from "@mcp-oauth/core";
+import { RedisReplayStore, type RedisReplayStoreOptions } from "./redis-replay-store.js";
 import { RedisTokenCache, type RedisTokenCacheOptions } from "./redis-token-cache.js";
+
+function timeoutMsOf(env: Environment): number | undefined {
+  const timeout = env["OAUTH_CACHE_REDIS_TIMEOUT_MS"]?.trim();
+  if (timeout === undefined || timeout === "") return undefined;
+  const timeoutMs = Number(timeout);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new McpOAuthConfigError(
+      "OAUTH_CACHE_REDIS_TIMEOUT_MS",
+      `"${timeout}" is not a positive number of milliseconds`,
+    );
+  return timeoutMs;
+}
 
 export function redisCacheFromEnv(
   url: string,
@@ -19,20 +32,27 @@ export function redisCacheFromEnv(
   if (lease !== undefined && lease !== "" && lease !== "on" && lease !== "off") {
     throw new McpOAuthConfigError("OAUTH_CACHE_REDIS_LEASE", `"${lease}" is not one of on, off`);
   }
-  const timeout = env["OAUTH_CACHE_REDIS_TIMEOUT_MS"]?.trim();
-  let timeoutMs: number | undefined;
-  if (timeout !== undefined && timeout !== "") {
-    timeoutMs = Number(timeout);
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
-      throw new McpOAuthConfigError(
-        "OAUTH_CACHE_REDIS_TIMEOUT_MS",
-        `"${timeout}" is not a positive number of milliseconds`,
-      );
-  }
+  const timeoutMs = timeoutMsOf(env);
   return new RedisTokenCache({
     ...(lease === "off" ? { lease: false } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...options,
     url,
   });
+}
+
+/**
+ * The DPoP replay store `optionsFromEnv` builds when DPoP is on and `OAUTH_CACHE_REDIS_URL`
+ * is set: the same Redis as the token cache, the same deadline (`OAUTH_CACHE_REDIS_TIMEOUT_MS`)
+ * and the same outage policy (this replica's own memory while Redis does not answer).
+ *
+ *   optionsFromEnv(process.env, overrides, { redisCache: redisCacheFromEnv, redisReplay: redisReplayStoreFromEnv })
+ */
+export function redisReplayStoreFromEnv(
+  url: string,
+  env: Environment = process.env,
+  options: Omit<RedisReplayStoreOptions, "url" | "client"> = {},
+): RedisReplayStore {
+  const timeoutMs = timeoutMsOf(env);
+  return new RedisReplayStore({ ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...options, url });
 }

@@ -11,9 +11,10 @@
  * is then caught only by the `iat` window and nonces. `onUnavailable: "refuse"` fails closed
  * instead: 503 `dpop_replay_unavailable` until Redis answers.
  */
-import { Redis, type RedisOptions } from "ioredis";
-import { McpOAuthConfigError, McpOAuthError, type McpOAuthEvent, type McpOAuthEventListener } from "@mcp-oauth/core";
+import type { Redis, RedisOptions } from "ioredis";
+import { McpOAuthConfigError, McpOAuthError, type McpOAuthEventListener } from "@mcp-oauth/core";
 import { DEFAULT_REPLAY_MAX_ENTRIES, MemoryReplayStore, type DpopReplayStore } from "@mcp-oauth/core/internal";
+import { FAILED, positive, RedisLink } from "./redis-link.js";
 
 export interface RedisReplayStoreOptions {
   /** `redis://…` or `rediss://…` (TLS). Either this or `client`. */
@@ -37,82 +38,40 @@ export interface RedisReplayStoreOptions {
 }
 
 const KEY = "v1:j:";
-const STORE_NAME = "redis-dpop-replay";
-const FAILED = Symbol("failed");
-
-function positive(option: string, value: number | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new McpOAuthConfigError(
-      option,
-      `must be a ${allowZero ? "non-negative" : "positive"} number, not ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-/** An error in words for an event, without credentials a URL might carry. */
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\/\/[^/@\s]*@/g, "//***@").slice(0, 200);
-}
 
 export class RedisReplayStore implements DpopReplayStore {
   readonly client: Redis;
-  readonly #ownsClient: boolean;
+  /** The connection under the outage policy this package's stores share (redis-link.ts). */
+  readonly #link: RedisLink;
   readonly #prefix: string;
-  readonly #timeoutMs: number;
-  readonly #retryAfterMs: number;
   readonly #refuseWhenUnavailable: boolean;
   readonly #memory: MemoryReplayStore | undefined;
-  readonly #listeners = new Set<McpOAuthEventListener>();
-  #available = true;
-  #quietUntil = 0;
-  #closed = false;
 
   constructor(options: RedisReplayStoreOptions) {
-    if ((options.url === undefined) === (options.client === undefined)) {
-      throw new McpOAuthConfigError("url", "give RedisReplayStore either a redis:// or rediss:// `url` or a `client`");
-    }
-    if (options.url !== undefined && !/^rediss?:\/\//i.test(options.url)) {
-      throw new McpOAuthConfigError("url", "must be a redis:// or rediss:// (TLS) URL");
-    }
     const onUnavailable = options.onUnavailable ?? "local";
     if (onUnavailable !== "local" && onUnavailable !== "refuse") {
       throw new McpOAuthConfigError("onUnavailable", `"${String(onUnavailable)}" is not one of local, refuse`);
     }
     this.#refuseWhenUnavailable = onUnavailable === "refuse";
     this.#prefix = options.keyPrefix ?? "mcp-oauth:";
-    this.#timeoutMs = positive("timeoutMs", options.timeoutMs, 500);
-    this.#retryAfterMs = positive("retryAfterMs", options.retryAfterMs, 1000, true);
     const memoryEntries = positive("memoryEntries", options.memoryEntries, DEFAULT_REPLAY_MAX_ENTRIES, true);
+    this.#link = new RedisLink({
+      owner: "RedisReplayStore",
+      url: options.url,
+      client: options.client,
+      redisOptions: options.redisOptions,
+      timeoutMs: options.timeoutMs,
+      retryAfterMs: options.retryAfterMs,
+      connectionName: "mcp-oauth-dpop",
+      storeName: "redis-dpop-replay",
+      onEvent: options.onEvent,
+    });
     this.#memory = memoryEntries > 0 ? new MemoryReplayStore({ maxEntries: memoryEntries }) : undefined;
-    if (options.onEvent !== undefined) this.#listeners.add(options.onEvent);
-
-    this.#ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      new Redis(options.url!, {
-        // As the token cache: fail at once while disconnected, never resend later.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false,
-        commandTimeout: this.#timeoutMs,
-        retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-        connectionName: "mcp-oauth-dpop",
-        ...options.redisOptions,
-      });
-    this.client.on("error", (error: unknown) => this.#failed(error));
-    this.client.on("close", () => {
-      if (!this.#closed) this.#failed(new Error("connection closed"));
-    });
-    this.client.on("ready", () => {
-      this.#quietUntil = 0;
-    });
+    this.client = this.#link.client;
   }
 
   listen(listener: McpOAuthEventListener): void {
-    this.#listeners.add(listener);
+    this.#link.listen(listener);
   }
 
   async rememberOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -126,80 +85,20 @@ export class RedisReplayStore implements DpopReplayStore {
     }
     if (local === false) return false;
     const seconds = Math.max(1, Math.ceil(ttlSeconds));
-    const reply = this.#usable()
-      ? await this.#call(() => this.client.set(this.#prefix + KEY + key, "1", "EX", seconds, "NX"))
+    const reply = this.#link.usable()
+      ? await this.#link.call(() => this.client.set(this.#prefix + KEY + key, "1", "EX", seconds, "NX"))
       : FAILED;
     if (reply !== FAILED) return reply === "OK";
     if (this.#refuseWhenUnavailable || local === undefined) {
       throw new McpOAuthError("dpop_replay_unavailable", "the shared replay store does not answer", {
-        retryAfter: Math.max(1, Math.ceil(this.#retryAfterMs / 1000)),
+        retryAfter: Math.max(1, Math.ceil(this.#link.retryAfterMs / 1000)),
       });
     }
     return local;
   }
 
   /** Ends the connection this store opened (a client given to it stays open). */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (!this.#ownsClient) return;
-    const quit = await this.#call(() => this.client.quit());
-    if (quit === FAILED) this.client.disconnect();
-  }
-
-  #usable(): boolean {
-    return !this.#closed && this.client.status === "ready" && Date.now() >= this.#quietUntil;
-  }
-
-  /** One Redis call under the deadline; a failure or a late answer is `FAILED`, never a rejection. */
-  #call<T>(run: () => Promise<T>): Promise<T | typeof FAILED> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#failed(new Error(`no answer within ${this.#timeoutMs} ms`));
-        resolve(FAILED);
-      }, this.#timeoutMs);
-      timer.unref();
-      let pending: Promise<T>;
-      try {
-        pending = run();
-      } catch (error) {
-        pending = Promise.reject(error);
-      }
-      pending.then(
-        (result) => {
-          clearTimeout(timer);
-          this.#answered();
-          resolve(result);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          this.#failed(error);
-          resolve(FAILED);
-        },
-      );
-    });
-  }
-
-  #answered(): void {
-    if (this.#available) return;
-    this.#available = true;
-    this.#emit({ type: "cache_store_recovered", store: STORE_NAME });
-  }
-
-  #failed(error: unknown): void {
-    if (this.#closed) return;
-    this.#quietUntil = Date.now() + this.#retryAfterMs;
-    if (!this.#available) return;
-    this.#available = false;
-    this.#emit({ type: "cache_store_unavailable", store: STORE_NAME, reason: reasonOf(error) });
-  }
-
-  #emit(event: McpOAuthEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A logging bug must not break a request.
-      }
-    }
+  close(): Promise<void> {
+    return this.#link.close();
   }
 }

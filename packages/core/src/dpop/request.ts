@@ -8,7 +8,9 @@ import { McpOAuthError } from "../errors.js";
 /**
  * Every `DPoP` header value of a request. From `rawHeaders` when the adapter has them: Node
  * joins repeated headers it does not know into one value (`a, b`), which the proof check
- * also refuses, but a count is plainer. Otherwise `headers.dpop` as it is.
+ * also refuses, but a count is plainer. Otherwise, and when `rawHeaders` hold none,
+ * `headers.dpop` as it is: a request shim sets `headers` alone (mcp-framework's
+ * `handleRequest` hands its provider an `IncomingMessage` whose `rawHeaders` stay empty).
  */
 export function dpopProofsOf(request: TokenRequest): readonly string[] | string | undefined {
   const raw = request.rawHeaders;
@@ -18,7 +20,7 @@ export function dpopProofsOf(request: TokenRequest): readonly string[] | string 
     const name = raw[i]!;
     if (name.length === 4 && (name === "DPoP" || name.toLowerCase() === "dpop")) (values ??= []).push(raw[i + 1]!);
   }
-  return values;
+  return values ?? request.headers["dpop"];
 }
 
 /** base64url SHA-256 (RFC 7638 thumbprints): 43 characters. */
