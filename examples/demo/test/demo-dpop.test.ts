@@ -1,0 +1,31 @@
+/**
+ * The demo's DPoP runs as a test (RFC 9449): with each SDK client generation, against the
+ * Express example (OAUTH_DPOP=allowed, nonces on) and the mcp-framework example
+ * (OAUTH_DPOP=allowed, its own process), the client gets DPoP-bound tokens, calls tools,
+ * steps up, and the server refuses a replayed proof, the bound token sent as Bearer and the
+ * DPoP scheme without a proof. No token or proof appears in the output.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { runDpopDemo, runFrameworkDemo, type DemoRun } from "../src/demo.js";
+
+function expectClean(run: DemoRun, lines: string[]): void {
+  expect(run.checks.filter((check) => !check.ok)).toEqual([]);
+  // 17 checks of the Bearer flow, 4 DPoP ones along it, 4 refusals.
+  expect(run.checks.length).toBe(25);
+  const output = lines.join("\n");
+  expect(output).toMatch(/403 {2}WWW-Authenticate: Bearer .*DPoP algs="[^"]*ES256[^"]*".*error="insufficient_scope"/);
+  expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+  expect(output).not.toMatch(/(Bearer|DPoP) [A-Za-z0-9._~+/-]{20,}/);
+}
+
+describe.each(["v1", "v2"] as const)("the DPoP flow with the SDK %s client", (generation) => {
+  it("passes every check against the Express example", async () => {
+    const lines: string[] = [];
+    expectClean(await runDpopDemo(generation, (line) => lines.push(line)), lines);
+  });
+
+  it("passes every check against the mcp-framework example", async () => {
+    const lines: string[] = [];
+    expectClean(await runFrameworkDemo(generation, (line) => lines.push(line), { dpop: true }), lines);
+  });
+});
