@@ -89,7 +89,7 @@ export async function runDpopDemo(generation: ClientGeneration, log: (line: stri
   log(`MCP server:           ${stack.mcp.url}`);
   let checks: Check[];
   try {
-    checks = await runFlow({ mcpUrl: stack.mcp.url, generation, login: "alice", log, dpop: true });
+    checks = await runFlow({ mcpUrl: stack.mcp.url, generation, login: "alice", log, dpop: true, dpopNonces: true });
   } catch (error) {
     log(`   FAIL the flow stopped: ${(error as Error).message}`);
     checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];

@@ -17,6 +17,8 @@ export interface DemoDpop {
   transportFetch(next: typeof fetch): typeof fetch;
   /** For the provider's `dpop` option (SDK v2 only). */
   readonly session: (() => Promise<unknown>) | undefined;
+  /** The nonce last received from `url`'s origin (RFC 9449 section 8.2), if any. */
+  nonceFor(url: URL): string | undefined;
   /** A fresh proof for one request, with the nonce last received from its origin. */
   proof(method: string, url: URL, accessToken: string): Promise<string>;
 }
@@ -28,6 +30,7 @@ export async function createDemoDpop(generation: ClientGeneration): Promise<Demo
       thumbprint: session.thumbprint,
       transportFetch: (next) => next,
       session: async () => session,
+      nonceFor: (url) => session.nonceFor(url),
       proof: (method, url, accessToken) => session.buildProof({ htm: method, htu: url, accessToken }),
     };
   }
@@ -36,6 +39,7 @@ export async function createDemoDpop(generation: ClientGeneration): Promise<Demo
     thumbprint: client.thumbprint,
     transportFetch: (next) => client.fetch(next, { bearerChallengeForSdkV1: true }),
     session: undefined,
+    nonceFor: (url) => client.nonceFor(url),
     proof: (method, url, accessToken) => client.proof({ method, url, accessToken }),
   };
 }

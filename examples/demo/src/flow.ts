@@ -54,6 +54,8 @@ export interface FlowOptions {
    * itself, SDK v1 through the reference client), and step 6 checks the refusals.
    */
   dpop?: boolean;
+  /** The server was started with `OAUTH_DPOP_NONCE_SECRET`: check that the client's proofs carry its nonce. */
+  dpopNonces?: boolean;
 }
 
 interface Exchange {
@@ -184,8 +186,10 @@ async function runSteps(
     const target = new URL(request.url);
     const challenge = response.headers.get("www-authenticate");
     exchanges.push({ method: request.method, url: request.url, status: response.status, challenge });
+    // A nonce is no credential, but the demo prints no header value it does not need to.
+    const nonce = response.headers.has("dpop-nonce") ? "  DPoP-Nonce: (a new nonce)" : "";
     log(
-      `   ${request.method} ${target.origin}${target.pathname} -> ${response.status}${challenge ? `  WWW-Authenticate: ${challenge}` : ""}`,
+      `   ${request.method} ${target.origin}${target.pathname} -> ${response.status}${challenge ? `  WWW-Authenticate: ${challenge}` : ""}${nonce}`,
     );
     if (response.status === 403 && challengeParams(challenge)["error"] === "insufficient_scope")
       provider.stepUpPending = true;
@@ -303,6 +307,12 @@ async function runSteps(
     );
   };
   if (dpop) expectBound("the token");
+  if (dpop && options.dpopNonces) {
+    expect(
+      dpop.nonceFor(url) !== undefined,
+      "the server gave the client a DPoP-Nonce, which its proofs carried (nonces required, RFC 9449 section 9)",
+    );
+  }
 
   heading("4. tools/list and tools/call whoami");
   const tools = await opened.session.listTools();

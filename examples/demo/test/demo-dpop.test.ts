@@ -8,12 +8,13 @@
 import { describe, expect, it } from "@jest/globals";
 import { runDpopDemo, runFrameworkDemo, type DemoRun } from "../src/demo.js";
 
-function expectClean(run: DemoRun, lines: string[]): void {
+function expectClean(run: DemoRun, lines: string[], nonces: boolean): void {
   expect(run.checks.filter((check) => !check.ok)).toEqual([]);
-  // 17 checks of the Bearer flow, 4 DPoP ones along it, 4 refusals.
-  expect(run.checks.length).toBe(25);
+  // 17 checks of the Bearer flow, 4 DPoP ones along it (5 with nonces), 4 refusals.
+  expect(run.checks.length).toBe(nonces ? 26 : 25);
   const output = lines.join("\n");
   expect(output).toMatch(/403 {2}WWW-Authenticate: Bearer .*DPoP algs="[^"]*ES256[^"]*".*error="insufficient_scope"/);
+  if (nonces) expect(output).toContain("DPoP-Nonce: (a new nonce)");
   expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   expect(output).not.toMatch(/(Bearer|DPoP) [A-Za-z0-9._~+/-]{20,}/);
 }
@@ -21,11 +22,11 @@ function expectClean(run: DemoRun, lines: string[]): void {
 describe.each(["v1", "v2"] as const)("the DPoP flow with the SDK %s client", (generation) => {
   it("passes every check against the Express example", async () => {
     const lines: string[] = [];
-    expectClean(await runDpopDemo(generation, (line) => lines.push(line)), lines);
+    expectClean(await runDpopDemo(generation, (line) => lines.push(line)), lines, true);
   });
 
   it("passes every check against the mcp-framework example", async () => {
     const lines: string[] = [];
-    expectClean(await runFrameworkDemo(generation, (line) => lines.push(line), { dpop: true }), lines);
+    expectClean(await runFrameworkDemo(generation, (line) => lines.push(line), { dpop: true }), lines, false);
   });
 });
