@@ -13,7 +13,10 @@ function expectClean(run: DemoRun, lines: string[], nonces: boolean): void {
   // 17 checks of the Bearer flow, 4 DPoP ones along it (5 with nonces), 4 refusals.
   expect(run.checks.length).toBe(nonces ? 26 : 25);
   const output = lines.join("\n");
-  expect(output).toMatch(/403 {2}WWW-Authenticate: Bearer .*DPoP algs="[^"]*ES256[^"]*".*error="insufficient_scope"/);
+  // The step-up challenge: Bearer and DPoP side by side, the error on the DPoP one (the scheme used).
+  const forbidden = lines.find((line) => line.includes("-> 403  WWW-Authenticate: "));
+  expect(forbidden).toMatch(/WWW-Authenticate: Bearer .*, DPoP .*error="insufficient_scope"/);
+  expect(forbidden).toMatch(/algs="[^"]*ES256[^"]*"/);
   if (nonces) expect(output).toContain("DPoP-Nonce: (a new nonce)");
   expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   expect(output).not.toMatch(/(Bearer|DPoP) [A-Za-z0-9._~+/-]{20,}/);
