@@ -12,6 +12,7 @@ import { decodeJwt } from "jose";
 import {
   completeAuthorization,
   DEFAULT_LOCAL_DPOP_ALGORITHMS,
+  obtainAccessToken,
   startLocalAuthorizationServer,
   type LocalAuthorizationServer,
   type LocalAuthorizationServerOptions,
@@ -209,6 +210,19 @@ describe("DPoP-bound tokens from the local authorization server (RFC 9449 sectio
     expect(refreshed.status).toBe(200);
     expect(refreshed.body["token_type"]).toBe("DPoP");
     expect(decodeJwt(refreshed.body["access_token"] as string)["cnf"]).toEqual({ jkt: key.thumbprint });
+  });
+
+  it("obtainAccessToken with a DPoP client's fetch gets a bound token (the proof rides on its token request)", async () => {
+    const dpopFetch: typeof fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      if (url.pathname !== "/token") return fetch(input, init);
+      const headers = new Headers(init?.headers);
+      headers.set("dpop", await tokenProof(as, key));
+      return fetch(input, { ...init, headers });
+    };
+    const tokens = await obtainAccessToken(as.issuer, { resource: RESOURCE, fetch: dpopFetch });
+    expect(tokens.token_type).toBe("DPoP");
+    expect(decodeJwt(tokens.access_token)["cnf"]).toEqual({ jkt: key.thumbprint });
   });
 
   it("reports the binding in the introspection answer of an opaque token (section 6.2)", async () => {
