@@ -91,6 +91,7 @@ export async function checkDpopRefusals(
   dpop: DemoDpop,
   expect: Expect,
   log: (line: string) => void,
+  required = false,
 ): Promise<void> {
   const show = (what: string, answer: { status: number; challenge: string | null }): void =>
     log(`   ${what}: POST ${url.origin}${url.pathname} -> ${answer.status}  WWW-Authenticate: ${answer.challenge}`);
@@ -113,11 +114,21 @@ export async function checkDpopRefusals(
   const bearerError =
     challengeOf(asBearer.challenge, "Bearer")?.params["error"] ??
     challengeOf(asBearer.challenge, "DPoP")?.params["error"];
-  expect(
-    asBearer.status === 401 && bearerError === "invalid_token",
-    'the bound token sent as Bearer is refused: 401, error="invalid_token" (downgrade, RFC 9449 section 7.2)',
-    `got ${asBearer.status} ${bearerError ?? ""}`,
-  );
+  if (required) {
+    // DPoP required: the Bearer scheme is not accepted at all, so the answer is the plain
+    // DPoP challenge, as to a request with no credentials of a scheme the server takes.
+    expect(
+      asBearer.status === 401 && challengeOf(asBearer.challenge, "Bearer") === undefined,
+      "the bound token sent as Bearer is refused: 401, the DPoP challenge alone (Bearer not accepted)",
+      `got ${asBearer.status} ${asBearer.challenge ?? ""}`,
+    );
+  } else {
+    expect(
+      asBearer.status === 401 && bearerError === "invalid_token",
+      'the bound token sent as Bearer is refused: 401, error="invalid_token" (downgrade, RFC 9449 section 7.2)',
+      `got ${asBearer.status} ${bearerError ?? ""}`,
+    );
+  }
 
   const unproven = await post(url, { authorization: `DPoP ${accessToken}` });
   show("DPoP scheme, no proof", unproven);

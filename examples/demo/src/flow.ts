@@ -56,6 +56,8 @@ export interface FlowOptions {
   dpop?: boolean;
   /** The server was started with `OAUTH_DPOP_NONCE_SECRET`: check that the client's proofs carry its nonce. */
   dpopNonces?: boolean;
+  /** The server was started with `OAUTH_DPOP=required` (default: `allowed`). */
+  dpopRequired?: boolean;
 }
 
 interface Exchange {
@@ -230,11 +232,17 @@ async function runSteps(
     first["resource_metadata"],
   );
   expect(first["error"] === undefined, "no error code when no token was sent (RFC 6750 section 3.1)");
+  const required = options.dpopRequired === true;
   if (dpop) {
     const offered = challengeOf(firstChallenge, "DPoP");
+    const bearerOffered = challengeOf(firstChallenge, "Bearer") !== undefined;
     expect(
-      offered !== undefined && (offered.params["algs"] ?? "").split(" ").includes("ES256"),
-      'a DPoP challenge offers algs="... ES256 ..." next to the Bearer one (RFC 9449 section 7.1)',
+      offered !== undefined &&
+        (offered.params["algs"] ?? "").split(" ").includes("ES256") &&
+        bearerOffered !== required,
+      required
+        ? 'the DPoP challenge alone offers algs="... ES256 ..." (RFC 9449 section 7.1)'
+        : 'a DPoP challenge offers algs="... ES256 ..." next to the Bearer one (RFC 9449 section 7.1)',
       firstChallenge ?? "no challenge",
     );
     const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>;
@@ -243,8 +251,10 @@ async function runSteps(
       `   metadata: dpop_signing_alg_values_supported ${JSON.stringify(algs)}, dpop_bound_access_tokens_required ${JSON.stringify(metadata["dpop_bound_access_tokens_required"])}`,
     );
     expect(
-      Array.isArray(algs) && algs.includes("ES256") && metadata["dpop_bound_access_tokens_required"] === false,
-      "the metadata says DPoP is accepted, not required (RFC 9728 section 2)",
+      Array.isArray(algs) && algs.includes("ES256") && metadata["dpop_bound_access_tokens_required"] === required,
+      required
+        ? "the metadata says DPoP is required (RFC 9728 section 2)"
+        : "the metadata says DPoP is accepted, not required (RFC 9728 section 2)",
     );
   }
 
@@ -382,7 +392,7 @@ async function runSteps(
   if (dpop) {
     expectBound("the stepped-up token");
     heading("6. DPoP refusals: a replayed proof, the bound token as Bearer, the DPoP scheme with no proof");
-    await checkDpopRefusals(url, provider.tokens()!.access_token, dpop, expect, log);
+    await checkDpopRefusals(url, provider.tokens()!.access_token, dpop, expect, log, required);
   }
   return checks;
 }

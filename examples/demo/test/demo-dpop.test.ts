@@ -6,16 +6,18 @@
  * DPoP scheme without a proof. No token or proof appears in the output.
  */
 import { describe, expect, it } from "@jest/globals";
-import { runDpopDemo, runFrameworkDemo, type DemoRun } from "../src/demo.js";
+import { runDpopDemo, runFrameworkDemo, startDemoStack, type DemoRun } from "../src/demo.js";
+import { runFlow } from "../src/flow.js";
 
 function expectClean(run: DemoRun, lines: string[], nonces: boolean): void {
   expect(run.checks.filter((check) => !check.ok)).toEqual([]);
   // 17 checks of the Bearer flow, 4 DPoP ones along it (5 with nonces), 4 refusals.
   expect(run.checks.length).toBe(nonces ? 26 : 25);
   const output = lines.join("\n");
-  // The step-up challenge: Bearer and DPoP side by side, the error on the DPoP one (the scheme used).
+  // The step-up challenge: Bearer and DPoP side by side (DPoP alone when required), the error
+  // on the DPoP one (the scheme used).
   const forbidden = lines.find((line) => line.includes("-> 403  WWW-Authenticate: "));
-  expect(forbidden).toMatch(/WWW-Authenticate: Bearer .*, DPoP .*error="insufficient_scope"/);
+  expect(forbidden).toMatch(/WWW-Authenticate: (Bearer .*, )?DPoP .*error="insufficient_scope"/);
   expect(forbidden).toMatch(/algs="[^"]*ES256[^"]*"/);
   if (nonces) expect(output).toContain("DPoP-Nonce: (a new nonce)");
   expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
@@ -26,6 +28,24 @@ describe.each(["v1", "v2"] as const)("the DPoP flow with the SDK %s client", (ge
   it("passes every check against the Express example", async () => {
     const lines: string[] = [];
     expectClean(await runDpopDemo(generation, (line) => lines.push(line)), lines, true);
+  });
+
+  it("passes every check against the Express example with OAUTH_DPOP=required (DPoP challenge alone)", async () => {
+    const stack = await startDemoStack("jwt", {}, { OAUTH_DPOP: "required" });
+    try {
+      const lines: string[] = [];
+      const checks = await runFlow({
+        mcpUrl: stack.mcp.url,
+        generation,
+        login: "alice",
+        log: (line) => lines.push(line),
+        dpop: true,
+        dpopRequired: true,
+      });
+      expectClean({ validation: "jwt", generation, dpop: true, checks }, lines, false);
+    } finally {
+      await stack.close();
+    }
   });
 
   it("passes every check against the mcp-framework example", async () => {
