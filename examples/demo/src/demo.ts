@@ -5,6 +5,7 @@
  * is identified by a Client ID Metadata Document).
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { startLocalAuthorizationServer, type LocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
@@ -60,7 +61,42 @@ export async function startDemoStack(
 export interface DemoRun {
   validation: DemoValidation | "mcp-framework";
   generation: ClientGeneration;
+  /** A DPoP run (the servers started with `OAUTH_DPOP=allowed`). */
+  dpop?: boolean;
   checks: Check[];
+}
+
+/**
+ * The resource server's DPoP settings of a DPoP run: accepted next to Bearer, and, for the
+ * Express example, server nonces (RFC 9449 section 9) from a secret made for this run.
+ */
+function dpopEnv(nonces: boolean): Record<string, string> {
+  return {
+    OAUTH_DPOP: "allowed",
+    ...(nonces ? { OAUTH_DPOP_NONCE_SECRET: randomBytes(32).toString("base64url") } : {}),
+  };
+}
+
+/**
+ * The DPoP run against the Express example (JWT validation, server nonces on): the client
+ * proves possession of its key at the token endpoint and on every request, steps up, and the
+ * server refuses a replayed proof and the bound token sent as Bearer.
+ */
+export async function runDpopDemo(generation: ClientGeneration, log: (line: string) => void): Promise<DemoRun> {
+  const stack = await startDemoStack("jwt", {}, dpopEnv(true));
+  log(`\n#### DPoP (RFC 9449) with the MCP SDK ${generation} client, Express example (OAUTH_DPOP=allowed, nonces on)`);
+  log(`authorization server: ${stack.authorizationServer.issuer}`);
+  log(`MCP server:           ${stack.mcp.url}`);
+  let checks: Check[];
+  try {
+    checks = await runFlow({ mcpUrl: stack.mcp.url, generation, login: "alice", log, dpop: true, dpopNonces: true });
+  } catch (error) {
+    log(`   FAIL the flow stopped: ${(error as Error).message}`);
+    checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];
+  } finally {
+    await stack.close();
+  }
+  return { validation: "jwt", generation, dpop: true, checks };
 }
 
 /** One full run: servers up, flow, servers down. A thrown error becomes a failed check. */
@@ -117,7 +153,11 @@ export async function waitForUrl(url: string): Promise<void> {
  * transport, protected by @mcp-oauth/mcp-framework's OAuthAuthProvider), started as its own
  * process configured only by the environment, as a deployment would.
  */
-export async function runFrameworkDemo(generation: ClientGeneration, log: (line: string) => void): Promise<DemoRun> {
+export async function runFrameworkDemo(
+  generation: ClientGeneration,
+  log: (line: string) => void,
+  options: { dpop?: boolean } = {},
+): Promise<DemoRun> {
   const authorizationServer = await startLocalAuthorizationServer();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/mcp`;
@@ -132,17 +172,27 @@ export async function runFrameworkDemo(generation: ClientGeneration, log: (line:
       OAUTH_SCOPES: "mcp:read",
       PORT: String(port),
       HOST: "127.0.0.1",
+      ...(options.dpop ? dpopEnv(false) : {}),
     },
     stdio: "ignore",
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  log(`\n#### mcp-framework (HTTP Stream) with @mcp-oauth/mcp-framework, MCP SDK ${generation} client`);
+  log(
+    `\n#### ${options.dpop ? "DPoP (RFC 9449) with " : ""}mcp-framework (HTTP Stream) with @mcp-oauth/mcp-framework, MCP SDK ${generation} client${options.dpop ? " (OAUTH_DPOP=allowed)" : ""}`,
+  );
   log(`authorization server: ${authorizationServer.issuer}`);
   log(`MCP server:           ${url} (pnpm example:mcp-framework, its own process)`);
   let checks: Check[];
   try {
     await waitForUrl(metadataUrl);
-    checks = await runFlow({ mcpUrl: url, generation, login: "alice", log, metadataUrl });
+    checks = await runFlow({
+      mcpUrl: url,
+      generation,
+      login: "alice",
+      log,
+      metadataUrl,
+      ...(options.dpop ? { dpop: true } : {}),
+    });
   } catch (error) {
     log(`   FAIL the flow stopped: ${(error as Error).message}`);
     checks = [{ step: "flow", what: "the flow ran to the end", ok: false, detail: (error as Error).message }];
@@ -151,5 +201,5 @@ export async function runFrameworkDemo(generation: ClientGeneration, log: (line:
     await exited;
     await authorizationServer.close();
   }
-  return { validation: "mcp-framework", generation, checks };
+  return { validation: "mcp-framework", generation, ...(options.dpop ? { dpop: true } : {}), checks };
 }

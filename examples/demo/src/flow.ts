@@ -15,6 +15,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { serveClientMetadataDocument, type ServedClientMetadataDocument } from "./client-metadata-document.js";
 import { HeadlessOAuthProvider } from "./headless-oauth-provider.js";
+import { boundThumbprintOf, challengeOf, checkDpopRefusals, createDemoDpop, type DemoDpop } from "./dpop-steps.js";
 
 export type ClientGeneration = "v1" | "v2";
 
@@ -47,6 +48,16 @@ export interface FlowOptions {
    * Client ID Metadata Document it serves on loopback (MCP 2025-11-25 and 2026-07-28).
    */
   registration?: "dynamic" | "client-id-metadata-document";
+  /**
+   * Run with DPoP (RFC 9449) against a server started with `OAUTH_DPOP=allowed`: the client
+   * proves possession of an ES256 key at the token endpoint and on every request (SDK v2 by
+   * itself, SDK v1 through the reference client), and step 6 checks the refusals.
+   */
+  dpop?: boolean;
+  /** The server was started with `OAUTH_DPOP_NONCE_SECRET`: check that the client's proofs carry its nonce. */
+  dpopNonces?: boolean;
+  /** The server was started with `OAUTH_DPOP=required` (default: `allowed`). */
+  dpopRequired?: boolean;
 }
 
 interface Exchange {
@@ -168,6 +179,7 @@ async function runSteps(
     log(`\n== ${title}`);
   };
 
+  const dpop: DemoDpop | undefined = options.dpop ? await createDemoDpop(options.generation) : undefined;
   const exchanges: Exchange[] = [];
   // Every request the client makes, printed without credentials or bodies.
   const loggingFetch: typeof fetch = async (input, init) => {
@@ -176,18 +188,22 @@ async function runSteps(
     const target = new URL(request.url);
     const challenge = response.headers.get("www-authenticate");
     exchanges.push({ method: request.method, url: request.url, status: response.status, challenge });
+    // A nonce is no credential, but the demo prints no header value it does not need to.
+    const nonce = response.headers.has("dpop-nonce") ? "  DPoP-Nonce: (a new nonce)" : "";
     log(
-      `   ${request.method} ${target.origin}${target.pathname} -> ${response.status}${challenge ? `  WWW-Authenticate: ${challenge}` : ""}`,
+      `   ${request.method} ${target.origin}${target.pathname} -> ${response.status}${challenge ? `  WWW-Authenticate: ${challenge}` : ""}${nonce}`,
     );
     if (response.status === 403 && challengeParams(challenge)["error"] === "insufficient_scope")
       provider.stepUpPending = true;
     return response;
   };
+  const transportFetch = dpop ? dpop.transportFetch(loggingFetch) : loggingFetch;
   const provider = new HeadlessOAuthProvider({
     login: options.login,
     clientName: `mcp-oauth demo (SDK ${options.generation})`,
     ...(document ? { clientIdMetadataDocument: document.url } : {}),
     log: (line) => log(`   ${line}`),
+    ...(dpop?.session ? { dpop: dpop.session } : {}),
   });
   created?.(provider);
   const metadataUrl =
@@ -216,13 +232,38 @@ async function runSteps(
     first["resource_metadata"],
   );
   expect(first["error"] === undefined, "no error code when no token was sent (RFC 6750 section 3.1)");
+  const required = options.dpopRequired === true;
+  if (dpop) {
+    const offered = challengeOf(firstChallenge, "DPoP");
+    const bearerOffered = challengeOf(firstChallenge, "Bearer") !== undefined;
+    expect(
+      offered !== undefined &&
+        (offered.params["algs"] ?? "").split(" ").includes("ES256") &&
+        bearerOffered !== required,
+      required
+        ? 'the DPoP challenge alone offers algs="... ES256 ..." (RFC 9449 section 7.1)'
+        : 'a DPoP challenge offers algs="... ES256 ..." next to the Bearer one (RFC 9449 section 7.1)',
+      firstChallenge ?? "no challenge",
+    );
+    const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>;
+    const algs = metadata["dpop_signing_alg_values_supported"];
+    log(
+      `   metadata: dpop_signing_alg_values_supported ${JSON.stringify(algs)}, dpop_bound_access_tokens_required ${JSON.stringify(metadata["dpop_bound_access_tokens_required"])}`,
+    );
+    expect(
+      Array.isArray(algs) && algs.includes("ES256") && metadata["dpop_bound_access_tokens_required"] === required,
+      required
+        ? "the metadata says DPoP is required (RFC 9728 section 2)"
+        : "the metadata says DPoP is accepted, not required (RFC 9728 section 2)",
+    );
+  }
 
   heading(
     document
       ? `2-3. the SDK ${options.generation} client, identified by its Client ID Metadata Document ${document.url}, discovers, authorizes (PKCE S256 + resource) and gets a token`
       : `2-3. the SDK ${options.generation} client discovers, registers, authorizes (PKCE S256 + resource) and gets a token`,
   );
-  let opened = openSession(options.generation, url, provider, loggingFetch, options.transport);
+  let opened = openSession(options.generation, url, provider, transportFetch, options.transport);
   const authorize = async (): Promise<void> => {
     try {
       await opened.connect();
@@ -233,7 +274,7 @@ async function runSteps(
       await opened.session.finishAuth(provider.takeCallback());
     }
     await opened.session.close().catch(() => {});
-    opened = openSession(options.generation, url, provider, loggingFetch, options.transport);
+    opened = openSession(options.generation, url, provider, transportFetch, options.transport);
     await opened.connect();
   };
   await authorize();
@@ -265,6 +306,23 @@ async function runSteps(
     "client exchanged the code for a token",
   );
   log(`   token scope: "${provider.grantedScope ?? ""}" (token not shown)`);
+  const expectBound = (when: string): void => {
+    const tokens = provider.tokens();
+    const jkt = tokens ? boundThumbprintOf(tokens.access_token) : undefined;
+    log(`   token_type: ${tokens?.token_type ?? "none"}${jkt ? ", cnf.jkt: the client's key thumbprint" : ""}`);
+    expect(
+      tokens?.token_type === "DPoP" && (jkt === undefined || jkt === dpop!.thumbprint),
+      `${when} is bound to the client's key (token_type DPoP, cnf.jkt, RFC 9449 section 6)`,
+      `token_type ${tokens?.token_type ?? "none"}`,
+    );
+  };
+  if (dpop) expectBound("the token");
+  if (dpop && options.dpopNonces) {
+    expect(
+      dpop.nonceFor(url) !== undefined,
+      "the server gave the client a DPoP-Nonce, which its proofs carried (nonces required, RFC 9449 section 9)",
+    );
+  }
 
   heading("4. tools/list and tools/call whoami");
   const tools = await opened.session.listTools();
@@ -314,7 +372,7 @@ async function runSteps(
   expect(scopeChallenge["resource_metadata"] === metadataUrl, "challenge names the protected resource metadata");
   expect(stepped, "the client re-authorized with the challenged scopes");
   await opened.session.close().catch(() => {});
-  opened = openSession(options.generation, url, provider, loggingFetch, options.transport);
+  opened = openSession(options.generation, url, provider, transportFetch, options.transport);
   await opened.connect();
   const saved = await opened.session.callTool("write_note", { text: "hello from the demo" });
   log(`   write_note -> ${saved}`);
@@ -331,5 +389,10 @@ async function runSteps(
     whoAfter.scopes.join(" "),
   );
   await opened.session.close();
+  if (dpop) {
+    expectBound("the stepped-up token");
+    heading("6. DPoP refusals: a replayed proof, the bound token as Bearer, the DPoP scheme with no proof");
+    await checkDpopRefusals(url, provider.tokens()!.access_token, dpop, expect, log, required);
+  }
   return checks;
 }

@@ -31,6 +31,12 @@ export interface HeadlessOAuthProviderOptions {
   clientIdMetadataDocument?: string;
   /** Called with a line for each browser step. */
   log?: (line: string) => void;
+  /**
+   * SDK v2's DPoP switch (`OAuthClientProvider.dpop`): the session whose key signs the proofs
+   * at the token endpoint and on every request. Left out, the provider has no `dpop` and
+   * SDK v2 stays with Bearer tokens.
+   */
+  dpop?: () => Promise<unknown>;
 }
 
 export class HeadlessOAuthProvider {
@@ -45,9 +51,12 @@ export class HeadlessOAuthProvider {
    * provider hides its refresh token so the SDK runs a new authorization instead.
    */
   stepUpPending = false;
+  /** Set only with the `dpop` option: SDK v2 tests whether the provider has it. */
+  readonly dpop?: () => Promise<unknown>;
 
   constructor(options: HeadlessOAuthProviderOptions) {
     this.#options = options;
+    if (options.dpop !== undefined) this.dpop = options.dpop;
     if (options.clientIdMetadataDocument !== undefined) this.#client = { client_id: options.clientIdMetadataDocument };
   }
 

@@ -3,14 +3,14 @@
  * `pnpm demo --serve`: keep a local authorization server and the protected MCP server
  * running, and print how to connect a client to them.
  */
-import { runDemo, runFrameworkDemo, startDemoStack, type DemoRun } from "./demo.js";
+import { runDemo, runDpopDemo, runFrameworkDemo, startDemoStack, type DemoRun } from "./demo.js";
 
 const args = new Set(process.argv.slice(2));
 const log = (line: string): void => console.log(line);
 
 if (args.has("--help") || args.has("-h")) {
   log(
-    "usage: pnpm demo [--serve] [--v2]\n  --serve  keep the servers running for your own client (Ctrl-C stops them)\n  --v2     drive the flow with @modelcontextprotocol/client (SDK v2) instead of v1",
+    "usage: pnpm demo [--serve] [--v2] [--dpop | --no-dpop]\n  --serve    keep the servers running for your own client (Ctrl-C stops them)\n  --v2       drive the flow with @modelcontextprotocol/client (SDK v2) instead of v1\n  --dpop     only the DPoP runs (RFC 9449: Express and mcp-framework examples with OAUTH_DPOP=allowed)\n  --no-dpop  skip the DPoP runs",
   );
   process.exit(0);
 }
@@ -45,10 +45,16 @@ if (args.has("--serve")) {
   const started = Date.now();
   const generation = args.has("--v2") ? "v2" : "v1";
   const runs: DemoRun[] = [];
-  for (const validation of ["jwt", "introspection"] as const) runs.push(await runDemo(validation, generation, log));
-  runs.push(await runFrameworkDemo(generation, log));
+  if (!args.has("--dpop")) {
+    for (const validation of ["jwt", "introspection"] as const) runs.push(await runDemo(validation, generation, log));
+    runs.push(await runFrameworkDemo(generation, log));
+  }
+  if (!args.has("--no-dpop")) {
+    runs.push(await runDpopDemo(generation, log));
+    runs.push(await runFrameworkDemo(generation, log, { dpop: true }));
+  }
   const checks = runs.flatMap((run) =>
-    run.checks.map((check) => ({ ...check, run: `${run.validation}/${run.generation}` })),
+    run.checks.map((check) => ({ ...check, run: `${run.validation}/${run.generation}${run.dpop ? "/dpop" : ""}` })),
   );
   const failed = checks.filter((check) => !check.ok);
   log(

@@ -103,6 +103,11 @@ export interface ObtainAccessTokenOptions {
   clientIdMetadataDocument?: string;
   /** Redirect URI of the client. Default `http://127.0.0.1:1/callback` (nothing listens there). */
   redirectUri?: string;
+  /**
+   * The client's `fetch` for discovery, registration and the token request: a DPoP client's
+   * (one that adds a proof to the token request) gets a DPoP-bound token. Default the global one.
+   */
+  fetch?: typeof fetch;
 }
 
 export interface TokenSet {
@@ -115,8 +120,13 @@ export interface TokenSet {
   client_id: string;
 }
 
-async function register(registrationEndpoint: string, clientName: string, redirectUri: string): Promise<string> {
-  const registration = await fetch(registrationEndpoint, {
+async function register(
+  registrationEndpoint: string,
+  clientName: string,
+  redirectUri: string,
+  fetchFn: typeof fetch,
+): Promise<string> {
+  const registration = await fetchFn(registrationEndpoint, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -139,7 +149,8 @@ async function register(registrationEndpoint: string, clientName: string, redire
  * the token response.
  */
 export async function obtainAccessToken(issuer: string, options: ObtainAccessTokenOptions): Promise<TokenSet> {
-  const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<
+  const fetchFn = options.fetch ?? fetch;
+  const metadata = (await (await fetchFn(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<
     string,
     unknown
   >;
@@ -151,7 +162,12 @@ export async function obtainAccessToken(issuer: string, options: ObtainAccessTok
   const redirectUri = options.redirectUri ?? "http://127.0.0.1:1/callback";
   const clientId =
     options.clientIdMetadataDocument ??
-    (await register(endpoint("registration_endpoint"), options.clientName ?? "mcp-oauth test client", redirectUri));
+    (await register(
+      endpoint("registration_endpoint"),
+      options.clientName ?? "mcp-oauth test client",
+      redirectUri,
+      fetchFn,
+    ));
 
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(8).toString("base64url");
@@ -182,7 +198,7 @@ export async function obtainAccessToken(issuer: string, options: ObtainAccessTok
     );
   }
 
-  const token = await fetch(endpoint("token_endpoint"), {
+  const token = await fetchFn(endpoint("token_endpoint"), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({

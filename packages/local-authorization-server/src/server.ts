@@ -48,7 +48,41 @@ export interface LocalAuthorizationServerOptions {
    * URL, or an `http` URL on a loopback host for clients on this machine. Default true.
    */
   clientIdMetadataDocuments?: boolean;
+  /**
+   * DPoP at the token endpoint (RFC 9449 section 5): a token request carrying a `DPoP`
+   * proof gets an access token bound to the proof's key (`cnf.jkt`, `token_type` `DPoP`), and
+   * a public client's refresh token is bound to it too; a request without one gets a Bearer
+   * token, as before. Always on; these settings tune it.
+   */
+  dpop?: LocalDpopOptions;
 }
+
+/** Proof algorithms oidc-provider can verify (its `dPoPSigningAlgValues`). */
+export type DpopSigningAlgorithm =
+  "ES256" | "ES384" | "ES512" | "PS256" | "PS384" | "PS512" | "RS256" | "RS384" | "RS512" | "EdDSA" | "Ed25519";
+
+export interface LocalDpopOptions {
+  /**
+   * Proof algorithms accepted and advertised (`dpop_signing_alg_values_supported`, RFC 9449
+   * section 5.1). Default ES256, PS256, RS256, EdDSA: what the resource server accepts by
+   * default (`DEFAULT_DPOP_ALGORITHMS` of @mcp-oauth/core), so a client that fits one fits both.
+   */
+  algorithms?: readonly DpopSigningAlgorithm[];
+  /**
+   * Require a server nonce in every proof (RFC 9449 section 8): a proof without one, or with
+   * a stale one, is answered 400 `use_dpop_nonce` with a fresh `DPoP-Nonce`. Default false.
+   * The nonces derive from a secret made at each start (nothing outlives this server).
+   */
+  requireNonce?: boolean;
+}
+
+/** The default proof algorithms: those the resource server accepts by default. */
+export const DEFAULT_LOCAL_DPOP_ALGORITHMS: readonly DpopSigningAlgorithm[] = Object.freeze([
+  "ES256",
+  "PS256",
+  "RS256",
+  "EdDSA",
+]);
 
 export interface LocalAuthorizationServer {
   /** The issuer identifier, `http://127.0.0.1:PORT` (no trailing slash). */
@@ -114,6 +148,9 @@ export async function startLocalAuthorizationServer(
   };
   const clientIdMetadataDocuments = options.clientIdMetadataDocuments ?? true;
   const allowedResources = options.resources ? new Set(options.resources) : undefined;
+  const dpopAlgorithms = [...(options.dpop?.algorithms ?? DEFAULT_LOCAL_DPOP_ALGORITHMS)];
+  if (dpopAlgorithms.length === 0) throw new TypeError("dpop.algorithms: list at least one algorithm, e.g. ES256");
+  const requireDpopNonce = options.dpop?.requireNonce ?? false;
   const isAllowedResource = (resource: string): boolean =>
     allowedResources ? allowedResources.has(resource) : LOOPBACK_URL.test(resource);
 
@@ -142,7 +179,17 @@ export async function startLocalAuthorizationServer(
     scopes: ["openid", "offline_access", ...scopes],
     claims: { openid: ["sub"] },
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    enabledJWA: { dPoPSigningAlgValues: dpopAlgorithms },
     features: {
+      // On by default in oidc-provider 9; stated so that the binding does not hang on a default.
+      // Replays of a proof at the token endpoint are refused (allowReplay false).
+      dPoP: {
+        enabled: true,
+        allowReplay: false,
+        // oidc-provider wants exactly 32 bytes; the nonce is an encrypted timestamp, so any
+        // random secret of this start does (no state to share with another instance).
+        ...(requireDpopNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}),
+      },
       devInteractions: { enabled: true },
       registration: { enabled: true },
       // oidc-provider resolves https document URLs itself (draft-02 of the draft, the version

@@ -78,11 +78,15 @@ export interface EndpointFindings {
   resourceMetadata?: string;
   /** `scope` of the challenge. */
   scopes: string[];
+  /** The 401's `WWW-Authenticate` value, when it had one. */
+  challenge?: string;
 }
 
 export interface MetadataFindings {
   /** Union of `authorization_servers` of the documents found. */
   authorizationServers: string[];
+  /** The first document found (its DPoP members are read by the DPoP checks). */
+  document?: Record<string, unknown>;
 }
 
 export interface AuthorizationServerFindings {

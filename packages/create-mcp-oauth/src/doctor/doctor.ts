@@ -12,6 +12,7 @@ import { checkEndpoint } from "./endpoint.js";
 import { checkResourceMetadata } from "./resource-metadata.js";
 import { checkAuthorizationServer } from "./authorization-server.js";
 import { checkToken } from "./token.js";
+import { checkDpop } from "./dpop.js";
 
 export { DoctorUsageError, type DoctorOptions } from "./context.js";
 
@@ -65,6 +66,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ]);
   }
 
+  await checkDpop(ctx, endpoint, metadata, options.token);
+
   // Nothing above writes the token, but a server may echo it back in an error_description.
   const token = options.token;
   if (token !== undefined && token.length >= 8) {
@@ -75,7 +78,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   // Authorization servers were checked in parallel: group each one's lines together.
   const order = (c: Check): number => {
-    const section = ["endpoint", "resource_metadata", "authorization_server", "token"].indexOf(c.section);
+    const section = ["endpoint", "resource_metadata", "authorization_server", "token", "dpop"].indexOf(c.section);
     return section * 1000 + (c.subject !== undefined ? issuers.indexOf(c.subject) + 1 : 0);
   };
   const sorted = checks

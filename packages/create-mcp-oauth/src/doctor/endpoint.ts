@@ -77,18 +77,21 @@ export async function checkEndpoint(ctx: Context): Promise<EndpointFindings> {
     );
     return { reachable: true, scopes: [] };
   }
-  const bearer: Challenge | undefined = findChallenge(parseWwwAuthenticate(header), "Bearer");
-  if (bearer === undefined) {
+  // A server that requires DPoP answers with the DPoP challenge alone (RFC 9449 section 7.1),
+  // carrying resource_metadata and scope as a Bearer one would.
+  const challenges = parseWwwAuthenticate(header);
+  const challenge: Challenge | undefined = findChallenge(challenges, "Bearer") ?? findChallenge(challenges, "DPoP");
+  if (challenge === undefined) {
     r.fail(
       "challenge.header",
-      `WWW-Authenticate has no Bearer challenge: ${header}`,
+      `WWW-Authenticate has no Bearer (or DPoP) challenge: ${header}`,
       `answer with WWW-Authenticate: Bearer resource_metadata="${suggested}"`,
     );
-    return { reachable: true, scopes: [] };
+    return { reachable: true, scopes: [], challenge: header };
   }
 
-  const findings: EndpointFindings = { reachable: true, scopes: [] };
-  const metadataParam = bearer.params.get("resource_metadata");
+  const findings: EndpointFindings = { reachable: true, scopes: [], challenge: header };
+  const metadataParam = challenge.params.get("resource_metadata");
   if (metadataParam === undefined) {
     r.fail(
       "challenge.resource_metadata",
@@ -112,7 +115,7 @@ export async function checkEndpoint(ctx: Context): Promise<EndpointFindings> {
     r.pass("challenge.resource_metadata", `resource_metadata="${metadataParam.value}"`);
     findings.resourceMetadata = metadataParam.value;
   }
-  const unquoted = [...bearer.params]
+  const unquoted = [...challenge.params]
     .filter(([name, p]) => name !== "resource_metadata" && !p.quoted)
     .map(([name]) => name);
   if (unquoted.length > 0) {
@@ -123,7 +126,7 @@ export async function checkEndpoint(ctx: Context): Promise<EndpointFindings> {
     );
   }
 
-  const error = bearer.params.get("error");
+  const error = challenge.params.get("error");
   if (error !== undefined) {
     r.warn(
       "challenge.no_error",
@@ -134,7 +137,7 @@ export async function checkEndpoint(ctx: Context): Promise<EndpointFindings> {
     r.pass("challenge.no_error", "no error code without a token (RFC 6750 section 3.1)");
   }
 
-  const scope = bearer.params.get("scope");
+  const scope = challenge.params.get("scope");
   if (scope === undefined || scope.value.trim() === "") {
     r.warn(
       "challenge.scope",

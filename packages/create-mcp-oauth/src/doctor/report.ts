@@ -2,7 +2,7 @@
 
 export type CheckStatus = "pass" | "warn" | "fail";
 
-export type CheckSection = "endpoint" | "resource_metadata" | "authorization_server" | "token";
+export type CheckSection = "endpoint" | "resource_metadata" | "authorization_server" | "token" | "dpop";
 
 export interface Check {
   /** Stable identifier, e.g. `challenge.resource_metadata_quoted`. */
@@ -38,6 +38,7 @@ const SECTION_TITLES: Record<CheckSection, string> = {
   resource_metadata: "Protected resource metadata (RFC 9728)",
   authorization_server: "Authorization server",
   token: "Token",
+  dpop: "DPoP (RFC 9449)",
 };
 
 const LABELS: Record<CheckStatus, string> = { pass: "PASS", warn: "WARN", fail: "FAIL" };

@@ -161,7 +161,7 @@ export async function checkResourceMetadata(
       );
     }
   }
-  return { authorizationServers: [...authorizationServers] };
+  return { authorizationServers: [...authorizationServers], document: found[0]!.document! };
 }
 
 function checkResourceField(ctx: Context, r: Recorder, where: string, resource: unknown): void {

@@ -3,6 +3,7 @@ import { AudienceMatcher, decodeJwt, looksLikeJwt, scopesFromClaims } from "@mcp
 import { statusText, type HttpResult } from "./http.js";
 import { verifyJws } from "./jwks.js";
 import { findChallenge, parseWwwAuthenticate } from "./www-authenticate.js";
+import { boundThumbprint } from "./dpop.js";
 import {
   type AuthorizationServerFindings,
   type Context,
@@ -26,7 +27,10 @@ export async function checkToken(
   const r = ctx.section("token");
   // The live call first: whether the server accepts the token decides how hard claim
   // mismatches are judged (OAUTH_AUDIENCE / OAUTH_ISSUER may accept other forms).
-  const live = endpoint.reachable ? await tryToken(ctx, token) : undefined;
+  // A DPoP-bound token is usable only with a proof of the client's key, which the doctor does
+  // not hold: it is not tried here (the DPoP checks send it without a proof, to be refused).
+  const bound = boundThumbprint(token) !== undefined;
+  const live = endpoint.reachable && !bound ? await tryToken(ctx, token) : undefined;
   const accepted = live?.ok === true && live.status >= 200 && live.status < 300;
   const mismatch: "warn" | "fail" = accepted ? "warn" : "fail";
 
@@ -55,6 +59,12 @@ export async function checkToken(
     if (decoded !== undefined) checkClaims(ctx, r, token, decoded, { endpoint, servers, issuers, mismatch, accepted });
   }
 
+  if (bound && endpoint.reachable) {
+    r.pass(
+      "token.accepted",
+      "not tried: the token is DPoP-bound (cnf.jkt), so only a request with a proof of the client's key may use it; the DPoP checks below send it without one",
+    );
+  }
   if (live === undefined) return;
   if (!live.ok) {
     r.fail(
