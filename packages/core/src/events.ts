@@ -30,6 +30,12 @@ export interface AuthorizationServerReport {
 export type McpOAuthEvent =
   | { type: "token_accepted"; method: ValidationMethod; cached: boolean; clientId: string; sub: string | undefined }
   | { type: "token_rejected"; code: McpOAuthErrorCode; method: ValidationMethod; cached: boolean }
+  /**
+   * The token was accepted (its `token_accepted` came first) but its DPoP binding refused the
+   * request (RFC 9449): a bound token sent as Bearer, a missing, bad or replayed proof, a key
+   * that is not the token's. `code` is the refusal's (`dpop_*`, `use_dpop_nonce`).
+   */
+  | { type: "dpop_rejected"; code: McpOAuthErrorCode; clientId: string; sub: string | undefined }
   | { type: "key_set_refreshed"; jwksUri: string; keyCount: number }
   | { type: "upstream_error"; upstream: "jwks" | "introspection" | "discovery"; url: string; reason: string }
   /**
@@ -48,8 +54,11 @@ export type McpOAuthEventListener = (event: McpOAuthEvent) => void;
 
 /** Counters since the resource server was built. */
 export interface ValidationStats {
+  /** Tokens accepted (a DPoP refusal after that is counted in `dpopRejected` as well). */
   accepted: number;
   rejected: number;
+  /** Requests whose accepted token's DPoP binding refused them. */
+  dpopRejected: number;
   cacheHits: number;
   cacheMisses: number;
   /** Cache store `get`/`set` calls that threw or rejected (each degraded to no caching). */

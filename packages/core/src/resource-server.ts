@@ -70,6 +70,7 @@ export class ResourceServer {
   readonly #stats: ValidationStats = {
     accepted: 0,
     rejected: 0,
+    dpopRejected: 0,
     cacheHits: 0,
     cacheMisses: 0,
     cacheErrors: 0,
@@ -160,8 +161,32 @@ export class ResourceServer {
     // The token's verdict first, from the cache when it holds one; then, on every request,
     // its key binding and the proof (RFC 9449 sections 4.3 and 7.1), which are never cached.
     const verdict = this.#verify(token, true);
-    if (verdict instanceof Promise) return verdict.then((auth) => this.#bind(dpop, auth, scheme, request));
-    return this.#bind(dpop, verdict, scheme, request);
+    if (verdict instanceof Promise) return verdict.then((auth) => this.#bindCounted(dpop, auth, scheme, request));
+    return this.#bindCounted(dpop, verdict, scheme, request);
+  }
+
+  /** `#bind`, its refusals counted and reported (`dpop_rejected`): the token's own event said accepted. */
+  #bindCounted(
+    dpop: DpopVerifier,
+    auth: AuthInfo,
+    scheme: AccessTokenScheme,
+    request: TokenRequest,
+  ): AuthInfo | Promise<AuthInfo> {
+    const refused = (error: unknown): never => {
+      this.#stats.dpopRejected++;
+      if (this.options.onEvent !== undefined && error instanceof McpOAuthError) {
+        const sub = (auth.extra as unknown as AuthInfoExtra).sub;
+        this.#emit({ type: "dpop_rejected", code: error.code, clientId: auth.clientId, sub });
+      }
+      throw error;
+    };
+    let bound: AuthInfo | Promise<AuthInfo>;
+    try {
+      bound = this.#bind(dpop, auth, scheme, request);
+    } catch (error) {
+      return refused(error);
+    }
+    return bound instanceof Promise ? bound.catch(refused) : bound;
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   ResourceServer,
   type AuthInfo,
   type AuthInfoExtra,
+  type McpOAuthEvent,
   type McpOAuthOptions,
   type TokenRequest,
 } from "../src/index.js";
@@ -101,6 +102,29 @@ describe("the verdict cache and the proof", () => {
     const request = await dpopRequest(token);
     expect(await codeOf(() => server.authenticate({ ...request, method: undefined }))).toBe("dpop_method_mismatch");
     expect(await codeOf(() => server.authenticate({ ...request, url: undefined }))).toBe("dpop_uri_mismatch");
+  });
+
+  it("reports a DPoP refusal of an accepted token as dpop_rejected, and counts it (sync and async paths)", async () => {
+    const events: McpOAuthEvent[] = [];
+    const server = new ResourceServer({ ...options(), onEvent: (event) => events.push(event) });
+    const token = as.mint(RESOURCE, { cnf: { jkt: key.thumbprint }, sub: "alice" });
+    // The first request validates (async path), the second is served by the cache (sync path).
+    expect(await codeOf(() => server.authenticate({ headers: { authorization: `Bearer ${token}` } }))).toBe(
+      "dpop_bound_token_as_bearer",
+    );
+    const replayed = await dpopRequest(token);
+    await server.authenticate(replayed);
+    expect(await codeOf(() => server.authenticate(replayed))).toBe("dpop_proof_replayed");
+    const types = events
+      .map((event) => event.type)
+      .filter((type) => type.startsWith("token_") || type.startsWith("dpop_"));
+    expect(types).toEqual(["token_accepted", "dpop_rejected", "token_accepted", "token_accepted", "dpop_rejected"]);
+    expect(events.filter((event) => event.type === "dpop_rejected")).toEqual([
+      { type: "dpop_rejected", code: "dpop_bound_token_as_bearer", clientId: expect.any(String), sub: "alice" },
+      { type: "dpop_rejected", code: "dpop_proof_replayed", clientId: expect.any(String), sub: "alice" },
+    ]);
+    expect(server.stats()).toMatchObject({ accepted: 3, dpopRejected: 2 });
+    expect(JSON.stringify(events)).not.toContain(token);
   });
 
   it("takes the path of originalUrl (a mounted router's req.url lost it), never the Host header", async () => {
