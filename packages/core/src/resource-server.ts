@@ -156,7 +156,14 @@ export class ResourceServer {
    */
   check(request: TokenRequest): AuthInfo | Promise<AuthInfo> {
     const dpop = this.#dpop;
-    if (dpop === undefined) return this.#verify(readBearerToken(request, this.options.tokenRules.maxTokenLength), true);
+    if (dpop === undefined) {
+      // With DPoP off a bound token is still refused as Bearer: sent without its proof it
+      // proves nothing of the key it is bound to (RFC 9449 section 7.2).
+      const verdict = this.#verify(readBearerToken(request, this.options.tokenRules.maxTokenLength), true);
+      if (verdict instanceof Promise)
+        return verdict.then((auth) => this.#bindCounted(undefined, auth, "Bearer", request));
+      return this.#bindCounted(undefined, verdict, "Bearer", request);
+    }
     const { scheme, token } = readAccessToken(request, this.options.tokenRules.maxTokenLength, dpop.mode === "allowed");
     // The token's verdict first, from the cache when it holds one; then, on every request,
     // its key binding and the proof (RFC 9449 sections 4.3 and 7.1), which are never cached.
@@ -167,26 +174,27 @@ export class ResourceServer {
 
   /** `#bind`, its refusals counted and reported (`dpop_rejected`): the token's own event said accepted. */
   #bindCounted(
-    dpop: DpopVerifier,
+    dpop: DpopVerifier | undefined,
     auth: AuthInfo,
     scheme: AccessTokenScheme,
     request: TokenRequest,
   ): AuthInfo | Promise<AuthInfo> {
-    const refused = (error: unknown): never => {
-      this.#stats.dpopRejected++;
-      if (this.options.onEvent !== undefined && error instanceof McpOAuthError) {
-        const sub = (auth.extra as unknown as AuthInfoExtra).sub;
-        this.#emit({ type: "dpop_rejected", code: error.code, clientId: auth.clientId, sub });
-      }
-      throw error;
-    };
     let bound: AuthInfo | Promise<AuthInfo>;
     try {
       bound = this.#bind(dpop, auth, scheme, request);
     } catch (error) {
-      return refused(error);
+      return this.#dpopRefused(auth, error);
     }
-    return bound instanceof Promise ? bound.catch(refused) : bound;
+    return bound instanceof Promise ? bound.catch((error: unknown) => this.#dpopRefused(auth, error)) : bound;
+  }
+
+  #dpopRefused(auth: AuthInfo, error: unknown): never {
+    this.#stats.dpopRejected++;
+    if (this.options.onEvent !== undefined && error instanceof McpOAuthError) {
+      const sub = (auth.extra as unknown as AuthInfoExtra).sub;
+      this.#emit({ type: "dpop_rejected", code: error.code, clientId: auth.clientId, sub });
+    }
+    throw error;
   }
 
   /**
@@ -195,14 +203,14 @@ export class ResourceServer {
    * under DPoP, the proof is checked against it (a token without one is refused there).
    */
   #bind(
-    dpop: DpopVerifier,
+    dpop: DpopVerifier | undefined,
     auth: AuthInfo,
     scheme: AccessTokenScheme,
     request: TokenRequest,
   ): AuthInfo | Promise<AuthInfo> {
     const extra = auth.extra as unknown as AuthInfoExtra;
     const bound = boundThumbprintOf(extra.claims);
-    if (scheme === "Bearer") {
+    if (scheme === "Bearer" || dpop === undefined) {
       if (bound !== undefined) throw new McpOAuthError("dpop_bound_token_as_bearer", "DPoP-bound token sent as Bearer");
       return auth;
     }

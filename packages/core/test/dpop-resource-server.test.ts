@@ -149,11 +149,19 @@ describe("the verdict cache and the proof", () => {
     }
   });
 
-  it("leaves Bearer as it was with DPoP off: the DPoP scheme is refused, a bound token accepted", async () => {
+  it("with DPoP off, refuses the DPoP scheme and still a bound token as Bearer (RFC 9449 section 7.2: it proves nothing)", async () => {
     const server = new ResourceServer(options(null));
     const token = as.mint(RESOURCE, { cnf: { jkt: key.thumbprint } });
     expect(await codeOf(async () => server.authenticate(await dpopRequest(token)))).toBe("unsupported_scheme");
-    expect(await codeOf(() => server.authenticate({ headers: { authorization: `Bearer ${token}` } }))).toBe("ok");
+    // Both the validating (async) and the cached (sync) path.
+    const asBearer = { headers: { authorization: `Bearer ${token}` } };
+    expect(await codeOf(() => server.authenticate(asBearer))).toBe("dpop_bound_token_as_bearer");
+    expect(await codeOf(() => server.authenticate(asBearer))).toBe("dpop_bound_token_as_bearer");
+    expect(server.answer(new McpOAuthError("dpop_bound_token_as_bearer", "x")).headers["WWW-Authenticate"]).toMatch(
+      /^Bearer .*error="invalid_token"/,
+    );
+    const unbound = as.mint(RESOURCE);
+    expect(await codeOf(() => server.authenticate({ headers: { authorization: `Bearer ${unbound}` } }))).toBe("ok");
   });
 });
 
