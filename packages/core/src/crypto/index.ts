@@ -1,6 +1,7 @@
 /**
  * The core's one seam over the runtime's crypto on the request path: the only module of the
- * JWT path that imports `node:crypto` (DPoP's modules still import it themselves).
+ * JWT path that imports `node:crypto`. DPoP's proof signatures and hashes go through it too;
+ * its key import (`dpop/jwk.ts`) and nonce sealing (`dpop/nonce.ts`) still import node:crypto.
  *
  * Chosen by measurement (`pnpm bench:crypto`, docs/architecture.md "Crypto on each runtime"):
  * node:crypto on every runtime that has it (Node, Bun, Deno, Workers with `nodejs_compat`),
@@ -99,20 +100,21 @@ function pemInput(key: KeyObject, options: VerifyOptions): VerifyKeyObjectInput 
 }
 
 /**
- * Whether `signature` is `key`'s signature of `data` with `hash` and `options` (none for
- * PKCS#1 v1.5 RSA). Throws what node:crypto throws (the caller decides what that means).
+ * Whether `signature` is `key`'s signature of `data` with `hash` (null: the key's own, EdDSA)
+ * and `options` (none for PKCS#1 v1.5 RSA and EdDSA). Throws what node:crypto throws (the caller decides what that means).
  * Where the runtime refuses a KeyObject in options (workerd), the key goes as PEM through
  * `createVerify`: workerd's one-shot `verify` ignores the PSS padding it is given.
  */
 export function verifyWithKey(
-  hash: string,
+  hash: string | null,
   data: Buffer,
   key: KeyObject,
   options: VerifyOptions | undefined,
   signature: Buffer,
 ): boolean {
   if (options === undefined) return verify(hash, data, key, signature);
-  if (takesKeyObjectInOptions()) return verify(hash, data, { ...options, key }, signature);
+  // No hash (EdDSA) takes no options: the first form, as everywhere.
+  if (hash === null || takesKeyObjectInOptions()) return verify(hash, data, { ...options, key }, signature);
   return createVerify(hash).update(data).verify(pemInput(key, options), signature);
 }
 
@@ -122,7 +124,7 @@ export function verifyWithKey(
  * on an error); throws only when node:crypto refuses the arguments at once.
  */
 export function verifyWithKeyInPool(
-  hash: string,
+  hash: string | null,
   data: Buffer,
   key: KeyObject,
   options: VerifyOptions | undefined,
