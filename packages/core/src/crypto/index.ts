@@ -6,9 +6,10 @@
  * Chosen by measurement (`pnpm bench:crypto`, docs/architecture.md "Crypto on each runtime"):
  * node:crypto on every runtime that has it (Node, Bun, Deno, Workers with `nodejs_compat`),
  * never WebCrypto. WebCrypto is asynchronous only: the SHA-256 of a token, which every request
- * pays for its cache key, costs 9 to 27 times more through it on Node, Bun and Deno, and a
- * promise per verification would end the cached path that answers without one. RS256
- * verification is 1.3 to 2.3 times slower through it; only ES256 is close either way.
+ * pays for its cache key, costs 5 to 25 times more through it on Node, Bun and Deno, and a
+ * promise per hash would end the cached path that answers without one. RS256 verification
+ * is 1.8 to 2.8 times slower through it on Node and Bun; ES256 is close there (on Deno,
+ * WebCrypto verifies ES256 faster: docs/architecture.md).
  *
  * Where runtimes differ, the difference lives here. workerd's node:crypto (the Workers
  * runtime) refuses a `KeyObject` inside a verify options object (`{ key, dsaEncoding }`,
