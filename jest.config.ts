@@ -25,7 +25,7 @@ const config: Config = {
     "^@mcp-oauth/(core|express|fetch|local-authorization-server|mcp-framework|redis)$":
       "<rootDir>/packages/$1/src/index.ts",
     "^@mcp-oauth/core/internal$": "<rootDir>/packages/core/src/internal.ts",
-    "^@mcp-oauth/fetch/hono$": "<rootDir>/packages/fetch/src/hono.ts",
+    "^@mcp-oauth/fetch/(hono|next)$": "<rootDir>/packages/fetch/src/$1.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testMatch: [

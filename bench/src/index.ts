@@ -216,6 +216,7 @@ interface Context {
 /** Rows that check no token: the 401 probes do not apply. */
 const UNPROTECTED = new Set([
   "baseline",
+  "hono",
   "sync-noop",
   "sets-auth",
   "async-noop",

@@ -172,6 +172,25 @@ export const ROWS: readonly RowSpec[] = [
     tokens: "rotation",
     group: "ours",
   },
+  // The same GET on Hono (@hono/node-server), as the Hono example serves it: no auth, then
+  // @mcp-oauth/fetch's mcpOAuthHono cached and cold, beside the Express rows above.
+  { id: "hono", label: "Hono on @hono/node-server (no auth)", impl: "hono", tokens: "cached", group: "baseline" },
+  {
+    id: "mcp-oauth-hono:cached",
+    label: "mcp-oauth on Hono (mcpOAuthHono), JWT, cached",
+    impl: "mcp-oauth-hono",
+    tokens: "cached",
+    group: "ours",
+    baseline: "hono",
+  },
+  {
+    id: "mcp-oauth-hono:cold",
+    label: "mcp-oauth on Hono (mcpOAuthHono), JWT, cold (cache off)",
+    impl: "mcp-oauth-hono-nocache",
+    tokens: "cold",
+    group: "ours",
+    baseline: "hono",
+  },
   // A whole MCP request: tools/call through each transport, without and with protection.
   {
     id: "mcp-sdk",

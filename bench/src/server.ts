@@ -425,8 +425,37 @@ const FRAMEWORK_IMPLS = new Set([
   "mcp-framework-server-any-auth",
 ]);
 
+const HONO_IMPLS = new Set(["hono", "mcp-oauth-hono", "mcp-oauth-hono-nocache"]);
+
+/** The Hono rows: the same GET on Hono through @hono/node-server, behind mcpOAuthHono unless `hono`. */
+async function honoServer(c: ServerConfig): Promise<import("node:http").Server> {
+  const { Hono } = await import("hono");
+  const { serve } = await import("@hono/node-server");
+  const app = new Hono();
+  if (c.impl !== "hono") {
+    const { mcpOAuthHono } = await import("@mcp-oauth/fetch/hono");
+    const oauth = mcpOAuthHono({
+      resource: c.resource,
+      authorizationServers: [c.issuer],
+      validation: { jwksUri: c.jwksUri },
+      ...(c.impl === "mcp-oauth-hono-nocache" ? { cache: false as const } : {}),
+    });
+    await oauth.protection.resourceServer.ready();
+    statsOf = () => ({ ...oauth.protection.resourceServer.stats() });
+    app.use(oauth);
+  }
+  app.get(ROUTE, (ctx) => ctx.json({ ok: true }));
+  const listening = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as import("node:http").Server;
+  await once(listening, "listening");
+  listening.keepAliveTimeout = 30_000;
+  return listening;
+}
+
 let server: import("node:http").Server | undefined;
-if (FRAMEWORK_IMPLS.has(config.impl)) {
+if (HONO_IMPLS.has(config.impl)) {
+  server = await honoServer(config);
+  send({ type: "listening", port: (server.address() as AddressInfo).port });
+} else if (FRAMEWORK_IMPLS.has(config.impl)) {
   const port = await frameworkServer(config);
   send({ type: "listening", port });
 } else {

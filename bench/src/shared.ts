@@ -51,7 +51,10 @@ export type Impl =
   | "express-jwt"
   | "sdk-jose"
   | "mcp-auth"
-  | "mcp-framework";
+  | "mcp-framework"
+  | "hono"
+  | "mcp-oauth-hono"
+  | "mcp-oauth-hono-nocache";
 
 /** One autocannon run against one row's server. */
 export interface LoadWindow {
@@ -217,7 +220,7 @@ export function waitExit(child: ChildProcess, graceMs = 5_000): Promise<void> {
 }
 
 /** The packages a row server or a micro-benchmark loads (local-authorization-server runs in the orchestrator). */
-const MEASURED_PACKAGES = ["core", "express", "mcp-framework", "redis"];
+const MEASURED_PACKAGES = ["core", "express", "fetch", "mcp-framework", "redis"];
 
 /**
  * Row servers and micro-benchmarks load the packages' built JavaScript (`dist`, what npm

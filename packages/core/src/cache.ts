@@ -3,7 +3,7 @@
  * memcached) can replace the in-memory default. Keys are SHA-256 hashes of a resource
  * server's decision fingerprint and the token, never tokens.
  */
-import { hash } from "node:crypto";
+import { sha256Base64url } from "./crypto/index.js";
 import { LRUCache } from "lru-cache";
 import type { ResolvedTokenRules, ResolvedOptions } from "./options.js";
 import type { McpOAuthEventListener } from "./events.js";
@@ -76,8 +76,8 @@ export class MemoryTokenCache<V extends NonNullable<unknown>> implements TokenCa
  * never sees the fingerprint or the token's own hash on their own.
  */
 export function tokenCacheKey(token: string, fingerprint = ""): string {
-  // One-shot hash (Node 20.12+): no Hash object per request.
-  return hash("sha256", fingerprint + token, "base64url");
+  // One-shot hash where the runtime has it: no Hash object per request.
+  return sha256Base64url(fingerprint + token);
 }
 
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
@@ -106,7 +106,7 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     algorithms: sorted(jwt.algorithms),
     // A different HMAC secret verifies different tokens. Only a hash of it is folded in,
     // and the fingerprint is itself hashed into each key.
-    secretKey: jwt.secretKey === undefined ? null : hash("sha256", jwt.secretKey.export(), "base64url"),
+    secretKey: jwt.secretKey === undefined ? null : sha256Base64url(jwt.secretKey.export()),
     clockToleranceSeconds: jwt.clockToleranceSeconds,
     strict: jwt.strict,
     maxTokenLength: jwt.maxTokenLength,
@@ -161,5 +161,5 @@ export function decisionFingerprint(options: ResolvedOptions): string {
     cache: undefined,
     onEvent: undefined,
   };
-  return hash("sha256", JSON.stringify(["mcp-oauth cache v1", inputs]), "base64url");
+  return sha256Base64url(JSON.stringify(["mcp-oauth cache v1", inputs]));
 }

@@ -3,7 +3,7 @@
  * done once when a middleware or provider is built. Anything wrong fails at start-up
  * with an `McpOAuthConfigError` that names the option and what to change.
  */
-import { createSecretKey, type KeyObject } from "node:crypto";
+import { createSecretKey, type KeyObject } from "./crypto/index.js";
 import { MemoryTokenCache, type TokenCacheStore } from "./cache.js";
 import { McpOAuthConfigError, type McpOAuthErrorCode } from "./errors.js";
 import type { McpOAuthEventListener } from "./events.js";

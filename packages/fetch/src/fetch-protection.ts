@@ -84,6 +84,12 @@ export interface FetchProtection {
   handle(request: Request): Promise<Response | FetchVerdict>;
   /** `response` with the CORS headers `request`'s Origin gets (none without an allowed Origin, or with `cors: false`). */
   withCors(request: Request, response: Response): Response;
+  /**
+   * The answer to `request` when it is for a metadata document (what `handle` answers for it),
+   * otherwise `undefined`: for a route that serves only the documents (a Next.js
+   * `/.well-known/...` route), where anything else is not found rather than protected.
+   */
+  metadata(request: Request): Response | undefined;
 }
 
 // Options of the Express middleware that need Node (express-rate-limit) or chose paths by
@@ -261,6 +267,15 @@ export function createFetchProtection(options: FetchProtectionOptions): FetchPro
       } catch {
         return answerResponse(request, internalError, {});
       }
+    },
+    metadata(request: Request): Response | undefined {
+      let pathname: string;
+      try {
+        pathname = new URL(request.url).pathname;
+      } catch {
+        return undefined;
+      }
+      return metadataPaths.has(pathname) ? metadataAnswer(request) : undefined;
     },
     withCors(request: Request, response: Response): Response {
       const headers = corsFor(request, false);

@@ -3,7 +3,7 @@
  * section 4.3 (point 5): an asymmetric algorithm the server supports; never `none`, never a
  * MAC (a proof must show a private key, and an HMAC secret would be the verifier's too).
  */
-import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from "node:crypto";
+import { constants, verifyWithKey, type KeyObject, type VerifyOptions } from "../crypto/index.js";
 
 export const DPOP_ALGORITHMS = [
   "ES256",
@@ -61,6 +61,7 @@ export function keyShapeOf(alg: DpopAlgorithm): KeyShape {
 }
 
 const HASHES: Readonly<Record<string, string>> = { "256": "sha256", "384": "sha384", "512": "sha512" };
+const SALT_BYTES: Readonly<Record<string, number>> = { "256": 32, "384": 48, "512": 64 };
 const CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" };
 const MIN_RSA_BITS = 2048;
 
@@ -77,27 +78,28 @@ export function signatureCheck(alg: DpopAlgorithm, key: KeyObject): ProofSignatu
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails;
   let hash: string | null;
-  let input: KeyObject | VerifyKeyObjectInput;
+  let options: VerifyOptions | undefined;
   if (alg === "EdDSA" || alg === "Ed25519") {
     if (type !== "ed25519" && (alg !== "EdDSA" || type !== "ed448")) return undefined;
-    [hash, input] = [null, key];
+    [hash, options] = [null, undefined];
   } else {
     hash = HASHES[alg.slice(2)]!;
     const rsa = (type === "rsa" || type === "rsa-pss") && (details?.modulusLength ?? 0) >= MIN_RSA_BITS;
     if (alg.startsWith("ES")) {
       if (type !== "ec" || details?.namedCurve !== CURVES[alg]) return undefined;
-      input = { key, dsaEncoding: "ieee-p1363" };
+      options = { dsaEncoding: "ieee-p1363" };
     } else if (alg.startsWith("PS")) {
       if (!rsa) return undefined;
-      input = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+      // RFC 7518 section 3.5: the salt is as long as the hash (RSA_PSS_SALTLEN_DIGEST on Node; workerd takes only the length).
+      options = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: SALT_BYTES[alg.slice(2)]! };
     } else {
       if (!rsa || type !== "rsa") return undefined;
-      input = key;
+      options = undefined;
     }
   }
   return (signingInput, signature) => {
     try {
-      return verify(hash, signingInput, input, signature);
+      return verifyWithKey(hash, signingInput, key, options, signature);
     } catch {
       return false;
     }

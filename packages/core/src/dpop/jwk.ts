@@ -3,7 +3,8 @@
  * algorithm needs, its RFC 7638 thumbprint (what `cnf.jkt` names), and the imported key,
  * kept by thumbprint so that a client's repeated proofs do not import its key again.
  */
-import { createPublicKey, hash, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import { sha256Base64url } from "../crypto/index.js";
 import { LRUCache } from "lru-cache";
 import { McpOAuthError } from "../errors.js";
 import { keyShapeOf, type DpopAlgorithm } from "./algorithms.js";
@@ -66,7 +67,7 @@ export function thumbprintInput(jwk: unknown, alg: DpopAlgorithm): string {
 
 /** RFC 7638 thumbprint (SHA-256, base64url) of a thumbprint input. */
 export function thumbprintOf(input: string): string {
-  return hash("sha256", input, "base64url");
+  return sha256Base64url(input);
 }
 
 /** The public key of a thumbprint input, checked for size; throws `dpop_key_invalid`. */

@@ -5,7 +5,7 @@
  * server's secret and memory, are the verifier's (verifier.ts). Synchronous, never cached:
  * every request carries its own proof.
  */
-import { hash } from "node:crypto";
+import { sha256Base64url } from "../crypto/index.js";
 import { McpOAuthError, type McpOAuthErrorCode } from "../errors.js";
 import { RecentKeys } from "../recent-keys.js";
 import { isDpopAlgorithm, signatureCheck, type ProofSignatureCheck } from "./algorithms.js";
@@ -106,7 +106,7 @@ function stringClaim(payload: Record<string, unknown>, name: string, maxLength =
 
 /** The base64url SHA-256 of an access token: `ath` (RFC 9449 section 4.2). */
 export function accessTokenHash(accessToken: string): string {
-  return hash("sha256", accessToken, "base64url");
+  return sha256Base64url(accessToken);
 }
 
 /** A proof header that passed every check and verified a signature. */

@@ -4,7 +4,7 @@
  * one (`RedisReplayStore` of @mcp-oauth/redis); the default is in memory, bounded, and fails
  * closed at its bound.
  */
-import { hash } from "node:crypto";
+import { sha256Base64url } from "../crypto/index.js";
 import { McpOAuthError } from "../errors.js";
 
 /** Where `jti`s are remembered. */
@@ -25,7 +25,7 @@ export interface DpopReplayStore {
  * bytes per remembered proof against 101).
  */
 export function replayKey(thumbprint: string, jti: string): string {
-  return hash("sha256", thumbprint + jti, "base64url");
+  return sha256Base64url(thumbprint + jti);
 }
 
 /** Default bound of `MemoryReplayStore`, in remembered proofs. */

@@ -1,16 +1,16 @@
 /**
  * Verification keys from a JSON Web Key Set. The set is read by `fetchJson` (a total
- * deadline, a size limit, no redirects: see `outbound.ts`); jwks-rsa, given that as its
- * `fetcher`, turns each JWK into a public key; this module decides when to read the set and
- * holds each key as a `KeyObject`.
+ * deadline, a size limit, no redirects: see `outbound.ts`); the crypto seam turns each JWK
+ * into a public key (`importPublicJwk`); this module decides when to read the set and holds
+ * each key as a `KeyObject`.
  *
- * Why not jwks-rsa's own request, cache and rate limiter: its request has only a socket
- * idle timeout and no size limit (a key set dripped a byte at a time held requests
- * indefinitely); its cache hands out PEM strings, which cost a re-parse on every verify
- * (a `KeyObject` does not; docs/architecture.md, "Performance history"); its rate
- * limiter makes callers over the limit wait for the next window instead of answering (a
- * flood of unknown `kid`s would hang requests); and it has no single flight and no stale
- * window for outages.
+ * Why not jwks-rsa (used here until issue 27): its request has only a socket idle timeout
+ * and no size limit (a key set dripped a byte at a time held requests indefinitely); its
+ * cache hands out PEM strings, which cost a re-parse on every verify (a `KeyObject` does
+ * not; docs/architecture.md, "Performance history"); its rate limiter makes callers over the
+ * limit wait for the next window instead of answering (a flood of unknown `kid`s would hang
+ * requests); it has no single flight and no stale window for outages; and it needs Node's
+ * http, https, util and tty modules, which Workers do not have.
  *
  * The rules here:
  * - one fetch at a time per key set (single flight), shared by every request that waits;
@@ -24,8 +24,7 @@
  *   `key_not_found` (401) only from a fetch the token waited on;
  * - a failed fetch is retried no sooner than `cooldown` later, and never cached as a result.
  */
-import { createPublicKey, type KeyObject } from "node:crypto";
-import jwksRsa from "jwks-rsa";
+import { importPublicJwk, type KeyObject } from "../crypto/index.js";
 import { McpOAuthError } from "../errors.js";
 import { fetchJson, OutboundError } from "../outbound.js";
 
@@ -62,7 +61,6 @@ interface HeldKey {
 /** One key set of one resource server (each `JwtVerifier` owns its sources). */
 export class JwksKeySource {
   readonly jwksUri: string;
-  readonly #client: jwksRsa.JwksClient;
   readonly #options: KeySourceOptions;
   readonly #observer: KeySourceObserver;
   #keys = new Map<string, HeldKey>();
@@ -80,12 +78,6 @@ export class JwksKeySource {
     this.jwksUri = options.jwksUri;
     this.#options = options;
     this.#observer = observer;
-    this.#client = new jwksRsa.JwksClient({
-      jwksUri: options.jwksUri,
-      cache: false,
-      rateLimit: false,
-      fetcher: (uri) => this.#fetchKeySet(uri),
-    });
   }
 
   /**
@@ -158,8 +150,8 @@ export class JwksKeySource {
     this.#refresh().catch(() => {});
   }
 
-  async #fetchKeySet(uri: string): Promise<{ keys: unknown[] }> {
-    const document = await fetchJson(uri, {
+  async #fetchKeySet(): Promise<unknown[]> {
+    const document = await fetchJson(this.jwksUri, {
       headers: { accept: "application/jwk-set+json, application/json" },
       timeoutMs: this.#options.timeout,
       maxResponseBytes: this.#options.maxResponseBytes,
@@ -168,8 +160,8 @@ export class JwksKeySource {
     const keys = (document as { keys?: unknown } | null)?.keys;
     // RFC 7517 section 5: a JWK Set is an object whose `keys` is an array.
     if (!Array.isArray(keys)) throw new OutboundError("answer is not a JWK Set");
-    // jwks-rsa drops keys whose `use` is not `sig`; `key_ops` it does not read.
-    return { keys: keys.filter(verifiesSignatures) };
+    if (keys.length === 0) throw new OutboundError("the JWK Set has no keys");
+    return keys.filter(verifiesSignatures);
   }
 
   #refresh(): Promise<void> {
@@ -178,9 +170,9 @@ export class JwksKeySource {
     const observer = this.#observer;
     this.fetchCount++;
     this.#inflight = (async () => {
-      let signingKeys: jwksRsa.SigningKey[];
+      let jwks: unknown[];
       try {
-        signingKeys = await this.#client.getSigningKeys();
+        jwks = await this.#fetchKeySet();
       } catch (error) {
         this.#failedAt = startedAt;
         observer.failed?.(
@@ -193,15 +185,15 @@ export class JwksKeySource {
         });
       }
       const keys = new Map<string, HeldKey>();
-      for (const signingKey of signingKeys) {
-        try {
-          keys.set(signingKey.kid ?? "", {
-            key: createPublicKey(signingKey.getPublicKey()),
-            alg: signingKey.alg || undefined,
-          });
-        } catch {
-          // One unusable key must not take the others down with it.
-        }
+      for (const jwk of jwks as Record<string, unknown>[]) {
+        // One unusable key must not take the others down with it.
+        const key = importPublicJwk(jwk);
+        if (key === undefined) continue;
+        const { kid, alg } = jwk;
+        keys.set(typeof kid === "string" ? kid : "", {
+          key,
+          alg: typeof alg === "string" && alg !== "" ? alg : undefined,
+        });
       }
       if (keys.size === 0) {
         this.#failedAt = startedAt;
@@ -225,7 +217,7 @@ export class JwksKeySource {
  * so a key without `verify` there (or with a `key_ops` that is no array) verifies nothing.
  */
 function verifiesSignatures(jwk: unknown): boolean {
-  // A `null` entry throws here as it would in jwks-rsa: the set is unusable either way (503).
+  // A `null` entry throws here: the set is unusable (503), as it was through jwks-rsa.
   const keyOps = (jwk as { key_ops?: unknown }).key_ops;
   return keyOps === undefined || (Array.isArray(keyOps) && keyOps.includes("verify"));
 }

@@ -13,9 +13,18 @@
  * (`crypto.verify` with a callback) so that, with a second core, the event loop serves
  * other requests meanwhile. docs/architecture.md gives the measurements behind the choice.
  */
-import { constants, createHmac, timingSafeEqual, verify, type KeyObject, type VerifyKeyObjectInput } from "node:crypto";
+import {
+  constants,
+  createHmac,
+  timingSafeEqual,
+  verifyWithKey,
+  verifyWithKeyInPool,
+  type KeyObject,
+  type VerifyOptions,
+} from "../crypto/index.js";
 
 const HASHES: Readonly<Record<string, string>> = { "256": "sha256", "384": "sha384", "512": "sha512" };
+const SALT_BYTES: Readonly<Record<string, number>> = { "256": 32, "384": 48, "512": 64 };
 const CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" };
 const MIN_RSA_BITS = 2048;
 
@@ -28,23 +37,30 @@ function rsaKey(key: KeyObject): boolean {
   );
 }
 
+// RFC 7518 section 3.5: the salt is as long as the hash (what RSA_PSS_SALTLEN_DIGEST means on
+// Node; workerd takes only the length itself).
+const PSS: Readonly<Record<string, VerifyOptions>> = Object.fromEntries(
+  Object.entries(SALT_BYTES).map(([bits, saltLength]) => [
+    bits,
+    { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength },
+  ]),
+);
+const P1363: VerifyOptions = { dsaEncoding: "ieee-p1363" };
+
 /**
- * The `crypto.verify` key argument for a public-key `alg`, or undefined when the key does
- * not suit it. Each type check matters: node:crypto verifies a DSA signature whatever RSA
- * padding it is given, and an RSA-PSS key with PSS whatever the algorithm says.
+ * The verify options for a public-key `alg` (null: none, RSASSA-PKCS1-v1_5), or undefined
+ * when the key does not suit it. Each type check matters: node:crypto verifies a DSA
+ * signature whatever RSA padding it is given, and an RSA-PSS key with PSS whatever the
+ * algorithm says.
  */
-function publicKeyInput(alg: string, key: KeyObject): KeyObject | VerifyKeyObjectInput | undefined {
+function publicKeyOptions(alg: string, key: KeyObject): VerifyOptions | null | undefined {
   switch (alg.slice(0, 2)) {
     case "RS":
-      return key.asymmetricKeyType === "rsa" && rsaKey(key) ? key : undefined;
+      return key.asymmetricKeyType === "rsa" && rsaKey(key) ? null : undefined;
     case "PS":
-      return rsaKey(key)
-        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-        : undefined;
+      return rsaKey(key) ? PSS[alg.slice(2)] : undefined;
     case "ES":
-      return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails!.namedCurve === CURVES[alg]
-        ? { key, dsaEncoding: "ieee-p1363" }
-        : undefined;
+      return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails!.namedCurve === CURVES[alg] ? P1363 : undefined;
   }
   return undefined;
 }
@@ -64,11 +80,11 @@ export function verifySignature(alg: string, key: KeyObject, signingInput: strin
   // RFC 8725 section 3.1: never a public key used as an HMAC secret. Outside the try below:
   // with a known hash and a secret key nothing here throws.
   if (alg.startsWith("HS")) return key.type === "secret" && hmacMatches(hash, key, data, signature);
-  const input = publicKeyInput(alg, key);
+  const options = publicKeyOptions(alg, key);
   // Stryker disable next-line ConditionalExpression: equivalent, verify throws on a missing key and the catch refuses; the check says it outright.
-  if (input === undefined) return false;
+  if (options === undefined) return false;
   try {
-    return verify(hash, data, input, signature);
+    return verifyWithKey(hash, data, key, options ?? undefined, signature);
   } catch {
     // OpenSSL refuses some combinations by throwing (an RSA-PSS key restricted to
     // another digest): a refusal, never a pass.
@@ -91,11 +107,10 @@ export function verifySignatureInPool(
   done: (valid: boolean) => void,
 ): void {
   const hash = HASHES[alg.slice(2)];
-  const input = hash === undefined ? undefined : publicKeyInput(alg, key);
-  if (input === undefined) return done(verifySignature(alg, key, signingInput, signature));
+  const options = hash === undefined ? undefined : publicKeyOptions(alg, key);
+  if (options === undefined) return done(verifySignature(alg, key, signingInput, signature));
   try {
-    // An error (OpenSSL refusing the combination) comes with `valid` undefined: a refusal.
-    verify(hash!, Buffer.from(signingInput, "latin1"), input, signature, (_error, valid) => done(valid === true));
+    verifyWithKeyInPool(hash!, Buffer.from(signingInput, "latin1"), key, options ?? undefined, signature, done);
   } catch {
     // A verification that throws at once (an argument node:crypto refuses) is a refusal.
     done(false);

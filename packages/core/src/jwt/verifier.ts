@@ -2,7 +2,7 @@
  * JWT access-token verification: decode, header rules, issuer allow-list (all before any
  * network call), key from the issuer's key set, signature (node:crypto), then claims.
  */
-import type { KeyObject } from "node:crypto";
+import type { KeyObject } from "../crypto/index.js";
 import { checkClaims, checkHeader, checkIssuer } from "../claims.js";
 import type { AuthorizationServerDirectory } from "../discovery.js";
 import { McpOAuthError } from "../errors.js";
