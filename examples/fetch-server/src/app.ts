@@ -69,7 +69,7 @@ export function createFetchApp(env: Environment, defaultResource?: string): Fetc
       if (outcome instanceof Response) return outcome;
       if (new URL(outcome.request.url).pathname !== "/mcp") return new Response(null, { status: 404 });
       const response = await mcp.fetch(outcome.request, { authInfo: outcome.authInfo });
-      return protection.withCors(outcome.request, response);
+      return protection.finish(outcome.request, response);
     },
   };
 }

@@ -82,8 +82,13 @@ export interface FetchProtection {
   readonly resourceServer: ResourceServer;
   /** The library's answer to `request`, or its verdict. Never rejects: a failure is a 500 answer. */
   handle(request: Request): Promise<Response | FetchVerdict>;
-  /** `response` with the CORS headers `request`'s Origin gets (none without an allowed Origin, or with `cors: false`). */
-  withCors(request: Request, response: Response): Response;
+  /**
+   * The application's `response` to a request `handle` let through (`request`: the verdict's),
+   * with what the library adds to it: the CORS headers its Origin gets (none without an
+   * allowed Origin, or with `cors: false`) and, with DPoP nonces on, a fresh `DPoP-Nonce` once
+   * the client's is past half its life (RFC 9449 section 8.2).
+   */
+  finish(request: Request, response: Response): Response;
   /**
    * The answer to `request` when it is for a metadata document (what `handle` answers for it),
    * otherwise `undefined`: for a route that serves only the documents (a Next.js
@@ -156,6 +161,8 @@ export function createFetchProtection(options: FetchProtectionOptions): FetchPro
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const baseScopes = server.options.requiredScopes;
   const internalError = server.answer(new McpOAuthError("internal_error", "internal error"));
+  /** What the core adds to the answer of a request it accepted (`successHeaders`), by the request let through. */
+  const successHeaders = new WeakMap<Request, Readonly<Record<string, string>>>();
 
   /** CORS headers for an answer or the application's response: an allowed, present Origin only. */
   const corsFor = (request: Request, preflight: boolean): Record<string, string> => {
@@ -254,6 +261,8 @@ export function createFetchProtection(options: FetchProtectionOptions): FetchPro
         return error instanceof McpOAuthError ? refuse(error) : answerResponse(request, internalError, corsHeaders);
       }
     }
+    const extra = server.successHeaders(authInfo);
+    if (extra !== undefined) successHeaders.set(current, extra);
     return { authInfo, request: current };
   }
 
@@ -277,8 +286,8 @@ export function createFetchProtection(options: FetchProtectionOptions): FetchPro
       }
       return metadataPaths.has(pathname) ? metadataAnswer(request) : undefined;
     },
-    withCors(request: Request, response: Response): Response {
-      const headers = corsFor(request, false);
+    finish(request: Request, response: Response): Response {
+      const headers = { ...corsFor(request, false), ...successHeaders.get(request) };
       const names = Object.keys(headers);
       if (names.length === 0) return response;
       let target = response;

@@ -27,7 +27,7 @@ export function mcpOAuthHono(options: FetchProtectionOptions | FetchProtection):
     c.req.raw = outcome.request;
     c.set("authInfo", outcome.authInfo);
     await next();
-    const response = protection.withCors(outcome.request, c.res);
+    const response = protection.finish(outcome.request, c.res);
     if (response !== c.res) c.res = response;
     return undefined;
   };

@@ -44,7 +44,7 @@ export function withMcpOAuth<Rest extends unknown[] = unknown[]>(
       configurable: true,
       enumerable: true,
     }) as RequestWithAuth;
-    return protection.withCors(outcome.request, await handler(authorized, ...rest));
+    return protection.finish(outcome.request, await handler(authorized, ...rest));
   };
   return Object.assign(wrapped, { protection });
 }

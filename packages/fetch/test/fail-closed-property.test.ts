@@ -89,7 +89,7 @@ beforeAll(async () => {
       return async (request) => {
         const outcome = await protection.handle(request);
         if (outcome instanceof Response) return outcome;
-        return protection.withCors(outcome.request, await reached(violations, outcome.request, outcome.authInfo));
+        return protection.finish(outcome.request, await reached(violations, outcome.request, outcome.authInfo));
       };
     }),
   );

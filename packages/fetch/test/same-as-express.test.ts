@@ -56,7 +56,7 @@ beforeAll(async () => {
     fetch: async (request) => {
       const outcome = await protection.handle(request);
       if (outcome instanceof Response) return outcome;
-      return protection.withCors(outcome.request, Response.json({ reached: true }));
+      return protection.finish(outcome.request, Response.json({ reached: true }));
     },
   });
   await new Promise<void>((resolve) => web.once("listening", resolve));
