@@ -46,7 +46,7 @@ export interface EnvironmentStores {
 /**
  * Reads `OAUTH_AUTHORIZATION_SERVER` (comma-separated for several), `OAUTH_RESOURCE`,
  * `OAUTH_AUDIENCE`, `OAUTH_ISSUER`, `OAUTH_JWKS_URI`, `OAUTH_SCOPES`,
- * `OAUTH_CLOCK_TOLERANCE`, `OAUTH_VALIDATION` (`jwt`, `introspection` or `auto`),
+ * `OAUTH_CLOCK_TOLERANCE`, `OAUTH_TIMEOUT_MS` (`timeoutMs`), `OAUTH_VALIDATION` (`jwt`, `introspection` or `auto`),
  * `OAUTH_INTROSPECTION_ENDPOINT`, `OAUTH_CLIENT_ID`, `OAUTH_CLIENT_SECRET`,
  * `OAUTH_CACHE_TTL` and `OAUTH_CACHE_INTROSPECTION_TTL` (seconds), and
  * `OAUTH_CACHE_REDIS_URL` (a `redis://` or `rediss://` URL: the cache store is built by
@@ -87,6 +87,13 @@ export function optionsFromEnv(
     if (!Number.isFinite(clockSeconds) || clockSeconds < 0)
       throw new McpOAuthConfigError("OAUTH_CLOCK_TOLERANCE", `"${clockTolerance}" is not a number of seconds`);
   }
+  const timeout = read(env, "OAUTH_TIMEOUT_MS");
+  // Digits only: "1e3" or "1.5" would be read as a number nobody meant.
+  if (
+    timeout !== undefined &&
+    (!/^\d+$/.test(timeout) || Number(timeout) === 0 || !Number.isSafeInteger(Number(timeout)))
+  )
+    throw new McpOAuthConfigError("OAUTH_TIMEOUT_MS", `"${timeout}" is not a positive whole number of milliseconds`);
   const validationType = read(env, "OAUTH_VALIDATION");
   if (
     validationType !== undefined &&
@@ -148,6 +155,7 @@ export function optionsFromEnv(
   }
   return {
     ...(introspection !== undefined ? { introspection } : {}),
+    ...(timeout !== undefined ? { timeoutMs: Number(timeout) } : {}),
     ...overrides,
     ...(cache !== undefined ? { cache } : {}),
     ...(dpop !== undefined ? { dpop } : {}),

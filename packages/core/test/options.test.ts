@@ -465,6 +465,17 @@ describe("optionsFromEnv", () => {
     expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_CLOCK_TOLERANCE: value }), "OAUTH_CLOCK_TOLERANCE");
   });
 
+  it("reads OAUTH_TIMEOUT_MS as the outbound deadline, an override winning", () => {
+    expect(optionsFromEnv({ ...ENV, OAUTH_TIMEOUT_MS: "15000" }).timeoutMs).toBe(15000);
+    expect(resolveOptions(optionsFromEnv({ ...ENV, OAUTH_TIMEOUT_MS: "250" })).timeoutMs).toBe(250);
+    expect(optionsFromEnv({ ...ENV, OAUTH_TIMEOUT_MS: "15000" }, { timeoutMs: 7 }).timeoutMs).toBe(7);
+    expect(optionsFromEnv(ENV).timeoutMs).toBeUndefined();
+  });
+
+  it.each(["0", "-1", "abc", "Infinity", "1.5", "5s", "1e3"])("refuses OAUTH_TIMEOUT_MS=%s", (value) => {
+    expectConfigError(() => optionsFromEnv({ ...ENV, OAUTH_TIMEOUT_MS: value }), "OAUTH_TIMEOUT_MS");
+  });
+
   it("reads every variable, splitting lists on commas and spaces", () => {
     const options = optionsFromEnv({
       OAUTH_RESOURCE: ` ${RESOURCE} `,
