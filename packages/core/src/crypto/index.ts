@@ -1,7 +1,7 @@
 /**
  * The core's one seam over the runtime's crypto on the request path: the only module of the
- * JWT path that imports `node:crypto`. DPoP's proof signatures and hashes go through it too;
- * its key import (`dpop/jwk.ts`) and nonce sealing (`dpop/nonce.ts`) still import node:crypto.
+ * core that imports `node:crypto` (the JWT path, and DPoP's proof signatures, hashes, key
+ * import and nonce sealing).
  *
  * Chosen by measurement (`pnpm bench:crypto`, docs/architecture.md "Crypto on each runtime"):
  * node:crypto on every runtime that has it (Node, Bun, Deno, Workers with `nodejs_compat`),
@@ -19,20 +19,34 @@
  */
 import {
   constants,
+  createCipheriv,
+  createDecipheriv,
   createHash,
   createHmac,
   createVerify,
   createPublicKey,
   createSecretKey,
   hash,
+  hkdfSync,
+  randomBytes,
   timingSafeEqual,
   verify,
   type KeyObject,
   type VerifyKeyObjectInput,
 } from "node:crypto";
 
-export { constants, createHmac, createSecretKey, timingSafeEqual };
-export type { KeyObject };
+export {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPublicKey,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+};
+export type { JsonWebKey, KeyObject } from "node:crypto";
 
 /** SHA-256 of `text` (UTF-8), base64url: the one-shot `hash` (Node 20.12+, Bun, Deno, workerd), else a Hash object. */
 export const sha256Base64url: (text: string | Buffer) => string =

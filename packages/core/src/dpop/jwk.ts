@@ -3,7 +3,7 @@
  * algorithm needs, its RFC 7638 thumbprint (what `cnf.jkt` names), and the imported key,
  * kept by thumbprint so that a client's repeated proofs do not import its key again.
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createPublicKey, type JsonWebKey, type KeyObject } from "../crypto/index.js";
 import { sha256Base64url } from "../crypto/index.js";
 import { LRUCache } from "lru-cache";
 import { McpOAuthError } from "../errors.js";

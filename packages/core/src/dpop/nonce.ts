@@ -7,7 +7,7 @@
  * Rotation: the first secret issues, every secret is accepted; put the new secret first and
  * drop the old one once a nonce lifetime has passed.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "../crypto/index.js";
 
 const VERSION = 1;
 const IV_BYTES = 12;
