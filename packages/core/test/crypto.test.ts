@@ -42,3 +42,18 @@ describe("sha256Base64url", () => {
     }
   });
 });
+
+describe("the seam is the only door to node:crypto", () => {
+  it("no other module of packages/core/src imports node:crypto (docs/architecture.md, crypto on each runtime)", async () => {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const src = new URL("../src/", import.meta.url);
+    const files = (await readdir(src, { recursive: true })).filter((file) => file.endsWith(".ts"));
+    const importing: string[] = [];
+    for (const file of files) {
+      const text = await readFile(new URL(file, src), "utf8");
+      if (/from\s+["'](?:node:)?crypto["']|import\(\s*["'](?:node:)?crypto["']\s*\)/.test(text)) importing.push(file);
+    }
+    expect(files.length).toBeGreaterThan(20);
+    expect(importing).toEqual(["crypto/index.ts"]);
+  });
+});
