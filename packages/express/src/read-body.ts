@@ -73,15 +73,15 @@ export function parsedBody(req: IncomingMessage & { body?: unknown }): unknown {
 }
 
 /**
- * The JSON body: read and parsed if it is still in the stream, else what a parser in front
- * left; `undefined` for bodies that are no JSON message. Throws `unsupported_media_type`
- * (another charset, a Content-Encoding, a media type that only mentions JSON).
+ * The JSON body still in the stream (`hasUnreadBody`; a body a parser in front left is
+ * `parsedBody`'s), read and parsed; `undefined` for bodies that are no JSON message. Throws
+ * `unsupported_media_type` (another charset, a Content-Encoding, a media type that only
+ * mentions JSON).
  */
 export async function jsonBody(
   req: IncomingMessage & { body?: unknown },
   limit = DEFAULT_BODY_LIMIT,
 ): Promise<unknown> {
-  if (!hasUnreadBody(req)) return parsedBody(req);
   if (!isJsonMediaType(req.headers["content-type"])) return undefined;
   assertPlainUtf8(req.headers["content-type"], req.headers["content-encoding"]);
   const raw = await readRaw(req, limit);
