@@ -229,6 +229,13 @@ describe("the policy from the resource server options", () => {
         .send(JSON.stringify(body));
     expectInsufficientScope(await post(call("write_note")), ["mcp:read", "mcp:write"]);
     expect((await post(call("whoami"))).body).toEqual({ reached: true });
+    // Bytes are decoded by the core's rules, never by Buffer's own UTF-8 reading: another charset is 415.
+    const utf7 = await request(app2)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${readToken}`)
+      .set("Content-Type", "application/json; charset=utf-7")
+      .send(JSON.stringify(call("whoami")));
+    expect([utf7.status, utf7.body.error]).toEqual([415, "invalid_request"]);
   });
 
   it("a text body express.text() left that is no JSON message is judged as no message, not refused as bad JSON", async () => {
