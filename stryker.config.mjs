@@ -1,5 +1,5 @@
 // Mutation testing of the security rules (issue 18; docs/security.md "Mutation testing").
-// `npx -y pnpm@12.4.2 mutation` (all rule files: about an hour on 2 idle cores); one file:
+// `npx -y pnpm@12.4.2 mutation` (all rule files: hours on 2 cores, the bridge's tests being slow); one file:
 // `npx -y pnpm@12.4.2 mutation --mutate packages/core/src/claims.ts`.
 // Not part of `pnpm test`. Stryker 9 (Stryker 10 needs Node 22); Jest in ESM mode.
 import { fileURLToPath } from "node:url";

@@ -329,6 +329,50 @@ describe("the policy from the resource server options", () => {
     }
   });
 
+  it("a whole body whose client left before it was read is not waited for: the request is settled", async () => {
+    let waiting!: () => void;
+    const hostWaits = new Promise<void>((resolve) => (waiting = resolve));
+    let ended!: (status: number) => void;
+    const answerEnds = new Promise<number>((resolve) => (ended = resolve));
+    const app2 = express();
+    app2.use((_req, res, next) => {
+      const end = res.end.bind(res) as (...args: unknown[]) => express.Response;
+      res.end = ((...args: unknown[]) => {
+        ended(res.statusCode);
+        return end(...args);
+      }) as typeof res.end;
+      next();
+    });
+    app2.use(requireBearer(serverFor(options)));
+    // The host's own asynchronous work, during which the client goes away: the request is
+    // complete and destroyed, its body never read (no 'end' will ever come).
+    app2.use((req, _res, next) => {
+      req.once("close", () => next());
+      waiting();
+    });
+    app2.use(requireScopes(serverFor(options)));
+    app2.post("/mcp", (_req, res) => {
+      res.json({ reached: true });
+    });
+    const server = await listen(createServer(app2));
+    try {
+      const body = JSON.stringify(call("whoami"));
+      const socket = connect(server.port, "127.0.0.1", () => {
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${readToken}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+      socket.on("error", () => {});
+      await within(hostWaits, 5000, "the host's wait");
+      socket.destroy();
+      // Nothing left to read: judged as no message, never a read that waits forever.
+      expect(await within(answerEnds, 5000, "the settled answer")).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("an empty chunked body is no message, as Content-Length: 0 is: the route answers it", async () => {
     const server = await listen(createServer(appFor(options)));
     try {
