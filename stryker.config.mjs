@@ -1,5 +1,5 @@
 // Mutation testing of the security rules (issue 18; docs/security.md "Mutation testing").
-// `npx -y pnpm@12.4.2 mutation` (all rule files: about an hour on 2 idle cores); one file:
+// `npx -y pnpm@12.4.2 mutation` (all rule files: hours on 2 cores, the bridge's tests being slow); one file:
 // `npx -y pnpm@12.4.2 mutation --mutate packages/core/src/claims.ts`.
 // Not part of `pnpm test`. Stryker 9 (Stryker 10 needs Node 22); Jest in ESM mode.
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,12 @@ const RULE_FILES = [
   "packages/express/src/require-bearer.ts",
   "packages/express/src/require-scopes.ts",
   "packages/express/src/protected-resource-metadata.ts",
+  // The mcp-framework bridge (issue 24): its gate and body hand-over, who owns a session, the
+  // bounds on sessions, and the routing of each message to its own session.
+  "packages/mcp-framework/src/bridge.ts",
+  "packages/mcp-framework/src/owners.ts",
+  "packages/mcp-framework/src/sessions.ts",
+  "packages/mcp-framework/src/session-router.ts",
 ];
 
 // The test files that exercise those rules directly (the whole suite would take hours).
@@ -61,6 +67,13 @@ const TEST_FILES = [
   "packages/express/test/fail-closed.test.ts",
   "packages/express/test/body-encoding.test.ts",
   "packages/express/test/mcp-oauth.test.ts",
+  // The bridge on the real framework transports.
+  "packages/mcp-framework/test/fail-closed.test.ts",
+  "packages/mcp-framework/test/body-encoding.test.ts",
+  "packages/mcp-framework/test/bridge.test.ts",
+  "packages/mcp-framework/test/session-isolation.test.ts",
+  "packages/mcp-framework/test/session-owners.test.ts",
+  "packages/mcp-framework/test/session-limits.test.ts",
 ];
 
 // `MUTATION_TESTS=packages/core/test/claims.test.ts,...` narrows the tests for a quick run over

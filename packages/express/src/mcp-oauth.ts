@@ -15,7 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpOAuthConfigError, ResourceServer, type McpOAuthOptions } from "@mcp-oauth/core";
-import { pathOf, sendFailure, sendInternalError } from "./http.js";
+import { sendFailure, sendInternalError } from "./http.js";
 import { oauthCors, type OAuthCorsOptions } from "./oauth-cors.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadataOptions } from "./protected-resource-metadata.js";
 import { requireBearer } from "./require-bearer.js";
@@ -100,12 +100,11 @@ export function mcpOAuth(options: McpOAuthMiddlewareOptions): McpOAuthMiddleware
     protect.push(requireScopes(server, options.requireScopes || {}));
   }
 
-  const withMetadata = metadata === undefined ? protect : [metadata, ...protect];
+  // The metadata middleware answers the requests it serves itself (200, 405) and passes on
+  // every other one (a path it is configured not to serve included), which is then protected.
+  const chain = metadata === undefined ? protect : [metadata, ...protect];
 
   const middleware = function mcpOAuthMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-    // The metadata middleware answers the requests it serves itself (200, 405); what it
-    // passes on (a path it is configured not to serve) is protected like everything else.
-    const chain = metadata !== undefined && server.metadataPaths.includes(pathOf(req)) ? withMetadata : protect;
     runChain(
       chain,
       req,

@@ -355,3 +355,69 @@ describe("a thrown error is an answer (plain node:http host)", () => {
     await alive();
   });
 });
+
+describe("mcpOAuth's chain: a throw inside it is answered, a throw after it is the host's", () => {
+  let server: Listening;
+  let oauth: ReturnType<typeof mcpOAuth>;
+  let handler: (req: IncomingMessage, res: ServerResponse) => void;
+  let refuseVary: boolean;
+  const reached: string[] = [];
+
+  beforeAll(async () => {
+    oauth = mcpOAuth(base);
+    // A node:http host that handles its own errors, as Connect does (a try/catch around each handler).
+    server = await listen(
+      createServer((req, res) => {
+        if (refuseVary) {
+          // A response that refuses one header (a host's wrapper): cors writes `Vary` while in the chain.
+          const setHeader = res.setHeader.bind(res);
+          res.setHeader = (name, value) => {
+            if (name.toLowerCase() === "vary") throw new TypeError("header refused");
+            return setHeader(name, value);
+          };
+        }
+        try {
+          oauth(req, res, () => handler(req, res));
+        } catch (error) {
+          res.statusCode = 418;
+          res.end(`host caught: ${(error as Error).message}`);
+        }
+      }),
+    );
+  });
+  beforeEach(async () => {
+    refuseVary = false;
+    reached.length = 0;
+    handler = (_req, res) => {
+      reached.push("handler");
+      res.end("ok");
+    };
+    // The key set is loaded, so the check (and the call of the handler) is synchronous.
+    expect((await rawSocketRequest(server.port, "GET", "/mcp", { headers: { Authorization: bearer() } })).status).toBe(
+      200,
+    );
+    reached.length = 0;
+  });
+  afterAll(() => server.close());
+
+  it("the host's handler throwing synchronously reaches the host's own error handling, not the library's 500", async () => {
+    handler = () => {
+      throw new TypeError("host bug");
+    };
+    const res = await within(
+      rawSocketRequest(server.port, "GET", "/mcp", { headers: { Authorization: bearer() } }),
+      5000,
+    );
+    expect([res.status, res.body]).toEqual([418, "host caught: host bug"]);
+  });
+
+  it("a part of the chain throwing synchronously (cors writing Vary): 500 with the library's body, the handler not reached", async () => {
+    refuseVary = true;
+    const res = await within(
+      rawSocketRequest(server.port, "GET", "/mcp", { headers: { Authorization: bearer(), Origin: APP_ORIGIN } }),
+      5000,
+    );
+    expect(reached).toEqual([]);
+    expect([res.status, JSON.parse(res.body)]).toEqual([500, internal()]);
+  });
+});

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import express, { type Express } from "express";
 import { createServer } from "node:http";
+import { connect } from "node:net";
 import request from "supertest";
 import { requireBearer, requireScopes, type McpOAuthOptions, type McpScopePolicy } from "@mcp-oauth/express";
 import { obtainAccessToken } from "@mcp-oauth/local-authorization-server";
@@ -13,6 +14,7 @@ import {
   type TestAuthorizationServer,
 } from "../../../test/helpers/authorization-server.js";
 import { rawSocketRequest } from "../../../test/helpers/raw-socket.js";
+import { within } from "../../../test/hardening/support.js";
 import { bearerChallenge, listen, nowSeconds, rawRequest, type Listening, serverFor } from "./support.js";
 
 const RESOURCE = "http://127.0.0.1:4444/mcp";
@@ -25,6 +27,29 @@ const call = (name: string, id = 1): Record<string, unknown> => ({
   method: "tools/call",
   params: { name, arguments: {} },
 });
+
+/** A POST with neither Content-Length nor Transfer-Encoding (a body of length zero, RFC 9112 section 6.3): its status. */
+function statusOfBodylessPost(port: number, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+          "Content-Type: application/json\r\nConnection: close\r\n\r\n",
+      );
+    });
+    let head = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      head += chunk;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1];
+      if (status === undefined) reject(new Error(`no answer: ${JSON.stringify(head.slice(0, 80))}`));
+      else resolve(Number(status));
+    });
+  });
+}
 
 let as: TestAuthorizationServer;
 let options: McpOAuthOptions;
@@ -187,6 +212,183 @@ describe("the policy from the resource server options", () => {
       }
     },
   );
+
+  it("judges a JSON body left by express.raw() as the JSON it encodes", async () => {
+    const app2 = express();
+    app2.use(express.raw({ type: "application/json" }));
+    app2.use(requireBearer(serverFor(options)));
+    app2.use(requireScopes(serverFor(options)));
+    app2.post("/mcp", (_req, res) => {
+      res.json({ reached: true });
+    });
+    const post = (body: unknown): request.Test =>
+      request(app2)
+        .post("/mcp")
+        .set("Authorization", `Bearer ${readToken}`)
+        .set("Content-Type", "application/json")
+        .send(JSON.stringify(body));
+    expectInsufficientScope(await post(call("write_note")), ["mcp:read", "mcp:write"]);
+    expect((await post(call("whoami"))).body).toEqual({ reached: true });
+    // Bytes are decoded by the core's rules, never by Buffer's own UTF-8 reading: another charset is 415.
+    const utf7 = await request(app2)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${readToken}`)
+      .set("Content-Type", "application/json; charset=utf-7")
+      .send(JSON.stringify(call("whoami")));
+    expect([utf7.status, utf7.body.error]).toEqual([415, "invalid_request"]);
+  });
+
+  it("a text body express.text() left that is no JSON message is judged as no message, not refused as bad JSON", async () => {
+    const app2 = express();
+    app2.use(express.text({ type: "text/plain" }));
+    app2.use(requireBearer(serverFor(options)));
+    app2.use(requireScopes(serverFor(options)));
+    app2.post("/mcp", (req, res) => {
+      res.json({ reached: true, body: req.body as unknown });
+    });
+    const res = await request(app2)
+      .post("/mcp")
+      .set("Authorization", `Bearer ${readToken}`)
+      .set("Content-Type", "text/plain")
+      .send("not json");
+    expect([res.status, res.body]).toEqual([200, { reached: true, body: "not json" }]);
+  });
+
+  // A host that put the message on req.body itself (the request carries no body of its own):
+  // the policy judges that message, and no empty stream read replaces it.
+  it.each(["no framing", "Content-Length: 0"] as const)(
+    "judges a message the host preset on req.body, the request having no body (%s)",
+    async (framing) => {
+      const app2 = express();
+      app2.use((req, _res, next) => {
+        req.body = call("write_note");
+        next();
+      });
+      app2.use(requireBearer(serverFor(options)));
+      app2.use(requireScopes(serverFor(options)));
+      app2.post("/mcp", (_req, res) => {
+        res.json({ reached: true });
+      });
+      const server = await listen(createServer(app2));
+      try {
+        const status =
+          framing === "no framing"
+            ? await statusOfBodylessPost(server.port, readToken)
+            : (
+                await rawSocketRequest(server.port, "POST", "/mcp", {
+                  headers: { Authorization: `Bearer ${readToken}`, "Content-Type": "application/json" },
+                  body: "",
+                })
+              ).status;
+        expect(status).toBe(403);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it("a body whose client goes away before sending it all is settled (400 body_invalid), never left pending", async () => {
+    let reading!: () => void;
+    const readStarts = new Promise<void>((resolve) => (reading = resolve));
+    let ended!: (status: number) => void;
+    const answerEnds = new Promise<number>((resolve) => (ended = resolve));
+    const app2 = express();
+    // Records the status the answer ends with (it reaches no client).
+    app2.use((_req, res, next) => {
+      const end = res.end.bind(res) as (...args: unknown[]) => express.Response;
+      res.end = ((...args: unknown[]) => {
+        ended(res.statusCode);
+        return end(...args);
+      }) as typeof res.end;
+      next();
+    });
+    app2.use(requireBearer(serverFor(options)));
+    // requireScopes starts reading the body synchronously when called: the client leaves after that.
+    app2.use((_req, _res, next) => {
+      reading();
+      next();
+    });
+    app2.use(requireScopes(serverFor(options)));
+    app2.post("/mcp", (_req, res) => {
+      res.json({ reached: true });
+    });
+    const server = await listen(createServer(app2));
+    try {
+      const socket = connect(server.port, "127.0.0.1", () => {
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${readToken}\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":',
+        );
+      });
+      socket.on("error", () => {});
+      await within(readStarts, 5000, "the start of the read");
+      socket.destroy();
+      expect(await within(answerEnds, 5000, "the settled answer")).toBe(400);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a whole body whose client left before it was read is not waited for: the request is settled", async () => {
+    let waiting!: () => void;
+    const hostWaits = new Promise<void>((resolve) => (waiting = resolve));
+    let ended!: (status: number) => void;
+    const answerEnds = new Promise<number>((resolve) => (ended = resolve));
+    const app2 = express();
+    app2.use((_req, res, next) => {
+      const end = res.end.bind(res) as (...args: unknown[]) => express.Response;
+      res.end = ((...args: unknown[]) => {
+        ended(res.statusCode);
+        return end(...args);
+      }) as typeof res.end;
+      next();
+    });
+    app2.use(requireBearer(serverFor(options)));
+    // The host's own asynchronous work, during which the client goes away: the request is
+    // complete and destroyed, its body never read (no 'end' will ever come).
+    app2.use((req, _res, next) => {
+      req.once("close", () => next());
+      waiting();
+    });
+    app2.use(requireScopes(serverFor(options)));
+    app2.post("/mcp", (_req, res) => {
+      res.json({ reached: true });
+    });
+    const server = await listen(createServer(app2));
+    try {
+      const body = JSON.stringify(call("whoami"));
+      const socket = connect(server.port, "127.0.0.1", () => {
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${readToken}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+      socket.on("error", () => {});
+      await within(hostWaits, 5000, "the host's wait");
+      socket.destroy();
+      // Nothing left to read: judged as no message, never a read that waits forever.
+      expect(await within(answerEnds, 5000, "the settled answer")).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("an empty chunked body is no message, as Content-Length: 0 is: the route answers it", async () => {
+    const server = await listen(createServer(appFor(options)));
+    try {
+      const res = await rawSocketRequest(server.port, "POST", "/mcp", {
+        headers: {
+          Authorization: `Bearer ${readToken}`,
+          "Content-Type": "application/json",
+          "Transfer-Encoding": "chunked",
+        },
+        body: "0\r\n\r\n",
+      });
+      expect([res.status, JSON.parse(res.body)]).toEqual([200, { reached: true, body: null, scopes: ["mcp:read"] }]);
+    } finally {
+      await server.close();
+    }
+  });
 
   it("checks validity before scope: an expired token with too little scope gets 401 invalid_token", async () => {
     const token = as.mint(RESOURCE, { scope: "mcp:read", iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 });

@@ -98,14 +98,14 @@ export class SessionRegistry {
   }
 
   /**
-   * A session the framework just opened for `owner`, by `request` when that request is still
-   * being answered (HTTP Stream: the `initialize`; SSE: the event stream, which is the
-   * session): it ends with the returned function. Past `maxPerOwner`, the owner's least
+   * A session the framework just opened for `owner`, by `request`, which is still being
+   * answered (HTTP Stream: the `initialize`; SSE: the event stream, which is the session): it
+   * ends with the returned function, and the session is idle from then on. Past `maxPerOwner`, the owner's least
    * recently used session stops being theirs at once (a later request in it gets "session not
    * found") and is closed as soon as no request of it waits for an answer: closing a session
    * of the MCP SDK drops the answers it owes (a JSON answer would never come).
    */
-  bind(sessionId: string, owner: string, request?: SessionRequest): () => void {
+  bind(sessionId: string, owner: string, request: SessionRequest): () => void {
     if (this.#sessions.has(sessionId)) return () => {};
     const entry: SessionEntry = {
       owner,
@@ -119,13 +119,12 @@ export class SessionRegistry {
     let own = this.#byOwner.get(owner);
     if (own === undefined) this.#byOwner.set(owner, (own = new Map()));
     own.set(sessionId, entry);
-    const end = request === undefined ? undefined : this.#start(sessionId, entry, request);
-    if (end === undefined) this.#idle(sessionId, entry);
+    const end = this.#start(sessionId, entry, request);
     while (own.size > this.#limits.maxPerOwner) {
       const [oldest] = own.keys();
       this.#evict(oldest!);
     }
-    return end ?? (() => {});
+    return end;
   }
 
   /** A request of the session starts; the returned function ends it (call it when its response ends). */

@@ -227,3 +227,50 @@ describe("the framework's listener throwing behind the bridge", () => {
     await expectAlive(server.port, "/mcp");
   });
 });
+
+describe("the bridge's gate: no verdict, no forwarding", () => {
+  let server: Listening;
+  let url: string;
+  const reached: string[] = [];
+  const internal = (): Record<string, string> => {
+    const row = ERROR_RESPONSES["internal_error" as keyof typeof ERROR_RESPONSES];
+    return { error: row?.error ?? "server_error", error_description: row?.description ?? "(missing row)" };
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/mcp`;
+    const resourceServer = new ResourceServer({ resource: url, authorizationServers: [as.issuer] });
+    // A part between requireBearer and the framework (here the transport's body hand-over)
+    // replaces `req.auth` with a look-alike: the request no longer carries the verdict.
+    const wrap = createBridge(resourceServer, { alsoAccept: [], sessions: DEFAULT_SESSION_LIMITS })({
+      type: "http-stream",
+      config: {},
+      closeSession: () => Promise.resolve(),
+      handOverBody: (req) => {
+        const request = req as IncomingMessage & { auth?: object };
+        request.auth = { ...request.auth };
+      },
+    });
+    const bridged = wrap((req: IncomingMessage, res: ServerResponse) => {
+      reached.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    server = await listen(createServer(bridged), port);
+  });
+  afterAll(() => server.close());
+
+  it("a request whose req.auth is not requireBearer's verdict is answered 500, never forwarded", async () => {
+    const res = await within(
+      rawSocketRequest(server.port, "POST", "/mcp", {
+        headers: { Authorization: `Bearer ${as.mint(url)}`, "Content-Type": "application/json" },
+        body: JSON.stringify(INITIALIZE),
+      }),
+      5000,
+    );
+    expect(reached).toEqual([]);
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.body)).toEqual(internal());
+    await expectAlive(server.port, "/mcp");
+  });
+});

@@ -16,6 +16,7 @@ import {
 } from "../../../test/helpers/authorization-server.js";
 import { WhoamiTool } from "../../../examples/mcp-framework-server/src/tools.js";
 import { DEFAULT_SESSION_LIMITS, OAuthAuthProvider, sessionsFromEnv, type SessionLimits } from "../src/index.js";
+import { SessionRegistry, sessionLimits } from "../src/sessions.js";
 import { freePort, INITIALIZE, postJson, startFramework, type Started } from "./support.js";
 
 const TOOLS_LIST = { jsonrpc: "2.0", id: 2, method: "tools/list", params: {} } as const;
@@ -251,6 +252,18 @@ describe("the sessions option and its environment variables", () => {
       new OAuthAuthProvider({ resource: "http://127.0.0.1:1/mcp", authorizationServers: [as.issuer], sessions });
     expect(make).toThrow(McpOAuthConfigError);
     expect(make).toThrow(message);
+  });
+
+  it("accepts the bounds of idleTimeoutMs: 1 and 2^31 - 1 milliseconds", () => {
+    for (const idleTimeoutMs of [1, 2 ** 31 - 1])
+      expect(sessionLimits({ idleTimeoutMs })).toEqual({ maxPerOwner: 20, idleTimeoutMs });
+  });
+
+  it("never binds a bound session id again, to another owner", () => {
+    const registry = new SessionRegistry({ maxPerOwner: 20, idleTimeoutMs: Infinity }, () => Promise.resolve());
+    registry.bind("s1", "alice", { awaitsAnswer: false });
+    registry.bind("s1", "mallory", { awaitsAnswer: false });
+    expect([registry.ownerOf("s1"), registry.size]).toEqual(["alice", 1]);
   });
 
   it("accepts Infinity for no bound and no expiry", () => {
