@@ -36,6 +36,14 @@ const RULE_FILES = [
   "packages/mcp-framework/src/owners.ts",
   "packages/mcp-framework/src/sessions.ts",
   "packages/mcp-framework/src/session-router.ts",
+  // DPoP (issue 26): the proof's checks, the key, htu, nonces, replay, and what the request carries.
+  "packages/core/src/dpop/request.ts",
+  "packages/core/src/dpop/proof.ts",
+  "packages/core/src/dpop/jwk.ts",
+  "packages/core/src/dpop/htu.ts",
+  "packages/core/src/dpop/nonce.ts",
+  "packages/core/src/dpop/replay.ts",
+  "packages/core/src/dpop/verifier.ts",
 ];
 
 // The test files that exercise those rules directly (the whole suite would take hours).
@@ -74,6 +82,13 @@ const TEST_FILES = [
   "packages/mcp-framework/test/session-isolation.test.ts",
   "packages/mcp-framework/test/session-owners.test.ts",
   "packages/mcp-framework/test/session-limits.test.ts",
+  "packages/core/test/dpop-request.test.ts",
+  "packages/core/test/dpop-proof.test.ts",
+  "packages/core/test/dpop-htu.test.ts",
+  "packages/core/test/dpop-nonce.test.ts",
+  "packages/core/test/dpop-replay.test.ts",
+  "packages/core/test/dpop-answer.test.ts",
+  "packages/core/test/dpop-fuzz.test.ts",
 ];
 
 // `MUTATION_TESTS=packages/core/test/claims.test.ts,...` narrows the tests for a quick run over
