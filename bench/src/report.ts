@@ -65,6 +65,8 @@ export interface BenchResults {
   /** Measured windows taken again because another process used the CPUs meanwhile. */
   retriedWindows: number;
   settings: {
+    /** Retakes allowed of a window other processes shared (BENCH_RETRIES); absent in older results. */
+    retriesPerWindow?: number;
     /** Extra rounds among the rows behind a target, each group on its own. */
     focusGroups: { target: string; rows: string[]; rounds: number }[];
     /** Rows measured on several server processes taking turns by round, and how many each. */
@@ -265,6 +267,12 @@ export function renderMarkdown(results: BenchResults): string {
     ...(results.busyBeforeRounds.some((b) => b > 0.1)
       ? [
           `**Warning:** other processes kept the CPUs busy (${results.busyBeforeRounds.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")} before the ${results.busyBeforeRounds.length} rounds) during this run: figures are noisier than usual.`,
+          "",
+        ]
+      : []),
+    ...(results.settings.retriesPerWindow === 0
+      ? [
+          "No window was taken again (`BENCH_RETRIES=0`): a window other processes shared says so in its row's notes.",
           "",
         ]
       : []),
