@@ -73,6 +73,12 @@ export function envExample(providerId: ProviderId, validation: Validation): stri
     ),
     ...entry("OAUTH_CLOCK_TOLERANCE", "60", ["Seconds of clock skew allowed for exp, nbf and iat (default 60)."], true),
     ...entry(
+      "OAUTH_TIMEOUT_MS",
+      "5000",
+      ["Deadline of every call to the authorization server (metadata, key set, introspection), in ms (default 5000)."],
+      true,
+    ),
+    ...entry(
       "OAUTH_INTROSPECTION_ENDPOINT",
       introspection?.endpoint ?? "https://auth.example.com/oauth/introspect",
       [
