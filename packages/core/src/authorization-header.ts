@@ -102,8 +102,17 @@ export function readAccessToken(
 
 /** Whether a (single, string) Authorization value uses the DPoP scheme, compared without case (RFC 9110 section 11.1). */
 export function isDpopScheme(header: string | string[] | undefined): boolean {
-  // The space at index 4 also rules out a value of four characters or fewer.
-  return typeof header === "string" && header.charCodeAt(4) === 32 && header.slice(0, 4).toLowerCase() === "dpop";
+  // The space at index 4 also rules out a value of four characters or fewer. `c | 32` is a
+  // letter's lower case, equal to `d`, `p` or `o` only for that letter's two cases: no
+  // lowercased copy of the header's start per request.
+  return (
+    typeof header === "string" &&
+    header.charCodeAt(4) === 32 &&
+    (header.charCodeAt(0) | 32) === 100 &&
+    (header.charCodeAt(1) | 32) === 112 &&
+    (header.charCodeAt(2) | 32) === 111 &&
+    (header.charCodeAt(3) | 32) === 112
+  );
 }
 
 /**
@@ -141,7 +150,7 @@ function readToken(request: TokenRequest, maxTokenLength: number, dpop: boolean)
   if (
     scheme !== "Bearer" &&
     (scheme.length !== 6 || scheme.toLowerCase() !== "bearer") &&
-    !(dpop && scheme.toLowerCase() === "dpop")
+    !(dpop && (scheme === "DPoP" || scheme.toLowerCase() === "dpop"))
   )
     throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
   let start = space === -1 ? header.length : space;

@@ -364,6 +364,12 @@ describe("readAccessToken: the DPoP scheme (RFC 9449 section 7.1)", () => {
       `DPoPx ${TOKEN}`,
       `DPo ${TOKEN}`,
       `HOBA ${TOKEN}`,
+      // One letter off at each place (to a code that differs outside the case bit too): not DPoP.
+      `TPoP ${TOKEN}`,
+      `DQoP ${TOKEN}`,
+      `DP_P ${TOKEN}`,
+      `DPoR ${TOKEN}`,
+      `DP\u043eP ${TOKEN}`,
       undefined,
       [`DPoP ${TOKEN}`],
     ])

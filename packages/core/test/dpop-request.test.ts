@@ -62,6 +62,13 @@ describe("dpopProofsOf", () => {
     expect(dpopProofsOf({ headers: {}, rawHeaders: ["Host", "h", "DPoP"] })).toBeUndefined();
     expect(dpopProofsOf({ headers: {}, rawHeaders: ["DPoPx", "a", "DPo", "b"] })).toBeUndefined();
   });
+
+  it("compares the name letter by letter: a four-character name one letter off is not DPoP", () => {
+    // One letter changed at each place, also to a character whose code differs only outside
+    // the case bit (`D` 0x44 / `T` 0x54), to a non-letter and to a look-alike (Cyrillic `о`).
+    for (const name of ["Host", "EPoP", "TPoP", "DQoP", "D@oP", "DPpP", "DP\u043eP", "DPoQ", "DPo`"])
+      expect(dpopProofsOf({ headers: {}, rawHeaders: [name, "a.b.c"] })).toBeUndefined();
+  });
 });
 
 describe("boundThumbprintOf", () => {

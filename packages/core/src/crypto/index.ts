@@ -114,6 +114,25 @@ function pemInput(key: KeyObject, options: VerifyOptions): VerifyKeyObjectInput 
   return input;
 }
 
+/** A verification of one key's signatures, prepared by `keyVerifier`. */
+export type KeyVerifier = (data: Buffer, signature: Buffer) => boolean;
+
+/**
+ * `verifyWithKey` with `hash`, `key` and `options` fixed, the verify input built once: for a
+ * key that verifies many signatures (a DPoP client's key, one per request), where a new
+ * options object per call was a measurable part of the cost beyond the signature
+ * (bench/dpop-results.md). Same forms per runtime as `verifyWithKey`; throws as it does.
+ */
+export function keyVerifier(hash: string | null, key: KeyObject, options: VerifyOptions | undefined): KeyVerifier {
+  if (options === undefined) return (data, signature) => verify(hash, data, key, signature);
+  if (hash === null || takesKeyObjectInOptions()) {
+    const input: VerifyKeyObjectInput = { ...options, key };
+    return (data, signature) => verify(hash, data, input, signature);
+  }
+  const input = pemInput(key, options);
+  return (data, signature) => createVerify(hash).update(data).verify(input, signature);
+}
+
 /**
  * Whether `signature` is `key`'s signature of `data` with `hash` (null: the key's own, EdDSA)
  * and `options` (none for PKCS#1 v1.5 RSA and EdDSA). Throws what node:crypto throws (the caller decides what that means).

@@ -3,7 +3,7 @@
  * section 4.3 (point 5): an asymmetric algorithm the server supports; never `none`, never a
  * MAC (a proof must show a private key, and an HMAC secret would be the verifier's too).
  */
-import { constants, verifyWithKey, type KeyObject, type VerifyOptions } from "../crypto/index.js";
+import { constants, keyVerifier, type KeyObject, type VerifyOptions } from "../crypto/index.js";
 
 export const DPOP_ALGORITHMS = [
   "ES256",
@@ -97,9 +97,10 @@ export function signatureCheck(alg: DpopAlgorithm, key: KeyObject): ProofSignatu
       options = undefined;
     }
   }
+  const verify = keyVerifier(hash, key, options);
   return (signingInput, signature) => {
     try {
-      return verifyWithKey(hash, signingInput, key, options, signature);
+      return verify(signingInput, signature);
     } catch {
       return false;
     }

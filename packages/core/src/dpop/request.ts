@@ -6,6 +6,21 @@ import type { TokenRequest } from "../authorization-header.js";
 import { McpOAuthError } from "../errors.js";
 
 /**
+ * Whether a header name is `DPoP`, compared without case (RFC 9110 section 5.1) and without
+ * a lowercased copy: every request scans its raw header names (`Host` too is four letters).
+ * `c | 32` is a letter's lower case; it equals `d`, `p` or `o` only for that letter's two cases.
+ */
+function isDpopName(name: string): boolean {
+  return (
+    name.length === 4 &&
+    (name.charCodeAt(0) | 32) === 100 &&
+    (name.charCodeAt(1) | 32) === 112 &&
+    (name.charCodeAt(2) | 32) === 111 &&
+    (name.charCodeAt(3) | 32) === 112
+  );
+}
+
+/**
  * Every `DPoP` header value of a request. From `rawHeaders` when the adapter has them: Node
  * joins repeated headers it does not know into one value (`a, b`), which the proof check
  * also refuses, but a count is plainer. Otherwise, and when `rawHeaders` hold none,
@@ -17,8 +32,7 @@ export function dpopProofsOf(request: TokenRequest): readonly string[] | string 
   if (raw === undefined) return request.headers["dpop"];
   let values: string[] | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4 && (name === "DPoP" || name.toLowerCase() === "dpop")) (values ??= []).push(raw[i + 1]!);
+    if (isDpopName(raw[i]!)) (values ??= []).push(raw[i + 1]!);
   }
   return values ?? request.headers["dpop"];
 }
