@@ -40,9 +40,13 @@ const config: Config = {
   // second (`pnpm test:consumer` alone).
   testPathIgnorePatterns: [
     "/node_modules/",
+    // Stryker's sandbox copy of the repository, while a mutation run is under way.
+    "<rootDir>/.stryker-tmp/",
     "<rootDir>/test/consumer/",
     "<rootDir>/packages/create-mcp-oauth/test/e2e/",
   ],
+  // Nor its packages as modules (their package.json names would collide with the real ones).
+  modulePathIgnorePatterns: ["<rootDir>/.stryker-tmp/"],
   // Every test talks to loopback servers it starts itself; give slow CI machines room.
   testTimeout: 30_000,
   // Two cores: one worker per core.
