@@ -81,6 +81,7 @@ const TEST_FILES = [
   "packages/mcp-framework/test/bridge.test.ts",
   "packages/mcp-framework/test/session-isolation.test.ts",
   "packages/mcp-framework/test/session-owners.test.ts",
+  "packages/mcp-framework/test/owners.test.ts",
   "packages/mcp-framework/test/session-limits.test.ts",
   "packages/core/test/dpop-request.test.ts",
   "packages/core/test/dpop-proof.test.ts",

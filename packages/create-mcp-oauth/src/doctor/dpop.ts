@@ -41,8 +41,8 @@ export function boundThumbprint(token: string): string | undefined {
   }
 }
 
-/** An MCP initialize with these credentials; a session it opened is ended at once. */
-async function probe(ctx: Context, authorization: string): Promise<HttpResult> {
+/** An MCP initialize with these credentials; a session it opened is ended at once (nothing left behind). */
+export async function probe(ctx: Context, authorization: string): Promise<HttpResult> {
   const answer = await ctx.http(ctx.resource, {
     method: "POST",
     headers: { ...MCP_HEADERS, authorization },

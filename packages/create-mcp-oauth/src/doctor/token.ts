@@ -3,15 +3,12 @@ import { AudienceMatcher, decodeJwt, looksLikeJwt, scopesFromClaims } from "@mcp
 import { statusText, type HttpResult } from "./http.js";
 import { verifyJws } from "./jwks.js";
 import { findChallenge, parseWwwAuthenticate } from "./www-authenticate.js";
-import { boundThumbprint } from "./dpop.js";
+import { boundThumbprint, probe } from "./dpop.js";
 import {
   type AuthorizationServerFindings,
   type Context,
   type EndpointFindings,
-  INITIALIZE,
   list,
-  MCP_HEADERS,
-  PROTOCOL_VERSION,
   quote,
   type Recorder,
   SCOPE_CLAIMS,
@@ -106,23 +103,7 @@ export async function checkToken(
   }
 }
 
-async function tryToken(ctx: Context, token: string): Promise<HttpResult> {
-  const authorization = `Bearer ${token}`;
-  const answer = await ctx.http(ctx.resource, {
-    method: "POST",
-    headers: { ...MCP_HEADERS, authorization },
-    body: INITIALIZE,
-  });
-  const session = answer.ok ? answer.headers.get("mcp-session-id") : null;
-  if (session !== null) {
-    // Leave nothing behind: end the session the initialize opened.
-    await ctx.http(ctx.resource, {
-      method: "DELETE",
-      headers: { authorization, "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION },
-    });
-  }
-  return answer;
-}
+const tryToken = (ctx: Context, token: string): Promise<HttpResult> => probe(ctx, `Bearer ${token}`);
 
 interface ClaimContext {
   endpoint: EndpointFindings;
