@@ -85,6 +85,19 @@ describe("alsoAcceptedOwner", () => {
     expect(alsoAcceptedOwner(2, provider, { b: 1, a: { d: 2, c: [3, 4] } }, request())).not.toBe(a);
   });
 
+  it("reads every order of the same keys as one identity", () => {
+    const orders = [
+      { a: 1, b: 2, c: 3 },
+      { a: 1, c: 3, b: 2 },
+      { b: 2, a: 1, c: 3 },
+      { b: 2, c: 3, a: 1 },
+      { c: 3, a: 1, b: 2 },
+      { c: 3, b: 2, a: 1 },
+    ];
+    const owners = new Set(orders.map((data) => alsoAcceptedOwner(3, provider, { nested: data }, request())));
+    expect(owners.size).toBe(1);
+  });
+
   it("gives a caller with neither credential nor identity an owner of its own, and warns once", () => {
     const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
     const first = alsoAcceptedOwner(0, provider, {}, request());
