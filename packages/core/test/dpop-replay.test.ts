@@ -20,6 +20,33 @@ describe("replayKey", () => {
 });
 
 describe("MemoryReplayStore", () => {
+  it("remembers a proof once per key thumbprint and jti, a long jti as its hash", () => {
+    const store = new MemoryReplayStore({ now: () => START });
+    const [t, u] = ["t".repeat(43), "u".repeat(43)];
+    expect(store.rememberProofOnce(t, "jti-1", 10)).toBe(true);
+    expect(store.rememberProofOnce(t, "jti-1", 10)).toBe(false);
+    // Another key's proof with the same jti, and the same key's next jti, are new.
+    expect(store.rememberProofOnce(u, "jti-1", 10)).toBe(true);
+    expect(store.rememberProofOnce(t, "jti-2", 10)).toBe(true);
+    const long = "x".repeat(200);
+    expect(store.rememberProofOnce(t, long, 10)).toBe(true);
+    expect(store.rememberProofOnce(t, long, 10)).toBe(false);
+    expect(store.rememberProofOnce(t, `${long}y`, 10)).toBe(true);
+    expect(store.rememberProofOnce(t, "y".repeat(44), 10)).toBe(true);
+    expect(store.rememberProofOnce(t, "y".repeat(43), 10)).toBe(true);
+    expect(store.size).toBe(7);
+  });
+
+  it("keeps a proof's key within the thumbprint and a hash (43 + 43 characters), whatever the jti's length", () => {
+    const keys: string[] = [];
+    const store = new MemoryReplayStore({ now: () => START });
+    const remember = store.rememberOnce.bind(store);
+    store.rememberOnce = (key, ttl) => (keys.push(key), remember(key, ttl));
+    store.rememberProofOnce("t".repeat(43), "j".repeat(256), 10);
+    store.rememberProofOnce("t".repeat(43), "j".repeat(43), 10);
+    expect(keys.map((key) => key.length)).toEqual([86, 86]);
+  });
+
   it("answers true once, then false while the key is remembered", () => {
     const store = new MemoryReplayStore({ now: () => START });
     expect(store.rememberOnce("a", 10)).toBe(true);

@@ -28,6 +28,21 @@ export function replayKey(thumbprint: string, jti: string): string {
   return sha256Base64url(thumbprint + jti);
 }
 
+/** The longest `jti` the memory store keeps as sent; a longer one is kept as its SHA-256 (43 characters). */
+const PLAIN_JTI_MAX_LENGTH = 43;
+
+/**
+ * The memory store's key of a proof: the thumbprint (always 43 characters, so no two pairs
+ * give one key) and the `jti` as sent, or its SHA-256 when longer than a hash. No hash per
+ * proof for the usual `jti` (a 22-character random value): the SHA-256 of `replayKey` was a
+ * tenth of the DPoP cost beyond the signature (bench/dpop-results.md), and this process's
+ * memory needs neither a fixed-length key nor to hold no `jti` as sent. A long `jti` hashed
+ * could equal another `jti` of the same key as sent: one client refusing its own proofs.
+ */
+function memoryKey(thumbprint: string, jti: string): string {
+  return thumbprint + (jti.length <= PLAIN_JTI_MAX_LENGTH ? jti : sha256Base64url(jti));
+}
+
 /** Default bound of `MemoryReplayStore`, in remembered proofs. */
 export const DEFAULT_REPLAY_MAX_ENTRIES = 100_000;
 
@@ -39,10 +54,11 @@ export interface MemoryReplayStoreOptions {
 }
 
 /**
- * Proofs remembered in this process. Per proof it keeps its 43-character key and the second
- * it may be forgotten (one `Map` entry), and a reference to the key in the list of its expiry
- * second, which lets expired proofs be dropped a second at a time without a scan: about 110
- * bytes of heap per proof (bench/dpop-results.md), so the default bound is about 11 MB.
+ * Proofs remembered in this process. Per proof it keeps its key (the verifier's: the key
+ * thumbprint and the `jti`, 65 characters for the usual 22-character `jti`, 86 at most) and
+ * the second it may be forgotten (one `Map` entry), and a reference to the key in the list of
+ * its expiry second, which lets expired proofs be dropped a second at a time without a scan:
+ * about 120 bytes of heap per proof (bench/dpop-results.md), so the default bound is about 12 MB.
  *
  * At the bound, expired proofs are dropped first; if none has expired, the new proof is
  * refused (`dpop_replay_unavailable`, 503 with `Retry-After` until the first one expires)
@@ -66,6 +82,14 @@ export class MemoryReplayStore implements DpopReplayStore {
 
   get size(): number {
     return this.#expiries.size;
+  }
+
+  /**
+   * `rememberOnce` for a proof of the key `thumbprint` (its RFC 7638 thumbprint), keyed
+   * without `replayKey`'s hash (see `memoryKey`). The verifier's path when its store is this one.
+   */
+  rememberProofOnce(thumbprint: string, jti: string, ttlSeconds: number): boolean {
+    return this.rememberOnce(memoryKey(thumbprint, jti), ttlSeconds);
   }
 
   rememberOnce(key: string, ttlSeconds: number): boolean {

@@ -9,7 +9,7 @@ import { ProofKeyCache } from "./jwk.js";
 import { DpopNonces } from "./nonce.js";
 import type { DpopMode, ResolvedDpopOptions } from "./options.js";
 import { DpopProofChecker, type DpopProofInput } from "./proof.js";
-import { replayKey, type DpopReplayStore } from "./replay.js";
+import { MemoryReplayStore, replayKey, type DpopReplayStore } from "./replay.js";
 
 /** A store's failure as a refusal: unknown is never "first seen". */
 function unavailable(error: unknown): McpOAuthError {
@@ -109,7 +109,11 @@ export class DpopVerifier {
     }
     let first: boolean | Promise<boolean>;
     try {
-      first = this.#store.rememberOnce(replayKey(proof.thumbprint, proof.jti), proof.acceptableForSeconds);
+      const store = this.#store;
+      first =
+        store instanceof MemoryReplayStore
+          ? store.rememberProofOnce(proof.thumbprint, proof.jti, proof.acceptableForSeconds)
+          : store.rememberOnce(replayKey(proof.thumbprint, proof.jti), proof.acceptableForSeconds);
     } catch (error) {
       throw unavailable(error);
     }
