@@ -75,9 +75,36 @@ describe("HtuMatcher", () => {
     expect(matcher.matches("https://mcp.example.com/mcp", "/mcp/")).toBe(false);
   });
 
-  it("keeps working past its memo's bound", () => {
-    for (let i = 0; i < 200; i++) expect(matcher.matches(`https://mcp.example.com/p${i}`, `/p${i}`)).toBe(true);
-    expect(matcher.matches("https://mcp.example.com/p1", "/p2")).toBe(false);
+  it("keeps working past its memo's bound, which holds at most 64 request targets", () => {
+    const bounded = new HtuMatcher(new URL("https://mcp.example.com/mcp"));
+    const sizes: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      expect(bounded.matches(`https://mcp.example.com/p${i}`, `/p${i}`)).toBe(true);
+      sizes.push(bounded.rememberedTargets);
+    }
+    expect(bounded.matches("https://mcp.example.com/p1", "/p2")).toBe(false);
+    // Full at 64, then started over: 64 targets, never 65, and the memo cleared only when full.
+    expect(Math.max(...sizes)).toBe(64);
+    expect(sizes.slice(0, 64)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+    expect(sizes[64]).toBe(1);
+  });
+
+  it("takes an absolute-form target only from its start: no authority found further in", () => {
+    // Read from anywhere, `*https://mcp.example.com/mcp` would give the path `/m/mcp`.
+    expect(matcher.expected("*https://mcp.example.com/mcp")).toBeUndefined();
+    expect(matcher.matches("https://mcp.example.com/m/mcp", "*https://mcp.example.com/mcp")).toBe(false);
+  });
+
+  it("never matches when the request has no URI, even an htu that is none either", () => {
+    expect(matcher.matches("not a URI", "*")).toBe(false);
+    expect(matcher.matches("", "mcp")).toBe(false);
+  });
+
+  it("accepts the highest port, 65535, and refuses the next", () => {
+    const high = new HtuMatcher(new URL("https://mcp.example.com:65535/mcp"));
+    expect(high.matches("https://mcp.example.com:65535/mcp", "/mcp")).toBe(true);
+    expect(normalizeHtu("https://mcp.example.com:65535/mcp")).toBe("https://mcp.example.com:65535/mcp");
+    expect(normalizeHtu("https://mcp.example.com:65536/mcp")).toBeUndefined();
   });
 
   it("uses a non-default port of the resource", () => {

@@ -99,6 +99,11 @@ export class HtuMatcher {
     this.#origin = `${resource.protocol}//${resource.host}`;
   }
 
+  /** How many request targets' URIs are remembered (at most 64). */
+  get rememberedTargets(): number {
+    return this.#expected.size;
+  }
+
   /** The normalized URI of a request to `requestTarget` (`req.url`), or undefined when it has none. */
   expected(requestTarget: string): string | undefined {
     if (this.#expected.has(requestTarget)) return this.#expected.get(requestTarget);
