@@ -37,14 +37,20 @@ describe("MemoryReplayStore", () => {
     expect(store.size).toBe(7);
   });
 
-  it("keeps a proof's key within the thumbprint and a hash (43 + 43 characters), whatever the jti's length", () => {
+  it("keys a proof by thumbprint and jti as sent, a jti longer than 43 characters by its hash (86 characters at most)", () => {
     const keys: string[] = [];
     const store = new MemoryReplayStore({ now: () => START });
     const remember = store.rememberOnce.bind(store);
     store.rememberOnce = (key, ttl) => (keys.push(key), remember(key, ttl));
     store.rememberProofOnce("t".repeat(43), "j".repeat(256), 10);
     store.rememberProofOnce("t".repeat(43), "j".repeat(43), 10);
-    expect(keys.map((key) => key.length)).toEqual([86, 86]);
+    store.rememberProofOnce("t".repeat(43), "j".repeat(22), 10);
+    expect(keys.map((key) => key.length)).toEqual([86, 86, 65]);
+    // Up to 43 characters, the jti as sent (no hash per proof); longer, its SHA-256.
+    expect(keys[1]).toBe("t".repeat(43) + "j".repeat(43));
+    expect(keys[2]).toBe("t".repeat(43) + "j".repeat(22));
+    expect(keys[0]).toMatch(/^t{43}[A-Za-z0-9_-]{43}$/);
+    expect(keys[0]).not.toContain("j".repeat(43));
   });
 
   it("answers true once, then false while the key is remembered", () => {
