@@ -86,6 +86,56 @@ describe("DpopNonces", () => {
     expect(nonces([NEW_SECRET], () => START).check(nonce)).toEqual({ valid: false, reason: "invalid" });
   });
 
+  it("refuses a nonce spelled with base64's + or / for base64url's - or _ (the same bytes to a lenient decoder)", () => {
+    let now = START;
+    const codec = nonces([NEW_SECRET], () => now);
+    let nonce = codec.issue();
+    // A nonce holding - or _ (each of its 50 characters is one with probability 1/32).
+    while (!/[-_]/.test(nonce)) {
+      now += 31_000;
+      nonce = codec.issue();
+    }
+    const respelled = nonce.replaceAll("-", "+").replaceAll("_", "/");
+    expect(Buffer.from(respelled, "base64url")).toEqual(Buffer.from(nonce, "base64url"));
+    expect(codec.check(nonce).valid).toBe(true);
+    expect(codec.check(respelled)).toEqual({ valid: false, reason: "invalid" });
+  });
+
+  it("issues a new nonce when the clock went back, the same one within the same millisecond", () => {
+    let now = START;
+    const codec = nonces([NEW_SECRET], () => now);
+    const first = codec.issue();
+    expect(codec.issue()).toBe(first);
+    now = START - 1;
+    const afterSetBack = codec.issue();
+    expect(afterSetBack).not.toBe(first);
+    expect(codec.check(afterSetBack).valid).toBe(true);
+  });
+
+  it("reuses a nonce up to just before a tenth of its lifetime, not at it", () => {
+    let now = START;
+    const codec = nonces([NEW_SECRET], () => now);
+    const first = codec.issue();
+    now = START + 29_999;
+    expect(codec.issue()).toBe(first);
+    now = START + 30_000;
+    expect(codec.issue()).not.toBe(first);
+  });
+
+  it("asks for renewal only past half the lifetime, not at it", () => {
+    let now = START;
+    const codec = nonces([NEW_SECRET], () => now);
+    const nonce = codec.issue();
+    now = START + 150_000;
+    expect(codec.check(nonce)).toEqual({ valid: true, renew: false });
+    now = START + 150_001;
+    expect(codec.check(nonce)).toEqual({ valid: true, renew: true });
+  });
+
+  it("needs a secret", () => {
+    expect(() => nonces([], () => START)).toThrow("DpopNonces needs at least one secret");
+  });
+
   it("accepts the previous secret's nonces during a rotation, and not after", () => {
     const before = nonces([OLD_SECRET], () => START).issue();
     const during = nonces([NEW_SECRET, OLD_SECRET], () => START);
