@@ -467,6 +467,20 @@ describe("the server's own requests (sampling, elicitation)", () => {
     expect(alice.sent.at(-1)).toEqual(cancelled("32"));
   });
 
+  it("are settled only by an answer (a result or an error), not by any message with their id", async () => {
+    const { router, server, sessions } = setup("alice");
+    const [alice] = sessions as [Session];
+    alice.deliver(call(1));
+    await handling(server.last(), () => router.send(sampling(60)));
+    // Neither request, notification nor response (the SDK's schema would refuse it): passed on as it is.
+    const neither = { jsonrpc: "2.0", id: 60 };
+    alice.deliver(neither);
+    expect(server.last().message).toBe(neither);
+    const answer = { jsonrpc: "2.0", id: 60, result: {} };
+    alice.deliver(answer);
+    expect(server.last().message).toBe(answer);
+  });
+
   it("treat a cancellation that names no request as any other notification", async () => {
     const { router, server, sessions } = setup("alice", "bob");
     const [alice, bob] = sessions as [Session, Session];
@@ -474,10 +488,18 @@ describe("the server's own requests (sampling, elicitation)", () => {
     await router.send(unnamed);
     expect(alice.sent).toEqual([unnamed]);
     expect(bob.sent).toEqual([unnamed]);
+    // No params at all: the same.
+    const bare = { jsonrpc: "2.0", method: "notifications/cancelled" };
+    await router.send(bare);
+    expect(alice.sent).toEqual([unnamed, bare]);
+    expect(bob.sent).toEqual([unnamed, bare]);
     alice.deliver(call(1));
-    await handling(server.last(), () => router.send(unnamed));
-    expect(alice.sent).toEqual([unnamed, unnamed]);
-    expect(bob.sent).toEqual([unnamed]);
+    await handling(server.last(), async () => {
+      await router.send(unnamed);
+      await router.send(bare);
+    });
+    expect(alice.sent).toEqual([unnamed, bare, unnamed, bare]);
+    expect(bob.sent).toEqual([unnamed, bare]);
   });
 });
 
@@ -490,6 +512,28 @@ describe("notifications", () => {
     await handling(server.last(), () => router.send(log));
     expect(alice.sent).toEqual([log]);
     expect(bob.sent).toEqual([]);
+  });
+
+  it("are routed by the session whatever their params or members hold: a requestId or a result is no answer", async () => {
+    const { router, server, sessions } = setup("alice", "bob");
+    const [alice, bob] = sessions as [Session, Session];
+    alice.deliver(call(1));
+    const received = server.last();
+    await handling(received, () => router.send(sampling(70)));
+    // Only notifications/cancelled names one of the server's requests by its requestId.
+    const log = { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", requestId: 70 } };
+    // A member `result` does not make a notification a response (the SDK spreads what the host passes).
+    const odd = { jsonrpc: "2.0", method: "notifications/message", params: { level: "info" }, result: {} };
+    await handling(received, async () => {
+      await router.send(log);
+      await router.send(odd);
+    });
+    expect(alice.sent).toEqual([sampling(70), log, odd]);
+    expect(bob.sent).toEqual([]);
+    // The server's request is still pending: Alice can answer it.
+    const answer = { jsonrpc: "2.0", id: 70, result: {} };
+    alice.deliver(answer);
+    expect(server.last().message).toBe(answer);
   });
 
   it("sent outside any session's message go to every open session, one failing session stopping none", async () => {
