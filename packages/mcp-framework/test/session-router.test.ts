@@ -6,6 +6,12 @@
  * server's own requests to exactly one session and answered only from it, server-wide
  * notifications to every session, closed sessions forgotten. The same rules on the real
  * framework transports, with real clients, are in session-isolation.test.ts.
+ *
+ * Mutation run of session-router.ts with this file alone: the survivors change nothing any
+ * input can observe: `clientKey`'s prefixes swapped (still one key per typed id), `isObject`
+ * taking `null` (every read of it is `?.`), `opened` calling `closed` for an unknown id (a
+ * no-op), and the `typeof ... === "number"` / `!== undefined` guards before lookups and
+ * deletions in maps whose keys are only numbers.
  */
 import { describe, expect, it } from "@jest/globals";
 import { setFlagsFromString } from "node:v8";
