@@ -87,6 +87,7 @@ const TEST_FILES = [
   "packages/mcp-framework/test/session-router.test.ts",
   "packages/core/test/dpop-request.test.ts",
   "packages/core/test/dpop-proof.test.ts",
+  "packages/core/test/dpop-jwk.test.ts",
   "packages/core/test/dpop-htu.test.ts",
   "packages/core/test/dpop-nonce.test.ts",
   "packages/core/test/dpop-replay.test.ts",

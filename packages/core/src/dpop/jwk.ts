@@ -57,7 +57,8 @@ export function thumbprintInput(jwk: unknown, alg: DpopAlgorithm): string {
   const canonical: Record<string, string> = {};
   for (const name of required) {
     const value = members[name];
-    if (typeof value !== "string" || (name !== "kty" && name !== "crv" && !BASE64URL.test(value))) {
+    // `kty` and `crv` were checked against fixed names above, all of base64url's alphabet.
+    if (typeof value !== "string" || !BASE64URL.test(value)) {
       throw invalidKey(`jwk member ${name} is missing or not base64url`);
     }
     canonical[name] = value;
