@@ -8,7 +8,9 @@ import { createHmac, generateKeyPairSync, KeyObject, sign } from "node:crypto";
 import { calculateJwkThumbprint } from "jose";
 import {
   accessTokenHash,
+  DpopProofChecker,
   DpopVerifier,
+  ProofKeyCache,
   resolveDpopOptions,
   signatureCheck,
   thumbprintInput,
@@ -585,5 +587,165 @@ describe("signatureCheck (RFC 8725 section 3.1: the key must suit the algorithm)
     expect(check(data, sign(null, data, privateKey))).toBe(true);
     expect(check(Buffer.from("header.other"), sign(null, data, privateKey))).toBe(false);
     expect(check(data, Buffer.alloc(3))).toBe(false);
+  });
+});
+
+describe("DpopProofChecker, rule by rule (the refusal's message says which rule fired)", () => {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = publicKey.export({ format: "jwk" });
+  const thumbprint = thumbprintOf(thumbprintInput(jwk, "ES256"));
+  const rules = {
+    algorithms: new Set(["ES256"]),
+    iatWindowSeconds: 300,
+    clockToleranceSeconds: 0,
+    maxProofLength: 8192,
+    maxJtiLength: 256,
+  };
+  const checker = (overrides: Partial<typeof rules> = {}, keys = new ProofKeyCache()): DpopProofChecker =>
+    new DpopProofChecker({ ...rules, ...overrides }, RESOURCE, keys);
+  const encode = (text: string): string => Buffer.from(text).toString("base64url");
+  /** A proof of the segments as given (each already base64url, or not), signed as sent. */
+  const signedSegments = (header: string, payload: string, key: KeyObject = privateKey): string => {
+    const input = `${header}.${payload}`;
+    return `${input}.${sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+  };
+  const headerText = (extra: Record<string, unknown> = {}, key: object = jwk): string =>
+    JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key, ...extra });
+  const payloadText = (extra: Record<string, unknown> = {}): string => JSON.stringify({ ...validClaims(), ...extra });
+  const proofWith = (payload: Record<string, unknown> = {}, header: Record<string, unknown> = {}): string =>
+    signedSegments(encode(headerText(header)), encode(payloadText(payload)));
+  const input = (proofs: DpopProofInput["proofs"], overrides: Partial<DpopProofInput> = {}): DpopProofInput => ({
+    method: "POST",
+    proofs,
+    requestTarget: "/mcp",
+    accessToken: TOKEN,
+    boundThumbprint: thumbprint,
+    ...overrides,
+  });
+  const refusal = (run: () => unknown): [string, string] | "accepted" => {
+    try {
+      run();
+    } catch (error) {
+      const { code, message } = error as { code: string; message: string };
+      return [code, message];
+    }
+    return "accepted";
+  };
+  /** Base64's `+` and `/` for base64url's `-` and `_`: the same bytes to a lenient decoder. */
+  const respell = (segment: string): string => segment.replaceAll("-", "+").replaceAll("_", "/");
+
+  it("takes one proof as a string or a one-element list, and refuses two", () => {
+    expect(checker().check(input(proofWith()), NOW).thumbprint).toBe(thumbprint);
+    expect(checker().check(input([proofWith()]), NOW).thumbprint).toBe(thumbprint);
+    expect(refusal(() => checker().check(input([proofWith(), proofWith()]), NOW))).toEqual([
+      "dpop_multiple_proofs",
+      "more than one DPoP header",
+    ]);
+  });
+
+  it("tells a proof that is not three parts from two folded into one header value", () => {
+    const proof = proofWith();
+    const notThree = ["dpop_proof_malformed", "proof is not a three-part JWS"];
+    expect(refusal(() => checker().check(input("abc"), NOW))).toEqual(notThree);
+    expect(refusal(() => checker().check(input("abc.def"), NOW))).toEqual(notThree);
+    expect(refusal(() => checker().check(input(`${proof}.x`), NOW))).toEqual(notThree);
+    expect(refusal(() => checker().check(input(`${proof}, ${proofWith()}`), NOW))).toEqual([
+      "dpop_multiple_proofs",
+      "more than one DPoP proof in the header",
+    ]);
+    // Three parts, read as such: the first dot at 0 or 1 is still a separator.
+    expect(refusal(() => checker().check(input("..x"), NOW))).toEqual([
+      "dpop_proof_malformed",
+      "proof header is not base64url",
+    ]);
+    expect(refusal(() => checker().check(input("e.e.e"), NOW))).toEqual([
+      "dpop_proof_malformed",
+      "proof header is not a JSON object",
+    ]);
+  });
+
+  it("accepts a proof of exactly maxProofLength characters, not one more", () => {
+    const proof = proofWith();
+    expect(checker({ maxProofLength: proof.length }).check(input(proof), NOW).thumbprint).toBe(thumbprint);
+    expect(refusal(() => checker({ maxProofLength: proof.length - 1 }).check(input(proof), NOW))).toEqual([
+      "dpop_proof_malformed",
+      "proof too long",
+    ]);
+  });
+
+  it("refuses header and payload segments in base64's alphabet, though their bytes and signature are right", () => {
+    // Base64url's `-` and `_` need a byte such as "?" (0x3f) in the right place: three in a row
+    // put one there, whatever the alignment.
+    const payload = encode(payloadText({ note: "???" }));
+    expect(payload).toMatch(/[-_]/);
+    expect(checker().check(input(signedSegments(encode(headerText()), payload)), NOW).thumbprint).toBe(thumbprint);
+    expect(refusal(() => checker().check(input(signedSegments(encode(headerText()), respell(payload))), NOW))).toEqual([
+      "dpop_proof_malformed",
+      "proof payload is not base64url",
+    ]);
+    const header = encode(headerText({ kid: "???" }));
+    expect(header).toMatch(/[-_]/);
+    expect(refusal(() => checker().check(input(signedSegments(respell(header), encode(payloadText()))), NOW))).toEqual([
+      "dpop_proof_malformed",
+      "proof header is not base64url",
+    ]);
+  });
+
+  it("refuses an iat that is not a finite number", () => {
+    const notNumber = ["dpop_claim_invalid", "proof iat not a number"];
+    expect(refusal(() => checker().check(input(proofWith({ iat: String(NOW) })), NOW))).toEqual(notNumber);
+    // JSON's 1e999 parses to Infinity.
+    const infinite = payloadText({ iat: 0 }).replace('"iat":0', '"iat":1e999');
+    expect(refusal(() => checker().check(input(signedSegments(encode(headerText()), encode(infinite))), NOW))).toEqual(
+      notNumber,
+    );
+  });
+
+  it("returns the proof's nonce, and refuses one that is not a string", () => {
+    expect(checker().check(input(proofWith({ nonce: "n-1" })), NOW).nonce).toBe("n-1");
+    expect(checker().check(input(proofWith()), NOW).nonce).toBeUndefined();
+    expect(refusal(() => checker().check(input(proofWith({ nonce: 7 })), NOW))).toEqual([
+      "dpop_claim_invalid",
+      "proof nonce not a string",
+    ]);
+  });
+
+  it("refuses a header without jwk as such", () => {
+    const header = encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256" }));
+    expect(refusal(() => checker().check(input(signedSegments(header, encode(payloadText()))), NOW))).toEqual([
+      "dpop_key_invalid",
+      "proof has no jwk",
+    ]);
+  });
+
+  it("remembers checked headers up to the key cache's bound, starting over when full, and only those whose signature verified", () => {
+    const keys = [0, 1, 2].map(() => generateKeyPairSync("ec", { namedCurve: "P-256" }));
+    const proofOfKey = ({ privateKey: key, publicKey: pub }: (typeof keys)[number]): DpopProofInput => {
+      const own = pub.export({ format: "jwk" });
+      return input(signedSegments(encode(headerText({}, own)), encode(payloadText()), key), {
+        boundThumbprint: thumbprintOf(thumbprintInput(own, "ES256")),
+      });
+    };
+    const bounded = checker({}, new ProofKeyCache(2));
+    const sizes = keys.map((key) => {
+      bounded.check(proofOfKey(key), NOW);
+      bounded.check(proofOfKey(key), NOW);
+      return bounded.rememberedHeaders;
+    });
+    expect(sizes).toEqual([1, 2, 1]);
+    // A header whose signature does not verify is not remembered.
+    const fresh = checker();
+    expect(refusal(() => fresh.check(input(tamperSignature(proofWith())), NOW))[0]).toBe("dpop_signature_invalid");
+    expect(fresh.rememberedHeaders).toBe(0);
+    fresh.check(input(proofWith()), NOW);
+    expect(fresh.rememberedHeaders).toBe(1);
+  });
+
+  it("with a key cache of 0 remembers no header, and checks every proof in full", () => {
+    const uncached = checker({}, new ProofKeyCache(0));
+    expect(uncached.check(input(proofWith()), NOW).thumbprint).toBe(thumbprint);
+    expect(uncached.check(input(proofWith()), NOW).thumbprint).toBe(thumbprint);
+    expect(uncached.rememberedHeaders).toBe(0);
+    expect(refusal(() => uncached.check(input(tamperSignature(proofWith())), NOW))[0]).toBe("dpop_signature_invalid");
   });
 });

@@ -142,6 +142,11 @@ export class DpopProofChecker {
     this.#headers = keys.maxEntries > 0 ? new Map() : undefined;
   }
 
+  /** How many checked headers are remembered (at most the key cache's bound). */
+  get rememberedHeaders(): number {
+    return this.#headers?.size ?? 0;
+  }
+
   /** The checked header of a segment: known, or decoded and checked now (not yet known). */
   #header(segment: string): KnownHeader {
     const header = decodeSegment(segment, "header");
