@@ -85,6 +85,7 @@ const TEST_FILES = [
   "packages/mcp-framework/test/session-limits.test.ts",
   "packages/mcp-framework/test/sessions.test.ts",
   "packages/mcp-framework/test/session-router.test.ts",
+  "packages/core/test/dpop-options.test.ts",
   "packages/core/test/dpop-request.test.ts",
   "packages/core/test/dpop-proof.test.ts",
   "packages/core/test/dpop-jwk.test.ts",

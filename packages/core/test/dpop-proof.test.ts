@@ -19,6 +19,7 @@ import {
   type DpopOptions,
   type DpopProofInput,
 } from "../src/internal.js";
+import { McpOAuthError } from "../src/errors.js";
 import { codeOf } from "../../../test/helpers/error-code.js";
 import { signJwt } from "../../../test/helpers/jwt.js";
 import {
@@ -456,6 +457,33 @@ describe("replay", () => {
     expect(await outcome(await proofOf(es256), {}, { replay: { store: failing } })).toBe("dpop_replay_unavailable");
     const truthy = { rememberOnce: () => 1 as unknown as boolean };
     expect(await outcome(await proofOf(es256), {}, { replay: { store: truthy } })).toBe("dpop_proof_replayed");
+  });
+
+  it("keeps the store's cause on that refusal, and passes on a refusal the store made itself as it is", async () => {
+    const down = new Error("store down");
+    const failing = { rememberOnce: (): Promise<boolean> => Promise.reject(down) };
+    const wrapped = await settle(async () =>
+      verifier({ replay: { store: failing } }).verify(request(await proofOf(es256))),
+    ).catch((error: unknown) => error);
+    expect(wrapped).toBeInstanceOf(McpOAuthError);
+    expect((wrapped as McpOAuthError).cause).toBe(down);
+    // A store that refuses with its own answer (a Retry-After it knows) is not re-wrapped.
+    const own = new McpOAuthError("dpop_replay_unavailable", "replicas unreachable", { retryAfter: 7 });
+    const refusing = { rememberOnce: (): Promise<boolean> => Promise.reject(own) };
+    const passed = await settle(async () =>
+      verifier({ replay: { store: refusing } }).verify(request(await proofOf(es256))),
+    ).catch((error: unknown) => error);
+    expect(passed).toBe(own);
+  });
+
+  it("is built only when DPoP is on, with a replay store", () => {
+    const resolved = resolveDpopOptions({ mode: "allowed" });
+    expect(() => new DpopVerifier({ ...resolved, mode: "off" }, { resourceUrl: RESOURCE })).toThrow(
+      "DpopVerifier is built only when dpop.mode is allowed or required",
+    );
+    expect(() => new DpopVerifier({ ...resolved, replayStore: undefined }, { resourceUrl: RESOURCE })).toThrow(
+      "DpopVerifier is built only when dpop.mode is allowed or required",
+    );
   });
 
   it("answers synchronously with the in-memory store, and with a promise for a store that needs one", async () => {

@@ -93,6 +93,11 @@ export class SessionRegistry {
     return this.#sessions.size;
   }
 
+  /** How many owners hold at least one session. */
+  get owners(): number {
+    return this.#byOwner.size;
+  }
+
   ownerOf(sessionId: string): string | undefined {
     return this.#sessions.get(sessionId)?.owner;
   }

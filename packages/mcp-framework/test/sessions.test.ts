@@ -240,9 +240,16 @@ describe("SessionRegistry", () => {
     const sessions = registry(2);
     sessions.bind("a1", "alice", POST)();
     sessions.bind("a2", "alice", POST)();
+    expect(jest.getTimerCount()).toBe(2);
     sessions.release("a1");
+    // Its idle clock is stopped with it, not left to fire on nothing.
+    expect(jest.getTimerCount()).toBe(1);
+    expect(sessions.owners).toBe(1);
     sessions.release("a2");
+    expect(jest.getTimerCount()).toBe(0);
     expect(sessions.size).toBe(0);
+    // An owner with no session left takes no room either.
+    expect(sessions.owners).toBe(0);
     expect(sessions.ownerOf("a1")).toBeUndefined();
     jest.advanceTimersByTime(IDLE_MS * 2);
     // Released, not evicted: the framework already closed it.
@@ -337,6 +344,21 @@ describe("trackSessions", () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it("an opening request owes its answer: the session it opened, evicted meanwhile, closes once that is answered", () => {
+    const { router, transport: framework, closed } = transport();
+    trackSessions(framework, { maxPerOwner: 1, idleTimeoutMs: IDLE_MS });
+    const first: { owner: string; onResponseEnd?: () => void } = { owner: "alice" };
+    const second: { owner: string; onResponseEnd?: () => void } = { owner: "alice" };
+    callerScope.run(first, () => router().opened("s1", { send: async () => {} }));
+    // Alice's second session replaces the first while its initialize is still unanswered.
+    callerScope.run(second, () => router().opened("s2", { send: async () => {} }));
+    expect(closed).toEqual([]);
+    first.onResponseEnd!();
+    expect(closed).toEqual(["s1"]);
+    second.onResponseEnd!();
+    expect(closed).toEqual(["s1"]);
   });
 
   it("leaves a session opened other than through the bridge nobody's, and forgets a closed one", () => {
