@@ -186,6 +186,7 @@ describe("scopesForJsonRpc", () => {
       expect(scopesForJsonRpc(policy, complete("ref/prompt"))).toEqual([]);
       expect(scopesForJsonRpc(policy, { method: "completion/complete" })).toEqual([]);
       expect(scopesForJsonRpc(policy, { method: "completion/complete", params: 7 })).toEqual([]);
+      expect(scopesForJsonRpc(policy, { method: "completion/complete", params: null })).toEqual([]);
       expect(
         scopesForJsonRpc(policy, {
           method: "prompts/list",
@@ -216,6 +217,10 @@ describe("scopesForJsonRpc", () => {
     it("needs every resource scope for a URI the parser refuses or that is no string", () => {
       expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: ["secret"] }))).toEqual(["files:secret"]);
       expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: [7] }))).toEqual(["files:secret"]);
+      // A list whose string form is a URL of another resource is still no string.
+      expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: [["file:///etc/other"]] }))).toEqual([
+        "files:secret",
+      ]);
     });
 
     it("needs nothing for list-changed filters only, no filter, or no params", () => {
@@ -223,6 +228,15 @@ describe("scopesForJsonRpc", () => {
       expect(scopesForJsonRpc(policy, listen({ resourceSubscriptions: [] }))).toEqual([]);
       expect(scopesForJsonRpc(policy, listen(undefined))).toEqual([]);
       expect(scopesForJsonRpc(policy, { method: "subscriptions/listen" })).toEqual([]);
+      expect(scopesForJsonRpc(policy, listen(null))).toEqual([]);
+      expect(scopesForJsonRpc(policy, { method: "subscriptions/listen", params: null })).toEqual([]);
+    });
+
+    it("reads resourceSubscriptions only for subscriptions/listen", () => {
+      const notifications = { resourceSubscriptions: ["file:///etc/secret"] };
+      expect(scopesForJsonRpc(policy, { method: "resources/list", params: { notifications } })).toEqual(
+        scopesForJsonRpc(policy, { method: "resources/list" }),
+      );
     });
   });
 
