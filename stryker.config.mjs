@@ -53,6 +53,9 @@ const TEST_FILES = [
   "packages/core/test/claims.test.ts",
   "packages/core/test/scopes.test.ts",
   "packages/core/test/resource-uri.test.ts",
+  // The options that name a rule's settings (a policy, a resource URI) refused at construction.
+  "packages/core/test/options.test.ts",
+  "packages/express/test/options.test.ts",
   "packages/core/test/recent-keys.test.ts",
   "packages/core/test/token-cache.test.ts",
   "packages/core/test/interning.test.ts",
@@ -72,6 +75,7 @@ const TEST_FILES = [
   "packages/express/test/protected-resource-metadata.test.ts",
   "packages/core/test/cors-preflight.test.ts",
   "packages/core/test/request-body.test.ts",
+  "packages/core/test/cors-policy.test.ts",
   "packages/express/test/fail-closed.test.ts",
   "packages/express/test/body-encoding.test.ts",
   "packages/express/test/mcp-oauth.test.ts",

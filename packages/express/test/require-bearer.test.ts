@@ -2,7 +2,7 @@
  * requireBearer(): one Bearer token from the Authorization header, verified against the
  * real oidc-provider authorization server, or an RFC 6750 answer.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import express, { type Express } from "express";
 import { createSecretKey } from "node:crypto";
 import { createServer } from "node:http";
@@ -127,6 +127,26 @@ describe("a valid token", () => {
       resource: RESOURCE,
       extra: { sub: "erin", iss: as.issuer, aud: RESOURCE },
     });
+  });
+});
+
+describe("headers the core adds to an accepted answer", () => {
+  it("are set on the answer the route sends (a fresh DPoP-Nonce, RFC 9449 section 8.2), and none when it adds none", async () => {
+    const server = serverFor(options);
+    // The core decides when a nonce is due (dpop-resource-server.test.ts); the adapter's part is
+    // to carry what it returns.
+    const headers = jest.spyOn(server, "successHeaders").mockReturnValueOnce({ "DPoP-Nonce": "fresh-nonce" });
+    const a = express();
+    a.use(requireBearer(server));
+    a.post("/mcp", (_req, res) => void res.json({}));
+    const token = as.mint(RESOURCE);
+    const first = await request(a).post("/mcp").set("Authorization", `Bearer ${token}`);
+    expect(first.status).toBe(200);
+    expect(first.headers["dpop-nonce"]).toBe("fresh-nonce");
+    const second = await request(a).post("/mcp").set("Authorization", `Bearer ${token}`);
+    expect(second.status).toBe(200);
+    expect(second.headers["dpop-nonce"]).toBeUndefined();
+    expect(headers).toHaveBeenCalledTimes(2);
   });
 });
 
