@@ -719,6 +719,19 @@ describe("DpopProofChecker, rule by rule (the refusal's message says which rule 
     ]);
   });
 
+  it("refuses a header or payload that is JSON but no object (null, a list, a number)", () => {
+    for (const json of ["null", "[]", "[{}]", "7", '"text"']) {
+      expect(refusal(() => checker().check(input(signedSegments(encode(headerText()), encode(json))), NOW))).toEqual([
+        "dpop_proof_malformed",
+        "proof payload is not a JSON object",
+      ]);
+      expect(refusal(() => checker().check(input(signedSegments(encode(json), encode(payloadText()))), NOW))).toEqual([
+        "dpop_proof_malformed",
+        "proof header is not a JSON object",
+      ]);
+    }
+  });
+
   it("refuses an iat that is not a finite number", () => {
     const notNumber = ["dpop_claim_invalid", "proof iat not a number"];
     expect(refusal(() => checker().check(input(proofWith({ iat: String(NOW) })), NOW))).toEqual(notNumber);

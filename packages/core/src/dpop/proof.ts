@@ -171,7 +171,8 @@ export class DpopProofChecker {
     if (proof.length > rules.maxProofLength) throw refuse("dpop_proof_malformed", "proof too long");
     const first = proof.indexOf(".");
     const second = proof.indexOf(".", first + 1);
-    if (first === -1 || second === -1 || proof.indexOf(".", second + 1) !== -1) {
+    // No first dot leaves no second either (the search for it starts at 0 and finds none).
+    if (second === -1 || proof.indexOf(".", second + 1) !== -1) {
       // Two proofs folded into one value hold four dots and a comma (no compact JWS holds one):
       // looked for only here, not in every valid proof.
       if (proof.includes(",")) throw refuse("dpop_multiple_proofs", "more than one DPoP proof in the header");
