@@ -550,3 +550,58 @@ describe("JwksKeySource: the request and the events", () => {
     ]);
   });
 });
+
+describe("JwksKeySource: a wall clock that steps back (an NTP step, a resumed VM)", () => {
+  const STEP_MS = 3_600_000;
+
+  it("reads the set again maxAge after the step, not maxAge plus the step later", async () => {
+    const server = new KeySetServer();
+    server.publish(keyA.jwk({ kid: "a" }));
+    const source = keySource(server);
+    await source.key("a", "ES256");
+
+    at(-STEP_MS);
+    expect(source.cachedKey("a", "ES256")?.equals(keyA.publicKey)).toBe(true);
+    at(-STEP_MS + MAX_AGE_MS - 1);
+    expect(source.cachedKey("a", "ES256")?.equals(keyA.publicKey)).toBe(true);
+    expect(server.calls).toBe(1);
+    at(-STEP_MS + MAX_AGE_MS);
+    expect(source.cachedKey("a", "ES256")?.equals(keyA.publicKey)).toBe(true);
+    expect(server.calls).toBe(2);
+    await settled();
+  });
+
+  it("cools down one cooldown after a failure, not the step longer", async () => {
+    const server = new KeySetServer();
+    server.publish(keyA.jwk({ kid: "a" }));
+    server.status = 500;
+    const source = keySource(server);
+    expect(await codeOf(source.key("a", "ES256"))).toBe("upstream_unavailable");
+
+    server.status = 200;
+    at(-STEP_MS);
+    const cooling = await refusal(source.key("a", "ES256"));
+    expect(cooling.code).toBe("upstream_unavailable");
+    expect(server.calls).toBe(1);
+    at(-STEP_MS + COOLDOWN_MS);
+    expect((await source.key("a", "ES256")).equals(keyA.publicKey)).toBe(true);
+    expect(server.calls).toBe(2);
+  });
+
+  it("cools down one cooldown after an unknown kid, with a retryAfter no longer than it", async () => {
+    const server = new KeySetServer();
+    server.publish(keyA.jwk({ kid: "a" }));
+    const source = keySource(server);
+    await source.key("a", "ES256");
+    at(1_000);
+    expect(await codeOf(source.key("x", "ES256"))).toBe("key_not_found");
+
+    at(1_000 - STEP_MS);
+    const early = await refusal(source.key("y", "ES256"));
+    expect(early.code).toBe("upstream_unavailable");
+    expect(early.retryAfter).toBe(COOLDOWN_MS / 1000);
+    at(1_000 - STEP_MS + COOLDOWN_MS);
+    expect(await codeOf(source.key("y", "ES256"))).toBe("key_not_found");
+    expect(server.calls).toBe(3);
+  });
+});
