@@ -62,6 +62,8 @@ const TEST_FILES = [
   "packages/core/test/decode.test.ts",
   "packages/core/test/signature.test.ts",
   "packages/core/test/verifier.test.ts",
+  // jwt/key-source.ts rule by rule: ages and boundaries, single flight, cooldowns, kid, alg.
+  "packages/core/test/key-source.test.ts",
   "packages/core/test/introspection.test.ts",
   // outbound.ts: the reason of every failure (its own tests), and the misbehaving servers
   // end to end (timeouts, redirects, huge and endless answers).

@@ -86,7 +86,7 @@ export class JwksKeySource {
    * read again in the background.
    */
   cachedKey(kid: string | undefined, alg: string): KeyObject | undefined {
-    const age = Date.now() - this.#fetchedAt;
+    const age = this.#now() - this.#fetchedAt;
     if (age >= this.#options.maxAge + this.#options.staleWindow) return undefined;
     const held = this.#find(kid);
     if (held === undefined) return undefined;
@@ -100,7 +100,7 @@ export class JwksKeySource {
     const cached = this.cachedKey(kid, alg);
     if (cached) return cached;
     if (this.#inflight === undefined) {
-      const now = Date.now();
+      const now = this.#now();
       const { cooldown, retryAfter } = this.#options;
       if (now < this.#failedAt + cooldown) {
         throw new McpOAuthError("upstream_unavailable", "key set unreachable (cooling down before the next attempt)", {
@@ -135,6 +135,20 @@ export class JwksKeySource {
       );
     checkKeyAlgorithm(held, alg);
     return held.key;
+  }
+
+  /**
+   * `Date.now()`, the times recorded here pulled back to it when the wall clock went back (an
+   * NTP step, a resumed VM): a step of an hour must not stretch a cooldown by that hour (every
+   * token 503) nor the set's freshness (no rotation seen). At most one cooldown, or one
+   * `maxAge`, counts from the first request after the step.
+   */
+  #now(): number {
+    const now = Date.now();
+    this.#fetchedAt = Math.min(this.#fetchedAt, now);
+    this.#missFetchAt = Math.min(this.#missFetchAt, now);
+    this.#failedAt = Math.min(this.#failedAt, now);
+    return now;
   }
 
   #find(kid: string | undefined): HeldKey | undefined {
