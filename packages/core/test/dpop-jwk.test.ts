@@ -48,6 +48,15 @@ describe("thumbprintInput", () => {
     expect(refusal(() => thumbprintInput(jwk, "ES256"))).toBe("jwk is not a JSON object");
   });
 
+  it.each(["d", "p", "q", "dp", "dq", "qi", "oth", "k"])(
+    "refuses a jwk holding the private member %s (RFC 9449 section 4.2: a public key only)",
+    (member) => {
+      expect(refusal(() => thumbprintInput({ ...ec, [member]: "AQAB" }, "ES256"))).toBe(
+        "jwk holds private key material",
+      );
+    },
+  );
+
   it("refuses a key of another type than alg needs, before reading its members", () => {
     expect(refusal(() => thumbprintInput(ec, "RS256"))).toBe("jwk is not an RSA key, as RS256 needs");
     expect(refusal(() => thumbprintInput(rsaJwk(2048), "ES256"))).toBe("jwk is not an EC key, as ES256 needs");
