@@ -48,9 +48,10 @@ const envFor = (registry: string): NodeJS.ProcessEnv => ({ ...process.env, npm_c
 beforeAll(async () => {
   unpublished = await startRegistry([]);
   everything = await startRegistry([...ALL, "@mcp-oauth/mcp-framework"]);
-  const closed = await startStubServer();
-  gone = closed.url;
-  await closed.close();
+  // Port 1 on loopback: nothing listens there, so every connection is refused. A port a stub
+  // server had and closed could be taken by another test's server meanwhile (the suite runs in
+  // parallel), and the answer would then be that server's.
+  gone = "http://127.0.0.1:1";
 });
 
 afterAll(async () => {
