@@ -3,6 +3,7 @@
  * bound it drops only expired keys and otherwise refuses (fails closed).
  */
 import { describe, expect, it } from "@jest/globals";
+import { sha256Base64url } from "../src/crypto/index.js";
 import { McpOAuthError } from "../src/errors.js";
 import { MemoryReplayStore, replayKey } from "../src/internal.js";
 
@@ -37,20 +38,48 @@ describe("MemoryReplayStore", () => {
     expect(store.size).toBe(7);
   });
 
-  it("keys a proof by thumbprint and jti as sent, a jti longer than 43 characters by its hash (86 characters at most)", () => {
-    const keys: string[] = [];
+  it("keeps a jti of up to 43 characters as sent and a longer one as its SHA-256, per key", () => {
     const store = new MemoryReplayStore({ now: () => START });
-    const remember = store.rememberOnce.bind(store);
-    store.rememberOnce = (key, ttl) => (keys.push(key), remember(key, ttl));
-    store.rememberProofOnce("t".repeat(43), "j".repeat(256), 10);
-    store.rememberProofOnce("t".repeat(43), "j".repeat(43), 10);
-    store.rememberProofOnce("t".repeat(43), "j".repeat(22), 10);
-    expect(keys.map((key) => key.length)).toEqual([86, 86, 65]);
-    // Up to 43 characters, the jti as sent (no hash per proof); longer, its SHA-256.
-    expect(keys[1]).toBe("t".repeat(43) + "j".repeat(43));
-    expect(keys[2]).toBe("t".repeat(43) + "j".repeat(22));
-    expect(keys[0]).toMatch(/^t{43}[A-Za-z0-9_-]{43}$/);
-    expect(keys[0]).not.toContain("j".repeat(43));
+    const t = "t".repeat(43);
+    const long = "j".repeat(256);
+    expect(store.rememberProofOnce(t, long, 10)).toBe(true);
+    // Kept as its hash: the hash sent as a jti of the same key is taken for it (the documented cost).
+    expect(store.rememberProofOnce(t, sha256Base64url(long), 10)).toBe(false);
+    // Of another key, it is another proof.
+    expect(store.rememberProofOnce("u".repeat(43), sha256Base64url(long), 10)).toBe(true);
+    // Up to 43 characters, as sent: its hash is another jti.
+    const plain = "j".repeat(43);
+    expect(store.rememberProofOnce(t, plain, 10)).toBe(true);
+    expect(store.rememberProofOnce(t, sha256Base64url(plain), 10)).toBe(true);
+    expect(store.rememberProofOnce(t, plain, 10)).toBe(false);
+    // Keys given whole (`rememberOnce`) are apart from every key's proofs.
+    expect(store.rememberOnce(plain, 10)).toBe(true);
+    expect(store.size).toBe(5);
+  });
+
+  it("forgets a key's proofs when they expire, its group with them, and takes the key's new proofs", () => {
+    let now = START;
+    const store = new MemoryReplayStore({ now: () => now });
+    const t = "t".repeat(43);
+    store.rememberProofOnce(t, "a", 1);
+    store.rememberProofOnce(t, "b", 3);
+    store.rememberOnce("whole", 1);
+    expect(store.groups).toBe(2);
+    now += 1000;
+    expect(store.size).toBe(3);
+    // "a" and "whole" were forgotten when their second came.
+    expect(store.rememberProofOnce(t, "a", 1)).toBe(true);
+    expect(store.size).toBe(2);
+    now += 5000;
+    expect(store.rememberProofOnce(t, "b", 1)).toBe(true);
+    expect(store.groups).toBe(1);
+    expect(store.rememberOnce("whole", 1)).toBe(true);
+    expect(store.size).toBe(2);
+    expect(store.groups).toBe(2);
+    now += 2000;
+    store.rememberProofOnce("u".repeat(43), "c", 1);
+    expect(store.size).toBe(1);
+    expect(store.groups).toBe(1);
   });
 
   it("answers true once, then false while the key is remembered", () => {

@@ -31,17 +31,8 @@ export function replayKey(thumbprint: string, jti: string): string {
 /** The longest `jti` the memory store keeps as sent; a longer one is kept as its SHA-256 (43 characters). */
 const PLAIN_JTI_MAX_LENGTH = 43;
 
-/**
- * The memory store's key of a proof: the thumbprint (always 43 characters, so no two pairs
- * give one key) and the `jti` as sent, or its SHA-256 when longer than a hash. No hash per
- * proof for the usual `jti` (a 22-character random value): the SHA-256 of `replayKey` was a
- * tenth of the DPoP cost beyond the signature (bench/dpop-results.md), and this process's
- * memory needs neither a fixed-length key nor to hold no `jti` as sent. A long `jti` hashed
- * could equal another `jti` of the same key as sent: one client refusing its own proofs.
- */
-function memoryKey(thumbprint: string, jti: string): string {
-  return thumbprint + (jti.length <= PLAIN_JTI_MAX_LENGTH ? jti : sha256Base64url(jti));
-}
+/** The group of keys given whole to `rememberOnce` (a thumbprint is never empty). */
+const WHOLE_KEYS = "";
 
 /** Default bound of `MemoryReplayStore`, in remembered proofs. */
 export const DEFAULT_REPLAY_MAX_ENTRIES = 100_000;
@@ -54,11 +45,16 @@ export interface MemoryReplayStoreOptions {
 }
 
 /**
- * Proofs remembered in this process. Per proof it keeps its key (the verifier's: the key
- * thumbprint and the `jti`, 65 characters for the usual 22-character `jti`, 86 at most) and
- * the second it may be forgotten (one `Map` entry), and a reference to the key in the list of
- * its expiry second, which lets expired proofs be dropped a second at a time without a scan:
- * about 120 bytes of heap per proof (bench/dpop-results.md), so the default bound is about 12 MB.
+ * Proofs remembered in this process, grouped by the proof key's thumbprint: per proof, its
+ * `jti` as sent (the string the proof's JSON already made), or its SHA-256 when longer than a
+ * hash, and the second it may be forgotten (one `Map` entry in its key's group), and a place
+ * in the list of its expiry second, which lets expired proofs be dropped a second at a time
+ * without a scan: about 100 bytes of heap per proof (bench/dpop-results.md), so the default
+ * bound is about 10 MB. No string is made per proof: a key built as thumbprint and `jti` was a
+ * new 65-character string for every proof, copied by each garbage collection it outlived, and
+ * made the store half of the DPoP cost beyond the signature inside a running server
+ * (docs/dpop.md, "Costs"). A long `jti` kept as its hash could equal another `jti` of the same
+ * key as sent: one client refusing its own proofs, never another's.
  *
  * At the bound, expired proofs are dropped first; if none has expired, the new proof is
  * refused (`dpop_replay_unavailable`, 503 with `Retry-After` until the first one expires)
@@ -68,10 +64,11 @@ export interface MemoryReplayStoreOptions {
 export class MemoryReplayStore implements DpopReplayStore {
   readonly maxEntries: number;
   readonly #now: () => number;
-  /** Key → the second (since the epoch) from which it is forgotten. */
-  readonly #expiries = new Map<string, number>();
-  /** Expiry second → the keys forgotten then. */
-  readonly #bySecond = new Map<number, string[]>();
+  /** Thumbprint (or `WHOLE_KEYS`) → key within it → the second (since the epoch) from which it is forgotten. */
+  readonly #groups = new Map<string, Map<string, number>>();
+  /** Expiry second → the keys forgotten then, as pairs: their group's map, the key. */
+  readonly #bySecond = new Map<number, (Map<string, number> | string)[]>();
+  #size = 0;
   /** The last second whose expired keys were dropped. */
   #sweptUpTo = 0;
 
@@ -81,43 +78,67 @@ export class MemoryReplayStore implements DpopReplayStore {
   }
 
   get size(): number {
-    return this.#expiries.size;
+    return this.#size;
+  }
+
+  /** How many groups of proofs are held: one per client key with proofs remembered, one for keys given whole. */
+  get groups(): number {
+    return this.#groups.size;
   }
 
   /**
-   * `rememberOnce` for a proof of the key `thumbprint` (its RFC 7638 thumbprint), keyed
-   * without `replayKey`'s hash (see `memoryKey`). The verifier's path when its store is this one.
+   * `rememberOnce` for a proof of the key `thumbprint` (its RFC 7638 thumbprint), without
+   * `replayKey`'s hash per proof (see the class). The verifier's path when its store is this one.
    */
   rememberProofOnce(thumbprint: string, jti: string, ttlSeconds: number): boolean {
-    return this.rememberOnce(memoryKey(thumbprint, jti), ttlSeconds);
+    return this.#remember(thumbprint, jti.length <= PLAIN_JTI_MAX_LENGTH ? jti : sha256Base64url(jti), ttlSeconds);
   }
 
   rememberOnce(key: string, ttlSeconds: number): boolean {
+    return this.#remember(WHOLE_KEYS, key, ttlSeconds);
+  }
+
+  #remember(group: string, key: string, ttlSeconds: number): boolean {
     const now = Math.floor(this.#now() / 1000);
     this.#sweep(now);
-    if (this.#expiries.has(key)) return false;
-    if (this.#expiries.size >= this.maxEntries) {
+    let keys = this.#groups.get(group);
+    if (keys?.has(key) === true) return false;
+    if (this.#size >= this.maxEntries) {
       throw new McpOAuthError("dpop_replay_unavailable", "replay store full", {
         retryAfter: Math.max(1, this.#firstExpiry() - now),
       });
     }
+    if (keys === undefined) {
+      keys = new Map();
+      this.#groups.set(group, keys);
+    }
     const expiry = now + Math.max(1, Math.ceil(ttlSeconds));
-    this.#expiries.set(key, expiry);
+    keys.set(key, expiry);
+    this.#size++;
     const list = this.#bySecond.get(expiry);
-    if (list === undefined) this.#bySecond.set(expiry, [key]);
-    else list.push(key);
+    if (list === undefined) this.#bySecond.set(expiry, [keys, key]);
+    else list.push(keys, key);
     return true;
   }
 
-  /** Drops every key whose expiry second has come; at most once per second. */
+  /** Drops every key whose expiry second has come, and groups left empty; at most once per second. */
   #sweep(now: number): void {
     if (now <= this.#sweptUpTo) return;
     this.#sweptUpTo = now;
     // At most one list per second of the longest lifetime: a few hundred, never the keys.
-    for (const [second, keys] of this.#bySecond) {
+    let emptied = false;
+    for (const [second, list] of this.#bySecond) {
       if (second > now) continue;
-      for (const key of keys) this.#expiries.delete(key);
+      for (let i = 0; i < list.length; i += 2) {
+        const keys = list[i] as Map<string, number>;
+        keys.delete(list[i + 1] as string);
+        emptied ||= keys.size === 0;
+      }
+      this.#size -= list.length / 2;
       this.#bySecond.delete(second);
+    }
+    if (emptied) {
+      for (const [group, keys] of this.#groups) if (keys.size === 0) this.#groups.delete(group);
     }
   }
 
