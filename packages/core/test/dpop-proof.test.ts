@@ -692,6 +692,18 @@ describe("DpopProofChecker, rule by rule (the refusal's message says which rule 
     ]);
   });
 
+  it("decodes each payload whole and alone, as UTF-8, one proof after another through one checker", () => {
+    const one = checker();
+    // A payload as long as the bound allows, then shorter ones: nothing of an earlier one is read.
+    const long = proofWith({ jti: "a".repeat(256), padding: "p".repeat(5000) });
+    expect(one.check(input(long), NOW).jti).toBe("a".repeat(256));
+    expect(one.check(input(proofWith({ jti: "short" })), NOW).jti).toBe("short");
+    // Multi-byte characters come back as sent, not as their bytes read one by one.
+    expect(one.check(input(proofWith({ jti: "ключ-é-🔑" })), NOW).jti).toBe("ключ-é-🔑");
+    const atBound = proofWith({ padding: "q".repeat(7000) });
+    expect(checker({ maxProofLength: atBound.length }).check(input(atBound), NOW).thumbprint).toBe(thumbprint);
+  });
+
   it("accepts a proof of exactly maxProofLength characters, not one more", () => {
     const proof = proofWith();
     expect(checker({ maxProofLength: proof.length }).check(input(proof), NOW).thumbprint).toBe(thumbprint);

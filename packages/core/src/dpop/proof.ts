@@ -66,11 +66,16 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const refuse = (code: McpOAuthErrorCode, message: string): McpOAuthError => new McpOAuthError(code, message);
 
-function decodeSegment(segment: string, what: string): Record<string, unknown> {
+/**
+ * A segment's JSON object, decoded through `into` (a buffer able to hold any segment of an
+ * accepted proof): no Buffer per proof; the check is synchronous, so one per checker serves
+ * every request.
+ */
+function decodeSegment(segment: string, what: string, into: Buffer): Record<string, unknown> {
   if (!BASE64URL.test(segment)) throw refuse("dpop_proof_malformed", `proof ${what} is not base64url`);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    value = JSON.parse(into.toString("utf8", 0, into.write(segment, "base64url")));
   } catch {
     // Refused below with every other non-object.
   }
@@ -132,6 +137,8 @@ export class DpopProofChecker {
   readonly #maxHeaders: number;
   /** `ath` of recently accepted tokens: a client presents one token with many proofs. */
   readonly #tokenHashes = new RecentKeys();
+  /** Where segments are decoded (`decodeSegment`): three bytes for every four characters of the longest proof. */
+  readonly #decoded: Buffer;
 
   /** `resource`: the configured resource URL (its origin is the `htu` origin). */
   constructor(rules: DpopProofRules, resource: URL, keys: ProofKeyCache = new ProofKeyCache()) {
@@ -140,6 +147,7 @@ export class DpopProofChecker {
     this.#keys = keys;
     this.#maxHeaders = keys.maxEntries;
     this.#headers = keys.maxEntries > 0 ? new Map() : undefined;
+    this.#decoded = Buffer.allocUnsafe(Math.ceil(rules.maxProofLength / 4) * 3);
   }
 
   /** How many checked headers are remembered (at most the key cache's bound). */
@@ -149,7 +157,7 @@ export class DpopProofChecker {
 
   /** The checked header of a segment: known, or decoded and checked now (not yet known). */
   #header(segment: string): KnownHeader {
-    const header = decodeSegment(segment, "header");
+    const header = decodeSegment(segment, "header", this.#decoded);
     if (!isDpopType(header["typ"])) throw refuse("dpop_proof_type_invalid", "proof typ is not dpop+jwt");
     const alg = header["alg"];
     if (!isDpopAlgorithm(alg) || !this.#rules.algorithms.has(alg)) {
@@ -193,7 +201,7 @@ export class DpopProofChecker {
       this.#headers.set(headerSegment, { verify, thumbprint });
     }
 
-    const payload = decodeSegment(proof.slice(first + 1, second), "payload");
+    const payload = decodeSegment(proof.slice(first + 1, second), "payload", this.#decoded);
     const jti = stringClaim(payload, "jti", rules.maxJtiLength);
     const htm = stringClaim(payload, "htm");
     const htu = stringClaim(payload, "htu");
