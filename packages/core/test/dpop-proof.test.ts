@@ -692,6 +692,36 @@ describe("DpopProofChecker, rule by rule (the refusal's message says which rule 
     ]);
   });
 
+  it("tells clients apart through one checker, whichever came last: each proof under its own key", () => {
+    const one = checker();
+    const second = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const secondJwk = second.publicKey.export({ format: "jwk" });
+    const secondThumbprint = thumbprintOf(thumbprintInput(secondJwk, "ES256"));
+    const secondHeader = encode(headerText({}, secondJwk));
+    const ofSecond = (key: KeyObject = second.privateKey): string =>
+      signedSegments(secondHeader, encode(payloadText()), key);
+    for (let i = 0; i < 2; i++) {
+      expect(one.check(input(proofWith()), NOW).thumbprint).toBe(thumbprint);
+      expect(one.check(input(ofSecond(), { boundThumbprint: secondThumbprint }), NOW).thumbprint).toBe(
+        secondThumbprint,
+      );
+      expect(one.check(input(ofSecond(), { boundThumbprint: secondThumbprint }), NOW).thumbprint).toBe(
+        secondThumbprint,
+      );
+    }
+    // The second client's header, signed by the first client's key, right after either client.
+    expect(refusal(() => one.check(input(ofSecond(privateKey), { boundThumbprint: secondThumbprint }), NOW))).toEqual([
+      "dpop_signature_invalid",
+      "proof signature does not verify with its jwk",
+    ]);
+    expect(one.check(input(proofWith()), NOW).thumbprint).toBe(thumbprint);
+    expect(refusal(() => one.check(input(ofSecond(privateKey), { boundThumbprint: secondThumbprint }), NOW))).toEqual([
+      "dpop_signature_invalid",
+      "proof signature does not verify with its jwk",
+    ]);
+    expect(one.rememberedHeaders).toBe(2);
+  });
+
   it("decodes each payload whole and alone, as UTF-8, one proof after another through one checker", () => {
     const one = checker();
     // A payload as long as the bound allows, then shorter ones: nothing of an earlier one is read.

@@ -32,7 +32,10 @@ export function dpopProofsOf(request: TokenRequest): readonly string[] | string 
   if (raw === undefined) return request.headers["dpop"];
   let values: string[] | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (isDpopName(raw[i]!)) (values ??= []).push(raw[i + 1]!);
+    if (!isDpopName(raw[i]!)) continue;
+    // A one-element literal for the usual one header: a push onto `[]` reserves 17 slots.
+    if (values === undefined) values = [raw[i + 1]!];
+    else values.push(raw[i + 1]!);
   }
   return values ?? request.headers["dpop"];
 }
