@@ -45,16 +45,15 @@ export interface MemoryReplayStoreOptions {
 }
 
 /**
- * Proofs remembered in this process, grouped by the proof key's thumbprint: per proof, its
- * `jti` as sent (the string the proof's JSON already made), or its SHA-256 when longer than a
- * hash, and the second it may be forgotten (one `Map` entry in its key's group), and a place
- * in the list of its expiry second, which lets expired proofs be dropped a second at a time
- * without a scan: about 100 bytes of heap per proof (bench/dpop-results.md), so the default
- * bound is about 10 MB. No string is made per proof: a key built as thumbprint and `jti` was a
- * new 65-character string for every proof, copied by each garbage collection it outlived, and
- * made the store half of the DPoP cost beyond the signature inside a running server
- * (docs/dpop.md, "Costs"). A long `jti` kept as its hash could equal another `jti` of the same
- * key as sent: one client refusing its own proofs, never another's.
+ * Proofs remembered in this process, grouped by the proof key's thumbprint. Per proof it
+ * keeps its `jti` as sent (the string the proof's JSON already made), or its SHA-256 when
+ * longer than a hash, in its key's group (a `Set`), and a place in the list of its expiry
+ * second, which lets expired proofs be dropped a second at a time without a scan: about 100
+ * bytes of heap per proof (bench/dpop-results.md), so the default bound is about 10 MB.
+ * Grouped, no string is made per proof: a key built as thumbprint and `jti` was a new
+ * 65-character string for every request (docs/dpop.md, "Costs", measures what grouping
+ * saved). A long `jti` kept as its hash could equal another `jti` of the same key as sent:
+ * one client refusing its own proofs, never another's.
  *
  * At the bound, expired proofs are dropped first; if none has expired, the new proof is
  * refused (`dpop_replay_unavailable`, 503 with `Retry-After` until the first one expires)
@@ -64,10 +63,10 @@ export interface MemoryReplayStoreOptions {
 export class MemoryReplayStore implements DpopReplayStore {
   readonly maxEntries: number;
   readonly #now: () => number;
-  /** Thumbprint (or `WHOLE_KEYS`) → key within it → the second (since the epoch) from which it is forgotten. */
-  readonly #groups = new Map<string, Map<string, number>>();
-  /** Expiry second → the keys forgotten then, as pairs: their group's map, the key. */
-  readonly #bySecond = new Map<number, (Map<string, number> | string)[]>();
+  /** Thumbprint (or `WHOLE_KEYS`) → the keys remembered within it. */
+  readonly #groups = new Map<string, Set<string>>();
+  /** Expiry second (since the epoch) → the keys forgotten then, as pairs: their group, the key. */
+  readonly #bySecond = new Map<number, (Set<string> | string)[]>();
   #size = 0;
   /** The last second whose expired keys were dropped. */
   #sweptUpTo = 0;
@@ -109,11 +108,11 @@ export class MemoryReplayStore implements DpopReplayStore {
       });
     }
     if (keys === undefined) {
-      keys = new Map();
+      keys = new Set();
       this.#groups.set(group, keys);
     }
     const expiry = now + Math.max(1, Math.ceil(ttlSeconds));
-    keys.set(key, expiry);
+    keys.add(key);
     this.#size++;
     const list = this.#bySecond.get(expiry);
     if (list === undefined) this.#bySecond.set(expiry, [keys, key]);
@@ -130,7 +129,7 @@ export class MemoryReplayStore implements DpopReplayStore {
     for (const [second, list] of this.#bySecond) {
       if (second > now) continue;
       for (let i = 0; i < list.length; i += 2) {
-        const keys = list[i] as Map<string, number>;
+        const keys = list[i] as Set<string>;
         keys.delete(list[i + 1] as string);
         emptied ||= keys.size === 0;
       }
