@@ -152,7 +152,10 @@ function readToken(request: TokenRequest, maxTokenLength: number, dpop: boolean)
     (scheme.length !== 6 || scheme.toLowerCase() !== "bearer") &&
     !(dpop && (scheme === "DPoP" || scheme.toLowerCase() === "dpop"))
   )
-    throw new McpOAuthError("unsupported_scheme", "Authorization scheme is not Bearer");
+    throw new McpOAuthError(
+      "unsupported_scheme",
+      dpop ? "Authorization scheme is neither Bearer nor DPoP" : "Authorization scheme is not Bearer",
+    );
   let start = space === -1 ? header.length : space;
   while (header.charCodeAt(start) === 32) start++;
   // Not trimmed: Node already strips the header's surrounding whitespace, and anything else

@@ -239,6 +239,21 @@ export interface DpopAnswerContext {
   nonce?: string | undefined;
 }
 
+/**
+ * What a request without usable credentials is told where DPoP is on: the schemes this server
+ * takes, where the table's words name Bearer alone.
+ */
+const SCHEME_DESCRIPTIONS: Readonly<Record<DpopAnswerContext["mode"], Partial<Record<McpOAuthErrorCode, string>>>> = {
+  allowed: {
+    token_missing: "An access token is required, under the Bearer or DPoP scheme",
+    unsupported_scheme: "Use the Bearer or DPoP authentication scheme",
+  },
+  required: {
+    token_missing: "A DPoP-bound access token is required, under the DPoP scheme",
+    unsupported_scheme: "Use the DPoP authentication scheme",
+  },
+};
+
 /** Whether a challenge error names the proof rather than the token: it belongs to the DPoP challenge. */
 const isProofError = (error: OAuthErrorName | undefined): boolean =>
   error === "invalid_dpop_proof" || error === "use_dpop_nonce";
@@ -252,13 +267,15 @@ const isProofError = (error: OAuthErrorName | undefined): boolean =>
  */
 export function dpopAnswerFor(error: McpOAuthError, context: AnswerContext, dpop: DpopAnswerContext): ErrorAnswer {
   const answer = answerFor(error, context);
+  const spec = ERROR_RESPONSES[error.code];
+  const description = SCHEME_DESCRIPTIONS[dpop.mode][error.code] ?? spec.description;
+  answer.body.error_description = description;
   if (dpop.nonce !== undefined) answer.headers["DPoP-Nonce"] = dpop.nonce;
   if (answer.headers["WWW-Authenticate"] === undefined) return answer;
-  const spec = ERROR_RESPONSES[error.code];
   const scopes =
     error.code === "insufficient_scope" ? (error.requiredScopes ?? context.requiredScopes) : context.requiredScopes;
   const onDpop = isProofError(spec.challengeError) || dpop.scheme === "DPoP" || dpop.mode === "required";
-  const common = { resourceMetadata: context.resourceMetadataUrl, errorDescription: spec.description, scopes };
+  const common = { resourceMetadata: context.resourceMetadataUrl, errorDescription: description, scopes };
   const challenges = [
     buildDpopChallenge({ ...common, algorithms: dpop.algorithms, error: onDpop ? spec.challengeError : undefined }),
   ];

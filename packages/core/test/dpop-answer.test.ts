@@ -114,6 +114,19 @@ describe("dpopAnswerFor", () => {
     expect(answer.headers["DPoP-Nonce"]).toBeUndefined();
   });
 
+  it("tells a request without credentials, or under another scheme, which schemes this server takes", () => {
+    const described = (code: McpOAuthErrorCode, mode: DpopAnswerContext["mode"]): string =>
+      dpopAnswerFor(new McpOAuthError(code, "x"), CONTEXT, { mode, algorithms: ALGS, scheme: undefined }).body
+        .error_description;
+    expect(described("token_missing", "allowed")).toBe("An access token is required, under the Bearer or DPoP scheme");
+    expect(described("unsupported_scheme", "allowed")).toBe("Use the Bearer or DPoP authentication scheme");
+    expect(described("token_missing", "required")).toBe("A DPoP-bound access token is required, under the DPoP scheme");
+    expect(described("unsupported_scheme", "required")).toBe("Use the DPoP authentication scheme");
+    // Without DPoP, the table's own words (answerFor).
+    expect(ERROR_RESPONSES.token_missing.description).toBe("A bearer token is required");
+    expect(ERROR_RESPONSES.unsupported_scheme.description).toBe("Use the Bearer authentication scheme");
+  });
+
   it("puts a proof error on the DPoP challenge only", () => {
     const answer = dpopAnswerFor(new McpOAuthError("dpop_signature_invalid", "x"), CONTEXT, allowed("DPoP"));
     const { Bearer, DPoP } = challenges(answer.headers["WWW-Authenticate"]);
