@@ -48,8 +48,8 @@ export interface MemoryReplayStoreOptions {
  * Proofs remembered in this process, grouped by the proof key's thumbprint. Per proof it
  * keeps its `jti` as sent (the string the proof's JSON already made), or its SHA-256 when
  * longer than a hash, in its key's group (a `Set`), and a place in the list of its expiry
- * second, which lets expired proofs be dropped a second at a time without a scan: about 100
- * bytes of heap per proof (bench/dpop-results.md), so the default bound is about 10 MB.
+ * second, which lets expired proofs be dropped a second at a time without a scan: about 90
+ * bytes of heap per proof (bench/dpop-results.md), so the default bound is about 9 MB.
  * Grouped, no string is made per proof: a key built as thumbprint and `jti` was a new
  * 65-character string for every request (docs/dpop.md, "Costs", measures what grouping
  * saved). A long `jti` kept as its hash could equal another `jti` of the same key as sent:
