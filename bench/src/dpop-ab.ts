@@ -14,12 +14,13 @@
  * how many rounds went each way.
  */
 import { spawnSync } from "node:child_process";
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, sign } from "node:crypto";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ResourceServer, type TokenRequest } from "@mcp-oauth/core";
 import { accessTokenHash, thumbprintInput, thumbprintOf } from "@mcp-oauth/core/internal";
 import { generateSigningKey, startLocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import { es256Proof, mcpRequest } from "./dpop-requests.js";
 import { claimsFor } from "./tokens.js";
 
 const gc = (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc;
@@ -55,9 +56,6 @@ const jwk = publicKey.export({ format: "jwk" });
 const thumbprint = thumbprintOf(thumbprintInput(jwk, "ES256"));
 const headerSegment = Buffer.from(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk })).toString("base64url");
 const now = Math.floor(Date.now() / 1000);
-/** Flat, as Node's HTTP parser makes header values (see `flat` in dpop.ts). */
-const flat = (text: string): string => Buffer.from(text, "latin1").toString("latin1");
-
 const authorizationServer = await startLocalAuthorizationServer({ keys: [generateSigningKey("RS256")] });
 try {
   const signingJwk = authorizationServer.keys[0]!;
@@ -69,30 +67,8 @@ try {
     ).toString("base64url");
   const boundToken = `${input}.${sign("sha256", Buffer.from(input), signingKey).toString("base64url")}`;
   const ath = accessTokenHash(boundToken);
-  const proof = (): string => {
-    const payload = { jti: randomBytes(16).toString("base64url"), htm: "POST", htu: RESOURCE.href, iat: now, ath };
-    const signed = `${headerSegment}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
-    const signature = sign("sha256", Buffer.from(signed), { key: privateKey, dsaEncoding: "ieee-p1363" });
-    return flat(`${signed}.${signature.toString("base64url")}`);
-  };
-  const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } };
-  const request = (dpopProof: string): TokenRequest => {
-    const raw = [
-      "Host",
-      RESOURCE.host,
-      "Content-Type",
-      "application/json",
-      "Accept",
-      "application/json, text/event-stream",
-      "Authorization",
-      flat(`DPoP ${boundToken}`),
-      "DPoP",
-      dpopProof,
-    ];
-    const headers: Record<string, string> = {};
-    for (let i = 0; i < raw.length; i += 2) headers[raw[i]!.toLowerCase()] = raw[i + 1]!;
-    return { headers, rawHeaders: raw, method: "POST", url: "/mcp", originalUrl: "/mcp", body };
-  };
+  const proof = (): string => es256Proof(headerSegment, privateKey, RESOURCE.href, now, ath);
+  const request = (dpopProof: string): TokenRequest => mcpRequest(RESOURCE.host, `DPoP ${boundToken}`, dpopProof);
   const options = {
     resource: RESOURCE.href,
     authorizationServers: [authorizationServer.issuer],

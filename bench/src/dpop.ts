@@ -29,6 +29,7 @@ import {
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { es256Proof, mcpRequest as buildMcpRequest, TOOLS_CALL } from "./dpop-requests.js";
 import { claimsFor } from "./tokens.js";
 import { EmbeddedJWK, jwtVerify } from "jose";
 import { ResourceServer, type AuthInfo, type TokenRequest } from "@mcp-oauth/core";
@@ -122,20 +123,7 @@ const headerSegment = Buffer.from(JSON.stringify({ typ: "dpop+jwt", alg: "ES256"
 const now = Math.floor(Date.now() / 1000);
 const ath = accessTokenHash(TOKEN);
 
-/**
- * A string as Node's HTTP parser makes a header value: flat. A template literal is a V8 cons
- * string, which the first read flattens into a new string kept by whatever holds it: work and
- * garbage no server does, charged to whichever row read it first.
- */
-const flat = (text: string): string => Buffer.from(text, "latin1").toString("latin1");
-
-function proof(): string {
-  const payload = { jti: randomBytes(16).toString("base64url"), htm: "POST", htu: HTU, iat: now, ath };
-  const input = `${headerSegment}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
-  return flat(
-    `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`,
-  );
-}
+const proof = (): string => es256Proof(headerSegment, privateKey, HTU, now, ath);
 
 const pool = Array.from({ length: WARM + ROUNDS * PER_ROUND }, proof);
 const inputOf = (p: string): DpopProofInput => ({
@@ -266,32 +254,9 @@ try {
     cnf: { jkt: thumbprint },
   });
   const boundAth = accessTokenHash(boundToken);
-  const requestProof = (): string => {
-    const payload = { jti: randomBytes(16).toString("base64url"), htm: "POST", htu: HTU, iat: now, ath: boundAth };
-    const input = `${headerSegment}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
-    return flat(
-      `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`,
-    );
-  };
-  const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "hi" } } };
-  const mcpRequest = (authorization: string, dpopProof?: string): TokenRequest => {
-    const raw = [
-      "Host",
-      RESOURCE.host,
-      "Content-Type",
-      "application/json",
-      "Accept",
-      "application/json, text/event-stream",
-      "Mcp-Session-Id",
-      "4f1c2a9e-bench",
-      "Authorization",
-      flat(authorization),
-      ...(dpopProof === undefined ? [] : ["DPoP", dpopProof]),
-    ];
-    const headers: Record<string, string> = {};
-    for (let i = 0; i < raw.length; i += 2) headers[raw[i]!.toLowerCase()] = raw[i + 1]!;
-    return { headers, rawHeaders: raw, method: "POST", url: "/mcp", originalUrl: "/mcp", body };
-  };
+  const requestProof = (): string => es256Proof(headerSegment, privateKey, HTU, now, boundAth);
+  const mcpRequest = (authorization: string, dpopProof?: string): TokenRequest =>
+    buildMcpRequest(RESOURCE.host, authorization, dpopProof);
   const server = new ResourceServer({
     resource: RESOURCE.href,
     authorizationServers: [authorizationServer.issuer],
@@ -378,7 +343,7 @@ try {
   await new Promise<void>((resolve) => listener.once("listening", resolve));
   const port = (listener.address() as AddressInfo).port;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const payload = JSON.stringify(body);
+  const payload = JSON.stringify(TOOLS_CALL);
   const send = (authorization: string, proof?: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const outgoing = httpRequest(
