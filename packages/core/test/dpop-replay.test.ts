@@ -67,8 +67,9 @@ describe("MemoryReplayStore", () => {
     expect(store.groups).toBe(2);
     now += 1000;
     expect(store.size).toBe(3);
-    // "a" and "whole" were forgotten when their second came.
+    // "a" and "whole" were forgotten when their second came; "b", in a group that is not empty, was not.
     expect(store.rememberProofOnce(t, "a", 1)).toBe(true);
+    expect(store.rememberProofOnce(t, "b", 1)).toBe(false);
     expect(store.size).toBe(2);
     now += 5000;
     expect(store.rememberProofOnce(t, "b", 1)).toBe(true);
