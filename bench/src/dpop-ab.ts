@@ -20,6 +20,7 @@ import { pathToFileURL } from "node:url";
 import { ResourceServer, type TokenRequest } from "@mcp-oauth/core";
 import { accessTokenHash, thumbprintInput, thumbprintOf } from "@mcp-oauth/core/internal";
 import { generateSigningKey, startLocalAuthorizationServer } from "@mcp-oauth/local-authorization-server";
+import { median, onCpu, quartiles } from "./cpu-rounds.js";
 import { es256Proof, mcpRequest } from "./dpop-requests.js";
 import { claimsFor } from "./tokens.js";
 
@@ -43,13 +44,6 @@ const ROUNDS = Number(process.env["ROUNDS"] ?? 21);
 const PER_ROUND = 2000;
 const WARM = 2000;
 const CHUNK = 50;
-
-const onCpu = (): number => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
-const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b);
-const median = (values: number[]): number => sorted(values)[Math.floor(values.length / 2)]!;
 
 const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const jwk = publicKey.export({ format: "jwk" });
@@ -106,12 +100,11 @@ try {
     for (const name of names) costs[name]!.push(spent[name]! / PER_ROUND);
     differences.push((spent[names[0]!]! - spent[names[1]!]!) / PER_ROUND);
   }
-  const spread = sorted(differences);
-  const quartile = (q: number): number => spread[Math.round((spread.length - 1) * q)]!;
+  const [lower, upper] = quartiles(differences);
   const lines = [
     `ResourceServer.check, DPoP, cached token, new ES256 proof; µs of CPU per request (a minor GC after each chunk of ${CHUNK} included), medians of ${ROUNDS} rounds of ${PER_ROUND}:`,
     ...names.map((name) => `  ${name}: ${median(costs[name]!).toFixed(1)}`),
-    `this tree − ${other}: ${median(differences).toFixed(2)} µs per request (quartiles ${quartile(0.25).toFixed(2)} to ${quartile(0.75).toFixed(2)}); ` +
+    `this tree − ${other}: ${median(differences).toFixed(2)} µs per request (quartiles ${lower.toFixed(2)} to ${upper.toFixed(2)}); ` +
       `this tree cheaper in ${differences.filter((d) => d < 0).length} of ${ROUNDS} rounds.`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

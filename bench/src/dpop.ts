@@ -29,6 +29,7 @@ import {
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { median, onCpu, quartiles, sum } from "./cpu-rounds.js";
 import { es256Proof, mcpRequest as buildMcpRequest, TOOLS_CALL } from "./dpop-requests.js";
 import { claimsFor } from "./tokens.js";
 import { EmbeddedJWK, jwtVerify } from "jose";
@@ -69,25 +70,6 @@ const ROUNDS = 21;
 const PER_ROUND = 2000;
 const WARM = 2000;
 const CHUNK = 50;
-
-const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-/** The first and third quartiles (nearest rank): how far the rounds spread around the median. */
-const quartiles = (values: number[]): [number, number] => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return [sorted[Math.floor((sorted.length - 1) / 4)]!, sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!];
-};
-
-/**
- * CPU time of this process so far, in µs (`process.cpuUsage`, precise to the µs, counting V8's
- * helper threads too: the garbage a check makes is part of its cost). On a machine shared
- * with other work, time spent waiting for a core is not counted, where wall time would
- * count it against whichever row was running.
- */
-const onCpu = (): number => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
 
 function timeSync<T>(items: readonly T[], fn: (item: T) => unknown): number {
   const started = onCpu();
