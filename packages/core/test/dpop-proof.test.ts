@@ -734,6 +734,28 @@ describe("DpopProofChecker, rule by rule (the refusal's message says which rule 
     expect(checker({ maxProofLength: atBound.length }).check(input(atBound), NOW).thumbprint).toBe(thumbprint);
   });
 
+  it("reads a payload alike in the compact form clients send and in any other JSON form", () => {
+    const compact = payloadText({ jti: "jti-1" });
+    // Whitespace, an escape in a name and a value, a claim sent twice (JSON.parse keeps the last).
+    const spaced = compact
+      .replace('"jti":"jti-1"', ' "j\\u0074i" : "jti-\\u0032" ')
+      .replace('"htm":', '"htm":"GET","htm":')
+      .replace(/,/g, ",\n ");
+    expect(spaced).not.toBe(compact);
+    const seen = (text: string): unknown => {
+      const checked = checker().check(input(signedSegments(encode(headerText()), encode(text))), NOW);
+      return [checked.jti, checked.iat, checked.acceptableForSeconds];
+    };
+    expect(seen(compact)).toEqual(["jti-1", NOW, 300]);
+    expect(seen(spaced)).toEqual(["jti-2", NOW, 300]);
+    // A compact payload whose method claim is another's is refused as such, not passed over.
+    expect(
+      refusal(() =>
+        checker().check(input(signedSegments(encode(headerText()), encode(payloadText({ htm: "GET" })))), NOW),
+      ),
+    ).toEqual(["dpop_method_mismatch", "proof htm is not the request method"]);
+  });
+
   it("accepts a proof of exactly maxProofLength characters, not one more", () => {
     const proof = proofWith();
     expect(checker({ maxProofLength: proof.length }).check(input(proof), NOW).thumbprint).toBe(thumbprint);

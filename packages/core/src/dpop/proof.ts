@@ -11,6 +11,7 @@ import { RecentKeys } from "../recent-keys.js";
 import { isDpopAlgorithm, signatureCheck, type ProofSignatureCheck } from "./algorithms.js";
 import { HtuMatcher } from "./htu.js";
 import { ProofKeyCache } from "./jwk.js";
+import { readCompactClaims, type CompactClaims } from "./payload.js";
 
 /** What a request brings to the check. */
 export interface DpopProofInput {
@@ -66,16 +67,11 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const refuse = (code: McpOAuthErrorCode, message: string): McpOAuthError => new McpOAuthError(code, message);
 
-/**
- * A segment's JSON object, decoded through `into` (a buffer able to hold any segment of an
- * accepted proof): no Buffer per proof; the check is synchronous, so one per checker serves
- * every request.
- */
-function decodeSegment(segment: string, what: string, into: Buffer): Record<string, unknown> {
-  if (!BASE64URL.test(segment)) throw refuse("dpop_proof_malformed", `proof ${what} is not base64url`);
+/** The JSON object `text` holds, or a refusal naming the segment. */
+function jsonObject(text: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(into.toString("utf8", 0, into.write(segment, "base64url")));
+    value = JSON.parse(text);
   } catch {
     // Refused below with every other non-object.
   }
@@ -83,6 +79,27 @@ function decodeSegment(segment: string, what: string, into: Buffer): Record<stri
     throw refuse("dpop_proof_malformed", `proof ${what} is not a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * A segment's bytes, decoded into `into` (a buffer able to hold any segment of an accepted
+ * proof): no Buffer per proof; the check is synchronous, so one per checker serves every
+ * request. Their length.
+ */
+function decodeInto(segment: string, what: string, into: Buffer): number {
+  if (!BASE64URL.test(segment)) throw refuse("dpop_proof_malformed", `proof ${what} is not base64url`);
+  return into.write(segment, "base64url");
+}
+
+/** The header's JSON object (decoded once per client: the checker remembers checked headers). */
+function decodeHeader(segment: string, into: Buffer): Record<string, unknown> {
+  return jsonObject(into.toString("utf8", 0, decodeInto(segment, "header", into)), "header");
+}
+
+/** The payload's claims: its compact JSON read in place (payload.ts), any other JSON through `JSON.parse`. */
+function decodePayload(segment: string, into: Buffer): Readonly<Record<string, unknown>> | CompactClaims {
+  const length = decodeInto(segment, "payload", into);
+  return readCompactClaims(into, length) ?? jsonObject(into.toString("utf8", 0, length), "payload");
 }
 
 /** The one proof of a request, or a refusal: none, or several headers (folded ones: see `check`). */
@@ -100,7 +117,11 @@ function isDpopType(typ: unknown): boolean {
   return lower === "dpop+jwt" || lower === "application/dpop+jwt";
 }
 
-function stringClaim(payload: Record<string, unknown>, name: string, maxLength = Infinity): string {
+function stringClaim(
+  payload: Readonly<Record<string, unknown>> | CompactClaims,
+  name: "jti" | "htm" | "htu",
+  maxLength = Infinity,
+): string {
   const value = payload[name];
   if (value === undefined) throw refuse("dpop_claim_missing", `proof has no ${name}`);
   if (typeof value !== "string" || value.length === 0 || value.length > maxLength) {
@@ -143,7 +164,7 @@ export class DpopProofChecker {
   #last: KnownHeader | undefined;
   /** `ath` of recently accepted tokens: a client presents one token with many proofs. */
   readonly #tokenHashes = new RecentKeys();
-  /** Where segments are decoded (`decodeSegment`): three bytes for every four characters of the longest proof. */
+  /** Where segments are decoded (`decodeInto`): three bytes for every four characters of the longest proof. */
   readonly #decoded: Buffer;
 
   /** `resource`: the configured resource URL (its origin is the `htu` origin). */
@@ -163,7 +184,7 @@ export class DpopProofChecker {
 
   /** The checked header of a segment: known, or decoded and checked now (not yet known). */
   #header(segment: string): KnownHeader {
-    const header = decodeSegment(segment, "header", this.#decoded);
+    const header = decodeHeader(segment, this.#decoded);
     if (!isDpopType(header["typ"])) throw refuse("dpop_proof_type_invalid", "proof typ is not dpop+jwt");
     const alg = header["alg"];
     if (!isDpopAlgorithm(alg) || !this.#rules.algorithms.has(alg)) {
@@ -216,7 +237,7 @@ export class DpopProofChecker {
       this.#last = entry;
     }
 
-    const payload = decodeSegment(proof.slice(first + 1, second), "payload", this.#decoded);
+    const payload = decodePayload(proof.slice(first + 1, second), this.#decoded);
     const jti = stringClaim(payload, "jti", rules.maxJtiLength);
     const htm = stringClaim(payload, "htm");
     const htu = stringClaim(payload, "htu");
