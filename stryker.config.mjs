@@ -36,9 +36,10 @@ const RULE_FILES = [
   "packages/mcp-framework/src/owners.ts",
   "packages/mcp-framework/src/sessions.ts",
   "packages/mcp-framework/src/session-router.ts",
-  // DPoP (issue 26): the proof's checks, the key, htu, nonces, replay, and what the request carries.
+  // DPoP (issue 26): the proof's checks and payload, the key, htu, nonces, replay, and what the request carries.
   "packages/core/src/dpop/request.ts",
   "packages/core/src/dpop/proof.ts",
+  "packages/core/src/dpop/payload.ts",
   "packages/core/src/dpop/jwk.ts",
   "packages/core/src/dpop/htu.ts",
   "packages/core/src/dpop/nonce.ts",
@@ -94,6 +95,7 @@ const TEST_FILES = [
   "packages/core/test/dpop-options.test.ts",
   "packages/core/test/dpop-request.test.ts",
   "packages/core/test/dpop-proof.test.ts",
+  "packages/core/test/dpop-payload.test.ts",
   "packages/core/test/dpop-jwk.test.ts",
   "packages/core/test/dpop-htu.test.ts",
   "packages/core/test/dpop-nonce.test.ts",

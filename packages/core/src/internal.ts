@@ -58,6 +58,7 @@ export {
 export { HtuMatcher, normalizeHtu } from "./dpop/htu.js";
 export { ProofKeyCache, thumbprintInput, thumbprintOf, type ProofKey } from "./dpop/jwk.js";
 export { DpopNonces, type DpopNonceOptions, type NonceVerdict } from "./dpop/nonce.js";
+export { readCompactClaims, type CompactClaims } from "./dpop/payload.js";
 export {
   checkDpopAlgorithms,
   checkNonceSecrets,
