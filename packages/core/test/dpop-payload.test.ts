@@ -62,6 +62,29 @@ describe("readCompactClaims", () => {
     });
   });
 
+  it("keeps the last value of a claim named twice, as JSON.parse does", () => {
+    expect(read('{"jti":"a","htm":"GET","jti":"b","htm":"POST","iat":1,"iat":2}')).toEqual({
+      ...read("{}"),
+      jti: "b",
+      htm: "POST",
+      iat: 2,
+    });
+    expect(read('{"htu":"a","ath":"b","nonce":"c","htu":"d","ath":"e","nonce":"f"}')).toEqual({
+      ...read("{}"),
+      htu: "d",
+      ath: "e",
+      nonce: "f",
+    });
+  });
+
+  it("reads no claim from a member whose name only resembles one", () => {
+    const near = ["nonc", "nonces", "xonce", "nxnce", "noxce", "nonxe", "noncx", "Nonce", "once", "jt", "jtii"];
+    for (const name of [...near, "xti", "jxi", "jtx", "htx", "hxm", "xtu", "xth", "axh", "atx", "xat", "ixt", "iax"]) {
+      expect([name, read(JSON.stringify({ [name]: "value" }))]).toEqual([name, read("{}")]);
+      expect([name, read(JSON.stringify({ [name]: 17 }))]).toEqual([name, read("{}")]);
+    }
+  });
+
   it("makes each string a string of its own", () => {
     const claims = read(JSON.stringify(TYPICAL))!;
     expect(claims.jti).toBe(TYPICAL.jti);
@@ -83,8 +106,19 @@ describe("readCompactClaims", () => {
     ["sixteen digits", '{"iat":1234567890123456}'],
     ["a string iat", '{"iat":"1765000000"}'],
     ["a numeric jti", '{"jti":12}'],
-    ["a claim named twice", '{"jti":"a","jti":"b"}'],
-    ["iat named twice", '{"iat":1,"iat":2}'],
+    ["a claim named twice, as a string then a number", '{"htm":"GET","htm":5}'],
+    ["iat named twice, as a number then a string", '{"iat":1,"iat":"2"}'],
+    ["a name not quoted at its start", '{ab":"c"}'],
+    ["a colon missing before a string", '{"jti"x"a"}'],
+    ["a colon missing before a number", '{"iat"x1}'],
+    ["a comma missing after a number", '{"iat":1"jti":"a"}'],
+    ["a value missing at the end", '{"a":}'],
+    ["an iat missing", '{"iat":}'],
+    ["a value missing before a comma", '{"a":,"jti":"x"}'],
+    ["a byte between a value and the brace", '{"jti":"a"x}'],
+    ["a byte between a number and the brace", '{"iat":1x}'],
+    ["a brace alone", "}"],
+    ["one byte", "{"],
     ["true", '{"other":true}'],
     ["null", '{"jti":null}'],
     ["an object", '{"cnf":{"jkt":"x"}}'],

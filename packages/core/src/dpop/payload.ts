@@ -79,20 +79,22 @@ function plainStringEnd(bytes: Uint8Array, from: number, length: number): number
  * compact form this reader takes: then `JSON.parse` decides. Taken: an object whose members
  * are separated by single commas with no whitespace, whose names and string values hold
  * printable ASCII and no escape, whose numbers are integers of 1 to 15 digits without sign or
- * leading zero, with `iat` a number, the other claims strings, and no claim named twice; other
- * members are skipped when they are such strings or numbers. Where it answers, `JSON.parse`
+ * leading zero, with `iat` a number and the other claims strings; other members are skipped
+ * when they are such strings or numbers. Where it answers, `JSON.parse`
  * gives the same claims (payload.test.ts).
  */
 export function readCompactClaims(bytes: Buffer, length: number): CompactClaims | undefined {
-  if (length < 2 || bytes[0] !== OPEN || bytes[length - 1] !== CLOSE) return undefined;
+  if (bytes[0] !== OPEN || bytes[length - 1] !== CLOSE) return undefined;
   let jti: string | undefined;
   let htm: string | undefined;
   let htu: string | undefined;
   let ath: string | undefined;
   let nonce: string | undefined;
   let iat: number | undefined;
-  let at = 1;
-  while (at < length - 1) {
+  // `{}`: no member (the closing brace is known to be the last byte).
+  if (length === 2) return { jti, htm, htu, ath, nonce, iat };
+  for (let at = 1; ; at++) {
+    // `at` is where a member starts: after the opening brace, then after each comma.
     if (bytes[at] !== QUOTE) return undefined;
     const nameEnd = plainStringEnd(bytes, at + 1, length);
     if (nameEnd === -1 || bytes[nameEnd + 1] !== COLON) return undefined;
@@ -107,41 +109,29 @@ export function readCompactClaims(bytes: Buffer, length: number): CompactClaims 
         if (claim === IAT) return undefined;
         // Printable ASCII: each byte is one character; a string of its own, never a slice of another.
         const value = bytes.toString("latin1", at + 1, end);
-        if (claim === JTI) {
-          if (jti !== undefined) return undefined;
-          jti = value;
-        } else if (claim === HTM) {
-          if (htm !== undefined) return undefined;
-          htm = value;
-        } else if (claim === HTU) {
-          if (htu !== undefined) return undefined;
-          htu = value;
-        } else if (claim === ATH) {
-          if (ath !== undefined) return undefined;
-          ath = value;
-        } else {
-          if (nonce !== undefined) return undefined;
-          nonce = value;
-        }
+        // A claim named twice keeps its last value, as JSON.parse does.
+        if (claim === JTI) jti = value;
+        else if (claim === HTM) htm = value;
+        else if (claim === HTU) htu = value;
+        else if (claim === ATH) ath = value;
+        else nonce = value;
       }
       at = end + 1;
     } else if (first > ZERO && first <= NINE) {
       let value = 0;
       const from = at;
-      while (at < length && bytes[at]! >= ZERO && bytes[at]! <= NINE) value = value * 10 + (bytes[at++]! - ZERO);
+      // The closing brace, the last byte, ends a number at the latest.
+      while (bytes[at]! >= ZERO && bytes[at]! <= NINE) value = value * 10 + (bytes[at++]! - ZERO);
       if (at - from > MAX_INTEGER_DIGITS) return undefined;
       if (claim !== OTHER) {
-        if (claim !== IAT || iat !== undefined) return undefined;
+        // A number for a string claim is refused by the check: left to JSON.parse, as above.
+        if (claim !== IAT) return undefined;
         iat = value;
       }
     } else {
       return undefined;
     }
-    const separator = bytes[at];
-    if (separator === COMMA) at++;
-    else if (separator !== CLOSE || at !== length - 1) return undefined;
+    // After a value: a comma and the next member, or the closing brace as the last byte.
+    if (bytes[at] !== COMMA) return at === length - 1 ? { jti, htm, htu, ath, nonce, iat } : undefined;
   }
-  // `{}`, or an object whose last member ended at the closing brace (a trailing comma left `at` there).
-  if (at !== length - 1 || bytes[at - 1] === COMMA) return undefined;
-  return { jti, htm, htu, ath, nonce, iat };
 }
